@@ -1,0 +1,26 @@
+import type { Catalog, Diagnostic } from '../model/types.js';
+
+/** Who owns a generated file on disk. */
+export type Ownership = 'managed' | 'scaffold';
+
+/**
+ * One file an emitter produces. `path` is relative to the output root, with forward slashes.
+ * `managed` files carry the banner and are rewritten/deleted by eventgen; `scaffold` files (handler
+ * stubs) are created once and never touched again.
+ */
+export interface GeneratedFile {
+  path: string;
+  content: string;
+  ownership: Ownership;
+}
+
+export type Target = 'plain' | 'nestjs';
+
+export interface EmitOptions {
+  target: Target;
+  /** eventgen version written in banners. */
+  version: string;
+}
+
+/** An emitter: a pure function of the catalog. */
+export type Emitter = (catalog: Catalog, options: EmitOptions, diagnostics: Diagnostic[]) => GeneratedFile[];

@@ -1,0 +1,355 @@
+/**
+ * The `Catalog` model: the pure intermediate representation every emitter reads.
+ * Emitters never look at raw AsyncAPI; every name used in generated code is decided
+ * by the model (see `naming.ts`), and every node keeps a pointer back to its source.
+ */
+
+/** Where a node came from: file (relative to cwd or absolute), 1-based line/column, JSON pointer. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  column: number;
+  /** JSON pointer inside `file`, e.g. `/components/schemas/Address`. */
+  pointer: string;
+}
+
+export type Severity = 'error' | 'warning' | 'info';
+
+/** A located problem: printed as `file:line:col  severity  rule  message`. */
+export interface Diagnostic {
+  severity: Severity;
+  /** Stable rule id, e.g. `schema-unsupported-keyword`, `name-collision`, `asyncapi-schema`. */
+  rule: string;
+  message: string;
+  location?: SourceLocation;
+}
+
+/** JSON value (examples, defaults, consts). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/* ------------------------------------------------------------------------------------------ */
+/* Schemas: normalised JSON Schema as a discriminated union.                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+export interface SchemaMeta {
+  title?: string;
+  description?: string;
+  /** JSON Schema `default` (applied by the Zod schema on parse). */
+  default?: JsonValue;
+  examples?: JsonValue[];
+  deprecated?: boolean;
+  /** `type: [x, "null"]`, `nullable: true` (OpenAPI style) or a `null` member folded in. */
+  nullable?: boolean;
+  /** Where this schema node is defined. */
+  loc?: SourceLocation;
+}
+
+export type StringFormat =
+  | 'date-time'
+  | 'date'
+  | 'time'
+  | 'duration'
+  | 'uuid'
+  | 'email'
+  | 'uri'
+  | 'hostname'
+  | 'ipv4'
+  | 'ipv6'
+  | 'byte';
+
+export interface StringSchema extends SchemaMeta {
+  kind: 'string';
+  /** Only formats we validate; other formats are kept in `unknownFormat` with a warning. */
+  format?: StringFormat;
+  unknownFormat?: string;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+}
+
+export interface NumberSchema extends SchemaMeta {
+  kind: 'number' | 'integer';
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  multipleOf?: number;
+}
+
+export interface BooleanSchema extends SchemaMeta {
+  kind: 'boolean';
+}
+
+export interface NullSchema extends SchemaMeta {
+  kind: 'null';
+}
+
+export interface ArraySchema extends SchemaMeta {
+  kind: 'array';
+  items: Schema;
+  minItems?: number;
+  maxItems?: number;
+  uniqueItems?: boolean;
+}
+
+/** Fixed-length arrays (`prefixItems`, or 2019 `items: [...]`). */
+export interface TupleSchema extends SchemaMeta {
+  kind: 'tuple';
+  items: Schema[];
+  /** Schema for items after the prefix; `false` = no more items. */
+  rest: Schema | false;
+}
+
+export interface ObjectProperty {
+  /** The property name exactly as in the catalog (may be any string; quote it when emitting). */
+  name: string;
+  schema: Schema;
+  required: boolean;
+}
+
+export interface ObjectSchema extends SchemaMeta {
+  kind: 'object';
+  properties: ObjectProperty[];
+  /** `true` (default, extra keys allowed and kept), `false` (strict), or a schema for extra values. */
+  additionalProperties: boolean | Schema;
+  minProperties?: number;
+  maxProperties?: number;
+}
+
+/** A map-like object: `{ type: object, additionalProperties: <schema> }` without properties. */
+export interface RecordSchema extends SchemaMeta {
+  kind: 'record';
+  values: Schema;
+}
+
+export interface EnumSchema extends SchemaMeta {
+  kind: 'enum';
+  values: Array<string | number | boolean | null>;
+}
+
+export interface ConstSchema extends SchemaMeta {
+  kind: 'const';
+  value: JsonValue;
+}
+
+/** A reference to a named shared schema in `Catalog.schemas`. */
+export interface RefSchema extends SchemaMeta {
+  kind: 'ref';
+  /** Key into `Catalog.schemas` (`NamedSchema.id`). */
+  target: string;
+}
+
+export interface AllOfSchema extends SchemaMeta {
+  kind: 'allOf';
+  members: Schema[];
+}
+
+export interface UnionSchema extends SchemaMeta {
+  kind: 'union';
+  /** `oneOf` (exactly one) or `anyOf` (at least one); `type: [a, b]` becomes `anyOf`. */
+  mode: 'oneOf' | 'anyOf';
+  members: Schema[];
+  /** Property whose `const`/single-value `enum` differs in every (object) member, if any. */
+  discriminator?: string;
+}
+
+/** `{}` / `true`: anything. */
+export interface UnknownSchema extends SchemaMeta {
+  kind: 'unknown';
+}
+
+/** `false` / `not: {}`: nothing validates. */
+export interface NeverSchema extends SchemaMeta {
+  kind: 'never';
+}
+
+export type Schema =
+  | StringSchema
+  | NumberSchema
+  | BooleanSchema
+  | NullSchema
+  | ArraySchema
+  | TupleSchema
+  | ObjectSchema
+  | RecordSchema
+  | EnumSchema
+  | ConstSchema
+  | RefSchema
+  | AllOfSchema
+  | UnionSchema
+  | UnknownSchema
+  | NeverSchema;
+
+/** A shared schema (a `$ref` target such as `#/components/schemas/Address`). */
+export interface NamedSchema {
+  /** Stable key: the `$ref` target, normalised (e.g. `Address` or `common.yaml#/Money`). */
+  id: string;
+  /** The name as written in the catalog (last pointer segment). */
+  originalName: string;
+  /** TypeScript type name, e.g. `Address`. */
+  typeName: string;
+  /** Zod constant name, e.g. `AddressSchema`. */
+  schemaName: string;
+  /** File base name under `schemas/shared/`, e.g. `address` (emitted as `address.ts`). */
+  fileName: string;
+  schema: Schema;
+  /** True when the schema reaches itself through `$ref`s (emit lazily / with getters). */
+  recursive: boolean;
+  loc?: SourceLocation;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Kafka semantics                                                                             */
+/* ------------------------------------------------------------------------------------------ */
+
+export type DataClassification = 'public' | 'internal' | 'confidential' | 'restricted';
+
+/** How a record's Kafka key is derived from the event. */
+export type KeyRule =
+  | { kind: 'field'; /** property path into the payload, e.g. ['customer', 'id'] */ path: string[]; loc?: SourceLocation }
+  | { kind: 'constant'; value: string; loc?: SourceLocation }
+  | { kind: 'none' };
+
+export interface RetryPolicy {
+  /** Retries after the first attempt (attempts = maxRetries + 1). */
+  maxRetries: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+  multiplier: number;
+  /** 0..1: the fraction of each delay that is randomised. */
+  jitter: number;
+}
+
+export interface DeadLetterPolicy {
+  enabled: boolean;
+  /** Dead-letter topic name, `<topic>.dlq` by default or a shared topic. */
+  topic: string;
+  partitions?: number;
+  replicas?: number;
+  /** Extra topic configuration for the DLQ topic (e.g. retention.ms). */
+  config: Record<string, string>;
+}
+
+export interface EventNames {
+  /** Payload type name, e.g. `OrderCreated`. */
+  typeName: string;
+  /** Zod constant, e.g. `OrderCreatedSchema`. */
+  schemaName: string;
+  /** File base name, kebab-case, e.g. `order-created`. */
+  fileName: string;
+  /** Method/property name, camelCase, e.g. `orderCreated`. */
+  memberName: string;
+  /** Stub class name, e.g. `OrderCreatedEventHandler`. */
+  handlerClass: string;
+  /** Definition constant in events.ts, e.g. `OrderCreatedEvent`. */
+  definitionName: string;
+}
+
+export interface EventExample {
+  name?: string;
+  summary?: string;
+  payload: JsonValue;
+  headers?: JsonValue;
+}
+
+export interface EventType {
+  /** The `eventType` string on the wire, e.g. `order.created` (envelope + `event-type` header). */
+  type: string;
+  /** AsyncAPI message id (component key or channel message key). */
+  messageId: string;
+  title?: string;
+  summary?: string;
+  description?: string;
+  /** Event schema version, e.g. `1.0.0` (`x-event-version`). */
+  version: string;
+  classification: DataClassification;
+  key: KeyRule;
+  /** The top-level payload schema (usually an object or a ref to a named schema). */
+  payload: Schema;
+  /** Declared application headers (message `headers`), if any. */
+  headers?: Schema;
+  examples: EventExample[];
+  deprecated: boolean;
+  /** Channel ids (`Topic.id`) this event is carried on, sorted. */
+  topics: string[];
+  names: EventNames;
+  loc?: SourceLocation;
+}
+
+export interface TopicNames {
+  /** PascalCase base, e.g. `ShopOrders`. */
+  typeName: string;
+  /** kebab-case file/dir name, e.g. `shop-orders`. */
+  fileName: string;
+  /** camelCase member name, e.g. `shopOrders`. */
+  memberName: string;
+  /** Producer class, e.g. `ShopOrdersProducer`. */
+  producerClass: string;
+  /** Topic delegator class, e.g. `ShopOrdersTopicHandler`. */
+  topicHandlerClass: string;
+}
+
+export interface Topic {
+  /** Channel id in the catalog. */
+  id: string;
+  /** Kafka topic name (binding `topic`, else channel address, else channel id). */
+  name: string;
+  title?: string;
+  description?: string;
+  partitions?: number;
+  replicas?: number;
+  /** Kafka binding `topicConfiguration`, keys in Kafka spelling (`retention.ms`, ...). */
+  config: Record<string, string | number | boolean | string[]>;
+  /** Event types (EventType.type) carried on this topic, in catalog order. */
+  events: string[];
+  /** Event types some producer of this catalog sends to this topic. */
+  produced: string[];
+  retry: RetryPolicy;
+  deadLetter: DeadLetterPolicy;
+  names: TopicNames;
+  loc?: SourceLocation;
+}
+
+export interface GroupNames {
+  typeName: string;
+  fileName: string;
+  memberName: string;
+}
+
+export interface ConsumerGroup {
+  /** Kafka `group.id`. */
+  groupId: string;
+  description?: string;
+  /** True when the group came from the catalog-wide default (no `groupId` binding). */
+  isDefault: boolean;
+  /** What the group receives: per topic, which events. Sorted by topic id. */
+  subscriptions: Array<{ topic: string; events: string[] }>;
+  /** Operation ids that define this group. */
+  operations: string[];
+  names: GroupNames;
+  loc?: SourceLocation;
+}
+
+export interface ServerInfo {
+  id: string;
+  host: string;
+  protocol: string;
+  description?: string;
+}
+
+export interface Catalog {
+  /** Catalog path as given by the user (used in banners; relative, forward slashes). */
+  sourcePath: string;
+  asyncapiVersion: string;
+  title: string;
+  version: string;
+  description?: string;
+  /** `source` written into every envelope (`x-eventgen.source`, else kebab-case title). */
+  source: string;
+  servers: ServerInfo[];
+  topics: Topic[];
+  events: EventType[];
+  schemas: NamedSchema[];
+  groups: ConsumerGroup[];
+  diagnostics: Diagnostic[];
+}
