@@ -98,6 +98,8 @@ export interface TupleSchema extends SchemaMeta {
   items: Schema[];
   /** Schema for items after the prefix; `false` = no more items. */
   rest: Schema | false;
+  /** `minItems`: how many leading items must be present (JSON Schema allows shorter arrays; default 0). */
+  minItems?: number;
 }
 
 export interface ObjectProperty {

@@ -1,0 +1,139 @@
+/**
+ * Escaping helpers, one per output context. Every function is pure and safe for any input string:
+ * catalog text (descriptions, property names, patterns, enum values) flows into generated TypeScript
+ * only through these.
+ */
+
+const ID_START = /[\p{ID_Start}$_]/u;
+const ID_CONTINUE = /[\p{ID_Continue}$\u200C\u200D]/u;
+
+/** True when `s` is an ECMAScript IdentifierName (usable as a bare property key, reserved words included). */
+export function isIdentifierName(s: string): boolean {
+  if (s.length === 0) return false;
+  const chars = Array.from(s);
+  if (!ID_START.test(chars[0] ?? '')) return false;
+  return chars.slice(1).every((c) => ID_CONTINUE.test(c));
+}
+
+/**
+ * A single-quoted TypeScript string literal for any input. Escapes quotes, backslashes, control
+ * characters, line/paragraph separators, lone surrogates, and `<` (so `</script>` cannot appear);
+ * `${` is harmless in single quotes but `$` stays as is for readability.
+ */
+export function tsString(s: string): string {
+  let out = "'";
+  for (let i = 0; i < s.length; i++) {
+    const code = s.charCodeAt(i);
+    const ch = s[i] as string;
+    switch (ch) {
+      case "'":
+        out += "\\'";
+        continue;
+      case '\\':
+        out += '\\\\';
+        continue;
+      case '\n':
+        out += '\\n';
+        continue;
+      case '\r':
+        out += '\\r';
+        continue;
+      case '\t':
+        out += '\\t';
+        continue;
+      case '<':
+        out += '\\x3C';
+        continue;
+    }
+    if (code < 0x20 || code === 0x7f || code === 0x2028 || code === 0x2029) {
+      out += unicodeEscape(code);
+    } else if (code >= 0xd800 && code <= 0xdbff) {
+      const next = s.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        out += ch + (s[i + 1] as string);
+        i++;
+      } else {
+        out += unicodeEscape(code);
+      }
+    } else if (code >= 0xdc00 && code <= 0xdfff) {
+      out += unicodeEscape(code);
+    } else {
+      out += ch;
+    }
+  }
+  return out + "'";
+}
+
+function unicodeEscape(code: number): string {
+  return '\\u' + code.toString(16).toUpperCase().padStart(4, '0');
+}
+
+/**
+ * A property key for an object literal or type literal: a bare identifier when possible, else a
+ * quoted string. `__proto__` is special: `{ '__proto__': x }` still sets the prototype, so it is
+ * emitted as the computed key `['__proto__']`, which defines an own property.
+ */
+export function propertyKey(name: string): string {
+  if (name === '__proto__') return "['__proto__']";
+  return isIdentifierName(name) ? name : tsString(name);
+}
+
+/** A property access: `.name` or `['name']`. */
+export function propertyAccess(name: string): string {
+  return isIdentifierName(name) ? `.${name}` : `[${tsString(name)}]`;
+}
+
+/** Make text safe inside a block comment: `*\/` can never close it, and no stray control characters. */
+function commentSafe(line: string): string {
+  return line
+    .replace(/\*\//g, '*\\/')
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u2028\u2029]/g, (c) => unicodeEscape(c.charCodeAt(0)));
+}
+
+/**
+ * A JSDoc block for the given text (or lines), indented by `indent`. Returns '' for empty input.
+ * A line starting with `@` that is not meant as a tag is escaped as `\@`; callers pass tags
+ * (e.g. `@deprecated`) through `tags`.
+ */
+export function jsdoc(text: string | readonly string[] | undefined, indent = '', tags: readonly string[] = []): string {
+  const raw = text === undefined ? [] : typeof text === 'string' ? [text] : text;
+  const lines = raw
+    .flatMap((t) => t.split(/\r\n|\r|\n|\u2028|\u2029/))
+    .map((l) => commentSafe(l.replace(/\s+$/, '')))
+    .map((l) => (/^\s*@/.test(l) ? l.replace('@', '\\@') : l));
+  while (lines.length > 0 && lines[0]?.trim() === '') lines.shift();
+  while (lines.length > 0 && lines[lines.length - 1]?.trim() === '') lines.pop();
+  const tagLines = tags.map((t) => commentSafe(t.replace(/[\r\n\u2028\u2029]+/g, ' ')));
+  const all = lines.length > 0 && tagLines.length > 0 ? [...lines, '', ...tagLines] : [...lines, ...tagLines];
+  if (all.length === 0) return '';
+  if (all.length === 1) return `${indent}/** ${all[0]} */`;
+  return [`${indent}/**`, ...all.map((l) => (l === '' ? `${indent} *` : `${indent} * ${l}`)), `${indent} */`].join('\n');
+}
+
+/** A single-line `// ...` comment: line breaks become spaces, control characters are escaped. */
+export function lineComment(s: string): string {
+  const flat = s
+    .replace(/\r\n|\r|\n|\u2028|\u2029|\u0085/g, ' ')
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, (c) => unicodeEscape(c.charCodeAt(0)));
+  return `// ${flat}`.trimEnd();
+}
+
+/** A JSON value as a TypeScript expression (strings single-quoted and escaped, keys safe). */
+export function tsValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return tsString(value);
+  if (typeof value === 'number') return Number.isFinite(value) ? (Object.is(value, -0) ? '-0' : String(value)) : 'null';
+  if (typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return `[${value.map(tsValue).join(', ')}]`;
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (entries.length === 0) return '{}';
+    return `{ ${entries.map(([k, v]) => `${propertyKey(k)}: ${tsValue(v)}`).join(', ')} }`;
+  }
+  return 'undefined';
+}
+
+/** Indent every non-empty line after the first by `by`. */
+export function indentRest(code: string, by: string): string {
+  return code.replace(/\n(?=.)/g, `\n${by}`);
+}

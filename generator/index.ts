@@ -1,0 +1,97 @@
+/**
+ * The pipeline: load → model → emit. Pure apart from reading the catalog and the runtime templates;
+ * writing is the writer's job (`write/`), driven by the CLI.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { emitAll, type GeneratedFile, type RuntimeSource, type Target } from './emit/index.js';
+import { displayPath, loadCatalog, parseSource, type LoadedCatalog } from './load/index.js';
+import { buildCatalog } from './model/build.js';
+import type { Catalog, Diagnostic } from './model/types.js';
+import { addBanner } from './write/banner.js';
+
+export type { Catalog, Diagnostic } from './model/types.js';
+export type { GeneratedFile, Target } from './emit/index.js';
+
+/** The package root (works from `generator/` sources and from the compiled `dist/generator/`). */
+export function packageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'templates', 'runtime'))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('eventgen: cannot find its templates/ directory');
+    dir = up;
+  }
+}
+
+let cachedVersion: string | undefined;
+export function eventgenVersion(): string {
+  cachedVersion ??= (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  return cachedVersion;
+}
+
+let cachedRuntime: RuntimeSource[] | undefined;
+export function runtimeSources(): RuntimeSource[] {
+  if (!cachedRuntime) {
+    const dir = path.join(packageRoot(), 'templates', 'runtime');
+    cachedRuntime = readdirSync(dir)
+      .filter((n) => n.endsWith('.ts') && !n.endsWith('.test.ts'))
+      .sort()
+      .map((name) => ({ name, content: readFileSync(path.join(dir, name), 'utf8') }));
+  }
+  return cachedRuntime;
+}
+
+export interface GenerateOptions {
+  target?: Target;
+  cwd?: string;
+  /** Run @asyncapi/parser validation (default true). */
+  validate?: boolean;
+}
+
+export interface GenerateResult {
+  files: GeneratedFile[];
+  diagnostics: Diagnostic[];
+  catalog?: Catalog;
+  timings: { loadMs: number; parserMs: number; modelMs: number; emitMs: number };
+}
+
+const hasErrors = (d: Diagnostic[]): boolean => d.some((x) => x.severity === 'error');
+
+function emit(loaded: LoadedCatalog, sourcePath: string, target: Target, t0: number, diagnostics: Diagnostic[]): GenerateResult {
+  const t1 = performance.now();
+  const { catalog, diagnostics: modelDiags } = buildCatalog(loaded, { sourcePath });
+  diagnostics.push(...modelDiags);
+  const t2 = performance.now();
+  const timings = { loadMs: t1 - t0, parserMs: loaded.parserMs, modelMs: t2 - t1, emitMs: 0 };
+  if (!catalog || hasErrors(diagnostics)) return { files: [], diagnostics, timings };
+  const version = eventgenVersion();
+  const files = emitAll(catalog, { target, version, runtime: runtimeSources() }).map((f) =>
+    f.ownership === 'managed' ? { ...f, content: addBanner(f.path, f.content, version, sourcePath) } : f,
+  );
+  timings.emitMs = performance.now() - t2;
+  return { files, diagnostics, catalog, timings };
+}
+
+/** Generate the tree for a catalog file. Never throws for bad input: see `diagnostics`. */
+export async function generate(catalogPath: string, options: GenerateOptions = {}): Promise<GenerateResult> {
+  const cwd = options.cwd ?? process.cwd();
+  const t0 = performance.now();
+  const { loaded, diagnostics } = await loadCatalog(catalogPath, { cwd, validate: options.validate !== false });
+  const empty = { loadMs: performance.now() - t0, parserMs: 0, modelMs: 0, emitMs: 0 };
+  if (!loaded || hasErrors(diagnostics)) return { files: [], diagnostics, timings: empty };
+  return emit(loaded, displayPath(loaded.main.absPath, cwd), options.target ?? 'plain', t0, [...diagnostics]);
+}
+
+/**
+ * In-memory generation for tests: no disk, no @asyncapi/parser run (the model's own checks still apply).
+ */
+export function generateFromString(text: string, options: { target?: Target; path?: string } = {}): GenerateResult {
+  const t0 = performance.now();
+  const absPath = path.resolve(options.path ?? 'catalog.asyncapi.yaml');
+  const { file, diagnostics } = parseSource(text, absPath);
+  if (!file) return { files: [], diagnostics, timings: { loadMs: 0, parserMs: 0, modelMs: 0, emitMs: 0 } };
+  const loaded: LoadedCatalog = { main: file, files: new Map([[absPath, file]]), diagnostics: [], parserMs: 0 };
+  return emit(loaded, file.displayPath, options.target ?? 'plain', t0, [...diagnostics]);
+}

@@ -1,0 +1,131 @@
+import path from 'node:path';
+import { Parser, fromFile } from '@asyncapi/parser';
+import type { Diagnostic } from '../model/types.js';
+import { displayPath, loadSource, type SourceFile } from './source.js';
+
+export { displayPath, locationOf, joinPointer, pointerSegments, parseSource, type SourceFile } from './source.js';
+
+/** Everything the model needs: the entry file and every file reachable through relative `$ref`s. */
+export interface LoadedCatalog {
+  main: SourceFile;
+  /** By absolute path, including `main`. */
+  files: Map<string, SourceFile>;
+  diagnostics: Diagnostic[];
+  /** Milliseconds spent in @asyncapi/parser validation (for benchmarks). */
+  parserMs: number;
+}
+
+export interface LoadOptions {
+  cwd?: string;
+  /** Skip @asyncapi/parser validation (used by tests of the model on in-memory documents). */
+  validate?: boolean;
+}
+
+let parser: Parser | undefined;
+
+/** Find relative `$ref` targets (file part only) in a parsed document. */
+function externalRefs(data: unknown, out: Set<string>): void {
+  const stack: unknown[] = [data];
+  const seen = new Set<unknown>();
+  while (stack.length) {
+    const node = stack.pop();
+    if (!node || typeof node !== 'object' || seen.has(node)) continue;
+    seen.add(node);
+    if (Array.isArray(node)) {
+      stack.push(...node);
+      continue;
+    }
+    for (const [k, v] of Object.entries(node)) {
+      if (k === '$ref' && typeof v === 'string' && !v.startsWith('#')) out.add(v.split('#')[0] ?? '');
+      else if (v && typeof v === 'object') stack.push(v);
+    }
+  }
+}
+
+/**
+ * Load and validate a catalog. Never throws for bad input: every problem is a located diagnostic
+ * (`yaml-syntax`, `file-unreadable`, `ref-unsupported`, `asyncapi-schema`).
+ */
+export async function loadCatalog(entry: string, options: LoadOptions = {}): Promise<{ loaded?: LoadedCatalog; diagnostics: Diagnostic[] }> {
+  const cwd = options.cwd ?? process.cwd();
+  const absMain = path.resolve(cwd, entry);
+  const diagnostics: Diagnostic[] = [];
+  const files = new Map<string, SourceFile>();
+
+  const first = await loadSource(absMain, cwd);
+  diagnostics.push(...first.diagnostics);
+  if (!first.file) return { diagnostics };
+  files.set(absMain, first.file);
+
+  // Load every file reachable through relative $refs, breadth first.
+  let frontier: SourceFile[] = [first.file];
+  while (frontier.length) {
+    const next: Array<Promise<{ file?: SourceFile; diagnostics: Diagnostic[] }>> = [];
+    for (const file of frontier) {
+      const refs = new Set<string>();
+      externalRefs(file.data, refs);
+      for (const ref of [...refs].sort()) {
+        if (/^[a-z][a-z0-9+.-]*:/i.test(ref)) {
+          diagnostics.push({
+            severity: 'error',
+            rule: 'ref-unsupported',
+            message: `remote $ref "${ref}" is not supported: catalogs must be self-contained (copy the file next to the catalog and use a relative path)`,
+            location: { file: file.displayPath, line: 1, column: 1, pointer: '' },
+          });
+          continue;
+        }
+        const target = path.resolve(path.dirname(file.absPath), ref);
+        if (files.has(target)) continue;
+        files.set(target, file); // placeholder so it is loaded once
+        next.push(loadSource(target, cwd));
+      }
+    }
+    const loaded = await Promise.all(next);
+    frontier = [];
+    for (const r of loaded) {
+      diagnostics.push(...r.diagnostics);
+      if (r.file) {
+        files.set(r.file.absPath, r.file);
+        frontier.push(r.file);
+      }
+    }
+  }
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+
+  let parserMs = 0;
+  if (options.validate !== false) {
+    const t0 = performance.now();
+    parser ??= new Parser();
+    const result = await fromFile(parser, absMain).parse();
+    parserMs = performance.now() - t0;
+    const errors = result.diagnostics.filter((d) => d.severity === 0);
+    for (const d of errors) {
+      // "must match then schema" only says a deeper error exists; the deeper one is reported.
+      if (/must match "(then|else)" schema/.test(d.message) && errors.length > 1) continue;
+      const inBinding = d.path.includes('bindings');
+      const rule = inBinding && d.path[0] === 'channels' ? 'topic-config-invalid' : inBinding ? 'binding-invalid' : 'asyncapi-schema';
+      const src = typeof d.source === 'string' && d.source ? path.resolve(d.source) : absMain;
+      diagnostics.push({
+        severity: 'error',
+        rule,
+        message: d.message,
+        location: {
+          file: displayPath(src, cwd),
+          line: d.range.start.line + 1,
+          column: d.range.start.character + 1,
+          pointer: '/' + d.path.map(String).join('/'),
+        },
+      });
+    }
+    if (!result.document && !diagnostics.some((d) => d.severity === 'error')) {
+      diagnostics.push({
+        severity: 'error',
+        rule: 'asyncapi-schema',
+        message: 'not a valid AsyncAPI document',
+        location: { file: first.file.displayPath, line: 1, column: 1, pointer: '' },
+      });
+    }
+  }
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  return { loaded: { main: first.file, files, diagnostics, parserMs }, diagnostics };
+}

@@ -1,0 +1,101 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import type { Diagnostic, SourceLocation } from '../model/types.js';
+
+/** One catalog file (YAML or JSON), parsed with positions so any JSON pointer can be located. */
+export interface SourceFile {
+  /** Absolute path. */
+  absPath: string;
+  /** Path as shown to users: relative to cwd, forward slashes. */
+  displayPath: string;
+  data: unknown;
+  /** 1-based line/column of a JSON pointer; the deepest existing ancestor when the path is missing. */
+  locate(pointer: string): { line: number; column: number };
+}
+
+export function displayPath(absPath: string, cwd: string = process.cwd()): string {
+  const rel = path.relative(cwd, absPath);
+  return (rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : absPath).split(path.sep).join('/');
+}
+
+export function pointerSegments(pointer: string): string[] {
+  if (pointer === '' || pointer === '/' || pointer === '#' || pointer === '#/') return [];
+  return pointer
+    .replace(/^#/, '')
+    .replace(/^\//, '')
+    .split('/')
+    .map((s) => decodeURIComponent(s).replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+export function joinPointer(pointer: string, ...segments: Array<string | number>): string {
+  return pointer + segments.map((s) => '/' + String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
+}
+
+/** Parse text as YAML (JSON is YAML); syntax problems become located `yaml-syntax` diagnostics. */
+export function parseSource(text: string, absPath: string, cwd?: string): { file?: SourceFile; diagnostics: Diagnostic[] } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
+  const shown = displayPath(absPath, cwd);
+  const diagnostics: Diagnostic[] = [];
+  for (const err of doc.errors) {
+    const pos = lineCounter.linePos(err.pos[0]);
+    diagnostics.push({
+      severity: 'error',
+      rule: 'yaml-syntax',
+      message: err.message.split('\n')[0] ?? err.message,
+      location: { file: shown, line: pos.line, column: pos.col, pointer: '' },
+    });
+  }
+  if (diagnostics.length) return { diagnostics };
+  const data: unknown = doc.toJS({ maxAliasCount: 1000 });
+  const locate = (pointer: string): { line: number; column: number } => {
+    let node: unknown = doc.contents;
+    let best: Node | undefined = doc.contents ?? undefined;
+    for (const seg of pointerSegments(pointer)) {
+      let next: unknown;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === seg);
+        if (pair) {
+          // Point at the key: that is where a human looks for "this property".
+          best = (isScalar(pair.key) ? pair.key : best) as Node | undefined;
+          next = pair.value;
+        }
+      } else if (isSeq(node)) {
+        next = node.items[Number(seg)];
+      }
+      if (next === undefined || next === null) break;
+      node = next;
+      if (isSeq(node) || isScalar(node)) best = node as Node;
+    }
+    const offset = best?.range?.[0] ?? 0;
+    const pos = lineCounter.linePos(offset);
+    return { line: pos.line, column: pos.col };
+  };
+  return { file: { absPath, displayPath: shown, data, locate }, diagnostics };
+}
+
+export async function loadSource(absPath: string, cwd?: string): Promise<{ file?: SourceFile; diagnostics: Diagnostic[] }> {
+  let text: string;
+  try {
+    text = await readFile(absPath, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+    return {
+      diagnostics: [
+        {
+          severity: 'error',
+          rule: 'file-unreadable',
+          message: code === 'ENOENT' ? 'file not found' : `cannot read file (${code})`,
+          location: { file: displayPath(absPath, cwd), line: 1, column: 1, pointer: '' },
+        },
+      ],
+    };
+  }
+  return parseSource(text, absPath, cwd);
+}
+
+export function locationOf(file: SourceFile, pointer: string): SourceLocation {
+  const { line, column } = file.locate(pointer);
+  return { file: file.displayPath, line, column, pointer };
+}

@@ -1,0 +1,299 @@
+/**
+ * `buildCatalog`: the pure function from the loaded catalog files to the `Catalog` model.
+ * Reads AsyncAPI 2.6/3.x structure, Kafka bindings and eventgen extensions; normalises schemas;
+ * decides every name; reports every problem as a located diagnostic.
+ */
+import type { LoadedCatalog } from '../load/index.js';
+import { isRecord, ModelContext, type At } from './context.js';
+import { bindingString, DEFAULT_RETRY, readClassification, readDeadLetter, readDeadLetterDefaults, readRetry, readVersion, topicName } from './extensions.js';
+import { readTopicConfig } from './topic-config.js';
+import { checkPartitionKey, readPartitionKey } from './partition-key.js';
+import { nameEverything } from './names.js';
+import { readPayload, SchemaRegistry } from './payloads.js';
+import { readStructure, type RawChannel } from './structure.js';
+import type { Catalog, ConsumerGroup, Diagnostic, EventExample, EventType, JsonValue, ServerInfo, Topic } from './types.js';
+import { kebabCase } from './naming.js';
+
+const KAFKA_PROTOCOLS = new Set(['kafka', 'kafka-secure']);
+
+export interface BuildOptions {
+  /** Catalog path as shown in banners (relative, forward slashes). */
+  sourcePath: string;
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v : undefined);
+
+export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { catalog?: Catalog; diagnostics: Diagnostic[] } {
+  const ctx = new ModelContext(loaded);
+  const root = loaded.main.data;
+  if (!isRecord(root)) {
+    ctx.report('error', 'asyncapi-schema', 'the catalog must be a YAML/JSON object', ctx.main);
+    return { diagnostics: ctx.diagnostics };
+  }
+  const asyncapi = String(root.asyncapi ?? '');
+  const major = asyncapi.startsWith('3.') ? 3 : asyncapi.startsWith('2.') ? 2 : undefined;
+  if (!major || (major === 2 && !/^2\.[3-6]\./.test(asyncapi))) {
+    ctx.report('error', 'asyncapi-version', `AsyncAPI ${asyncapi || '(missing)'} is not supported: use 3.x or 2.3-2.6`, ctx.child(ctx.main, 'asyncapi'));
+    return { diagnostics: ctx.diagnostics };
+  }
+  const info = isRecord(root.info) ? root.info : {};
+  const title = str(info.title) ?? 'events';
+
+  // Catalog-wide eventgen settings.
+  const extAt = ctx.child(ctx.main, 'x-eventgen');
+  const ext = ctx.read(extAt);
+  if (ext !== undefined && !isRecord(ext)) ctx.report('error', 'extension-invalid', 'x-eventgen must be an object', extAt);
+  const extObj = isRecord(ext) ? ext : {};
+  for (const key of Object.keys(extObj)) {
+    if (!['source', 'defaultGroup', 'retry', 'deadLetter'].includes(key)) {
+      ctx.report('error', 'extension-invalid', `x-eventgen: unknown property "${key}" (allowed: source, defaultGroup, retry, deadLetter)`, ctx.child(extAt, key));
+    }
+  }
+  const source = str(extObj.source) ?? (kebabCase(title) || 'events');
+  const defaultGroup = str(extObj.defaultGroup) ?? (kebabCase(title) || 'events');
+  const retryDefault = readRetry(ctx, ctx.child(extAt, 'retry'), DEFAULT_RETRY);
+  const dlqDefaults = readDeadLetterDefaults(ctx, ctx.child(extAt, 'deadLetter'));
+
+  // Servers: Kafka only; other protocols are named precisely.
+  const servers: ServerInfo[] = [];
+  const nonKafka = new Set<string>();
+  const serversAt = ctx.child(ctx.main, 'servers');
+  for (const id of Object.keys(isRecord(root.servers) ? root.servers : {})) {
+    const s = ctx.deref(ctx.child(serversAt, id));
+    if (!s || !isRecord(s.value)) continue;
+    const protocol = String(s.value.protocol ?? '');
+    const host = str(s.value.host) ?? str(s.value.url) ?? '';
+    const server: ServerInfo = { id, host, protocol };
+    const d = str(s.value.description);
+    if (d) server.description = d;
+    servers.push(server);
+    if (!KAFKA_PROTOCOLS.has(protocol)) nonKafka.add(id);
+  }
+  if (servers.length > 0 && nonKafka.size === servers.length) {
+    const first = servers[0];
+    ctx.report(
+      'error',
+      'unsupported-protocol',
+      `no Kafka server: "${first?.id}" uses protocol "${first?.protocol}"; eventgen generates Kafka code only (protocol kafka or kafka-secure)`,
+      ctx.child(serversAt, first?.id ?? '', 'protocol'),
+    );
+    return { diagnostics: ctx.diagnostics };
+  }
+  for (const id of [...nonKafka].sort()) {
+    const s = servers.find((x) => x.id === id);
+    ctx.report('warning', 'unsupported-protocol', `server "${id}" uses protocol "${s?.protocol}": ignored (Kafka only)`, ctx.child(serversAt, id, 'protocol'));
+  }
+
+  const structure = readStructure(ctx, root, major);
+  const kafkaChannels: RawChannel[] = [];
+  for (const ch of structure.channels) {
+    if (ch.servers && ch.servers.length && ch.servers.every((s) => nonKafka.has(s))) {
+      ctx.report('warning', 'unsupported-protocol', `channel "${ch.id}" is only on non-Kafka servers (${ch.servers.join(', ')}): skipped`, ch.at);
+      continue;
+    }
+    const bindings = ctx.deref(ctx.child(ch.at, 'bindings'));
+    if (bindings && isRecord(bindings.value)) {
+      const kinds = Object.keys(bindings.value).filter((k) => k !== 'kafka');
+      if (bindings.value.kafka === undefined && kinds.length) {
+        ctx.report('error', 'unsupported-protocol', `channel "${ch.id}" has ${kinds.join('/')} bindings but no kafka binding; eventgen generates Kafka code only`, bindings.at);
+        continue;
+      }
+    }
+    kafkaChannels.push(ch);
+  }
+
+  // Events: one per distinct message definition; the event type string is the identity on the wire.
+  const registry = new SchemaRegistry(ctx);
+  const events = new Map<string, EventType>();
+  const eventByMessage = new Map<string, EventType>();
+  const eventAt = new Map<EventType, At>();
+  const eventFor = (m: { at: At; key: string }): EventType | undefined => {
+    const mid = ctx.idOf(m.at);
+    const known = eventByMessage.get(mid);
+    if (known) return known;
+    const raw = ctx.read(m.at);
+    if (!isRecord(raw)) return undefined;
+    const explicitType = ctx.read(ctx.child(m.at, 'x-event-type'));
+    if (explicitType !== undefined && !str(explicitType)) ctx.report('error', 'extension-invalid', 'x-event-type must be a non-empty string', ctx.child(m.at, 'x-event-type'));
+    const type = str(explicitType) ?? str(raw.name) ?? m.key;
+    const dup = events.get(type);
+    if (dup) {
+      const first = dup.loc ? `${dup.loc.file}:${dup.loc.line}:${dup.loc.column}` : 'elsewhere';
+      ctx.report('error', 'event-type-duplicate', `event type "${type}" is defined twice (first at ${first}); reference one message definition instead`, m.at);
+      eventByMessage.set(mid, dup);
+      return dup;
+    }
+    const payload = readPayload(ctx, registry, m.at);
+    const examples: EventExample[] = [];
+    if (Array.isArray(raw.examples)) {
+      for (const ex of raw.examples) {
+        if (!isRecord(ex)) continue;
+        const e: EventExample = { payload: (ex.payload ?? null) as JsonValue };
+        if (str(ex.name)) e.name = String(ex.name);
+        if (str(ex.summary)) e.summary = String(ex.summary);
+        if (ex.headers !== undefined) e.headers = ex.headers as JsonValue;
+        examples.push(e);
+      }
+    }
+    const event: EventType = {
+      type,
+      messageId: m.key,
+      version: readVersion(ctx, ctx.child(m.at, 'x-event-version')),
+      classification: readClassification(ctx, ctx.child(m.at, 'x-data-classification')),
+      key: readPartitionKey(ctx, m.at),
+      payload,
+      examples,
+      deprecated: raw.deprecated === true,
+      topics: [],
+      names: { typeName: '', schemaName: '', fileName: '', memberName: '', handlerClass: '', definitionName: '' },
+      loc: ctx.loc(m.at),
+    };
+    for (const k of ['title', 'summary', 'description'] as const) {
+      const v = str(raw[k]);
+      if (v) event[k] = v;
+    }
+    const headers = ctx.read(ctx.child(m.at, 'headers'));
+    if (headers !== undefined) event.headers = registry.normalize(ctx.child(m.at, 'headers'));
+    events.set(type, event);
+    eventByMessage.set(mid, event);
+    eventAt.set(event, m.at);
+    return event;
+  };
+
+  // Topics.
+  const topics: Topic[] = [];
+  const topicByChannel = new Map<string, Topic>();
+  for (const ch of kafkaChannels) {
+    const kafkaAt = ctx.child(ch.at, 'bindings', 'kafka');
+    const kb = ctx.deref(kafkaAt);
+    const binding = kb && isRecord(kb.value) ? kb.value : {};
+    const bAt = kb?.at ?? kafkaAt;
+    const nameAt = binding.topic !== undefined ? ctx.child(bAt, 'topic') : ch.address !== undefined ? ctx.child(ch.at, 'address') : ch.at;
+    const name = topicName(ctx, binding.topic ?? ch.address ?? ch.id, nameAt);
+    if (!name) continue;
+    const raw = ctx.read(ch.at);
+    const chObj = isRecord(raw) ? raw : {};
+    const topic: Topic = {
+      id: ch.id,
+      name,
+      config: readTopicConfig(ctx, ctx.child(bAt, 'topicConfiguration')),
+      events: [],
+      produced: [],
+      retry: readRetry(ctx, ctx.child(ch.at, 'x-retry'), retryDefault),
+      deadLetter: readDeadLetter(ctx, ctx.child(ch.at, 'x-dead-letter'), dlqDefaults, name),
+      names: { typeName: '', fileName: '', memberName: '', producerClass: '', topicHandlerClass: '' },
+      loc: ctx.loc(ch.at),
+    };
+    const partitions = binding.partitions === undefined ? undefined : positive(ctx, binding.partitions, ctx.child(bAt, 'partitions'), 'partitions');
+    if (partitions !== undefined) topic.partitions = partitions;
+    const replicas = binding.replicas === undefined ? undefined : positive(ctx, binding.replicas, ctx.child(bAt, 'replicas'), 'replicas');
+    if (replicas !== undefined) topic.replicas = replicas;
+    for (const k of ['title', 'description'] as const) {
+      const v = str(chObj[k]) ?? (k === 'description' ? str(chObj.summary) : undefined);
+      if (v) topic[k] = v;
+    }
+    if (topics.some((t) => t.name === name)) {
+      ctx.report('error', 'topic-duplicate', `Kafka topic "${name}" is declared by two channels; declare it once`, nameAt);
+      continue;
+    }
+    for (const m of ch.messages) {
+      const e = eventFor(m);
+      if (e && !topic.events.includes(e.type)) {
+        topic.events.push(e.type);
+        e.topics.push(name);
+      }
+    }
+    if (topic.events.length === 0) ctx.report('warning', 'channel-no-messages', `channel "${ch.id}" declares no messages: no code is generated for it`, ch.at);
+    topics.push(topic);
+    topicByChannel.set(ch.id, topic);
+  }
+
+  // Producers and consumer groups from operations.
+  const groups = new Map<string, ConsumerGroup>();
+  const subscribe = (groupId: string, isDefault: boolean, topic: Topic, evts: string[], opId: string | undefined, at: At): void => {
+    let g = groups.get(groupId);
+    if (!g) {
+      g = { groupId, isDefault, subscriptions: [], operations: [], names: { typeName: '', fileName: '', memberName: '' }, loc: ctx.loc(at) };
+      groups.set(groupId, g);
+    }
+    if (opId && !g.operations.includes(opId)) g.operations.push(opId);
+    let sub = g.subscriptions.find((s) => s.topic === topic.id);
+    if (!sub) {
+      sub = { topic: topic.id, events: [] };
+      g.subscriptions.push(sub);
+    }
+    for (const e of evts) if (!sub.events.includes(e)) sub.events.push(e);
+  };
+  const opsOnKafka = structure.operations.filter((o) => topicByChannel.has(o.channelId));
+  if (structure.operations.length === 0) {
+    // An organisation-wide catalog: every channel produced, one default group receives everything.
+    for (const t of topics) {
+      t.produced = [...t.events];
+      if (t.events.length) subscribe(defaultGroup, true, t, t.events, undefined, ctx.main);
+    }
+  }
+  for (const op of opsOnKafka) {
+    const topic = topicByChannel.get(op.channelId);
+    if (!topic) continue;
+    let evts = topic.events;
+    if (op.messages) {
+      evts = [];
+      for (const m of op.messages) {
+        const e = eventByMessage.get(ctx.idOf(m.at));
+        if (!e || !topic.events.includes(e.type)) {
+          ctx.report('error', 'operation-message', `operation "${op.id}" lists a message that channel "${op.channelId}" does not carry`, m.at);
+        } else evts.push(e.type);
+      }
+    }
+    if (op.action === 'send') {
+      for (const e of evts) if (!topic.produced.includes(e)) topic.produced.push(e);
+      continue;
+    }
+    const groupId = op.kafkaBindingAt ? bindingString(ctx, ctx.child(op.kafkaBindingAt, 'groupId'), 'groupId') : undefined;
+    subscribe(groupId ?? defaultGroup, !groupId, topic, evts, op.id, op.at);
+  }
+  for (const t of topics) t.produced = t.events.filter((e) => t.produced.includes(e));
+  for (const g of groups.values()) {
+    g.subscriptions.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0));
+    for (const s of g.subscriptions) {
+      const order = topicByChannel.get(s.topic)?.events ?? [];
+      s.events.sort((a, b) => order.indexOf(a) - order.indexOf(b));
+    }
+  }
+
+  registry.drain();
+  const eventList = [...events.values()];
+  for (const e of eventList) {
+    e.topics.sort();
+    const at = eventAt.get(e);
+    if (at) checkPartitionKey(ctx, registry, e, at);
+  }
+
+  const catalog: Catalog = {
+    sourcePath: options.sourcePath,
+    asyncapiVersion: asyncapi,
+    title,
+    version: str(info.version) ?? '0.0.0',
+    source,
+    servers,
+    topics,
+    events: eventList,
+    schemas: [],
+    groups: [...groups.values()].sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0)),
+    diagnostics: ctx.diagnostics,
+  };
+  const description = str(info.description);
+  if (description) catalog.description = description;
+  registry.finish(catalog);
+  nameEverything(ctx, catalog, eventAt);
+  if (ctx.diagnostics.some((d) => d.severity === 'error')) return { diagnostics: ctx.diagnostics };
+  return { catalog, diagnostics: ctx.diagnostics };
+}
+
+function positive(ctx: ModelContext, v: unknown, at: At, what: string): number | undefined {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+    ctx.report('error', 'topic-config-invalid', `${what} must be a positive integer, got ${JSON.stringify(v)}`, at);
+    return undefined;
+  }
+  return v;
+}

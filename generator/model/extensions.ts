@@ -1,0 +1,180 @@
+/**
+ * Validation of the `x-` extensions and Kafka bindings eventgen reads (documented in docs/catalog.md).
+ * Every problem is a located diagnostic; a bad value falls back to the default so the rest of the
+ * catalog is still checked in the same run.
+ */
+import type { At, ModelContext } from './context.js';
+import { isRecord } from './context.js';
+import type { DataClassification, DeadLetterPolicy, RetryPolicy } from './types.js';
+
+export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 3, initialDelayMs: 200, maxDelayMs: 30_000, multiplier: 2, jitter: 0.2 };
+
+const RETRY_RULES: Record<keyof RetryPolicy, { min: number; max?: number; integer: boolean; text: string }> = {
+  maxRetries: { min: 0, max: 100, integer: true, text: 'an integer from 0 to 100' },
+  initialDelayMs: { min: 1, integer: true, text: 'a positive integer (milliseconds)' },
+  maxDelayMs: { min: 1, integer: true, text: 'a positive integer (milliseconds)' },
+  multiplier: { min: 1, max: 100, integer: false, text: 'a number from 1 to 100' },
+  jitter: { min: 0, max: 1, integer: false, text: 'a number from 0 to 1' },
+};
+
+function unknownKeys(ctx: ModelContext, value: Record<string, unknown>, allowed: string[], at: At, what: string): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) {
+      ctx.report('error', 'extension-invalid', `${what}: unknown property "${key}" (allowed: ${allowed.join(', ')})`, ctx.child(at, key));
+    }
+  }
+}
+
+/** `x-retry` (channel) or `x-eventgen.retry` (root), merged over `base`. */
+export function readRetry(ctx: ModelContext, at: At, base: RetryPolicy): RetryPolicy {
+  const raw = ctx.read(at);
+  if (raw === undefined) return base;
+  if (!isRecord(raw)) {
+    ctx.report('error', 'extension-invalid', 'x-retry must be an object', at);
+    return base;
+  }
+  unknownKeys(ctx, raw, Object.keys(RETRY_RULES), at, 'x-retry');
+  const out: RetryPolicy = { ...base };
+  for (const key of Object.keys(RETRY_RULES) as Array<keyof RetryPolicy>) {
+    const v = raw[key];
+    if (v === undefined) continue;
+    const rule = RETRY_RULES[key];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < rule.min || (rule.max !== undefined && v > rule.max) || (rule.integer && !Number.isInteger(v))) {
+      ctx.report('error', 'extension-invalid', `x-retry.${key} must be ${rule.text}, got ${JSON.stringify(v)}`, ctx.child(at, key));
+      continue;
+    }
+    out[key] = v;
+  }
+  if (out.maxDelayMs < out.initialDelayMs) {
+    ctx.report('error', 'extension-invalid', `x-retry.maxDelayMs (${out.maxDelayMs}) is lower than initialDelayMs (${out.initialDelayMs})`, at);
+  }
+  return out;
+}
+
+export interface DeadLetterDefaults {
+  enabled: boolean;
+  /** Shared topic for every channel, if set at the root. */
+  topic?: string;
+  partitions?: number;
+  replicas?: number;
+  config: Record<string, string>;
+}
+
+function positiveInt(ctx: ModelContext, v: unknown, at: At, what: string, rule = 'extension-invalid'): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+    ctx.report('error', rule, `${what} must be a positive integer, got ${JSON.stringify(v)}`, at);
+    return undefined;
+  }
+  return v;
+}
+
+function stringMap(ctx: ModelContext, v: unknown, at: At, what: string): Record<string, string> {
+  if (v === undefined) return {};
+  if (!isRecord(v)) {
+    ctx.report('error', 'extension-invalid', `${what} must be a map of Kafka topic configs`, at);
+    return {};
+  }
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(v)) {
+    if (typeof val === 'string' || typeof val === 'number' || typeof val === 'boolean') out[k] = String(val);
+    else ctx.report('error', 'extension-invalid', `${what}.${k} must be a string, number or boolean`, ctx.child(at, k));
+  }
+  return out;
+}
+
+const DLQ_KEYS = ['enabled', 'topic', 'partitions', 'replicas', 'config'];
+
+/** Root `x-eventgen.deadLetter`. */
+export function readDeadLetterDefaults(ctx: ModelContext, at: At): DeadLetterDefaults {
+  const raw = ctx.read(at);
+  const out: DeadLetterDefaults = { enabled: true, config: {} };
+  if (raw === undefined) return out;
+  if (!isRecord(raw)) {
+    ctx.report('error', 'extension-invalid', 'deadLetter must be an object', at);
+    return out;
+  }
+  unknownKeys(ctx, raw, DLQ_KEYS, at, 'deadLetter');
+  if (raw.enabled !== undefined) {
+    if (typeof raw.enabled === 'boolean') out.enabled = raw.enabled;
+    else ctx.report('error', 'extension-invalid', 'deadLetter.enabled must be true or false', ctx.child(at, 'enabled'));
+  }
+  if (raw.topic !== undefined) {
+    const t = topicName(ctx, raw.topic, ctx.child(at, 'topic'));
+    if (t) out.topic = t;
+  }
+  const partitions = positiveInt(ctx, raw.partitions, ctx.child(at, 'partitions'), 'deadLetter.partitions');
+  if (partitions !== undefined) out.partitions = partitions;
+  const replicas = positiveInt(ctx, raw.replicas, ctx.child(at, 'replicas'), 'deadLetter.replicas');
+  if (replicas !== undefined) out.replicas = replicas;
+  out.config = stringMap(ctx, raw.config, ctx.child(at, 'config'), 'deadLetter.config');
+  return out;
+}
+
+/** Channel `x-dead-letter` over the root defaults, for topic `topic`. */
+export function readDeadLetter(ctx: ModelContext, at: At, defaults: DeadLetterDefaults, topic: string): DeadLetterPolicy {
+  const channel = readDeadLetterDefaults(ctx, at);
+  const raw = ctx.read(at);
+  const has = (k: string): boolean => isRecord(raw) && raw[k] !== undefined;
+  const policy: DeadLetterPolicy = {
+    enabled: has('enabled') ? channel.enabled : defaults.enabled,
+    topic: channel.topic ?? defaults.topic ?? `${topic}.dlq`,
+    config: { ...defaults.config, ...channel.config },
+  };
+  const partitions = channel.partitions ?? defaults.partitions;
+  if (partitions !== undefined) policy.partitions = partitions;
+  const replicas = channel.replicas ?? defaults.replicas;
+  if (replicas !== undefined) policy.replicas = replicas;
+  if (policy.enabled && policy.topic === topic) {
+    ctx.report('error', 'extension-invalid', `the dead-letter topic of "${topic}" cannot be the topic itself`, at);
+  }
+  return policy;
+}
+
+const KAFKA_TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
+
+/** A literal Kafka topic name (`[a-zA-Z0-9._-]{1,249}`, not `.` or `..`). */
+export function topicName(ctx: ModelContext, v: unknown, at: At): string | undefined {
+  if (typeof v !== 'string' || !KAFKA_TOPIC.test(v) || v === '.' || v === '..') {
+    const hint = typeof v === 'string' && /[{}]/.test(v) ? ' (channel parameters cannot name a Kafka topic: set bindings.kafka.topic to the literal topic name)' : '';
+    ctx.report('error', 'topic-name-invalid', `${JSON.stringify(v)} is not a valid Kafka topic name: use 1-249 characters from [a-zA-Z0-9._-]${hint}`, at);
+    return undefined;
+  }
+  return v;
+}
+
+const CLASSIFICATIONS: DataClassification[] = ['public', 'internal', 'confidential', 'restricted'];
+
+export function readClassification(ctx: ModelContext, at: At): DataClassification {
+  const raw = ctx.read(at);
+  if (raw === undefined) return 'internal';
+  if (typeof raw === 'string' && (CLASSIFICATIONS as string[]).includes(raw)) return raw as DataClassification;
+  ctx.report('error', 'extension-invalid', `x-data-classification must be one of ${CLASSIFICATIONS.join(', ')}, got ${JSON.stringify(raw)}`, at);
+  return 'internal';
+}
+
+export function readVersion(ctx: ModelContext, at: At): string {
+  const raw = ctx.read(at);
+  if (raw === undefined) return '1.0.0';
+  if (typeof raw === 'number' && Number.isFinite(raw)) return String(raw);
+  if (typeof raw === 'string' && /^[0-9A-Za-z.+-]{1,64}$/.test(raw)) return raw;
+  ctx.report('error', 'extension-invalid', `x-event-version must be a version string such as "1.2.0", got ${JSON.stringify(raw)}`, at);
+  return '1.0.0';
+}
+
+/** A Kafka binding value that may be a plain string or a Schema Object with `const`/single `enum`. */
+export function bindingString(ctx: ModelContext, at: At, what: string): string | undefined {
+  const raw = ctx.read(at);
+  if (raw === undefined) return undefined;
+  if (typeof raw === 'string' && raw) return raw;
+  if (isRecord(raw)) {
+    if (typeof raw.const === 'string') return raw.const;
+    if (Array.isArray(raw.enum) && raw.enum.length === 1 && typeof raw.enum[0] === 'string') return raw.enum[0];
+    if (Array.isArray(raw.enum) && raw.enum.length > 1) {
+      ctx.report('error', 'binding-invalid', `${what} lists ${raw.enum.length} values; eventgen needs exactly one`, at);
+      return undefined;
+    }
+  }
+  ctx.report('error', 'binding-invalid', `${what} must be a string or a schema with a single const/enum value`, at);
+  return undefined;
+}

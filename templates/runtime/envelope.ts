@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { DataClassification } from './definitions.js';
+import { DecodeError, EnvelopeError } from './errors.js';
+
+/** Envelope metadata: who/what/when of one event, mirrored in Kafka headers. */
+export interface EnvelopeMetadata {
+  /** Unique id of this event (uuid); the idempotency key. */
+  eventId: string;
+  /** Event type, e.g. `order.created`. */
+  eventType: string;
+  /** Event schema version, e.g. `1.0.0`. */
+  eventVersion: string;
+  /** Id shared by every event of one business flow. */
+  correlationId: string;
+  /** Id of the event that caused this one. */
+  causationId?: string;
+  /** ISO-8601 creation time. */
+  timestamp: string;
+  /** Producing service. */
+  source: string;
+  /** Acting user, when known. */
+  userId?: string;
+  /** Sensitivity of `data`. */
+  dataClassification: DataClassification;
+  /** The Kafka key used for the record (`null` = no key). */
+  partitionKey: string | null;
+}
+
+/** The JSON record value: metadata plus the event payload. */
+export interface Envelope<TData = unknown> {
+  /** Event metadata. */
+  metadata: EnvelopeMetadata;
+  /** The event payload. */
+  data: TData;
+}
+
+/** Header names the runtime writes and reads. */
+export const HEADERS = Object.freeze({
+  eventType: 'event-type',
+  eventId: 'event-id',
+  eventVersion: 'event-version',
+  correlationId: 'correlation-id',
+  contentType: 'content-type',
+  source: 'source',
+  traceparent: 'traceparent',
+});
+
+/** Decoded (UTF-8) record headers. */
+export type EventHeaders = Readonly<Record<string, string>>;
+
+/** Zod schema of an envelope; unknown metadata fields are kept so newer producers do not break older consumers. */
+export const EnvelopeSchema = z.object({
+  metadata: z.looseObject({
+    eventId: z.string().min(1),
+    eventType: z.string().min(1),
+    eventVersion: z.string().min(1),
+    correlationId: z.string().min(1),
+    causationId: z.string().optional(),
+    timestamp: z.string().min(1),
+    source: z.string(),
+    userId: z.string().optional(),
+    dataClassification: z.enum(['public', 'internal', 'confidential', 'restricted']),
+    partitionKey: z.string().nullable(),
+  }),
+  data: z.unknown(),
+});
+
+/**
+ * Turns a decoded value that is not an envelope (a legacy or flat format) into one; return `undefined` to reject
+ * it. Called only when the value is not already a valid envelope.
+ */
+export type EnvelopeMigration = (raw: unknown, headers: EventHeaders) => Envelope | undefined;
+
+/** Serialises an envelope as the record value. */
+export function encodeEnvelope(envelope: Envelope): Buffer {
+  return Buffer.from(JSON.stringify(envelope), 'utf8');
+}
+
+/** Builds the headers mirroring an envelope's ids (plus `traceparent` when given). */
+export function envelopeHeaders(metadata: EnvelopeMetadata, traceparent?: string): Record<string, string> {
+  const headers: Record<string, string> = {
+    [HEADERS.eventType]: metadata.eventType,
+    [HEADERS.eventId]: metadata.eventId,
+    [HEADERS.eventVersion]: metadata.eventVersion,
+    [HEADERS.correlationId]: metadata.correlationId,
+    [HEADERS.contentType]: 'application/json',
+    [HEADERS.source]: metadata.source,
+  };
+  if (traceparent !== undefined) headers[HEADERS.traceparent] = traceparent;
+  return headers;
+}
+
+/**
+ * Decodes a record value into an envelope.
+ * @throws DecodeError when the value is empty or not JSON.
+ * @throws EnvelopeError when it is JSON but not an envelope and `migrate` does not turn it into one.
+ */
+export function decodeEnvelope(value: Buffer | string | null, headers: EventHeaders, migrate?: EnvelopeMigration): Envelope {
+  if (value === null || value.length === 0) throw new DecodeError('Record has no value (tombstone or empty)');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(typeof value === 'string' ? value : value.toString('utf8'));
+  } catch (error) {
+    throw new DecodeError(`Record value is not JSON: ${(error as Error).message}`, { cause: error });
+  }
+  const direct = parseEnvelope(raw);
+  if (direct.ok) return direct.envelope;
+  if (migrate === undefined) throw new EnvelopeError('Record value is not an event envelope', direct.issues);
+  const migrated = migrate(raw, headers);
+  if (migrated === undefined) throw new EnvelopeError('Record value is not an event envelope and the migration hook rejected it', direct.issues);
+  const checked = parseEnvelope(migrated);
+  if (!checked.ok) throw new EnvelopeError('Migrated envelope is invalid', checked.issues);
+  return checked.envelope;
+}
+
+/**
+ * A ready-made migration for flat records (the payload is the whole value) whose ids travel in headers, as
+ * written by producers that predate the envelope. `event-type` is required; missing ids are generated.
+ */
+export function headersEnvelopeMigration(defaults: { source?: string } = {}): EnvelopeMigration {
+  return (raw, headers) => {
+    const eventType = headers[HEADERS.eventType];
+    if (eventType === undefined || eventType === '') return undefined;
+    const eventId = headers[HEADERS.eventId] ?? randomUUID();
+    return {
+      metadata: {
+        eventId,
+        eventType,
+        eventVersion: headers[HEADERS.eventVersion] ?? '0.0.0',
+        correlationId: headers[HEADERS.correlationId] ?? eventId,
+        timestamp: new Date().toISOString(),
+        source: headers[HEADERS.source] ?? defaults.source ?? 'unknown',
+        dataClassification: 'internal',
+        partitionKey: null,
+      },
+      data: raw,
+    };
+  };
+}
+
+type ParseResult = { ok: true; envelope: Envelope } | { ok: false; issues: readonly z.core.$ZodIssue[] };
+
+function parseEnvelope(raw: unknown): ParseResult {
+  const result = EnvelopeSchema.safeParse(raw);
+  if (!result.success) return { ok: false, issues: result.error.issues };
+  // `data: z.unknown()` also accepts a missing key; an envelope without data is not an event.
+  if (typeof raw !== 'object' || raw === null || !('data' in raw)) {
+    return { ok: false, issues: [{ code: 'custom', path: ['data'], message: 'Required', input: undefined }] };
+  }
+  const { metadata, data } = result.data;
+  return { ok: true, envelope: { metadata: stripUndefined(metadata), data } };
+}
+
+/** Drops optional keys that are present but undefined (exactOptionalPropertyTypes-friendly). */
+function stripUndefined(metadata: z.output<typeof EnvelopeSchema>['metadata']): EnvelopeMetadata {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(metadata)) if (v !== undefined) out[k] = v;
+  return out as unknown as EnvelopeMetadata;
+}

@@ -1,0 +1,73 @@
+import { toError } from './errors.js';
+
+/** Lifecycle of a consumer group member. */
+export type ConsumerStatus = 'starting' | 'running' | 'stopped' | 'crashed';
+
+/** The most recent failure a component saw. */
+export interface HealthError {
+  /** Error class name. */
+  name: string;
+  /** Error message. */
+  message: string;
+  /** ISO time it happened. */
+  at: string;
+  /** Where, when it concerned one record. */
+  topic?: string;
+  /** Partition of that record. */
+  partition?: number;
+  /** Offset of that record. */
+  offset?: string;
+}
+
+/** A topic-partition the consumer cannot make progress on. */
+export interface PartitionProblem {
+  /** Topic name. */
+  topic: string;
+  /** Partition number. */
+  partition: number;
+  /** Why (e.g. dead-letter write failing, store unavailable, halted without a dead-letter topic). */
+  reason: string;
+}
+
+/** Health of an {@link EventProducer}. */
+export interface ProducerHealth {
+  /** True when connected and the last send did not fail. */
+  healthy: boolean;
+  /** Connection state. */
+  status: 'disconnected' | 'connected';
+  /** Events sent since creation. */
+  sent: number;
+  /** Last send failure. */
+  lastError?: HealthError;
+}
+
+/** Health of a {@link GroupConsumer}. */
+export interface ConsumerHealth {
+  /** True when running with no stuck or halted partition. */
+  healthy: boolean;
+  /** Lifecycle state. */
+  status: ConsumerStatus;
+  /** Consumer group id. */
+  groupId: string;
+  /** Subscribed topics. */
+  topics: string[];
+  /** Partitions currently failing (retrying a dead-letter write or waiting for the processed store). */
+  failingPartitions: PartitionProblem[];
+  /** Partitions paused after a terminal failure on a topic without a dead-letter topic. */
+  haltedPartitions: PartitionProblem[];
+  /** Records processed successfully since start. */
+  processed: number;
+  /** Last failure. */
+  lastError?: HealthError;
+}
+
+/** Builds a {@link HealthError} from anything thrown. */
+export function toHealthError(error: unknown, where: { topic?: string; partition?: number; offset?: string } = {}): HealthError {
+  const e = toError(error);
+  return { name: e.name, message: e.message, at: new Date().toISOString(), ...where };
+}
+
+/** Combines component health for one readiness endpoint: healthy only when all are. */
+export function combineHealth<T extends { healthy: boolean }>(components: Record<string, T>): { healthy: boolean; components: Record<string, T> } {
+  return { healthy: Object.values(components).every((c) => c.healthy), components };
+}
