@@ -31,6 +31,8 @@ function topicHandler(group: ConsumerGroup, sub: Subscription): GeneratedFile {
   const members = sub.events.map((e) =>
     [jsdoc(`Handles \`${e.type}\` (v${e.version}).`, '  '), `  ${e.names.memberName}: ${handlerType}<${mod.type(e.names.typeName, eventSchemaFile(e))}>;`].join('\n'),
   );
+  const handled = new Set(sub.events.map((e) => e.type));
+  const ignored = topic.events.filter((e) => !handled.has(e));
   const routes = sub.events.map((e) => `        ${route}(${mod.use(e.names.definitionName, EVENTS)}, handlers.${e.names.memberName}),`);
   const body = [
     jsdoc(`The event handlers consumer group \`${group.groupId}\` provides for topic \`${topic.name}\`.`),
@@ -39,8 +41,8 @@ function topicHandler(group: ConsumerGroup, sub: Subscription): GeneratedFile {
     '}',
     '',
     jsdoc([
-      `Routes each record of \`${topic.name}\` by its event type to the matching event handler of group \`${group.groupId}\`,`,
-      'after validating the payload. Retry and dead-letter policy come from the catalog.',
+      `Routes each record of \`${topic.name}\` by its event type to the matching event handler of`,
+      `group \`${group.groupId}\`, after validating the payload. Retry and dead-letter policy come from the catalog.`,
     ]),
     `export class ${topic.names.topicHandlerClass} extends ${delegator} {`,
     `  constructor(handlers: ${topic.names.typeName}EventHandlers) {`,
@@ -51,6 +53,9 @@ function topicHandler(group: ConsumerGroup, sub: Subscription): GeneratedFile {
     '      routes: [',
     ...routes,
     '      ],',
+    ...(ignored.length
+      ? ['      // Other event types of this topic, not received by this group: acknowledged without a handler.', `      ignore: [${ignored.map((e) => tsString(e)).join(', ')}],`]
+      : []),
     '    });',
     '  }',
     '}',

@@ -6,7 +6,6 @@
  */
 import type {
   Diagnostic,
-  JsonValue,
   ObjectProperty,
   Schema,
   SchemaMeta,
@@ -15,19 +14,28 @@ import type {
   UnionSchema,
 } from './types.js';
 import {
-  ARRAY_KEYWORDS,
   HANDLED_KEYWORDS,
   IGNORED_KEYWORDS,
   JSON_TYPES,
-  NUMBER_KEYWORDS,
-  OBJECT_KEYWORDS,
   STRING_FORMATS,
-  STRING_KEYWORDS,
   UNSUPPORTED_KEYWORDS,
   pointerSegment,
   type JsonType,
 } from './schema-keywords.js';
 import { detectDiscriminator } from './schema-discriminator.js';
+import {
+  applyMeta,
+  describe,
+  hasConstraints,
+  hasMeta,
+  inferTypes,
+  isBareObject,
+  isEmptySchema,
+  isRecord,
+  isValidRegex,
+  matchesType,
+  toJson,
+} from './schema-util.js';
 
 export { findRecursive, topoOrder, collectRefs } from './schema-graph.js';
 
@@ -53,8 +61,6 @@ const child = (at: SchemaAt, ...segments: Array<string | number>): SchemaAt => (
   file: at.file,
   pointer: at.pointer + segments.map((s) => '/' + pointerSegment(s)).join(''),
 });
-
-const isRecord = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Normalise one raw JSON Schema node found at `at`. Never throws for any input. */
 export function normalizeSchema(raw: unknown, at: SchemaAt, ctx: SchemaContext): Schema {
@@ -82,6 +88,15 @@ class Normalizer {
     this.checkKeywords(raw, at);
     const meta = this.meta(raw, at);
     const result = this.body(raw, at);
+    if (meta.default !== undefined && !defaultFits(result, meta.default, meta.nullable === true)) {
+      this.ctx.report({
+        severity: 'warning',
+        rule: 'schema-invalid-default',
+        message: `default ${JSON.stringify(meta.default)} does not match the schema (${result.kind}); it is ignored`,
+        location: this.ctx.locate(child(at, 'default')),
+      });
+      delete meta.default;
+    }
     return applyMeta(result, meta);
   }
 
@@ -386,87 +401,30 @@ class Normalizer {
   }
 }
 
-function applyMeta(schema: Schema, meta: SchemaMeta): Schema {
-  const out: Schema = { ...schema };
-  for (const key of ['title', 'description', 'default', 'examples', 'deprecated', 'loc'] as const) {
-    if (meta[key] !== undefined) (out as SchemaMeta)[key] = meta[key] as never;
-  }
-  if (meta.nullable && out.kind !== 'null' && out.kind !== 'unknown') out.nullable = true;
-  return out;
-}
-
-function hasMeta(s: Schema): boolean {
-  return s.title !== undefined || s.description !== undefined || s.default !== undefined;
-}
-
-function isBareObject(s: Schema): boolean {
-  return (
-    s.kind === 'object' &&
-    s.properties.length === 0 &&
-    s.additionalProperties === true &&
-    s.minProperties === undefined &&
-    s.maxProperties === undefined &&
-    !s.nullable
-  );
-}
-
-function isEmptySchema(v: unknown): boolean {
-  return v === true || (isRecord(v) && Object.keys(v).every((k) => !HANDLED_KEYWORDS.has(k) || ['title', 'description'].includes(k)));
-}
-
-function inferTypes(raw: Raw): JsonType[] {
-  const has = (keys: string[]): boolean => keys.some((k) => k in raw);
-  if (has(OBJECT_KEYWORDS)) return ['object'];
-  if (has(ARRAY_KEYWORDS)) return ['array'];
-  if (has(STRING_KEYWORDS)) return ['string'];
-  if (has(NUMBER_KEYWORDS)) return ['number'];
-  return [];
-}
-
-function hasConstraints(raw: Raw, type: JsonType): boolean {
-  const keys = type === 'object' ? OBJECT_KEYWORDS : type === 'array' ? ARRAY_KEYWORDS : type === 'string' ? STRING_KEYWORDS : type === 'number' || type === 'integer' ? NUMBER_KEYWORDS : [];
-  return keys.some((k) => k in raw);
-}
-
-function matchesType(v: unknown, t: JsonType): boolean {
-  switch (t) {
+/** A cheap shape check of a `default` against the schema kind (a wrong default would break the Zod types). */
+function defaultFits(schema: Schema, value: unknown, nullable: boolean): boolean {
+  if (value === null) return nullable || schema.nullable === true || schema.kind === 'null' || schema.kind === 'unknown' || schema.kind === 'union';
+  switch (schema.kind) {
     case 'string':
-      return typeof v === 'string';
+      return typeof value === 'string';
     case 'number':
-      return typeof v === 'number';
+      return typeof value === 'number';
     case 'integer':
-      return typeof v === 'number' && Number.isInteger(v);
+      return typeof value === 'number' && Number.isInteger(value);
     case 'boolean':
-      return typeof v === 'boolean';
-    case 'null':
-      return v === null;
+      return typeof value === 'boolean';
     case 'array':
-      return Array.isArray(v);
+    case 'tuple':
+      return Array.isArray(value);
     case 'object':
-      return isRecord(v);
+    case 'record':
+      return typeof value === 'object' && !Array.isArray(value);
+    case 'enum':
+      return schema.values.some((v) => v === value);
+    case 'null':
+    case 'never':
+      return false;
+    default:
+      return true;
   }
-}
-
-function isValidRegex(p: string): boolean {
-  try {
-    new RegExp(p, 'u');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Coerce any raw value into a JSON value (undefined/functions become null). */
-function toJson(v: unknown): JsonValue {
-  if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
-  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
-  if (Array.isArray(v)) return v.map(toJson);
-  if (isRecord(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toJson(x)]));
-  return null;
-}
-
-function describe(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 60 ? s.slice(0, 57) + '...' : s;
 }

@@ -177,6 +177,11 @@ export class GroupConsumer {
           log.info('Duplicate event skipped');
           return;
         }
+        if (delegator.ignores(eventType)) {
+          this.metrics.increment('ignored', labels);
+          log.debug('Event type not handled by this group; acknowledged');
+          return;
+        }
         target = delegator.resolve(eventType);
         if (target === undefined) throw new UnknownEventTypeError(eventType, record.topic);
       } catch (error) {

@@ -96,6 +96,12 @@ export interface TopicDelegatorOptions {
   deadLetter?: DeadLetterPolicy;
   /** Overrides error classification for this topic (default {@link isRetriable}). */
   isRetriable?: (error: unknown) => boolean;
+  /**
+   * Event types the catalog declares on this topic that this group does not receive: acknowledged without
+   * a handler (counted as ignored), so groups can read a shared topic for different subsets. Event types
+   * the catalog does not declare at all stay unknown and are dead-lettered.
+   */
+  ignore?: readonly string[];
 }
 
 /** Routes the records of one topic to event handlers by `eventType`; base class of generated topic handlers. */
@@ -110,6 +116,7 @@ export class TopicDelegator {
   readonly isRetriable: ((error: unknown) => boolean) | undefined;
   private readonly exact = new Map<string, Route>();
   private readonly patterns: Array<{ regex: RegExp; route: Route }> = [];
+  private readonly ignored: ReadonlySet<string>;
 
   /** @param options topic, routes and policies. */
   constructor(options: TopicDelegatorOptions) {
@@ -117,6 +124,7 @@ export class TopicDelegator {
     this.retry = validateRetryPolicy(options.retry ?? DEFAULT_RETRY_POLICY);
     this.deadLetter = options.deadLetter ?? defaultDeadLetterPolicy(options.topic);
     this.isRetriable = options.isRetriable;
+    this.ignored = new Set(options.ignore ?? []);
     for (const r of options.routes) {
       if (r.kind === 'pattern') this.patterns.push({ regex: globToRegExp(r.pattern), route: r });
       else if (this.exact.has(r.eventType)) throw new Error(`Duplicate route for event type '${r.eventType}' on topic '${this.topic}'`);
@@ -127,6 +135,11 @@ export class TopicDelegator {
   /** Event types with an exact route. */
   get eventTypes(): string[] {
     return [...this.exact.keys()];
+  }
+
+  /** True when records of this event type are acknowledged without a handler (see `ignore`). */
+  ignores(eventType: string): boolean {
+    return this.ignored.has(eventType) && !this.exact.has(eventType);
   }
 
   /** The route for an event type: exact match first, then the first matching pattern. */

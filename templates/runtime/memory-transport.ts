@@ -16,8 +16,8 @@ interface GroupState {
   /** Next offset to deliver per `topic\u0000partition` (Kafka's committed offset). */
   committed: Map<string, number>;
   inFlight: Set<string>;
-  /** Partitions waiting for redelivery after a rejection, until the given epoch ms. */
-  blockedUntil: Map<string, number>;
+  /** Partitions waiting for redelivery after a rejection (cleared by the redelivery timer). */
+  blocked: Set<string>;
   members: MemoryConsumer[];
 }
 
@@ -199,12 +199,14 @@ export class InMemoryTransport implements Transport {
           // Commit only after the handler resolved; never move backwards.
           const next = Number(record.offset) + 1;
           if ((group.committed.get(tp) ?? 0) < next) group.committed.set(tp, next);
-          group.blockedUntil.delete(tp);
         },
         () => {
           const delay = this.options.redeliveryDelayMs ?? 50;
-          group.blockedUntil.set(tp, Date.now() + delay);
-          setTimeout(() => this.schedule(), delay).unref();
+          group.blocked.add(tp);
+          setTimeout(() => {
+            group.blocked.delete(tp);
+            this.schedule();
+          }, delay);
         },
       )
       .finally(() => {
@@ -216,7 +218,6 @@ export class InMemoryTransport implements Transport {
 
   /** Deliverable records: partitions assigned round-robin to running members, in join order. */
   private *deliveries(): Generator<Delivery> {
-    const now = Date.now();
     for (const group of this.groups.values()) {
       const members = group.members.filter((m) => m.running);
       const topics = new Set(members.flatMap((m) => m.topics));
@@ -227,7 +228,7 @@ export class InMemoryTransport implements Transport {
           const member = subscribers[partition % subscribers.length];
           const tp = tpKey(topic, partition);
           if (member === undefined || group.inFlight.has(tp) || member.isPaused(topic, partition)) continue;
-          if ((group.blockedUntil.get(tp) ?? 0) > now) continue;
+          if (group.blocked.has(tp)) continue;
           const record = partitions[partition]?.[group.committed.get(tp) ?? 0];
           if (record !== undefined) yield { group, member, tp, record };
         }
@@ -257,7 +258,7 @@ export class InMemoryTransport implements Transport {
   private group(groupId: string): GroupState {
     let group = this.groups.get(groupId);
     if (group === undefined) {
-      group = { committed: new Map(), inFlight: new Set(), blockedUntil: new Map(), members: [] };
+      group = { committed: new Map(), inFlight: new Set(), blocked: new Set(), members: [] };
       this.groups.set(groupId, group);
     }
     return group;

@@ -2,7 +2,7 @@
 export type MetricLabels = Readonly<Record<string, string>>;
 
 /** The counters the runtime maintains. */
-export type CounterName = 'received' | 'processed' | 'failed' | 'retried' | 'dead_lettered' | 'duplicates_skipped' | 'produced';
+export type CounterName = 'received' | 'processed' | 'failed' | 'retried' | 'dead_lettered' | 'duplicates_skipped' | 'ignored' | 'produced';
 
 const COUNTERS: Record<CounterName, { name: string; help: string }> = {
   received: { name: 'events_received_total', help: 'Records received by the consumer.' },
@@ -11,6 +11,7 @@ const COUNTERS: Record<CounterName, { name: string; help: string }> = {
   retried: { name: 'events_retried_total', help: 'Retries scheduled after a retriable failure.' },
   dead_lettered: { name: 'events_dead_lettered_total', help: 'Records written to a dead-letter topic.' },
   duplicates_skipped: { name: 'events_duplicates_skipped_total', help: 'Records skipped because their eventId was already processed.' },
+  ignored: { name: 'events_ignored_total', help: 'Records of event types this group does not receive, acknowledged without a handler.' },
   produced: { name: 'events_produced_total', help: 'Events sent by producers.' },
 };
 

@@ -22,7 +22,7 @@ describe('murmur2 partitioner', () => {
     const keys = ['', 'a', 'ab', 'abc', 'abcd', 'abcde', 'order-1', 'customer/42', 'ünïcødé-ключ-🔑', 'x'.repeat(37)];
     for (let i = 0; i < 200; i++) keys.push(`key-${i}-${(i * 7919).toString(36)}`);
     for (const count of [1, 2, 3, 6, 12, 50]) {
-      const partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [0], isr: [0] }));
+      const partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0, offlineReplicas: [] }));
       for (const key of keys) {
         const expected = partitioner({ topic: 't', partitionMetadata, message: { key, value: null } });
         expect(partitionForKey(key, count), `key ${JSON.stringify(key)} / ${count}`).toBe(expected);

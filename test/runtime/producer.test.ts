@@ -5,11 +5,14 @@ import {
   EnvelopeError,
   EventProducer,
   EventValidationError,
+  GroupConsumer,
   HEADERS,
+  InMemoryProcessedStore,
   InMemoryTransport,
   NotImplementedError,
   TopicDelegator,
   batchItem,
+  createLogger,
   decodeEnvelope,
   decodeHeaders,
   defineEvent,
@@ -145,6 +148,26 @@ describe('EventProducer', () => {
     expect(producer.health()).toMatchObject({ healthy: true, status: 'connected', sent: 3 });
     await producer.disconnect();
     expect(producer.health()).toMatchObject({ healthy: false, status: 'disconnected' });
+  });
+
+  it('generated wiring end to end: a stub dead-letters, every log line carries the correlation id', async () => {
+    const { transport, orders } = setup();
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'debug', write: (line) => lines.push(line) });
+    const store = new InMemoryProcessedStore();
+    const handlers: ShopOrdersEventHandlers = { orderCreated: new OrderCreatedEventHandler() };
+    const consumer = new GroupConsumer({ groupId: 'payments', transport, topics: [new ShopOrdersTopicHandler(handlers)], logger, store });
+    await consumer.start();
+    await orders.orderCreated({ orderId: 'o-7' }, { correlationId: 'corr-7' });
+    await transport.drain();
+    await consumer.stop();
+    const dead = transport.records('shop.orders.dlq');
+    expect(dead).toHaveLength(1);
+    expect(decodeHeaders(dead[0]?.headers ?? {})['dlq-reason']).toBe('handler-non-retriable');
+    const recordLines = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e['topic'] !== undefined);
+    expect(recordLines.map((e) => e['msg'])).toContain('Record dead-lettered');
+    for (const entry of recordLines) expect(entry).toMatchObject({ groupId: 'payments', correlationId: 'corr-7' });
+    expect(consumer.health().status).toBe('stopped');
   });
 
   it('generated delegator shape routes to the typed stub', async () => {

@@ -10,8 +10,8 @@ export interface ShopInventorySnapshotsV1EventHandlers {
 }
 
 /**
- * Routes each record of `shop.inventory-snapshots.v1` by its event type to the matching event handler of group `analytics`,
- * after validating the payload. Retry and dead-letter policy come from the catalog.
+ * Routes each record of `shop.inventory-snapshots.v1` by its event type to the matching event handler of
+ * group `analytics`, after validating the payload. Retry and dead-letter policy come from the catalog.
  */
 export class ShopInventorySnapshotsV1TopicHandler extends TopicDelegator {
   constructor(handlers: ShopInventorySnapshotsV1EventHandlers) {

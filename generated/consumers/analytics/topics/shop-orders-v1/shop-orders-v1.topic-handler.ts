@@ -28,8 +28,8 @@ export interface ShopOrdersV1EventHandlers {
 }
 
 /**
- * Routes each record of `shop.orders.v1` by its event type to the matching event handler of group `analytics`,
- * after validating the payload. Retry and dead-letter policy come from the catalog.
+ * Routes each record of `shop.orders.v1` by its event type to the matching event handler of
+ * group `analytics`, after validating the payload. Retry and dead-letter policy come from the catalog.
  */
 export class ShopOrdersV1TopicHandler extends TopicDelegator {
   constructor(handlers: ShopOrdersV1EventHandlers) {

@@ -24,8 +24,8 @@ export interface ShopPaymentsV1EventHandlers {
 }
 
 /**
- * Routes each record of `shop.payments.v1` by its event type to the matching event handler of group `analytics`,
- * after validating the payload. Retry and dead-letter policy come from the catalog.
+ * Routes each record of `shop.payments.v1` by its event type to the matching event handler of
+ * group `analytics`, after validating the payload. Retry and dead-letter policy come from the catalog.
  */
 export class ShopPaymentsV1TopicHandler extends TopicDelegator {
   constructor(handlers: ShopPaymentsV1EventHandlers) {

@@ -13,8 +13,8 @@ export interface ShopProductsV1EventHandlers {
 }
 
 /**
- * Routes each record of `shop.products.v1` by its event type to the matching event handler of group `analytics`,
- * after validating the payload. Retry and dead-letter policy come from the catalog.
+ * Routes each record of `shop.products.v1` by its event type to the matching event handler of
+ * group `analytics`, after validating the payload. Retry and dead-letter policy come from the catalog.
  */
 export class ShopProductsV1TopicHandler extends TopicDelegator {
   constructor(handlers: ShopProductsV1EventHandlers) {

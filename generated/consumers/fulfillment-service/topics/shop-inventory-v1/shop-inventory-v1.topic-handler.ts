@@ -10,8 +10,8 @@ export interface ShopInventoryV1EventHandlers {
 }
 
 /**
- * Routes each record of `shop.inventory.v1` by its event type to the matching event handler of group `fulfillment-service`,
- * after validating the payload. Retry and dead-letter policy come from the catalog.
+ * Routes each record of `shop.inventory.v1` by its event type to the matching event handler of
+ * group `fulfillment-service`, after validating the payload. Retry and dead-letter policy come from the catalog.
  */
 export class ShopInventoryV1TopicHandler extends TopicDelegator {
   constructor(handlers: ShopInventoryV1EventHandlers) {
@@ -22,6 +22,8 @@ export class ShopInventoryV1TopicHandler extends TopicDelegator {
       routes: [
         route(StockReservedEvent, handlers.stockReserved),
       ],
+      // Other event types of this topic, not received by this group: acknowledged without a handler.
+      ignore: ['stock.released'],
     });
   }
 }

@@ -10,8 +10,8 @@ export interface ShopPaymentsV1EventHandlers {
 }
 
 /**
- * Routes each record of `shop.payments.v1` by its event type to the matching event handler of group `fulfillment-service`,
- * after validating the payload. Retry and dead-letter policy come from the catalog.
+ * Routes each record of `shop.payments.v1` by its event type to the matching event handler of
+ * group `fulfillment-service`, after validating the payload. Retry and dead-letter policy come from the catalog.
  */
 export class ShopPaymentsV1TopicHandler extends TopicDelegator {
   constructor(handlers: ShopPaymentsV1EventHandlers) {
@@ -22,6 +22,8 @@ export class ShopPaymentsV1TopicHandler extends TopicDelegator {
       routes: [
         route(PaymentCapturedEvent, handlers.paymentCaptured),
       ],
+      // Other event types of this topic, not received by this group: acknowledged without a handler.
+      ignore: ['payment.authorized', 'payment.failed', 'payment.refunded'],
     });
   }
 }

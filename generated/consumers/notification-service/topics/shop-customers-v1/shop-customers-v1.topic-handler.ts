@@ -10,8 +10,8 @@ export interface ShopCustomersV1EventHandlers {
 }
 
 /**
- * Routes each record of `shop.customers.v1` by its event type to the matching event handler of group `notification-service`,
- * after validating the payload. Retry and dead-letter policy come from the catalog.
+ * Routes each record of `shop.customers.v1` by its event type to the matching event handler of
+ * group `notification-service`, after validating the payload. Retry and dead-letter policy come from the catalog.
  */
 export class ShopCustomersV1TopicHandler extends TopicDelegator {
   constructor(handlers: ShopCustomersV1EventHandlers) {
@@ -22,6 +22,8 @@ export class ShopCustomersV1TopicHandler extends TopicDelegator {
       routes: [
         route(CustomerRegisteredEvent, handlers.customerRegistered),
       ],
+      // Other event types of this topic, not received by this group: acknowledged without a handler.
+      ignore: ['customer.updated'],
     });
   }
 }

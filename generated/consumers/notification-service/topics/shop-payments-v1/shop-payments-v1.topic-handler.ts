@@ -13,8 +13,8 @@ export interface ShopPaymentsV1EventHandlers {
 }
 
 /**
- * Routes each record of `shop.payments.v1` by its event type to the matching event handler of group `notification-service`,
- * after validating the payload. Retry and dead-letter policy come from the catalog.
+ * Routes each record of `shop.payments.v1` by its event type to the matching event handler of
+ * group `notification-service`, after validating the payload. Retry and dead-letter policy come from the catalog.
  */
 export class ShopPaymentsV1TopicHandler extends TopicDelegator {
   constructor(handlers: ShopPaymentsV1EventHandlers) {
@@ -26,6 +26,8 @@ export class ShopPaymentsV1TopicHandler extends TopicDelegator {
         route(PaymentFailedEvent, handlers.paymentFailed),
         route(PaymentRefundedEvent, handlers.paymentRefunded),
       ],
+      // Other event types of this topic, not received by this group: acknowledged without a handler.
+      ignore: ['payment.authorized', 'payment.captured'],
     });
   }
 }

@@ -13,8 +13,8 @@ export interface ShopOrdersV1EventHandlers {
 }
 
 /**
- * Routes each record of `shop.orders.v1` by its event type to the matching event handler of group `payment-service`,
- * after validating the payload. Retry and dead-letter policy come from the catalog.
+ * Routes each record of `shop.orders.v1` by its event type to the matching event handler of
+ * group `payment-service`, after validating the payload. Retry and dead-letter policy come from the catalog.
  */
 export class ShopOrdersV1TopicHandler extends TopicDelegator {
   constructor(handlers: ShopOrdersV1EventHandlers) {
@@ -26,6 +26,8 @@ export class ShopOrdersV1TopicHandler extends TopicDelegator {
         route(OrderCreatedEvent, handlers.orderCreated),
         route(OrderCancelledEvent, handlers.orderCancelled),
       ],
+      // Other event types of this topic, not received by this group: acknowledged without a handler.
+      ignore: ['order.updated', 'order.shipped', 'order.delivered'],
     });
   }
 }

@@ -10,8 +10,8 @@ export interface ShopAuditV1EventHandlers {
 }
 
 /**
- * Routes each record of `shop.audit.v1` by its event type to the matching event handler of group `shop-platform-workers`,
- * after validating the payload. Retry and dead-letter policy come from the catalog.
+ * Routes each record of `shop.audit.v1` by its event type to the matching event handler of
+ * group `shop-platform-workers`, after validating the payload. Retry and dead-letter policy come from the catalog.
  */
 export class ShopAuditV1TopicHandler extends TopicDelegator {
   constructor(handlers: ShopAuditV1EventHandlers) {
