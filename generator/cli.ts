@@ -1,148 +1,22 @@
 /**
  * `gen`: the command line. Exit codes: 0 ok, 1 drift / invalid catalog / write conflict, 2 usage error.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import yargs from 'yargs';
-import { eventgenVersion, generate } from './index.js';
-import type { Diagnostic } from './model/types.js';
-import { applyPlan, conflictsOf, driftOf, formatPlan, planWrite, summarize, WriteError } from './write/index.js';
+import { COMMANDS } from './commands/index.js';
+import { UsageError, type Io } from './commands/common.js';
+import { eventgenVersion } from './index.js';
+import { WriteError } from './write/index.js';
 
-export interface Io {
-  out: (s: string) => void;
-  err: (s: string) => void;
-  cwd: string;
-  color: boolean;
-}
+export type { Io } from './commands/common.js';
+export { formatDiagnostic, readConfig } from './commands/common.js';
 
-class UsageError extends Error {}
-
-const TARGETS = ['plain'] as const;
-const CONFIG_KEYS = ['catalog', 'out', 'target'];
-
-interface Config {
-  catalog?: string;
-  out?: string;
-  target?: string;
-}
-
-/** `eventgen.config.json` or `eventgen.config.yaml|yml` in the working directory; unknown keys refused. */
-export function readConfig(cwd: string): { config: Config; file?: string } {
-  for (const name of ['eventgen.config.json', 'eventgen.config.yaml', 'eventgen.config.yml']) {
-    const file = path.join(cwd, name);
-    if (!existsSync(file)) continue;
-    let data: unknown;
-    try {
-      const text = readFileSync(file, 'utf8');
-      data = name.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-    } catch (err) {
-      throw new UsageError(`${name}: cannot parse: ${(err as Error).message.split('\n')[0]}`);
-    }
-    if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new UsageError(`${name}: must be an object`);
-    const config: Config = {};
-    for (const [k, v] of Object.entries(data)) {
-      if (!CONFIG_KEYS.includes(k)) throw new UsageError(`${name}: unknown option "${k}" (allowed: ${CONFIG_KEYS.join(', ')})`);
-      if (typeof v !== 'string' || !v) throw new UsageError(`${name}: "${k}" must be a non-empty string`);
-      config[k as keyof Config] = v;
-    }
-    return { config, file: name };
-  }
-  return { config: {} };
-}
-
-/** Default catalog: ./asyncapi.(yaml|yml|json), else the single catalog/*.asyncapi.(yaml|yml|json). */
-function defaultCatalog(cwd: string): string {
-  for (const n of ['asyncapi.yaml', 'asyncapi.yml', 'asyncapi.json']) if (existsSync(path.join(cwd, n))) return n;
-  const dir = path.join(cwd, 'catalog');
-  if (existsSync(dir)) {
-    const found = readdirSync(dir).filter((n) => /\.asyncapi\.(ya?ml|json)$/.test(n)).sort();
-    if (found.length === 1) return `catalog/${found[0]}`;
-    if (found.length > 1) throw new UsageError(`several catalogs in catalog/ (${found.join(', ')}): choose one with --catalog`);
-  }
-  throw new UsageError('no catalog: pass --catalog <file>, set "catalog" in eventgen.config.json, or add ./asyncapi.yaml');
-}
-
-function paint(io: Io, code: string, s: string): string {
-  return io.color ? `\u001b[${code}m${s}\u001b[0m` : s;
-}
-
-export function formatDiagnostic(d: Diagnostic, io: Io): string {
-  const where = d.location ? `${d.location.file}:${d.location.line}:${d.location.column}` : '(catalog)';
-  const sev = d.severity === 'error' ? paint(io, '31', 'error') : d.severity === 'warning' ? paint(io, '33', 'warning') : paint(io, '36', 'info');
-  return `${where}  ${sev}  ${d.rule}  ${d.message}`;
-}
-
-interface EventsArgs {
-  catalog?: string;
-  out?: string;
-  check: boolean;
-  dryRun: boolean;
-  target?: string;
-  verbose: boolean;
-}
-
-async function runEvents(args: EventsArgs, io: Io): Promise<number> {
-  const t0 = performance.now();
-  const { config } = readConfig(io.cwd);
-  const catalog = args.catalog ?? config.catalog ?? defaultCatalog(io.cwd);
-  const out = args.out ?? config.out ?? 'generated';
-  const target = args.target ?? config.target ?? 'plain';
-  if (!(TARGETS as readonly string[]).includes(target)) {
-    throw new UsageError(`unknown target "${target}" (available: ${TARGETS.join(', ')}; nestjs is planned)`);
-  }
-  if (args.check && args.dryRun) throw new UsageError('--check and --dry-run cannot be combined');
-
-  const result = await generate(catalog, { cwd: io.cwd, target: 'plain' });
-  const shown = result.diagnostics.filter((d) => d.severity !== 'info' || args.verbose);
-  for (const d of shown) io.err(formatDiagnostic(d, io));
-  const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
-  if (errors) {
-    io.err(paint(io, '31', `eventgen: ${catalog} has ${errors} error${errors === 1 ? '' : 's'}; nothing was written`));
-    return 1;
-  }
-  const outDir = path.resolve(io.cwd, out);
-  const plan = await planWrite(outDir, result.files);
-  const conflicts = conflictsOf(plan);
-  if (conflicts.length) {
-    for (const c of conflicts) io.err(`${path.join(out, c.path)}  ${paint(io, '31', 'error')}  write-conflict  ${c.reason ?? 'exists and is not generated by eventgen'}`);
-    io.err(paint(io, '31', 'eventgen: nothing was written (move those files away or choose another --out)'));
-    return 1;
-  }
-  const ms = Math.round(performance.now() - t0);
-  if (args.check) {
-    const drift = driftOf(plan);
-    const s = summarize(plan);
-    for (const o of s.orphanStubs) io.err(`${out}/${o}  ${paint(io, '33', 'warning')}  orphan-stub  its event is no longer in the catalog; delete it when you no longer need it`);
-    if (drift.length) {
-      io.out(formatPlan({ ...plan, entries: drift }));
-      io.err(paint(io, '31', `eventgen: ${out}/ is out of date (${drift.length} file${drift.length === 1 ? '' : 's'}); run \`gen events\``));
-      return 1;
-    }
-    io.out(`eventgen: ${out}/ is up to date with ${catalog} (${plan.entries.length} files checked, ${ms} ms)`);
-    return 0;
-  }
-  if (args.dryRun) {
-    io.out(formatPlan(plan));
-    io.out(summaryLine('would write', summarize(plan), ms));
-    return 0;
-  }
-  const summary = await applyPlan(plan, result.files);
-  for (const o of summary.orphanStubs) io.err(`${out}/${o}  ${paint(io, '33', 'warning')}  orphan-stub  its event is no longer in the catalog; delete it when you no longer need it`);
-  if (args.verbose) for (const f of [...summary.written, ...summary.stubsCreated]) io.out(`  wrote ${out}/${f}`);
-  io.out(summaryLine(`${catalog} → ${out}/:`, summary, Math.round(performance.now() - t0)));
-  return 0;
-}
-
-function summaryLine(head: string, s: ReturnType<typeof summarize>, ms: number): string {
-  return `eventgen: ${head} ${s.written.length} written, ${s.unchanged.length} unchanged, ${s.removed.length} removed, ${s.stubsCreated.length} stubs created, ${s.stubsKept.length} stubs kept, ${s.orphanStubs.length} orphan stubs (${ms} ms)`;
-}
+const camel = (k: string): string => k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** Run the CLI; resolves to the exit code. */
 export async function main(argv: string[], io: Io): Promise<number> {
   let code = 0;
   let usage: string | undefined;
-  const parser = yargs(argv)
+  let parser = yargs(argv)
     .scriptName('gen')
     .usage('$0 <command> [options]')
     .version(eventgenVersion())
@@ -150,34 +24,28 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .exitProcess(false)
     .fail((msg, err) => {
       usage = msg || err?.message || 'usage error';
-    })
-    .command(
-      'events',
-      'Generate typed producers, consumers, stubs and validators from an AsyncAPI catalog',
-      (y) =>
-        y
-          .strict()
-          .option('catalog', { type: 'string', describe: 'AsyncAPI catalog file (YAML or JSON)' })
-          .option('out', { type: 'string', describe: 'Output directory (default: generated)' })
-          .option('check', { type: 'boolean', default: false, describe: 'Write nothing; exit 1 if the output is out of date' })
-          .option('dry-run', { type: 'boolean', default: false, describe: 'Print what would change; write nothing' })
-          .option('target', { type: 'string', describe: 'Code target: plain' })
-          .option('verbose', { type: 'boolean', default: false, describe: 'List every file and info diagnostic' })
-          .example('$0 events --catalog catalog/shop.asyncapi.yaml --out generated', 'generate')
-          .example('$0 events --check', 'fail CI when generated code is out of date'),
+    });
+  for (const cmd of COMMANDS) {
+    parser = parser.command(
+      cmd.command,
+      cmd.describe,
+      (y) => {
+        let b = y.strict().options(cmd.options);
+        for (const [ex, what] of cmd.examples ?? []) b = b.example(ex, what);
+        return b;
+      },
       async (a) => {
         // yargs' strict mode reports unknown options only after the handler ran: refuse them first.
-        const known = new Set(['_', '$0', 'catalog', 'out', 'check', 'dry-run', 'dryRun', 'target', 'verbose', 'help', 'version']);
+        const known = new Set(['_', '$0', 'help', 'version', ...(cmd.positionals ?? [])]);
+        for (const k of Object.keys(cmd.options)) known.add(k).add(camel(k));
         const unknown = Object.keys(a).filter((k) => !known.has(k));
         if (unknown.length) throw new UsageError(`unknown option${unknown.length > 1 ? 's' : ''}: ${unknown.map((k) => (k.length > 1 ? '--' : '-') + k).join(', ')}`);
         if (a._.length > 1) throw new UsageError(`unexpected argument: ${String(a._[1])}`);
-        const ev: EventsArgs = { check: a.check, dryRun: a['dry-run'], verbose: a.verbose };
-        if (a.catalog !== undefined) ev.catalog = a.catalog;
-        if (a.out !== undefined) ev.out = a.out;
-        if (a.target !== undefined) ev.target = a.target;
-        code = await runEvents(ev, io);
+        code = await cmd.run(a as Record<string, unknown>, io);
       },
-    )
+    );
+  }
+  parser = parser
     .demandCommand(1, 'name a command, e.g. `gen events`')
     .help()
     .wrap(Math.min(100, process.stdout.columns || 100));

@@ -5,7 +5,7 @@
  */
 import type { LoadedCatalog } from '../load/index.js';
 import { isRecord, ModelContext, type At } from './context.js';
-import { bindingString, DEFAULT_RETRY, readClassification, readDeadLetter, readDeadLetterDefaults, readRetry, readVersion, topicName } from './extensions.js';
+import { bindingString, DEFAULT_RETRY, readClassification, readCompatibility, readDeadLetter, readDeadLetterDefaults, readEnvironments, readRetry, readVersion, topicName } from './extensions.js';
 import { readTopicConfig } from './topic-config.js';
 import { checkPartitionKey, readPartitionKey } from './partition-key.js';
 import { nameEverything } from './names.js';
@@ -144,6 +144,7 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
       payload,
       examples,
       deprecated: raw.deprecated === true,
+      compatibility: readCompatibility(ctx, ctx.child(m.at, 'x-compatibility')),
       topics: [],
       names: { typeName: '', schemaName: '', fileName: '', memberName: '', handlerClass: '', definitionName: '' },
       loc: ctx.loc(m.at),
@@ -163,6 +164,7 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
   // Topics.
   const topics: Topic[] = [];
   const topicByChannel = new Map<string, Topic>();
+  const topicAt = new Map<Topic, At>();
   for (const ch of kafkaChannels) {
     const kafkaAt = ctx.child(ch.at, 'bindings', 'kafka');
     const kb = ctx.deref(kafkaAt);
@@ -181,6 +183,7 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
       produced: [],
       retry: readRetry(ctx, ctx.child(ch.at, 'x-retry'), retryDefault),
       deadLetter: readDeadLetter(ctx, ctx.child(ch.at, 'x-dead-letter'), dlqDefaults, name),
+      environments: readEnvironments(ctx, ctx.child(ch.at, 'x-environments')),
       names: { typeName: '', fileName: '', memberName: '', producerClass: '', topicHandlerClass: '' },
       loc: ctx.loc(ch.at),
     };
@@ -206,6 +209,7 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
     if (topic.events.length === 0) ctx.report('warning', 'channel-no-messages', `channel "${ch.id}" declares no messages: no code is generated for it`, ch.at);
     topics.push(topic);
     topicByChannel.set(ch.id, topic);
+    topicAt.set(topic, ch.at);
   }
 
   // Producers and consumer groups from operations.
@@ -249,10 +253,18 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
       for (const e of evts) if (!topic.produced.includes(e)) topic.produced.push(e);
       continue;
     }
-    const groupId = op.kafkaBindingAt ? bindingString(ctx, ctx.child(op.kafkaBindingAt, 'groupId'), 'groupId') : undefined;
+    const groupId = op.kafkaBindingAt ? bindingString(ctx, ctx.child(op.kafkaBindingAt, 'groupId'), 'groupId', 'group-id-invalid') : undefined;
     subscribe(groupId ?? defaultGroup, !groupId, topic, evts, op.id, op.at);
   }
   for (const t of topics) t.produced = t.events.filter((e) => t.produced.includes(e));
+  if (structure.operations.length > 0) {
+    const used = new Set(structure.operations.map((o) => o.channelId));
+    for (const ch of kafkaChannels) {
+      if (!used.has(ch.id) && topicByChannel.has(ch.id)) {
+        ctx.report('warning', 'channel-unused', `channel "${ch.id}" is used by no operation: no producer or consumer is generated for it`, ch.at);
+      }
+    }
+  }
   for (const g of groups.values()) {
     g.subscriptions.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0));
     for (const s of g.subscriptions) {
@@ -263,6 +275,18 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
 
   registry.drain();
   const eventList = [...events.values()];
+  for (const t of topics) {
+    const policy = t.config['cleanup.policy'];
+    const compacted = Array.isArray(policy) ? policy.includes('compact') : typeof policy === 'string' && policy.includes('compact');
+    const unkeyed = t.events.filter((e) => events.get(e)?.key.kind === 'none');
+    if (compacted && unkeyed.length) {
+      ctx.report('warning', 'topic-compaction-key', `topic "${t.name}" is compacted but ${unkeyed.join(', ')} has no partition key: compaction keeps the latest record per key, so unkeyed records are removed`, topicAt.get(t) ?? ctx.main);
+    }
+    const isr = t.config['min.insync.replicas'];
+    if (typeof isr === 'number' && t.replicas !== undefined && isr > t.replicas) {
+      ctx.report('error', 'topic-config-invalid', `min.insync.replicas (${isr}) is greater than replicas (${t.replicas}): no write with acks=all could succeed`, topicAt.get(t) ?? ctx.main);
+    }
+  }
   for (const e of eventList) {
     e.topics.sort();
     const at = eventAt.get(e);

@@ -5,7 +5,8 @@
  */
 import type { At, ModelContext } from './context.js';
 import { isRecord } from './context.js';
-import type { DataClassification, DeadLetterPolicy, RetryPolicy } from './types.js';
+import { readTopicConfig } from './topic-config.js';
+import type { CompatibilityMode, DataClassification, DeadLetterPolicy, RetryPolicy, TopicEnvironment } from './types.js';
 
 export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 3, initialDelayMs: 200, maxDelayMs: 30_000, multiplier: 2, jitter: 0.2 };
 
@@ -163,7 +164,7 @@ export function readVersion(ctx: ModelContext, at: At): string {
 }
 
 /** A Kafka binding value that may be a plain string or a Schema Object with `const`/single `enum`. */
-export function bindingString(ctx: ModelContext, at: At, what: string): string | undefined {
+export function bindingString(ctx: ModelContext, at: At, what: string, rule = 'binding-invalid'): string | undefined {
   const raw = ctx.read(at);
   if (raw === undefined) return undefined;
   if (typeof raw === 'string' && raw) return raw;
@@ -171,10 +172,53 @@ export function bindingString(ctx: ModelContext, at: At, what: string): string |
     if (typeof raw.const === 'string') return raw.const;
     if (Array.isArray(raw.enum) && raw.enum.length === 1 && typeof raw.enum[0] === 'string') return raw.enum[0];
     if (Array.isArray(raw.enum) && raw.enum.length > 1) {
-      ctx.report('error', 'binding-invalid', `${what} lists ${raw.enum.length} values; eventgen needs exactly one`, at);
+      ctx.report('error', rule, `${what} lists ${raw.enum.length} values; eventgen needs exactly one`, at);
       return undefined;
     }
   }
-  ctx.report('error', 'binding-invalid', `${what} must be a string or a schema with a single const/enum value`, at);
+  ctx.report('error', rule, `${what} must be a string or a schema with a single const/enum value`, at);
   return undefined;
+}
+
+const MODES: CompatibilityMode[] = ['BACKWARD', 'FORWARD', 'FULL', 'NONE'];
+
+/** Message `x-compatibility`: BACKWARD (default), FORWARD, FULL or NONE. */
+export function readCompatibility(ctx: ModelContext, at: At, fallback: CompatibilityMode = 'BACKWARD'): CompatibilityMode {
+  const raw = ctx.read(at);
+  if (raw === undefined) return fallback;
+  if (typeof raw === 'string' && (MODES as string[]).includes(raw.toUpperCase())) return raw.toUpperCase() as CompatibilityMode;
+  ctx.report('error', 'extension-invalid', `x-compatibility must be one of ${MODES.join(', ')}, got ${JSON.stringify(raw)}`, at);
+  return fallback;
+}
+
+const ENV_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** Channel `x-environments`: `{ <env>: { partitions?, replicas?, topicConfiguration? } }`. */
+export function readEnvironments(ctx: ModelContext, at: At): Record<string, TopicEnvironment> {
+  const raw = ctx.read(at);
+  const out: Record<string, TopicEnvironment> = {};
+  if (raw === undefined) return out;
+  if (!isRecord(raw)) {
+    ctx.report('error', 'extension-invalid', 'x-environments must map environment names to overrides', at);
+    return out;
+  }
+  for (const [name, value] of Object.entries(raw)) {
+    const envAt = ctx.child(at, name);
+    if (!ENV_NAME.test(name)) {
+      ctx.report('error', 'extension-invalid', `x-environments: "${name}" is not a valid environment name (letters, digits, _ . -)`, envAt);
+      continue;
+    }
+    if (!isRecord(value)) {
+      ctx.report('error', 'extension-invalid', `x-environments.${name} must be an object`, envAt);
+      continue;
+    }
+    unknownKeys(ctx, value, ['partitions', 'replicas', 'topicConfiguration'], envAt, `x-environments.${name}`);
+    const env: TopicEnvironment = { config: readTopicConfig(ctx, ctx.child(envAt, 'topicConfiguration')) };
+    const partitions = positiveInt(ctx, value.partitions, ctx.child(envAt, 'partitions'), `x-environments.${name}.partitions`, 'topic-config-invalid');
+    if (partitions !== undefined) env.partitions = partitions;
+    const replicas = positiveInt(ctx, value.replicas, ctx.child(envAt, 'replicas'), `x-environments.${name}.replicas`, 'topic-config-invalid');
+    if (replicas !== undefined) env.replicas = replicas;
+    out[name] = env;
+  }
+  return out;
 }

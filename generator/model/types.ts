@@ -254,6 +254,9 @@ export interface EventExample {
   headers?: JsonValue;
 }
 
+/** Schema-registry style compatibility mode of an event's payload (`x-compatibility`). */
+export type CompatibilityMode = 'BACKWARD' | 'FORWARD' | 'FULL' | 'NONE';
+
 export interface EventType {
   /** The `eventType` string on the wire, e.g. `order.created` (envelope + `event-type` header). */
   type: string;
@@ -272,6 +275,8 @@ export interface EventType {
   headers?: Schema;
   examples: EventExample[];
   deprecated: boolean;
+  /** How the payload may evolve (`x-compatibility`, default BACKWARD); read by `gen diff`. */
+  compatibility: CompatibilityMode;
   /** Channel ids (`Topic.id`) this event is carried on, sorted. */
   topics: string[];
   names: EventNames;
@@ -308,8 +313,19 @@ export interface Topic {
   produced: string[];
   retry: RetryPolicy;
   deadLetter: DeadLetterPolicy;
+  /**
+   * Per-environment overrides (`x-environments` on the channel), e.g. more partitions in production.
+   * Keys are environment names (`--env <name>`); values override partitions/replicas/config.
+   */
+  environments: Record<string, TopicEnvironment>;
   names: TopicNames;
   loc?: SourceLocation;
+}
+
+export interface TopicEnvironment {
+  partitions?: number;
+  replicas?: number;
+  config: Record<string, string | number | boolean | string[]>;
 }
 
 export interface GroupNames {

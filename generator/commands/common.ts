@@ -1,0 +1,90 @@
+/** What every command shares: I/O, usage errors, configuration, diagnostics formatting. */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { Options } from 'yargs';
+import type { Diagnostic } from '../model/types.js';
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  cwd: string;
+  color: boolean;
+}
+
+/** A usage problem: printed with a hint, exit code 2. */
+export class UsageError extends Error {}
+
+/** Keys allowed in eventgen.config.(json|yaml); commands may read more of them. */
+export const CONFIG_KEYS = ['catalog', 'out', 'target'];
+
+export interface Config {
+  catalog?: string;
+  out?: string;
+  target?: string;
+}
+
+/** `eventgen.config.json` or `eventgen.config.yaml|yml` in the working directory; unknown keys refused. */
+export function readConfig(cwd: string): { config: Config; file?: string } {
+  for (const name of ['eventgen.config.json', 'eventgen.config.yaml', 'eventgen.config.yml']) {
+    const file = path.join(cwd, name);
+    if (!existsSync(file)) continue;
+    let data: unknown;
+    try {
+      const text = readFileSync(file, 'utf8');
+      data = name.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    } catch (err) {
+      throw new UsageError(`${name}: cannot parse: ${(err as Error).message.split('\n')[0]}`);
+    }
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new UsageError(`${name}: must be an object`);
+    const config: Config = {};
+    for (const [k, v] of Object.entries(data)) {
+      if (!CONFIG_KEYS.includes(k)) throw new UsageError(`${name}: unknown option "${k}" (allowed: ${CONFIG_KEYS.join(', ')})`);
+      if (typeof v !== 'string' || !v) throw new UsageError(`${name}: "${k}" must be a non-empty string`);
+      config[k as keyof Config] = v;
+    }
+    return { config, file: name };
+  }
+  return { config: {} };
+}
+
+/** Default catalog: ./asyncapi.(yaml|yml|json), else the single catalog/*.asyncapi.(yaml|yml|json). */
+export function defaultCatalog(cwd: string): string {
+  for (const n of ['asyncapi.yaml', 'asyncapi.yml', 'asyncapi.json']) if (existsSync(path.join(cwd, n))) return n;
+  const dir = path.join(cwd, 'catalog');
+  if (existsSync(dir)) {
+    const found = readdirSync(dir).filter((n) => /\.asyncapi\.(ya?ml|json)$/.test(n)).sort();
+    if (found.length === 1) return `catalog/${found[0]}`;
+    if (found.length > 1) throw new UsageError(`several catalogs in catalog/ (${found.join(', ')}): choose one with --catalog`);
+  }
+  throw new UsageError('no catalog: pass --catalog <file>, set "catalog" in eventgen.config.json, or add ./asyncapi.yaml');
+}
+
+export function paint(io: Io, code: string, s: string): string {
+  return io.color ? `\u001b[${code}m${s}\u001b[0m` : s;
+}
+
+export function formatDiagnostic(d: Diagnostic, io: Io): string {
+  const where = d.location ? `${d.location.file}:${d.location.line}:${d.location.column}` : '(catalog)';
+  const sev = d.severity === 'error' ? paint(io, '31', 'error') : d.severity === 'warning' ? paint(io, '33', 'warning') : paint(io, '36', 'info');
+  return `${where}  ${sev}  ${d.rule}  ${d.message}`;
+}
+
+
+/** A `gen` sub-command. Options are declared once: they drive yargs and the unknown-option check. */
+export interface CliCommand {
+  /** yargs command string, e.g. `events` or `diff <base> <head>`. */
+  command: string;
+  describe: string;
+  options: Record<string, Options>;
+  /** Positional argument names (allowed keys besides the options). */
+  positionals?: string[];
+  examples?: Array<[string, string]>;
+  run(args: Record<string, unknown>, io: Io): Promise<number>;
+}
+
+/** Print diagnostics (info only when verbose); returns the error count. */
+export function printDiagnostics(diagnostics: readonly Diagnostic[], io: Io, verbose = false): number {
+  for (const d of diagnostics) if (d.severity !== 'info' || verbose) io.err(formatDiagnostic(d, io));
+  return diagnostics.filter((d) => d.severity === 'error').length;
+}
