@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
 import type { Diagnostic, SourceLocation } from '../model/types.js';
 
 /** One catalog file (YAML or JSON), parsed with positions so any JSON pointer can be located. */
@@ -49,26 +49,52 @@ export function parseSource(text: string, absPath: string, cwd?: string): { file
   }
   if (diagnostics.length) return { diagnostics };
   const data: unknown = doc.toJS({ maxAliasCount: 1000 });
-  const locate = (pointer: string): { line: number; column: number } => {
-    let node: unknown = doc.contents;
-    let best: Node | undefined = doc.contents ?? undefined;
-    for (const seg of pointerSegments(pointer)) {
-      let next: unknown;
-      if (isMap(node)) {
-        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === seg);
-        if (pair) {
-          // Point at the key: that is where a human looks for "this property".
-          best = (isScalar(pair.key) ? pair.key : best) as Node | undefined;
-          next = pair.value;
-        }
-      } else if (isSeq(node)) {
-        next = node.items[Number(seg)];
+  // Pointer → YAML node, memoised per prefix, with a key index per map: locating every schema node of a
+  // 1,000-event catalog must not be quadratic in the width of `components`.
+  const keyIndex = new WeakMap<object, Map<string, { key: Node | undefined; value: unknown }>>();
+  const entries = (map: YAMLMap): Map<string, { key: Node | undefined; value: unknown }> => {
+    let idx = keyIndex.get(map);
+    if (!idx) {
+      idx = new Map();
+      for (const p of map.items) {
+        if (isPair(p) && isScalar(p.key) && !idx.has(String(p.key.value))) idx.set(String(p.key.value), { key: p.key, value: p.value });
       }
-      if (next === undefined || next === null) break;
-      node = next;
-      if (isSeq(node) || isScalar(node)) best = node as Node;
+      keyIndex.set(map, idx);
     }
-    const offset = best?.range?.[0] ?? 0;
+    return idx;
+  };
+  const memo = new Map<string, { node: unknown; best: Node | undefined }>();
+  const step = (pointer: string): { node: unknown; best: Node | undefined } => {
+    const hit = memo.get(pointer);
+    if (hit) return hit;
+    let result: { node: unknown; best: Node | undefined };
+    const cut = pointer.lastIndexOf('/');
+    if (cut < 0 || pointer === '' || pointer === '#') {
+      result = { node: doc.contents, best: doc.contents ?? undefined };
+    } else {
+      const parent = step(pointer.slice(0, cut));
+      const seg = (pointerSegments(pointer.slice(cut))[0] ?? '');
+      let next: unknown;
+      let best = parent.best;
+      if (isMap(parent.node)) {
+        const entry = entries(parent.node).get(seg);
+        if (entry) {
+          // Point at the key: that is where a human looks for "this property".
+          best = entry.key ?? best;
+          next = entry.value;
+        }
+      } else if (isSeq(parent.node)) {
+        next = parent.node.items[Number(seg)];
+      }
+      if (next === undefined || next === null) result = { node: undefined, best };
+      else result = { node: next, best: isSeq(next) || isScalar(next) ? (next as Node) : best };
+    }
+    memo.set(pointer, result);
+    return result;
+  };
+  const locate = (pointer: string): { line: number; column: number } => {
+    const normal = pointer.replace(/^#/, '');
+    const offset = step(normal === '/' ? '' : normal).best?.range?.[0] ?? 0;
     const pos = lineCounter.linePos(offset);
     return { line: pos.line, column: pos.col };
   };

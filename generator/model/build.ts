@@ -5,7 +5,7 @@
  */
 import type { LoadedCatalog } from '../load/index.js';
 import { isRecord, ModelContext, type At } from './context.js';
-import { bindingString, DEFAULT_RETRY, readClassification, readCompatibility, readDeadLetter, readDeadLetterDefaults, readEnvironments, readRetry, readVersion, topicName } from './extensions.js';
+import { bindingString, checkDeadLetterTopics, DEFAULT_RETRY, readClassification, readCompatibility, readDeadLetter, readDeadLetterDefaults, readEnvironments, readRetry, readVersion, topicName } from './extensions.js';
 import { readTopicConfig } from './topic-config.js';
 import { checkPartitionKey, readPartitionKey } from './partition-key.js';
 import { nameEverything } from './names.js';
@@ -13,6 +13,7 @@ import { readPayload, SchemaRegistry } from './payloads.js';
 import { readStructure, type RawChannel } from './structure.js';
 import type { Catalog, ConsumerGroup, Diagnostic, EventExample, EventType, JsonValue, ServerInfo, Topic } from './types.js';
 import { kebabCase } from './naming.js';
+import { exampleProblem } from './validate.js';
 
 const KAFKA_PROTOCOLS = new Set(['kafka', 'kafka-secure']);
 
@@ -212,6 +213,8 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
     topicAt.set(topic, ch.at);
   }
 
+  checkDeadLetterTopics(ctx, topics, (t) => topicAt.get(t) ?? ctx.main);
+
   // Producers and consumer groups from operations.
   const groups = new Map<string, ConsumerGroup>();
   const subscribe = (groupId: string, isDefault: boolean, topic: Topic, evts: string[], opId: string | undefined, at: At): void => {
@@ -309,6 +312,14 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
   const description = str(info.description);
   if (description) catalog.description = description;
   registry.finish(catalog);
+  const named = new Map(catalog.schemas.map((n) => [n.id, n]));
+  for (const e of catalog.events) {
+    const at = eventAt.get(e);
+    e.examples.forEach((ex, i) => {
+      const problem = exampleProblem(e.payload, ex.payload, named);
+      if (problem && at) ctx.report('warning', 'example-invalid', `example ${ex.name ? `"${ex.name}" ` : ''}of ${e.type} does not match the payload schema: ${problem}`, ctx.child(at, 'examples', i, 'payload'));
+    });
+  }
   nameEverything(ctx, catalog, eventAt);
   if (ctx.diagnostics.some((d) => d.severity === 'error')) return { diagnostics: ctx.diagnostics };
   return { catalog, diagnostics: ctx.diagnostics };

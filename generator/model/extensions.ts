@@ -6,7 +6,7 @@
 import type { At, ModelContext } from './context.js';
 import { isRecord } from './context.js';
 import { readTopicConfig } from './topic-config.js';
-import type { CompatibilityMode, DataClassification, DeadLetterPolicy, RetryPolicy, TopicEnvironment } from './types.js';
+import type { CompatibilityMode, DataClassification, DeadLetterPolicy, RetryPolicy, Topic, TopicEnvironment } from './types.js';
 
 export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 3, initialDelayMs: 200, maxDelayMs: 30_000, multiplier: 2, jitter: 0.2 };
 
@@ -221,4 +221,38 @@ export function readEnvironments(ctx: ModelContext, at: At): Record<string, Topi
     out[name] = env;
   }
   return out;
+}
+
+/**
+ * Dead-letter topics across channels: a DLQ topic cannot be one of the catalog's channel topics, and the
+ * channels sharing one DLQ topic must agree on its partitions, replicas and config.
+ */
+export function checkDeadLetterTopics(ctx: ModelContext, topics: readonly Topic[], atOf: (t: Topic) => At): void {
+  const names = new Set(topics.map((t) => t.name));
+  const first = new Map<string, Topic>();
+  for (const t of topics) {
+    const p = t.deadLetter;
+    if (!p.enabled) continue;
+    const at = ctx.child(atOf(t), 'x-dead-letter');
+    if (names.has(p.topic)) {
+      ctx.report('error', 'topic-config-invalid', `the dead-letter topic of "${t.name}" is "${p.topic}", which is also a channel topic of the catalog`, at);
+      continue;
+    }
+    const other = first.get(p.topic);
+    if (!other) {
+      first.set(p.topic, t);
+      continue;
+    }
+    const q = other.deadLetter;
+    const conflicts: string[] = [];
+    if (p.partitions !== undefined && q.partitions !== undefined && p.partitions !== q.partitions) conflicts.push(`partitions ${p.partitions} vs ${q.partitions}`);
+    if (p.replicas !== undefined && q.replicas !== undefined && p.replicas !== q.replicas) conflicts.push(`replicas ${p.replicas} vs ${q.replicas}`);
+    for (const [k, v] of Object.entries(p.config)) {
+      const w = q.config[k];
+      if (w !== undefined && w !== v) conflicts.push(`${k} ${v} vs ${w}`);
+    }
+    if (conflicts.length) {
+      ctx.report('error', 'topic-config-invalid', `the shared dead-letter topic "${p.topic}" of "${t.name}" and "${other.name}" is declared with different settings: ${conflicts.join(', ')}`, at);
+    }
+  }
 }

@@ -251,3 +251,30 @@ describe('multi-file catalogs', () => {
     }
   });
 });
+
+describe('examples', () => {
+  it('warns, located at the example, when an example does not match its payload schema', () => {
+    const { warnings, errors } = model(`channels:
+  c:
+    address: t.c
+    messages:
+      m:
+        name: a.b
+        payload: { type: object, required: [id], additionalProperties: false, properties: { id: { type: string, format: uuid }, n: { type: integer, maximum: 5 } } }
+        examples:
+          - name: good
+            payload: { id: 3f1c9a52-0b7e-4a51-9d55-2f6f0f6b1a10, n: 5 }
+          - name: bad-format
+            payload: { id: nope }
+          - payload: { id: 3f1c9a52-0b7e-4a51-9d55-2f6f0f6b1a10, n: 6 }
+          - payload: { id: 3f1c9a52-0b7e-4a51-9d55-2f6f0f6b1a10, extra: 1 }
+`);
+    expect(errors).toEqual([]);
+    const found = warnings.filter((w) => w.rule === 'example-invalid').map((w) => [w.location?.line, w.message.replace(/^.*schema: /, '')]);
+    expect(found).toEqual([
+      [14, 'id: not a valid uuid'],
+      [15, 'n: above 5'],
+      [16, 'extra: unexpected property'],
+    ]);
+  });
+});
