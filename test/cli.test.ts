@@ -29,6 +29,14 @@ async function gen(cwd: string, ...argv: string[]): Promise<{ code: number; out:
   return { code, out, err };
 }
 
+async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 /** Every file under dir with its content (to prove nothing changed). */
 function snapshot(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -150,6 +158,24 @@ describe('gen events', () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/write-conflict/);
     expect(readFileSync(mine, 'utf8')).toBe('export const mine = 1;\n');
+  });
+});
+
+describe('gen events --watch', () => {
+  it('regenerates when the catalog changes and stops when interrupted', async () => {
+    const ws = workspace(MINIMAL);
+    let out = '';
+    const controller = new AbortController();
+    const io: Io = { out: (s) => (out += s + '\n'), err: () => {}, cwd: ws, color: false, signal: controller.signal };
+    const done = main(['events', ...CATALOG, '--watch'], io);
+    await until(() => out.includes('watching'));
+    expect(out.match(/ written,/g)).toHaveLength(1);
+    const catalogFile = path.join(ws, 'catalog/asyncapi.yaml');
+    writeFileSync(catalogFile, readFileSync(catalogFile, 'utf8').replace(/title: .*/, 'title: Watched Catalog'));
+    await until(() => (out.match(/ written,/g) ?? []).length >= 2);
+    expect(readFileSync(path.join(ws, 'out/index.ts'), 'utf8')).toContain('Watched Catalog');
+    controller.abort();
+    expect(await done).toBe(0);
   });
 });
 

@@ -5,11 +5,14 @@ import { parse as parseYaml } from 'yaml';
 import type { Options } from 'yargs';
 import type { Diagnostic } from '../model/types.js';
 
+/** Where a command reads and writes: injected so tests run the CLI in process. */
 export interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
   cwd: string;
   color: boolean;
+  /** Ends long-running commands (`--watch`) when aborted. */
+  signal?: AbortSignal;
 }
 
 /** A usage problem: printed with a hint, exit code 2. */

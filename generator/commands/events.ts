@@ -3,6 +3,7 @@ import path from 'node:path';
 import { generate } from '../index.js';
 import { applyPlan, conflictsOf, driftOf, formatPlan, planWrite, summarize } from '../write/index.js';
 import { defaultCatalog, paint, printDiagnostics, readConfig, UsageError, type CliCommand, type Io } from './common.js';
+import { watchCatalog } from './watch.js';
 
 const TARGETS = ['plain'] as const;
 
@@ -13,6 +14,7 @@ interface EventsArgs {
   dryRun: boolean;
   target?: string;
   verbose: boolean;
+  watch?: boolean;
 }
 
 async function runEvents(args: EventsArgs, io: Io): Promise<number> {
@@ -80,6 +82,7 @@ export const eventsCommand: CliCommand = {
     'dry-run': { type: 'boolean', default: false, describe: 'Print what would change; write nothing' },
     target: { type: 'string', describe: 'Code target: plain' },
     verbose: { type: 'boolean', default: false, describe: 'List every file and info diagnostic' },
+    watch: { type: 'boolean', default: false, describe: 'Regenerate whenever a catalog file changes' },
   },
   examples: [
     ['$0 events --catalog catalog/shop.asyncapi.yaml --out generated', 'generate'],
@@ -90,6 +93,9 @@ export const eventsCommand: CliCommand = {
     if (typeof a.catalog === 'string') ev.catalog = a.catalog;
     if (typeof a.out === 'string') ev.out = a.out;
     if (typeof a.target === 'string') ev.target = a.target;
-    return runEvents(ev, io);
+    if (a.watch !== true) return runEvents(ev, io);
+    if (ev.check || ev.dryRun) throw new UsageError('--watch cannot be combined with --check or --dry-run');
+    const catalog = ev.catalog ?? readConfig(io.cwd).config.catalog ?? defaultCatalog(io.cwd);
+    return watchCatalog(catalog, () => runEvents(ev, io), io);
   },
 };
