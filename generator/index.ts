@@ -48,6 +48,8 @@ export interface GenerateOptions {
   cwd?: string;
   /** Run @asyncapi/parser validation (default true). */
   validate?: boolean;
+  /** Emit docs/ (default true). */
+  docs?: boolean;
 }
 
 export interface GenerateResult {
@@ -59,7 +61,7 @@ export interface GenerateResult {
 
 const hasErrors = (d: Diagnostic[]): boolean => d.some((x) => x.severity === 'error');
 
-function emit(loaded: LoadedCatalog, sourcePath: string, target: Target, t0: number, diagnostics: Diagnostic[]): GenerateResult {
+function emit(loaded: LoadedCatalog, sourcePath: string, target: Target, t0: number, diagnostics: Diagnostic[], docs = true): GenerateResult {
   const t1 = performance.now();
   const { catalog, diagnostics: modelDiags } = buildCatalog(loaded, { sourcePath });
   diagnostics.push(...modelDiags);
@@ -67,7 +69,7 @@ function emit(loaded: LoadedCatalog, sourcePath: string, target: Target, t0: num
   const timings = { loadMs: t1 - t0, parserMs: loaded.parserMs, modelMs: t2 - t1, emitMs: 0 };
   if (!catalog || hasErrors(diagnostics)) return { files: [], diagnostics, timings };
   const version = eventgenVersion();
-  const files = emitAll(catalog, { target, version, runtime: runtimeSources() }).map((f) =>
+  const files = emitAll(catalog, { target, version, docs, runtime: runtimeSources() }).map((f) =>
     f.ownership === 'managed' ? { ...f, content: addBanner(f.path, f.content, version, sourcePath) } : f,
   );
   timings.emitMs = performance.now() - t2;
@@ -81,7 +83,7 @@ export async function generate(catalogPath: string, options: GenerateOptions = {
   const { loaded, diagnostics } = await loadCatalog(catalogPath, { cwd, validate: options.validate !== false });
   const empty = { loadMs: performance.now() - t0, parserMs: 0, modelMs: 0, emitMs: 0 };
   if (!loaded || hasErrors(diagnostics)) return { files: [], diagnostics, timings: empty };
-  return emit(loaded, displayPath(loaded.main.absPath, cwd), options.target ?? 'plain', t0, [...diagnostics]);
+  return emit(loaded, displayPath(loaded.main.absPath, cwd), options.target ?? 'plain', t0, [...diagnostics], options.docs !== false);
 }
 
 /**

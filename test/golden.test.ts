@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { generate } from '../generator/index.js';
 import { FIXTURE_CATALOGS, fixturePath, generateAt, ROOT } from './support/tree.js';
 
 function listFiles(dir: string, base = dir): string[] {
@@ -57,5 +58,14 @@ describe.each(FIXTURE_CATALOGS)('golden: fixture %s', (name) => {
     for (const f of files) {
       await expect(f.content).toMatchFileSnapshot(path.join(ROOT, 'test/golden', name, f.path + '.golden'));
     }
+  });
+});
+
+describe('examples/shop-services/src/events is the tree of the bundled catalog (stubs implemented there)', () => {
+  it('has every managed file current and every stub present (regenerate: see examples/shop-services/README.md)', async () => {
+    const dir = path.join(ROOT, 'examples/shop-services/src/events');
+    const result = await generate(path.relative(ROOT, path.join(ROOT, 'catalog/shop.asyncapi.yaml')), { cwd: ROOT, docs: false });
+    expect(listFiles(dir).sort()).toEqual(result.files.map((f) => f.path).sort());
+    for (const f of result.files) if (f.ownership === 'managed') expect(readFileSync(path.join(dir, f.path), 'utf8'), f.path).toBe(f.content);
   });
 });

@@ -15,3 +15,7 @@ export * from './dead-letter.js';
 export * from './delegator.js';
 export * from './producer.js';
 export * from './consumer.js';
+export * from './topics-admin.js';
+export * from './config.js';
+export * from './kafka-transport.js';
+export * from './redis-store.js';

@@ -115,8 +115,13 @@ export class Metrics {
   }
 }
 
+/** Series key: the labels sorted by name, each part JSON-quoted so distinct label sets never collide (hot path). */
 function labelKey(labels: MetricLabels): string {
-  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const names = Object.keys(labels);
+  if (names.length > 1) names.sort();
+  let key = '';
+  for (const name of names) key += `${JSON.stringify(name)}:${JSON.stringify(labels[name])},`;
+  return key;
 }
 
 function formatLabels(labels: MetricLabels): string {

@@ -29,6 +29,8 @@ export const AuditRecordedSchema = z.strictObject({
   occurredAt: z.iso.datetime({ offset: true }),
 });
 
+/** `AuditRecorded` as handlers receive it: validated, defaults applied. */
 export type AuditRecorded = z.output<typeof AuditRecordedSchema>;
 
+/** What a producer may pass for `AuditRecorded` (before defaults are applied). */
 export type AuditRecordedInput = z.input<typeof AuditRecordedSchema>;

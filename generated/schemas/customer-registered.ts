@@ -19,6 +19,8 @@ export const CustomerRegisteredSchema = z.strictObject({
   registeredAt: z.iso.datetime({ offset: true }),
 });
 
+/** `CustomerRegistered` as handlers receive it: validated, defaults applied. */
 export type CustomerRegistered = z.output<typeof CustomerRegisteredSchema>;
 
+/** What a producer may pass for `CustomerRegistered` (before defaults are applied). */
 export type CustomerRegisteredInput = z.input<typeof CustomerRegisteredSchema>;

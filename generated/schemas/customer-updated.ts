@@ -13,6 +13,8 @@ export const CustomerUpdatedSchema = z.strictObject({
   updatedAt: z.iso.datetime({ offset: true }),
 });
 
+/** `CustomerUpdated` as handlers receive it: validated, defaults applied. */
 export type CustomerUpdated = z.output<typeof CustomerUpdatedSchema>;
 
+/** What a producer may pass for `CustomerUpdated` (before defaults are applied). */
 export type CustomerUpdatedInput = z.input<typeof CustomerUpdatedSchema>;

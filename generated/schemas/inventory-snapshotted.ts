@@ -15,6 +15,8 @@ export const InventorySnapshottedSchema = z.strictObject({
   warehouses: z.object({}).catchall(z.record(z.string(), StockLevelSchema)).refine((value) => Object.keys(value).length >= 1, { message: 'Expected at least 1 properties' }),
 });
 
+/** `InventorySnapshotted` as handlers receive it: validated, defaults applied. */
 export type InventorySnapshotted = z.output<typeof InventorySnapshottedSchema>;
 
+/** What a producer may pass for `InventorySnapshotted` (before defaults are applied). */
 export type InventorySnapshottedInput = z.input<typeof InventorySnapshottedSchema>;

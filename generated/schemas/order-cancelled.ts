@@ -18,6 +18,8 @@ export const OrderCancelledSchema = z.strictObject({
   cancelledAt: z.iso.datetime({ offset: true }),
 });
 
+/** `OrderCancelled` as handlers receive it: validated, defaults applied. */
 export type OrderCancelled = z.output<typeof OrderCancelledSchema>;
 
+/** What a producer may pass for `OrderCancelled` (before defaults are applied). */
 export type OrderCancelledInput = z.input<typeof OrderCancelledSchema>;

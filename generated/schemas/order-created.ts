@@ -28,6 +28,8 @@ export const OrderCreatedSchema = z.strictObject({
   placedAt: z.iso.datetime({ offset: true }),
 });
 
+/** `OrderCreated` as handlers receive it: validated, defaults applied. */
 export type OrderCreated = z.output<typeof OrderCreatedSchema>;
 
+/** What a producer may pass for `OrderCreated` (before defaults are applied). */
 export type OrderCreatedInput = z.input<typeof OrderCreatedSchema>;

@@ -17,6 +17,8 @@ export const OrderDeliveredSchema = z.strictObject({
   deliveredAt: z.iso.datetime({ offset: true }),
 });
 
+/** `OrderDelivered` as handlers receive it: validated, defaults applied. */
 export type OrderDelivered = z.output<typeof OrderDeliveredSchema>;
 
+/** What a producer may pass for `OrderDelivered` (before defaults are applied). */
 export type OrderDeliveredInput = z.input<typeof OrderDeliveredSchema>;

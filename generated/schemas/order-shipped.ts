@@ -25,6 +25,8 @@ export const OrderShippedSchema = z.strictObject({
   shippedAt: z.iso.datetime({ offset: true }),
 });
 
+/** `OrderShipped` as handlers receive it: validated, defaults applied. */
 export type OrderShipped = z.output<typeof OrderShippedSchema>;
 
+/** What a producer may pass for `OrderShipped` (before defaults are applied). */
 export type OrderShippedInput = z.input<typeof OrderShippedSchema>;

@@ -19,6 +19,8 @@ export const OrderUpdatedSchema = z.strictObject({
   updatedAt: z.iso.datetime({ offset: true }),
 });
 
+/** `OrderUpdated` as handlers receive it: validated, defaults applied. */
 export type OrderUpdated = z.output<typeof OrderUpdatedSchema>;
 
+/** What a producer may pass for `OrderUpdated` (before defaults are applied). */
 export type OrderUpdatedInput = z.input<typeof OrderUpdatedSchema>;

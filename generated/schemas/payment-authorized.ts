@@ -28,6 +28,8 @@ export const PaymentAuthorizedSchema = z.strictObject({
   expiresAt: z.iso.datetime({ offset: true }).nullable().optional(),
 });
 
+/** `PaymentAuthorized` as handlers receive it: validated, defaults applied. */
 export type PaymentAuthorized = z.output<typeof PaymentAuthorizedSchema>;
 
+/** What a producer may pass for `PaymentAuthorized` (before defaults are applied). */
 export type PaymentAuthorizedInput = z.input<typeof PaymentAuthorizedSchema>;

@@ -18,6 +18,8 @@ export const PaymentCapturedSchema = z.strictObject({
   capturedAt: z.iso.datetime({ offset: true }),
 });
 
+/** `PaymentCaptured` as handlers receive it: validated, defaults applied. */
 export type PaymentCaptured = z.output<typeof PaymentCapturedSchema>;
 
+/** What a producer may pass for `PaymentCaptured` (before defaults are applied). */
 export type PaymentCapturedInput = z.input<typeof PaymentCapturedSchema>;

@@ -21,6 +21,8 @@ export const PaymentFailedSchema = z.strictObject({
   failedAt: z.iso.datetime({ offset: true }),
 });
 
+/** `PaymentFailed` as handlers receive it: validated, defaults applied. */
 export type PaymentFailed = z.output<typeof PaymentFailedSchema>;
 
+/** What a producer may pass for `PaymentFailed` (before defaults are applied). */
 export type PaymentFailedInput = z.input<typeof PaymentFailedSchema>;

@@ -22,6 +22,8 @@ export const PaymentRefundedSchema = z.strictObject({
   refundedAt: z.iso.datetime({ offset: true }),
 });
 
+/** `PaymentRefunded` as handlers receive it: validated, defaults applied. */
 export type PaymentRefunded = z.output<typeof PaymentRefundedSchema>;
 
+/** What a producer may pass for `PaymentRefunded` (before defaults are applied). */
 export type PaymentRefundedInput = z.input<typeof PaymentRefundedSchema>;

@@ -23,6 +23,8 @@ export const ProductPublishedSchema = z.looseObject({
   publishedAt: z.iso.datetime({ offset: true }),
 });
 
+/** `ProductPublished` as handlers receive it: validated, defaults applied. */
 export type ProductPublished = z.output<typeof ProductPublishedSchema>;
 
+/** What a producer may pass for `ProductPublished` (before defaults are applied). */
 export type ProductPublishedInput = z.input<typeof ProductPublishedSchema>;

@@ -18,6 +18,8 @@ export const ProductRepricedSchema = z.strictObject({
   effectiveFrom: z.iso.datetime({ offset: true }),
 });
 
+/** `ProductRepriced` as handlers receive it: validated, defaults applied. */
 export type ProductRepriced = z.output<typeof ProductRepricedSchema>;
 
+/** What a producer may pass for `ProductRepriced` (before defaults are applied). */
 export type ProductRepricedInput = z.input<typeof ProductRepricedSchema>;

@@ -10,6 +10,8 @@ import { StockMovementSchema } from './shared/stock-movement.js';
  */
 export const StockReleasedSchema = StockMovementSchema;
 
+/** `StockReleased` as handlers receive it: validated, defaults applied. */
 export type StockReleased = z.output<typeof StockReleasedSchema>;
 
+/** What a producer may pass for `StockReleased` (before defaults are applied). */
 export type StockReleasedInput = z.input<typeof StockReleasedSchema>;

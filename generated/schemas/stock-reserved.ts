@@ -10,6 +10,8 @@ import { StockMovementSchema } from './shared/stock-movement.js';
  */
 export const StockReservedSchema = StockMovementSchema;
 
+/** `StockReserved` as handlers receive it: validated, defaults applied. */
 export type StockReserved = z.output<typeof StockReservedSchema>;
 
+/** What a producer may pass for `StockReserved` (before defaults are applied). */
 export type StockReservedInput = z.input<typeof StockReservedSchema>;

@@ -19,12 +19,13 @@ export interface Io {
 export class UsageError extends Error {}
 
 /** Keys allowed in eventgen.config.(json|yaml); commands may read more of them. */
-export const CONFIG_KEYS = ['catalog', 'out', 'target'];
+export const CONFIG_KEYS = ['catalog', 'out', 'target', 'docs'];
 
 export interface Config {
   catalog?: string;
   out?: string;
   target?: string;
+  docs?: boolean;
 }
 
 /** `eventgen.config.json` or `eventgen.config.yaml|yml` in the working directory; unknown keys refused. */
@@ -43,8 +44,13 @@ export function readConfig(cwd: string): { config: Config; file?: string } {
     const config: Config = {};
     for (const [k, v] of Object.entries(data)) {
       if (!CONFIG_KEYS.includes(k)) throw new UsageError(`${name}: unknown option "${k}" (allowed: ${CONFIG_KEYS.join(', ')})`);
+      if (k === 'docs') {
+        if (typeof v !== 'boolean') throw new UsageError(`${name}: "docs" must be true or false`);
+        config.docs = v;
+        continue;
+      }
       if (typeof v !== 'string' || !v) throw new UsageError(`${name}: "${k}" must be a non-empty string`);
-      config[k as keyof Config] = v;
+      config[k as 'catalog' | 'out' | 'target'] = v;
     }
     return { config, file: name };
   }

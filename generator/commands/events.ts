@@ -5,7 +5,7 @@ import { applyPlan, conflictsOf, driftOf, formatPlan, planWrite, summarize } fro
 import { defaultCatalog, paint, printDiagnostics, readConfig, UsageError, type CliCommand, type Io } from './common.js';
 import { watchCatalog } from './watch.js';
 
-const TARGETS = ['plain'] as const;
+const TARGETS = ['plain', 'nestjs'] as const;
 
 interface EventsArgs {
   catalog?: string;
@@ -15,6 +15,7 @@ interface EventsArgs {
   target?: string;
   verbose: boolean;
   watch?: boolean;
+  docs?: boolean;
 }
 
 async function runEvents(args: EventsArgs, io: Io): Promise<number> {
@@ -24,11 +25,11 @@ async function runEvents(args: EventsArgs, io: Io): Promise<number> {
   const out = args.out ?? config.out ?? 'generated';
   const target = args.target ?? config.target ?? 'plain';
   if (!(TARGETS as readonly string[]).includes(target)) {
-    throw new UsageError(`unknown target "${target}" (available: ${TARGETS.join(', ')}; nestjs is planned)`);
+    throw new UsageError(`unknown target "${target}" (available: ${TARGETS.join(', ')})`);
   }
   if (args.check && args.dryRun) throw new UsageError('--check and --dry-run cannot be combined');
 
-  const result = await generate(catalog, { cwd: io.cwd, target: 'plain' });
+  const result = await generate(catalog, { cwd: io.cwd, target: target as (typeof TARGETS)[number], docs: args.docs ?? config.docs ?? true });
   const errors = printDiagnostics(result.diagnostics, io, args.verbose);
   if (errors) {
     io.err(paint(io, '31', `eventgen: ${catalog} has ${errors} error${errors === 1 ? '' : 's'}; nothing was written`));
@@ -80,9 +81,10 @@ export const eventsCommand: CliCommand = {
     out: { type: 'string', describe: 'Output directory (default: generated)' },
     check: { type: 'boolean', default: false, describe: 'Write nothing; exit 1 if the output is out of date' },
     'dry-run': { type: 'boolean', default: false, describe: 'Print what would change; write nothing' },
-    target: { type: 'string', describe: 'Code target: plain' },
+    target: { type: 'string', describe: 'Code target: plain or nestjs (docs/nestjs.md)' },
     verbose: { type: 'boolean', default: false, describe: 'List every file and info diagnostic' },
     watch: { type: 'boolean', default: false, describe: 'Regenerate whenever a catalog file changes' },
+    docs: { type: 'boolean', describe: 'Emit docs/ (Markdown + static site); --no-docs to skip (default: true)' },
   },
   examples: [
     ['$0 events --catalog catalog/shop.asyncapi.yaml --out generated', 'generate'],
@@ -93,6 +95,7 @@ export const eventsCommand: CliCommand = {
     if (typeof a.catalog === 'string') ev.catalog = a.catalog;
     if (typeof a.out === 'string') ev.out = a.out;
     if (typeof a.target === 'string') ev.target = a.target;
+    if (typeof a.docs === 'boolean') ev.docs = a.docs;
     if (a.watch !== true) return runEvents(ev, io);
     if (ev.check || ev.dryRun) throw new UsageError('--watch cannot be combined with --check or --dry-run');
     const catalog = ev.catalog ?? readConfig(io.cwd).config.catalog ?? defaultCatalog(io.cwd);

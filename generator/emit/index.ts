@@ -1,16 +1,19 @@
 /**
  * All emitters, in one pure function: `(catalog, options) -> GeneratedFile[]`, sorted by path.
- * Targets: `plain` (this module); `nestjs` adds templates on top of the same model (later issue).
+ * Targets (the `TARGETS` table): `plain`, and `nestjs` (`./nestjs/`), which adds templates on top of the same model.
  */
 import type { Catalog } from '../model/types.js';
 import { emitBarrel } from './barrel.js';
 import { emitConsumers } from './consumers.js';
+import { emitDocs } from './docs/index.js';
 import { emitEvents } from './events.js';
+import { nestjsTarget } from './nestjs/index.js';
 import { emitProducers } from './producers.js';
 import { emitRuntime, type RuntimeSource } from './runtime.js';
 import { emitSchemas } from './schemas.js';
 import { emitStubs } from './stubs.js';
-import type { EmitOptions, GeneratedFile } from './types.js';
+import { emitTopicProvisioning } from './topics/index.js';
+import type { EmitOptions, GeneratedFile, Target } from './types.js';
 
 export type { GeneratedFile, EmitOptions, Target, Ownership } from './types.js';
 export type { RuntimeSource } from './runtime.js';
@@ -19,16 +22,29 @@ export interface EmitAllOptions extends EmitOptions {
   runtime: readonly RuntimeSource[];
 }
 
+/** What differs per target: the consumer layout (with its stubs) and the root barrel; everything else is shared. */
+interface TargetEmitters {
+  emit(catalog: Catalog, options: EmitOptions): GeneratedFile[];
+  barrel(catalog: Catalog, present: ReadonlySet<string>): GeneratedFile;
+}
+
+const TARGETS: Record<Target, TargetEmitters> = {
+  plain: { emit: (catalog, options) => [...emitConsumers(catalog, options), ...emitStubs(catalog, options)], barrel: emitBarrel },
+  nestjs: nestjsTarget,
+};
+
 export function emitAll(catalog: Catalog, options: EmitAllOptions): GeneratedFile[] {
-  if (options.target !== 'plain') throw new Error(`target "${options.target}" is not available yet`);
+  const target = TARGETS[options.target];
+  if (target === undefined) throw new Error(`unknown target "${String(options.target)}"`);
   const files: GeneratedFile[] = [
     ...emitRuntime(options.runtime),
     ...emitSchemas(catalog, options),
     ...emitEvents(catalog, options),
     ...emitProducers(catalog, options),
-    ...emitConsumers(catalog, options),
-    ...emitStubs(catalog, options),
+    ...target.emit(catalog, options),
+    ...(options.docs === false ? [] : emitDocs(catalog, options)),
+    ...emitTopicProvisioning(catalog, options),
   ];
-  files.push(emitBarrel(catalog, new Set(files.map((f) => f.path))));
+  files.push(target.barrel(catalog, new Set(files.map((f) => f.path))));
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -20,6 +20,8 @@ export interface EmitOptions {
   target: Target;
   /** eventgen version written in banners. */
   version: string;
+  /** Emit `docs/` (Markdown + site); default true. Services that publish docs elsewhere turn it off. */
+  docs?: boolean;
 }
 
 /** An emitter: a pure function of the catalog. */

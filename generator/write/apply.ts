@@ -12,6 +12,7 @@ import { WriteError } from './errors.js';
 import { errnoCode, isMissingError, readHead } from './fsutil.js';
 import { assertRealParentInside, resolveInside } from './paths.js';
 import type { PlanAction, PlanEntry, WritePlan } from './plan.js';
+import { FS_CONCURRENCY, mapLimit } from './concurrency.js';
 
 export interface WriteSummary {
   /** Managed files created or updated. */
@@ -283,24 +284,29 @@ export async function applyPlan(plan: WritePlan, files: GeneratedFile[], options
   }
   await pruneEmptyDirectories(root, emptied);
 
+  // Writes run concurrently (bounded); the summary keeps the plan's order.
+  const writes = plan.entries.filter((entry) => entry.action === 'create' || entry.action === 'update' || entry.action === 'stub-create');
+  const outcomes = await mapLimit(writes, FS_CONCURRENCY, async (entry): Promise<'written' | 'stubCreated' | 'stubKept'> => {
+    const absolute = absolutes.get(entry.path) as string;
+    const file = byPath.get(entry.path) as GeneratedFile;
+    // Confinement is re-checked after the directories exist: a symlink planted meanwhile is caught here.
+    assertRealParentInside(root, absolute, entry.path);
+    await mkdir(dirname(absolute), { recursive: true });
+    assertRealParentInside(root, absolute, entry.path);
+    if (entry.action === 'stub-create') return (await createExclusive(absolute, file.content, fsync)) ? 'stubCreated' : 'stubKept';
+    await writeAtomic(absolute, file.content, fsync);
+    return 'written';
+  });
+  const outcome = new Map(writes.map((entry, i) => [entry, outcomes[i]] as const));
   for (const entry of plan.entries) {
     switch (entry.action) {
       case 'create':
       case 'update':
       case 'stub-create': {
-        const absolute = absolutes.get(entry.path) as string;
-        const file = byPath.get(entry.path) as GeneratedFile;
-        // Confinement is re-checked after the directories exist: a symlink planted meanwhile is caught here.
-        assertRealParentInside(root, absolute, entry.path);
-        await mkdir(dirname(absolute), { recursive: true });
-        assertRealParentInside(root, absolute, entry.path);
-        if (entry.action === 'stub-create') {
-          if (await createExclusive(absolute, file.content, fsync)) summary.stubsCreated.push(entry.path);
-          else summary.stubsKept.push(entry.path);
-        } else {
-          await writeAtomic(absolute, file.content, fsync);
-          summary.written.push(entry.path);
-        }
+        const done = outcome.get(entry);
+        if (done === 'stubCreated') summary.stubsCreated.push(entry.path);
+        else if (done === 'stubKept') summary.stubsKept.push(entry.path);
+        else summary.written.push(entry.path);
         break;
       }
       case 'unchanged':

@@ -9,6 +9,7 @@ import { hasBanner, hasScaffoldMarker } from './banner.js';
 import { WriteError } from './errors.js';
 import { comparePaths, isMissingError, readHead, stripBom } from './fsutil.js';
 import { assertUniquePaths, collisionKey, resolveInside } from './paths.js';
+import { FS_CONCURRENCY, mapLimit } from './concurrency.js';
 
 export type PlanAction =
   | 'create' // managed file, missing on disk
@@ -157,16 +158,11 @@ export async function planWrite(outDir: string, files: GeneratedFile[], options:
     if (!isMissingError(error)) throw error;
   }
 
-  const entries: PlanEntry[] = [];
-  for (let i = 0; i < files.length; i++) {
-    const file = files[i] as GeneratedFile;
+  const entries: PlanEntry[] = await mapLimit(files, FS_CONCURRENCY, async (file, i): Promise<PlanEntry> => {
     const absolute = absolutes[i] as string;
-    if (!rootExists) {
-      entries.push({ path: file.path, ownership: file.ownership, action: file.ownership === 'managed' ? 'create' : 'stub-create' });
-    } else {
-      entries.push(file.ownership === 'managed' ? await planManaged(absolute, file) : await planScaffold(absolute, file));
-    }
-  }
+    if (!rootExists) return { path: file.path, ownership: file.ownership, action: file.ownership === 'managed' ? 'create' : 'stub-create' };
+    return file.ownership === 'managed' ? planManaged(absolute, file) : planScaffold(absolute, file);
+  });
 
   if (rootExists) {
     // Compared case-insensitively so that, on macOS/Windows, the file we are about to write is never

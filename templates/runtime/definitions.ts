@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 
 /** Sensitivity of an event's data, from the catalog (`x-data-classification`). */
 export type DataClassification = 'public' | 'internal' | 'confidential' | 'restricted';
@@ -66,4 +66,18 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
 /** The default dead-letter policy for a topic: enabled, `<topic>.dlq`. */
 export function defaultDeadLetterPolicy(topic: string): DeadLetterPolicy {
   return { enabled: true, topic: `${topic}.dlq` };
+}
+
+/**
+ * Validates an event payload: Zod's synchronous parse (about twice as fast as `safeParseAsync`, the top cost of the
+ * produce/consume path), falling back to the asynchronous parse only for schemas with async refinements or
+ * transforms, which the synchronous parse rejects with `$ZodAsyncError`.
+ */
+export async function parseEventData<TSchema extends z.ZodType>(schema: TSchema, data: unknown): Promise<z.ZodSafeParseResult<z.output<TSchema>>> {
+  try {
+    return schema.safeParse(data);
+  } catch (error) {
+    if (error instanceof z.core.$ZodAsyncError) return schema.safeParseAsync(data);
+    throw error;
+  }
 }

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { DEFAULT_RETRY_POLICY, defaultDeadLetterPolicy, type DeadLetterPolicy, type EventDefinition, type RetryPolicy } from './definitions.js';
+import { DEFAULT_RETRY_POLICY, defaultDeadLetterPolicy, parseEventData, type DeadLetterPolicy, type EventDefinition, type RetryPolicy } from './definitions.js';
 import type { EnvelopeMetadata, EventHeaders } from './envelope.js';
 import { EventValidationError, UnknownEventTypeError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -69,7 +69,7 @@ export function route<TType extends string, TSchema extends z.ZodType>(
     eventType: definition.eventType,
     definition,
     invoke: async (data, context) => {
-      const parsed = await definition.schema.safeParseAsync(data);
+      const parsed = await parseEventData(definition.schema, data);
       if (!parsed.success) throw new EventValidationError(definition.eventType, parsed.error.issues);
       await handler.handle(parsed.data, context);
     },

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import type { EventDefinition } from './definitions.js';
+import { parseEventData, type EventDefinition } from './definitions.js';
 import { encodeEnvelope, envelopeHeaders, type Envelope, type EnvelopeMetadata } from './envelope.js';
 import { EventValidationError } from './errors.js';
 import { toHealthError, type HealthError, type ProducerHealth } from './health.js';
@@ -164,7 +164,7 @@ export class EventProducer {
 
   private async prepare(item: BatchItem): Promise<{ topic: string; eventType: string; message: OutgoingMessage }> {
     const { topic, definition, options = {} } = item;
-    const parsed = await definition.schema.safeParseAsync(item.data);
+    const parsed = await parseEventData(definition.schema, item.data);
     if (!parsed.success) throw new EventValidationError(definition.eventType, parsed.error.issues);
     const key = options.key !== undefined ? options.key : definition.partitionKey(parsed.data);
     const newId = this.options.newId ?? randomUUID;

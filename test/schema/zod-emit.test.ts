@@ -159,8 +159,10 @@ describe('zodSchemaDeclaration', () => {
       '  city: z.string(),',
       '});',
       '',
+      '/** `Address` as handlers receive it: validated, defaults applied. */',
       'export type Address = z.output<typeof AddressSchema>;',
       '',
+      '/** What a producer may pass for `Address` (before defaults are applied). */',
       'export type AddressInput = z.input<typeof AddressSchema>;',
       '',
     ].join('\n'));

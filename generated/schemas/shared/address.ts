@@ -12,6 +12,8 @@ export const AddressSchema = z.looseObject({
   country: z.string().regex(new RegExp('^[A-Z]{2}$', 'u')),
 });
 
+/** `Address` as handlers receive it: validated, defaults applied. */
 export type Address = z.output<typeof AddressSchema>;
 
+/** What a producer may pass for `Address` (before defaults are applied). */
 export type AddressInput = z.input<typeof AddressSchema>;

@@ -7,6 +7,8 @@ export const BankTransferPaymentSchema = z.strictObject({
   bic: z.string().regex(new RegExp('^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$', 'u')).nullable().optional(),
 });
 
+/** `BankTransferPayment` as handlers receive it: validated, defaults applied. */
 export type BankTransferPayment = z.output<typeof BankTransferPaymentSchema>;
 
+/** What a producer may pass for `BankTransferPayment` (before defaults are applied). */
 export type BankTransferPaymentInput = z.input<typeof BankTransferPaymentSchema>;

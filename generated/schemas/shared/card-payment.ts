@@ -9,6 +9,8 @@ export const CardPaymentSchema = z.strictObject({
   expiryYear: z.number().int().min(2020).max(2100),
 });
 
+/** `CardPayment` as handlers receive it: validated, defaults applied. */
 export type CardPayment = z.output<typeof CardPaymentSchema>;
 
+/** What a producer may pass for `CardPayment` (before defaults are applied). */
 export type CardPaymentInput = z.input<typeof CardPaymentSchema>;

@@ -15,6 +15,8 @@ export const CustomerProfileSchema = z.strictObject({
   defaultAddress: AddressSchema.optional(),
 });
 
+/** `CustomerProfile` as handlers receive it: validated, defaults applied. */
 export type CustomerProfile = z.output<typeof CustomerProfileSchema>;
 
+/** What a producer may pass for `CustomerProfile` (before defaults are applied). */
 export type CustomerProfileInput = z.input<typeof CustomerProfileSchema>;

@@ -7,6 +7,8 @@ export const CustomerRefSchema = z.strictObject({
   email: z.email({ pattern: /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i }),
 });
 
+/** `CustomerRef` as handlers receive it: validated, defaults applied. */
 export type CustomerRef = z.output<typeof CustomerRefSchema>;
 
+/** What a producer may pass for `CustomerRef` (before defaults are applied). */
 export type CustomerRefInput = z.input<typeof CustomerRefSchema>;

@@ -8,6 +8,8 @@ export const DeliveryAddressSchema = AddressSchema.extend({
   signedBy: z.string().max(120).nullable().optional(),
 });
 
+/** `DeliveryAddress` as handlers receive it: validated, defaults applied. */
 export type DeliveryAddress = z.output<typeof DeliveryAddressSchema>;
 
+/** What a producer may pass for `DeliveryAddress` (before defaults are applied). */
 export type DeliveryAddressInput = z.input<typeof DeliveryAddressSchema>;

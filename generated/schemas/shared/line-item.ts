@@ -12,6 +12,8 @@ export const LineItemSchema = z.strictObject({
   total: MoneySchema,
 });
 
+/** `LineItem` as handlers receive it: validated, defaults applied. */
 export type LineItem = z.output<typeof LineItemSchema>;
 
+/** What a producer may pass for `LineItem` (before defaults are applied). */
 export type LineItemInput = z.input<typeof LineItemSchema>;

@@ -7,6 +7,8 @@ export const MoneySchema = z.strictObject({
   currency: z.enum(['EUR', 'GBP', 'USD', 'CHF']),
 });
 
+/** `Money` as handlers receive it: validated, defaults applied. */
 export type Money = z.output<typeof MoneySchema>;
 
+/** What a producer may pass for `Money` (before defaults are applied). */
 export type MoneyInput = z.input<typeof MoneySchema>;

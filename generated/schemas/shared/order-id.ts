@@ -4,6 +4,8 @@ import { z } from 'zod';
 /** Identifier of an order (also its partition key). */
 export const OrderIdSchema = z.guid();
 
+/** `OrderId` as handlers receive it: validated, defaults applied. */
 export type OrderId = z.output<typeof OrderIdSchema>;
 
+/** What a producer may pass for `OrderId` (before defaults are applied). */
 export type OrderIdInput = z.input<typeof OrderIdSchema>;

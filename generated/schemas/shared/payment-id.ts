@@ -3,6 +3,8 @@ import { z } from 'zod';
 
 export const PaymentIdSchema = z.guid();
 
+/** `PaymentId` as handlers receive it: validated, defaults applied. */
 export type PaymentId = z.output<typeof PaymentIdSchema>;
 
+/** What a producer may pass for `PaymentId` (before defaults are applied). */
 export type PaymentIdInput = z.input<typeof PaymentIdSchema>;

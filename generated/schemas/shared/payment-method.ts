@@ -7,6 +7,8 @@ import { PaypalPaymentSchema } from './paypal-payment.js';
 /** How the customer pays, discriminated by `type`. */
 export const PaymentMethodSchema = z.xor([CardPaymentSchema, PaypalPaymentSchema, BankTransferPaymentSchema]);
 
+/** `PaymentMethod` as handlers receive it: validated, defaults applied. */
 export type PaymentMethod = z.output<typeof PaymentMethodSchema>;
 
+/** What a producer may pass for `PaymentMethod` (before defaults are applied). */
 export type PaymentMethodInput = z.input<typeof PaymentMethodSchema>;

@@ -7,6 +7,8 @@ export const PaypalPaymentSchema = z.strictObject({
   payerId: z.string().max(20).optional(),
 });
 
+/** `PaypalPayment` as handlers receive it: validated, defaults applied. */
 export type PaypalPayment = z.output<typeof PaypalPaymentSchema>;
 
+/** What a producer may pass for `PaypalPayment` (before defaults are applied). */
 export type PaypalPaymentInput = z.input<typeof PaypalPaymentSchema>;

@@ -4,6 +4,8 @@ import { z } from 'zod';
 /** Stock keeping unit. */
 export const SkuSchema = z.string().min(3).max(32).regex(new RegExp('^[A-Z0-9]+(-[A-Z0-9]+)*$', 'u'));
 
+/** `Sku` as handlers receive it: validated, defaults applied. */
 export type Sku = z.output<typeof SkuSchema>;
 
+/** What a producer may pass for `Sku` (before defaults are applied). */
 export type SkuInput = z.input<typeof SkuSchema>;

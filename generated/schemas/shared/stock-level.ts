@@ -6,6 +6,8 @@ export const StockLevelSchema = z.strictObject({
   reserved: z.number().int().min(0),
 });
 
+/** `StockLevel` as handlers receive it: validated, defaults applied. */
 export type StockLevel = z.output<typeof StockLevelSchema>;
 
+/** What a producer may pass for `StockLevel` (before defaults are applied). */
 export type StockLevelInput = z.input<typeof StockLevelSchema>;

@@ -12,6 +12,8 @@ export const StockMovementSchema = z.strictObject({
   occurredAt: z.iso.datetime({ offset: true }),
 });
 
+/** `StockMovement` as handlers receive it: validated, defaults applied. */
 export type StockMovement = z.output<typeof StockMovementSchema>;
 
+/** What a producer may pass for `StockMovement` (before defaults are applied). */
 export type StockMovementInput = z.input<typeof StockMovementSchema>;

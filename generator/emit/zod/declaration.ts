@@ -32,9 +32,10 @@ export function zodSchemaDeclaration(named: NamedSchema, ctx: ZodEmitContext): s
     const lazy = emit(named.schema, newState(ctx, named, true), 1);
     return (
       [
-        ...head,
+        `/** \`${typeName}\` as handlers receive it: validated, defaults applied. */`,
         `export type ${typeName} = ${tsType(named.schema, 'output', ctx)};`,
         '',
+        `/** What a producer may pass for \`${typeName}\` (before defaults are applied). */`,
         `export type ${typeName}Input = ${tsType(named.schema, 'input', ctx)};`,
         '',
         ...(doc === '' ? [] : [doc]),
@@ -50,5 +51,12 @@ export function zodSchemaDeclaration(named: NamedSchema, ctx: ZodEmitContext): s
 
 function inferredTypes(named: NamedSchema): string[] {
   const { typeName, schemaName } = named;
-  return ['', `export type ${typeName} = z.output<typeof ${schemaName}>;`, '', `export type ${typeName}Input = z.input<typeof ${schemaName}>;`];
+  return [
+    '',
+    `/** \`${typeName}\` as handlers receive it: validated, defaults applied. */`,
+    `export type ${typeName} = z.output<typeof ${schemaName}>;`,
+    '',
+    `/** What a producer may pass for \`${typeName}\` (before defaults are applied). */`,
+    `export type ${typeName}Input = z.input<typeof ${schemaName}>;`,
+  ];
 }

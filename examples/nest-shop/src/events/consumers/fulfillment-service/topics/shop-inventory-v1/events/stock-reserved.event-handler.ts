@@ -1,0 +1,28 @@
+// Scaffolded by eventgen from catalog/shop.asyncapi.yaml. This file is yours: eventgen creates it once and never overwrites it.
+import { Injectable } from '@nestjs/common';
+import type { KafkaEventHandler } from '../../../../../base/kafka-event-handler.interface.js';
+import { type EventContext, NotImplementedError } from '../../../../../runtime/index.js';
+import type { StockReserved } from '../../../../../schemas/stock-reserved.js';
+
+/**
+ * Handles `stock.reserved` (v1.0.0) from topic `shop.inventory.v1` for consumer group `fulfillment-service`.
+ *
+ * Units of a SKU were reserved for an order.
+ *
+ * Keep it small and call into your application, e.g. a `CommandBus` from `@nestjs/cqrs`:
+ * `constructor(private readonly commandBus: CommandBus) {}` (a value import of `CommandBus`), then
+ * `await this.commandBus.execute(new SomeCommand(payload...))` in `handle()`.
+ * `context.logger` carries the correlation id, event id, topic, partition and offset on every line.
+ * Throw `RetriableError` for transient failures (retried with backoff) and `NonRetriableError` for
+ * failures that can never succeed (sent to the dead-letter topic `shop.inventory.v1.dlq` at once).
+ * Until this handler is implemented, every `stock.reserved` record goes to the dead-letter topic `shop.inventory.v1.dlq`.
+ */
+@Injectable()
+export class StockReservedEventHandler implements KafkaEventHandler<'stock.reserved'> {
+  readonly eventName = 'stock.reserved';
+
+  async handle(_payload: StockReserved, context: EventContext): Promise<void> {
+    context.logger.debug('stock.reserved received');
+    throw new NotImplementedError('fulfillment-service: no handler for stock.reserved yet (eventId ' + context.eventId + ')');
+  }
+}

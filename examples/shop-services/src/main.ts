@@ -1,0 +1,37 @@
+/**
+ * `npm run example`: the shop services on the in-memory transport, or on Kafka when KAFKA_BROKERS is set
+ * (plus the other KAFKA_* settings of kafkaConfigFromEnv: SASL, TLS, client id).
+ */
+import { InMemoryTransport, createKafkaTransport, createLogger, type Transport } from './events/index.js';
+import { runShop } from './app.js';
+
+const SHOP_TOPICS = ['shop.orders.v1', 'shop.payments.v1', 'shop.customers.v1'];
+
+async function main(): Promise<void> {
+  const logger = createLogger({ level: process.env.LOG_LEVEL === 'debug' ? 'debug' : 'warn', fields: { service: 'shop-example' } });
+  let transport: Transport;
+  let mode: string;
+  if (process.env.KAFKA_BROKERS) {
+    const kafka = createKafkaTransport({ logger });
+    const admin = kafka.kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: SHOP_TOPICS.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
+    await admin.disconnect();
+    transport = kafka;
+    mode = `Kafka at ${process.env.KAFKA_BROKERS}`;
+  } else {
+    transport = new InMemoryTransport({ defaultPartitions: 3 });
+    mode = 'the in-memory transport (set KAFKA_BROKERS to use Kafka)';
+  }
+  const result = await runShop({ transport, orders: Number(process.env.ORDERS ?? 8), logger, fromBeginning: true });
+  process.stdout.write(`Shop example on ${mode}: ${result.orders.length} orders, ${result.declined.length} declined, ${result.notifications.length} notifications in ${result.ms} ms\n`);
+  for (const n of result.notifications) process.stdout.write(`  ${n.kind.padEnd(18)} → ${n.to}: ${n.text}\n`);
+  const healthy = result.health.payment.processed > 0 && result.health.notification.processed > 0;
+  process.stdout.write(`health: payment-service processed ${result.health.payment.processed}, notification-service processed ${result.health.notification.processed}\n`);
+  if (!healthy) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

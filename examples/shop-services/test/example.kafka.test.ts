@@ -1,0 +1,16 @@
+/** The shop example on real Kafka: `npm run example` with KAFKA_BROKERS set (integration project). */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { kafkaBrokers } from '../../../test/support/kafka.js';
+
+const brokers = await kafkaBrokers();
+
+describe.skipIf(!brokers)('shop example (Kafka)', () => {
+  it('`KAFKA_BROKERS=… npm run example` confirms every order and notifies declines over Kafka', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [path.resolve(import.meta.dirname, '../run.mjs')], { env: { ...process.env, KAFKA_BROKERS: brokers! }, encoding: 'utf8', timeout: 120_000 });
+    expect(stdout).toMatch(/on Kafka at .*: 8 orders, 2 declined, 10 notifications/);
+    expect(stdout).toMatch(/payment-service processed [1-9]/);
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * Style 1 (topic delegator) building blocks: `base/kafka-event-handler.interface.ts` (what an event handler
+ * implements) and `base/base-topic.handler.ts` (registers event handlers, routes by event name, classifies errors).
+ */
+import { EVENTS, RUNTIME } from '../paths.js';
+import { TsModule } from '../printer.js';
+import type { GeneratedFile } from '../types.js';
+import { BASE_INDEX, BASE_INTERFACE, BASE_TOPIC_HANDLER } from './paths.js';
+
+function handlerInterface(): GeneratedFile {
+  const mod = new TsModule(BASE_INTERFACE);
+  const eventMap = mod.type('EventMap', EVENTS);
+  const eventType = mod.type('EventType', EVENTS);
+  const context = mod.type('EventContext', RUNTIME);
+  const body = `
+/**
+ * A style-1 event handler: declares the catalog event it handles and handles its validated, typed payload.
+ * \`context.eventId\` is the message id (the idempotency key); \`context.logger\` carries the correlation id,
+ * event id, topic, partition and offset on every line.
+ */
+export interface KafkaEventHandler<K extends ${eventType} = ${eventType}> {
+  /** The catalog event type handled, e.g. \`order.created\`. */
+  readonly eventName: K;
+  /**
+   * Resolve = done (the offset is committed). Throw \`RetriableError\` (or any unknown error) to retry with backoff,
+   * \`NonRetriableError\` to send the record to the dead-letter topic at once.
+   */
+  handle(payload: ${eventMap}[K], context: ${context}): Promise<void>;
+}
+`;
+  return { path: mod.path, content: mod.render(body), ownership: 'managed' };
+}
+
+function baseTopicHandler(): GeneratedFile {
+  const mod = new TsModule(BASE_TOPIC_HANDLER);
+  const isRetriable = mod.use('isRetriable', RUNTIME);
+  const unknownType = mod.use('UnknownEventTypeError', RUNTIME);
+  const context = mod.type('EventContext', RUNTIME);
+  const handler = mod.type('KafkaEventHandler', BASE_INTERFACE);
+  const body = `
+/** Where a topic handler reads and which consumer group it belongs to. */
+export interface TopicHandlerOptions {
+  /** Kafka topic name. */
+  topic: string;
+  /** Kafka consumer group id. */
+  groupId: string;
+}
+
+/**
+ * Base class of the generated \`<topic>.topic-handler.ts\` classes: holds one event handler per event name and
+ * routes each validated payload to it. Records are decoded, de-duplicated, validated, retried and dead-lettered
+ * by the runtime's \`GroupConsumer\`; this class only decides which handler runs and how errors are classified.
+ */
+export abstract class BaseTopicHandler {
+  /** Kafka topic name. */
+  readonly topic: string;
+  /** Kafka consumer group id. */
+  readonly groupId: string;
+  private readonly handlers = new Map<string, ${handler}>();
+
+  protected constructor(options: TopicHandlerOptions) {
+    this.topic = options.topic;
+    this.groupId = options.groupId;
+  }
+
+  /** Registers an event handler; one per event name. */
+  protected register(handler: ${handler}): void {
+    if (this.handlers.has(handler.eventName)) {
+      throw new Error("Two handlers for event '" + handler.eventName + "' on topic '" + this.topic + "' in group '" + this.groupId + "'");
+    }
+    this.handlers.set(handler.eventName, handler);
+  }
+
+  /** The event names with a registered handler. */
+  get eventNames(): string[] {
+    return [...this.handlers.keys()];
+  }
+
+  /** Calls the handler of \`eventName\` with a payload the dispatcher has already validated against the catalog. */
+  async handle(eventName: string, payload: unknown, context: ${context}): Promise<void> {
+    const handler = this.handlers.get(eventName);
+    if (handler === undefined) throw new ${unknownType}(eventName, this.topic);
+    await handler.handle(payload as never, context);
+  }
+
+  /**
+   * Whether an error that is not one of the runtime's classified errors (\`RetriableError\`, \`NonRetriableError\`,
+   * validation, decode, ...) should be retried. Default: retriable unless it has \`retriable === false\`.
+   * Override it to classify your own errors, e.g. a constraint violation as non-retriable.
+   */
+  isRetriableError(error: unknown): boolean {
+    return ${isRetriable}(error);
+  }
+}
+`;
+  return { path: mod.path, content: mod.render(body), ownership: 'managed' };
+}
+
+export function emitNestBase(): GeneratedFile[] {
+  const index = [
+    "export { BaseTopicHandler, type TopicHandlerOptions } from './base-topic.handler.js';",
+    "export type { KafkaEventHandler } from './kafka-event-handler.interface.js';",
+  ].join('\n');
+  return [handlerInterface(), baseTopicHandler(), { path: BASE_INDEX, content: index + '\n', ownership: 'managed' }];
+}

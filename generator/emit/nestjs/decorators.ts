@@ -1,0 +1,187 @@
+/**
+ * Style 2: `kafka/event-handler.decorator.ts` (`@EventHandler()`, payload types inferred from the catalog's event
+ * names and globs) and `kafka/event-handler.registry.ts` (finds decorated methods with Nest's DiscoveryService).
+ */
+import { EVENTS, RUNTIME } from '../paths.js';
+import { TsModule } from '../printer.js';
+import type { GeneratedFile } from '../types.js';
+import { EVENT_HANDLER_DECORATOR, EVENT_HANDLER_REGISTRY, KAFKA_CONNECTION, KAFKA_DISPATCHER } from './paths.js';
+
+function decorator(): GeneratedFile {
+  const mod = new TsModule(EVENT_HANDLER_DECORATOR);
+  const eventMap = mod.type('EventMap', EVENTS);
+  const eventType = mod.type('EventType', EVENTS);
+  const metadata = mod.type('EnvelopeMetadata', RUNTIME);
+  const context = mod.type('EventContext', RUNTIME);
+  const body = `
+type Segments<S extends string> = S extends \`\${infer Head}.\${infer Rest}\` ? [Head, ...Segments<Rest>] : [S];
+type SegmentGlob<P extends string> = P extends \`\${infer Head}*\${infer Rest}\` ? \`\${Head}\${string}\${SegmentGlob<Rest>}\` : P;
+type MatchSegments<P extends readonly string[], K extends readonly string[]> = P extends [infer PH extends string, ...infer PR extends string[]]
+  ? PH extends \`\${string}**\${string}\`
+    ? true
+    : K extends [infer KH extends string, ...infer KR extends string[]]
+      ? KH extends SegmentGlob<PH>
+        ? MatchSegments<PR, KR>
+        : false
+      : false
+  : K extends []
+    ? true
+    : false;
+
+/**
+ * The catalog event types an event name or glob matches, as a type: \`MatchingEventType<'order.*'>\` is
+ * \`'order.created' | 'order.updated' | ...\`. \`*\` matches one dot-separated segment, \`**\` the rest.
+ */
+export type MatchingEventType<P extends string> = P extends ${eventType}
+  ? P
+  : { [K in ${eventType}]: MatchSegments<Segments<P>, Segments<K>> extends true ? K : never }[${eventType}];
+
+/**
+ * What an \`@EventHandler()\` method receives first: the validated payload (\`data\`) with its event name and the
+ * envelope metadata. For a glob it is a union over the matching events, discriminated by \`eventName\`.
+ */
+export type KafkaEvent<P extends string = ${eventType}> = {
+  [K in MatchingEventType<P>]: {
+    /** Catalog event type, e.g. \`order.created\`. */
+    readonly eventName: K;
+    /** The payload, validated against the catalog's schema (defaults applied). */
+    readonly data: ${eventMap}[K & keyof ${eventMap}];
+    /** Envelope metadata: eventId, correlationId, causationId, timestamp, source, ... */
+    readonly metadata: ${metadata};
+  };
+}[MatchingEventType<P>];
+
+/** What an \`@EventHandler()\` method receives second: topic, partition, offset, headers, ids, attempt, logger, signal. */
+export type KafkaEventContext = ${context};
+
+/** Options of {@link EventHandler}. */
+export interface EventHandlerOptions<P extends string = string> {
+  /**
+   * A catalog event type (\`order.created\`) or a glob over them: \`*\` matches exactly one dot-separated segment
+   * (\`order.*\`, \`*.status_changed\`; \`*\` alone matches only names without a dot), \`**\` matches anything,
+   * dots included (\`**\` = every event of the catalog). A name or glob that matches no catalog event is an error
+   * at start-up.
+   */
+  eventName: P;
+  /** Topics to consume (default: the catalog topics that carry a matching event). */
+  topics?: readonly string[];
+  /** Consumer group (default \`KafkaModuleOptions.groupId\`, \`KAFKA_GROUP_ID\`, else the catalog's default group). */
+  groupId?: string;
+  /** Start the group at the beginning of its topics when it has no committed offsets (default false). */
+  fromBeginning?: boolean;
+  /**
+   * Offsets are always committed by the runtime after the handler succeeded or the record was dead-lettered
+   * (at-least-once); \`true\` is the only accepted value, \`false\` is refused at start-up.
+   */
+  autoCommit?: boolean;
+}
+
+const HANDLERS = new WeakMap<object, EventHandlerOptions[]>();
+
+/**
+ * Marks a method of any (singleton) provider as the handler of a catalog event or of every event matching a glob.
+ * The method is called as \`(event, { topic, headers, partition, offset, ... })\`; resolve = done, throw = retry
+ * or dead-letter (see \`RetriableError\`, \`NonRetriableError\`). A method may carry several \`@EventHandler()\`.
+ *
+ * @example
+ * \\@EventHandler({ eventName: 'order.*' })
+ * async onOrder(event: KafkaEvent<'order.*'>, { topic, partition, offset }: KafkaEventContext): Promise<void> {}
+ */
+export function EventHandler<const P extends string>(options: EventHandlerOptions<P>) {
+  return <M extends (event: KafkaEvent<P>, context: KafkaEventContext) => unknown>(
+    _target: object,
+    _key: string | symbol,
+    descriptor: TypedPropertyDescriptor<M>,
+  ): void => {
+    const method = descriptor.value;
+    if (typeof method !== 'function') throw new TypeError('@EventHandler() decorates methods');
+    HANDLERS.set(method, [...(HANDLERS.get(method) ?? []), { ...options }]);
+  };
+}
+
+/** The \`@EventHandler()\` options of a method (empty when it has none). */
+export function eventHandlerOptions(method: unknown): readonly EventHandlerOptions[] {
+  return typeof method === 'function' ? (HANDLERS.get(method) ?? []) : [];
+}
+`;
+  return { path: mod.path, content: mod.render(body), ownership: 'managed' };
+}
+
+function registry(): GeneratedFile {
+  const mod = new TsModule(EVENT_HANDLER_REGISTRY);
+  const injectable = mod.use('Injectable', '@nestjs/common');
+  const nestLogger = mod.use('Logger', '@nestjs/common');
+  const onInit = mod.type('OnModuleInit', '@nestjs/common');
+  const discovery = mod.use('DiscoveryService', '@nestjs/core');
+  const scanner = mod.use('MetadataScanner', '@nestjs/core');
+  const options = mod.use('eventHandlerOptions', EVENT_HANDLER_DECORATOR);
+  const dispatcher = mod.use('KafkaDispatcher', KAFKA_DISPATCHER);
+  const connection = mod.use('KafkaConnection', KAFKA_CONNECTION);
+  const body = `
+type Method = (this: object, ...args: unknown[]) => unknown;
+
+/**
+ * Finds every \`@EventHandler()\` method of every provider when the application initialises and registers it, bound
+ * to its instance, with the dispatcher. Request-scoped (and other non-static) providers cannot consume events: they
+ * are skipped with a warning.
+ */
+@${injectable}()
+export class EventHandlerRegistry implements ${onInit} {
+  private readonly logger = new ${nestLogger}('EventHandlerRegistry');
+
+  constructor(
+    private readonly discovery: ${discovery},
+    private readonly scanner: ${scanner},
+    private readonly dispatcher: ${dispatcher},
+    private readonly connection: ${connection},
+  ) {}
+
+  /** Discovers and registers the decorated methods. */
+  onModuleInit(): void {
+    const seen = new Set<object>();
+    for (const wrapper of this.discovery.getProviders()) {
+      const instance: unknown = wrapper.instance;
+      const prototype: unknown =
+        typeof wrapper.metatype === 'function' && wrapper.inject === undefined ? wrapper.metatype.prototype : instance === null || typeof instance !== 'object' ? undefined : Object.getPrototypeOf(instance);
+      if (prototype === null || typeof prototype !== 'object') continue;
+      const methods = this.scanner.getAllMethodNames(prototype).filter((name) => eventHandlerOptionsOf(prototype, name).length > 0);
+      if (methods.length === 0) continue;
+      const className = typeof wrapper.metatype === 'function' ? wrapper.metatype.name : String(wrapper.name);
+      if (!wrapper.isDependencyTreeStatic()) {
+        this.logger.warn(className + ' has @EventHandler() methods but is not a singleton (request-scoped or transient): skipped');
+        continue;
+      }
+      if (instance === null || typeof instance !== 'object' || seen.has(instance)) continue;
+      seen.add(instance);
+      for (const name of methods) {
+        const method = Reflect.get(prototype, name) as Method;
+        for (const options of eventHandlerOptionsOf(prototype, name)) {
+          const source = className + '.' + name;
+          if (options.autoCommit === false) {
+            throw new Error(source + ': autoCommit: false is not supported; offsets are committed after the handler succeeded or the record was dead-lettered');
+          }
+          this.dispatcher.addHandler({
+            eventName: options.eventName,
+            groupId: options.groupId ?? this.connection.settings.groupId,
+            ...(options.topics === undefined ? {} : { topics: options.topics }),
+            ...(options.fromBeginning === undefined ? {} : { fromBeginning: options.fromBeginning }),
+            source,
+            handle: method.bind(instance),
+          });
+          this.logger.log(source + ' handles ' + options.eventName);
+        }
+      }
+    }
+  }
+}
+
+function eventHandlerOptionsOf(prototype: object, name: string) {
+  return ${options}(Reflect.get(prototype, name));
+}
+`;
+  return { path: mod.path, content: mod.render(body), ownership: 'managed' };
+}
+
+export function emitNestDecorators(): GeneratedFile[] {
+  return [decorator(), registry()];
+}

@@ -1,0 +1,204 @@
+/**
+ * `kafka/kafka-dispatcher.ts`: the one dispatcher. Both styles register here (topic handlers in their
+ * `onModuleInit`, `@EventHandler` methods through the registry); at start-up it builds one runtime
+ * `TopicDelegator` per (group, topic), so the runtime's `GroupConsumer` parses, de-duplicates and validates each
+ * record once and retries or dead-letters it, whichever style handles it.
+ */
+import { EVENTS, RUNTIME, TOPICS } from '../paths.js';
+import { TsModule } from '../printer.js';
+import type { GeneratedFile } from '../types.js';
+import { BASE_TOPIC_HANDLER, KAFKA_CONNECTION, KAFKA_DISPATCHER } from './paths.js';
+
+export function emitNestDispatcher(): GeneratedFile {
+  const mod = new TsModule(KAFKA_DISPATCHER);
+  const injectable = mod.use('Injectable', '@nestjs/common');
+  const events = mod.use('events', EVENTS);
+  const eventType = mod.type('EventType', EVENTS);
+  const topics = mod.use('topics', TOPICS);
+  const route = mod.use('route', RUNTIME);
+  const delegator = mod.use('TopicDelegator', RUNTIME);
+  const glob = mod.use('globToRegExp', RUNTIME);
+  const defaultDlq = mod.use('defaultDeadLetterPolicy', RUNTIME);
+  const t = (name: string): string => mod.type(name, RUNTIME);
+  const baseTopicHandler = mod.type('BaseTopicHandler', BASE_TOPIC_HANDLER);
+  const connection = mod.use('KafkaConnection', KAFKA_CONNECTION);
+  const body = `
+/** A handler registered by an \`@EventHandler()\` method (style 2). */
+export interface HandlerRegistration {
+  /** Catalog event type or glob (\`order.*\`, \`*.status_changed\`, \`**\`). */
+  eventName: string;
+  /** Consumer group. */
+  groupId: string;
+  /** Topics; default: the catalog topics carrying a matching event. */
+  topics?: readonly string[];
+  /** Start the group at the beginning when it has no committed offsets. */
+  fromBeginning?: boolean;
+  /** \`Class.method\`, for logs and errors. */
+  source: string;
+  /** The bound method. */
+  handle(event: { eventName: string; data: unknown; metadata: ${t('EnvelopeMetadata')} }, context: ${t('EventContext')}): unknown;
+}
+
+/** What one consumer group runs: one delegator per topic. */
+export interface GroupPlan {
+  /** Consumer group id. */
+  groupId: string;
+  /** One delegator per subscribed topic. */
+  topics: ${t('TopicDelegator')}[];
+  /** Whether a registration asked to start at the beginning. */
+  fromBeginning: boolean;
+}
+
+type Invoke = (data: unknown, context: ${t('EventContext')}) => Promise<void>;
+
+interface TopicRoutes {
+  invokers: Map<string, Invoke[]>;
+  isRetriable?: (error: unknown) => boolean;
+}
+
+interface CatalogTopic {
+  readonly events: readonly string[];
+  readonly retry: ${t('RetryPolicy')};
+  readonly deadLetter: { readonly enabled: boolean; readonly topic: string };
+}
+
+const CATALOG_EVENTS: Readonly<Record<string, ${t('EventDefinition')} | undefined>> = ${events};
+const CATALOG_TOPICS: Readonly<Record<string, CatalogTopic | undefined>> = ${topics};
+
+/**
+ * The catalog event types an event name or glob matches: an exact name, or a glob where \`*\` matches one
+ * dot-separated segment (\`order.*\` matches \`order.created\`, not \`order.item.added\`; \`*\` alone matches only
+ * names without a dot) and \`**\` matches anything, dots included (\`**\` = every event).
+ */
+export function matchEventTypes(eventName: string): ${eventType}[] {
+  if (Object.hasOwn(CATALOG_EVENTS, eventName)) return [eventName as ${eventType}];
+  if (!eventName.includes('*')) return [];
+  const pattern = ${glob}(eventName);
+  return (Object.keys(CATALOG_EVENTS) as ${eventType}[]).filter((type) => pattern.test(type));
+}
+
+function definitionOf(eventType: string): ${t('EventDefinition')} {
+  const definition = Object.hasOwn(CATALOG_EVENTS, eventType) ? CATALOG_EVENTS[eventType] : undefined;
+  if (definition === undefined) throw new Error("'" + eventType + "' is not an event of the catalog");
+  return definition;
+}
+
+/**
+ * Collects the handlers of both styles and turns them into one delegator per (group, topic). Several handlers of
+ * one event in one group run one after the other on the same validated payload; if one throws, the record is
+ * retried or dead-lettered as a whole (so handlers must be idempotent, as with any at-least-once consumer).
+ */
+@${injectable}()
+export class KafkaDispatcher {
+  private readonly topicHandlers: ${baseTopicHandler}[] = [];
+  private readonly registrations: HandlerRegistration[] = [];
+  private planned = false;
+
+  constructor(private readonly connection: ${connection}) {}
+
+  /** Registers a style-1 topic handler (generated topic handlers call this in \`onModuleInit\`). */
+  addTopicHandler(handler: ${baseTopicHandler}): void {
+    this.assertOpen(handler.constructor.name);
+    for (const eventName of handler.eventNames) definitionOf(eventName);
+    this.topicHandlers.push(handler);
+  }
+
+  /** Registers a style-2 handler (the registry calls this for every \`@EventHandler()\` method). */
+  addHandler(registration: HandlerRegistration): void {
+    this.assertOpen(registration.source);
+    if (matchEventTypes(registration.eventName).length === 0) {
+      throw new Error(
+        registration.source + ": @EventHandler eventName '" + registration.eventName + "' matches no event of the catalog" +
+          (registration.eventName.includes('*') ? " ('*' matches one dot-separated segment; '**' matches every event)" : ''),
+      );
+    }
+    this.registrations.push(registration);
+  }
+
+  /** Registered style-2 handlers. */
+  get handlers(): readonly HandlerRegistration[] {
+    return this.registrations;
+  }
+
+  /** Registered style-1 topic handlers. */
+  get topics(): readonly ${baseTopicHandler}[] {
+    return this.topicHandlers;
+  }
+
+  /** Builds the delegators of every group (registrations are closed from now on: Kafka cannot subscribe later). */
+  plan(): GroupPlan[] {
+    this.planned = true;
+    const groups = new Map<string, { fromBeginning: boolean; topics: Map<string, TopicRoutes> }>();
+    const group = (groupId: string) => {
+      let g = groups.get(groupId);
+      if (g === undefined) groups.set(groupId, (g = { fromBeginning: false, topics: new Map() }));
+      return g;
+    };
+    const topicOf = (groupId: string, topic: string): TopicRoutes => {
+      const g = group(groupId);
+      let routes = g.topics.get(topic);
+      if (routes === undefined) g.topics.set(topic, (routes = { invokers: new Map() }));
+      return routes;
+    };
+    const add = (routes: TopicRoutes, eventType: string, invoke: Invoke): void => {
+      const list = routes.invokers.get(eventType);
+      if (list === undefined) routes.invokers.set(eventType, [invoke]);
+      else list.push(invoke);
+    };
+    for (const handler of this.topicHandlers) {
+      const routes = topicOf(handler.groupId, handler.topic);
+      if (routes.isRetriable !== undefined) throw new Error("Two topic handlers for topic '" + handler.topic + "' in group '" + handler.groupId + "'");
+      routes.isRetriable = (error) => handler.isRetriableError(error);
+      for (const eventName of handler.eventNames) add(routes, eventName, (data, context) => handler.handle(eventName, data, context));
+    }
+    for (const registration of this.registrations) {
+      const types = matchEventTypes(registration.eventName);
+      const declared = (type: string): readonly string[] => definitionOf(type).topics;
+      const names = registration.topics ?? [...new Set(types.flatMap(declared))];
+      if (registration.fromBeginning === true) group(registration.groupId).fromBeginning = true;
+      for (const topic of names) {
+        for (const type of types) {
+          if (registration.topics === undefined && !declared(type).includes(topic)) continue;
+          add(topicOf(registration.groupId, topic), type, async (data, context) => {
+            await registration.handle({ eventName: type, data, metadata: context.metadata }, context);
+          });
+        }
+      }
+    }
+    return [...groups].map(([groupId, g]) => ({
+      groupId,
+      fromBeginning: g.fromBeginning,
+      topics: [...g.topics].map(([topic, routes]) => this.delegator(topic, routes)),
+    }));
+  }
+
+  private delegator(topic: string, routes: TopicRoutes): ${t('TopicDelegator')} {
+    const catalog = Object.hasOwn(CATALOG_TOPICS, topic) ? CATALOG_TOPICS[topic] : undefined;
+    const deadLetter = catalog?.deadLetter ?? ${defaultDlq}(topic);
+    const options: ${t('TopicDelegatorOptions')} = {
+      topic,
+      routes: [...routes.invokers].map(([eventType, invokers]) =>
+        ${route}(definitionOf(eventType), {
+          handle: async (data, context) => {
+            for (const invoke of invokers) await invoke(data, context);
+          },
+        }),
+      ),
+      deadLetter: { enabled: deadLetter.enabled, topic: this.connection.settings.deadLetterTopic ?? deadLetter.topic },
+      // Events the catalog declares on this topic that nobody here handles are acknowledged, not dead-lettered.
+      ignore: (catalog?.events ?? []).filter((type) => !routes.invokers.has(type)),
+    };
+    if (catalog !== undefined) options.retry = { ...catalog.retry };
+    if (routes.isRetriable !== undefined) options.isRetriable = routes.isRetriable;
+    return new ${delegator}(options);
+  }
+
+  private assertOpen(source: string): void {
+    if (this.planned) {
+      throw new Error(source + ': Kafka handlers must be registered before the consumers start (in onModuleInit at the latest)');
+    }
+  }
+}
+`;
+  return { path: mod.path, content: mod.render(body), ownership: 'managed' };
+}

@@ -1,0 +1,88 @@
+/** `kafka/kafka-health.indicator.ts`: Kafka health for `@nestjs/terminus` (kept out of the barrel: terminus is optional). */
+import { TsModule } from '../printer.js';
+import type { GeneratedFile } from '../types.js';
+import { KAFKA_CONNECTION, KAFKA_CONSUMER, KAFKA_HEALTH, KAFKA_PRODUCER } from './paths.js';
+
+export function emitNestHealth(): GeneratedFile {
+  const mod = new TsModule(KAFKA_HEALTH);
+  const injectable = mod.use('Injectable', '@nestjs/common');
+  const indicatorService = mod.use('HealthIndicatorService', '@nestjs/terminus');
+  const result = mod.type('HealthIndicatorResult', '@nestjs/terminus');
+  const connection = mod.use('KafkaConnection', KAFKA_CONNECTION);
+  const producer = mod.use('KafkaProducerService', KAFKA_PRODUCER);
+  const consumer = mod.use('KafkaConsumerService', KAFKA_CONSUMER);
+  const body = `
+/**
+ * Kafka health for \`@nestjs/terminus\` (its \`HealthIndicatorService\` API): down when no broker answers a metadata
+ * request, when the last send failed, or when a consumer is not running or has a stuck or halted partition.
+ * Provide it next to \`TerminusModule\` (it is not part of \`KafkaModule\`, so terminus stays optional):
+ *
+ * \`\`\`ts
+ * check() { return this.health.check([() => this.kafka.isHealthy('kafka')]); }   // 503 when down
+ * \`\`\`
+ * With \`KAFKA_ENABLED=false\` every check is up (\`enabled: false\`).
+ */
+@${injectable}()
+export class KafkaHealthIndicator {
+  constructor(
+    private readonly indicator: ${indicatorService},
+    private readonly connection: ${connection},
+    private readonly producer: ${producer},
+    private readonly consumer: ${consumer},
+  ) {}
+
+  /** Broker reachable, producer and consumers healthy. */
+  async isHealthy<const Key extends string = 'kafka'>(key: Key = 'kafka' as Key): Promise<${result}<Key>> {
+    const session = this.indicator.check(key);
+    if (!this.connection.settings.enabled) return session.up({ enabled: false });
+    const broker = await this.connection.ping();
+    const producer = this.producerState();
+    const consumers = this.consumerState();
+    const details = { broker, producer, consumers: consumers.details };
+    return broker.reachable && producer.healthy && consumers.healthy ? session.up(details) : session.down(details);
+  }
+
+  /** Broker reachable and the last send (if any) succeeded. */
+  async isProducerHealthy<const Key extends string = 'kafka-producer'>(key: Key = 'kafka-producer' as Key): Promise<${result}<Key>> {
+    const session = this.indicator.check(key);
+    if (!this.connection.settings.enabled) return session.up({ enabled: false });
+    const broker = await this.connection.ping();
+    const producer = this.producerState();
+    return broker.reachable && producer.healthy ? session.up({ broker, producer }) : session.down({ broker, producer });
+  }
+
+  /** Broker reachable and every group consumer running without stuck or halted partitions. */
+  async isConsumerHealthy<const Key extends string = 'kafka-consumer'>(key: Key = 'kafka-consumer' as Key): Promise<${result}<Key>> {
+    const session = this.indicator.check(key);
+    if (!this.connection.settings.enabled) return session.up({ enabled: false });
+    const broker = await this.connection.ping();
+    const consumers = this.consumerState();
+    const details = { broker, consumers: consumers.details };
+    return broker.reachable && consumers.healthy ? session.up(details) : session.down(details);
+  }
+
+  // A producer that has not sent yet is idle, not unhealthy: it connects on first use.
+  private producerState() {
+    const health = this.producer.health();
+    const idle = health.status === 'disconnected' && health.lastError === undefined;
+    return { healthy: health.healthy || idle, status: idle ? 'idle' : health.status, sent: health.sent, lastError: health.lastError?.message };
+  }
+
+  private consumerState() {
+    const all = this.consumer.health();
+    return {
+      healthy: all.every((c) => c.healthy),
+      details: all.map((c) => ({
+        groupId: c.groupId,
+        status: c.status,
+        healthy: c.healthy,
+        failingPartitions: c.failingPartitions.length,
+        haltedPartitions: c.haltedPartitions.length,
+        lastError: c.lastError?.message,
+      })),
+    };
+  }
+}
+`;
+  return { path: mod.path, content: mod.render(body), ownership: 'managed' };
+}

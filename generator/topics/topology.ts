@@ -1,0 +1,82 @@
+/**
+ * The catalog's desired topic topology: every channel topic and the dead-letter topics the catalog's
+ * policies imply, for the defaults and for each `x-environments` name. Pure; the one source of what
+ * `gen topics`, `scripts/topics.ts`, `scripts/topics.sh` and `topology.json` provision.
+ */
+import type { TopicSpec, TopicTopology } from '../../templates/runtime/topics-plan.js';
+import type { Catalog, Topic } from '../model/types.js';
+
+export type { TopicSpec, TopicTopology } from '../../templates/runtime/topics-plan.js';
+
+type ConfigValue = string | number | boolean | string[];
+
+/** A catalog config value as Kafka writes it: lists comma-joined, numbers and booleans as text. */
+export function configString(v: ConfigValue): string {
+  return Array.isArray(v) ? v.join(',') : String(v);
+}
+
+function configStrings(config: Readonly<Record<string, ConfigValue>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(config).sort()) {
+    const v = config[k];
+    if (v !== undefined) out[k] = configString(v);
+  }
+  return out;
+}
+
+/** Every environment name some channel declares in `x-environments`, sorted. */
+export function environmentNames(catalog: Catalog): string[] {
+  return [...new Set(catalog.topics.flatMap((t) => Object.keys(t.environments)))].sort();
+}
+
+/** The topics to provision for one environment (undefined: the defaults). */
+export function topicSpecs(catalog: Catalog, environment?: string): TopicSpec[] {
+  const specs: TopicSpec[] = [];
+  const resolved = new Map<Topic, { partitions?: number; replicas?: number }>();
+  for (const t of catalog.topics) {
+    const o = environment !== undefined && Object.prototype.hasOwnProperty.call(t.environments, environment) ? t.environments[environment] : undefined;
+    const partitions = o?.partitions ?? t.partitions;
+    const replicas = o?.replicas ?? t.replicas;
+    resolved.set(t, { ...(partitions !== undefined ? { partitions } : {}), ...(replicas !== undefined ? { replicas } : {}) });
+    specs.push({
+      name: t.name,
+      ...(partitions !== undefined ? { partitions } : {}),
+      ...(replicas !== undefined ? { replicationFactor: replicas } : {}),
+      config: configStrings({ ...t.config, ...(o?.config ?? {}) }),
+    });
+  }
+  // Dead-letter topics: one per name (a shared DLQ once). Unset partitions/replicas: the maximum over
+  // its source topics; config: the policies' own (never the source topic's: a DLQ is not compacted).
+  const dlqs = new Map<string, Topic[]>();
+  for (const t of catalog.topics) {
+    if (!t.deadLetter.enabled) continue;
+    const list = dlqs.get(t.deadLetter.topic) ?? [];
+    list.push(t);
+    dlqs.set(t.deadLetter.topic, list);
+  }
+  for (const [name, sources] of dlqs) {
+    const max = (values: Array<number | undefined>): number | undefined => {
+      const defined = values.filter((v): v is number => v !== undefined);
+      return defined.length ? Math.max(...defined) : undefined;
+    };
+    const partitions = max(sources.map((s) => s.deadLetter.partitions)) ?? max(sources.map((s) => resolved.get(s)?.partitions));
+    const replicas = max(sources.map((s) => s.deadLetter.replicas)) ?? max(sources.map((s) => resolved.get(s)?.replicas));
+    const config: Record<string, string> = {};
+    for (const s of [...sources].reverse()) Object.assign(config, s.deadLetter.config);
+    specs.push({
+      name,
+      ...(partitions !== undefined ? { partitions } : {}),
+      ...(replicas !== undefined ? { replicationFactor: replicas } : {}),
+      config: configStrings(config),
+      deadLetterFor: sources.map((s) => s.name),
+    });
+  }
+  return specs;
+}
+
+/** The whole topology: defaults and every environment. */
+export function catalogTopology(catalog: Catalog): TopicTopology {
+  const environments: Record<string, TopicSpec[]> = {};
+  for (const env of environmentNames(catalog)) environments[env] = topicSpecs(catalog, env);
+  return { catalog: catalog.sourcePath, topics: topicSpecs(catalog), environments };
+}

@@ -1,0 +1,3 @@
+#!/usr/bin/env sh
+# KAFKA_BIN-style wrapper (Kafka 3.9): kafka-configs.sh --bootstrap-server ... --entity-type topics ...
+exec node "$(dirname "$0")/../kafka.mjs" run-class kafka.admin.ConfigCommand "$@"

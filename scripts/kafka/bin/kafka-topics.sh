@@ -1,0 +1,3 @@
+#!/usr/bin/env sh
+# KAFKA_BIN-style wrapper (Kafka 3.9): kafka-topics.sh --bootstrap-server ... --create|--describe|--alter ...
+exec node "$(dirname "$0")/../kafka.mjs" run-class org.apache.kafka.tools.TopicCommand "$@"

@@ -1,0 +1,112 @@
+/**
+ * Generation benchmark: synthetic catalogs (test/bench/synthetic.ts) generated in process and through the CLI,
+ * against @asyncapi/parser parsing the same document (in process, and as a cold one-shot process).
+ */
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { GenWorkerResult } from './gen-worker.js';
+import { lastJson, median, pairedRatio, progress, runChild } from './stats.js';
+import { syntheticCatalog } from './synthetic.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+const TSX_IMPORT = pathToFileURL(path.join(ROOT, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs')).href;
+const CLI = path.join(ROOT, 'bin', 'gen.js');
+const PARSE_ONLY = path.join(ROOT, 'test', 'bench', 'parse-only.mjs');
+
+export interface GenerationSize {
+  events: number;
+  catalogBytes: number;
+  files: number;
+  bytesGenerated: number;
+  inProcess: GenWorkerResult & { ratio: number };
+  cli: {
+    parseOnlyMs: number[];
+    generateMs: number[];
+    checkMs: number[];
+    regenerateMs: number[];
+    parseOnlyRss: number[];
+    generateRss: number[];
+    checkRss: number[];
+    filesWritten: number;
+    ratio: number;
+    checkRatio: number;
+  };
+}
+
+function countFiles(dir: string): number {
+  let n = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    n += entry.isDirectory() ? countFiles(path.join(dir, entry.name)) : 1;
+  }
+  return n;
+}
+
+async function cli(args: string[], cwd: string, timeoutMs: number): Promise<{ ms: number; rss: number; stdout: string }> {
+  const r = await runChild(process.execPath, [CLI, ...args], { cwd, timeoutMs, env: { ...process.env, NO_COLOR: '1' } });
+  if (r.code !== 0) throw new Error(`gen ${args.join(' ')} exited ${r.code}: ${r.stderr.slice(-2000)}`);
+  return { ms: r.wallMs, rss: r.maxRssBytes, stdout: r.stdout };
+}
+
+export async function generationBench(options: { sizes: Array<{ events: number; reps: number; cliReps: number }>; workDir: string }): Promise<GenerationSize[]> {
+  const results: GenerationSize[] = [];
+  for (const { events, reps, cliReps } of options.sizes) {
+    const dir = path.join(options.workDir, `gen-${events}`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const catalog = path.join(dir, 'catalog.asyncapi.yaml');
+    writeFileSync(catalog, syntheticCatalog(events));
+    const timeoutMs = 60_000 + events * 600;
+
+    progress(`generation ${events} events: in process (${reps} reps)`);
+    const worker = await runChild(process.execPath, ['--expose-gc', '--import', TSX_IMPORT, path.join(ROOT, 'test', 'bench', 'gen-worker.ts'), catalog, String(reps)], {
+      cwd: dir,
+      timeoutMs: timeoutMs * (reps + 2),
+    });
+    if (worker.code !== 0) throw new Error(`gen-worker failed: ${worker.stderr.slice(-3000)}`);
+    const inProcess = lastJson<GenWorkerResult>(worker.stdout);
+    if (inProcess.errors > 0) throw new Error(`the synthetic ${events}-event catalog has ${inProcess.errors} errors`);
+
+    progress(`generation ${events} events: CLI vs parse-only process (${cliReps} reps)`);
+    const c: GenerationSize['cli'] = { parseOnlyMs: [], generateMs: [], checkMs: [], regenerateMs: [], parseOnlyRss: [], generateRss: [], checkRss: [], filesWritten: 0, ratio: NaN, checkRatio: NaN };
+    for (let r = 0; r < cliReps; r++) {
+      const out = path.join(dir, 'out');
+      rmSync(out, { recursive: true, force: true });
+      // Rotate the order of the cold processes between repetitions.
+      const steps = ['parse', 'generate'] as const;
+      for (const step of r % 2 === 0 ? steps : [...steps].reverse()) {
+        if (step === 'parse') {
+          const p = await runChild(process.execPath, [PARSE_ONLY, catalog], { cwd: dir, timeoutMs });
+          if (p.code !== 0) throw new Error(`parse-only failed: ${p.stderr.slice(-2000)}`);
+          c.parseOnlyMs.push(p.wallMs);
+          c.parseOnlyRss.push(p.maxRssBytes);
+        } else {
+          const g = await cli(['events', '--catalog', catalog, '--out', out], dir, timeoutMs);
+          c.generateMs.push(g.ms);
+          c.generateRss.push(g.rss);
+        }
+      }
+      c.filesWritten = countFiles(out);
+      // --check on the unchanged tree, then a plain re-generation of it (nothing to write), both cold.
+      const k = await cli(['events', '--catalog', catalog, '--out', out, '--check'], dir, timeoutMs);
+      c.checkMs.push(k.ms);
+      c.checkRss.push(k.rss);
+      c.regenerateMs.push((await cli(['events', '--catalog', catalog, '--out', out], dir, timeoutMs)).ms);
+      progress(`  CLI rep ${r + 1}/${cliReps}: parse-only ${Math.round(c.parseOnlyMs[r] ?? 0)} ms, gen ${Math.round(c.generateMs[r] ?? 0)} ms, --check ${Math.round(c.checkMs[r] ?? 0)} ms, regen ${Math.round(c.regenerateMs[r] ?? 0)} ms`);
+    }
+    c.ratio = pairedRatio(c.generateMs, c.parseOnlyMs);
+    c.checkRatio = pairedRatio(c.checkMs, c.generateMs);
+    rmSync(path.join(dir, 'out'), { recursive: true, force: true });
+    results.push({
+      events,
+      catalogBytes: statSync(catalog).size,
+      files: inProcess.files,
+      bytesGenerated: inProcess.bytes,
+      inProcess: { ...inProcess, ratio: pairedRatio(inProcess.generateMs, inProcess.parseMs) },
+      cli: c,
+    });
+  }
+  return results;
+}
+
+export { median };

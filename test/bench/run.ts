@@ -1,0 +1,276 @@
+/**
+ * `npm run bench` (full; writes BENCHMARKS.md) and `npm run bench -- --quick` (smoke run for CI; writes
+ * test/output/bench-quick.md). Options: `--only gen,runtime,kafka,soak`, `--out <file>`,
+ * `--render a.json,b.json` (re-render the report from saved results, later files winning per section).
+ * Every number is measured against its baseline in the same run, interleaved, and reported as a median.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { generationBench, type GenerationSize } from './generation.js';
+import { brokerAnswers, kafkaBench, type KafkaResult } from './kafka.js';
+import type { RuntimeResult } from './runtime.js';
+import type { SoakResult } from './soak.js';
+import { lastJson, machine, mb, median, ms, progress, rate, ratio, runChild, verdict, type MachineInfo } from './stats.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+const TSX_IMPORT = pathToFileURL(path.join(ROOT, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs')).href;
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const arg = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const only = new Set((arg('--only') ?? 'gen,runtime,kafka,soak').split(','));
+const outFile = path.resolve(ROOT, arg('--out') ?? (quick ? 'test/output/bench-quick.md' : 'BENCHMARKS.md'));
+
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : e.name.endsWith('.ts') ? statSync(p).mtimeMs : 0);
+  }
+  return t;
+}
+
+/** The CLI runs dist/: rebuild it when a generator source is newer. */
+function ensureBuilt(): void {
+  const cli = path.join(ROOT, 'dist', 'generator', 'cli.js');
+  if (existsSync(cli) && statSync(cli).mtimeMs >= newest(path.join(ROOT, 'generator'))) return;
+  progress('dist/ is missing or older than generator/: npm run build');
+  execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+async function tsChild<T>(file: string, childArgs: string[], timeoutMs: number): Promise<T> {
+  const r = await runChild(process.execPath, ['--expose-gc', '--import', TSX_IMPORT, path.join(ROOT, 'test', 'bench', file), ...childArgs], { cwd: ROOT, timeoutMs });
+  process.stderr.write(r.stderr);
+  if (r.code !== 0) throw new Error(`${file} exited ${r.code}`);
+  return lastJson<T>(r.stdout);
+}
+
+interface Report {
+  startedAt: string;
+  seconds: number;
+  machineBefore: MachineInfo;
+  machineAfter: MachineInfo;
+  generation?: GenerationSize[];
+  runtime?: RuntimeResult;
+  kafka?: KafkaResult | { skipped: string };
+  soak?: SoakResult;
+}
+
+async function main(): Promise<void> {
+  const merge = arg('--render');
+  if (merge !== undefined) {
+    // Re-render from saved results (e.g. a full run plus a separate `--only kafka` run): later files win per section.
+    const reports = merge.split(',').map((f) => JSON.parse(readFileSync(path.resolve(ROOT, f), 'utf8')) as Report);
+    const merged = reports.slice(1).reduce<Report>((acc, r) => {
+      const out: Report = { ...acc };
+      for (const key of ['generation', 'runtime', 'kafka', 'soak'] as const) {
+        const value = r[key];
+        if (value !== undefined && !(typeof value === 'object' && 'skipped' in value)) Object.assign(out, { [key]: value });
+      }
+      return out;
+    }, reports[0] as Report);
+    writeFileSync(outFile, render(merged));
+    progress(`rendered ${path.relative(ROOT, outFile)} from ${merge}`);
+    return;
+  }
+  const t0 = performance.now();
+  const report: Report = { startedAt: new Date().toISOString(), seconds: 0, machineBefore: machine(), machineAfter: machine() };
+  const workDir = path.join(tmpdir(), `eventgen-bench-${process.pid}`);
+  mkdirSync(workDir, { recursive: true });
+  try {
+    if (only.has('gen')) {
+      ensureBuilt();
+      report.generation = await generationBench({
+        workDir,
+        sizes: quick
+          ? [{ events: 100, reps: 1, cliReps: 1 }]
+          : [
+              { events: 100, reps: 3, cliReps: 3 },
+              { events: 1000, reps: 4, cliReps: 3 },
+              { events: 5000, reps: 1, cliReps: 1 },
+            ],
+      });
+    }
+    if (only.has('runtime')) {
+      progress('runtime in process (InMemoryTransport)');
+      report.runtime = await tsChild<RuntimeResult>('runtime.ts', quick ? ['--quick'] : [], 900_000);
+    }
+    if (only.has('kafka')) {
+      if (await brokerAnswers()) {
+        progress('real broker');
+        report.kafka = await kafkaBench({ quick });
+      } else {
+        report.kafka = { skipped: 'no broker answered (start one with `npm run kafka:start` or set KAFKA_BROKERS)' };
+        progress(`kafka skipped: ${report.kafka.skipped}`);
+      }
+    }
+    if (only.has('soak') && !quick) {
+      progress('memory soak: 1,000,000 events');
+      report.soak = await tsChild<SoakResult>('soak.ts', ['1000000'], 3_600_000);
+    }
+  } finally {
+    execFileSync('rm', ['-rf', workDir]);
+  }
+  report.machineAfter = machine();
+  report.seconds = (performance.now() - t0) / 1000;
+  mkdirSync(path.dirname(outFile), { recursive: true });
+  writeFileSync(outFile, render(report));
+  // Raw results (every repetition) for --render and for digging; test/output/ is not committed.
+  const jsonFile = path.join(ROOT, 'test', 'output', `bench-${quick ? 'quick' : path.basename(outFile, '.md').toLowerCase()}.json`);
+  mkdirSync(path.dirname(jsonFile), { recursive: true });
+  writeFileSync(jsonFile, `${JSON.stringify(report, null, 1)}\n`);
+  progress(`wrote ${path.relative(ROOT, outFile)} (${report.seconds.toFixed(0)} s)`);
+}
+
+function render(r: Report): string {
+  const m = r.machineBefore;
+  const L: string[] = [];
+  L.push(
+    '# Benchmarks',
+    '',
+    `Generated by \`npm run bench${quick ? ' -- --quick' : ''}\` (test/bench/run.ts) on ${r.startedAt}, ${r.seconds.toFixed(0)} s. ${quick ? '**Quick smoke run: small sizes, one repetition; the numbers are not meaningful.**' : ''}`,
+    '',
+    '## Machine',
+    '',
+    `- ${m.nproc} CPUs (${m.cpu}), ${m.memoryGb.toFixed(1)} GB memory (${m.freeGb.toFixed(1)} GB free at start), ${m.platform}, Node ${m.node}`,
+    `- load average (1/5/15 min) at start: ${m.load}; at end: ${r.machineAfter.load}. The machine is shared: absolute times are noisy, ratios against a baseline measured in the same run are what count.`,
+    '',
+    '## Method',
+    '',
+    '- Every measurement has its baseline measured in the same run, interleaved with it (order alternated between repetitions). Ratios are the **median of per-repetition ratios** (each pair measured back to back); times and rates are medians.',
+    '- **Generation**: synthetic catalogs from `test/bench/synthetic.ts` (topics of 10 events, 2 consumer groups per topic out of 10, nested objects, enums, uuid/date-time formats, shared `$ref` schemas, examples). *In process*: one child process per size, after one warm-up of each, alternating `@asyncapi/parser` `fromFile(...).parse()` (baseline) and `generate()` (which runs that same parse plus YAML with positions, the model and every emitter). *Processes*: cold `node bin/gen.js events --catalog X --out <fresh dir>` against a cold `node test/bench/parse-only.mjs X` (imports the parser, parses, exits); then `--check` on the unchanged tree and a re-generation of it. Peak memory is the max RSS of the whole process from GNU time (`/usr/bin/time -f %M`).',
+    '- **Runtime in process**: `order.created` as generated for the bundled catalog (strict objects, guid/email/regex/enum/datetime, 3 line items; ~1.1 KB JSON payload), 6 partitions, `EventProducer.sendBatch` in batches of 100 → `InMemoryTransport` → `GroupConsumer` (default in-memory dedup store, metrics) → `TopicDelegator` → `route` (Zod) → handler. Baseline: the same transport, producer sends `JSON.stringify({ type, data })`, consumer does `JSON.parse` + `Map` lookup + handler, no envelope and no validation. Floor: the same JSON + lookup with no transport. Rates are **messages per CPU-second** of the (single-threaded) process, i.e. throughput on one core, which is far less sensitive to other load than wall time (wall-time rates are in the JSON).',
+    '- **Real broker**: local single broker (`npm run kafka:start`), topics with 6 partitions, 1.1 KB payloads. Producer: `EventProducer.sendBatch` over `KafkaTransport` (idempotent, acks=all, 1 in flight, no compression) vs raw kafkajs `sendBatch` with the same settings and the same records (envelope + headers), batches of 500, sequential. Consumer: each run reads the generated producer\'s records from the beginning in a new group; rate from the first record handed to the handler to the last (group join excluded). Generated = `GroupConsumer` over `KafkaTransport`, envelope + Zod, `store: null`; raw = kafkajs `eachMessage` with `JSON.parse` only (default autoCommit). Also shown: raw kafkajs committing every offset explicitly, and the generated consumer with `RedisProcessedStore` (ioredis, 127.0.0.1:6379).',
+    '- **Memory soak**: 1,000,000 events through producer + consumer (envelope, Zod, default in-memory dedup store capped at 100,000 entries, metrics) on a streaming in-memory transport that keeps no log; heap sampled after a forced GC every 100,000 events; warm-up = the first 200,000 (the dedup store fills up to its cap).',
+    '',
+    '## Results',
+    '',
+  );
+  const targets: string[] = ['| target | measured | |', '|---|---|---|'];
+  if (r.generation) {
+    L.push('### 1. Generation', '', '| events | catalog | files | parse in process | generate in process | ratio | parse-only process | `gen events` process | ratio | `--check` | check / generate | re-generate unchanged | peak RSS parse-only / gen / check |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const g of r.generation) {
+      const c = g.cli;
+      L.push(
+        `| ${g.events.toLocaleString('en-US')} | ${(g.catalogBytes / 1024).toFixed(0)} KB | ${g.files.toLocaleString('en-US')} (${c.filesWritten.toLocaleString('en-US')} written, ${(g.bytesGenerated / 1024 / 1024).toFixed(1)} MB) | ${ms(median(g.inProcess.parseMs))} ms | ${ms(median(g.inProcess.generateMs))} ms | ${ratio(g.inProcess.ratio)} | ${ms(median(c.parseOnlyMs))} ms | ${ms(median(c.generateMs))} ms | ${ratio(c.ratio)} | ${ms(median(c.checkMs))} ms | ${ratio(c.checkRatio)} | ${ms(median(c.regenerateMs))} ms | ${mb(Math.max(...c.parseOnlyRss))} / ${mb(Math.max(...c.generateRss))} / ${mb(Math.max(...c.checkRss))} |`,
+      );
+    }
+    L.push('', 'Phases of `generate()` in process (medians): load = YAML with positions + parser; parser alone; model; emit.', '', '| events | load | of which parser | model | emit |', '|---|---|---|---|---|');
+    for (const g of r.generation) {
+      const p = g.inProcess.phases;
+      L.push(`| ${g.events.toLocaleString('en-US')} | ${ms(median(p.map((x) => x.loadMs)))} ms | ${ms(median(p.map((x) => x.parserMs)))} ms | ${ms(median(p.map((x) => x.modelMs)))} ms | ${ms(median(p.map((x) => x.emitMs)))} ms |`);
+    }
+    L.push('');
+    const g1k = r.generation.find((g) => g.events === 1000);
+    const g5k = r.generation.find((g) => g.events === 5000);
+    if (g1k) {
+      targets.push(`| 1,000 events in process ≤ 2.0× parse-only | ${ratio(g1k.inProcess.ratio)} | ${verdict(g1k.inProcess.ratio <= 2)} |`);
+      targets.push(`| 1,000 events as processes ≤ 2.0× parse-only process | ${ratio(g1k.cli.ratio)} | ${verdict(g1k.cli.ratio <= 2)} |`);
+    }
+    if (g5k) targets.push(`| 5,000 events completes with < 2 GB peak | ${mb(Math.max(...g5k.cli.generateRss))} (gen), ${mb(Math.max(...g5k.cli.checkRss))} (--check) | ${verdict(Math.max(...g5k.cli.generateRss, ...g5k.cli.checkRss) < 2 * 1024 ** 3)} |`);
+    for (const g of r.generation) targets.push(`| \`--check\` ≤ 1.2× generate (${g.events.toLocaleString('en-US')} events) | ${ratio(g.cli.checkRatio)} | ${verdict(g.cli.checkRatio <= 1.2)} |`);
+  }
+  if (r.runtime) {
+    const rt = r.runtime;
+    L.push(`### 2. Runtime in process`, '', `${rt.messages.toLocaleString('en-US')} messages per run, ${rt.payloadBytes}-byte payloads, batches of ${rt.batch}, ${rt.partitions} partitions.`, '', '| path | msgs per CPU-second (median) | msgs/s wall (median) |', '|---|---|---|');
+    for (const c of rt.cases) L.push(`| ${c.name} | ${rate(median(c.cpuRates))} | ${rate(median(c.rates))} |`);
+    L.push('', `Ratios (per CPU-second): generated / baseline **${ratio(rt.ratioVsBaseline)}**, generated without dedup store / baseline ${ratio(rt.ratioNoStoreVsBaseline)}, generated / floor ${ratio(rt.ratioVsFloor)}.`, '');
+    const gen = median(rt.cases[0]?.cpuRates ?? []);
+    targets.push(`| runtime ≥ 100,000 msgs/s on one core | ${rate(gen)} msgs per CPU-second (baseline ${rate(median(rt.cases[2]?.cpuRates ?? []))}, floor ${rate(median(rt.cases[3]?.cpuRates ?? []))}) | ${verdict(gen >= 100_000)} |`);
+  }
+  if (r.kafka) {
+    L.push('### 3. Real broker', '');
+    if ('skipped' in r.kafka) L.push(`Skipped: ${r.kafka.skipped}.`, '');
+    else {
+      const k = r.kafka;
+      L.push(
+        `${k.messages.toLocaleString('en-US')} events per producer run, ${k.consumerMessages.toLocaleString('en-US')} per consumer run, batches of ${k.batch}, ${k.partitions} partitions, broker ${k.brokers}.`,
+        '',
+        '| path | msgs/s (median) | ratio |',
+        '|---|---|---|',
+        `| raw kafkajs producer | ${rate(median(k.producer.raw))} | |`,
+        `| generated producer (EventProducer.sendBatch, Zod + envelope) | ${rate(median(k.producer.generated))} | ${ratio(k.producer.ratio)} |`,
+        `| raw kafkajs consumer, JSON.parse only (autoCommit) | ${rate(median(k.consumer.raw))} | |`,
+        `| generated consumer (envelope + Zod, no dedup) | ${rate(median(k.consumer.generated))} | ${ratio(k.consumer.ratio)} |`,
+        `| raw kafkajs consumer committing every offset (reference) | ${rate(median(k.consumer.rawCommitEach))} | ${ratio(median(k.consumer.rawCommitEach) / median(k.consumer.raw))} of raw |`,
+        `| generated consumer + Redis dedup | ${k.consumer.redisAvailable ? rate(median(k.consumer.redis)) : 'Redis not reachable'} | ${k.consumer.redisAvailable ? `${ratio(k.consumer.redisVsNoDedup)} of no dedup` : ''} |`,
+        '',
+      );
+      targets.push(`| generated producer ≥ 0.9× raw kafkajs | ${ratio(k.producer.ratio)} | ${verdict(k.producer.ratio >= 0.9)} |`);
+      targets.push(`| generated consumer ≥ 0.85× raw kafkajs | ${ratio(k.consumer.ratio)} | ${verdict(k.consumer.ratio >= 0.85)} |`);
+    }
+  }
+  if (r.soak) {
+    const s = r.soak;
+    L.push('### 4. Memory soak', '', `${s.events.toLocaleString('en-US')} events in ${s.seconds.toFixed(0)} s.`, '', '| events | heap used after GC | RSS |', '|---|---|---|');
+    for (const x of s.samples) L.push(`| ${x.events.toLocaleString('en-US')} | ${x.heapUsedMb.toFixed(1)} MB | ${x.rssMb.toFixed(0)} MB |`);
+    L.push('');
+    targets.push(`| soak: heap after warm-up within 10% | max ${ratio(s.growth)} of the heap at ${s.warmupEvents.toLocaleString('en-US')} events | ${verdict(s.growth <= 1.1)} |`);
+  }
+  L.push('## Targets', '', ...targets, '');
+  L.push(ANALYSIS, '', '## Reproduce', '', '```sh', 'npm install', 'npm run kafka:start && npm run redis:start   # optional: section 3 is skipped without a broker', 'npm run bench                                  # full run (~30-60 min on 2 cores), writes BENCHMARKS.md (raw results: test/output/bench-benchmarks.json)', 'npm run bench -- --quick                       # smoke run (CI), writes test/output/bench-quick.md', 'npm run bench -- --only runtime                # one section: gen, runtime, kafka, soak', 'npx tsx test/bench/runtime.ts --before <dir>   # runtime A/B: another copy of templates/runtime as an extra case', '```', '');
+  return L.join('\n');
+}
+
+/** Written by hand from the profiles of the run that produced BENCHMARKS.md (kept in the script so re-runs keep it). */
+const ANALYSIS = `## Analysis (profiles: \`node --cpu-prof\`)
+
+**Generation, whole processes (1,000 events: 3.1× a parse-only process; target 2.0×, missed).** The in-process ratio
+(1.4×) meets the target; the process ratio does not because of costs outside \`generate()\`'s parse: in a cold
+\`gen events\` of 1,000 events (profile of ~24 s under load) the parser is ~7%, reading the YAML a second time with
+positions (\`generator/load/source.ts\`, the \`yaml\` package's \`parseDocument\`) ~8%, the docs emitter
+(\`generator/emit/docs/**\`, mostly Handlebars rendering) ~7% of the time and ~70% of emit, the model ~3%, and
+**~38% idle**: the writer awaited ~6 file-system calls per file one after another (5,582 files). Fixed in
+\`generator/write\` (bounded concurrency, 32 calls in flight, plan order and all checks unchanged): an interleaved A/B
+of the CLI on 1,000 events, 3 repetitions each, gave median 20.1 s → 17.0 s for a generate into a fresh directory
+(identical trees); the table above was measured **before** this change (dist/ built before it). What would close
+the rest: (1) parse the YAML once: feed the \`yaml\` document's JS value to the parser (\`parser.parse(object, {source})\`)
+and locate its diagnostics with our own pointer index, instead of letting @stoplight/yaml parse the text again
+(~1.5-2 s at 1,000 events); (2) the docs emitter (owned by the docs work): precompile its templates once and avoid
+per-page Handlebars \`extend\`/\`lookupProperty\` churn, or emit the site lazily; (3) module loading of the CLI (yargs,
+handlebars, yaml, the parser) is paid by every process, the parse-only process pays only the parser.
+
+**\`--check\`** reads and compares every file (sequential before the writer change, concurrent now) and is 0.8-1.1× a
+generate. **5,000 events** peak at 1.2-1.3 GB RSS (the parser's and our two YAML trees, plus 95 MB of output held
+as strings); under the 2 GB target.
+
+**Runtime (16,000 msgs per CPU-second; target 100,000, missed — on this shared machine even the floor, JSON
+round-trip + lookup with no transport, reaches only ~69,000 and the same-transport baseline ~44,000).** Profile of
+the generated path before the change: Zod \`safeParseAsync\` on both sides ~35%, JSON encode/decode ~23% (the
+baseline pays this too), \`Metrics\` label keys ~4%, the rest spread (envelope schema, headers, uuids, transport).
+Changed in \`templates/runtime\`: payloads are validated with Zod's synchronous \`safeParse\`, falling back to
+\`safeParseAsync\` only for schemas with async refinements (\`parseEventData\` in definitions.ts; \`safeParseAsync\` costs
+~2× \`safeParse\` for the same schema), and metric series keys are built without sorting entry arrays through
+\`JSON.stringify\`. Interleaved A/B against a copy of the previous runtime (\`runtime.ts --before\`): **1.30×** the
+messages per CPU-second (10,400 → 14,600 and 9,600 → 11,600 in two repetitions). What remains is inherent to the
+product: two full Zod validations of a 1 KB payload with uuid/email/regex/datetime formats (~45% of the path), the
+envelope (bigger JSON, headers, two uuids, a timestamp). Reaching 100,000 on one core would need validation on one
+side only (e.g. an opt-out of producer-side validation for trusted producers) and a faster machine.
+
+**Real broker.** The producer is at 0.95× raw kafkajs (target met; the broker run is noisy: the three pairs gave
+0.99×, 0.46×, 0.95×). **The consumer is at ~0.1× raw kafkajs (target 0.85×, missed by ~9×)**: \`KafkaTransportConsumer\`
+(\`templates/runtime/kafka-transport.ts\`, owned by the Kafka-transport work, not changed here) runs with
+\`autoCommit: false\` and awaits \`commitOffsets\` after every record — one broker round trip per record. Raw kafkajs
+committing every offset the same way runs at the same ~0.1× (reference row), so the envelope + Zod work is not the
+bottleneck. Fix proposed to its owner: keep committing only after \`eachMessage\` resolved, but batch the commits —
+kafkajs' own \`autoCommit\` with \`eachMessage\` already commits only offsets whose \`eachMessage\` resolved
+(\`autoCommitInterval\`/\`autoCommitThreshold\`), or \`eachBatch\` with \`resolveOffset\` + \`commitOffsetsIfNecessary\`,
+plus an explicit commit on stop and on rebalance; redeliveries after a crash grow to one commit interval, which
+the dedup store absorbs. Redis dedup (EXISTS before, SET after, each with a timeout) costs a further ~35% of the
+no-dedup rate (0.65×).
+
+**Memory soak**: flat (31.4 → 31.5 MB after GC from 200,000 to 1,000,000 events; the in-memory dedup store is full at
+100,000 entries). No leak in producer, consumer, metrics or store.
+
+**Left out / limits.** The consumer rows read 20,000 of the 100,000 produced records per run (at ~2,600 msgs/s a
+100,000-record run takes ~40 s per case with the per-record commit; raise with \`kafkaBench({ consumerMessages })\`).
+5,000 events ran 1 repetition (each cold CLI run takes over a minute here). The runtime benches use a copy of the
+generated \`order.created\` schema (test/bench/fixtures.ts), not the committed \`generated/\` tree, so they do not break
+when the catalog changes.`;
+
+await main();
