@@ -1,13 +1,41 @@
-import swc from 'unplugin-swc';
+import ts from 'typescript';
+import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * NestJS's dependency injection needs decorator metadata, which esbuild (Vitest's default transform) does not emit:
+ * compile those projects' TypeScript with the TypeScript compiler itself (per file, like ts-jest's isolatedModules).
+ */
+function decoratorMetadata(): Plugin {
+  return {
+    name: 'eventgen:ts-decorator-metadata',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!id.endsWith('.ts') || id.includes('/node_modules/')) return null;
+      const out = ts.transpileModule(code, {
+        fileName: id,
+        compilerOptions: {
+          target: ts.ScriptTarget.ES2022,
+          module: ts.ModuleKind.ESNext,
+          experimentalDecorators: true,
+          emitDecoratorMetadata: true,
+          useDefineForClassFields: false,
+          sourceMap: true,
+          inlineSources: true,
+        },
+      });
+      return { code: out.outputText, map: out.sourceMapText ?? null };
+    },
+  };
+}
 
 // Two projects: `unit` (everything that needs no services) and `integration` (test/integration/**, a real Kafka
 // broker and Redis). The integration project's global set-up starts a local broker only when integration tests
 // are part of the run (vitest initialises a project's globalSetup only for projects with selected files), and
 // its files run one at a time after the unit tests: they share one broker and the machine has 2 cores.
 const INTEGRATION = ['test/integration/**/*.test.ts', 'test/topics/**/*.kafka.test.ts', 'examples/**/*.kafka.test.ts'];
-// NestJS-target tests (test/nestjs/**) are compiled by SWC, which emits the decorator metadata Nest's DI needs
-// (settings from tsconfig.json: experimentalDecorators, emitDecoratorMetadata); `*.kafka.test.ts` need the broker.
+// NestJS-target tests (test/nestjs/**) are compiled by the TypeScript compiler (decoratorMetadata above), which emits
+// the decorator metadata Nest's DI needs; `*.kafka.test.ts` need the broker.
 const NEST = 'test/nestjs/**/*.test.ts';
 const NEST_KAFKA = 'test/nestjs/**/*.kafka.test.ts';
 
@@ -39,12 +67,12 @@ export default defineConfig({
       },
       {
         extends: true,
-        plugins: [swc.vite()],
+        plugins: [decoratorMetadata()],
         test: { name: 'nestjs', include: [NEST], exclude: ['**/node_modules/**', NEST_KAFKA] },
       },
       {
         extends: true,
-        plugins: [swc.vite()],
+        plugins: [decoratorMetadata()],
         test: {
           name: 'nestjs-kafka',
           include: [NEST_KAFKA],

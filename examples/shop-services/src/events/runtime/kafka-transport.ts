@@ -62,6 +62,15 @@ export interface KafkaConsumerOptions {
   redeliveryDelayMs?: number;
   /** Longest fetch wait on the broker (default 500 ms). */
   maxWaitTimeMs?: number;
+  /**
+   * Completed offsets are committed in batches: when this many records finished (default 500) or after
+   * `commitIntervalMs` (default 200 ms), whichever comes first, and always on stop. Only offsets of records whose
+   * handler succeeded (or whose dead-letter write was acknowledged) are ever committed; a crash can only repeat
+   * records (at-least-once; the processed store skips them). `commitBatchSize: 1` commits every record.
+   */
+  commitBatchSize?: number;
+  /** Longest time a completed offset waits for its commit (default 200 ms). */
+  commitIntervalMs?: number;
 }
 
 /** Options of {@link KafkaTransport}. */
@@ -261,7 +270,7 @@ type EachMessage = (payload: EachMessagePayload) => Promise<void>;
 
 /**
  * One consumer group member on kafkajs. `autoCommit` is off: after `eachMessage` resolves the record's offset is
- * committed with `commitOffsets` before the next record of the partition is handed over. When `eachMessage`
+ * marked complete and committed with `commitOffsets` in batches (see `commitBatchSize`), never before. When `eachMessage`
  * rejects nothing is committed; the consumer seeks back to the record and pauses the partition for a back-off
  * (500 ms doubling up to 30 s), so the same record is delivered again and later records wait behind it. A
  * partition paused by the handler (a halted partition) stays paused until resumed, then resumes at that record.
@@ -276,6 +285,11 @@ export class KafkaTransportConsumer implements TransportConsumer {
   private readonly failures = new Map<string, number>();
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private readonly crashListeners: Array<(error: unknown) => void> = [];
+  /** Next offset to commit per topic-partition: records up to it have completed. */
+  private readonly pending = new Map<string, { topic: string; partition: number; offset: string }>();
+  private pendingRecords = 0;
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  private flushQueue: Promise<void> = Promise.resolve();
 
   constructor(
     kafka: Kafka,
@@ -290,6 +304,15 @@ export class KafkaTransportConsumer implements TransportConsumer {
       rebalanceTimeout: options.rebalanceTimeoutMs ?? 60_000,
       maxWaitTimeInMs: options.maxWaitTimeMs ?? 500,
       allowAutoTopicCreation: false,
+    });
+    // Partitions can move on a rebalance: commit what completed first, and forget offsets of partitions this
+    // member no longer owns (committing them late could move the new owner's offset backwards).
+    this.client.on(this.client.events.REBALANCING, () => {
+      void this.flush().catch((error: unknown) => this.logger.warn('Commit before rebalance failed; records may be delivered again', { error: toError(error) }));
+    });
+    this.client.on(this.client.events.GROUP_JOIN, (event) => {
+      const owned = event.payload.memberAssignment;
+      for (const [key, o] of this.pending) if (!(owned[o.topic] ?? []).includes(o.partition)) this.pending.delete(key);
     });
     this.client.on(this.client.events.CRASH, (event) => {
       const { error, restart } = event.payload;
@@ -335,6 +358,11 @@ export class KafkaTransportConsumer implements TransportConsumer {
     await Promise.allSettled([...this.inFlight]);
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    try {
+      await this.flush();
+    } catch (error) {
+      this.logger.warn('Final commit failed; the next owner delivers those records again', { error: toError(error) });
+    }
     await this.client.stop();
     this.running = false;
   }
@@ -394,8 +422,38 @@ export class KafkaTransportConsumer implements TransportConsumer {
       this.redeliverLater(topic, partition, offset, error);
       return;
     }
-    await this.client.commitOffsets([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]);
     this.failures.delete(tp);
+    this.pending.set(tp, { topic, partition, offset: (BigInt(offset) + 1n).toString() });
+    this.pendingRecords += 1;
+    if (this.pendingRecords >= (this.options.commitBatchSize ?? 500)) await this.flush();
+    else this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.flush().catch((error: unknown) => this.logger.warn('Offset commit failed; retrying with the next commit', { error: toError(error) }));
+    }, this.options.commitIntervalMs ?? 200);
+  }
+
+  /** Commits every completed offset now (serialised: commits never overtake each other). */
+  flush(): Promise<void> {
+    const run = async (): Promise<void> => {
+      if (this.flushTimer !== undefined) {
+        clearTimeout(this.flushTimer);
+        this.flushTimer = undefined;
+      }
+      if (this.pending.size === 0) return;
+      const offsets = [...this.pending.entries()];
+      this.pending.clear();
+      this.pendingRecords = 0;
+      try {
+        await this.client.commitOffsets(offsets.map(([, o]) => o));
+      } catch (error) {
+        // Keep them for the next commit unless a newer offset of the same partition completed meanwhile.
+        for (const [key, o] of offsets) if (!this.pending.has(key)) this.pending.set(key, o);
+        throw error;
+      }
+    };
+    const next = this.flushQueue.then(run, run);
+    this.flushQueue = next.catch(() => undefined);
+    return next;
   }
 
   // Not committed: seek back so this record comes again, and hold the partition for a growing back-off.
