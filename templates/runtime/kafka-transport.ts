@@ -155,59 +155,146 @@ export function createKafkaTransport(options: Partial<KafkaTransportOptions> = {
   return new KafkaTransport({ ...options, config: options.config ?? kafkaConfigFromEnv() });
 }
 
-/** Producing side on kafkajs. */
+interface QueuedSend {
+  batch: readonly TopicMessages[];
+  count: number;
+  resolve: (metadata: RecordMetadata[]) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Most records merged into one request from concurrent `send` calls. */
+const MAX_MERGED_RECORDS = 500;
+
+/**
+ * Producing side on kafkajs. Sends go through one queue: concurrent `send` calls are merged into one `sendBatch`
+ * while the previous one is in flight (per-partition order kept), so requests never overlap. After a send fails,
+ * the kafkajs producer is replaced (a new producer id) before the next send: kafkajs gives the failed request's
+ * sequence numbers back, and if the broker had in fact written that request before failing (e.g. it crashed
+ * before answering), the next record reusing those numbers would be acknowledged as a duplicate and silently
+ * dropped. A new producer id makes that impossible.
+ */
 export class KafkaTransportProducer implements TransportProducer {
-  /** The kafkajs producer. */
-  readonly client: Producer;
+  private current: Producer;
   private connected: Promise<void> | undefined;
   // Where each message went: answers are per partition, so offsets per message are base offset + position.
   private readonly assigned = new WeakMap<Message, number>();
   private roundRobin = 0;
+  private readonly queue: QueuedSend[] = [];
+  private pumping: Promise<void> | undefined;
+  private replaceBeforeNextSend = false;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly options: KafkaProducerOptions,
     private readonly logger: Logger,
   ) {
-    const idempotent = options.idempotent ?? true;
-    this.client = kafka.producer({
-      idempotent,
-      maxInFlightRequests: options.maxInFlightRequests ?? 1,
+    this.current = this.createClient();
+  }
+
+  /** The kafkajs producer in use (replaced after a failed send). */
+  get client(): Producer {
+    return this.current;
+  }
+
+  private createClient(): Producer {
+    return this.kafka.producer({
+      idempotent: this.options.idempotent ?? true,
+      maxInFlightRequests: this.options.maxInFlightRequests ?? 1,
       allowAutoTopicCreation: true,
-      retry: { retries: options.retries ?? 10, maxRetryTime: options.maxRetryTimeMs ?? 5_000 },
+      retry: { retries: this.options.retries ?? 10, maxRetryTime: this.options.maxRetryTimeMs ?? 5_000 },
       createPartitioner: () => (args: PartitionerArgs) => this.partition(args),
     });
   }
 
   /** Connects (idempotent). */
   async connect(): Promise<void> {
-    this.connected ??= this.client.connect().catch((error: unknown) => {
+    this.connected ??= this.current.connect().catch((error: unknown) => {
       this.connected = undefined;
       throw error;
     });
     await this.connected;
   }
 
-  /** Flushes and disconnects (idempotent). */
+  /** Waits for queued sends, then disconnects (idempotent). */
   async disconnect(): Promise<void> {
+    await this.pumping;
     if (this.connected === undefined) return;
     this.connected = undefined;
-    await this.client.disconnect();
+    await this.current.disconnect();
   }
 
-  /** Sends all messages in one `sendBatch` (acks=all) and returns one metadata per message, in input order. */
-  async send(batch: readonly TopicMessages[]): Promise<RecordMetadata[]> {
-    const topicMessages = batch.map(({ topic, messages }) => ({ topic, messages: messages.map(toKafkaMessage) }));
+  /** Sends the messages (acks=all) and returns one metadata per message, in input order. */
+  send(batch: readonly TopicMessages[]): Promise<RecordMetadata[]> {
+    const count = batch.reduce((n, t) => n + t.messages.length, 0);
+    return new Promise<RecordMetadata[]>((resolve, reject) => {
+      this.queue.push({ batch, count, resolve, reject });
+      this.pumping ??= this.pump().finally(() => {
+        this.pumping = undefined;
+      });
+    });
+  }
+
+  private async pump(): Promise<void> {
+    while (this.queue.length > 0) {
+      const items: QueuedSend[] = [this.queue.shift() as QueuedSend];
+      let records = items[0]?.count ?? 0;
+      while (this.queue.length > 0 && records + (this.queue[0]?.count ?? 0) <= MAX_MERGED_RECORDS) {
+        const next = this.queue.shift() as QueuedSend;
+        records += next.count;
+        items.push(next);
+      }
+      try {
+        if (this.replaceBeforeNextSend) await this.replaceClient();
+        const metadata = await this.sendNow(items.flatMap((i) => i.batch));
+        let at = 0;
+        for (const item of items) {
+          item.resolve(metadata.slice(at, at + item.count));
+          at += item.count;
+        }
+      } catch (error) {
+        this.replaceBeforeNextSend = true;
+        for (const item of items) item.reject(error);
+      }
+    }
+  }
+
+  /** A new kafkajs producer (new producer id, sequences from 0); the old one is disconnected best-effort. */
+  private async replaceClient(): Promise<void> {
+    const old = this.current;
+    const wasConnected = this.connected !== undefined;
+    this.current = this.createClient();
+    this.connected = undefined;
+    this.replaceBeforeNextSend = false;
+    this.logger.warn('Send failed; replacing the Kafka producer (new producer id) before the next send');
+    await old.disconnect().catch(() => undefined);
+    if (wasConnected) await this.connect();
+  }
+
+  private async sendNow(batch: readonly TopicMessages[]): Promise<RecordMetadata[]> {
+    // One entry per topic (merged sends), messages in call order: per-partition order is call order.
+    const byTopic = new Map<string, Message[]>();
+    const order: Array<{ topic: string; message: Message }> = [];
+    for (const { topic, messages } of batch) {
+      let list = byTopic.get(topic);
+      if (list === undefined) byTopic.set(topic, (list = []));
+      for (const m of messages) {
+        const message = toKafkaMessage(m);
+        list.push(message);
+        order.push({ topic, message });
+      }
+    }
+    const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
     const compression = COMPRESSION[this.options.compression ?? 'none'];
-    const results = await this.client.sendBatch({ topicMessages, acks: -1, compression, timeout: this.options.ackTimeoutMs ?? 30_000 });
+    const results = await this.current.sendBatch({ topicMessages, acks: -1, compression, timeout: this.options.ackTimeoutMs ?? 30_000 });
     const base = new Map<string, bigint>();
     for (const r of results) {
       const offset = r.baseOffset ?? r.offset;
       if (offset !== undefined) base.set(`${r.topicName}\u0000${r.partition}`, BigInt(offset));
     }
+    // kafkajs groups each topic's messages by partition in array order: offsets follow the same order.
     const position = new Map<string, bigint>();
-    const out: RecordMetadata[] = [];
-    for (const { topic, messages } of topicMessages) {
+    const byMessage = new Map<Message, RecordMetadata>();
+    for (const [topic, messages] of byTopic) {
       for (const message of messages) {
         const partition = this.assigned.get(message);
         const key = `${topic}\u0000${partition ?? -1}`;
@@ -215,11 +302,11 @@ export class KafkaTransportProducer implements TransportProducer {
         if (partition === undefined || first === undefined) throw new Error(`Kafka returned no offset for a record sent to '${topic}'`);
         const index = position.get(key) ?? 0n;
         position.set(key, index + 1n);
-        out.push({ topic, partition, offset: (first + index).toString() });
+        byMessage.set(message, { topic, partition, offset: (first + index).toString() });
       }
     }
-    this.logger.debug('Batch sent', { records: out.length });
-    return out;
+    this.logger.debug('Batch sent', { records: order.length });
+    return order.map(({ message }) => byMessage.get(message) as RecordMetadata);
   }
 
   // kafkajs' default partitioning (murmur2 of the key; the explicit partition wins; round-robin without key), made
