@@ -6,8 +6,7 @@ import { TsModule } from './printer.js';
 import type { EmitOptions, GeneratedFile } from './types.js';
 import { zodSchemaDeclaration, type ZodEmitContext } from './zod/index.js';
 
-function zodContext(catalog: Catalog, mod: TsModule): ZodEmitContext {
-  const byId = new Map(catalog.schemas.map((s) => [s.id, s]));
+function zodContext(byId: ReadonlyMap<string, NamedSchema>, mod: TsModule): ZodEmitContext {
   return {
     schemaRef: (id) => {
       const target = byId.get(id);
@@ -36,17 +35,18 @@ function eventAsNamed(e: EventType): NamedSchema {
 export function emitSchemas(catalog: Catalog, _options: EmitOptions): GeneratedFile[] {
   const files: GeneratedFile[] = [];
   const barrel: string[] = [];
+  const byId = new Map(catalog.schemas.map((s) => [s.id, s]));
   for (const s of catalog.schemas) {
     const mod = new TsModule(sharedSchemaFile(s));
     mod.use('z', 'zod');
-    const body = zodSchemaDeclaration(s, zodContext(catalog, mod));
+    const body = zodSchemaDeclaration(s, zodContext(byId, mod));
     files.push({ path: mod.path, content: mod.render(body), ownership: 'managed' });
     barrel.push(`export * from './shared/${s.fileName}.js';`);
   }
   for (const e of catalog.events) {
     const mod = new TsModule(eventSchemaFile(e));
     mod.use('z', 'zod');
-    const body = zodSchemaDeclaration(eventAsNamed(e), zodContext(catalog, mod));
+    const body = zodSchemaDeclaration(eventAsNamed(e), zodContext(byId, mod));
     files.push({ path: mod.path, content: mod.render(body), ownership: 'managed' });
     barrel.push(`export * from './${e.names.fileName}.js';`);
   }

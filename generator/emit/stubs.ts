@@ -6,7 +6,7 @@
  */
 import type { Catalog, ConsumerGroup, EventType } from '../model/types.js';
 import { subscriptionsOf, type Subscription } from './consumers.js';
-import { describeHeader } from './header.js';
+import { withScaffoldHeader } from './header.js';
 import { eventSchemaFile, groupHandlersFile, groupIndexFile, RUNTIME, stubFile } from './paths.js';
 import { TsModule } from './printer.js';
 import { jsdoc, tsString } from './text.js';
@@ -34,7 +34,7 @@ function stub(catalog: Catalog, group: ConsumerGroup, sub: Subscription, e: Even
     '  }',
     '}',
   ].join('\n');
-  return { path: mod.path, content: describeHeader(catalog, mod.render(body)), ownership: 'scaffold' };
+  return { path: mod.path, content: withScaffoldHeader(catalog, mod.render(body)), ownership: 'scaffold' };
 }
 
 function handlersFile(catalog: Catalog, group: ConsumerGroup, subs: Subscription[]): GeneratedFile {
@@ -60,7 +60,7 @@ function handlersFile(catalog: Catalog, group: ConsumerGroup, subs: Subscription
     '  };',
     '}',
   ].join('\n');
-  return { path: mod.path, content: describeHeader(catalog, mod.render(body)), ownership: 'scaffold' };
+  return { path: mod.path, content: withScaffoldHeader(catalog, mod.render(body)), ownership: 'scaffold' };
 }
 
 export function emitStubs(catalog: Catalog, _options: EmitOptions): GeneratedFile[] {

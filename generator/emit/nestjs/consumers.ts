@@ -5,7 +5,7 @@
  */
 import type { Catalog, ConsumerGroup, EventType } from '../../model/types.js';
 import { subscriptionsOf, type Subscription } from '../consumers.js';
-import { describeHeader } from '../header.js';
+import { withScaffoldHeader } from '../header.js';
 import { eventSchemaFile, groupDir, groupIndexFile, RUNTIME, stubFile, topicHandlerFile } from '../paths.js';
 import { TsModule } from '../printer.js';
 import { jsdoc, tsString } from '../text.js';
@@ -80,7 +80,7 @@ function stub(catalog: Catalog, group: ConsumerGroup, sub: Subscription, e: Even
     '  }',
     '}',
   ].join('\n');
-  return { path: mod.path, content: describeHeader(catalog, mod.render(body)), ownership: 'scaffold' };
+  return { path: mod.path, content: withScaffoldHeader(catalog, mod.render(body)), ownership: 'scaffold' };
 }
 
 function groupModule(group: ConsumerGroup, subs: Subscription[]): GeneratedFile {
