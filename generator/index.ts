@@ -86,6 +86,15 @@ export async function generate(catalogPath: string, options: GenerateOptions = {
   return emit(loaded, displayPath(loaded.main.absPath, cwd), options.target ?? 'plain', t0, [...diagnostics], options.docs !== false);
 }
 
+/** Load and model a catalog without emitting anything (for commands that need only the model). */
+export async function loadModel(catalogPath: string, options: { cwd?: string } = {}): Promise<{ catalog?: Catalog; diagnostics: Diagnostic[] }> {
+  const cwd = options.cwd ?? process.cwd();
+  const { loaded, diagnostics } = await loadCatalog(catalogPath, { cwd });
+  if (!loaded || hasErrors(diagnostics)) return { diagnostics };
+  const built = buildCatalog(loaded, { sourcePath: displayPath(loaded.main.absPath, cwd) });
+  return built.catalog ? { catalog: built.catalog, diagnostics: [...diagnostics, ...built.diagnostics] } : { diagnostics: [...diagnostics, ...built.diagnostics] };
+}
+
 /**
  * In-memory generation for tests: no disk, no @asyncapi/parser run (the model's own checks still apply).
  */

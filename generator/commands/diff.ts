@@ -2,7 +2,7 @@
 import { diffCatalogs, failsOn, SEVERITIES, type ChangeSeverity } from '../diff/index.js';
 import { formatJson, formatMarkdown, formatText } from '../diff/format.js';
 import { loadSide, parseSpec, SideError, specAtRef, type SideSpec } from '../diff/sources.js';
-import { defaultCatalog, paint, printDiagnostics, readConfig, UsageError, type CliCommand, type Io } from './common.js';
+import { paint, printDiagnostics, resolveCatalog, UsageError, type CliCommand, type Io } from './common.js';
 
 const FORMATS = ['text', 'json', 'markdown'] as const;
 
@@ -23,7 +23,7 @@ async function specs(a: DiffArgs, io: Io): Promise<[SideSpec, SideSpec]> {
     return [parseSpec(a.from, io.cwd), parseSpec(a.to, io.cwd)];
   }
   if (a.base === undefined) throw new UsageError('nothing to compare: gen diff <base> <head>, or gen diff --base <ref> [--catalog <path>]');
-  const catalog = a.catalog ?? readConfig(io.cwd).config.catalog ?? defaultCatalog(io.cwd);
+  const catalog = resolveCatalog(a.catalog, io.cwd);
   return [await specAtRef(a.base, catalog, io.cwd), { kind: 'file', path: catalog, label: catalog }];
 }
 

@@ -4,9 +4,9 @@
  * loads the catalog and builds the topology from the model.
  */
 import { runTopicsCommand, type TopicsAction, type TopicsCommandOptions } from '../../templates/runtime/topics-admin.js';
-import { generate } from '../index.js';
+import { loadModel } from '../index.js';
 import { catalogTopology } from '../topics/topology.js';
-import { defaultCatalog, paint, printDiagnostics, readConfig, UsageError, type CliCommand, type Io } from './common.js';
+import { paint, printDiagnostics, resolveCatalog, UsageError, type CliCommand, type Io } from './common.js';
 
 const ACTIONS: readonly TopicsAction[] = ['plan', 'apply', 'check'];
 
@@ -14,9 +14,8 @@ async function runTopics(args: Record<string, unknown>, io: Io): Promise<number>
   const action = args.action === undefined ? 'plan' : String(args.action);
   const known = ACTIONS.find((a) => a === action);
   if (!known) throw new UsageError(`unknown topics action "${action}" (plan, apply or check)`);
-  const { config } = readConfig(io.cwd);
-  const catalog = typeof args.catalog === 'string' ? args.catalog : (config.catalog ?? defaultCatalog(io.cwd));
-  const result = await generate(catalog, { cwd: io.cwd });
+  const catalog = resolveCatalog(args.catalog, io.cwd);
+  const result = await loadModel(catalog, { cwd: io.cwd });
   const errors = printDiagnostics(result.diagnostics, io, args.verbose === true);
   if (errors || !result.catalog) {
     io.err(paint(io, '31', `gen topics: ${catalog} has ${errors} error${errors === 1 ? '' : 's'}; nothing was done`));
