@@ -37,8 +37,8 @@ export class Fleet {
     for (const p of this.all) if (p.alive) p.kill('SIGKILL');
   }
 
-  /** Runtime errors (JSON log lines at level error) written by any process. */
+  /** The runtime's errors (JSON log lines at level error) written by any process; kafkajs' own protocol lines excluded (it logs every rebalance answer as an error). */
   errorLines(): string[] {
-    return this.all.flatMap((p) => p.stderr.split('\n').filter((l) => l.includes('"level":"error"')));
+    return this.all.flatMap((p) => p.stderr.split('\n').filter((l) => l.includes('"level":"error"') && !l.includes('"logger":"kafkajs"')));
   }
 }
