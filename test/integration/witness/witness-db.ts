@@ -137,6 +137,24 @@ export class Witness {
     return r.rows.map((x) => ({ eventId: x.event_id, seq: x.seq, pid: x.pid, partition: x.partition, offset: Number(x.offset), attempt: x.attempt, startedMs: x.started_ms, endedMs: x.ended_ms }));
   }
 
+  /**
+   * Acknowledged events below a committed offset that have no effect: a commit of unfinished work. `committed`
+   * maps partition to the group's committed offset (the next offset to read; -1 = none).
+   */
+  async committedWithoutEffect(run: string, committed: ReadonlyMap<number, string>): Promise<number> {
+    let n = 0;
+    for (const [partition, offset] of committed) {
+      if (Number(offset) <= 0) continue;
+      const r = await this.pool.query<{ n: string }>(
+        `select count(*) as n from ${this.schema}.sent s where s.run = $1 and s.partition = $2 and s."offset" < $3
+         and not exists (select 1 from ${this.schema}.effects e where e.run = $1 and e.event_id = s.event_id)`,
+        [run, partition, offset],
+      );
+      n += Number(r.rows[0]?.n ?? 0);
+    }
+    return n;
+  }
+
   /** Deletes the rows of a run. */
   async forget(run: string): Promise<void> {
     await this.pool.query(`delete from ${this.schema}.effects where run = $1`, [run]);
