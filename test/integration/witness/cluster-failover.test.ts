@@ -27,9 +27,10 @@ const KILL_AFTER_MS = 10_000;
 const DOWN_MS = 15_000;
 const CARRY_ON_AFTER_MS = 20_000; // sends issued this long after the kill must all succeed
 const MAX_PRODUCER_GAP_MS = 20_000; // the producer carries on within this after the leader died (fencing takes ~6 s)
-// Consumers may also lose the group coordinator with the node: fencing, coordinator discovery and a rebalance with
-// a 10 s session (16.1 s measured in the first run).
-const MAX_CONSUMER_GAP_MS = 30_000;
+// A liveness bound, not a target: consumers may lose the group coordinator with the node (fencing, coordinator
+// discovery, a rebalance with a 10 s session); today's runtime took 16.7 and 24.9 s in two runs. Tighten it once
+// the engine resumes faster (issue 11: consumers resume within seconds).
+const MAX_CONSUMER_GAP_MS = 45_000;
 
 const env = await witnessEnv('(g) cluster fail-over');
 let reason = env.reason;
