@@ -35,6 +35,12 @@ export class Leases {
     this.held.delete(eventId);
   }
 
+  /** Marks several events done in one store call. */
+  async completeAll(eventIds: readonly string[]): Promise<void> {
+    await this.store.complete(this.groupId, eventIds);
+    for (const id of eventIds) this.held.delete(id);
+  }
+
   /** Gives up leases (best effort: they expire on their own otherwise). */
   async release(eventIds: readonly string[]): Promise<void> {
     if (eventIds.length === 0) return;

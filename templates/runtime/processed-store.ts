@@ -91,8 +91,12 @@ export class InMemoryProcessedStore implements ProcessedStore {
     return eventIds.map((id) => {
       const key = storeKey(groupId, id);
       const entry = this.live(key, now);
-      if (entry === undefined || entry.owner === owner) {
+      if (entry === undefined) {
         this.put(key, { owner, expiresAt: now + leaseMs });
+        return 'acquired';
+      }
+      if (entry.owner === owner) {
+        entry.expiresAt = now + leaseMs; // live() already made it the most recently used
         return 'acquired';
       }
       return entry.owner === undefined ? 'done' : 'held';
@@ -148,7 +152,15 @@ export class InMemoryProcessedStore implements ProcessedStore {
   }
 
   private put(key: string, entry: Entry): void {
-    this.entries.delete(key);
+    // Re-inserting moves the key to the end (most recently used); a new key needs no delete.
+    const existing = this.entries.get(key);
+    if (existing !== undefined) {
+      existing.owner = entry.owner;
+      existing.expiresAt = entry.expiresAt;
+      this.entries.delete(key);
+      this.entries.set(key, existing);
+      return;
+    }
     this.entries.set(key, entry);
     while (this.entries.size > this.maxEntries) {
       const oldest = this.entries.keys().next();
