@@ -272,6 +272,7 @@ export class DeliveryEngine implements DeliveryListener {
       // Leases of records this batch did not reach: give them up so another owner does not wait for them. The
       // record it stopped at keeps its lease while it waits for a retry here, or while its handler still runs.
       if (claims !== undefined && leases !== undefined) {
+        await leases.flushDeferred().catch((error: unknown) => this.settings.logger.warn('Marking events done failed', { error }));
         const left = this.stopping || !batch.isCurrent();
         const keepCurrent = !left || this.zombies.has(recordKey(items[finished]?.record));
         await leases.release(claims.acquiredFrom(keepCurrent ? finished + 1 : finished));
@@ -403,10 +404,13 @@ export class DeliveryEngine implements DeliveryListener {
     const eventId = (item.envelope as Envelope).metadata.eventId;
     const leases = this.leases;
     if (leases !== undefined && !markedDone) {
-      // The mark must land before the commit: a redelivery then finds the event done. If the store is down the
-      // partition waits (fail closed); when stopping, the offset is committed anyway (the effect happened).
-      const ok = await this.withStore(m, batch, item.record.offset, () => leases.complete(eventId), true);
-      if (ok === undefined && !this.stopping) return LEAVE;
+      if (leases.deferrable) leases.completeLater(eventId); // in-process store: marked at the end of the batch
+      else {
+        // The mark must land before the commit: a redelivery then finds the event done. If the store is down the
+        // partition waits (fail closed); when stopping, the offset is committed anyway (the effect happened).
+        const ok = await this.withStore(m, batch, item.record.offset, () => leases.complete(eventId), true);
+        if (ok === undefined && !this.stopping) return LEAVE;
+      }
     }
     this.failures.delete(item.record.topic, item.record.partition, item.record.offset);
     m.idle();

@@ -17,6 +17,11 @@ export interface ProcessedStore {
   complete(groupId: string, eventIds: readonly string[]): Promise<void>;
   /** Gives up `owner`'s leases (no outcome: the next owner processes them at once). */
   release(groupId: string, eventIds: readonly string[], owner: string): Promise<void>;
+  /**
+   * True for a store that lives and dies with the process (no other member sees it, a crash loses it): the consumer
+   * then marks a batch's events done together at the end of the batch instead of one call per event.
+   */
+  readonly local?: boolean;
 }
 
 /** What {@link ProcessedStore.claim} found for one event id. */
@@ -67,6 +72,8 @@ interface Entry {
  * duplicates across restarts or instances need a shared store (`RedisProcessedStore`).
  */
 export class InMemoryProcessedStore implements ProcessedStore {
+  /** In-process: completions are marked per batch. */
+  readonly local = true;
   // A Map iterates in insertion order, so re-inserting on access makes the first key the least recently used.
   private readonly entries = new Map<string, Entry>();
   private readonly maxEntries: number;
