@@ -70,7 +70,7 @@ export async function brokerAnswers(brokers = brokersFromEnv()): Promise<boolean
 }
 
 async function redisClient(): Promise<Redis | undefined> {
-  const client = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1, lazyConnect: true, connectTimeout: 2000, retryStrategy: () => null });
+  const client = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1, lazyConnect: true, connectTimeout: 2000, retryStrategy: () => null, enableAutoPipelining: true });
   try {
     await client.connect();
     await client.ping();

@@ -8,7 +8,6 @@ import {
   type CommitPolicy,
   type ConsumedRecord,
   type DeliveryListener,
-  type HeaderValue,
   type OffsetCommit,
   type RecordBatch,
   type RecordHeaders,
@@ -274,13 +273,13 @@ function toRecord(topic: string, partition: number, message: KafkaMessage): Cons
   };
 }
 
-/** kafkajs headers as received: repeated headers stay arrays, null values stay null; any header name is safe. */
+const NO_HEADERS: RecordHeaders = Object.freeze(Object.create(null) as RecordHeaders);
+
+/**
+ * kafkajs headers as received: repeated headers stay arrays, null values stay null. Used as they are (no copy):
+ * kafkajs builds them with computed keys, so any header name (`__proto__` too) is an own property, and the runtime
+ * reads them only as own properties.
+ */
 function toRecordHeaders(headers: IHeaders | undefined): RecordHeaders {
-  const out: RecordHeaders = Object.create(null) as RecordHeaders;
-  if (headers === undefined) return out;
-  for (const name of Object.keys(headers)) {
-    const value = headers[name] as HeaderValue | HeaderValue[] | undefined;
-    if (value !== undefined) out[name] = value;
-  }
-  return out;
+  return headers === undefined ? NO_HEADERS : (headers as RecordHeaders);
 }

@@ -14,7 +14,10 @@ export interface RedisClientLike {
 
 /** Options of {@link RedisProcessedStore}. */
 export interface RedisProcessedStoreOptions {
-  /** A connected client, e.g. an ioredis instance (tip: `maxRetriesPerRequest: 1` so calls fail fast when Redis is down). */
+  /**
+   * A connected client, e.g. an ioredis instance. Tips: `maxRetriesPerRequest: 1` so calls fail fast when Redis is
+   * down; `enableAutoPipelining: true` so the done-marks of partitions handled concurrently share round trips.
+   */
   client: RedisClientLike;
   /**
    * Key prefix (default `eventgen:processed:`); keys are `<prefix><groupId>:<eventId>`. On Redis Cluster put a hash
@@ -123,19 +126,42 @@ export class RedisProcessedStore implements ProcessedStore {
     await this.call('EVAL release', this.client.eval(RELEASE, keys.length, ...keys, owner));
   }
 
+  // One watchdog timer for all calls in flight instead of a timer per call (the per-record hot path).
+  private readonly inFlight = new Set<{ deadline: number; command: string; reject: (error: unknown) => void }>();
+  private watchdog: ReturnType<typeof setInterval> | undefined;
+
   private call<T>(command: string, call: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new RedisTimeoutError(`Redis ${command} did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+      const entry = { deadline: Date.now() + this.timeoutMs, command, reject };
+      this.inFlight.add(entry);
+      this.watch();
       call.then(
         (value) => {
-          clearTimeout(timer);
+          this.inFlight.delete(entry);
           resolve(value);
         },
         (error: unknown) => {
-          clearTimeout(timer);
+          this.inFlight.delete(entry);
           reject(error);
         },
       );
     });
+  }
+
+  private watch(): void {
+    if (this.watchdog !== undefined) return;
+    this.watchdog = setInterval(() => {
+      const now = Date.now();
+      for (const entry of this.inFlight) {
+        if (entry.deadline > now) continue;
+        this.inFlight.delete(entry);
+        entry.reject(new RedisTimeoutError(`Redis ${entry.command} did not answer within ${this.timeoutMs} ms`));
+      }
+      if (this.inFlight.size === 0) {
+        clearInterval(this.watchdog);
+        this.watchdog = undefined;
+      }
+    }, Math.max(5, Math.min(100, Math.floor(this.timeoutMs / 4))));
+    this.watchdog.unref?.();
   }
 }

@@ -98,6 +98,11 @@ export class FailureMemory {
 
   constructor(private readonly max = 10_000) {}
 
+  /** True when no failure is remembered (the hot path skips lookups then). */
+  get empty(): boolean {
+    return this.entries.size === 0;
+  }
+
   /** The remembered failure of a record. */
   get(topic: string, partition: number, offset: string): RememberedFailure | undefined {
     return this.entries.size === 0 ? undefined : this.entries.get(key(topic, partition, offset));
