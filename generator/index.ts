@@ -50,6 +50,8 @@ export interface GenerateOptions {
   validate?: boolean;
   /** Emit docs/ (default true). */
   docs?: boolean;
+  /** Read spec violations the model can still read unambiguously as located warnings (default false). */
+  lenient?: boolean;
 }
 
 export interface GenerateResult {
@@ -84,6 +86,30 @@ export async function generate(catalogPath: string, options: GenerateOptions = {
   const empty = { loadMs: performance.now() - t0, parserMs: 0, modelMs: 0, emitMs: 0 };
   if (!loaded || hasErrors(diagnostics)) return { files: [], diagnostics, timings: empty };
   return emit(loaded, displayPath(loaded.main.absPath, cwd), options.target ?? 'plain', t0, [...diagnostics], options.docs !== false);
+}
+
+/**
+ * Load and model a catalog once, then emit it for several targets (the corpus test type-checks every document
+ * for every target without parsing it twice). Never throws for bad input.
+ */
+export async function generateTargets(
+  catalogPath: string,
+  targets: readonly Target[],
+  options: Omit<GenerateOptions, 'target'> = {},
+): Promise<{ diagnostics: Diagnostic[]; files: Map<Target, GeneratedFile[]> }> {
+  const cwd = options.cwd ?? process.cwd();
+  const t0 = performance.now();
+  const { loaded, diagnostics } = await loadCatalog(catalogPath, { cwd, validate: options.validate !== false });
+  const files = new Map<Target, GeneratedFile[]>();
+  if (!loaded || hasErrors(diagnostics)) return { diagnostics, files };
+  let all = diagnostics;
+  for (const target of targets) {
+    const r = emit(loaded, displayPath(loaded.main.absPath, cwd), target, t0, [...diagnostics], options.docs !== false);
+    all = r.diagnostics;
+    if (hasErrors(r.diagnostics)) return { diagnostics: r.diagnostics, files: new Map() };
+    files.set(target, r.files);
+  }
+  return { diagnostics: all, files };
 }
 
 /** Load and model a catalog without emitting anything (for commands that need only the model). */
