@@ -1,9 +1,11 @@
 import path from 'node:path';
-import { Parser, fromFile } from '@asyncapi/parser';
+import { Parser } from '@asyncapi/parser';
 import type { Diagnostic } from '../model/types.js';
+import { precheck } from './precheck.js';
+import { restoreNames } from './protect.js';
 import { displayPath, loadSource, type SourceFile } from './source.js';
 
-export { displayPath, locationOf, joinPointer, pointerSegments, parseSource, type SourceFile } from './source.js';
+export { displayPath, locationOf, joinPointer, pointerSegments, parseSource, valueAt, type SourceFile } from './source.js';
 
 /** Everything the model needs: the entry file and every file reachable through relative `$ref`s. */
 export interface LoadedCatalog {
@@ -22,6 +24,25 @@ export interface LoadOptions {
 }
 
 let parser: Parser | undefined;
+
+/**
+ * What @asyncapi/parser reads, by absolute path: our parser-safe text of each loaded file (`protect.ts`). The parser
+ * never reads the disk itself, so it sees exactly the files we located our diagnostics in, and its resolver cache is
+ * off: a file that changed between two runs in one process (`--watch`, tests) is read again.
+ */
+const parserTexts = new Map<string, string>();
+
+function asyncapiParser(): Parser {
+  parser ??= new Parser({
+    __unstable: {
+      resolver: {
+        cache: false,
+        resolvers: [{ schema: 'file', order: 1, canRead: (uri) => parserTexts.has(uri.href()), read: (uri) => parserTexts.get(uri.href()) }],
+      },
+    },
+  });
+  return parser;
+}
 
 /** Find relative `$ref` targets (file part only) in a parsed document. */
 function externalRefs(data: unknown, out: Set<string>): void {
@@ -92,11 +113,19 @@ export async function loadCatalog(entry: string, options: LoadOptions = {}): Pro
   }
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
 
+  diagnostics.push(...precheck(files));
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+
   let parserMs = 0;
   if (options.validate !== false) {
     const t0 = performance.now();
-    parser ??= new Parser();
-    const result = await fromFile(parser, absMain).parse();
+    for (const f of files.values()) parserTexts.set(f.absPath, f.parserText);
+    let result: Awaited<ReturnType<Parser['parse']>>;
+    try {
+      result = await asyncapiParser().parse(first.file.parserText, { source: absMain });
+    } finally {
+      for (const f of files.values()) parserTexts.delete(f.absPath);
+    }
     parserMs = performance.now() - t0;
     const errors = result.diagnostics.filter((d) => d.severity === 0);
     for (const d of errors) {
@@ -108,12 +137,12 @@ export async function loadCatalog(entry: string, options: LoadOptions = {}): Pro
       diagnostics.push({
         severity: 'error',
         rule,
-        message: d.message,
+        message: restoreNames(d.message),
         location: {
           file: displayPath(src, cwd),
           line: d.range.start.line + 1,
           column: d.range.start.character + 1,
-          pointer: '/' + d.path.map(String).join('/'),
+          pointer: '/' + d.path.map((p) => restoreNames(String(p))).join('/'),
         },
       });
     }

@@ -78,7 +78,7 @@ function stringMap(ctx: ModelContext, v: unknown, at: At, what: string): Record<
   }
   const out: Record<string, string> = {};
   for (const [k, val] of Object.entries(v)) {
-    if (typeof val === 'string' || typeof val === 'number' || typeof val === 'boolean') out[k] = String(val);
+    if (typeof val === 'string' || typeof val === 'number' || typeof val === 'boolean') Object.defineProperty(out, k, { value: String(val), enumerable: true, writable: true, configurable: true });
     else ctx.report('error', 'extension-invalid', `${what}.${k} must be a string, number or boolean`, ctx.child(at, k));
   }
   return out;
