@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { emitAll, type GeneratedFile, type RuntimeSource, type Target } from './emit/index.js';
-import { displayPath, loadCatalog, parseSource, type LoadedCatalog } from './load/index.js';
+import { applyTraits, displayPath, loadCatalog, parseSource, type LoadedCatalog } from './load/index.js';
 import { buildCatalog } from './model/build.js';
 import type { Catalog, Diagnostic } from './model/types.js';
 import { addBanner } from './write/banner.js';
@@ -129,6 +129,8 @@ export function generateFromString(text: string, options: { target?: Target; pat
   const absPath = path.resolve(options.path ?? 'catalog.asyncapi.yaml');
   const { file, diagnostics } = parseSource(text, absPath);
   if (!file) return { files: [], diagnostics, timings: { loadMs: 0, parserMs: 0, modelMs: 0, emitMs: 0 } };
-  const loaded: LoadedCatalog = { main: file, files: new Map([[absPath, file]]), diagnostics: [], parserMs: 0 };
+  const files = new Map([[absPath, file]]);
+  applyTraits(file, files);
+  const loaded: LoadedCatalog = { main: file, files, diagnostics: [], parserMs: 0 };
   return emit(loaded, file.displayPath, options.target ?? 'plain', t0, [...diagnostics]);
 }

@@ -3,8 +3,10 @@ import { Parser } from '@asyncapi/parser';
 import type { Diagnostic } from '../model/types.js';
 import { precheck } from './precheck.js';
 import { restoreNames } from './protect.js';
+import { applyTraits } from './traits.js';
 import { displayPath, loadSource, type SourceFile } from './source.js';
 
+export { applyTraits } from './traits.js';
 export { displayPath, locationOf, joinPointer, pointerSegments, parseSource, valueAt, type SourceFile } from './source.js';
 
 /** Everything the model needs: the entry file and every file reachable through relative `$ref`s. */
@@ -156,5 +158,6 @@ export async function loadCatalog(entry: string, options: LoadOptions = {}): Pro
     }
   }
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  applyTraits(first.file, files);
   return { loaded: { main: first.file, files, diagnostics, parserMs }, diagnostics };
 }

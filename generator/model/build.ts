@@ -32,9 +32,10 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
     return { diagnostics: ctx.diagnostics };
   }
   const asyncapi = String(root.asyncapi ?? '');
-  const major = asyncapi.startsWith('3.') ? 3 : asyncapi.startsWith('2.') ? 2 : undefined;
-  if (!major || (major === 2 && !/^2\.[3-6]\./.test(asyncapi))) {
-    ctx.report('error', 'asyncapi-version', `AsyncAPI ${asyncapi || '(missing)'} is not supported: use 3.x or 2.3-2.6`, ctx.child(ctx.main, 'asyncapi'));
+  // One model for 2.0-2.6 and 3.0-3.1 (`structure.ts` reads both shapes; traits are applied by the loader).
+  const major = /^3\.[01]\.\d+$/.test(asyncapi) ? 3 : /^2\.[0-6]\.\d+$/.test(asyncapi) ? 2 : undefined;
+  if (!major) {
+    ctx.report('error', 'asyncapi-version', `AsyncAPI ${asyncapi || '(missing)'} is not supported: use 2.0-2.6 or 3.0-3.1`, ctx.child(ctx.main, 'asyncapi'));
     return { diagnostics: ctx.diagnostics };
   }
   const info = isRecord(root.info) ? root.info : {};
