@@ -1,12 +1,15 @@
 import path from 'node:path';
 import { Parser } from '@asyncapi/parser';
+import { parseDocument } from 'yaml';
 import type { Diagnostic } from '../model/types.js';
+import { lenientRepairs } from './lenient.js';
 import { precheck } from './precheck.js';
-import { restoreNames } from './protect.js';
+import { parserSafeText, restoreNames } from './protect.js';
 import { applyTraits } from './traits.js';
-import { displayPath, loadSource, type SourceFile } from './source.js';
+import { displayPath, joinPointer, loadSource, locationOf, type SourceFile } from './source.js';
 
 export { applyTraits } from './traits.js';
+export { lenientRepairs } from './lenient.js';
 export { displayPath, locationOf, joinPointer, pointerSegments, parseSource, valueAt, type SourceFile } from './source.js';
 
 /** Everything the model needs: the entry file and every file reachable through relative `$ref`s. */
@@ -17,12 +20,16 @@ export interface LoadedCatalog {
   diagnostics: Diagnostic[];
   /** Milliseconds spent in @asyncapi/parser validation (for benchmarks). */
   parserMs: number;
+  /** Read with `--lenient`: the model, too, accepts what it can read in exactly one way (with warnings). */
+  lenient?: boolean;
 }
 
 export interface LoadOptions {
   cwd?: string;
   /** Skip @asyncapi/parser validation (used by tests of the model on in-memory documents). */
   validate?: boolean;
+  /** Repair what `lenient.ts` accepts (with located warnings) before validating. */
+  lenient?: boolean;
 }
 
 let parser: Parser | undefined;
@@ -44,6 +51,12 @@ function asyncapiParser(): Parser {
     },
   });
   return parser;
+}
+
+/** Repaired data as the parser reads it: JSON text, hostile keys replaced like in the user's text. */
+function serializedForParser(data: unknown): string {
+  const text = JSON.stringify(data ?? null);
+  return parserSafeText(text, parseDocument(text));
 }
 
 /** Find relative `$ref` targets (file part only) in a parsed document. */
@@ -115,6 +128,11 @@ export async function loadCatalog(entry: string, options: LoadOptions = {}): Pro
   }
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
 
+  // Lenient repairs change the data: the parser then reads that data (serialized) and its findings are located
+  // by their JSON pointer in our reading of the files, not by its positions in a text the user never wrote.
+  const repairs = options.lenient ? lenientRepairs(first.file, files) : [];
+  diagnostics.push(...repairs);
+  if (repairs.length) for (const f of new Set(files.values())) f.parserText = serializedForParser(f.data);
   diagnostics.push(...precheck(files));
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
 
@@ -136,17 +154,13 @@ export async function loadCatalog(entry: string, options: LoadOptions = {}): Pro
       const inBinding = d.path.includes('bindings');
       const rule = inBinding && d.path[0] === 'channels' ? 'topic-config-invalid' : inBinding ? 'binding-invalid' : 'asyncapi-schema';
       const src = typeof d.source === 'string' && d.source ? path.resolve(d.source) : absMain;
-      diagnostics.push({
-        severity: 'error',
-        rule,
-        message: restoreNames(d.message),
-        location: {
-          file: displayPath(src, cwd),
-          line: d.range.start.line + 1,
-          column: d.range.start.character + 1,
-          pointer: '/' + d.path.map((p) => restoreNames(String(p))).join('/'),
-        },
-      });
+      const pointer = joinPointer('', ...d.path.map((p) => restoreNames(String(p))));
+      const file = files.get(src);
+      const location =
+        repairs.length && file
+          ? locationOf(file, pointer)
+          : { file: displayPath(src, cwd), line: d.range.start.line + 1, column: d.range.start.character + 1, pointer };
+      diagnostics.push({ severity: 'error', rule, message: restoreNames(d.message), location });
     }
     if (!result.document && !diagnostics.some((d) => d.severity === 'error')) {
       diagnostics.push({
@@ -159,5 +173,5 @@ export async function loadCatalog(entry: string, options: LoadOptions = {}): Pro
   }
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
   applyTraits(first.file, files);
-  return { loaded: { main: first.file, files, diagnostics, parserMs }, diagnostics };
+  return { loaded: { main: first.file, files, diagnostics, parserMs, lenient: options.lenient === true }, diagnostics };
 }

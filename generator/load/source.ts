@@ -11,7 +11,10 @@ export interface SourceFile {
   /** Path as shown to users: relative to cwd, forward slashes. */
   displayPath: string;
   data: unknown;
-  /** The text as @asyncapi/parser may read it: hostile keys replaced by same-length stand-ins (`protect.ts`). */
+  /**
+   * The text as @asyncapi/parser may read it: hostile keys replaced by same-length stand-ins (`protect.ts`); with
+   * `--lenient` repairs, the repaired data serialized.
+   */
   parserText: string;
   /** 1-based line/column of a JSON pointer; the deepest existing ancestor when the path is missing. */
   locate(pointer: string): { line: number; column: number };

@@ -6,6 +6,7 @@
 import type { LoadedCatalog } from '../load/index.js';
 import { isRecord, ModelContext, type At } from './context.js';
 import { bindingString, checkDeadLetterTopics, DEFAULT_RETRY, readClassification, readCompatibility, readDeadLetter, readDeadLetterDefaults, readEnvironments, readRetry, readVersion, topicName } from './extensions.js';
+import { readAddressSlash, topicForAddress, type AddressOptions } from './addresses.js';
 import { readTopicConfig } from './topic-config.js';
 import { checkPartitionKey, readPartitionKey } from './partition-key.js';
 import { nameEverything } from './names.js';
@@ -16,6 +17,7 @@ import { kebabCase } from './naming.js';
 import { exampleProblem } from './validate.js';
 
 const KAFKA_PROTOCOLS = new Set(['kafka', 'kafka-secure']);
+const X_EVENTGEN_KEYS = ['source', 'defaultGroup', 'retry', 'deadLetter', 'addressSlash'];
 
 export interface BuildOptions {
   /** Catalog path as shown in banners (relative, forward slashes). */
@@ -47,14 +49,17 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
   if (ext !== undefined && !isRecord(ext)) ctx.report('error', 'extension-invalid', 'x-eventgen must be an object', extAt);
   const extObj = isRecord(ext) ? ext : {};
   for (const key of Object.keys(extObj)) {
-    if (!['source', 'defaultGroup', 'retry', 'deadLetter'].includes(key)) {
-      ctx.report('error', 'extension-invalid', `x-eventgen: unknown property "${key}" (allowed: source, defaultGroup, retry, deadLetter)`, ctx.child(extAt, key));
+    if (!X_EVENTGEN_KEYS.includes(key)) {
+      ctx.report('error', 'extension-invalid', `x-eventgen: unknown property "${key}" (allowed: ${X_EVENTGEN_KEYS.join(', ')})`, ctx.child(extAt, key));
     }
   }
   const source = str(extObj.source) ?? (kebabCase(title) || 'events');
   const defaultGroup = str(extObj.defaultGroup) ?? (kebabCase(title) || 'events');
   const retryDefault = readRetry(ctx, ctx.child(extAt, 'retry'), DEFAULT_RETRY);
   const dlqDefaults = readDeadLetterDefaults(ctx, ctx.child(extAt, 'deadLetter'));
+  const lenient = loaded.lenient === true;
+  const addressSlash = readAddressSlash(ctx, ctx.child(extAt, 'addressSlash'));
+  const addressOptions: AddressOptions = addressSlash ? { slash: addressSlash, lenient } : { lenient };
 
   // Servers: Kafka only; other protocols are named precisely.
   const servers: ServerInfo[] = [];
@@ -97,7 +102,8 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
     if (bindings && isRecord(bindings.value)) {
       const kinds = Object.keys(bindings.value).filter((k) => k !== 'kafka');
       if (bindings.value.kafka === undefined && kinds.length) {
-        ctx.report('error', 'unsupported-protocol', `channel "${ch.id}" has ${kinds.join('/')} bindings but no kafka binding; eventgen generates Kafka code only`, bindings.at);
+        if (lenient) ctx.report('warning', 'unsupported-protocol', `channel "${ch.id}" has ${kinds.join('/')} bindings but no kafka binding: read as a channel of another broker and skipped (--lenient)`, bindings.at);
+        else ctx.report('error', 'unsupported-protocol', `channel "${ch.id}" has ${kinds.join('/')} bindings but no kafka binding; eventgen generates Kafka code only (--lenient skips such channels)`, bindings.at);
         continue;
       }
     }
@@ -173,7 +179,7 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
     const binding = kb && isRecord(kb.value) ? kb.value : {};
     const bAt = kb?.at ?? kafkaAt;
     const nameAt = binding.topic !== undefined ? ctx.child(bAt, 'topic') : ch.address !== undefined ? ctx.child(ch.at, 'address') : ch.at;
-    const name = topicName(ctx, binding.topic ?? ch.address ?? ch.id, nameAt);
+    const name = binding.topic !== undefined ? topicName(ctx, binding.topic, nameAt) : topicForAddress(ctx, ch.address ?? ch.id, nameAt, addressOptions);
     if (!name) continue;
     const raw = ctx.read(ch.at);
     const chObj = isRecord(raw) ? raw : {};
