@@ -7,6 +7,7 @@ import type { LoadedCatalog } from '../load/index.js';
 import { isRecord, ModelContext, type At } from './context.js';
 import { bindingString, checkDeadLetterTopics, DEFAULT_RETRY, readClassification, readCompatibility, readDeadLetter, readDeadLetterDefaults, readEnvironments, readRetry, readVersion, topicName } from './extensions.js';
 import { readAddressSlash, topicForAddress, type AddressOptions } from './addresses.js';
+import { checkSomethingToGenerate } from './coverage.js';
 import { readTopicConfig } from './topic-config.js';
 import { checkPartitionKey, readPartitionKey } from './partition-key.js';
 import { nameEverything } from './names.js';
@@ -282,6 +283,8 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
       s.events.sort((a, b) => order.indexOf(a) - order.indexOf(b));
     }
   }
+
+  checkSomethingToGenerate(ctx, topics, [...groups.values()], ctx.child(ctx.main, 'channels'), structure.operations.length > 0);
 
   registry.drain();
   const eventList = [...events.values()];

@@ -231,6 +231,38 @@ operations:
   });
 });
 
+describe('nothing to generate: a warning, never a silent empty tree', () => {
+  const rules = (d: Array<{ severity: string; rule: string; message: string; location?: { line: number } }>): Array<[string, number | undefined, string]> =>
+    d.filter((x) => x.rule === 'nothing-to-generate').map((x) => [x.severity, x.location?.line, x.message]);
+
+  it('a catalog without channels, or with empty channels', () => {
+    expect(rules(model('').diagnostics)).toEqual([['warning', 1, 'the catalog declares no channels: the generated tree has only the runtime (no schemas, producers or consumers)']]);
+    expect(rules(model('channels: {}').diagnostics)).toEqual([['warning', 3, 'the catalog declares no channels: the generated tree has only the runtime (no schemas, producers or consumers)']]);
+    const empty = model('channels:\n  c:\n    address: t.c\n    messages: {}\n');
+    expect(empty.warnings.map((w) => w.rule)).toEqual(['channel-no-messages', 'nothing-to-generate']);
+    expect(empty.files.some((f) => f.path === 'index.ts')).toBe(true);
+  });
+
+  it('an operation with an empty message list generates nothing for it (absent = all messages)', () => {
+    const { diagnostics, catalog } = model(`${ORDERS}
+operations:
+  o:
+    action: send
+    channel: { $ref: '#/channels/orders' }
+    messages: []
+`);
+    expect(catalog?.topics[0]?.produced).toEqual([]);
+    expect(rules(diagnostics)).toEqual([
+      ['warning', 21, 'operation "o" lists no messages: nothing is generated for it (omit `messages` for all the channel\'s messages)'],
+      ['warning', 17, 'no operation sends or receives a message on a Kafka channel: only schemas and event definitions are generated (a catalog without operations gets producers and a default group for every channel)'],
+    ]);
+  });
+
+  it('no warning when something is produced or consumed', () => {
+    expect(rules(model(ORDERS).diagnostics)).toEqual([]);
+  });
+});
+
 describe('policies', () => {
   it('merges retry per key: channel over x-eventgen over built-in defaults', () => {
     const { catalog } = model(`x-eventgen: { retry: { maxRetries: 5, initialDelayMs: 100 } }\n${ORDERS.replace('    address: shop.orders', '    address: shop.orders\n    x-retry: { maxRetries: 1 }')}`);
