@@ -12,6 +12,7 @@
  * - boolean schemas where 3.x wants an object (`payload: true`) → `{}` / `{ not: {} }`
  * - Microcks' named examples (`- laurent: { payload, headers }`, JSON-encoded payloads) → AsyncAPI examples
  * - message traits with a map of named `examples` → ignored (2.x would let it replace the message's examples)
+ * - a plain-string `groupId`/`clientId` in a 3.x Kafka operation binding → a schema with that `const`
  */
 import type { Diagnostic } from '../model/types.js';
 import { child, define, deref, entries, isRecord, refTarget, type DataNode } from './resolve.js';
@@ -237,6 +238,28 @@ function traitExampleMaps(ctx: RepairContext, messages: DataNode[]): void {
   }
 }
 
+function plainStringIds(ctx: RepairContext, operations: DataNode[]): void {
+  if (ctx.major !== 3) return;
+  const root: DataNode = { file: ctx.main, pointer: '', value: ctx.main.data };
+  const holders = [...operations, ...entries(ctx.files, child(child(root, 'components'), 'operationTraits')).map(([, t]) => t)];
+  for (const op of operations) {
+    const traits = child(op, 'traits');
+    if (Array.isArray(traits.value)) traits.value.forEach((_, i) => { const t = deref(ctx.files, traits.file, child(traits, i).pointer); if (t) holders.push(t); });
+  }
+  const seen = new Set<unknown>();
+  for (const holder of holders) {
+    const kafka = deref(ctx.files, holder.file, child(holder, 'bindings', 'kafka').pointer);
+    if (!kafka || !isRecord(kafka.value) || seen.has(kafka.value)) continue;
+    seen.add(kafka.value);
+    for (const key of ['groupId', 'clientId']) {
+      const v = kafka.value[key];
+      if (typeof v !== 'string') continue;
+      define(kafka.value, key, { type: 'string', const: v });
+      ctx.warn(child(kafka, key), `the Kafka binding's \`${key}\` must be a schema in AsyncAPI 3, not a plain string`, `read as \`{ type: string, const: ${JSON.stringify(v)} }\``);
+    }
+  }
+}
+
 /** Repair what `--lenient` accepts, in place; returns the located warnings (one per assumption). */
 export function lenientRepairs(main: SourceFile, files: ReadonlyMap<string, SourceFile>): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -254,6 +277,7 @@ export function lenientRepairs(main: SourceFile, files: ReadonlyMap<string, Sour
   undefinedSecuritySchemes(ctx, [...doc.servers, ...doc.operations]);
   booleanSchemas(ctx, doc.messages);
   traitExampleMaps(ctx, doc.messages);
+  plainStringIds(ctx, doc.operations);
   namedExamples(ctx, doc.messages);
   return out;
 }

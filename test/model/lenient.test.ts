@@ -37,6 +37,7 @@ const CASES: Record<string, { strict: string; lenient: Array<[string, RegExp]> }
       ['asyncapi-schema@20', /Microcks' named form .*: read as examples named laurent, john; JSON-encoded payloads and headers decoded/],
     ],
   },
+  'plain-group-id-3.yaml': { strict: 'binding-invalid@19', lenient: [['asyncapi-schema@19', /`groupId` must be a schema in AsyncAPI 3, not a plain string: read as `\{ type: string, const: "billing" \}`/]] },
   'address-slash.yaml': { strict: 'topic-name-invalid@8', lenient: [['topic-name-mapped@8', /address "order\/created" is not a Kafka topic name: using topic "order\.created"/]] },
   'other-broker-channel.yaml': { strict: 'unsupported-protocol@16', lenient: [['unsupported-protocol@16', /channel "audit\.logs" has amqp bindings but no kafka binding: read as a channel of another broker and skipped/]] },
 };
@@ -68,6 +69,11 @@ describe('what --lenient assumed is what the model reads', () => {
       ['order.cancelled', 'order.cancelled'],
     ]);
     expect(catalog?.topics[0]?.produced).toEqual(['order.cancelled']);
+  });
+
+  it('a plain-string groupId names the group', async () => {
+    const { catalog } = await read('plain-group-id-3.yaml', true);
+    expect(catalog?.groups.map((g) => [g.groupId, g.isDefault])).toEqual([['billing', false]]);
   });
 
   it('components.headers become shared schemas; boolean payloads accept any value', async () => {
