@@ -117,12 +117,19 @@ async function baselinePath({ messages, batch, partitions }: PathOptions): Promi
   const consumer = transport.consumer({ groupId: 'bench' });
   await consumer.connect();
   await consumer.subscribe({ topics: [TOPIC] });
+  // The minimal consumer of the transport's batches: parse, look up, handle, advance; commit once per batch.
   await consumer.run({
-    eachMessage: async ({ record }) => {
-      const { type, data } = JSON.parse(record.value?.toString('utf8') ?? 'null') as { type: string; data: unknown };
-      const h = handlers.get(type);
-      if (h === undefined) throw new Error(`no handler for ${type}`);
-      await h(data);
+    onBatch: async (b) => {
+      let last: string | undefined;
+      for (const record of b.records) {
+        const { type, data } = JSON.parse(record.value?.toString('utf8') ?? 'null') as { type: string; data: unknown };
+        const h = handlers.get(type);
+        if (h === undefined) throw new Error(`no handler for ${type}`);
+        await h(data);
+        b.advance(record.offset);
+        last = record.offset;
+      }
+      if (last !== undefined) await consumer.commit([{ topic: b.topic, partition: b.partition, offset: String(Number(last) + 1), epoch: b.epoch }]);
     },
   });
   const producer = transport.producer();
