@@ -9,6 +9,8 @@ import { emitAll, type GeneratedFile, type RuntimeSource, type Target } from './
 import { applyTraits, displayPath, lenientRepairs, loadCatalog, parseSource, type LoadedCatalog } from './load/index.js';
 import { buildCatalog } from './model/build.js';
 import type { Catalog, Diagnostic } from './model/types.js';
+import { RUNTIME_EXPORTS_FILE, runtimeExports } from './symbols/runtime-exports.js';
+import { buildSymbolTable, type SymbolTable } from './symbols/table.js';
 import { addBanner } from './write/banner.js';
 
 export type { Catalog, Diagnostic } from './model/types.js';
@@ -58,6 +60,8 @@ export interface GenerateResult {
   files: GeneratedFile[];
   diagnostics: Diagnostic[];
   catalog?: Catalog;
+  /** Every exported name of the tree and the file that declares it. */
+  symbols?: SymbolTable;
   timings: { loadMs: number; parserMs: number; modelMs: number; emitMs: number };
 }
 
@@ -70,12 +74,16 @@ function emit(loaded: LoadedCatalog, sourcePath: string, target: Target, t0: num
   const t2 = performance.now();
   const timings = { loadMs: t1 - t0, parserMs: loaded.parserMs, modelMs: t2 - t1, emitMs: 0 };
   if (!catalog || hasErrors(diagnostics)) return { files: [], diagnostics, timings };
+  const runtime = runtimeSources();
+  const symbols = buildSymbolTable(catalog, { runtime: runtimeExports(runtime, path.join(packageRoot(), 'dist', RUNTIME_EXPORTS_FILE)) });
+  diagnostics.push(...symbols.diagnostics);
+  if (hasErrors(diagnostics)) return { files: [], diagnostics, timings };
   const version = eventgenVersion();
-  const files = emitAll(catalog, { target, version, docs, runtime: runtimeSources() }).map((f) =>
+  const files = emitAll(symbols.table, { target, version, docs, runtime }).map((f) =>
     f.ownership === 'managed' ? { ...f, content: addBanner(f.path, f.content, version, sourcePath) } : f,
   );
   timings.emitMs = performance.now() - t2;
-  return { files, diagnostics, catalog, timings };
+  return { files, diagnostics, catalog, symbols: symbols.table, timings };
 }
 
 /** Generate the tree for a catalog file. Never throws for bad input: see `diagnostics`. */

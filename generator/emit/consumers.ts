@@ -3,49 +3,35 @@
  * routes by event type to one user-owned event handler per event, and a managed `index.ts` that wires
  * the group. The stubs and `handlers.ts` are scaffolds (see `stubs.ts`).
  */
-import type { Catalog, ConsumerGroup, EventType, Topic } from '../model/types.js';
-import { EVENTS, eventSchemaFile, groupIndexFile, RUNTIME, topicHandlerFile } from './paths.js';
+import type { GroupSymbols, SubscriptionSymbols, SymbolTable } from '../symbols/table.js';
 import { TsModule } from './printer.js';
 import { jsdoc, tsString, tsValue } from './text.js';
 import type { EmitOptions, GeneratedFile } from './types.js';
 
-export interface Subscription {
-  topic: Topic;
-  events: EventType[];
-}
-
-export function subscriptionsOf(catalog: Catalog, group: ConsumerGroup): Subscription[] {
-  const topics = new Map(catalog.topics.map((t) => [t.id, t]));
-  const events = new Map(catalog.events.map((e) => [e.type, e]));
-  return group.subscriptions
-    .map((s) => ({ topic: topics.get(s.topic), events: s.events.map((e) => events.get(e)).filter((e): e is EventType => !!e) }))
-    .filter((s): s is Subscription => !!s.topic && s.events.length > 0);
-}
-
-function topicHandler(group: ConsumerGroup, sub: Subscription): GeneratedFile {
-  const { topic } = sub;
-  const mod = new TsModule(topicHandlerFile(group, topic));
-  const delegator = mod.use('TopicDelegator', RUNTIME);
-  const route = mod.use('route', RUNTIME);
-  const handlerType = mod.type('EventHandler', RUNTIME);
+function topicHandler(table: SymbolTable, group: GroupSymbols, sub: SubscriptionSymbols): GeneratedFile {
+  const topic = sub.topic.topic;
+  const mod = new TsModule(sub.file);
+  const cls = mod.declare(sub.handlerClass);
+  const handlers = mod.declare(sub.eventHandlers);
+  const delegator = mod.use(table.runtime('TopicDelegator'));
+  const route = mod.use(table.runtime('route'));
+  const handlerType = mod.type(table.runtime('EventHandler'));
   const members = sub.events.map((e) =>
-    [jsdoc(`Handles \`${e.type}\` (v${e.version}).`, '  '), `  ${e.names.memberName}: ${handlerType}<${mod.type(e.names.typeName, eventSchemaFile(e))}>;`].join('\n'),
+    [jsdoc(`Handles \`${e.event.type}\` (v${e.event.version}).`, '  '), `  ${e.member}: ${handlerType}<${mod.use(e.type)}>;`].join('\n'),
   );
-  const handled = new Set(sub.events.map((e) => e.type));
-  const ignored = topic.events.filter((e) => !handled.has(e));
-  const routes = sub.events.map((e) => `        ${route}(${mod.use(e.names.definitionName, EVENTS)}, handlers.${e.names.memberName}),`);
+  const routes = sub.events.map((e) => `        ${route}(${mod.use(e.definition)}, handlers.${e.member}),`);
   const body = [
-    jsdoc(`The event handlers consumer group \`${group.groupId}\` provides for topic \`${topic.name}\`.`),
-    `export interface ${topic.names.typeName}EventHandlers {`,
+    jsdoc(`The event handlers consumer group \`${group.group.groupId}\` provides for topic \`${topic.name}\`.`),
+    `export interface ${handlers} {`,
     members.join('\n'),
     '}',
     '',
     jsdoc([
       `Routes each record of \`${topic.name}\` by its event type to the matching event handler of`,
-      `group \`${group.groupId}\`, after validating the payload. Retry and dead-letter policy come from the catalog.`,
+      `group \`${group.group.groupId}\`, after validating the payload. Retry and dead-letter policy come from the catalog.`,
     ]),
-    `export class ${topic.names.topicHandlerClass} extends ${delegator} {`,
-    `  constructor(handlers: ${topic.names.typeName}EventHandlers) {`,
+    `export class ${cls} extends ${delegator} {`,
+    `  constructor(handlers: ${handlers}) {`,
     '    super({',
     `      topic: ${tsString(topic.name)},`,
     `      retry: ${tsValue(topic.retry)},`,
@@ -53,8 +39,8 @@ function topicHandler(group: ConsumerGroup, sub: Subscription): GeneratedFile {
     '      routes: [',
     ...routes,
     '      ],',
-    ...(ignored.length
-      ? ['      // Other event types of this topic, not received by this group: acknowledged without a handler.', `      ignore: [${ignored.map((e) => tsString(e)).join(', ')}],`]
+    ...(sub.ignored.length
+      ? ['      // Other event types of this topic, not received by this group: acknowledged without a handler.', `      ignore: [${sub.ignored.map((e) => tsString(e)).join(', ')}],`]
       : []),
     '    });',
     '  }',
@@ -63,40 +49,44 @@ function topicHandler(group: ConsumerGroup, sub: Subscription): GeneratedFile {
   return { path: mod.path, content: mod.render(body), ownership: 'managed' };
 }
 
-function groupIndex(group: ConsumerGroup, subs: Subscription[]): GeneratedFile {
-  const mod = new TsModule(groupIndexFile(group));
-  const consumer = mod.use('GroupConsumer', RUNTIME);
-  const options = mod.type('GroupConsumerOptions', RUNTIME);
-  const T = group.names.typeName;
-  const handlerTypes = subs.map((s) => `  ${s.topic.names.memberName}: ${mod.type(`${s.topic.names.typeName}EventHandlers`, topicHandlerFile(group, s.topic))};`);
-  const topicHandlers = subs.map((s) => `      new ${mod.use(s.topic.names.topicHandlerClass, topicHandlerFile(group, s.topic))}(handlers.${s.topic.names.memberName}),`);
+function groupIndex(table: SymbolTable, group: GroupSymbols): GeneratedFile {
+  const mod = new TsModule(group.index);
+  const groupId = mod.declare(group.groupId);
+  const handlers = mod.declare(group.handlers);
+  const options = mod.declare(group.consumerOptions);
+  const create = mod.declare(group.createConsumer);
+  const consumer = mod.use(table.runtime('GroupConsumer'));
+  const consumerOptions = mod.type(table.runtime('GroupConsumerOptions'));
+  const subs = group.subscriptions;
+  for (const s of subs) mod.reexport(s.handlerClass);
+  const handlerTypes = subs.map((s) => `  ${s.topic.member}: ${mod.use(s.eventHandlers)};`);
+  const topicHandlers = subs.map((s) => `      new ${mod.use(s.handlerClass)}(handlers.${s.topic.member}),`);
+  const g = group.group;
   const body = [
-    ...subs.map((s) => `export { ${s.topic.names.topicHandlerClass} } from './topics/${s.topic.names.fileName}/${s.topic.names.fileName}.topic-handler.js';`),
-    '',
     jsdoc('The Kafka consumer group id.'),
-    `export const GROUP_ID = ${tsString(group.groupId)};`,
+    `export const ${groupId} = ${tsString(g.groupId)};`,
     '',
-    jsdoc(`The event handlers of consumer group \`${group.groupId}\`, by topic.`),
-    `export interface ${T}Handlers {`,
+    jsdoc(`The event handlers of consumer group \`${g.groupId}\`, by topic.`),
+    `export interface ${handlers} {`,
     handlerTypes.join('\n'),
     '}',
     '',
     jsdoc('Options of the group consumer: everything `GroupConsumer` takes, plus the handlers.'),
-    `export interface ${T}ConsumerOptions extends Omit<${options}, 'groupId' | 'topics'> {`,
-    jsdoc('The event handlers; `create' + T + 'Handlers()` in `handlers.ts` builds the scaffolded ones.', '  '),
-    `  handlers: ${T}Handlers;`,
+    `export interface ${options} extends Omit<${consumerOptions}, 'groupId' | 'topics'> {`,
+    jsdoc(`The event handlers; \`${group.createHandlers.name}()\` in \`handlers.ts\` builds the scaffolded ones.`, '  '),
+    `  handlers: ${handlers};`,
     '}',
     '',
     jsdoc([
-      ...(group.description ? [group.description, ''] : []),
-      `Creates the consumer of group \`${group.groupId}\`: topics ${subs.map((s) => `\`${s.topic.name}\``).join(', ')}.`,
+      ...(g.description ? [g.description, ''] : []),
+      `Creates the consumer of group \`${g.groupId}\`: topics ${subs.map((s) => `\`${s.topic.topic.name}\``).join(', ')}.`,
       'Call `start()` to join the group and `stop()` to leave it gracefully.',
     ]),
-    `export function create${T}Consumer(options: ${T}ConsumerOptions): ${consumer} {`,
+    `export function ${create}(options: ${options}): ${consumer} {`,
     '  const { handlers, ...rest } = options;',
     `  return new ${consumer}({`,
     '    ...rest,',
-    '    groupId: GROUP_ID,',
+    `    groupId: ${groupId},`,
     '    topics: [',
     ...topicHandlers,
     '    ],',
@@ -106,13 +96,11 @@ function groupIndex(group: ConsumerGroup, subs: Subscription[]): GeneratedFile {
   return { path: mod.path, content: mod.render(body), ownership: 'managed' };
 }
 
-export function emitConsumers(catalog: Catalog, _options: EmitOptions): GeneratedFile[] {
+export function emitConsumers(table: SymbolTable, _options: EmitOptions): GeneratedFile[] {
   const files: GeneratedFile[] = [];
-  for (const group of catalog.groups) {
-    const subs = subscriptionsOf(catalog, group);
-    if (!subs.length) continue;
-    for (const sub of subs) files.push(topicHandler(group, sub));
-    files.push(groupIndex(group, subs));
+  for (const group of table.activeGroups()) {
+    for (const sub of group.subscriptions) files.push(topicHandler(table, group, sub));
+    files.push(groupIndex(table, group));
   }
   return files;
 }

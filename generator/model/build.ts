@@ -11,6 +11,7 @@ import { checkSomethingToGenerate } from './coverage.js';
 import { readTopicConfig } from './topic-config.js';
 import { checkPartitionKey, readPartitionKey } from './partition-key.js';
 import { nameEverything } from './names.js';
+import { reportUnguardedCycles, resolveInheritanceCycles } from './schema-cycles.js';
 import { readPayload, SchemaRegistry } from './payloads.js';
 import { readStructure, type RawChannel } from './structure.js';
 import type { Catalog, ConsumerGroup, Diagnostic, EventExample, EventType, JsonValue, ServerInfo, Topic } from './types.js';
@@ -330,6 +331,8 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
       if (problem && at) ctx.report('warning', 'example-invalid', `example ${ex.name ? `"${ex.name}" ` : ''}of ${e.type} does not match the payload schema: ${problem}`, ctx.child(at, 'examples', i, 'payload'));
     });
   }
+  resolveInheritanceCycles(catalog.schemas, ctx.diagnostics);
+  reportUnguardedCycles(catalog.schemas, ctx.diagnostics);
   nameEverything(ctx, catalog, eventAt);
   if (ctx.diagnostics.some((d) => d.severity === 'error')) return { diagnostics: ctx.diagnostics };
   return { catalog, diagnostics: ctx.diagnostics };

@@ -98,10 +98,10 @@ describe('emitters', () => {
 
   it('stubs: implement the generated interface and throw NotImplementedError until implemented', () => {
     const stub = file('consumers/billing/topics/shop-orders/events/order-created.event-handler.ts');
-    expect(stub).toContain('export class OrderCreatedEventHandler implements EventHandler<OrderCreated> {');
+    expect(stub).toContain('export class BillingOrderCreatedHandler implements EventHandler<OrderCreated> {');
     expect(stub).toContain('throw new NotImplementedError(');
     expect(stub).toContain('dead-letter topic `shop.dead`');
-    expect(file('consumers/billing/handlers.ts')).toContain('orderCreated: new OrderCreatedEventHandler(),');
+    expect(file('consumers/billing/handlers.ts')).toContain('orderCreated: new BillingOrderCreatedHandler(),');
   });
 
   it('barrel: runtime, schemas, events, topics, producers, and groups as namespaces', () => {

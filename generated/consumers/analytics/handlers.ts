@@ -1,28 +1,34 @@
 // Scaffolded by eventgen from catalog/shop.asyncapi.yaml. This file is yours: eventgen creates it once and never overwrites it.
 import type { AnalyticsHandlers } from './index.js';
 import {
-  InventorySnapshottedEventHandler,
+  AnalyticsInventorySnapshottedHandler,
 } from './topics/shop-inventory-snapshots-v1/events/inventory-snapshotted.event-handler.js';
-import { OrderCancelledEventHandler } from './topics/shop-orders-v1/events/order-cancelled.event-handler.js';
-import { OrderCreatedEventHandler } from './topics/shop-orders-v1/events/order-created.event-handler.js';
-import { OrderDeliveredEventHandler } from './topics/shop-orders-v1/events/order-delivered.event-handler.js';
-import { OrderShippedEventHandler } from './topics/shop-orders-v1/events/order-shipped.event-handler.js';
-import { OrderUpdatedEventHandler } from './topics/shop-orders-v1/events/order-updated.event-handler.js';
 import {
-  PaymentAuthorizedEventHandler,
+  AnalyticsOrderCancelledHandler,
+} from './topics/shop-orders-v1/events/order-cancelled.event-handler.js';
+import { AnalyticsOrderCreatedHandler } from './topics/shop-orders-v1/events/order-created.event-handler.js';
+import {
+  AnalyticsOrderDeliveredHandler,
+} from './topics/shop-orders-v1/events/order-delivered.event-handler.js';
+import { AnalyticsOrderShippedHandler } from './topics/shop-orders-v1/events/order-shipped.event-handler.js';
+import { AnalyticsOrderUpdatedHandler } from './topics/shop-orders-v1/events/order-updated.event-handler.js';
+import {
+  AnalyticsPaymentAuthorizedHandler,
 } from './topics/shop-payments-v1/events/payment-authorized.event-handler.js';
 import {
-  PaymentCapturedEventHandler,
+  AnalyticsPaymentCapturedHandler,
 } from './topics/shop-payments-v1/events/payment-captured.event-handler.js';
-import { PaymentFailedEventHandler } from './topics/shop-payments-v1/events/payment-failed.event-handler.js';
 import {
-  PaymentRefundedEventHandler,
+  AnalyticsPaymentFailedHandler,
+} from './topics/shop-payments-v1/events/payment-failed.event-handler.js';
+import {
+  AnalyticsPaymentRefundedHandler,
 } from './topics/shop-payments-v1/events/payment-refunded.event-handler.js';
 import {
-  ProductPublishedEventHandler,
+  AnalyticsProductPublishedHandler,
 } from './topics/shop-products-v1/events/product-published.event-handler.js';
 import {
-  ProductRepricedEventHandler,
+  AnalyticsProductRepricedHandler,
 } from './topics/shop-products-v1/events/product-repriced.event-handler.js';
 
 /**
@@ -33,24 +39,24 @@ import {
 export function createAnalyticsHandlers(): AnalyticsHandlers {
   return {
     shopInventorySnapshotsV1: {
-      inventorySnapshotted: new InventorySnapshottedEventHandler(),
+      inventorySnapshotted: new AnalyticsInventorySnapshottedHandler(),
     },
     shopOrdersV1: {
-      orderCreated: new OrderCreatedEventHandler(),
-      orderUpdated: new OrderUpdatedEventHandler(),
-      orderCancelled: new OrderCancelledEventHandler(),
-      orderShipped: new OrderShippedEventHandler(),
-      orderDelivered: new OrderDeliveredEventHandler(),
+      orderCreated: new AnalyticsOrderCreatedHandler(),
+      orderUpdated: new AnalyticsOrderUpdatedHandler(),
+      orderCancelled: new AnalyticsOrderCancelledHandler(),
+      orderShipped: new AnalyticsOrderShippedHandler(),
+      orderDelivered: new AnalyticsOrderDeliveredHandler(),
     },
     shopPaymentsV1: {
-      paymentAuthorized: new PaymentAuthorizedEventHandler(),
-      paymentCaptured: new PaymentCapturedEventHandler(),
-      paymentFailed: new PaymentFailedEventHandler(),
-      paymentRefunded: new PaymentRefundedEventHandler(),
+      paymentAuthorized: new AnalyticsPaymentAuthorizedHandler(),
+      paymentCaptured: new AnalyticsPaymentCapturedHandler(),
+      paymentFailed: new AnalyticsPaymentFailedHandler(),
+      paymentRefunded: new AnalyticsPaymentRefundedHandler(),
     },
     shopProductsV1: {
-      productPublished: new ProductPublishedEventHandler(),
-      productRepriced: new ProductRepricedEventHandler(),
+      productPublished: new AnalyticsProductPublishedHandler(),
+      productRepriced: new AnalyticsProductRepricedHandler(),
     },
   };
 }

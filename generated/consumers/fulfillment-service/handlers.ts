@@ -1,10 +1,16 @@
 // Scaffolded by eventgen from catalog/shop.asyncapi.yaml. This file is yours: eventgen creates it once and never overwrites it.
 import type { FulfillmentServiceHandlers } from './index.js';
-import { StockReservedEventHandler } from './topics/shop-inventory-v1/events/stock-reserved.event-handler.js';
-import { OrderCancelledEventHandler } from './topics/shop-orders-v1/events/order-cancelled.event-handler.js';
-import { OrderUpdatedEventHandler } from './topics/shop-orders-v1/events/order-updated.event-handler.js';
 import {
-  PaymentCapturedEventHandler,
+  FulfillmentServiceStockReservedHandler,
+} from './topics/shop-inventory-v1/events/stock-reserved.event-handler.js';
+import {
+  FulfillmentServiceOrderCancelledHandler,
+} from './topics/shop-orders-v1/events/order-cancelled.event-handler.js';
+import {
+  FulfillmentServiceOrderUpdatedHandler,
+} from './topics/shop-orders-v1/events/order-updated.event-handler.js';
+import {
+  FulfillmentServicePaymentCapturedHandler,
 } from './topics/shop-payments-v1/events/payment-captured.event-handler.js';
 
 /**
@@ -15,14 +21,14 @@ import {
 export function createFulfillmentServiceHandlers(): FulfillmentServiceHandlers {
   return {
     shopInventoryV1: {
-      stockReserved: new StockReservedEventHandler(),
+      stockReserved: new FulfillmentServiceStockReservedHandler(),
     },
     shopOrdersV1: {
-      orderUpdated: new OrderUpdatedEventHandler(),
-      orderCancelled: new OrderCancelledEventHandler(),
+      orderUpdated: new FulfillmentServiceOrderUpdatedHandler(),
+      orderCancelled: new FulfillmentServiceOrderCancelledHandler(),
     },
     shopPaymentsV1: {
-      paymentCaptured: new PaymentCapturedEventHandler(),
+      paymentCaptured: new FulfillmentServicePaymentCapturedHandler(),
     },
   };
 }

@@ -1,7 +1,11 @@
 // Scaffolded by eventgen from catalog/shop.asyncapi.yaml. This file is yours: eventgen creates it once and never overwrites it.
 import type { InventoryServiceHandlers } from './index.js';
-import { OrderCancelledEventHandler } from './topics/shop-orders-v1/events/order-cancelled.event-handler.js';
-import { OrderCreatedEventHandler } from './topics/shop-orders-v1/events/order-created.event-handler.js';
+import {
+  InventoryServiceOrderCancelledHandler,
+} from './topics/shop-orders-v1/events/order-cancelled.event-handler.js';
+import {
+  InventoryServiceOrderCreatedHandler,
+} from './topics/shop-orders-v1/events/order-created.event-handler.js';
 
 /**
  * Builds the event handlers of consumer group `inventory-service`.
@@ -11,8 +15,8 @@ import { OrderCreatedEventHandler } from './topics/shop-orders-v1/events/order-c
 export function createInventoryServiceHandlers(): InventoryServiceHandlers {
   return {
     shopOrdersV1: {
-      orderCreated: new OrderCreatedEventHandler(),
-      orderCancelled: new OrderCancelledEventHandler(),
+      orderCreated: new InventoryServiceOrderCreatedHandler(),
+      orderCancelled: new InventoryServiceOrderCancelledHandler(),
     },
   };
 }

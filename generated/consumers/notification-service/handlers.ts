@@ -1,14 +1,22 @@
 // Scaffolded by eventgen from catalog/shop.asyncapi.yaml. This file is yours: eventgen creates it once and never overwrites it.
 import type { NotificationServiceHandlers } from './index.js';
 import {
-  CustomerRegisteredEventHandler,
+  NotificationServiceCustomerRegisteredHandler,
 } from './topics/shop-customers-v1/events/customer-registered.event-handler.js';
-import { OrderCreatedEventHandler } from './topics/shop-orders-v1/events/order-created.event-handler.js';
-import { OrderDeliveredEventHandler } from './topics/shop-orders-v1/events/order-delivered.event-handler.js';
-import { OrderShippedEventHandler } from './topics/shop-orders-v1/events/order-shipped.event-handler.js';
-import { PaymentFailedEventHandler } from './topics/shop-payments-v1/events/payment-failed.event-handler.js';
 import {
-  PaymentRefundedEventHandler,
+  NotificationServiceOrderCreatedHandler,
+} from './topics/shop-orders-v1/events/order-created.event-handler.js';
+import {
+  NotificationServiceOrderDeliveredHandler,
+} from './topics/shop-orders-v1/events/order-delivered.event-handler.js';
+import {
+  NotificationServiceOrderShippedHandler,
+} from './topics/shop-orders-v1/events/order-shipped.event-handler.js';
+import {
+  NotificationServicePaymentFailedHandler,
+} from './topics/shop-payments-v1/events/payment-failed.event-handler.js';
+import {
+  NotificationServicePaymentRefundedHandler,
 } from './topics/shop-payments-v1/events/payment-refunded.event-handler.js';
 
 /**
@@ -19,16 +27,16 @@ import {
 export function createNotificationServiceHandlers(): NotificationServiceHandlers {
   return {
     shopCustomersV1: {
-      customerRegistered: new CustomerRegisteredEventHandler(),
+      customerRegistered: new NotificationServiceCustomerRegisteredHandler(),
     },
     shopOrdersV1: {
-      orderCreated: new OrderCreatedEventHandler(),
-      orderShipped: new OrderShippedEventHandler(),
-      orderDelivered: new OrderDeliveredEventHandler(),
+      orderCreated: new NotificationServiceOrderCreatedHandler(),
+      orderShipped: new NotificationServiceOrderShippedHandler(),
+      orderDelivered: new NotificationServiceOrderDeliveredHandler(),
     },
     shopPaymentsV1: {
-      paymentFailed: new PaymentFailedEventHandler(),
-      paymentRefunded: new PaymentRefundedEventHandler(),
+      paymentFailed: new NotificationServicePaymentFailedHandler(),
+      paymentRefunded: new NotificationServicePaymentRefundedHandler(),
     },
   };
 }

@@ -1,6 +1,8 @@
 // Scaffolded by eventgen from catalog/shop.asyncapi.yaml. This file is yours: eventgen creates it once and never overwrites it.
 import type { ShopPlatformWorkersHandlers } from './index.js';
-import { AuditRecordedEventHandler } from './topics/shop-audit-v1/events/audit-recorded.event-handler.js';
+import {
+  ShopPlatformWorkersAuditRecordedHandler,
+} from './topics/shop-audit-v1/events/audit-recorded.event-handler.js';
 
 /**
  * Builds the event handlers of consumer group `shop-platform-workers`.
@@ -10,7 +12,7 @@ import { AuditRecordedEventHandler } from './topics/shop-audit-v1/events/audit-r
 export function createShopPlatformWorkersHandlers(): ShopPlatformWorkersHandlers {
   return {
     shopAuditV1: {
-      auditRecorded: new AuditRecordedEventHandler(),
+      auditRecorded: new ShopPlatformWorkersAuditRecordedHandler(),
     },
   };
 }

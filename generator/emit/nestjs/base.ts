@@ -2,23 +2,25 @@
  * Style 1 (topic delegator) building blocks: `base/kafka-event-handler.interface.ts` (what an event handler
  * implements) and `base/base-topic.handler.ts` (registers event handlers, routes by event name, classifies errors).
  */
-import { EVENTS, RUNTIME } from '../paths.js';
+import { NEST } from '../../symbols/files.js';
+import type { SymbolTable } from '../../symbols/table.js';
 import { TsModule } from '../printer.js';
 import type { GeneratedFile } from '../types.js';
-import { BASE_INDEX, BASE_INTERFACE, BASE_TOPIC_HANDLER } from './paths.js';
 
-function handlerInterface(): GeneratedFile {
-  const mod = new TsModule(BASE_INTERFACE);
-  const eventMap = mod.type('EventMap', EVENTS);
-  const eventType = mod.type('EventType', EVENTS);
-  const context = mod.type('EventContext', RUNTIME);
+function handlerInterface(table: SymbolTable): GeneratedFile {
+  const N = table.nest;
+  const mod = new TsModule(NEST.baseInterface);
+  const name = mod.declare(N.KafkaEventHandler);
+  const eventMap = mod.type(table.fixed.EventMap);
+  const eventType = mod.type(table.fixed.EventType);
+  const context = mod.type(table.runtime('EventContext'));
   const body = `
 /**
  * A style-1 event handler: declares the catalog event it handles and handles its validated, typed payload.
  * \`context.eventId\` is the message id (the idempotency key); \`context.logger\` carries the correlation id,
  * event id, topic, partition and offset on every line.
  */
-export interface KafkaEventHandler<K extends ${eventType} = ${eventType}> {
+export interface ${name}<K extends ${eventType} = ${eventType}> {
   /** The catalog event type handled, e.g. \`order.created\`. */
   readonly eventName: K;
   /**
@@ -31,15 +33,18 @@ export interface KafkaEventHandler<K extends ${eventType} = ${eventType}> {
   return { path: mod.path, content: mod.render(body), ownership: 'managed' };
 }
 
-function baseTopicHandler(): GeneratedFile {
-  const mod = new TsModule(BASE_TOPIC_HANDLER);
-  const isRetriable = mod.use('isRetriable', RUNTIME);
-  const unknownType = mod.use('UnknownEventTypeError', RUNTIME);
-  const context = mod.type('EventContext', RUNTIME);
-  const handler = mod.type('KafkaEventHandler', BASE_INTERFACE);
+function baseTopicHandler(table: SymbolTable): GeneratedFile {
+  const N = table.nest;
+  const mod = new TsModule(NEST.baseTopicHandler);
+  const options = mod.declare(N.TopicHandlerOptions);
+  const cls = mod.declare(N.BaseTopicHandler);
+  const isRetriable = mod.use(table.runtime('isRetriable'));
+  const unknownType = mod.use(table.runtime('UnknownEventTypeError'));
+  const context = mod.type(table.runtime('EventContext'));
+  const handler = mod.type(N.KafkaEventHandler);
   const body = `
 /** Where a topic handler reads and which consumer group it belongs to. */
-export interface TopicHandlerOptions {
+export interface ${options} {
   /** Kafka topic name. */
   topic: string;
   /** Kafka consumer group id. */
@@ -51,14 +56,14 @@ export interface TopicHandlerOptions {
  * routes each validated payload to it. Records are decoded, de-duplicated, validated, retried and dead-lettered
  * by the runtime's \`GroupConsumer\`; this class only decides which handler runs and how errors are classified.
  */
-export abstract class BaseTopicHandler {
+export abstract class ${cls} {
   /** Kafka topic name. */
   readonly topic: string;
   /** Kafka consumer group id. */
   readonly groupId: string;
   private readonly handlers = new Map<string, ${handler}>();
 
-  protected constructor(options: TopicHandlerOptions) {
+  protected constructor(options: ${options}) {
     this.topic = options.topic;
     this.groupId = options.groupId;
   }
@@ -96,10 +101,9 @@ export abstract class BaseTopicHandler {
   return { path: mod.path, content: mod.render(body), ownership: 'managed' };
 }
 
-export function emitNestBase(): GeneratedFile[] {
-  const index = [
-    "export { BaseTopicHandler, type TopicHandlerOptions } from './base-topic.handler.js';",
-    "export type { KafkaEventHandler } from './kafka-event-handler.interface.js';",
-  ].join('\n');
-  return [handlerInterface(), baseTopicHandler(), { path: BASE_INDEX, content: index + '\n', ownership: 'managed' }];
+export function emitNestBase(table: SymbolTable): GeneratedFile[] {
+  const N = table.nest;
+  const index = new TsModule(NEST.baseIndex);
+  for (const s of [N.BaseTopicHandler, N.TopicHandlerOptions, N.KafkaEventHandler]) index.reexport(s);
+  return [handlerInterface(table), baseTopicHandler(table), { path: index.path, content: index.render(''), ownership: 'managed' }];
 }

@@ -2,17 +2,20 @@
  * Style 2: `kafka/event-handler.decorator.ts` (`@EventHandler()`, payload types inferred from the catalog's event
  * names and globs) and `kafka/event-handler.registry.ts` (finds decorated methods with Nest's DiscoveryService).
  */
-import { EVENTS, RUNTIME } from '../paths.js';
+import { NEST } from '../../symbols/files.js';
+import { pkg } from '../../symbols/sym.js';
+import type { SymbolTable } from '../../symbols/table.js';
 import { TsModule } from '../printer.js';
 import type { GeneratedFile } from '../types.js';
-import { EVENT_HANDLER_DECORATOR, EVENT_HANDLER_REGISTRY, KAFKA_CONNECTION, KAFKA_DISPATCHER } from './paths.js';
 
-function decorator(): GeneratedFile {
-  const mod = new TsModule(EVENT_HANDLER_DECORATOR);
-  const eventMap = mod.type('EventMap', EVENTS);
-  const eventType = mod.type('EventType', EVENTS);
-  const metadata = mod.type('EnvelopeMetadata', RUNTIME);
-  const context = mod.type('EventContext', RUNTIME);
+function decorator(table: SymbolTable): GeneratedFile {
+  const N = table.nest;
+  const mod = new TsModule(NEST.decorator);
+  for (const s of [N.MatchingEventType, N.KafkaEvent, N.KafkaEventContext, N.EventHandlerOptions, N.EventHandler, N.eventHandlerOptions]) mod.declare(s);
+  const eventMap = mod.type(table.fixed.EventMap);
+  const eventType = mod.type(table.fixed.EventType);
+  const metadata = mod.type(table.runtime('EnvelopeMetadata'));
+  const context = mod.type(table.runtime('EventContext'));
   const body = `
 type Segments<S extends string> = S extends \`\${infer Head}.\${infer Rest}\` ? [Head, ...Segments<Rest>] : [S];
 type SegmentGlob<P extends string> = P extends \`\${infer Head}*\${infer Rest}\` ? \`\${Head}\${string}\${SegmentGlob<Rest>}\` : P;
@@ -107,16 +110,18 @@ export function eventHandlerOptions(method: unknown): readonly EventHandlerOptio
   return { path: mod.path, content: mod.render(body), ownership: 'managed' };
 }
 
-function registry(): GeneratedFile {
-  const mod = new TsModule(EVENT_HANDLER_REGISTRY);
-  const injectable = mod.use('Injectable', '@nestjs/common');
-  const nestLogger = mod.use('Logger', '@nestjs/common');
-  const onInit = mod.type('OnModuleInit', '@nestjs/common');
-  const discovery = mod.use('DiscoveryService', '@nestjs/core');
-  const scanner = mod.use('MetadataScanner', '@nestjs/core');
-  const options = mod.use('eventHandlerOptions', EVENT_HANDLER_DECORATOR);
-  const dispatcher = mod.use('KafkaDispatcher', KAFKA_DISPATCHER);
-  const connection = mod.use('KafkaConnection', KAFKA_CONNECTION);
+function registry(table: SymbolTable): GeneratedFile {
+  const N = table.nest;
+  const mod = new TsModule(NEST.registry);
+  mod.declare(N.EventHandlerRegistry);
+  const injectable = mod.use(pkg('@nestjs/common', 'Injectable'));
+  const nestLogger = mod.use(pkg('@nestjs/common', 'Logger'));
+  const onInit = mod.type(pkg('@nestjs/common', 'OnModuleInit'));
+  const discovery = mod.use(pkg('@nestjs/core', 'DiscoveryService'));
+  const scanner = mod.use(pkg('@nestjs/core', 'MetadataScanner'));
+  const options = mod.use(N.eventHandlerOptions);
+  const dispatcher = mod.use(N.KafkaDispatcher);
+  const connection = mod.use(N.KafkaConnection);
   const body = `
 type Method = (this: object, ...args: unknown[]) => unknown;
 
@@ -182,6 +187,6 @@ function eventHandlerOptionsOf(prototype: object, name: string) {
   return { path: mod.path, content: mod.render(body), ownership: 'managed' };
 }
 
-export function emitNestDecorators(): GeneratedFile[] {
-  return [decorator(), registry()];
+export function emitNestDecorators(table: SymbolTable): GeneratedFile[] {
+  return [decorator(table), registry(table)];
 }

@@ -4,24 +4,27 @@
  * `TopicDelegator` per (group, topic), so the runtime's `GroupConsumer` parses, de-duplicates and validates each
  * record once and retries or dead-letters it, whichever style handles it.
  */
-import { EVENTS, RUNTIME, TOPICS } from '../paths.js';
+import { NEST } from '../../symbols/files.js';
+import { pkg } from '../../symbols/sym.js';
+import type { SymbolTable } from '../../symbols/table.js';
 import { TsModule } from '../printer.js';
 import type { GeneratedFile } from '../types.js';
-import { BASE_TOPIC_HANDLER, KAFKA_CONNECTION, KAFKA_DISPATCHER } from './paths.js';
 
-export function emitNestDispatcher(): GeneratedFile {
-  const mod = new TsModule(KAFKA_DISPATCHER);
-  const injectable = mod.use('Injectable', '@nestjs/common');
-  const events = mod.use('events', EVENTS);
-  const eventType = mod.type('EventType', EVENTS);
-  const topics = mod.use('topics', TOPICS);
-  const route = mod.use('route', RUNTIME);
-  const delegator = mod.use('TopicDelegator', RUNTIME);
-  const glob = mod.use('globToRegExp', RUNTIME);
-  const defaultDlq = mod.use('defaultDeadLetterPolicy', RUNTIME);
-  const t = (name: string): string => mod.type(name, RUNTIME);
-  const baseTopicHandler = mod.type('BaseTopicHandler', BASE_TOPIC_HANDLER);
-  const connection = mod.use('KafkaConnection', KAFKA_CONNECTION);
+export function emitNestDispatcher(table: SymbolTable): GeneratedFile {
+  const N = table.nest;
+  const mod = new TsModule(NEST.dispatcher);
+  for (const s of [N.HandlerRegistration, N.GroupPlan, N.matchEventTypes, N.KafkaDispatcher]) mod.declare(s);
+  const injectable = mod.use(pkg('@nestjs/common', 'Injectable'));
+  const events = mod.use(table.fixed.events);
+  const eventType = mod.type(table.fixed.EventType);
+  const topics = mod.use(table.fixed.topics);
+  const route = mod.use(table.runtime('route'));
+  const delegator = mod.use(table.runtime('TopicDelegator'));
+  const glob = mod.use(table.runtime('globToRegExp'));
+  const defaultDlq = mod.use(table.runtime('defaultDeadLetterPolicy'));
+  const t = (name: string): string => mod.type(table.runtime(name));
+  const baseTopicHandler = mod.type(N.BaseTopicHandler);
+  const connection = mod.use(N.KafkaConnection);
   const body = `
 /** A handler registered by an \`@EventHandler()\` method (style 2). */
 export interface HandlerRegistration {

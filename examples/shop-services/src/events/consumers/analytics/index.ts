@@ -17,7 +17,9 @@ import {
   ShopProductsV1TopicHandler,
 } from './topics/shop-products-v1/shop-products-v1.topic-handler.js';
 
-export { ShopInventorySnapshotsV1TopicHandler } from './topics/shop-inventory-snapshots-v1/shop-inventory-snapshots-v1.topic-handler.js';
+export {
+  ShopInventorySnapshotsV1TopicHandler,
+} from './topics/shop-inventory-snapshots-v1/shop-inventory-snapshots-v1.topic-handler.js';
 export { ShopOrdersV1TopicHandler } from './topics/shop-orders-v1/shop-orders-v1.topic-handler.js';
 export { ShopPaymentsV1TopicHandler } from './topics/shop-payments-v1/shop-payments-v1.topic-handler.js';
 export { ShopProductsV1TopicHandler } from './topics/shop-products-v1/shop-products-v1.topic-handler.js';

@@ -2,7 +2,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { BaseTopicHandler } from '../../../../base/base-topic.handler.js';
 import { KafkaDispatcher } from '../../../../kafka/kafka-dispatcher.js';
-import { InventorySnapshottedEventHandler } from './events/inventory-snapshotted.event-handler.js';
+import { AnalyticsInventorySnapshottedHandler } from './events/inventory-snapshotted.event-handler.js';
 
 /**
  * Routes the records of `shop.inventory-snapshots.v1` for consumer group `analytics` by event name to the event handlers
@@ -13,7 +13,7 @@ import { InventorySnapshottedEventHandler } from './events/inventory-snapshotted
 export class ShopInventorySnapshotsV1TopicHandler extends BaseTopicHandler implements OnModuleInit {
   constructor(
     private readonly dispatcher: KafkaDispatcher,
-    private readonly inventorySnapshottedHandler: InventorySnapshottedEventHandler,
+    private readonly inventorySnapshottedHandler: AnalyticsInventorySnapshottedHandler,
   ) {
     super({ topic: 'shop.inventory-snapshots.v1', groupId: 'analytics' });
   }

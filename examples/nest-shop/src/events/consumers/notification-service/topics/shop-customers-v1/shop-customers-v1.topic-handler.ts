@@ -2,7 +2,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { BaseTopicHandler } from '../../../../base/base-topic.handler.js';
 import { KafkaDispatcher } from '../../../../kafka/kafka-dispatcher.js';
-import { CustomerRegisteredEventHandler } from './events/customer-registered.event-handler.js';
+import { NotificationServiceCustomerRegisteredHandler } from './events/customer-registered.event-handler.js';
 
 /**
  * Routes the records of `shop.customers.v1` for consumer group `notification-service` by event name to the event handlers
@@ -15,7 +15,7 @@ import { CustomerRegisteredEventHandler } from './events/customer-registered.eve
 export class ShopCustomersV1TopicHandler extends BaseTopicHandler implements OnModuleInit {
   constructor(
     private readonly dispatcher: KafkaDispatcher,
-    private readonly customerRegisteredHandler: CustomerRegisteredEventHandler,
+    private readonly customerRegisteredHandler: NotificationServiceCustomerRegisteredHandler,
   ) {
     super({ topic: 'shop.customers.v1', groupId: 'notification-service' });
   }

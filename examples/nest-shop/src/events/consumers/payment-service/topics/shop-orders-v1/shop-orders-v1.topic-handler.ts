@@ -2,8 +2,8 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { BaseTopicHandler } from '../../../../base/base-topic.handler.js';
 import { KafkaDispatcher } from '../../../../kafka/kafka-dispatcher.js';
-import { OrderCancelledEventHandler } from './events/order-cancelled.event-handler.js';
-import { OrderCreatedEventHandler } from './events/order-created.event-handler.js';
+import { PaymentServiceOrderCancelledHandler } from './events/order-cancelled.event-handler.js';
+import { PaymentServiceOrderCreatedHandler } from './events/order-created.event-handler.js';
 
 /**
  * Routes the records of `shop.orders.v1` for consumer group `payment-service` by event name to the event handlers
@@ -16,8 +16,8 @@ import { OrderCreatedEventHandler } from './events/order-created.event-handler.j
 export class ShopOrdersV1TopicHandler extends BaseTopicHandler implements OnModuleInit {
   constructor(
     private readonly dispatcher: KafkaDispatcher,
-    private readonly orderCreatedHandler: OrderCreatedEventHandler,
-    private readonly orderCancelledHandler: OrderCancelledEventHandler,
+    private readonly orderCreatedHandler: PaymentServiceOrderCreatedHandler,
+    private readonly orderCancelledHandler: PaymentServiceOrderCancelledHandler,
   ) {
     super({ topic: 'shop.orders.v1', groupId: 'payment-service' });
   }

@@ -18,7 +18,7 @@ import type { OrderCancelled } from '../../../../../schemas/order-cancelled.js';
  * Until this handler is implemented, every `order.cancelled` record goes to the dead-letter topic `shop.orders.v1.dlq`.
  */
 @Injectable()
-export class OrderCancelledEventHandler implements KafkaEventHandler<'order.cancelled'> {
+export class AnalyticsOrderCancelledHandler implements KafkaEventHandler<'order.cancelled'> {
   readonly eventName = 'order.cancelled';
 
   async handle(_payload: OrderCancelled, context: EventContext): Promise<void> {

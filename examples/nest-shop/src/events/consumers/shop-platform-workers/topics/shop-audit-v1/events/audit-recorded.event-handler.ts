@@ -18,7 +18,7 @@ import type { AuditRecorded } from '../../../../../schemas/audit-recorded.js';
  * Until this handler is implemented, every `audit.recorded` record goes to the dead-letter topic `shop.audit.v1.dlq`.
  */
 @Injectable()
-export class AuditRecordedEventHandler implements KafkaEventHandler<'audit.recorded'> {
+export class ShopPlatformWorkersAuditRecordedHandler implements KafkaEventHandler<'audit.recorded'> {
   readonly eventName = 'audit.recorded';
 
   async handle(_payload: AuditRecorded, context: EventContext): Promise<void> {
