@@ -33,6 +33,7 @@ export function corpusDocuments(): string[] {
 }
 
 export type Outcome =
+  /** `files`: without the runtime copy and docs/. */
   | { kind: 'generated'; files: number; warnings: number }
   | { kind: 'refused'; errors: Diagnostic[] }
   /** Not read again: the strict reading generated. */
@@ -48,7 +49,7 @@ const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\s+/g, ' ')
 
 function describeOutcome(o: Outcome): string {
   if (o.kind === 'same') return 'as strict';
-  if (o.kind === 'generated') return `generated (${o.files} files${o.warnings ? `, ${o.warnings} warning${o.warnings === 1 ? '' : 's'}` : ''})`;
+  if (o.kind === 'generated') return `generated (${o.files} files + runtime, docs${o.warnings ? `, ${o.warnings} warning${o.warnings === 1 ? '' : 's'}` : ''})`;
   const first = o.errors[0];
   const rules = [...new Set(o.errors.map((e) => e.rule))];
   const where = first?.location ? `${path.basename(first.location.file)}:${first.location.line}` : '';
