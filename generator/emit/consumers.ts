@@ -5,6 +5,7 @@
  */
 import type { GroupSymbols, SubscriptionSymbols, SymbolTable } from '../symbols/table.js';
 import { TsModule } from './printer.js';
+import { fromTopicsText } from './stubs.js';
 import { jsdoc, tsString, tsValue } from './text.js';
 import type { EmitOptions, GeneratedFile } from './types.js';
 
@@ -55,27 +56,47 @@ function groupIndex(table: SymbolTable, group: GroupSymbols): GeneratedFile {
   const handlers = mod.declare(group.handlers);
   const options = mod.declare(group.consumerOptions);
   const create = mod.declare(group.createConsumer);
+  const old = { handlers: mod.declare(group.deprecated.handlers), options: mod.declare(group.deprecated.consumerOptions), create: mod.declare(group.deprecated.createConsumer) };
   const consumer = mod.use(table.runtime('GroupConsumer'));
   const consumerOptions = mod.type(table.runtime('GroupConsumerOptions'));
+  const handlerType = mod.type(table.runtime('EventHandler'));
   const subs = group.subscriptions;
+  mod.reexportAll(group.handlersFile);
   for (const s of subs) mod.reexport(s.handlerClass);
-  const handlerTypes = subs.map((s) => `  ${s.topic.member}: ${mod.use(s.eventHandlers)};`);
-  const topicHandlers = subs.map((s) => `      new ${mod.use(s.handlerClass)}(handlers.${s.topic.member}),`);
+  const members = group.stubs.map((s) =>
+    [
+      jsdoc(`Handles \`${s.event.event.type}\` (v${s.event.event.version}) ${fromTopicsText(s.topics)}.`, '  '),
+      `  ${s.event.member}: ${handlerType}<${mod.use(s.event.type)}>;`,
+    ].join('\n'),
+  );
+  const byTopic = subs.map((s) => `  ${s.topic.member}: ${mod.use(s.eventHandlers)};`);
+  // The shape of eventgen 0.1 (keyed by topic) is told apart by what sits at the first topic's key: an object of
+  // handlers, not a handler.
+  const probe = (subs[0] as SubscriptionSymbols).topic.member;
+  const topicHandlers = subs.map((s) => `      new ${mod.use(s.handlerClass)}(keyedByTopic ? handlers.${s.topic.member} : handlers),`);
   const g = group.group;
   const body = [
     jsdoc('The Kafka consumer group id.'),
     `export const ${groupId} = ${tsString(g.groupId)};`,
     '',
-    jsdoc(`The event handlers of consumer group \`${g.groupId}\`, by topic.`),
+    jsdoc(`The event handlers of consumer group \`${g.groupId}\`, one per event it receives; \`${group.createHandlers.name}()\` in \`handlers.ts\` builds the scaffolded ones.`),
     `export interface ${handlers} {`,
-    handlerTypes.join('\n'),
+    members.join('\n'),
+    '}',
+    '',
+    jsdoc(['The event handlers keyed by topic, as eventgen 0.1 generated them; still accepted.'], '', [`@deprecated Use \`${handlers}\` (keyed by event).`]),
+    `export interface ${old.handlers} {`,
+    byTopic.join('\n'),
     '}',
     '',
     jsdoc('Options of the group consumer: everything `GroupConsumer` takes, plus the handlers.'),
     `export interface ${options} extends Omit<${consumerOptions}, 'groupId' | 'topics'> {`,
-    jsdoc(`The event handlers; \`${group.createHandlers.name}()\` in \`handlers.ts\` builds the scaffolded ones.`, '  '),
-    `  handlers: ${handlers};`,
+    jsdoc(`The event handlers, by event (\`${handlers}\`; the deprecated \`${old.handlers}\` keyed by topic still works).`, '  '),
+    `  handlers: ${handlers} | ${old.handlers};`,
     '}',
+    '',
+    jsdoc(undefined, '', [`@deprecated Use \`${options}\`.`]),
+    `export type ${old.options} = ${options};`,
     '',
     jsdoc([
       ...(g.description ? [g.description, ''] : []),
@@ -84,6 +105,7 @@ function groupIndex(table: SymbolTable, group: GroupSymbols): GeneratedFile {
     ]),
     `export function ${create}(options: ${options}): ${consumer} {`,
     '  const { handlers, ...rest } = options;',
+    `  const keyedByTopic = isKeyedByTopic(handlers);`,
     `  return new ${consumer}({`,
     '    ...rest,',
     `    groupId: ${groupId},`,
@@ -91,6 +113,14 @@ function groupIndex(table: SymbolTable, group: GroupSymbols): GeneratedFile {
     ...topicHandlers,
     '    ],',
     '  });',
+    '}',
+    '',
+    jsdoc(undefined, '', [`@deprecated Use \`${create}\`.`]),
+    `export const ${old.create} = ${create};`,
+    '',
+    `function isKeyedByTopic(handlers: ${handlers} | ${old.handlers}): handlers is ${old.handlers} {`,
+    `  const first: unknown = Reflect.get(handlers, ${tsString(probe)});`,
+    "  return typeof first === 'object' && first !== null && typeof Reflect.get(first, 'handle') !== 'function';",
     '}',
   ].join('\n');
   return { path: mod.path, content: mod.render(body), ownership: 'managed' };

@@ -52,33 +52,16 @@ function handlersFile(table: SymbolTable, group: GroupSymbols): GeneratedFile {
   const mod = new TsModule(group.handlersFile);
   const create = mod.declare(group.createHandlers);
   const handlers = mod.use(group.handlers);
-  const stubs = new Map(group.stubs.map((s) => [s.event.event.type, s]));
-  const instances = new Map<string, string>();
-  for (const s of group.stubs) {
-    // An event the group receives from several topics has one handler, shared by those topics.
-    if (s.topics.length > 1) instances.set(s.event.event.type, s.event.member);
-  }
-  const shared = [...instances.entries()].map(([type, name]) => `  const ${name} = new ${mod.use((stubs.get(type) as StubSymbols).cls)}();`);
-  const topics = group.subscriptions.map((sub) =>
-    [
-      `    ${sub.topic.member}: {`,
-      ...sub.events.map((e) => {
-        const own = instances.get(e.event.type);
-        return own !== undefined ? `      ${e.member}: ${own},` : `      ${e.member}: new ${mod.use((stubs.get(e.event.type) as StubSymbols).cls)}(),`;
-      }),
-      '    },',
-    ].join('\n'),
-  );
+  const members = group.stubs.map((s) => `    ${s.event.member}: new ${mod.use(s.cls)}(),`);
   const body = [
     jsdoc([
-      `Builds the event handlers of consumer group \`${group.group.groupId}\`.`,
+      `Builds the event handlers of consumer group \`${group.group.groupId}\`, one per event it receives.`,
       'Pass your dependencies in here. When the catalog adds an event, the compiler points at this',
       'function until you add the new handler (eventgen never edits this file).',
     ]),
     `export function ${create}(): ${handlers} {`,
-    ...shared,
     '  return {',
-    ...topics,
+    ...members,
     '  };',
     '}',
   ].join('\n');

@@ -12,6 +12,7 @@ import { readTopicConfig } from './topic-config.js';
 import { checkPartitionKey, readPartitionKey } from './partition-key.js';
 import { nameEverything } from './names.js';
 import { reportUnguardedCycles, resolveInheritanceCycles } from './schema-cycles.js';
+import { pinnedString } from './senders.js';
 import { readPayload, SchemaRegistry } from './payloads.js';
 import { readStructure, type RawChannel } from './structure.js';
 import type { Catalog, ConsumerGroup, Diagnostic, EventExample, EventType, JsonValue, ServerInfo, Topic } from './types.js';
@@ -263,6 +264,8 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
     }
     if (op.action === 'send') {
       for (const e of evts) if (!topic.produced.includes(e)) topic.produced.push(e);
+      const clientId = op.kafkaBindingAt ? pinnedString(ctx.read(ctx.child(op.kafkaBindingAt, 'clientId'))) : undefined;
+      (topic.senders ??= []).push({ operation: op.id, events: evts, ...(clientId ? { clientId } : {}) });
       continue;
     }
     const groupId = op.kafkaBindingAt ? bindingString(ctx, ctx.child(op.kafkaBindingAt, 'groupId'), 'groupId', 'group-id-invalid') : undefined;

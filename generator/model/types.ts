@@ -311,6 +311,8 @@ export interface Topic {
   events: string[];
   /** Event types some producer of this catalog sends to this topic. */
   produced: string[];
+  /** The `send` operations on this topic (none for a catalog without operations), for docs. */
+  senders?: TopicSender[];
   retry: RetryPolicy;
   deadLetter: DeadLetterPolicy;
   /**
@@ -320,6 +322,16 @@ export interface Topic {
   environments: Record<string, TopicEnvironment>;
   names: TopicNames;
   loc?: SourceLocation;
+}
+
+/** A `send` operation on a topic: which application sends what. */
+export interface TopicSender {
+  /** Operation id. */
+  operation: string;
+  /** The operation's Kafka binding `clientId` (a string or a schema pinning one), if any: the sending application. */
+  clientId?: string;
+  /** Event types it sends. */
+  events: string[];
 }
 
 export interface TopicEnvironment {

@@ -81,11 +81,18 @@ export interface GroupSymbols {
   index: string;
   /** The group's scaffolded `handlers.ts`. */
   handlersFile: string;
+  /** `GROUP_ID`. */
   groupId: Sym;
+  /** `Handlers`: the group's event handlers, by event. */
   handlers: Sym;
+  /** `ConsumerOptions`. */
   consumerOptions: Sym;
+  /** `createConsumer()`. */
   createConsumer: Sym;
+  /** `createHandlers()` of the scaffolded `handlers.ts` (re-exported by the group's `index.ts`). */
   createHandlers: Sym;
+  /** The names of eventgen 0.1, kept as deprecated aliases: `<Group>Handlers` (keyed by topic), ... */
+  deprecated: { handlers: Sym; consumerOptions: Sym; createConsumer: Sym };
   /** NestJS: the group's module class. */
   module: Sym;
   subscriptions: SubscriptionSymbols[];
@@ -259,15 +266,21 @@ function buildGroup(
   const index = `${dir}/index.ts`;
   const handlersFile = `${dir}/handlers.ts`;
   const scope = new Scope(`the namespace of group "${g.groupId}"`);
+  // Inside the group's namespace the names need no group prefix: `paymentService.createConsumer()`.
   const fixed = {
     groupId: sym('GROUP_ID', index),
+    handlers: sym('Handlers', index, 'type'),
+    consumerOptions: sym('ConsumerOptions', index, 'type'),
+    createConsumer: sym('createConsumer', index),
+    createHandlers: sym('createHandlers', handlersFile),
+    module: sym(`${G}EventsModule`, `${dir}/${g.names.fileName}.module.ts`),
+  };
+  const deprecated = {
     handlers: sym(`${G}Handlers`, index, 'type'),
     consumerOptions: sym(`${G}ConsumerOptions`, index, 'type'),
     createConsumer: sym(`create${G}Consumer`, index),
-    createHandlers: sym(`create${G}Handlers`, handlersFile),
-    module: sym(`${G}EventsModule`, `${dir}/${g.names.fileName}.module.ts`),
   };
-  for (const s of Object.values(fixed)) scope.reserve(s.name, `generated code (${s.from})`);
+  for (const s of [...Object.values(fixed), ...Object.values(deprecated)]) scope.reserve(s.name, `generated code (${s.from})`);
   classes.reserve(fixed.module.name, `consumer group "${g.groupId}"`);
 
   const events = new Map(table.events.map((e) => [e.event.type, e]));
@@ -305,5 +318,5 @@ function buildGroup(
       stubs.set(e.event.type, { event: e, home: topic, topics: [topic], file: stubPath, cls: sym(`${cls}Handler`, stubPath) });
     }
   }
-  return { group: g, namespace, dir, index, handlersFile, ...fixed, subscriptions, stubs: [...stubs.values()] };
+  return { group: g, namespace, dir, index, handlersFile, ...fixed, deprecated, subscriptions, stubs: [...stubs.values()] };
 }

@@ -235,7 +235,7 @@ function tableSymbols(t: SymbolTable): Map<string, Map<string, string>> {
     ...t.events.flatMap((e) => [e.type, e.input, e.schema, e.definition]),
     ...t.schemas.flatMap((s) => [s.type, s.input, s.zod]),
     ...t.topics.flatMap((x) => [x.constant, ...(x.producer ? [x.producer] : [])]),
-    ...t.activeGroups().flatMap((g) => [g.groupId, g.handlers, g.consumerOptions, g.createConsumer, g.createHandlers, g.module, ...g.subscriptions.flatMap((s) => [s.handlerClass, s.eventHandlers]), ...g.stubs.map((s) => s.cls)]),
+    ...t.activeGroups().flatMap((g) => [g.groupId, g.handlers, g.consumerOptions, g.createConsumer, g.createHandlers, g.module, ...Object.values(g.deprecated), ...g.subscriptions.flatMap((s) => [s.handlerClass, s.eventHandlers]), ...g.stubs.map((s) => s.cls)]),
   ];
   const out = new Map<string, Map<string, string>>();
   for (const s of all) out.set(s.from, (out.get(s.from) ?? new Map<string, string>()).set(s.name, s.kind));

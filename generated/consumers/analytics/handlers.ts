@@ -1,5 +1,5 @@
 // Scaffolded by eventgen from catalog/shop.asyncapi.yaml. This file is yours: eventgen creates it once and never overwrites it.
-import type { AnalyticsHandlers } from './index.js';
+import type { Handlers } from './index.js';
 import {
   AnalyticsInventorySnapshottedHandler,
 } from './topics/shop-inventory-snapshots-v1/events/inventory-snapshotted.event-handler.js';
@@ -32,31 +32,23 @@ import {
 } from './topics/shop-products-v1/events/product-repriced.event-handler.js';
 
 /**
- * Builds the event handlers of consumer group `analytics`.
+ * Builds the event handlers of consumer group `analytics`, one per event it receives.
  * Pass your dependencies in here. When the catalog adds an event, the compiler points at this
  * function until you add the new handler (eventgen never edits this file).
  */
-export function createAnalyticsHandlers(): AnalyticsHandlers {
+export function createHandlers(): Handlers {
   return {
-    shopInventorySnapshotsV1: {
-      inventorySnapshotted: new AnalyticsInventorySnapshottedHandler(),
-    },
-    shopOrdersV1: {
-      orderCreated: new AnalyticsOrderCreatedHandler(),
-      orderUpdated: new AnalyticsOrderUpdatedHandler(),
-      orderCancelled: new AnalyticsOrderCancelledHandler(),
-      orderShipped: new AnalyticsOrderShippedHandler(),
-      orderDelivered: new AnalyticsOrderDeliveredHandler(),
-    },
-    shopPaymentsV1: {
-      paymentAuthorized: new AnalyticsPaymentAuthorizedHandler(),
-      paymentCaptured: new AnalyticsPaymentCapturedHandler(),
-      paymentFailed: new AnalyticsPaymentFailedHandler(),
-      paymentRefunded: new AnalyticsPaymentRefundedHandler(),
-    },
-    shopProductsV1: {
-      productPublished: new AnalyticsProductPublishedHandler(),
-      productRepriced: new AnalyticsProductRepricedHandler(),
-    },
+    inventorySnapshotted: new AnalyticsInventorySnapshottedHandler(),
+    orderCreated: new AnalyticsOrderCreatedHandler(),
+    orderUpdated: new AnalyticsOrderUpdatedHandler(),
+    orderCancelled: new AnalyticsOrderCancelledHandler(),
+    orderShipped: new AnalyticsOrderShippedHandler(),
+    orderDelivered: new AnalyticsOrderDeliveredHandler(),
+    paymentAuthorized: new AnalyticsPaymentAuthorizedHandler(),
+    paymentCaptured: new AnalyticsPaymentCapturedHandler(),
+    paymentFailed: new AnalyticsPaymentFailedHandler(),
+    paymentRefunded: new AnalyticsPaymentRefundedHandler(),
+    productPublished: new AnalyticsProductPublishedHandler(),
+    productRepriced: new AnalyticsProductRepricedHandler(),
   };
 }

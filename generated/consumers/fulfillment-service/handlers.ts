@@ -1,5 +1,5 @@
 // Scaffolded by eventgen from catalog/shop.asyncapi.yaml. This file is yours: eventgen creates it once and never overwrites it.
-import type { FulfillmentServiceHandlers } from './index.js';
+import type { Handlers } from './index.js';
 import {
   FulfillmentServiceStockReservedHandler,
 } from './topics/shop-inventory-v1/events/stock-reserved.event-handler.js';
@@ -14,21 +14,15 @@ import {
 } from './topics/shop-payments-v1/events/payment-captured.event-handler.js';
 
 /**
- * Builds the event handlers of consumer group `fulfillment-service`.
+ * Builds the event handlers of consumer group `fulfillment-service`, one per event it receives.
  * Pass your dependencies in here. When the catalog adds an event, the compiler points at this
  * function until you add the new handler (eventgen never edits this file).
  */
-export function createFulfillmentServiceHandlers(): FulfillmentServiceHandlers {
+export function createHandlers(): Handlers {
   return {
-    shopInventoryV1: {
-      stockReserved: new FulfillmentServiceStockReservedHandler(),
-    },
-    shopOrdersV1: {
-      orderUpdated: new FulfillmentServiceOrderUpdatedHandler(),
-      orderCancelled: new FulfillmentServiceOrderCancelledHandler(),
-    },
-    shopPaymentsV1: {
-      paymentCaptured: new FulfillmentServicePaymentCapturedHandler(),
-    },
+    stockReserved: new FulfillmentServiceStockReservedHandler(),
+    orderUpdated: new FulfillmentServiceOrderUpdatedHandler(),
+    orderCancelled: new FulfillmentServiceOrderCancelledHandler(),
+    paymentCaptured: new FulfillmentServicePaymentCapturedHandler(),
   };
 }

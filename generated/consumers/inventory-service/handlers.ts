@@ -1,5 +1,5 @@
 // Scaffolded by eventgen from catalog/shop.asyncapi.yaml. This file is yours: eventgen creates it once and never overwrites it.
-import type { InventoryServiceHandlers } from './index.js';
+import type { Handlers } from './index.js';
 import {
   InventoryServiceOrderCancelledHandler,
 } from './topics/shop-orders-v1/events/order-cancelled.event-handler.js';
@@ -8,15 +8,13 @@ import {
 } from './topics/shop-orders-v1/events/order-created.event-handler.js';
 
 /**
- * Builds the event handlers of consumer group `inventory-service`.
+ * Builds the event handlers of consumer group `inventory-service`, one per event it receives.
  * Pass your dependencies in here. When the catalog adds an event, the compiler points at this
  * function until you add the new handler (eventgen never edits this file).
  */
-export function createInventoryServiceHandlers(): InventoryServiceHandlers {
+export function createHandlers(): Handlers {
   return {
-    shopOrdersV1: {
-      orderCreated: new InventoryServiceOrderCreatedHandler(),
-      orderCancelled: new InventoryServiceOrderCancelledHandler(),
-    },
+    orderCreated: new InventoryServiceOrderCreatedHandler(),
+    orderCancelled: new InventoryServiceOrderCancelledHandler(),
   };
 }

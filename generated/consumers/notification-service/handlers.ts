@@ -1,5 +1,5 @@
 // Scaffolded by eventgen from catalog/shop.asyncapi.yaml. This file is yours: eventgen creates it once and never overwrites it.
-import type { NotificationServiceHandlers } from './index.js';
+import type { Handlers } from './index.js';
 import {
   NotificationServiceCustomerRegisteredHandler,
 } from './topics/shop-customers-v1/events/customer-registered.event-handler.js';
@@ -20,23 +20,17 @@ import {
 } from './topics/shop-payments-v1/events/payment-refunded.event-handler.js';
 
 /**
- * Builds the event handlers of consumer group `notification-service`.
+ * Builds the event handlers of consumer group `notification-service`, one per event it receives.
  * Pass your dependencies in here. When the catalog adds an event, the compiler points at this
  * function until you add the new handler (eventgen never edits this file).
  */
-export function createNotificationServiceHandlers(): NotificationServiceHandlers {
+export function createHandlers(): Handlers {
   return {
-    shopCustomersV1: {
-      customerRegistered: new NotificationServiceCustomerRegisteredHandler(),
-    },
-    shopOrdersV1: {
-      orderCreated: new NotificationServiceOrderCreatedHandler(),
-      orderShipped: new NotificationServiceOrderShippedHandler(),
-      orderDelivered: new NotificationServiceOrderDeliveredHandler(),
-    },
-    shopPaymentsV1: {
-      paymentFailed: new NotificationServicePaymentFailedHandler(),
-      paymentRefunded: new NotificationServicePaymentRefundedHandler(),
-    },
+    customerRegistered: new NotificationServiceCustomerRegisteredHandler(),
+    orderCreated: new NotificationServiceOrderCreatedHandler(),
+    orderShipped: new NotificationServiceOrderShippedHandler(),
+    orderDelivered: new NotificationServiceOrderDeliveredHandler(),
+    paymentFailed: new NotificationServicePaymentFailedHandler(),
+    paymentRefunded: new NotificationServicePaymentRefundedHandler(),
   };
 }

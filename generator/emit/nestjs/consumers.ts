@@ -27,7 +27,7 @@ function topicHandler(table: SymbolTable, group: GroupSymbols, sub: Subscription
   const g = group.group;
   const body = [
     jsdoc([
-      `Routes the records of \`${topic.name}\` for consumer group \`${g.groupId}\` by event name to the event handlers`,
+      `Routes the records of \`${topic.name}\` for consumer group \`${g.groupId}\` by event type to the event handlers`,
       `in \`./events/\`, after the runtime validated the payload. Retry policy (${topic.retry.maxRetries} retries) and dead-letter topic`,
       `(${topic.deadLetter.enabled ? `\`${topic.deadLetter.topic}\`` : 'disabled'}) come from the catalog; override \`isRetriableError()\` to classify your errors.`,
       ...(sub.ignored.length ? ['', `Other events of this topic (${sub.ignored.map((e) => `\`${e}\``).join(', ')}) are not received by this group: acknowledged.`] : []),
@@ -77,7 +77,7 @@ function stub(table: SymbolTable, group: GroupSymbols, s: StubSymbols): Generate
     ]),
     `@${injectable}()`,
     `export class ${cls} implements ${handler}<${tsString(e.type)}> {`,
-    `  readonly eventName = ${tsString(e.type)};`,
+    `  readonly eventType = ${tsString(e.type)};`,
     '',
     `  async handle(_payload: ${data}, context: ${context}): Promise<void> {`,
     `    context.logger.debug(${tsString(`${e.type} received`)});`,

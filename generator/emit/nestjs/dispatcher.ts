@@ -29,7 +29,7 @@ export function emitNestDispatcher(table: SymbolTable): GeneratedFile {
 /** A handler registered by an \`@EventHandler()\` method (style 2). */
 export interface HandlerRegistration {
   /** Catalog event type or glob (\`order.*\`, \`*.status_changed\`, \`**\`). */
-  eventName: string;
+  eventType: string;
   /** Consumer group. */
   groupId: string;
   /** Topics; default: the catalog topics carrying a matching event. */
@@ -39,7 +39,7 @@ export interface HandlerRegistration {
   /** \`Class.method\`, for logs and errors. */
   source: string;
   /** The bound method. */
-  handle(event: { eventName: string; data: unknown; metadata: ${t('EnvelopeMetadata')} }, context: ${t('EventContext')}): unknown;
+  handle(event: { eventType: string; eventName: string; data: unknown; metadata: ${t('EnvelopeMetadata')} }, context: ${t('EventContext')}): unknown;
 }
 
 /** What one consumer group runs: one delegator per topic. */
@@ -73,10 +73,10 @@ const CATALOG_TOPICS: Readonly<Record<string, CatalogTopic | undefined>> = ${top
  * dot-separated segment (\`order.*\` matches \`order.created\`, not \`order.item.added\`; \`*\` alone matches only
  * names without a dot) and \`**\` matches anything, dots included (\`**\` = every event).
  */
-export function matchEventTypes(eventName: string): ${eventType}[] {
-  if (Object.hasOwn(CATALOG_EVENTS, eventName)) return [eventName as ${eventType}];
-  if (!eventName.includes('*')) return [];
-  const pattern = ${glob}(eventName);
+export function matchEventTypes(eventType: string): ${eventType}[] {
+  if (Object.hasOwn(CATALOG_EVENTS, eventType)) return [eventType as ${eventType}];
+  if (!eventType.includes('*')) return [];
+  const pattern = ${glob}(eventType);
   return (Object.keys(CATALOG_EVENTS) as ${eventType}[]).filter((type) => pattern.test(type));
 }
 
@@ -102,17 +102,17 @@ export class KafkaDispatcher {
   /** Registers a style-1 topic handler (generated topic handlers call this in \`onModuleInit\`). */
   addTopicHandler(handler: ${baseTopicHandler}): void {
     this.assertOpen(handler.constructor.name);
-    for (const eventName of handler.eventNames) definitionOf(eventName);
+    for (const eventType of handler.eventTypes) definitionOf(eventType);
     this.topicHandlers.push(handler);
   }
 
   /** Registers a style-2 handler (the registry calls this for every \`@EventHandler()\` method). */
   addHandler(registration: HandlerRegistration): void {
     this.assertOpen(registration.source);
-    if (matchEventTypes(registration.eventName).length === 0) {
+    if (matchEventTypes(registration.eventType).length === 0) {
       throw new Error(
-        registration.source + ": @EventHandler eventName '" + registration.eventName + "' matches no event of the catalog" +
-          (registration.eventName.includes('*') ? " ('*' matches one dot-separated segment; '**' matches every event)" : ''),
+        registration.source + ": @EventHandler eventType '" + registration.eventType + "' matches no event of the catalog" +
+          (registration.eventType.includes('*') ? " ('*' matches one dot-separated segment; '**' matches every event)" : ''),
       );
     }
     this.registrations.push(registration);
@@ -152,10 +152,10 @@ export class KafkaDispatcher {
       const routes = topicOf(handler.groupId, handler.topic);
       if (routes.isRetriable !== undefined) throw new Error("Two topic handlers for topic '" + handler.topic + "' in group '" + handler.groupId + "'");
       routes.isRetriable = (error) => handler.isRetriableError(error);
-      for (const eventName of handler.eventNames) add(routes, eventName, (data, context) => handler.handle(eventName, data, context));
+      for (const eventType of handler.eventTypes) add(routes, eventType, (data, context) => handler.handle(eventType, data, context));
     }
     for (const registration of this.registrations) {
-      const types = matchEventTypes(registration.eventName);
+      const types = matchEventTypes(registration.eventType);
       const declared = (type: string): readonly string[] => definitionOf(type).topics;
       const names = registration.topics ?? [...new Set(types.flatMap(declared))];
       if (registration.fromBeginning === true) group(registration.groupId).fromBeginning = true;
@@ -163,7 +163,7 @@ export class KafkaDispatcher {
         for (const type of types) {
           if (registration.topics === undefined && !declared(type).includes(topic)) continue;
           add(topicOf(registration.groupId, topic), type, async (data, context) => {
-            await registration.handle({ eventName: type, data, metadata: context.metadata }, context);
+            await registration.handle({ eventType: type, eventName: type, data, metadata: context.metadata }, context);
           });
         }
       }

@@ -7,6 +7,8 @@
 export {
   EventHandler,
   type EventHandlerOptions,
+  type EventHandlerSelector,
+  type EventHandlerSettings,
   type KafkaEvent,
   type KafkaEventContext,
   type MatchingEventType,

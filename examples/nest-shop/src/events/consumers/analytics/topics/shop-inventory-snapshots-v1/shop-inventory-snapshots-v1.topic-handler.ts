@@ -5,7 +5,7 @@ import { KafkaDispatcher } from '../../../../kafka/kafka-dispatcher.js';
 import { AnalyticsInventorySnapshottedHandler } from './events/inventory-snapshotted.event-handler.js';
 
 /**
- * Routes the records of `shop.inventory-snapshots.v1` for consumer group `analytics` by event name to the event handlers
+ * Routes the records of `shop.inventory-snapshots.v1` for consumer group `analytics` by event type to the event handlers
  * in `./events/`, after the runtime validated the payload. Retry policy (3 retries) and dead-letter topic
  * (disabled) come from the catalog; override `isRetriableError()` to classify your errors.
  */

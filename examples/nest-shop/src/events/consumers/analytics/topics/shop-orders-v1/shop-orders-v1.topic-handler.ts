@@ -9,7 +9,7 @@ import { AnalyticsOrderShippedHandler } from './events/order-shipped.event-handl
 import { AnalyticsOrderUpdatedHandler } from './events/order-updated.event-handler.js';
 
 /**
- * Routes the records of `shop.orders.v1` for consumer group `analytics` by event name to the event handlers
+ * Routes the records of `shop.orders.v1` for consumer group `analytics` by event type to the event handlers
  * in `./events/`, after the runtime validated the payload. Retry policy (5 retries) and dead-letter topic
  * (`shop.orders.v1.dlq`) come from the catalog; override `isRetriableError()` to classify your errors.
  */

@@ -8,7 +8,7 @@ import { AnalyticsPaymentFailedHandler } from './events/payment-failed.event-han
 import { AnalyticsPaymentRefundedHandler } from './events/payment-refunded.event-handler.js';
 
 /**
- * Routes the records of `shop.payments.v1` for consumer group `analytics` by event name to the event handlers
+ * Routes the records of `shop.payments.v1` for consumer group `analytics` by event type to the event handlers
  * in `./events/`, after the runtime validated the payload. Retry policy (8 retries) and dead-letter topic
  * (`shop.dead-letters.v1`) come from the catalog; override `isRetriableError()` to classify your errors.
  */

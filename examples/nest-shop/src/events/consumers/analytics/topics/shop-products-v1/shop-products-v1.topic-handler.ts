@@ -6,7 +6,7 @@ import { AnalyticsProductPublishedHandler } from './events/product-published.eve
 import { AnalyticsProductRepricedHandler } from './events/product-repriced.event-handler.js';
 
 /**
- * Routes the records of `shop.products.v1` for consumer group `analytics` by event name to the event handlers
+ * Routes the records of `shop.products.v1` for consumer group `analytics` by event type to the event handlers
  * in `./events/`, after the runtime validated the payload. Retry policy (3 retries) and dead-letter topic
  * (`shop.products.v1.dlq`) come from the catalog; override `isRetriableError()` to classify your errors.
  */

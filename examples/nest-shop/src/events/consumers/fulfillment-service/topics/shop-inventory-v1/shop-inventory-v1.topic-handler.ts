@@ -5,7 +5,7 @@ import { KafkaDispatcher } from '../../../../kafka/kafka-dispatcher.js';
 import { FulfillmentServiceStockReservedHandler } from './events/stock-reserved.event-handler.js';
 
 /**
- * Routes the records of `shop.inventory.v1` for consumer group `fulfillment-service` by event name to the event handlers
+ * Routes the records of `shop.inventory.v1` for consumer group `fulfillment-service` by event type to the event handlers
  * in `./events/`, after the runtime validated the payload. Retry policy (10 retries) and dead-letter topic
  * (`shop.inventory.v1.dlq`) come from the catalog; override `isRetriableError()` to classify your errors.
  *

@@ -6,7 +6,7 @@ import { FulfillmentServiceOrderCancelledHandler } from './events/order-cancelle
 import { FulfillmentServiceOrderUpdatedHandler } from './events/order-updated.event-handler.js';
 
 /**
- * Routes the records of `shop.orders.v1` for consumer group `fulfillment-service` by event name to the event handlers
+ * Routes the records of `shop.orders.v1` for consumer group `fulfillment-service` by event type to the event handlers
  * in `./events/`, after the runtime validated the payload. Retry policy (5 retries) and dead-letter topic
  * (`shop.orders.v1.dlq`) come from the catalog; override `isRetriableError()` to classify your errors.
  *

@@ -5,7 +5,7 @@ import { KafkaDispatcher } from '../../../../kafka/kafka-dispatcher.js';
 import { FulfillmentServicePaymentCapturedHandler } from './events/payment-captured.event-handler.js';
 
 /**
- * Routes the records of `shop.payments.v1` for consumer group `fulfillment-service` by event name to the event handlers
+ * Routes the records of `shop.payments.v1` for consumer group `fulfillment-service` by event type to the event handlers
  * in `./events/`, after the runtime validated the payload. Retry policy (8 retries) and dead-letter topic
  * (`shop.dead-letters.v1`) come from the catalog; override `isRetriableError()` to classify your errors.
  *

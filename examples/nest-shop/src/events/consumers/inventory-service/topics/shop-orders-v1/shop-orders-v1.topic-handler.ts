@@ -6,7 +6,7 @@ import { InventoryServiceOrderCancelledHandler } from './events/order-cancelled.
 import { InventoryServiceOrderCreatedHandler } from './events/order-created.event-handler.js';
 
 /**
- * Routes the records of `shop.orders.v1` for consumer group `inventory-service` by event name to the event handlers
+ * Routes the records of `shop.orders.v1` for consumer group `inventory-service` by event type to the event handlers
  * in `./events/`, after the runtime validated the payload. Retry policy (5 retries) and dead-letter topic
  * (`shop.orders.v1.dlq`) come from the catalog; override `isRetriableError()` to classify your errors.
  *

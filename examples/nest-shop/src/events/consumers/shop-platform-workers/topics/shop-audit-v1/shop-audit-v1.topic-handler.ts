@@ -5,7 +5,7 @@ import { KafkaDispatcher } from '../../../../kafka/kafka-dispatcher.js';
 import { ShopPlatformWorkersAuditRecordedHandler } from './events/audit-recorded.event-handler.js';
 
 /**
- * Routes the records of `shop.audit.v1` for consumer group `shop-platform-workers` by event name to the event handlers
+ * Routes the records of `shop.audit.v1` for consumer group `shop-platform-workers` by event type to the event handlers
  * in `./events/`, after the runtime validated the payload. Retry policy (3 retries) and dead-letter topic
  * (`shop.audit.v1.dlq`) come from the catalog; override `isRetriableError()` to classify your errors.
  */

@@ -19,7 +19,7 @@ import type { InventorySnapshotted } from '../../../../../schemas/inventory-snap
  */
 @Injectable()
 export class AnalyticsInventorySnapshottedHandler implements KafkaEventHandler<'inventory.snapshotted'> {
-  readonly eventName = 'inventory.snapshotted';
+  readonly eventType = 'inventory.snapshotted';
 
   async handle(_payload: InventorySnapshotted, context: EventContext): Promise<void> {
     context.logger.debug('inventory.snapshotted received');

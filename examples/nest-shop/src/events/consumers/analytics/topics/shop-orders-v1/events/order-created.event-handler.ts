@@ -19,7 +19,7 @@ import type { OrderCreated } from '../../../../../schemas/order-created.js';
  */
 @Injectable()
 export class AnalyticsOrderCreatedHandler implements KafkaEventHandler<'order.created'> {
-  readonly eventName = 'order.created';
+  readonly eventType = 'order.created';
 
   async handle(_payload: OrderCreated, context: EventContext): Promise<void> {
     context.logger.debug('order.created received');

@@ -19,7 +19,7 @@ import type { OrderShipped } from '../../../../../schemas/order-shipped.js';
  */
 @Injectable()
 export class AnalyticsOrderShippedHandler implements KafkaEventHandler<'order.shipped'> {
-  readonly eventName = 'order.shipped';
+  readonly eventType = 'order.shipped';
 
   async handle(_payload: OrderShipped, context: EventContext): Promise<void> {
     context.logger.debug('order.shipped received');

@@ -19,7 +19,7 @@ import type { PaymentAuthorized } from '../../../../../schemas/payment-authorize
  */
 @Injectable()
 export class AnalyticsPaymentAuthorizedHandler implements KafkaEventHandler<'payment.authorized'> {
-  readonly eventName = 'payment.authorized';
+  readonly eventType = 'payment.authorized';
 
   async handle(_payload: PaymentAuthorized, context: EventContext): Promise<void> {
     context.logger.debug('payment.authorized received');

@@ -19,7 +19,7 @@ import type { ProductPublished } from '../../../../../schemas/product-published.
  */
 @Injectable()
 export class AnalyticsProductPublishedHandler implements KafkaEventHandler<'product.published'> {
-  readonly eventName = 'product.published';
+  readonly eventType = 'product.published';
 
   async handle(_payload: ProductPublished, context: EventContext): Promise<void> {
     context.logger.debug('product.published received');

@@ -19,7 +19,7 @@ import type { ProductRepriced } from '../../../../../schemas/product-repriced.js
  */
 @Injectable()
 export class AnalyticsProductRepricedHandler implements KafkaEventHandler<'product.repriced'> {
-  readonly eventName = 'product.repriced';
+  readonly eventType = 'product.repriced';
 
   async handle(_payload: ProductRepriced, context: EventContext): Promise<void> {
     context.logger.debug('product.repriced received');

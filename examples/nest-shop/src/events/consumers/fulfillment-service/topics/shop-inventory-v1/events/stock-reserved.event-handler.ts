@@ -19,7 +19,7 @@ import type { StockReserved } from '../../../../../schemas/stock-reserved.js';
  */
 @Injectable()
 export class FulfillmentServiceStockReservedHandler implements KafkaEventHandler<'stock.reserved'> {
-  readonly eventName = 'stock.reserved';
+  readonly eventType = 'stock.reserved';
 
   async handle(_payload: StockReserved, context: EventContext): Promise<void> {
     context.logger.debug('stock.reserved received');

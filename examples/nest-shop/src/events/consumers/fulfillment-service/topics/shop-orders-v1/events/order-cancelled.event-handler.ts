@@ -19,7 +19,7 @@ import type { OrderCancelled } from '../../../../../schemas/order-cancelled.js';
  */
 @Injectable()
 export class FulfillmentServiceOrderCancelledHandler implements KafkaEventHandler<'order.cancelled'> {
-  readonly eventName = 'order.cancelled';
+  readonly eventType = 'order.cancelled';
 
   async handle(_payload: OrderCancelled, context: EventContext): Promise<void> {
     context.logger.debug('order.cancelled received');

@@ -19,7 +19,7 @@ import type { OrderUpdated } from '../../../../../schemas/order-updated.js';
  */
 @Injectable()
 export class FulfillmentServiceOrderUpdatedHandler implements KafkaEventHandler<'order.updated'> {
-  readonly eventName = 'order.updated';
+  readonly eventType = 'order.updated';
 
   async handle(_payload: OrderUpdated, context: EventContext): Promise<void> {
     context.logger.debug('order.updated received');

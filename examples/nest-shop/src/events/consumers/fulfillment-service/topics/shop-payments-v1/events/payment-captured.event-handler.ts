@@ -19,7 +19,7 @@ import type { PaymentCaptured } from '../../../../../schemas/payment-captured.js
  */
 @Injectable()
 export class FulfillmentServicePaymentCapturedHandler implements KafkaEventHandler<'payment.captured'> {
-  readonly eventName = 'payment.captured';
+  readonly eventType = 'payment.captured';
 
   async handle(_payload: PaymentCaptured, context: EventContext): Promise<void> {
     context.logger.debug('payment.captured received');

@@ -19,7 +19,7 @@ import type { CustomerRegistered } from '../../../../../schemas/customer-registe
  */
 @Injectable()
 export class NotificationServiceCustomerRegisteredHandler implements KafkaEventHandler<'customer.registered'> {
-  readonly eventName = 'customer.registered';
+  readonly eventType = 'customer.registered';
 
   async handle(_payload: CustomerRegistered, context: EventContext): Promise<void> {
     context.logger.debug('customer.registered received');

@@ -19,7 +19,7 @@ import type { OrderDelivered } from '../../../../../schemas/order-delivered.js';
  */
 @Injectable()
 export class NotificationServiceOrderDeliveredHandler implements KafkaEventHandler<'order.delivered'> {
-  readonly eventName = 'order.delivered';
+  readonly eventType = 'order.delivered';
 
   async handle(_payload: OrderDelivered, context: EventContext): Promise<void> {
     context.logger.debug('order.delivered received');

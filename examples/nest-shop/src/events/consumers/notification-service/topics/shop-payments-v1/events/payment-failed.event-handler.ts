@@ -19,7 +19,7 @@ import type { PaymentFailed } from '../../../../../schemas/payment-failed.js';
  */
 @Injectable()
 export class NotificationServicePaymentFailedHandler implements KafkaEventHandler<'payment.failed'> {
-  readonly eventName = 'payment.failed';
+  readonly eventType = 'payment.failed';
 
   async handle(_payload: PaymentFailed, context: EventContext): Promise<void> {
     context.logger.debug('payment.failed received');

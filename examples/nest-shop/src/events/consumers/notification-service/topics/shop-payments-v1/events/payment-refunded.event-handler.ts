@@ -19,7 +19,7 @@ import type { PaymentRefunded } from '../../../../../schemas/payment-refunded.js
  */
 @Injectable()
 export class NotificationServicePaymentRefundedHandler implements KafkaEventHandler<'payment.refunded'> {
-  readonly eventName = 'payment.refunded';
+  readonly eventType = 'payment.refunded';
 
   async handle(_payload: PaymentRefunded, context: EventContext): Promise<void> {
     context.logger.debug('payment.refunded received');

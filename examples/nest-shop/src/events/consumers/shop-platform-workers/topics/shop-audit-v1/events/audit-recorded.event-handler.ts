@@ -19,7 +19,7 @@ import type { AuditRecorded } from '../../../../../schemas/audit-recorded.js';
  */
 @Injectable()
 export class ShopPlatformWorkersAuditRecordedHandler implements KafkaEventHandler<'audit.recorded'> {
-  readonly eventName = 'audit.recorded';
+  readonly eventType = 'audit.recorded';
 
   async handle(_payload: AuditRecorded, context: EventContext): Promise<void> {
     context.logger.debug('audit.recorded received');
