@@ -8,6 +8,7 @@ import { isRecord, ModelContext, type At } from './context.js';
 import { bindingString, checkDeadLetterTopics, DEFAULT_RETRY, readClassification, readCompatibility, readDeadLetter, readDeadLetterDefaults, readEnvironments, readRetry, readVersion, topicName } from './extensions.js';
 import { readAddressSlash, topicForAddress, type AddressOptions } from './addresses.js';
 import { checkSomethingToGenerate } from './coverage.js';
+import { checkParameters, readParameters, templateParameters } from './parameters.js';
 import { readTopicConfig } from './topic-config.js';
 import { checkPartitionKey, readPartitionKey } from './partition-key.js';
 import { nameEverything } from './names.js';
@@ -205,6 +206,10 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
     for (const k of ['title', 'description'] as const) {
       const v = str(chObj[k]) ?? (k === 'description' ? str(chObj.summary) : undefined);
       if (v) topic[k] = v;
+    }
+    if (templateParameters(name).length) {
+      topic.parameters = readParameters(ctx, ch.at, name, nameAt);
+      checkParameters(ctx, topic, ch.at);
     }
     if (topics.some((t) => t.name === name)) {
       ctx.report('error', 'topic-duplicate', `Kafka topic "${name}" is declared by two channels; declare it once`, nameAt);

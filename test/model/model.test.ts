@@ -384,8 +384,10 @@ components:
     expect(catalog?.schemas[0]?.typeName).toBe('OrderCreatedData');
   });
 
-  it('refuses parameterised channel addresses with a hint, and non-Kafka bindings', () => {
-    expect(model(`channels:\n  c:\n    address: 'orders.{id}'\n    messages: { m: { name: a.b, payload: { type: object } } }\n`).errors[0]?.message).toMatch(/set bindings\.kafka\.topic/);
+  it('reads parameterised channel addresses as templates, refuses illegal ones, and non-Kafka bindings', () => {
+    expect(model(`channels:\n  c:\n    address: 'orders.{id}'\n    messages: { m: { name: a.b, payload: { type: object } } }\n`).catalog?.topics[0]?.parameters).toMatchObject([{ name: 'id', type: 'string' }]);
+    expect(model(`channels:\n  c:\n    address: 'orders {id}'\n    messages: { m: { name: a.b, payload: { type: object } } }\n`).errors[0]?.message).toMatch(/cannot be a Kafka topic name with its parameters filled in/);
+    expect(model(`channels:\n  c:\n    address: 't.c'\n    bindings: { kafka: { topic: 'orders.{id}' } }\n    messages: { m: { name: a.b, payload: { type: object } } }\n`).errors[0]?.message).toMatch(/channel parameters cannot name a Kafka topic/);
     expect(model(`channels:\n  c:\n    address: t.c\n    bindings: { amqp: { is: queue } }\n    messages: { m: { name: a.b, payload: { type: object } } }\n`).errors[0]?.rule).toBe('unsupported-protocol');
   });
 });
