@@ -59,6 +59,10 @@ export function topicForAddress(ctx: ModelContext, address: string, at: At, opti
     return undefined;
   }
   const mapped = address.replace(/^\/+|\/+$/g, '').replace(/\/+/g, slash);
+  if (mapped === '') {
+    ctx.report('error', 'topic-name-invalid', `address ${JSON.stringify(address)} names no topic once its slashes are dropped: set bindings.kafka.topic`, at);
+    return undefined;
+  }
   if (!literalOrTemplate(ctx, mapped, at)) return undefined;
   if (options.slash) ctx.report('info', 'topic-name-mapped', `address ${JSON.stringify(address)} is read as Kafka topic "${mapped}" (x-eventgen.addressSlash "${slash}")`, at);
   else ctx.report('warning', 'topic-name-mapped', `address ${JSON.stringify(address)} is not a Kafka topic name: using topic "${mapped}" ("/" read as "."; set x-eventgen.addressSlash to choose) (--lenient)`, at);

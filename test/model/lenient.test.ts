@@ -103,6 +103,8 @@ describe('what --lenient assumed is what the model reads', () => {
     expect(result.diagnostics.filter((d) => d.rule === 'topic-name-mapped').map((d) => [d.severity, d.location?.line, d.message])).toEqual([
       ['info', 6, 'address "/order/created/" is read as Kafka topic "order_created" (x-eventgen.addressSlash "_")'],
     ]);
+    const root = generateFromString(yaml.replace('/order/created/', '"/"'));
+    expect(errorsOf(root.diagnostics).map((d) => d.message)).toEqual(['address "/" names no topic once its slashes are dropped: set bindings.kafka.topic']);
     const bad = generateFromString(yaml.replace('addressSlash: _', 'addressSlash: "/"'));
     expect(errorsOf(bad.diagnostics).map((d) => [d.rule, d.location?.line])).toEqual([
       ['extension-invalid', 3],
