@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateFromString, generateTargets, type Diagnostic } from '../generator/index.js';
+import { generate, generateFromString, generateTargets, type Diagnostic } from '../generator/index.js';
 import { typecheckNest } from './nestjs/support.js';
 import { codeIdentifiers, fixturePath, generateAt, ROOT, typecheck, writeTree } from './support/tree.js';
 
@@ -163,6 +163,18 @@ describe('keys named after Object.prototype members, anywhere in the document', 
     const errors = errorsOf(result.diagnostics);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ rule: 'asyncapi-schema', message: 'Property "__proto__" is not expected to be here', location: { line: 5, pointer: '/info/__proto__' } });
+  });
+
+  it('with --lenient repairs (the parser then reads our serialized data) such keys are protected the same way', async () => {
+    const file = write(
+      'proto-lenient.yaml',
+      ['asyncapi: 3.0.0', 'info: { title: t, version: "1", __proto__: { x: 1 } }', 'tags: [{ name: a }]', 'channels:', '  hasOwnProperty:', '    address: t.c', '    messages: { m: { name: a.b, payload: { type: object } } }'].join('\n'),
+    );
+    const result = await generate(path.relative(ROOT, file), { cwd: ROOT, lenient: true });
+    expect(result.diagnostics.map((d) => [d.severity, d.rule, d.location?.line, d.message.replace(/:.*/, '')])).toEqual([
+      ['warning', 'asyncapi-schema', 3, 'root `tags` is AsyncAPI 2.x (AsyncAPI 3 has them in `info.tags`)'],
+      ['error', 'asyncapi-schema', 2, 'Property "__proto__" is not expected to be here'],
+    ]);
   });
 
   it('a $ref that points to nothing is our located error, not the parser\'s "does not exist @ /abs/path" at 1:1', async () => {
