@@ -97,6 +97,9 @@ export class GroupConsumer {
   private abandonStart: (() => void) | undefined;
   private stopping: Promise<void> | undefined;
   private crashError: HealthError | undefined;
+  // What earlier runs (start..stop) of this consumer processed and failed with, for health after a stop.
+  private processedBefore = 0;
+  private lastErrorBefore: HealthError | undefined;
   private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly signalHandler = (signal: NodeJS.Signals): void => this.onSignal(signal);
   private removeCollector: (() => void) | undefined;
@@ -256,6 +259,10 @@ export class GroupConsumer {
     engine?.dispose();
     this.removeCollector?.();
     this.removeCollector = undefined;
+    if (engine !== undefined) {
+      this.processedBefore += engine.processed;
+      if (engine.lastError !== undefined) this.lastErrorBefore = toHealthError(engine.lastError.error, engine.lastError.where);
+    }
     this.consumer = undefined;
     this.dlqProducer = undefined;
     this.engine = undefined;
@@ -283,9 +290,9 @@ export class GroupConsumer {
       failingPartitions: failing,
       haltedPartitions: halted,
       retryingPartitions: retrying,
-      processed: this.engine?.processed ?? 0,
+      processed: this.processedBefore + (this.engine?.processed ?? 0),
     };
-    const last = this.crashError ?? (this.engine?.lastError === undefined ? undefined : toHealthError(this.engine.lastError.error, this.engine.lastError.where));
+    const last = this.crashError ?? (this.engine?.lastError === undefined ? this.lastErrorBefore : toHealthError(this.engine.lastError.error, this.engine.lastError.where));
     if (last !== undefined) health.lastError = last;
     return health;
   }

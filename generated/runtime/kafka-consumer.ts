@@ -46,6 +46,8 @@ export interface KafkaConsumerOptions {
   commitIntervalMs?: number;
   /** Longest wait for the final commit before a rebalance (default 5000 ms). */
   revokeTimeoutMs?: number;
+  /** Longest delay between reconnect attempts after the broker or coordinator was lost (default 3000 ms). */
+  reconnectMaxDelayMs?: number;
 }
 
 /** The parts of a kafkajs client the transport uses (a fake implements them in tests). */
@@ -95,8 +97,9 @@ export class KafkaTransportConsumer implements TransportConsumer {
       ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
       ...(options.minBytes === undefined ? {} : { minBytes: options.minBytes }),
       allowAutoTopicCreation: false,
-      // Never restart a consumer that is being stopped (kafkajs would rejoin after our disconnect).
-      retry: { restartOnFailure: async () => !this.stopping },
+      // Reconnect attempts at most `reconnectMaxDelayMs` apart, so consumption resumes within seconds of a broker
+      // coming back; never restart a consumer that is being stopped (kafkajs would rejoin after our disconnect).
+      retry: { initialRetryTime: 300, maxRetryTime: options.reconnectMaxDelayMs ?? 3_000, retries: 10, restartOnFailure: async () => !this.stopping },
     });
     const { REBALANCING, GROUP_JOIN, CRASH } = this.client.events;
     this.client.on(REBALANCING, () => void this.endEpoch());
@@ -247,7 +250,8 @@ export class KafkaTransportConsumer implements TransportConsumer {
           await payload.heartbeat();
         } catch (error) {
           if (!isRebalanceError(error)) throw error;
-          await this.endEpoch();
+          // Not awaited: the engine's final commit of the epoch waits for this batch to end, which this error starts.
+          void this.endEpoch();
           throw new RebalanceInProgressError('The group is rebalancing', { cause: error });
         }
       },

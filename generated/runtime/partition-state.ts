@@ -100,7 +100,7 @@ export class FailureMemory {
 
   /** The remembered failure of a record. */
   get(topic: string, partition: number, offset: string): RememberedFailure | undefined {
-    return this.entries.get(key(topic, partition, offset));
+    return this.entries.size === 0 ? undefined : this.entries.get(key(topic, partition, offset));
   }
 
   /** The remembered failure of a record, created when missing. */
@@ -120,7 +120,7 @@ export class FailureMemory {
 
   /** Forgets a record (it completed). */
   delete(topic: string, partition: number, offset: string): void {
-    this.entries.delete(key(topic, partition, offset));
+    if (this.entries.size > 0) this.entries.delete(key(topic, partition, offset));
   }
 
   /** Forgets everything. */

@@ -44,6 +44,21 @@ export interface EventContext {
 export interface EventHandler<TData> {
   /** Resolve = done (offset may be committed); throw = retry or dead-letter depending on the error. */
   handle(data: TData, context: EventContext): Promise<void>;
+  /**
+   * Optional: handles consecutive records of one partition at once (one bulk insert, one API call). Resolve with
+   * nothing when all succeeded, or with one entry per item: `undefined` for a success, the error otherwise; a throw
+   * fails them all. Each record's outcome counts on its own: successes are done, failures go through `handle` one by
+   * one (retries, dead-lettering) before later records of the partition are committed.
+   */
+  handleBatch?(items: ReadonlyArray<BatchEntry<TData>>): Promise<void | ReadonlyArray<unknown>>;
+}
+
+/** One record given to {@link EventHandler.handleBatch}. */
+export interface BatchEntry<TData> {
+  /** The validated payload. */
+  readonly data: TData;
+  /** Its context, as `handle` would get it (attempt 1). */
+  readonly context: EventContext;
 }
 
 /** A type-erased route from an event type (or pattern) to a handler. */
@@ -54,6 +69,12 @@ export type Route =
       readonly definition: EventDefinition;
       /** Validates `data` with the event's schema, then calls the handler with the parsed output. */
       invoke(data: unknown, context: EventContext): Promise<void>;
+      /**
+       * Present when the handler has `handleBatch`: validates each item (an invalid one fails with
+       * {@link EventValidationError} without reaching the handler), then calls `handleBatch` with the valid ones;
+       * resolves with one outcome per item (`undefined` = succeeded, else the error).
+       */
+      invokeBatch?(items: ReadonlyArray<{ data: unknown; context: EventContext }>): Promise<unknown[]>;
     }
   | {
       readonly kind: 'pattern';
@@ -71,10 +92,38 @@ export function route<TType extends string, TSchema extends z.ZodType>(
   definition: EventDefinition<TType, TSchema>,
   handler: EventHandler<z.output<TSchema>>,
 ): Route {
+  const handleBatch = handler.handleBatch?.bind(handler);
   return {
     kind: 'exact',
     eventType: definition.eventType,
     definition,
+    ...(handleBatch === undefined
+      ? {}
+      : {
+          invokeBatch: async (items: ReadonlyArray<{ data: unknown; context: EventContext }>): Promise<unknown[]> => {
+            const outcomes: unknown[] = new Array(items.length).fill(undefined);
+            const valid: Array<BatchEntry<z.output<TSchema>>> = [];
+            const at: number[] = [];
+            for (let i = 0; i < items.length; i++) {
+              const item = items[i] as { data: unknown; context: EventContext };
+              const parsed = await parseEventData(definition.schema, item.data);
+              if (parsed.success) {
+                valid.push({ data: parsed.data, context: item.context });
+                at.push(i);
+              } else outcomes[i] = new EventValidationError(definition.eventType, parsed.error.issues);
+            }
+            if (valid.length === 0) return outcomes;
+            let answer: void | ReadonlyArray<unknown>;
+            try {
+              answer = await handleBatch(valid);
+            } catch (error) {
+              for (const i of at) outcomes[i] = error;
+              return outcomes;
+            }
+            if (answer !== undefined) at.forEach((i, k) => (outcomes[i] = answer[k]));
+            return outcomes;
+          },
+        }),
     invoke: (data, context) => {
       const parsed = parseEventDataSync(definition.schema, data);
       if (parsed === undefined) {

@@ -45,18 +45,42 @@ export interface DeliveryIo {
 }
 
 /** A record of a batch, decoded once, with what the engine will do with it. */
-export interface Item {
-  record: ConsumedRecord;
-  headers: Record<string, string>;
-  envelope: Envelope | undefined;
-  error: unknown;
-  /** `handle` = a route matches (the only records that are claimed in the processed store). */
-  action: 'handle' | 'ignore' | 'unknown' | 'undecodable';
-  /** The route, when `handle`. */
-  target: Route | undefined;
+export class Item {
+  private decoded: Record<string, string> | undefined;
+
+  constructor(
+    readonly record: ConsumedRecord,
+    readonly envelope: Envelope | undefined,
+    readonly error: unknown,
+    /** `handle` = a route matches (the only records that are claimed in the processed store). */
+    readonly action: 'handle' | 'ignore' | 'unknown' | 'undecodable',
+    /** The route, when `handle`. */
+    readonly target: Route | undefined,
+    decoded?: Record<string, string>,
+  ) {
+    this.decoded = decoded;
+  }
+
+  /** The record's headers as text, decoded on first use (most records never need them). */
+  get headers(): Record<string, string> {
+    this.decoded ??= decodeHeaders(this.record.headers);
+    return this.decoded;
+  }
 }
 
+const NO_HEADERS: Record<string, string> = Object.freeze(Object.create(null) as Record<string, string>);
+
 type Step = 'next' | 'leave';
+
+/**
+ * How long a handler attempt running when its partition is revoked may still finish and count (kafkajs rejoins only
+ * after the batch returns, and members have `rebalanceTimeoutMs` to rejoin); after it the attempt is left running
+ * in the background, its lease held, and the batch returns.
+ */
+const REVOKE_GRACE_MS = 2_000;
+
+/** Most records given to one `handleBatch` call. */
+const MAX_HANDLER_BATCH = 100;
 const CONTINUE: Step = 'next';
 const LEAVE: Step = 'leave';
 
@@ -82,7 +106,8 @@ export class DeliveryEngine implements DeliveryListener {
   private readonly watches = new Set<Watch>();
   private readonly leases: Leases | undefined;
   private readonly zombies = new Map<string, Promise<AttemptResult>>();
-  private readonly labels = new Map<string, MetricLabels>();
+  private readonly labels = new Map<string, Map<string, MetricLabels>>();
+  private labelCount = 0;
   private readonly unknownLogged = new Set<string>();
   private readonly dlq: DeadLetterWriter;
 
@@ -119,8 +144,13 @@ export class DeliveryEngine implements DeliveryListener {
     this.settings.logger.info('Partitions assigned', { epoch, partitions: partitions.length });
   }
 
+  /**
+   * The epoch ends: let the batches in flight stop (they see `isCurrent()` false; a running handler gets a short
+   * grace, see `revokeGraceMs`), then commit everything they completed while this member still owns the partitions.
+   */
   async onRevoking(epoch: number): Promise<void> {
     if (epoch !== this.epoch) return;
+    if (this.batches.size > 0) await Promise.race([Promise.allSettled([...this.batches]), delay(REVOKE_GRACE_MS + 500)]);
     await this.committer.flush().catch(() => undefined);
   }
 
@@ -176,12 +206,19 @@ export class DeliveryEngine implements DeliveryListener {
     return state;
   }
 
+  /** One frozen label set per topic and event type (metrics key them once); at most 1000 event types, then `other`. */
   private labelsFor(topic: string, eventType: string): MetricLabels {
-    const key = `${topic}\u0000${eventType}`;
-    let labels = this.labels.get(key);
+    let byType = this.labels.get(topic);
+    if (byType === undefined) this.labels.set(topic, (byType = new Map()));
+    let labels = byType.get(eventType);
     if (labels === undefined) {
-      labels = Object.freeze({ group: this.settings.groupId, topic, event_type: this.labels.size < 1000 ? eventType : 'other' });
-      this.labels.set(key, labels);
+      const capped = this.labelCount >= 1000;
+      labels = capped ? (byType.get('\u0000other') ?? Object.freeze({ group: this.settings.groupId, topic, event_type: 'other' })) : Object.freeze({ group: this.settings.groupId, topic, event_type: eventType });
+      if (capped) byType.set('\u0000other', labels);
+      else {
+        byType.set(eventType, labels);
+        this.labelCount += 1;
+      }
     }
     return labels;
   }
@@ -206,6 +243,8 @@ export class DeliveryEngine implements DeliveryListener {
     let finished = 0;
     try {
       const completed = new Set<string>();
+      // Outcomes of records a batch handler already handled (their first attempt), by index.
+      const handledInBatch = new Map<number, AttemptResult>();
       for (let i = 0; i < items.length; i++) {
         if (this.stopping || !batch.isCurrent()) break;
         if (claims !== undefined && !(await claims.ensure(i))) break;
@@ -213,18 +252,27 @@ export class DeliveryEngine implements DeliveryListener {
         const id = item.action === 'handle' ? item.envelope?.metadata.eventId : undefined;
         // The same event id twice in one batch: the claim said `acquired` for both; the second is a duplicate.
         const claim = id !== undefined && completed.has(id) ? 'done' : claims?.state(i);
-        const step = await this.processRecord(m, delegator, item, claim, batch, claims === undefined ? undefined : () => claims.refresh(i).then((ok) => (ok ? claims.state(i) : undefined)));
+        if (!handledInBatch.has(i) && claim !== 'done' && claim !== 'held' && item.target?.kind === 'exact' && item.target.invokeBatch !== undefined) {
+          const group = this.batchable(items, i, claims, completed);
+          if (group.length > 1) {
+            const results = await this.runBatch(m, batch, delegator, item.target, group.map((k) => items[k] as Item));
+            if (results === undefined) break;
+            group.forEach((k, n) => handledInBatch.set(k, results[n] as AttemptResult));
+          }
+        }
+        const step = await this.processRecord(m, delegator, item, claim, batch, claims === undefined ? undefined : () => claims.refresh(i).then((ok) => (ok ? claims.state(i) : undefined)), handledInBatch.get(i));
         if (id !== undefined) completed.add(id);
         if (step === LEAVE) break;
         finished = i + 1;
         batch.advance(item.record.offset);
-        this.committer.mark(batch.topic, batch.partition, (BigInt(item.record.offset) + 1n).toString(), batch.epoch);
+        this.committer.mark(batch.topic, batch.partition, nextOffset(item.record.offset), batch.epoch);
       }
     } finally {
       clearInterval(ticker);
       // Leases of records this batch did not reach: give them up so another owner does not wait for them. The
       // record it stopped at keeps its lease while it waits for a retry here, or while its handler still runs.
       if (claims !== undefined && leases !== undefined) {
+        await leases.flushDeferred().catch((error: unknown) => this.settings.logger.warn('Marking events done failed', { error }));
         const left = this.stopping || !batch.isCurrent();
         const keepCurrent = !left || this.zombies.has(recordKey(items[finished]?.record));
         await leases.release(claims.acquiredFrom(keepCurrent ? finished + 1 : finished));
@@ -234,21 +282,31 @@ export class DeliveryEngine implements DeliveryListener {
   }
 
   private decode(record: ConsumedRecord, delegator: TopicDelegator): Item {
-    const headers = decodeHeaders(record.headers);
+    // Headers are decoded up front only for a migration hook (it reads them); otherwise on first use.
+    const migrate = this.settings.migrateEnvelope;
+    const headers = migrate === undefined ? undefined : decodeHeaders(record.headers);
     let envelope: Envelope;
     try {
-      envelope = decodeEnvelope(record.value, headers, this.settings.migrateEnvelope, record);
+      envelope = decodeEnvelope(record.value, headers ?? NO_HEADERS, migrate, record);
     } catch (error) {
-      return { record, headers, envelope: undefined, error, action: 'undecodable', target: undefined };
+      return new Item(record, undefined, error, 'undecodable', undefined, headers);
     }
     const type = envelope.metadata.eventType;
-    if (delegator.ignores(type)) return { record, headers, envelope, error: undefined, action: 'ignore', target: undefined };
+    if (delegator.ignores(type)) return new Item(record, envelope, undefined, 'ignore', undefined, headers);
     const target = delegator.resolve(type);
-    return { record, headers, envelope, error: undefined, action: target === undefined ? 'unknown' : 'handle', target };
+    return new Item(record, envelope, undefined, target === undefined ? 'unknown' : 'handle', target, headers);
   }
 
   /** Handles one record until it completed (`next`) or the batch must be left (`leave`: retry later, halt, stop, revoke). */
-  private async processRecord(m: PartitionState, delegator: TopicDelegator, item: Item, claim: ClaimState | undefined, batch: RecordBatch, reclaim: (() => Promise<ClaimState | undefined>) | undefined): Promise<Step> {
+  private async processRecord(
+    m: PartitionState,
+    delegator: TopicDelegator,
+    item: Item,
+    claim: ClaimState | undefined,
+    batch: RecordBatch,
+    reclaim: (() => Promise<ClaimState | undefined>) | undefined,
+    first?: AttemptResult,
+  ): Promise<Step> {
     const { record, envelope } = item;
     const started = performance.now();
     const eventType = envelope?.metadata.eventType ?? item.headers[HEADERS.eventType] ?? 'unknown';
@@ -257,7 +315,7 @@ export class DeliveryEngine implements DeliveryListener {
     try {
       if (envelope === undefined) return await this.dlq.fail(this.ctl(m, batch), delegator, item, { error: item.error, attempts: 1, retriable: false }, labels);
       const { eventId } = envelope.metadata;
-      const zombie = this.zombies.get(recordKey(record));
+      const zombie = this.zombies.size === 0 ? undefined : this.zombies.get(recordKey(record));
       if (zombie !== undefined) {
         // An attempt of an earlier epoch is still running here: its outcome decides.
         const result = await this.waitFor(m, batch, zombie);
@@ -289,22 +347,28 @@ export class DeliveryEngine implements DeliveryListener {
         const t = remembered.terminal;
         return await this.dlq.fail(this.ctl(m, batch), delegator, item, { error: t.error, attempts: remembered.attempts, retriable: t.retriable }, labels);
       }
-      return await this.attempts(m, batch, delegator, target, item, remembered?.attempts ?? 0, labels);
+      if (first?.kind === 'ok') return await this.succeeded(m, batch, item, labels, true);
+      return await this.attempts(m, batch, delegator, target, item, remembered?.attempts ?? 0, labels, first);
     } finally {
       this.settings.metrics.observeProcessingTime((performance.now() - started) / 1000, labels);
     }
   }
 
-  private async attempts(m: PartitionState, batch: RecordBatch, delegator: TopicDelegator, target: Route, item: Item, done: number, labels: MetricLabels): Promise<Step> {
+  /** Attempts the handler until it succeeds or the failure is terminal; `first` = attempt 1 already made by a batch handler. */
+  private async attempts(m: PartitionState, batch: RecordBatch, delegator: TopicDelegator, target: Route, item: Item, done: number, labels: MetricLabels, first?: AttemptResult): Promise<Step> {
     const { record } = item;
     const envelope = item.envelope as Envelope;
     const maxAttempts = delegator.retry.maxRetries + 1;
     const timeoutMs = delegator.handlerTimeoutMs ?? this.settings.handlerTimeoutMs;
     for (let attempt = done + 1; ; attempt++) {
       m.enter('handling', record.offset, '', attempt);
-      const context = new AttemptContext(record, item.headers, envelope.metadata, attempt, this.settings.logger);
-      if (this.stopping) context.abort(new ConsumerStoppingError());
-      const result = await this.run(target, envelope.data, context, timeoutMs);
+      let result: AttemptResult;
+      if (first !== undefined && attempt === done + 1) result = first;
+      else {
+        const context = new AttemptContext(record, item, envelope.metadata, attempt, this.settings.logger);
+        if (this.stopping) context.abort(new ConsumerStoppingError());
+        result = await this.run(target, envelope.data, context, timeoutMs);
+      }
       if (result.kind === 'ok') return await this.succeeded(m, batch, item, labels);
       this.settings.metrics.increment('failed', labels);
       if (result.kind === 'revoked' || result.kind === 'abandoned') {
@@ -336,14 +400,17 @@ export class DeliveryEngine implements DeliveryListener {
     }
   }
 
-  private async succeeded(m: PartitionState, batch: RecordBatch, item: Item, labels: MetricLabels): Promise<Step> {
+  private async succeeded(m: PartitionState, batch: RecordBatch, item: Item, labels: MetricLabels, markedDone = false): Promise<Step> {
     const eventId = (item.envelope as Envelope).metadata.eventId;
     const leases = this.leases;
-    if (leases !== undefined) {
-      // The mark must land before the commit: a redelivery then finds the event done. If the store is down the
-      // partition waits (fail closed); when stopping, the offset is committed anyway (the effect happened).
-      const ok = await this.withStore(m, batch, item.record.offset, () => leases.complete(eventId), true);
-      if (ok === undefined && !this.stopping) return LEAVE;
+    if (leases !== undefined && !markedDone) {
+      if (leases.deferrable) leases.completeLater(eventId); // in-process store: marked at the end of the batch
+      else {
+        // The mark must land before the commit: a redelivery then finds the event done. If the store is down the
+        // partition waits (fail closed); when stopping, the offset is committed anyway (the effect happened).
+        const ok = await this.withStore(m, batch, item.record.offset, () => leases.complete(eventId), true);
+        if (ok === undefined && !this.stopping) return LEAVE;
+      }
     }
     this.failures.delete(item.record.topic, item.record.partition, item.record.offset);
     m.idle();
@@ -398,28 +465,110 @@ export class DeliveryEngine implements DeliveryListener {
     } catch (error) {
       return Promise.resolve({ kind: 'failed', error });
     }
-    let settle!: (result: AttemptResult) => void;
-    const outcome = new Promise<AttemptResult>((resolve) => (settle = resolve));
-    const watch: Watch = { deadline: Date.now() + timeoutMs, context, settle };
-    this.watches.add(watch);
+    return new Promise<AttemptResult>((resolve) => {
+      let open = true;
+      const watch: Watch = {
+        deadline: Date.now() + timeoutMs,
+        context,
+        settle: (result) => {
+          if (!open) return;
+          open = false;
+          this.watches.delete(watch);
+          if (result.kind === 'timeout' || result.kind === 'revoked' || result.kind === 'abandoned') this.zombie(context, promise);
+          resolve(result);
+        },
+      };
+      this.watches.add(watch);
+      promise.then(
+        () => watch.settle(OK),
+        (error: unknown) => watch.settle({ kind: 'failed', error }),
+      );
+    });
+  }
+
+  /** A handler that outlived its attempt: keep its lease alive and let a redelivery here wait for its outcome. */
+  private zombie(context: AttemptContext, promise: Promise<void>): void {
+    const key = recordKey(context.record);
     const finished = promise.then(
-      () => OK,
+      (): AttemptResult => OK,
       (error: unknown): AttemptResult => ({ kind: 'failed', error }),
     );
-    void finished.then(settle);
-    return outcome.then((result) => {
-      this.watches.delete(watch);
-      if (result.kind === 'timeout' || result.kind === 'revoked' || result.kind === 'abandoned') {
-        // The handler may still run: keep its lease alive and let a redelivery here wait for its outcome.
-        const key = recordKey(context.record);
-        this.zombies.set(key, finished);
-        // Forgotten only once its outcome is in the store, so a redelivery in between waits for it.
-        void finished.then(async (late) => {
-          await this.zombieSettled(context, late);
-          if (this.zombies.get(key) === finished) this.zombies.delete(key);
-        });
-      }
-      return result;
+    this.zombies.set(key, finished);
+    // Forgotten only once its outcome is in the store, so a redelivery in between waits for it.
+    void finished.then(async (late) => {
+      await this.zombieSettled(context, late);
+      if (this.zombies.get(key) === finished) this.zombies.delete(key);
+    });
+  }
+
+  /**
+   * Records from `i` on that one `handleBatch` call may take together: consecutive, the same route, claimed by this
+   * member (or no store), not failed before, no event id twice, at most {@link MAX_HANDLER_BATCH}.
+   */
+  private batchable(items: readonly Item[], i: number, claims: BatchClaims | undefined, completed: ReadonlySet<string>): number[] {
+    const target = items[i]?.target;
+    const ids = new Set<string>();
+    const out: number[] = [];
+    for (let k = i; k < items.length && out.length < MAX_HANDLER_BATCH; k++) {
+      const item = items[k] as Item;
+      const id = item.envelope?.metadata.eventId;
+      if (item.action !== 'handle' || item.target !== target || id === undefined || ids.has(id) || completed.has(id)) break;
+      if (claims !== undefined && claims.state(k) !== 'acquired') break;
+      if (this.failures.get(item.record.topic, item.record.partition, item.record.offset) !== undefined) break;
+      if (this.zombies.size > 0 && this.zombies.has(recordKey(item.record))) break;
+      ids.add(id);
+      out.push(k);
+    }
+    return out;
+  }
+
+  /**
+   * One `handleBatch` call (attempt 1 of each record), watched like a single attempt. Successes are marked done in the
+   * store at once (their effects happened, whatever happens to the records before them); undefined when the batch
+   * must be left (stop deadline, partition lost: the records' leases expire on their own).
+   */
+  private async runBatch(m: PartitionState, batch: RecordBatch, delegator: TopicDelegator, target: Route & { kind: 'exact' }, group: Item[]): Promise<AttemptResult[] | undefined> {
+    const invoke = target.invokeBatch;
+    if (invoke === undefined) return undefined;
+    const first = group[0] as Item;
+    m.enter('handling', first.record.offset, '', 1);
+    const contexts = group.map((item) => new AttemptContext(item.record, item, (item.envelope as Envelope).metadata, 1, this.settings.logger));
+    if (this.stopping) for (const c of contexts) c.abort(new ConsumerStoppingError());
+    const timeoutMs = delegator.handlerTimeoutMs ?? this.settings.handlerTimeoutMs;
+    const all = await this.watch(contexts, timeoutMs, () => invoke(group.map((item, n) => ({ data: (item.envelope as Envelope).data, context: contexts[n] as AttemptContext }))));
+    if (all.kind === 'revoked' || all.kind === 'abandoned') return undefined;
+    const results: AttemptResult[] =
+      all.kind === 'ok' ? all.value.map((e): AttemptResult => (e === undefined ? OK : { kind: 'failed', error: e })) : group.map((): AttemptResult => (all.kind === 'failed' ? { kind: 'failed', error: all.error } : { kind: 'timeout' }));
+    const done = group.filter((_, n) => results[n]?.kind === 'ok').map((item) => (item.envelope as Envelope).metadata.eventId);
+    const leases = this.leases;
+    if (leases !== undefined && done.length > 0 && (await this.withStore(m, batch, first.record.offset, () => leases.completeAll(done), true)) === undefined && !this.stopping) return undefined;
+    return results;
+  }
+
+  /** Runs `work` under a watch for several contexts (a batch handler): the result, or how the wait ended. */
+  private watch<T>(contexts: AttemptContext[], timeoutMs: number, work: () => Promise<T>): Promise<{ kind: 'ok'; value: T } | { kind: 'failed'; error: unknown } | { kind: 'timeout' | 'revoked' | 'abandoned' }> {
+    let promise: Promise<T>;
+    try {
+      promise = work();
+    } catch (error) {
+      return Promise.resolve({ kind: 'failed', error });
+    }
+    const lead = contexts[0] as AttemptContext;
+    const all = Object.assign(Object.create(lead) as AttemptContext, { abort: (reason: unknown) => contexts.forEach((c) => c.abort(reason)) });
+    return new Promise((resolve) => {
+      let open = true;
+      const finish = (result: { kind: 'ok'; value: T } | { kind: 'failed'; error: unknown } | { kind: 'timeout' | 'revoked' | 'abandoned' }): void => {
+        if (!open) return;
+        open = false;
+        this.watches.delete(watch);
+        resolve(result);
+      };
+      const watch: Watch = { deadline: Date.now() + timeoutMs, context: all, settle: (r) => (r.kind === 'ok' || r.kind === 'failed' ? undefined : finish(r)) };
+      this.watches.add(watch);
+      promise.then(
+        (value) => finish({ kind: 'ok', value }),
+        (error: unknown) => finish({ kind: 'failed', error }),
+      );
     });
   }
 
@@ -448,8 +597,11 @@ export class DeliveryEngine implements DeliveryListener {
         watch.context.abort(new HandlerTimeoutError(watch.deadline));
         watch.settle({ kind: 'timeout' });
       } else if (!batch.isCurrent()) {
-        watch.context.abort(new RebalanceInProgressError('Partition revoked'));
-        watch.settle({ kind: 'revoked' });
+        watch.revokedAt ??= now;
+        if (now - watch.revokedAt >= REVOKE_GRACE_MS) {
+          watch.context.abort(new RebalanceInProgressError('Partition revoked'));
+          watch.settle({ kind: 'revoked' });
+        }
       }
     }
     if (m.phase === 'idle' || !batch.isCurrent()) return;
@@ -564,6 +716,12 @@ export function recordFields(item: Item): Record<string, unknown> {
     eventType: envelope?.metadata.eventType ?? item.headers[HEADERS.eventType],
     correlationId: envelope?.metadata.correlationId ?? item.headers[HEADERS.correlationId],
   };
+}
+
+/** `offset + 1` as a decimal string (BigInt only past 2^53). */
+function nextOffset(offset: string): string {
+  const n = Number(offset);
+  return Number.isSafeInteger(n + 1) ? String(n + 1) : (BigInt(offset) + 1n).toString();
 }
 
 function recordKey(record: ConsumedRecord | undefined): string {

@@ -358,7 +358,8 @@ export class InMemoryTransport implements Transport {
   }
 }
 
+// Buffers are kept as given (like a broker, the transport never mutates them; producers build fresh ones).
 function toBuffer(value: string | Buffer | null): Buffer | null {
   if (value === null) return null;
-  return typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value);
+  return typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
 }

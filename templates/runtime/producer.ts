@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { parseEventData, type EventDefinition } from './definitions.js';
+import { parseEventData, parseEventDataSync, type EventDefinition } from './definitions.js';
 import type { EventContext } from './delegator.js';
 import { encodeEnvelope, envelopeHeaders, type Envelope, type EnvelopeMetadata } from './envelope.js';
 import { EventValidationError, toError } from './errors.js';
@@ -160,7 +160,11 @@ export class EventProducer {
    */
   async sendBatch(items: readonly BatchItem[]): Promise<RecordMetadata[]> {
     const prepared: Array<{ topic: string; eventType: string; eventId: string; message: OutgoingMessage }> = [];
-    for (const item of items) prepared.push(await this.prepare(item));
+    for (const item of items) {
+      // Synchronous validation where the schema allows it: no promise per event on the hot path.
+      const parsed = parseEventDataSync(item.definition.schema, item.data) ?? (await parseEventData(item.definition.schema, item.data));
+      prepared.push(this.prepare(item, parsed));
+    }
     await this.connect();
     const byTopic = new Map<string, OutgoingMessage[]>();
     for (const { topic, message } of prepared) byTopic.set(topic, [...(byTopic.get(topic) ?? []), message]);
@@ -204,9 +208,8 @@ export class EventProducer {
     return health;
   }
 
-  private async prepare(item: BatchItem): Promise<{ topic: string; eventType: string; eventId: string; message: OutgoingMessage }> {
+  private prepare(item: BatchItem, parsed: z.ZodSafeParseResult<unknown>): { topic: string; eventType: string; eventId: string; message: OutgoingMessage } {
     const { topic, definition, options = {} } = item;
-    const parsed = await parseEventData(definition.schema, item.data);
     if (!parsed.success) throw new EventValidationError(definition.eventType, parsed.error.issues, 'produce');
     const key = options.key !== undefined ? options.key : definition.partitionKey(parsed.data);
     const newId = this.options.newId ?? randomUUID;
@@ -229,7 +232,7 @@ export class EventProducer {
     const message: OutgoingMessage = {
       key,
       value: encodeEnvelope(envelope),
-      headers: { ...options.headers, ...envelopeHeaders(metadata, options.traceparent) },
+      headers: options.headers === undefined ? envelopeHeaders(metadata, options.traceparent) : { ...options.headers, ...envelopeHeaders(metadata, options.traceparent) },
     };
     if (options.partition !== undefined) message.partition = options.partition;
     this.logger.debug('Sending event', { topic, eventType: metadata.eventType, eventId: metadata.eventId, correlationId: metadata.correlationId });

@@ -64,7 +64,7 @@ interface PathOptions {
 
 /** The generated path: EventProducer.sendBatch → InMemoryTransport → GroupConsumer → TopicDelegator → route (Zod) → handler. */
 async function generatedPath(rt: Runtime, { messages, batch, partitions }: PathOptions, dedup: boolean): Promise<Rate> {
-  const { EventProducer, GroupConsumer, InMemoryTransport, TopicDelegator, batchItem, route } = rt;
+  const { EventProducer, GroupConsumer, InMemoryTransport, TopicDelegator, batchItem, route, silentLogger } = rt;
   const transport = new InMemoryTransport({ defaultPartitions: partitions });
   transport.createTopic(TOPIC, partitions);
   let handled = 0;
@@ -79,10 +79,11 @@ async function generatedPath(rt: Runtime, { messages, batch, partitions }: PathO
     groupId: 'bench',
     transport,
     topics: [new TopicDelegator({ topic: TOPIC, routes: [route(OrderCreatedEvent, handler)] })],
+    logger: silentLogger,
     ...(dedup ? {} : { store: null }),
   });
   await consumer.start();
-  const producer = new EventProducer({ transport, source: 'bench' });
+  const producer = new EventProducer({ transport, source: 'bench', logger: silentLogger });
   await producer.connect();
   const started = startClock();
   for (let i = 0; i < messages; i += batch) {

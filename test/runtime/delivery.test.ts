@@ -416,4 +416,37 @@ describe('delivery engine on a fake kafkajs client', () => {
       process.off('SIGTERM', keepAlive);
     }
   });
+
+  it('batch handlers: one handleBatch call for consecutive records; every record outcome counts on its own', async () => {
+    const kafka = new FakeKafka();
+    kafka.topics.set('orders', 1);
+    kafka.topics.set('orders.dlq', 1);
+    const transport = new KafkaTransport({ config: kafkaConfig({ brokers: 'fake:9092', clientId: 't' }), client: kafka.client, logger: createLogger({ level: 'error', write: () => undefined }), consumer: { commitIntervalMs: 0 } });
+    const batches: string[][] = [];
+    const singles: Array<[string, number]> = [];
+    const effects: string[] = [];
+    const handler = {
+      async handle(data: { orderId: string }, ctx: EventContext): Promise<void> {
+        singles.push([data.orderId, ctx.attempt]);
+        effects.push(data.orderId);
+      },
+      async handleBatch(items: ReadonlyArray<{ data: { orderId: string }; context: EventContext }>): Promise<unknown[]> {
+        batches.push(items.map((i) => i.data.orderId));
+        return items.map((i) => (i.data.orderId === 'o-1' ? new RetriableError('row lock') : (effects.push(i.data.orderId), undefined)));
+      },
+    };
+    const consumer = new GroupConsumer({ groupId: 'g', transport, logger: createLogger({ level: 'error', write: () => undefined }), topics: [new TopicDelegator({ topic: 'orders', retry: RETRY, deadLetter: DLQ, routes: [route(OrderCreated, handler)] })] });
+    running.push(consumer);
+    await consumer.start();
+    const fc = kafka.consumers[0] as FakeConsumer;
+    fc.join({ orders: [0] });
+    const result = await fc.deliver('orders', 0, [message(0), message(1), message(2, { orderId: 7 }), message(3)]);
+    expect(result.resolved).toEqual(['0', '1', '2', '3']);
+    expect(batches).toEqual([['o-0', 'o-1', 'o-3']]); // the invalid payload never reached the handler
+    expect(singles).toEqual([['o-1', 2]]); // the failed record went through handle(), as attempt 2
+    expect(effects.sort()).toEqual(['o-0', 'o-1', 'o-3']); // each effect once
+    expect(decodeHeaders(kafka.producers.flatMap((p) => p.sent)[0]?.message.headers as never)[DLQ_HEADERS.reason]).toBe('validation');
+    expect(fc.committed()).toEqual(['orders[0]=4']);
+    expect(consumer.health().processed).toBe(3);
+  });
 });

@@ -5,7 +5,7 @@
  * effect exists (never unfinished work). Moments: before connecting, while joining (`start()` pending, the group
  * rebalancing), right after joining, mid-batch (a handler running), mid-retry back-off.
  * Today's runtime dies at once on a SIGTERM while joining without leaving the group (issue 11, the independent
- * harness' second finding: signal handling starts only after `start()` resolves): that case is `it.fails`.
+ * harness' second finding: signal handling started only after `start()` resolved) before issue 11's engine.
  */
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -180,9 +180,9 @@ describe.skipIf(env.reason !== '')('witness (d): SIGTERM at every moment of a co
     expectGraceful(await runCase('before connect'));
   }, 120_000);
 
-  // Issue 11 (harness finding 2): SIGTERM while start() is joining kills the process at once, no LeaveGroup, the
-  // group stalls for the session timeout. Flip to it(...) once signal handling covers start().
-  it.fails('while joining (start() pending): exits within the deadline and leaves; the other member gets the partitions promptly', async () => {
+  // Issue 11 (harness finding 2): before the delivery engine, SIGTERM while start() was joining killed the process
+  // at once, no LeaveGroup, and the group stalled for the session timeout.
+  it('while joining (start() pending): exits within the deadline and leaves; the other member gets the partitions promptly', async () => {
     const o = await runCase('while joining');
     expectGraceful(o);
     // B's own in-flight handler holds the rebalance for up to B_SLOW_MS; beyond that the group must not wait for A.

@@ -3,7 +3,7 @@
  * Redis store. Target: the event is handled once (one attempt, one effect, never two processes at once) and the
  * group does not fall into a rebalance loop (events produced afterwards are handled promptly).
  * Today's runtime fails it (issue 11, item 4: no heartbeat inside a handler attempt; the evicted member keeps
- * running while the new owner handles the same record): marked `it.fails` until the new engine lands.
+ * running while the new owner handles the same record) before issue 11's delivery engine (dedup leases).
  */
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,7 +36,7 @@ describe.skipIf(env.reason !== '')('witness (c): a handler slower than the sessi
   });
 
   // Issue 11 item 4 (interval heartbeats while a handler runs): flip to it(...) once the engine heartbeats.
-  it.fails('2 consumers, Redis store: handled once by one process, no rebalance loop', async () => {
+  it('2 consumers, Redis store: handled once by one process, no rebalance loop', async () => {
     const run = unique('c');
     const topic = `witness-${run}`;
     const groupId = `g-${run}`;

@@ -21,9 +21,10 @@ export class AttemptContext implements EventContext {
   private abortReason: unknown;
   private log: Logger | undefined;
 
+  /** @param source where the decoded headers come from (decoded on first use). */
   constructor(
     readonly record: ConsumedRecord,
-    readonly headers: EventHeaders,
+    private readonly source: { readonly headers: EventHeaders },
     readonly metadata: EnvelopeMetadata,
     readonly attempt: number,
     private readonly baseLogger: Logger,
@@ -35,6 +36,11 @@ export class AttemptContext implements EventContext {
     this.eventType = metadata.eventType;
     this.correlationId = metadata.correlationId;
     this.causationId = metadata.causationId;
+  }
+
+  /** Decoded record headers. */
+  get headers(): EventHeaders {
+    return this.source.headers;
   }
 
   /** Aborted when the attempt should end early (stop, timeout, rebalance). */
@@ -84,6 +90,8 @@ export interface Watch {
   readonly context: AttemptContext;
   /** Ends the wait with a result (first call wins). */
   settle(result: AttemptResult): void;
+  /** When the engine first saw the partition revoked during this attempt (epoch ms). */
+  revokedAt?: number;
 }
 
 /** The attempt's result once its promise settles. */

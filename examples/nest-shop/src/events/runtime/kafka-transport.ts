@@ -32,6 +32,9 @@ export function toKafkaJsConfig(config: KafkaConfig, logger: Logger = defaultLog
     requestTimeout: config.requestTimeoutMs ?? 30_000,
     logLevel: KafkaLogLevel.INFO,
     logCreator: () => (entry: LogEntry) => logKafkaJs(logger, entry),
+    // Connection attempts at most 3 s apart (kafkajs' default grows to 30 s): after a broker outage, producers and
+    // consumers reconnect within seconds of the broker answering.
+    retry: { initialRetryTime: 300, maxRetryTime: 3_000, retries: 8 },
   };
   if (config.tls !== undefined) options.ssl = config.tls.ca === undefined ? { rejectUnauthorized: true } : { rejectUnauthorized: true, ca: [...config.tls.ca] };
   if (config.sasl !== undefined) {
@@ -43,8 +46,15 @@ export function toKafkaJsConfig(config: KafkaConfig, logger: Logger = defaultLog
   return options;
 }
 
+// Protocol answers kafkajs logs as errors that are part of normal group life (rebalances, coordinator moves,
+// a broker still loading): REBALANCE_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR,
+// COORDINATOR_LOAD_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID. kafkajs retries or rejoins by itself.
+const ROUTINE_ERROR_CODES: ReadonlySet<unknown> = new Set([27, 15, 16, 14, 22, 25]);
+
 // kafkajs messages that are routine, not problems: shown at debug/info instead of warn/error.
 const ROUTINE: ReadonlyArray<[RegExp, 'debug' | 'info']> = [
+  // The runtime decides every record's partition itself; kafkajs' partitioner is not used.
+  [/^KafkaJS v2\.0\.0 switched default partitioner/, 'debug'],
   // We bound retries on purpose and replace the producer after an uncertain send (see KafkaTransportProducer).
   [/^Limiting retries for the idempotent producer/, 'debug'],
   [/^The group is rebalancing, re-joining/, 'info'],
@@ -58,7 +68,8 @@ function logKafkaJs(logger: Logger, entry: LogEntry): void {
   const { message, timestamp: _timestamp, ...fields } = entry.log;
   const extra: Record<string, unknown> = { ...fields, kafkajs: entry.namespace };
   const text = typeof message === 'string' ? message : String(message);
-  const routine = entry.level <= KafkaLogLevel.WARN ? ROUTINE.find(([pattern]) => pattern.test(text))?.[1] : undefined;
+  const routine =
+    entry.level > KafkaLogLevel.WARN ? undefined : /^Response \w+\(/.test(text) && ROUTINE_ERROR_CODES.has(fields['errorCode']) ? 'info' : ROUTINE.find(([pattern]) => pattern.test(text))?.[1];
   if (routine !== undefined) logger[routine](text, extra);
   else if (entry.level === KafkaLogLevel.ERROR) logger.error(text, extra);
   else if (entry.level === KafkaLogLevel.WARN) logger.warn(text, extra);

@@ -102,6 +102,8 @@ export class KafkaTransportProducer implements TransportProducer {
       maxInFlightRequests: this.options.maxInFlightRequests ?? 1,
       allowAutoTopicCreation: false,
       retry: { retries: this.options.retries ?? 10, maxRetryTime: this.options.maxRetryTimeMs ?? 5_000 },
+      // Every message carries the partition this transport chose.
+      createPartitioner: () => ({ message }) => message.partition ?? 0,
     });
   }
 

@@ -12,6 +12,7 @@ export const CLAIM_CHUNK = 64;
 export class Leases {
   private readonly held = new Set<string>();
   private timer: ReturnType<typeof setInterval> | undefined;
+  private deferred: string[] = [];
 
   constructor(
     readonly store: ProcessedStore,
@@ -34,6 +35,31 @@ export class Leases {
   async complete(eventId: string): Promise<void> {
     await this.store.complete(this.groupId, [eventId]);
     this.held.delete(eventId);
+  }
+
+  /** True when completions may wait for the end of the batch (a store that dies with the process). */
+  get deferrable(): boolean {
+    return this.store.local === true;
+  }
+
+  /** Marks an event done with the next {@link flushDeferred} (local stores only). */
+  completeLater(eventId: string): void {
+    this.deferred.push(eventId);
+    this.held.delete(eventId);
+  }
+
+  /** Marks the deferred events done in one store call. */
+  async flushDeferred(): Promise<void> {
+    if (this.deferred.length === 0) return;
+    const ids = this.deferred;
+    this.deferred = [];
+    await this.store.complete(this.groupId, ids);
+  }
+
+  /** Marks several events done in one store call. */
+  async completeAll(eventIds: readonly string[]): Promise<void> {
+    await this.store.complete(this.groupId, eventIds);
+    for (const id of eventIds) this.held.delete(id);
   }
 
   /** Gives up leases (best effort: they expire on their own otherwise). */

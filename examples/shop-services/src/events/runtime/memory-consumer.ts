@@ -13,7 +13,7 @@ import {
 /** One member of a consumer group on an {@link InMemoryTransport}. */
 export class MemoryConsumer implements TransportConsumer {
   /** Commits are free in memory: commit at the end of every batch. */
-  readonly commitPolicy: CommitPolicy = Object.freeze({ batchSize: 1, intervalMs: 0 });
+  readonly commitPolicy: CommitPolicy = Object.freeze({ batchSize: Number.MAX_SAFE_INTEGER, intervalMs: 0 });
   /** Subscribed topics. */
   topics: string[] = [];
   /** True between run() and stop(). */

@@ -18,6 +18,11 @@ export interface ProcessedStore {
   complete(groupId: string, eventIds: readonly string[]): Promise<void>;
   /** Gives up `owner`'s leases (no outcome: the next owner processes them at once). */
   release(groupId: string, eventIds: readonly string[], owner: string): Promise<void>;
+  /**
+   * True for a store that lives and dies with the process (no other member sees it, a crash loses it): the consumer
+   * then marks a batch's events done together at the end of the batch instead of one call per event.
+   */
+  readonly local?: boolean;
 }
 
 /** What {@link ProcessedStore.claim} found for one event id. */
@@ -68,6 +73,8 @@ interface Entry {
  * duplicates across restarts or instances need a shared store (`RedisProcessedStore`).
  */
 export class InMemoryProcessedStore implements ProcessedStore {
+  /** In-process: completions are marked per batch. */
+  readonly local = true;
   // A Map iterates in insertion order, so re-inserting on access makes the first key the least recently used.
   private readonly entries = new Map<string, Entry>();
   private readonly maxEntries: number;
@@ -92,8 +99,12 @@ export class InMemoryProcessedStore implements ProcessedStore {
     return eventIds.map((id) => {
       const key = storeKey(groupId, id);
       const entry = this.live(key, now);
-      if (entry === undefined || entry.owner === owner) {
+      if (entry === undefined) {
         this.put(key, { owner, expiresAt: now + leaseMs });
+        return 'acquired';
+      }
+      if (entry.owner === owner) {
+        entry.expiresAt = now + leaseMs; // live() already made it the most recently used
         return 'acquired';
       }
       return entry.owner === undefined ? 'done' : 'held';
@@ -149,7 +160,15 @@ export class InMemoryProcessedStore implements ProcessedStore {
   }
 
   private put(key: string, entry: Entry): void {
-    this.entries.delete(key);
+    // Re-inserting moves the key to the end (most recently used); a new key needs no delete.
+    const existing = this.entries.get(key);
+    if (existing !== undefined) {
+      existing.owner = entry.owner;
+      existing.expiresAt = entry.expiresAt;
+      this.entries.delete(key);
+      this.entries.set(key, existing);
+      return;
+    }
     this.entries.set(key, entry);
     while (this.entries.size > this.maxEntries) {
       const oldest = this.entries.keys().next();
