@@ -4,11 +4,12 @@
  *
  * Consumer groups are exported as namespaces (one per group).
  */
+
+export * from './events.js';
+export * from './producers/index.js';
 export * from './runtime/index.js';
 export * from './schemas/index.js';
-export * from './events.js';
 export * from './topics.js';
-export * from './producers/index.js';
 export * as analytics from './consumers/analytics/index.js';
 export * as fulfillmentService from './consumers/fulfillment-service/index.js';
 export * as inventoryService from './consumers/inventory-service/index.js';

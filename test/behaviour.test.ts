@@ -21,7 +21,6 @@ import {
   type OrderCreated,
   type OrderCancelled,
 } from '../generated/index.js';
-import { createPaymentServiceHandlers } from '../generated/consumers/payment-service/handlers.js';
 import { generateAt, ROOT } from './support/tree.js';
 
 const consumers: GroupConsumer[] = [];
@@ -97,11 +96,11 @@ describe('generated consumers (topic delegator layout)', () => {
     const { transport, producers } = await setup();
     const created = recorder<OrderCreated>();
     const cancelled = recorder<OrderCancelled>();
-    const consumer = paymentService.createPaymentServiceConsumer({
+    const consumer = paymentService.createConsumer({
       transport,
       logger: silentLogger,
       fromBeginning: true,
-      handlers: { shopOrdersV1: { orderCreated: created, orderCancelled: cancelled } },
+      handlers: { orderCreated: created, orderCancelled: cancelled },
     });
     consumers.push(consumer);
     await consumer.start();
@@ -119,11 +118,11 @@ describe('generated consumers (topic delegator layout)', () => {
   it('acknowledge events of the topic the group does not receive, without a handler or a DLQ record', async () => {
     const { transport, producers } = await setup();
     const created = recorder<OrderCreated>();
-    const consumer = paymentService.createPaymentServiceConsumer({
+    const consumer = paymentService.createConsumer({
       transport,
       logger: silentLogger,
       fromBeginning: true,
-      handlers: { shopOrdersV1: { orderCreated: created, orderCancelled: recorder() } },
+      handlers: { orderCreated: created, orderCancelled: recorder() },
     });
     consumers.push(consumer);
     await consumer.start();
@@ -137,7 +136,7 @@ describe('generated consumers (topic delegator layout)', () => {
 
   it('send a stub’s NotImplementedError to the dead-letter topic (nothing silently acknowledged)', async () => {
     const { transport, producers } = await setup();
-    const consumer = paymentService.createPaymentServiceConsumer({ transport, logger: silentLogger, fromBeginning: true, handlers: createPaymentServiceHandlers() });
+    const consumer = paymentService.createConsumer({ transport, logger: silentLogger, fromBeginning: true, handlers: paymentService.createHandlers() });
     consumers.push(consumer);
     await consumer.start();
     await producers.shopOrdersV1.orderCreated(example('order.created'));
@@ -156,11 +155,11 @@ describe('generated consumers (topic delegator layout)', () => {
   ])('dead-letter a %s failure with its reason after exactly one attempt', async (reason, kind) => {
     const { transport } = await setup();
     const created = recorder<OrderCreated>();
-    const consumer = paymentService.createPaymentServiceConsumer({
+    const consumer = paymentService.createConsumer({
       transport,
       logger: silentLogger,
       fromBeginning: true,
-      handlers: { shopOrdersV1: { orderCreated: created, orderCancelled: recorder() } },
+      handlers: { orderCreated: created, orderCancelled: recorder() },
     });
     consumers.push(consumer);
     await consumer.start();
@@ -181,8 +180,9 @@ describe('generated consumers (topic delegator layout)', () => {
     const { transport, producers } = await setup();
     const pay = recorder<OrderCreated>();
     const notify = recorder<OrderCreated>();
-    const a = paymentService.createPaymentServiceConsumer({ transport, logger: silentLogger, fromBeginning: true, handlers: { shopOrdersV1: { orderCreated: pay, orderCancelled: recorder() } } });
+    const a = paymentService.createConsumer({ transport, logger: silentLogger, fromBeginning: true, handlers: { orderCreated: pay, orderCancelled: recorder() } });
     const ok = recorder<never>();
+    // The handlers keyed by topic and the create<Group>Consumer names of eventgen 0.1 still work (deprecated).
     const b = notificationService.createNotificationServiceConsumer({
       transport,
       logger: silentLogger,

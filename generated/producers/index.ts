@@ -8,13 +8,13 @@ import { ShopOrdersV1Producer } from './shop-orders-v1.producer.js';
 import { ShopPaymentsV1Producer } from './shop-payments-v1.producer.js';
 import { ShopProductsV1Producer } from './shop-products-v1.producer.js';
 
+export { ShopAuditV1Producer } from './shop-audit-v1.producer.js';
+export { ShopCustomersV1Producer } from './shop-customers-v1.producer.js';
+export { ShopInventorySnapshotsV1Producer } from './shop-inventory-snapshots-v1.producer.js';
+export { ShopInventoryV1Producer } from './shop-inventory-v1.producer.js';
 export { ShopOrdersV1Producer } from './shop-orders-v1.producer.js';
 export { ShopPaymentsV1Producer } from './shop-payments-v1.producer.js';
-export { ShopCustomersV1Producer } from './shop-customers-v1.producer.js';
 export { ShopProductsV1Producer } from './shop-products-v1.producer.js';
-export { ShopInventoryV1Producer } from './shop-inventory-v1.producer.js';
-export { ShopInventorySnapshotsV1Producer } from './shop-inventory-snapshots-v1.producer.js';
-export { ShopAuditV1Producer } from './shop-audit-v1.producer.js';
 
 /** One typed producer per topic, sharing one `EventProducer` (one Kafka connection). */
 export function createProducers(producer: EventProducer) {

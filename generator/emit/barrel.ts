@@ -1,19 +1,24 @@
 /** The root `index.ts`: runtime, schemas, events, topics, producers; consumer groups as namespaces. */
-import type { Catalog } from '../model/types.js';
+import type { SymbolTable } from '../symbols/table.js';
+import { TsModule } from './printer.js';
 import { jsdoc } from './text.js';
 import type { GeneratedFile } from './types.js';
 
-export function emitBarrel(catalog: Catalog, present: ReadonlySet<string>): GeneratedFile {
-  const lines = [
-    jsdoc([`${catalog.title} ${catalog.version}: generated Kafka code.`, '', 'Consumer groups are exported as namespaces (one per group).']),
-    "export * from './runtime/index.js';",
-  ];
-  if (present.has('schemas/index.ts')) lines.push("export * from './schemas/index.js';");
-  lines.push("export * from './events.js';", "export * from './topics.js';");
-  if (present.has('producers/index.ts')) lines.push("export * from './producers/index.js';");
-  for (const g of catalog.groups) {
-    const file = `consumers/${g.names.fileName}/index.ts`;
-    if (present.has(file)) lines.push(`export * as ${g.names.memberName} from './consumers/${g.names.fileName}/index.js';`);
-  }
-  return { path: 'index.ts', content: lines.join('\n') + '\n', ownership: 'managed' };
+/**
+ * The root barrel's shared part. Its `export *`s never meet a name twice: the symbol table claimed every name of
+ * these modules in one scope (with the runtime's real exports reserved first).
+ */
+export function rootBarrel(table: SymbolTable, present: ReadonlySet<string>, doc: string[]): TsModule {
+  const F = table.files;
+  const mod = new TsModule(F.ROOT_INDEX);
+  mod.setHeader(jsdoc(doc));
+  for (const file of [F.RUNTIME_INDEX, F.SCHEMAS_INDEX, F.EVENTS, F.TOPICS, F.PRODUCERS_INDEX]) if (present.has(file)) mod.reexportAll(file);
+  for (const g of table.activeGroups()) if (present.has(g.index)) mod.reexportNamespace(g.namespace, g.index);
+  return mod;
+}
+
+export function emitBarrel(table: SymbolTable, present: ReadonlySet<string>): GeneratedFile {
+  const c = table.catalog;
+  const mod = rootBarrel(table, present, [`${c.title} ${c.version}: generated Kafka code.`, '', 'Consumer groups are exported as namespaces (one per group).']);
+  return { path: mod.path, content: mod.render(''), ownership: 'managed' };
 }

@@ -3,58 +3,73 @@
  * routes by event type to one user-owned event handler per event, and a managed `index.ts` that wires
  * the group. The stubs and `handlers.ts` are scaffolds (see `stubs.ts`).
  */
-import type { Catalog, ConsumerGroup, EventType, Topic } from '../model/types.js';
-import { EVENTS, eventSchemaFile, groupIndexFile, RUNTIME, topicHandlerFile } from './paths.js';
+import type { GroupSymbols, SubscriptionSymbols, SymbolTable } from '../symbols/table.js';
 import { TsModule } from './printer.js';
-import { jsdoc, tsString, tsValue } from './text.js';
+import { fromTopicsText } from './stubs.js';
+import { parameterCombinations } from '../model/parameters.js';
+import { parameterValue } from './topic-parameters.js';
+import { jsdoc, propertyKey, tsString, tsValue } from './text.js';
 import type { EmitOptions, GeneratedFile } from './types.js';
 
-export interface Subscription {
-  topic: Topic;
-  events: EventType[];
+/**
+ * The constructor's head and the dead-letter policy: a literal topic, or for an address with channel parameters the
+ * topic (and its default dead-letter topic, `<topic>.dlq`) filled in from the values the group consumes.
+ */
+function constructorParts(mod: TsModule, sub: SubscriptionSymbols, handlers: string): { head: string[]; deadLetter: string } {
+  const topic = sub.topic.topic;
+  const params = sub.topic.parameters;
+  const dlq = topic.deadLetter;
+  if (!params) {
+    return {
+      head: [`  constructor(handlers: ${handlers}) {`, '    super({', `      topic: ${tsString(topic.name)},`],
+      deadLetter: `      deadLetter: ${tsValue({ enabled: dlq.enabled, topic: dlq.topic })},`,
+    };
+  }
+  const perTopic = dlq.topic === `${topic.name}.dlq`;
+  return {
+    head: [
+      jsdoc(undefined, '  ', [`@param parameters the values of the channel parameters of \`${topic.name}\`: which topic this handler reads.`]),
+      `  constructor(handlers: ${handlers}, parameters: ${mod.type(params.type)}) {`,
+      `    const topic = ${mod.use(params.topicName)}(parameters);`,
+      '    super({',
+      '      topic,',
+    ],
+    deadLetter: `      deadLetter: { enabled: ${dlq.enabled}, topic: ${perTopic ? '`${topic}.dlq`' : tsString(dlq.topic)} },`,
+  };
 }
 
-export function subscriptionsOf(catalog: Catalog, group: ConsumerGroup): Subscription[] {
-  const topics = new Map(catalog.topics.map((t) => [t.id, t]));
-  const events = new Map(catalog.events.map((e) => [e.type, e]));
-  return group.subscriptions
-    .map((s) => ({ topic: topics.get(s.topic), events: s.events.map((e) => events.get(e)).filter((e): e is EventType => !!e) }))
-    .filter((s): s is Subscription => !!s.topic && s.events.length > 0);
-}
-
-function topicHandler(group: ConsumerGroup, sub: Subscription): GeneratedFile {
-  const { topic } = sub;
-  const mod = new TsModule(topicHandlerFile(group, topic));
-  const delegator = mod.use('TopicDelegator', RUNTIME);
-  const route = mod.use('route', RUNTIME);
-  const handlerType = mod.type('EventHandler', RUNTIME);
+function topicHandler(table: SymbolTable, group: GroupSymbols, sub: SubscriptionSymbols): GeneratedFile {
+  const topic = sub.topic.topic;
+  const mod = new TsModule(sub.file);
+  const cls = mod.declare(sub.handlerClass);
+  const handlers = mod.declare(sub.eventHandlers);
+  const delegator = mod.use(table.runtime('TopicDelegator'));
+  const route = mod.use(table.runtime('route'));
+  const handlerType = mod.type(table.runtime('EventHandler'));
   const members = sub.events.map((e) =>
-    [jsdoc(`Handles \`${e.type}\` (v${e.version}).`, '  '), `  ${e.names.memberName}: ${handlerType}<${mod.type(e.names.typeName, eventSchemaFile(e))}>;`].join('\n'),
+    [jsdoc(`Handles \`${e.event.type}\` (v${e.event.version}).`, '  '), `  ${e.member}: ${handlerType}<${mod.use(e.type)}>;`].join('\n'),
   );
-  const handled = new Set(sub.events.map((e) => e.type));
-  const ignored = topic.events.filter((e) => !handled.has(e));
-  const routes = sub.events.map((e) => `        ${route}(${mod.use(e.names.definitionName, EVENTS)}, handlers.${e.names.memberName}),`);
+  const routes = sub.events.map((e) => `        ${route}(${mod.use(e.definition)}, handlers.${e.member}),`);
+  const ctor = constructorParts(mod, sub, handlers);
   const body = [
-    jsdoc(`The event handlers consumer group \`${group.groupId}\` provides for topic \`${topic.name}\`.`),
-    `export interface ${topic.names.typeName}EventHandlers {`,
+    jsdoc(`The event handlers consumer group \`${group.group.groupId}\` provides for topic \`${topic.name}\`.`),
+    `export interface ${handlers} {`,
     members.join('\n'),
     '}',
     '',
     jsdoc([
       `Routes each record of \`${topic.name}\` by its event type to the matching event handler of`,
-      `group \`${group.groupId}\`, after validating the payload. Retry and dead-letter policy come from the catalog.`,
+      `group \`${group.group.groupId}\`, after validating the payload. Retry and dead-letter policy come from the catalog.`,
     ]),
-    `export class ${topic.names.topicHandlerClass} extends ${delegator} {`,
-    `  constructor(handlers: ${topic.names.typeName}EventHandlers) {`,
-    '    super({',
-    `      topic: ${tsString(topic.name)},`,
+    `export class ${cls} extends ${delegator} {`,
+    ...ctor.head,
     `      retry: ${tsValue(topic.retry)},`,
-    `      deadLetter: ${tsValue({ enabled: topic.deadLetter.enabled, topic: topic.deadLetter.topic })},`,
+    ctor.deadLetter,
     '      routes: [',
     ...routes,
     '      ],',
-    ...(ignored.length
-      ? ['      // Other event types of this topic, not received by this group: acknowledged without a handler.', `      ignore: [${ignored.map((e) => tsString(e)).join(', ')}],`]
+    ...(sub.ignored.length
+      ? ['      // Other event types of this topic, not received by this group: acknowledged without a handler.', `      ignore: [${sub.ignored.map((e) => tsString(e)).join(', ')}],`]
       : []),
     '    });',
     '  }',
@@ -63,56 +78,124 @@ function topicHandler(group: ConsumerGroup, sub: Subscription): GeneratedFile {
   return { path: mod.path, content: mod.render(body), ownership: 'managed' };
 }
 
-function groupIndex(group: ConsumerGroup, subs: Subscription[]): GeneratedFile {
-  const mod = new TsModule(groupIndexFile(group));
-  const consumer = mod.use('GroupConsumer', RUNTIME);
-  const options = mod.type('GroupConsumerOptions', RUNTIME);
-  const T = group.names.typeName;
-  const handlerTypes = subs.map((s) => `  ${s.topic.names.memberName}: ${mod.type(`${s.topic.names.typeName}EventHandlers`, topicHandlerFile(group, s.topic))};`);
-  const topicHandlers = subs.map((s) => `      new ${mod.use(s.topic.names.topicHandlerClass, topicHandlerFile(group, s.topic))}(handlers.${s.topic.names.memberName}),`);
+/** Every combination of the catalog's values of a parameterised subscription, as a literal; undefined when one is open. */
+function defaultParameterValues(sub: SubscriptionSymbols): string | undefined {
+  const params = sub.topic.topic.parameters ?? [];
+  const combos = parameterCombinations(params, (p) => p.values);
+  if (combos === undefined) return undefined;
+  const literal = (c: Record<string, string>): string => `{ ${params.map((p) => `${propertyKey(p.name)}: ${parameterValue(p, c[p.name] ?? '')}`).join(', ')} }`;
+  return `[${combos.map(literal).join(', ')}]`;
+}
+
+function groupIndex(table: SymbolTable, group: GroupSymbols): GeneratedFile {
+  const mod = new TsModule(group.index);
+  const groupId = mod.declare(group.groupId);
+  const handlers = mod.declare(group.handlers);
+  const options = mod.declare(group.consumerOptions);
+  const create = mod.declare(group.createConsumer);
+  const old = { handlers: mod.declare(group.deprecated.handlers), options: mod.declare(group.deprecated.consumerOptions), create: mod.declare(group.deprecated.createConsumer) };
+  const consumer = mod.use(table.runtime('GroupConsumer'));
+  const consumerOptions = mod.type(table.runtime('GroupConsumerOptions'));
+  const handlerType = mod.type(table.runtime('EventHandler'));
+  const subs = group.subscriptions;
+  mod.reexportAll(group.handlersFile);
+  for (const s of subs) mod.reexport(s.handlerClass);
+  const members = group.stubs.map((s) =>
+    [
+      jsdoc(`Handles \`${s.event.event.type}\` (v${s.event.event.version}) ${fromTopicsText(s.topics)}.`, '  '),
+      `  ${s.event.member}: ${handlerType}<${mod.use(s.event.type)}>;`,
+    ].join('\n'),
+  );
+  const byTopic = subs.map((s) => `  ${s.topic.member}: ${mod.use(s.eventHandlers)};`);
+  // The shape of eventgen 0.1 (keyed by topic) is told apart by what sits at the first topic's key: an object of
+  // handlers, not a handler.
+  const probe = (subs[0] as SubscriptionSymbols).topic.member;
+  const topicHandlers = subs.map((s) => {
+    const own = `keyedByTopic ? handlers.${s.topic.member} : handlers`;
+    if (!s.topic.parameters) return `      new ${mod.use(s.handlerClass)}(${own}),`;
+    // One delegator per Kafka topic: per element of the values given, else every combination the catalog lists.
+    const defaults = defaultParameterValues(s);
+    const list = defaults === undefined ? `parameters.${s.topic.member}` : `(parameters?.${s.topic.member} ?? ${defaults})`;
+    return `      ...${list}.map((values) => new ${mod.use(s.handlerClass)}(${own}, values)),`;
+  });
+  const parameterised = subs.filter((s) => s.topic.parameters);
+  const parametersRequired = parameterised.some((s) => defaultParameterValues(s) === undefined);
+  const parameterMembers = parameterised.map((s) => {
+    const optional = defaultParameterValues(s) !== undefined;
+    const params = s.topic.parameters as NonNullable<typeof s.topic.parameters>;
+    return `    ${s.topic.member}${optional ? '?' : ''}: readonly ${mod.type(params.type)}[];`;
+  });
+  const g = group.group;
   const body = [
-    ...subs.map((s) => `export { ${s.topic.names.topicHandlerClass} } from './topics/${s.topic.names.fileName}/${s.topic.names.fileName}.topic-handler.js';`),
-    '',
     jsdoc('The Kafka consumer group id.'),
-    `export const GROUP_ID = ${tsString(group.groupId)};`,
+    `export const ${groupId} = ${tsString(g.groupId)};`,
     '',
-    jsdoc(`The event handlers of consumer group \`${group.groupId}\`, by topic.`),
-    `export interface ${T}Handlers {`,
-    handlerTypes.join('\n'),
+    jsdoc(`The event handlers of consumer group \`${g.groupId}\`, one per event it receives; \`${group.createHandlers.name}()\` in \`handlers.ts\` builds the scaffolded ones.`),
+    `export interface ${handlers} {`,
+    members.join('\n'),
+    '}',
+    '',
+    jsdoc(['The event handlers keyed by topic, as eventgen 0.1 generated them; still accepted.'], '', [`@deprecated Use \`${handlers}\` (keyed by event).`]),
+    `export interface ${old.handlers} {`,
+    byTopic.join('\n'),
     '}',
     '',
     jsdoc('Options of the group consumer: everything `GroupConsumer` takes, plus the handlers.'),
-    `export interface ${T}ConsumerOptions extends Omit<${options}, 'groupId' | 'topics'> {`,
-    jsdoc('The event handlers; `create' + T + 'Handlers()` in `handlers.ts` builds the scaffolded ones.', '  '),
-    `  handlers: ${T}Handlers;`,
+    `export interface ${options} extends Omit<${consumerOptions}, 'groupId' | 'topics'> {`,
+    jsdoc(`The event handlers, by event (\`${handlers}\`; the deprecated \`${old.handlers}\` keyed by topic still works).`, '  '),
+    `  handlers: ${handlers} | ${old.handlers};`,
+    ...(parameterised.length
+      ? [
+          jsdoc(
+            [
+              'The channel parameter values to consume, per topic address with parameters: one Kafka topic per element.',
+              'Addresses whose parameters all list values in the catalog default to every combination of them.',
+            ],
+            '  ',
+          ),
+          `  parameters${parametersRequired ? '' : '?'}: {`,
+          ...parameterMembers,
+          '  };',
+        ]
+      : []),
     '}',
     '',
+    jsdoc(undefined, '', [`@deprecated Use \`${options}\`.`]),
+    `export type ${old.options} = ${options};`,
+    '',
     jsdoc([
-      ...(group.description ? [group.description, ''] : []),
-      `Creates the consumer of group \`${group.groupId}\`: topics ${subs.map((s) => `\`${s.topic.name}\``).join(', ')}.`,
+      ...(g.description ? [g.description, ''] : []),
+      `Creates the consumer of group \`${g.groupId}\`: topics ${subs.map((s) => `\`${s.topic.topic.name}\``).join(', ')}.`,
       'Call `start()` to join the group and `stop()` to leave it gracefully.',
     ]),
-    `export function create${T}Consumer(options: ${T}ConsumerOptions): ${consumer} {`,
-    '  const { handlers, ...rest } = options;',
+    `export function ${create}(options: ${options}): ${consumer} {`,
+    parameterised.length ? '  const { handlers, parameters, ...rest } = options;' : '  const { handlers, ...rest } = options;',
+    `  const keyedByTopic = isKeyedByTopic(handlers);`,
     `  return new ${consumer}({`,
     '    ...rest,',
-    '    groupId: GROUP_ID,',
+    `    groupId: ${groupId},`,
     '    topics: [',
     ...topicHandlers,
     '    ],',
     '  });',
     '}',
+    '',
+    jsdoc(undefined, '', [`@deprecated Use \`${create}\`.`]),
+    `export const ${old.create} = ${create};`,
+    '',
+    `function isKeyedByTopic(handlers: ${handlers} | ${old.handlers}): handlers is ${old.handlers} {`,
+    `  const first: unknown = Reflect.get(handlers, ${tsString(probe)});`,
+    "  return typeof first === 'object' && first !== null && typeof Reflect.get(first, 'handle') !== 'function';",
+    '}',
   ].join('\n');
   return { path: mod.path, content: mod.render(body), ownership: 'managed' };
 }
 
-export function emitConsumers(catalog: Catalog, _options: EmitOptions): GeneratedFile[] {
+export function emitConsumers(table: SymbolTable, _options: EmitOptions): GeneratedFile[] {
   const files: GeneratedFile[] = [];
-  for (const group of catalog.groups) {
-    const subs = subscriptionsOf(catalog, group);
-    if (!subs.length) continue;
-    for (const sub of subs) files.push(topicHandler(group, sub));
-    files.push(groupIndex(group, subs));
+  for (const group of table.activeGroups()) {
+    for (const sub of group.subscriptions) files.push(topicHandler(table, group, sub));
+    files.push(groupIndex(table, group));
   }
   return files;
 }

@@ -1,8 +1,9 @@
 /** `events.ts` (event definitions, EventMap) and `topics.ts` (topic settings as data). */
-import type { Catalog, EventType, Topic } from '../model/types.js';
+import type { EventType } from '../model/types.js';
+import type { SymbolTable, TopicSymbols } from '../symbols/table.js';
 import { eventDocLines } from './describe.js';
-import { EVENTS, eventSchemaFile, RUNTIME, TOPICS } from './paths.js';
 import { TsModule } from './printer.js';
+import { topicParameterDeclarations, topicSegmentHelper } from './topic-parameters.js';
 import { jsdoc, propertyAccess, propertyKey, tsString, tsValue } from './text.js';
 import type { EmitOptions, GeneratedFile } from './types.js';
 
@@ -17,17 +18,20 @@ function partitionKey(e: EventType): string {
   }
 }
 
-export function emitEvents(catalog: Catalog, _options: EmitOptions): GeneratedFile[] {
-  const mod = new TsModule(EVENTS);
-  const defineEvent = mod.use('defineEvent', RUNTIME);
+export function emitEvents(table: SymbolTable, _options: EmitOptions): GeneratedFile[] {
+  const mod = new TsModule(table.files.EVENTS);
+  const { events, EventType, EventMap } = table.fixed;
+  for (const s of [events, EventType, EventMap, ...table.events.map((e) => e.definition)]) mod.declare(s);
+  const defineEvent = mod.use(table.runtime('defineEvent'));
   const parts: string[] = [];
-  for (const e of catalog.events) {
-    const schema = mod.use(e.names.schemaName, eventSchemaFile(e));
+  for (const sy of table.events) {
+    const e = sy.event;
+    const schema = mod.use(sy.schema);
     const tags = e.deprecated ? ['@deprecated'] : [];
     parts.push(
       [
         jsdoc(eventDocLines(e), '', tags),
-        `export const ${e.names.definitionName} = ${defineEvent}({`,
+        `export const ${sy.definition.name} = ${defineEvent}({`,
         `  eventType: ${tsString(e.type)},`,
         `  version: ${tsString(e.version)},`,
         `  topics: [${e.topics.map((t) => tsString(t)).join(', ')}],`,
@@ -40,54 +44,62 @@ export function emitEvents(catalog: Catalog, _options: EmitOptions): GeneratedFi
         .join('\n'),
     );
   }
-  const entries = catalog.events.map((e) => `  ${propertyKey(e.type)}: ${e.names.definitionName},`);
+  const entries = table.events.map((e) => `  ${propertyKey(e.event.type)}: ${e.definition.name},`);
   parts.push(
     [
       jsdoc('Every event of the catalog, by event type.'),
-      `export const events = {`,
+      `export const ${events.name} = {`,
       ...entries,
       '} as const;',
       '',
       jsdoc('The event types of the catalog.'),
-      'export type EventType = keyof typeof events;',
+      `export type ${EventType.name} = keyof typeof ${events.name};`,
       '',
       jsdoc('Payload type (after validation and defaults) by event type.'),
-      'export interface EventMap {',
-      ...catalog.events.map((e) => `  ${propertyKey(e.type)}: ${mod.type(e.names.typeName, eventSchemaFile(e))};`),
+      `export interface ${EventMap.name} {`,
+      ...table.events.map((e) => `  ${propertyKey(e.event.type)}: ${mod.use(e.type)};`),
       '}',
     ].join('\n'),
   );
-  const files: GeneratedFile[] = [{ path: EVENTS, content: mod.render(parts.join('\n\n')), ownership: 'managed' }];
-  files.push({ path: TOPICS, content: emitTopicsData(catalog), ownership: 'managed' });
+  const files: GeneratedFile[] = [{ path: mod.path, content: mod.render(parts.join('\n\n')), ownership: 'managed' }];
+  files.push({ path: table.files.TOPICS, content: emitTopicsData(table), ownership: 'managed' });
   return files;
 }
 
-function topicLiteral(t: Topic): string {
+function topicLiteral(ts: TopicSymbols): string {
+  const t = ts.topic;
   const lines = [
     `  name: ${tsString(t.name)},`,
     t.partitions !== undefined ? `  partitions: ${t.partitions},` : '',
     t.replicas !== undefined ? `  replicas: ${t.replicas},` : '',
     `  config: ${tsValue(t.config)},`,
     `  events: [${t.events.map((e) => tsString(e)).join(', ')}],`,
+    t.parameters?.length ? `  parameters: [${t.parameters.map((p) => `{ name: ${tsString(p.name)}${p.values ? `, values: [${p.values.map((v) => tsString(v)).join(', ')}]` : ''} }`).join(', ')}],` : '',
     `  retry: ${tsValue(t.retry)},`,
     `  deadLetter: ${tsValue(t.deadLetter)},`,
   ].filter(Boolean);
   return `{\n${lines.join('\n')}\n}`;
 }
 
-function emitTopicsData(catalog: Catalog): string {
+function emitTopicsData(table: SymbolTable): string {
+  const mod = new TsModule(table.files.TOPICS);
+  const { topics } = table.fixed;
+  for (const s of [topics, ...table.topics.map((t) => t.constant)]) mod.declare(s);
   const parts: string[] = [];
-  for (const t of catalog.topics) {
+  for (const ts of table.topics) {
+    const t = ts.topic;
     const doc = [t.title ?? `Kafka topic \`${t.name}\`.`, ...(t.description ? ['', t.description] : [])];
-    parts.push(`${jsdoc(doc)}\nexport const ${t.names.typeName}Topic = ${topicLiteral(t)} as const;`);
+    parts.push(`${jsdoc(doc)}\nexport const ${ts.constant.name} = ${topicLiteral(ts)} as const;`);
+    if (ts.parameters) parts.push(topicParameterDeclarations(mod, { ...ts, parameters: ts.parameters }));
   }
+  if (table.topics.some((ts) => ts.parameters)) parts.push(topicSegmentHelper());
   parts.push(
     [
       jsdoc('Every topic of the catalog, by Kafka topic name (settings from the catalog\'s Kafka bindings).'),
-      'export const topics = {',
-      ...catalog.topics.map((t) => `  ${propertyKey(t.name)}: ${t.names.typeName}Topic,`),
+      `export const ${topics.name} = {`,
+      ...table.topics.map((t) => `  ${propertyKey(t.topic.name)}: ${t.constant.name},`),
       '} as const;',
     ].join('\n'),
   );
-  return parts.join('\n\n') + '\n';
+  return mod.render(parts.join('\n\n'));
 }

@@ -1,8 +1,9 @@
 /**
- * All emitters, in one pure function: `(catalog, options) -> GeneratedFile[]`, sorted by path.
+ * All emitters, in one pure function: `(symbol table, options) -> GeneratedFile[]`, sorted by path. The symbol
+ * table (`../symbols/`) holds the catalog model and every exported name and file of the tree.
  * Targets (the `TARGETS` table): `plain`, and `nestjs` (`./nestjs/`), which adds templates on top of the same model.
  */
-import type { Catalog } from '../model/types.js';
+import type { SymbolTable } from '../symbols/table.js';
 import { emitBarrel } from './barrel.js';
 import { emitConsumers } from './consumers.js';
 import { emitDocs } from './docs/index.js';
@@ -24,27 +25,27 @@ export interface EmitAllOptions extends EmitOptions {
 
 /** What differs per target: the consumer layout (with its stubs) and the root barrel; everything else is shared. */
 interface TargetEmitters {
-  emit(catalog: Catalog, options: EmitOptions): GeneratedFile[];
-  barrel(catalog: Catalog, present: ReadonlySet<string>): GeneratedFile;
+  emit(table: SymbolTable, options: EmitOptions): GeneratedFile[];
+  barrel(table: SymbolTable, present: ReadonlySet<string>): GeneratedFile;
 }
 
 const TARGETS: Record<Target, TargetEmitters> = {
-  plain: { emit: (catalog, options) => [...emitConsumers(catalog, options), ...emitStubs(catalog, options)], barrel: emitBarrel },
+  plain: { emit: (table, options) => [...emitConsumers(table, options), ...emitStubs(table, options)], barrel: emitBarrel },
   nestjs: nestjsTarget,
 };
 
-export function emitAll(catalog: Catalog, options: EmitAllOptions): GeneratedFile[] {
+export function emitAll(table: SymbolTable, options: EmitAllOptions): GeneratedFile[] {
   const target = TARGETS[options.target];
   if (target === undefined) throw new Error(`unknown target "${String(options.target)}"`);
   const files: GeneratedFile[] = [
     ...emitRuntime(options.runtime),
-    ...emitSchemas(catalog, options),
-    ...emitEvents(catalog, options),
-    ...emitProducers(catalog, options),
-    ...target.emit(catalog, options),
-    ...(options.docs === false ? [] : emitDocs(catalog, options)),
-    ...emitTopicProvisioning(catalog, options),
+    ...emitSchemas(table, options),
+    ...emitEvents(table, options),
+    ...emitProducers(table, options),
+    ...target.emit(table, options),
+    ...(options.docs === false ? [] : emitDocs(table, options)),
+    ...emitTopicProvisioning(table, options),
   ];
-  files.push(target.barrel(catalog, new Set(files.map((f) => f.path))));
+  files.push(target.barrel(table, new Set(files.map((f) => f.path))));
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -1,41 +1,52 @@
 /** `producers/<topic>.producer.ts`: one class per topic, one typed method per event sent to it. */
-import type { Catalog, EventType, Topic } from '../model/types.js';
+import type { EventSymbols, SymbolTable, TopicSymbols } from '../symbols/table.js';
+import type { Sym } from '../symbols/sym.js';
 import { keyRuleText } from './describe.js';
-import { EVENTS, eventSchemaFile, producerFile, RUNTIME } from './paths.js';
 import { TsModule } from './printer.js';
 import { jsdoc, tsString } from './text.js';
 import type { EmitOptions, GeneratedFile } from './types.js';
 
-function method(mod: TsModule, topic: Topic, e: EventType): string {
-  const input = mod.type(`${e.names.typeName}Input`, eventSchemaFile(e));
-  const def = mod.use(e.names.definitionName, EVENTS);
-  const sendOptions = mod.type('SendOptions', RUNTIME);
-  const metadata = mod.type('RecordMetadata', RUNTIME);
+function method(table: SymbolTable, mod: TsModule, topic: TopicSymbols, sy: EventSymbols): string {
+  const e = sy.event;
+  const input = mod.use(sy.input);
+  const def = mod.use(sy.definition);
+  const sendOptions = mod.type(table.runtime('SendOptions'));
+  const metadata = mod.type(table.runtime('RecordMetadata'));
   const head = e.summary ?? e.title ?? `Publish \`${e.type}\`.`;
+  const params = topic.parameters;
   const doc = jsdoc(
-    [head, '', `Sends \`${e.type}\` v${e.version} to \`${topic.name}\`; Kafka key: ${keyRuleText(e.key)}.`, 'The payload is validated before anything is sent.'],
+    [
+      head,
+      '',
+      `Sends \`${e.type}\` v${e.version} to \`${topic.topic.name}\`${params ? ' (the topic its parameters choose)' : ''}; Kafka key: ${keyRuleText(e.key)}.`,
+      'The payload is validated before anything is sent.',
+    ],
     '  ',
     e.deprecated ? ['@deprecated'] : [],
   );
+  // An address with channel parameters: the caller gives the values, the topic is filled in (and checked) per record.
+  const first = params ? `parameters: ${mod.type(params.type)}, ` : '';
+  const target = params ? `${mod.use(params.topicName)}(parameters)` : tsString(topic.topic.name);
   return [
     doc,
-    `  ${e.names.memberName}(data: ${input}, options?: ${sendOptions}): Promise<${metadata}> {`,
-    `    return this.producer.send(${tsString(topic.name)}, ${def}, data, options);`,
+    // async: a value that cannot be part of a topic name rejects the promise like any other send failure.
+    `  ${params ? 'async ' : ''}${sy.member}(${first}data: ${input}, options?: ${sendOptions}): Promise<${metadata}> {`,
+    `    return this.producer.send(${target}, ${def}, data, options);`,
     '  }',
   ].join('\n');
 }
 
-function producerClass(topic: Topic, catalog: Catalog): GeneratedFile {
-  const mod = new TsModule(producerFile(topic));
-  const producer = mod.type('EventProducer', RUNTIME);
-  const byType = new Map(catalog.events.map((e) => [e.type, e]));
-  const methods = topic.produced.map((t) => byType.get(t)).filter((e): e is EventType => !!e).map((e) => method(mod, topic, e));
-  const doc = jsdoc([`Publishes the events of Kafka topic \`${topic.name}\`.`, ...(topic.description ? ['', topic.description] : [])]);
+function producerClass(table: SymbolTable, topic: TopicSymbols, cls: Sym): GeneratedFile {
+  const mod = new TsModule(cls.from);
+  mod.declare(cls);
+  const producer = mod.type(table.runtime('EventProducer'));
+  const methods = topic.topic.produced.map((t) => method(table, mod, topic, table.event(t)));
+  const doc = jsdoc([`Publishes the events of Kafka topic \`${topic.topic.name}\`.`, ...(topic.topic.description ? ['', topic.topic.description] : [])]);
   const body = [
     doc,
-    `export class ${topic.names.producerClass} {`,
-    jsdoc('The Kafka topic this producer writes to.', '  '),
-    `  static readonly topic = ${tsString(topic.name)};`,
+    `export class ${cls.name} {`,
+    jsdoc(topic.parameters ? 'The Kafka topic address this producer writes to; its channel parameters choose the topic of each record.' : 'The Kafka topic this producer writes to.', '  '),
+    `  static readonly topic = ${tsString(topic.topic.name)};`,
     '',
     `  private readonly producer: ${producer};`,
     '',
@@ -49,25 +60,27 @@ function producerClass(topic: Topic, catalog: Catalog): GeneratedFile {
   return { path: mod.path, content: mod.render(body), ownership: 'managed' };
 }
 
-export function emitProducers(catalog: Catalog, _options: EmitOptions): GeneratedFile[] {
-  const topics = catalog.topics.filter((t) => t.produced.length > 0);
+export function emitProducers(table: SymbolTable, _options: EmitOptions): GeneratedFile[] {
+  const topics = table.topics.filter((t): t is TopicSymbols & { producer: Sym } => t.producer !== undefined);
   if (!topics.length) return [];
-  const files = topics.map((t) => producerClass(t, catalog));
-  const mod = new TsModule('producers/index.ts');
-  const producer = mod.type('EventProducer', RUNTIME);
-  const members = topics.map((t) => `    ${t.names.memberName}: new ${mod.use(t.names.producerClass, producerFile(t))}({ producer }),`);
+  const files = topics.map((t) => producerClass(table, t, t.producer));
+  const mod = new TsModule(table.files.PRODUCERS_INDEX);
+  const { createProducers, Producers } = table.fixed;
+  mod.declare(createProducers);
+  mod.declare(Producers);
+  const producer = mod.type(table.runtime('EventProducer'));
+  for (const t of topics) mod.reexport(t.producer);
+  const members = topics.map((t) => `    ${t.member}: new ${mod.use(t.producer)}({ producer }),`);
   const body = [
-    ...topics.map((t) => `export { ${t.names.producerClass} } from './${t.names.fileName}.producer.js';`),
-    '',
     jsdoc('One typed producer per topic, sharing one `EventProducer` (one Kafka connection).'),
-    `export function createProducers(producer: ${producer}) {`,
+    `export function ${createProducers.name}(producer: ${producer}) {`,
     '  return {',
     ...members,
     '  };',
     '}',
     '',
     jsdoc('The typed producers of the catalog, by topic.'),
-    'export type Producers = ReturnType<typeof createProducers>;',
+    `export type ${Producers.name} = ReturnType<typeof ${createProducers.name}>;`,
   ].join('\n');
   files.push({ path: mod.path, content: mod.render(body), ownership: 'managed' });
   return files;

@@ -1,55 +1,66 @@
-/** `schemas/`: one file per event, one per shared schema, and a barrel. */
-import type { Catalog, EventType, NamedSchema } from '../model/types.js';
+/**
+ * `schemas/`: one file per event, one per shared schema, and a barrel. Schemas that reach each other through `$ref`s
+ * (cycles across files) import each other's Zod constants as values (read lazily: getters or `z.lazy`) and each
+ * other's types with `import type`.
+ */
+import type { EventType, NamedSchema } from '../model/types.js';
+import type { SchemaSymbols, SymbolTable } from '../symbols/table.js';
 import { eventDocLines } from './describe.js';
-import { eventSchemaFile, sharedSchemaFile } from './paths.js';
 import { TsModule } from './printer.js';
 import type { EmitOptions, GeneratedFile } from './types.js';
 import { zodSchemaDeclaration, type ZodEmitContext } from './zod/index.js';
 
-function zodContext(byId: ReadonlyMap<string, NamedSchema>, mod: TsModule): ZodEmitContext {
+function zodContext(table: SymbolTable, mod: TsModule): ZodEmitContext {
+  const named = (id: string): SchemaSymbols => table.schema(id);
   return {
-    schemaRef: (id) => {
-      const target = byId.get(id);
-      if (!target) throw new Error(`internal: unknown schema ${id}`);
-      return mod.path === sharedSchemaFile(target) ? target.schemaName : mod.use(target.schemaName, sharedSchemaFile(target));
-    },
-    isRecursive: (id) => byId.get(id)?.recursive === true,
-    lookup: (id) => byId.get(id),
+    schemaRef: (id) => mod.use(named(id).zod),
+    typeRef: (id, mode) => mod.type(mode === 'input' ? named(id).input : named(id).type),
+    isRecursive: (id) => table.findSchema(id)?.schema.recursive === true,
+    lookup: (id) => table.findSchema(id)?.schema,
   };
 }
 
+/** A named schema as the Zod emitter sees it, with the names the symbol table gave it. */
+function withNames(schema: NamedSchema, s: { type: string; zod: string }): NamedSchema {
+  return { ...schema, typeName: s.type, schemaName: s.zod };
+}
+
 /** An event's payload as a named schema (same declaration shape as shared ones). */
-function eventAsNamed(e: EventType): NamedSchema {
-  const named: NamedSchema = {
+function eventAsNamed(e: EventType, type: string, zod: string): NamedSchema {
+  return {
     id: `event:${e.type}`,
     originalName: e.type,
-    typeName: e.names.typeName,
-    schemaName: e.names.schemaName,
+    typeName: type,
+    schemaName: zod,
     fileName: e.names.fileName,
     schema: { ...e.payload, description: eventDocLines(e).join('\n') },
     recursive: false,
   };
-  return named;
 }
 
-export function emitSchemas(catalog: Catalog, _options: EmitOptions): GeneratedFile[] {
+function declare(mod: TsModule, names: ReadonlyArray<Parameters<TsModule['declare']>[0]>): void {
+  for (const n of names) mod.declare(n);
+}
+
+export function emitSchemas(table: SymbolTable, _options: EmitOptions): GeneratedFile[] {
   const files: GeneratedFile[] = [];
-  const barrel: string[] = [];
-  const byId = new Map(catalog.schemas.map((s) => [s.id, s]));
-  for (const s of catalog.schemas) {
-    const mod = new TsModule(sharedSchemaFile(s));
-    mod.use('z', 'zod');
-    const body = zodSchemaDeclaration(s, zodContext(byId, mod));
+  const barrel = new TsModule(table.files.SCHEMAS_INDEX);
+  for (const s of table.schemas) {
+    const mod = new TsModule(s.file);
+    declare(mod, [s.type, s.input, s.zod]);
+    mod.use(table.z);
+    const body = zodSchemaDeclaration(withNames(s.schema, { type: s.type.name, zod: s.zod.name }), zodContext(table, mod));
     files.push({ path: mod.path, content: mod.render(body), ownership: 'managed' });
-    barrel.push(`export * from './shared/${s.fileName}.js';`);
+    barrel.reexportAll(s.file);
   }
-  for (const e of catalog.events) {
-    const mod = new TsModule(eventSchemaFile(e));
-    mod.use('z', 'zod');
-    const body = zodSchemaDeclaration(eventAsNamed(e), zodContext(byId, mod));
+  for (const e of table.events) {
+    const mod = new TsModule(e.file);
+    declare(mod, [e.type, e.input, e.schema]);
+    mod.use(table.z);
+    const body = zodSchemaDeclaration(eventAsNamed(e.event, e.type.name, e.schema.name), zodContext(table, mod));
     files.push({ path: mod.path, content: mod.render(body), ownership: 'managed' });
-    barrel.push(`export * from './${e.names.fileName}.js';`);
+    barrel.reexportAll(e.file);
   }
-  if (barrel.length) files.push({ path: 'schemas/index.ts', content: barrel.join('\n') + '\n', ownership: 'managed' });
+  if (files.length) files.push({ path: barrel.path, content: barrel.render(''), ownership: 'managed' });
   return files;
 }

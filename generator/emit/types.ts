@@ -1,4 +1,4 @@
-import type { Catalog, Diagnostic } from '../model/types.js';
+import type { SymbolTable } from '../symbols/table.js';
 
 /** Who owns a generated file on disk. */
 export type Ownership = 'managed' | 'scaffold';
@@ -24,5 +24,5 @@ export interface EmitOptions {
   docs?: boolean;
 }
 
-/** An emitter: a pure function of the catalog. */
-export type Emitter = (catalog: Catalog, options: EmitOptions, diagnostics: Diagnostic[]) => GeneratedFile[];
+/** An emitter: a pure function of the catalog, through its symbol table (`table.catalog` is the model). */
+export type Emitter = (table: SymbolTable, options: EmitOptions) => GeneratedFile[];

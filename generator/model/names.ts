@@ -1,10 +1,13 @@
 /**
- * Decides every generated name of a catalog (with the rules in `naming.ts`) and reports collisions as
- * located errors. Shared schemas that collide with an event's names get a `Data` suffix (deterministic,
- * reported as info); anything else that collides is an error naming both places.
+ * Decides the base names of a catalog's events, schemas, topics and groups (with the rules in `naming.ts`) and
+ * reports collisions between names of the same kind as located errors. Namespace-style names (Java class names as
+ * Springwolf exports them) are shortened to their shortest unique suffix. Shared schemas that collide with an
+ * event's name get a `Data` suffix (deterministic, reported as info). The symbol table (`generator/symbols/`)
+ * turns these bases into the exported names of the tree and resolves collisions with the runtime's and the
+ * generated code's own names.
  */
 import type { At, ModelContext } from './context.js';
-import { fileName, memberName, typeName } from './naming.js';
+import { fileName, memberName, shortestUniqueSuffixes, typeName } from './naming.js';
 import type { Catalog, EventType, SourceLocation } from './types.js';
 
 const where = (loc?: SourceLocation): string => (loc ? `${loc.file}:${loc.line}:${loc.column}` : 'elsewhere');
@@ -65,43 +68,52 @@ function typeLoc(ctx: ModelContext, e: EventType, eventAt: Map<EventType, At>): 
   return e.loc;
 }
 
+function shortened(ctx: ModelContext, what: string, raw: string, short: string, loc: SourceLocation | undefined): void {
+  if (short === raw) return;
+  ctx.diagnostics.push({ severity: 'info', rule: 'name-adjusted', message: `${what} ${JSON.stringify(raw)} is named after ${JSON.stringify(short)}, its shortest unique suffix`, ...(loc ? { location: loc } : {}) });
+}
+
 export function nameEverything(ctx: ModelContext, catalog: Catalog, eventAt: Map<EventType, At>): void {
-  const identifiers = new Namespace(ctx);
+  const eventNames = new Namespace(ctx);
   const eventFiles = new Namespace(ctx, true);
+  const eventShort = shortestUniqueSuffixes(catalog.events.map((e) => e.type));
 
   for (const e of catalog.events) {
     const loc = typeLoc(ctx, e, eventAt);
-    const t = typeName(e.type, 'Event');
-    const m = memberName(e.type, 'on');
+    const short = eventShort.get(e.type) ?? e.type;
+    const t = typeName(short, 'Event');
+    const m = memberName(short, 'on');
     if (!t.name || !m.name) {
       invalid(ctx, 'event type', e.type, loc);
       continue;
     }
+    shortened(ctx, 'event type', e.type, short, loc);
     adjusted(ctx, 'event type', e.type, t.adjusted ?? m.adjusted, loc);
     e.names = {
       typeName: t.name,
       schemaName: `${t.name}Schema`,
-      fileName: fileName(e.type),
+      fileName: fileName(short),
       memberName: m.name,
       handlerClass: `${t.name}EventHandler`,
       definitionName: `${t.name}Event`,
     };
     const owner = `event "${e.type}"`;
-    if (identifiers.claim([t.name, `${t.name}Schema`, `${t.name}Input`, `${t.name}Event`, `${t.name}EventHandler`], owner, loc)) {
-      eventFiles.claim([e.names.fileName], owner, loc);
-    }
+    if (eventNames.claim([t.name, m.name], owner, loc)) eventFiles.claim([e.names.fileName], owner, loc);
   }
 
+  const schemaNames = new Namespace(ctx);
   const schemaFiles = new Namespace(ctx, true);
+  const schemaShort = shortestUniqueSuffixes(catalog.schemas.map((s) => s.originalName));
   for (const s of catalog.schemas) {
-    const t = typeName(s.originalName, 'Schema');
+    const short = schemaShort.get(s.originalName) ?? s.originalName;
+    const t = typeName(short, 'Schema');
     if (!t.name) {
       invalid(ctx, 'schema', s.originalName, s.loc);
       continue;
     }
+    shortened(ctx, 'schema', s.originalName, short, s.loc);
     let base = t.name;
-    const names = (b: string): string[] => [b, `${b}Schema`, `${b}Input`];
-    if (names(base).some((n) => identifiers.conflict(n))) {
+    if (eventNames.conflict(base)) {
       ctx.diagnostics.push({
         severity: 'info',
         rule: 'name-adjusted',
@@ -114,9 +126,10 @@ export function nameEverything(ctx: ModelContext, catalog: Catalog, eventAt: Map
     s.schemaName = `${base}Schema`;
     s.fileName = fileName(base);
     const owner = `schema "${s.id}"`;
-    if (identifiers.claim(names(base), owner, s.loc)) schemaFiles.claim([s.fileName], owner, s.loc);
+    if (schemaNames.claim([base], owner, s.loc)) schemaFiles.claim([s.fileName], owner, s.loc);
   }
 
+  const topicNames = new Namespace(ctx);
   const topicFiles = new Namespace(ctx, true);
   for (const t of catalog.topics) {
     const n = typeName(t.name, 'Topic');
@@ -133,9 +146,7 @@ export function nameEverything(ctx: ModelContext, catalog: Catalog, eventAt: Map
       topicHandlerClass: `${n.name}TopicHandler`,
     };
     const owner = `topic "${t.name}"`;
-    if (identifiers.claim([`${n.name}Topic`, `${n.name}Producer`, `${n.name}TopicHandler`, `${n.name}EventHandlers`], owner, t.loc)) {
-      topicFiles.claim([t.names.fileName], owner, t.loc);
-    }
+    if (topicNames.claim([n.name, m.name], owner, t.loc)) topicFiles.claim([t.names.fileName], owner, t.loc);
   }
 
   const groupNames = new Namespace(ctx);

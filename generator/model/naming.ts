@@ -1,9 +1,12 @@
 /**
  * The one naming step: every identifier, file name and member name in generated code is derived here,
  * from catalog strings (untrusted). Order: split into words (separators, camel humps, diacritics
- * stripped) → case → guard leading digits → guard reserved/global names. Collisions are detected by the
- * model (see `build.ts`) and reported as located errors, never resolved with silent `Foo2` suffixes.
+ * stripped) → case → cap the length (a hash of the full name keeps long names distinct) → guard leading
+ * digits → guard reserved/global names. Collisions between catalog names are detected by the model (see
+ * `names.ts`) and reported as located errors; collisions with generated and runtime names are resolved by the
+ * symbol table (`generator/symbols/`), which knows the runtime's real exports.
  */
+import { createHash } from 'node:crypto';
 
 /** Words of a catalog name: `order.created`, `OrderCreated`, `order_created` all give `order`, `created`. */
 export function words(input: string): string[] {
@@ -44,17 +47,16 @@ const RESERVED = new Set([
 ]);
 
 /**
- * Global and generated-code names a generated type must not shadow (a type `Date` or `Promise` in a file
- * that also needs the global would silently change meaning).
+ * JavaScript, TypeScript and Node.js globals a generated type must not shadow (a type `Date` or `Promise` in a
+ * file that also needs the global would silently change meaning). The runtime's and the generated code's own
+ * names are not listed here: the symbol table reads them from their sources.
  */
 const SHADOWED_TYPES = new Set([
   'Array', 'Boolean', 'Date', 'Error', 'Function', 'Map', 'Number', 'Object', 'Promise', 'Record', 'RegExp',
   'Set', 'String', 'Symbol', 'Partial', 'Required', 'Readonly', 'Pick', 'Omit', 'Buffer', 'JSON', 'Math',
-  'Event', 'Events', 'Uint8Array', 'BigInt', 'Infinity', 'NaN', 'Intl', 'Proxy', 'Reflect', 'WeakMap',
-  'WeakSet', 'Iterator', 'Generator', 'z', 'EventHandler', 'EventContext', 'EventProducer', 'GroupConsumer',
-  'TopicDelegator', 'NotImplementedError', 'SendOptions', 'RecordMetadata', 'Transport', 'Logger',
-  'EventType', 'EventMap', 'EventDefinition', 'Topics', 'Route', 'GroupConsumerOptions', 'EventEnvelope',
-  'EventMetadata', 'RetryPolicy', 'DeadLetterPolicy', 'Metrics', 'Health',
+  'Event', 'Uint8Array', 'BigInt', 'Infinity', 'NaN', 'Intl', 'Proxy', 'Reflect', 'WeakMap', 'WeakSet',
+  'Iterator', 'Generator', 'NodeJS', 'AbortSignal', 'URL', 'TextEncoder', 'TextDecoder', 'Awaited',
+  'ReturnType', 'Parameters', 'Exclude', 'Extract', 'NonNullable', 'InstanceType',
 ]);
 
 /**
@@ -66,6 +68,21 @@ const DANGEROUS_MEMBERS = new Set([
   'propertyIsEnumerable', 'toLocaleString', 'toJSON', 'proto',
 ]);
 
+/** Longest base name (identifier or file name) derived from a catalog string; longer ones are shortened. */
+export const MAX_NAME_LENGTH = 60;
+
+/** 8 hex digits of the SHA-256 of `input`: keeps shortened names distinct and deterministic. */
+function shortHash(input: string): string {
+  return createHash('sha256').update(input).digest('hex').slice(0, 8);
+}
+
+/** `name` cut to `MAX_NAME_LENGTH` with a hash of the full `input` (joined with `sep`) when it is longer. */
+function capped(name: string, input: string, sep: string): string {
+  if (name.length <= MAX_NAME_LENGTH) return name;
+  const head = name.slice(0, MAX_NAME_LENGTH - 8 - sep.length).replace(/-+$/, '');
+  return `${head}${sep}${shortHash(input)}`;
+}
+
 export interface NameResult {
   name: string;
   /** Why the name differs from the plain cased form (for an info diagnostic), if it does. */
@@ -74,29 +91,68 @@ export interface NameResult {
 
 /** A PascalCase type/class name; `prefix` guards leading digits and reserved/shadowed names. */
 export function typeName(input: string, prefix: string): NameResult {
-  let name = pascalCase(input);
+  const name = capped(pascalCase(input), input, '_');
   if (!name) return { name: '' };
   if (/^\p{N}/u.test(name)) return { name: prefix + name, adjusted: `starts with a digit: prefixed with "${prefix}"` };
   if (RESERVED.has(name) || SHADOWED_TYPES.has(name)) {
-    return { name: prefix + name, adjusted: `"${name}" would shadow a global or generated name: prefixed with "${prefix}"` };
+    return { name: prefix + name, adjusted: `"${name}" would shadow a JavaScript global or keyword: prefixed with "${prefix}"` };
   }
   return { name };
 }
 
 /** A camelCase member name (method or property); `prefix` guards digits and dangerous members. */
 export function memberName(input: string, prefix: string): NameResult {
-  const name = camelCase(input);
+  const name = capped(camelCase(input), input, '_');
   if (!name) return { name: '' };
-  if (/^\p{N}/u.test(name)) return { name: prefix + pascalCase(input), adjusted: `starts with a digit: prefixed with "${prefix}"` };
+  const pascal = (): string => prefix + name.charAt(0).toUpperCase() + name.slice(1);
+  if (/^\p{N}/u.test(name)) return { name: pascal(), adjusted: `starts with a digit: prefixed with "${prefix}"` };
   if (DANGEROUS_MEMBERS.has(name) || RESERVED.has(name)) {
-    return { name: prefix + pascalCase(input), adjusted: `"${name}" is reserved as a member name: prefixed with "${prefix}"` };
+    return { name: pascal(), adjusted: `"${name}" is reserved as a member name: prefixed with "${prefix}"` };
   }
   return { name };
 }
 
-/** A kebab-case file or directory name (no extension); never empty, never `.`/`..`. */
+/** A kebab-case file or directory name (no extension); never empty, never `.`/`..`; at most `MAX_NAME_LENGTH`. */
 export function fileName(input: string): string {
-  return kebabCase(input);
+  return capped(kebabCase(input), input, '-');
+}
+
+/**
+ * The segments of a Java/namespace-style name (`io.github.acme.kafka.dtos.VehicleBase`: lower-case package
+ * segments, then a type name that starts with a capital), or undefined for any other name.
+ */
+export function namespaceSegments(input: string): string[] | undefined {
+  if (!/^(?:[a-z_][a-z0-9_]*\.)+[A-Z][A-Za-z0-9_$]*$/.test(input)) return undefined;
+  const segments = input.split('.');
+  return segments.length >= 2 ? segments : undefined;
+}
+
+/**
+ * Readable names for namespace-style names: the shortest suffix of segments that no other name of `all` ends with
+ * (`io.github.acme.dtos.Vehicle` → `Vehicle`; with `io.github.other.Vehicle` also present → `dtos.Vehicle` and
+ * `other.Vehicle`). Other names map to themselves. Suffixes are compared as PascalCase, as the names are used.
+ */
+export function shortestUniqueSuffixes(all: readonly string[]): Map<string, string> {
+  const unique = [...new Set(all)];
+  const segs = new Map(unique.map((n) => [n, namespaceSegments(n) ?? [n]]));
+  // Every suffix every name could take, as used in code, with the names that could take it.
+  const suffixes = new Map<string, string[]>();
+  const forms = new Map<string, string[]>();
+  for (const n of unique) {
+    const s = segs.get(n) as string[];
+    const list = s.map((_, i) => pascalCase(s.slice(s.length - i - 1).join('.')));
+    forms.set(n, list);
+    for (const f of new Set(list)) suffixes.set(f, [...(suffixes.get(f) ?? []), n]);
+  }
+  const out = new Map<string, string>();
+  for (const n of unique) {
+    const s = segs.get(n) as string[];
+    const list = forms.get(n) as string[];
+    let k = 0;
+    while (k < list.length - 1 && (suffixes.get(list[k] as string) ?? []).some((m) => m !== n)) k++;
+    out.set(n, s.length < 2 ? n : s.slice(s.length - k - 1).join('.'));
+  }
+  return out;
 }
 
 /** True when the name can be used as an identifier in generated code. */

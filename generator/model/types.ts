@@ -299,8 +299,13 @@ export interface TopicNames {
 export interface Topic {
   /** Channel id in the catalog. */
   id: string;
-  /** Kafka topic name (binding `topic`, else channel address, else channel id). */
+  /**
+   * Kafka topic name (binding `topic`, else channel address, else channel id). With `parameters`, the address
+   * template (`orders.{region}`): each record's topic is the template with the parameter values filled in.
+   */
   name: string;
+  /** Channel parameters of the address, in the order they appear in it (absent: a literal topic name). */
+  parameters?: TopicParameter[];
   title?: string;
   description?: string;
   partitions?: number;
@@ -311,6 +316,8 @@ export interface Topic {
   events: string[];
   /** Event types some producer of this catalog sends to this topic. */
   produced: string[];
+  /** The `send` operations on this topic (none for a catalog without operations), for docs. */
+  senders?: TopicSender[];
   retry: RetryPolicy;
   deadLetter: DeadLetterPolicy;
   /**
@@ -322,10 +329,34 @@ export interface Topic {
   loc?: SourceLocation;
 }
 
+/** A `send` operation on a topic: which application sends what. */
+export interface TopicSender {
+  /** Operation id. */
+  operation: string;
+  /** The operation's Kafka binding `clientId` (a string or a schema pinning one), if any: the sending application. */
+  clientId?: string;
+  /** Event types it sends. */
+  events: string[];
+}
+
 export interface TopicEnvironment {
   partitions?: number;
   replicas?: number;
   config: Record<string, string | number | boolean | string[]>;
+  /** Values of the channel parameters in this environment (`x-environments.<env>.parameters`): the topics provisioned. */
+  parameters?: Record<string, string[]>;
+}
+
+/** A channel parameter (`{region}` in `orders.{region}`). */
+export interface TopicParameter {
+  /** Name as written between the braces. */
+  name: string;
+  /** `number` for a 2.x parameter schema of type integer/number; strings otherwise (AsyncAPI 3 parameters are strings). */
+  type: 'string' | 'number';
+  /** The values the catalog enumerates (3.x `enum`, 2.x `schema.enum`), as they appear in topic names. */
+  values?: string[];
+  description?: string;
+  loc?: SourceLocation;
 }
 
 export interface GroupNames {

@@ -20,7 +20,7 @@ channels:
   b: { address: t.b, messages: { m2: { name: b.one, payload: { type: object } } } }
   c: { address: t.c, messages: { m3: { name: c.one, payload: { type: object } } } }
 operations:
-  sa: { action: send, channel: { $ref: '#/channels/a' } }
+  sa: { action: send, channel: { $ref: '#/channels/a' }, bindings: { kafka: { clientId: { type: string, enum: [order-service] } } } }
   sc: { action: send, channel: { $ref: '#/channels/c' } }
   r1: { action: receive, channel: { $ref: '#/channels/c' }, bindings: { kafka: { groupId: { type: string, const: zeta } } } }
   r2: { action: receive, channel: { $ref: '#/channels/a' }, bindings: { kafka: { groupId: { type: string, const: alpha } } } }
@@ -31,19 +31,24 @@ operations:
 describe('flow layout', () => {
   const catalog = generateFromString(CATALOG).catalog as Catalog;
 
-  it('puts producers level with their topics and orders groups by the topics they read', () => {
+  it('labels producers by the application that sends, level with their topics; orders groups by the topics they read', () => {
     const l = layoutFlow(catalog);
     const node = (id: string) => l.nodes.find((n) => n.id === id);
-    expect(l.nodes.filter((n) => n.kind === 'producer').map((n) => n.id)).toEqual(['producer:a', 'producer:c']);
-    expect(node('producer:a')?.y).toBe(node('topic:a')?.y);
-    expect(node('producer:c')?.y).toBe(node('topic:c')?.y);
+    // The send operation's Kafka clientId, else the catalog's source (here the kebab-case title `t`).
+    expect(l.nodes.filter((n) => n.kind === 'producer').map((n) => [n.id, n.label, n.sub])).toEqual([
+      ['producer:order-service', 'order-service', 'sends 1 event'],
+      ['producer:t', 't', 'sends 1 event'],
+    ]);
+    expect(node('producer:order-service')?.y).toBe(node('topic:a')?.y);
+    expect(node('producer:t')?.y).toBe(node('topic:c')?.y);
     // alpha reads a and b (mean row 0.5), mid reads a (row 0), zeta reads c (row 2).
     const groups = l.nodes.filter((n) => n.kind === 'group').sort((x, y) => x.y - y.y).map((n) => n.label);
     expect(groups).toEqual(['mid', 'alpha', 'zeta']);
-    expect(l.edges).toContainEqual({ from: 'producer:a', to: 'topic:a' });
+    expect(l.edges).toContainEqual({ from: 'producer:order-service', to: 'topic:a' });
+    expect(l.edges).toContainEqual({ from: 'producer:t', to: 'topic:c' });
     expect(l.edges).toContainEqual({ from: 'topic:b', to: 'group:alpha' });
     expect(l.edges.filter((e) => e.to === 'group:alpha')).toHaveLength(2);
-    expect(l.edges.some((e) => e.from === 'producer:b')).toBe(false);
+    expect(l.edges.some((e) => e.to === 'topic:b' && e.from.startsWith('producer:'))).toBe(false);
   });
 
   it('never overlaps nodes and fits them in the canvas (bundled catalog)', async () => {

@@ -93,15 +93,20 @@ describe('emitters', () => {
     expect(handler).toContain("ignore: ['order.removed'],");
     const index = file('consumers/billing/index.ts');
     expect(index).toContain("export const GROUP_ID = 'billing';");
-    expect(index).toContain('export function createBillingConsumer(options: BillingConsumerOptions): GroupConsumer {');
+    expect(index).toContain('export function createConsumer(options: ConsumerOptions): GroupConsumer {');
+    expect(index).toContain('export interface Handlers {\n  /** Handles `order.created` (v2.1.0) from topic `shop.orders`. */\n  orderCreated: EventHandler<OrderCreated>;\n}');
+    expect(index).toContain("export * from './handlers.js';"); // the scaffolded createHandlers(), in the group's namespace
+    // eventgen 0.1's names, deprecated:
+    expect(index).toContain('export const createBillingConsumer = createConsumer;');
+    expect(index).toContain('export type BillingConsumerOptions = ConsumerOptions;');
   });
 
   it('stubs: implement the generated interface and throw NotImplementedError until implemented', () => {
     const stub = file('consumers/billing/topics/shop-orders/events/order-created.event-handler.ts');
-    expect(stub).toContain('export class OrderCreatedEventHandler implements EventHandler<OrderCreated> {');
+    expect(stub).toContain('export class BillingOrderCreatedHandler implements EventHandler<OrderCreated> {');
     expect(stub).toContain('throw new NotImplementedError(');
     expect(stub).toContain('dead-letter topic `shop.dead`');
-    expect(file('consumers/billing/handlers.ts')).toContain('orderCreated: new OrderCreatedEventHandler(),');
+    expect(file('consumers/billing/handlers.ts')).toContain('export function createHandlers(): Handlers {\n  return {\n    orderCreated: new BillingOrderCreatedHandler(),');
   });
 
   it('barrel: runtime, schemas, events, topics, producers, and groups as namespaces', () => {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { generate } from '../../generator/index.js';
-import { FIXTURE_CATALOGS, fixturePath, generateNest, ROOT, SHOP, typecheckNest, writeTree } from './support.js';
+import { COMPILE_ONLY_FIXTURES, FIXTURE_CATALOGS, fixturePath, generateNest, ROOT, SHOP, typecheckNest, writeTree } from './support.js';
 
 const ANY = /(:\s*any\b|<any>|\bas any\b|any\[\])/;
 const CATALOGS: Array<[string, string]> = [['shop', SHOP], ...FIXTURE_CATALOGS.map((n) => [n, fixturePath(n)] as [string, string])];
@@ -48,7 +48,7 @@ describe('NestJS target: shared artifacts are the plain target\'s', () => {
 describe('compile: NestJS trees under tsc --strict (NodeNext, decorators with metadata)', () => {
   it('type-checks the bundled catalog and every fixture with zero errors and no any', async () => {
     const dirs: string[] = [];
-    for (const [name, file] of CATALOGS) {
+    for (const [name, file] of [...CATALOGS, ...COMPILE_ONLY_FIXTURES.map((n) => [n, fixturePath(n)] as [string, string])]) {
       const result = await generateNest(file);
       for (const f of result.files) expect(ANY.test(f.content), `${name}/${f.path} contains any`).toBe(false);
       dirs.push(writeTree(path.join('nestjs', name), result.files));

@@ -8,6 +8,7 @@ import { Test } from '@nestjs/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AppModule } from '../../examples/nest-shop/src/app.module.js';
 import {
+  BaseTopicHandler,
   EventHandler,
   EventValidationError,
   InMemoryTransport,
@@ -16,6 +17,7 @@ import {
   KafkaProducerService,
   silentLogger,
   type KafkaEvent,
+  type KafkaEventHandler,
   type KafkaModuleOptions,
 } from '../../examples/nest-shop/src/events/index.js';
 import { KafkaHealthIndicator } from '../../examples/nest-shop/src/events/kafka/kafka-health.indicator.js';
@@ -43,10 +45,10 @@ describe('KAFKA_ENABLED=false: no-op services, no broker', () => {
   it('starts, discovers both styles, validates and "sends" nothing, reports healthy', async () => {
     const a = await start({ env: { KAFKA_ENABLED: 'false' } });
     const dispatcher = a.get(KafkaDispatcher);
-    expect(dispatcher.topics.map((t) => `${t.groupId}/${t.topic}/${t.eventNames.join(',')}`)).toEqual([
+    expect(dispatcher.topics.map((t) => `${t.groupId}/${t.topic}/${t.eventTypes.join(',')}`)).toEqual([
       'payment-service/shop.orders.v1/order.created,order.cancelled',
     ]);
-    expect(dispatcher.handlers.map((h) => `${h.groupId}:${h.source}:${h.eventName}`)).toEqual([
+    expect(dispatcher.handlers.map((h) => `${h.groupId}:${h.source}:${h.eventType}`)).toEqual([
       'nest-shop-timeline:OrderTimelineService.onOrderEvent:order.*',
       'nest-shop-timeline:OrderTimelineService.onPaymentFailed:payment.failed',
     ]);
@@ -84,7 +86,7 @@ describe('both styles on the in-memory transport (same runtime path as Kafka)', 
     const ledger = a.get(PaymentLedger);
     expect(ledger.authorized.get(String(order.orderId))).toMatchObject({ correlationId: 'corr-1' });
     const timeline = a.get(OrderTimelineService).timeline.get(String(order.orderId));
-    expect(timeline?.map((e) => [e.eventName, e.topic, e.offset])).toEqual([['order.created', 'shop.orders.v1', sent.offset]]);
+    expect(timeline?.map((e) => [e.eventType, e.topic, e.offset])).toEqual([['order.created', 'shop.orders.v1', sent.offset]]);
     expect(transport.committedOffset('payment-service', 'shop.orders.v1', sent.partition)).toBe(String(Number(sent.offset) + 1));
     expect(transport.committedOffset('nest-shop-timeline', 'shop.orders.v1', sent.partition)).toBe(String(Number(sent.offset) + 1));
   });
@@ -130,6 +132,7 @@ describe('both styles on the in-memory transport (same runtime path as Kafka)', 
 
 @Injectable({ scope: Scope.REQUEST })
 class RequestScopedHandlers {
+  // `eventName` is the deprecated spelling of `eventType` (eventgen 0.1); it still works.
   @EventHandler({ eventName: 'order.created' })
   async onCreated(_event: KafkaEvent<'order.created'>): Promise<void> {}
 }
@@ -138,7 +141,7 @@ class RequestScopedModule {}
 
 @Injectable()
 class NoCommit {
-  @EventHandler({ eventName: 'order.created', autoCommit: false })
+  @EventHandler({ eventType: 'order.created', autoCommit: false })
   async onCreated(): Promise<void> {}
 }
 @Module({ providers: [NoCommit] })
@@ -173,5 +176,33 @@ describe('discovery rules', () => {
     await app.init();
     expect(app.get(KafkaDispatcher)).toBeDefined();
     expect((await import('../../examples/nest-shop/src/events/index.js')).KafkaConnection).toBeDefined();
+  });
+});
+
+describe('style 1 handlers: eventType, and eventName (eventgen 0.1) still accepted', () => {
+  class Probe extends BaseTopicHandler {
+    constructor() {
+      super({ topic: 'shop.orders.v1', groupId: 'probe' });
+    }
+    add(handler: KafkaEventHandler): void {
+      this.register(handler);
+    }
+  }
+  const handle = async (): Promise<void> => undefined;
+
+  it('registers by eventType, or by the deprecated eventName', () => {
+    const probe = new Probe();
+    probe.add({ eventType: 'order.created', handle });
+    probe.add({ eventName: 'order.cancelled', handle });
+    expect(probe.eventTypes).toEqual(['order.created', 'order.cancelled']);
+    expect(probe.eventNames).toEqual(probe.eventTypes);
+  });
+
+  it('refuses a handler with neither, with two different ones, or a second one for the same event', () => {
+    const probe = new Probe();
+    expect(() => probe.add({ handle })).toThrow(/declares no eventType on topic 'shop.orders.v1' in group 'probe'/);
+    expect(() => probe.add({ eventType: 'order.created', eventName: 'order.cancelled', handle })).toThrow(/declares eventType 'order.created' but eventName 'order.cancelled'/);
+    probe.add({ eventType: 'order.created', handle });
+    expect(() => probe.add({ eventName: 'order.created', handle })).toThrow(/Two handlers for event 'order.created'/);
   });
 });

@@ -28,7 +28,7 @@ const CONSUMER = { heartbeatIntervalMs: 1_000, sessionTimeoutMs: 10_000, rebalan
 class RunProbe {
   readonly seen: Array<{ orderId: string; partition: number; offset: string }> = [];
 
-  @EventHandler({ eventName: 'order.created', groupId: GROUP })
+  @EventHandler({ eventType: 'order.created', groupId: GROUP })
   async onCreated(event: KafkaEvent<'order.created'>, { partition, offset }: KafkaEventContext): Promise<void> {
     this.seen.push({ orderId: event.data.orderId, partition, offset });
   }

@@ -4,7 +4,7 @@ import ts from 'typescript';
 import { generate, type GenerateResult } from '../../generator/index.js';
 import { ROOT, STRICT } from '../support/tree.js';
 
-export { FIXTURE_CATALOGS, fixturePath, ROOT, writeTree } from '../support/tree.js';
+export { COMPILE_ONLY_FIXTURES, FIXTURE_CATALOGS, fixturePath, ROOT, writeTree } from '../support/tree.js';
 
 export const SHOP = path.join(ROOT, 'catalog/shop.asyncapi.yaml');
 

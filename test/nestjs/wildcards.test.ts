@@ -1,5 +1,5 @@
 /**
- * Which catalog events an `@EventHandler({ eventName })` receives: the runtime's glob (`*` = exactly one
+ * Which catalog events an `@EventHandler({ eventType })` receives: the runtime's glob (`*` = exactly one
  * dot-separated segment, `**` = anything, dots included), at run time and in the payload types.
  */
 import { describe, expect, expectTypeOf, it } from 'vitest';
@@ -60,9 +60,10 @@ describe('payload types follow the same matching', () => {
     expectTypeOf<MatchingEventType<'stock.re*'>>().toEqualTypeOf<'stock.reserved' | 'stock.released'>();
   });
 
-  it('types the event as a union discriminated by eventName', () => {
+  it('types the event as a union discriminated by eventType (eventName: the deprecated alias)', () => {
     expectTypeOf<KafkaEvent<'order.created'>['data']>().toEqualTypeOf<OrderCreated>();
-    expectTypeOf<Extract<KafkaEvent<'*.failed'>, { eventName: 'payment.failed' }>['data']>().toEqualTypeOf<PaymentFailed>();
-    expectTypeOf<KafkaEvent<'payment.*'>['eventName']>().toEqualTypeOf<'payment.authorized' | 'payment.captured' | 'payment.failed' | 'payment.refunded'>();
+    expectTypeOf<Extract<KafkaEvent<'*.failed'>, { eventType: 'payment.failed' }>['data']>().toEqualTypeOf<PaymentFailed>();
+    expectTypeOf<KafkaEvent<'payment.*'>['eventType']>().toEqualTypeOf<'payment.authorized' | 'payment.captured' | 'payment.failed' | 'payment.refunded'>();
+    expectTypeOf<KafkaEvent<'payment.*'>['eventName']>().toEqualTypeOf<KafkaEvent<'payment.*'>['eventType']>();
   });
 });

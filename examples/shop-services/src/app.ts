@@ -5,9 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CARD_LIMIT, type Notification } from './deps.js';
-import { createNotificationServiceHandlers } from './events/consumers/notification-service/handlers.js';
-import { createPaymentServiceHandlers } from './events/consumers/payment-service/handlers.js';
-import { EventProducer, createProducers, notificationService, paymentService, type Logger, type Transport } from './events/index.js';
+import { EventProducer, createProducers, notificationService, paymentService, type ConsumerHealth, type Logger, type Transport } from './events/index.js';
 
 export interface ShopRunOptions {
   transport: Transport;
@@ -23,7 +21,7 @@ export interface ShopRunResult {
   orders: string[];
   declined: string[];
   notifications: Notification[];
-  health: { payment: ReturnType<ReturnType<typeof paymentService.createPaymentServiceConsumer>['health']>; notification: ReturnType<ReturnType<typeof notificationService.createNotificationServiceConsumer>['health']> };
+  health: { payment: ConsumerHealth; notification: ConsumerHealth };
   ms: number;
 }
 
@@ -34,9 +32,9 @@ export async function runShop(options: ShopRunOptions): Promise<ShopRunResult> {
 
   // Each service has its own producer; here they share the process.
   const paymentProducer = new EventProducer({ transport, source: 'payment-service' });
-  const payments = paymentService.createPaymentServiceConsumer({ ...common, handlers: createPaymentServiceHandlers({ producers: createProducers(paymentProducer), cancelled: new Set() }) });
+  const payments = paymentService.createConsumer({ ...common, handlers: paymentService.createHandlers({ producers: createProducers(paymentProducer), cancelled: new Set() }) });
   const outbox: Notification[] = [];
-  const notifications = notificationService.createNotificationServiceConsumer({ ...common, handlers: createNotificationServiceHandlers({ outbox, customers: new Map() }) });
+  const notifications = notificationService.createConsumer({ ...common, handlers: notificationService.createHandlers({ outbox, customers: new Map() }) });
   await payments.start();
   await notifications.start();
 

@@ -1,28 +1,28 @@
 // Scaffolded by eventgen from catalog/shop.asyncapi.yaml. This file is yours: eventgen creates it once and never overwrites it.
-import type { FulfillmentServiceHandlers } from './index.js';
-import { StockReservedEventHandler } from './topics/shop-inventory-v1/events/stock-reserved.event-handler.js';
-import { OrderCancelledEventHandler } from './topics/shop-orders-v1/events/order-cancelled.event-handler.js';
-import { OrderUpdatedEventHandler } from './topics/shop-orders-v1/events/order-updated.event-handler.js';
+import type { Handlers } from './index.js';
 import {
-  PaymentCapturedEventHandler,
+  FulfillmentServiceStockReservedHandler,
+} from './topics/shop-inventory-v1/events/stock-reserved.event-handler.js';
+import {
+  FulfillmentServiceOrderCancelledHandler,
+} from './topics/shop-orders-v1/events/order-cancelled.event-handler.js';
+import {
+  FulfillmentServiceOrderUpdatedHandler,
+} from './topics/shop-orders-v1/events/order-updated.event-handler.js';
+import {
+  FulfillmentServicePaymentCapturedHandler,
 } from './topics/shop-payments-v1/events/payment-captured.event-handler.js';
 
 /**
- * Builds the event handlers of consumer group `fulfillment-service`.
+ * Builds the event handlers of consumer group `fulfillment-service`, one per event it receives.
  * Pass your dependencies in here. When the catalog adds an event, the compiler points at this
  * function until you add the new handler (eventgen never edits this file).
  */
-export function createFulfillmentServiceHandlers(): FulfillmentServiceHandlers {
+export function createHandlers(): Handlers {
   return {
-    shopInventoryV1: {
-      stockReserved: new StockReservedEventHandler(),
-    },
-    shopOrdersV1: {
-      orderUpdated: new OrderUpdatedEventHandler(),
-      orderCancelled: new OrderCancelledEventHandler(),
-    },
-    shopPaymentsV1: {
-      paymentCaptured: new PaymentCapturedEventHandler(),
-    },
+    stockReserved: new FulfillmentServiceStockReservedHandler(),
+    orderUpdated: new FulfillmentServiceOrderUpdatedHandler(),
+    orderCancelled: new FulfillmentServiceOrderCancelledHandler(),
+    paymentCaptured: new FulfillmentServicePaymentCapturedHandler(),
   };
 }

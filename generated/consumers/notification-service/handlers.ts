@@ -1,34 +1,36 @@
 // Scaffolded by eventgen from catalog/shop.asyncapi.yaml. This file is yours: eventgen creates it once and never overwrites it.
-import type { NotificationServiceHandlers } from './index.js';
+import type { Handlers } from './index.js';
 import {
-  CustomerRegisteredEventHandler,
+  NotificationServiceCustomerRegisteredHandler,
 } from './topics/shop-customers-v1/events/customer-registered.event-handler.js';
-import { OrderCreatedEventHandler } from './topics/shop-orders-v1/events/order-created.event-handler.js';
-import { OrderDeliveredEventHandler } from './topics/shop-orders-v1/events/order-delivered.event-handler.js';
-import { OrderShippedEventHandler } from './topics/shop-orders-v1/events/order-shipped.event-handler.js';
-import { PaymentFailedEventHandler } from './topics/shop-payments-v1/events/payment-failed.event-handler.js';
 import {
-  PaymentRefundedEventHandler,
+  NotificationServiceOrderCreatedHandler,
+} from './topics/shop-orders-v1/events/order-created.event-handler.js';
+import {
+  NotificationServiceOrderDeliveredHandler,
+} from './topics/shop-orders-v1/events/order-delivered.event-handler.js';
+import {
+  NotificationServiceOrderShippedHandler,
+} from './topics/shop-orders-v1/events/order-shipped.event-handler.js';
+import {
+  NotificationServicePaymentFailedHandler,
+} from './topics/shop-payments-v1/events/payment-failed.event-handler.js';
+import {
+  NotificationServicePaymentRefundedHandler,
 } from './topics/shop-payments-v1/events/payment-refunded.event-handler.js';
 
 /**
- * Builds the event handlers of consumer group `notification-service`.
+ * Builds the event handlers of consumer group `notification-service`, one per event it receives.
  * Pass your dependencies in here. When the catalog adds an event, the compiler points at this
  * function until you add the new handler (eventgen never edits this file).
  */
-export function createNotificationServiceHandlers(): NotificationServiceHandlers {
+export function createHandlers(): Handlers {
   return {
-    shopCustomersV1: {
-      customerRegistered: new CustomerRegisteredEventHandler(),
-    },
-    shopOrdersV1: {
-      orderCreated: new OrderCreatedEventHandler(),
-      orderShipped: new OrderShippedEventHandler(),
-      orderDelivered: new OrderDeliveredEventHandler(),
-    },
-    shopPaymentsV1: {
-      paymentFailed: new PaymentFailedEventHandler(),
-      paymentRefunded: new PaymentRefundedEventHandler(),
-    },
+    customerRegistered: new NotificationServiceCustomerRegisteredHandler(),
+    orderCreated: new NotificationServiceOrderCreatedHandler(),
+    orderShipped: new NotificationServiceOrderShippedHandler(),
+    orderDelivered: new NotificationServiceOrderDeliveredHandler(),
+    paymentFailed: new NotificationServicePaymentFailedHandler(),
+    paymentRefunded: new NotificationServicePaymentRefundedHandler(),
   };
 }

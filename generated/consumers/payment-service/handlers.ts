@@ -1,18 +1,20 @@
 // Scaffolded by eventgen from catalog/shop.asyncapi.yaml. This file is yours: eventgen creates it once and never overwrites it.
-import type { PaymentServiceHandlers } from './index.js';
-import { OrderCancelledEventHandler } from './topics/shop-orders-v1/events/order-cancelled.event-handler.js';
-import { OrderCreatedEventHandler } from './topics/shop-orders-v1/events/order-created.event-handler.js';
+import type { Handlers } from './index.js';
+import {
+  PaymentServiceOrderCancelledHandler,
+} from './topics/shop-orders-v1/events/order-cancelled.event-handler.js';
+import {
+  PaymentServiceOrderCreatedHandler,
+} from './topics/shop-orders-v1/events/order-created.event-handler.js';
 
 /**
- * Builds the event handlers of consumer group `payment-service`.
+ * Builds the event handlers of consumer group `payment-service`, one per event it receives.
  * Pass your dependencies in here. When the catalog adds an event, the compiler points at this
  * function until you add the new handler (eventgen never edits this file).
  */
-export function createPaymentServiceHandlers(): PaymentServiceHandlers {
+export function createHandlers(): Handlers {
   return {
-    shopOrdersV1: {
-      orderCreated: new OrderCreatedEventHandler(),
-      orderCancelled: new OrderCancelledEventHandler(),
-    },
+    orderCreated: new PaymentServiceOrderCreatedHandler(),
+    orderCancelled: new PaymentServiceOrderCancelledHandler(),
   };
 }

@@ -4,6 +4,7 @@
  * search, strict CSP, no network requests) that works from file:// and any static host.
  */
 import type { Catalog } from '../../model/types.js';
+import type { SymbolTable } from '../../symbols/table.js';
 import { sanitizeForComment } from '../../write/banner.js';
 import type { EmitOptions, GeneratedFile } from '../types.js';
 import { searchIndexScript } from './search.js';
@@ -48,7 +49,7 @@ function pages(catalog: Catalog, view: CatalogView): PageSpec[] {
 const fileOf = (page: string, ext: string): string => page.split('/').map(decodeURIComponent).join('/') + ext;
 
 /** The static site only, paths relative to the site root (`index.html`, `assets/...`). */
-export function emitSite(catalog: Catalog, options: EmitOptions, view = buildView(catalog)): GeneratedFile[] {
+export function emitSite(catalog: Catalog, options: EmitOptions, view: CatalogView): GeneratedFile[] {
   const files: GeneratedFile[] = [];
   for (const p of pages(catalog, view)) {
     const html = template(p.template, 'html')({ ...p.data, root: rootFor(p.page), pageTitle: p.title, pageKind: p.kind, catalog: view, generator: options.version });
@@ -64,7 +65,7 @@ export function emitSite(catalog: Catalog, options: EmitOptions, view = buildVie
 }
 
 /** The Markdown docs, paths relative to `docs/`. */
-export function emitMarkdown(catalog: Catalog, options: EmitOptions, view = buildView(catalog)): GeneratedFile[] {
+export function emitMarkdown(catalog: Catalog, options: EmitOptions, view: CatalogView): GeneratedFile[] {
   const files: GeneratedFile[] = [];
   for (const p of pages(catalog, view)) {
     const page = p.page === 'index' ? 'README' : p.page;
@@ -82,8 +83,9 @@ function tidyMarkdown(md: string): string {
 }
 
 /** `gen events`: Markdown under `docs/`, the site under `docs/site/`. */
-export function emitDocs(catalog: Catalog, options: EmitOptions): GeneratedFile[] {
-  const view = buildView(catalog);
+export function emitDocs(table: SymbolTable, options: EmitOptions): GeneratedFile[] {
+  const catalog = table.catalog;
+  const view = buildView(table);
   return [
     ...emitMarkdown(catalog, options, view).map((f) => ({ ...f, path: `${DOCS_DIR}/${f.path}` })),
     ...emitSite(catalog, options, view).map((f) => ({ ...f, path: `${SITE_DIR}/${f.path}` })),

@@ -1,10 +1,11 @@
 /**
  * The flow diagram producers → topics → consumer groups, laid out deterministically at generation time and
  * rendered as SVG (inline in the site, `flow.svg` next to the Markdown). Layout: three fixed columns; topics
- * in catalog order; each producer level with its topic; groups ordered by the mean row of the topics they
- * read (ties by group id) and pushed down just enough not to overlap — few crossings, no randomness.
+ * in catalog order; producers (the applications that send: a send operation's Kafka `clientId`, else the
+ * catalog's `source`) and groups ordered by the mean row of the topics they write or read (ties by name) and
+ * pushed down just enough not to overlap — few crossings, no randomness.
  */
-import type { Catalog } from '../../model/types.js';
+import type { Catalog, Topic } from '../../model/types.js';
 import { escapeXml } from './escape.js';
 
 export type NodeKind = 'producer' | 'topic' | 'group';
@@ -68,11 +69,16 @@ export function layoutFlow(catalog: Catalog, options: FlowOptions = {}): FlowLay
     };
     if (options.topicPage) topicNode.page = options.topicPage(t.names.fileName);
     nodes.push(topicNode);
-    if (t.produced.length > 0) {
-      nodes.push({ id: `producer:${t.id}`, kind: 'producer', label: t.names.producerClass, sub: `sends ${plural(t.produced.length, 'event')}`, x: colX(0), y: rowY(i) });
-      edges.push({ from: `producer:${t.id}`, to: `topic:${t.id}` });
-    }
   });
+  let nextProducer = rowY(0);
+  for (const app of sendingApplications(catalog, topics)) {
+    const rows = app.topics.map((id) => row.get(id) as number);
+    const y = Math.max(Math.round(rowY(rows.reduce((a, b) => a + b, 0) / rows.length)), nextProducer);
+    nextProducer = y + NODE_H + GAP_Y;
+    const id = `producer:${app.name}`;
+    nodes.push({ id, kind: 'producer', label: app.name, sub: `sends ${plural(app.events, 'event')}`, x: colX(0), y });
+    for (const t of app.topics) edges.push({ from: id, to: `topic:${t}` });
+  }
   const groups = catalog.groups
     .map((g) => {
       const subs = g.subscriptions.filter((s) => row.has(s.topic));
@@ -98,8 +104,31 @@ export function layoutFlow(catalog: Catalog, options: FlowOptions = {}): FlowLay
     nodes.push(node);
     for (const s of subs) edges.push({ from: `topic:${s.topic}`, to: node.id });
   }
-  const bottom = Math.max(rowY(Math.max(topics.length, 1)) - GAP_Y, nextFree - GAP_Y);
+  const bottom = Math.max(rowY(Math.max(topics.length, 1)) - GAP_Y, nextFree - GAP_Y, nextProducer - GAP_Y);
   return { width: colX(3) - GAP_X + PAD, height: bottom + PAD, nodes, edges };
+}
+
+/**
+ * The applications that send to `topics`, ordered by the mean row of their topics (ties by name): a send
+ * operation's Kafka `clientId`, else the catalog's `source` (`x-eventgen.source`, else its title).
+ */
+function sendingApplications(catalog: Catalog, topics: readonly Topic[]): Array<{ name: string; topics: string[]; events: number }> {
+  const apps = new Map<string, { topics: string[]; events: Set<string> }>();
+  for (const t of topics) {
+    if (t.produced.length === 0) continue;
+    for (const s of t.senders ?? [{ events: t.produced }]) {
+      const name = ('clientId' in s ? s.clientId : undefined) ?? catalog.source;
+      const app = apps.get(name) ?? { topics: [], events: new Set<string>() };
+      if (!app.topics.includes(t.id)) app.topics.push(t.id);
+      for (const e of s.events) app.events.add(e);
+      apps.set(name, app);
+    }
+  }
+  const row = new Map(topics.map((t, i) => [t.id, i]));
+  const mean = (ids: string[]): number => ids.reduce((a, id) => a + (row.get(id) as number), 0) / ids.length;
+  return [...apps.entries()]
+    .map(([name, a]) => ({ name, topics: a.topics, events: a.events.size }))
+    .sort((a, b) => mean(a.topics) - mean(b.topics) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 function plural(n: number, word: string): string {

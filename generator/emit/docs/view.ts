@@ -4,6 +4,7 @@
  * (`events/order-created`), with every segment percent-encoded.
  */
 import type { Catalog, ConsumerGroup, EventType, JsonValue, NamedSchema, Schema, Topic } from '../../model/types.js';
+import type { SymbolTable } from '../../symbols/table.js';
 import { urlSegment } from './escape.js';
 import { synthesizeExample } from './example.js';
 import * as facts from './facts.js';
@@ -179,7 +180,8 @@ function refsOf(schema: Schema, byId: ReadonlyMap<string, NamedSchema>, memo: Ma
   return out;
 }
 
-export function buildView(catalog: Catalog): CatalogView {
+export function buildView(table: SymbolTable): CatalogView {
+  const catalog = table.catalog;
   const byId = new Map(catalog.schemas.map((s) => [s.id, s]));
   const events = new Map(catalog.events.map((e) => [e.type, e]));
   const topics = new Map(catalog.topics.map((t) => [t.id, t]));
@@ -191,6 +193,8 @@ export function buildView(catalog: Catalog): CatalogView {
   const eventLink = (e: EventType): LinkView => ({ text: e.type, page: eventPage(e) });
   const groupLink = (g: ConsumerGroup): LinkView => ({ text: g.groupId, page: groupPage(g) });
   const usedBy = new Map<string, LinkView[]>();
+  const handlerClass = (g: ConsumerGroup, e: EventType): string =>
+    table.groups.find((x) => x.group === g)?.stubs.find((s) => s.event.event === e)?.cls.name ?? '';
 
   const eventViews = catalog.events.map((e): EventView => {
     const carried = e.topics.map((ref) => topicByRef.get(ref)).filter((t): t is Topic => t !== undefined);
@@ -217,18 +221,18 @@ export function buildView(catalog: Catalog): CatalogView {
       compatibility: e.compatibility,
       deprecated: e.deprecated,
       key: facts.keyText(e.key),
-      typeName: e.names.typeName,
-      schemaName: e.names.schemaName,
+      typeName: table.event(e).type.name,
+      schemaName: table.event(e).schema.name,
       topics: carried.map(topicLink),
       producers: carried
         .filter((t) => t.produced.includes(e.type))
-        .map((t) => ({ topic: topicLink(t), producerClass: t.names.producerClass, call: `producers.${t.names.memberName}.${e.names.memberName}(data)` })),
+        .map((t) => ({ topic: topicLink(t), producerClass: table.topic(t).producer?.name ?? '', call: `producers.${table.topic(t).member}.${table.event(e).member}(data)` })),
       consumers: catalog.groups.flatMap((g) =>
         g.subscriptions
           .filter((s) => s.events.includes(e.type))
           .map((s) => topics.get(s.topic))
           .filter((t): t is Topic => t !== undefined)
-          .map((t) => ({ group: groupLink(g), topic: topicLink(t), handlerClass: e.names.handlerClass })),
+          .map((t) => ({ group: groupLink(g), topic: topicLink(t), handlerClass: handlerClass(g, e) })),
       ),
       headers: e.headers ? rowViews(fieldRows(e.headers, ctx)) : [],
       fields: rowViews(fieldRows(e.payload, ctx)),
@@ -272,7 +276,8 @@ export function buildView(catalog: Catalog): CatalogView {
         events: (g.subscriptions.find((s) => s.topic === t.id)?.events ?? []).map((type) => events.get(type)).filter((e): e is EventType => e !== undefined).map(eventLink),
       })),
     };
-    if (t.produced.length > 0) view.producerClass = t.names.producerClass;
+    const producer = table.topic(t).producer;
+    if (producer !== undefined) view.producerClass = producer.name;
     if (t.title !== undefined && t.title !== t.name) view.heading = t.title;
     if (t.description !== undefined) view.description = t.description;
     return view;
@@ -287,7 +292,7 @@ export function buildView(catalog: Catalog): CatalogView {
         events: s.events
           .map((type) => events.get(type))
           .filter((e): e is EventType => e !== undefined)
-          .map((e) => ({ link: eventLink(e), handlerClass: e.names.handlerClass })),
+          .map((e) => ({ link: eventLink(e), handlerClass: handlerClass(g, e) })),
       }));
     const view: GroupView = {
       groupId: g.groupId,

@@ -2,17 +2,20 @@
  * Style 2: `kafka/event-handler.decorator.ts` (`@EventHandler()`, payload types inferred from the catalog's event
  * names and globs) and `kafka/event-handler.registry.ts` (finds decorated methods with Nest's DiscoveryService).
  */
-import { EVENTS, RUNTIME } from '../paths.js';
+import { NEST } from '../../symbols/files.js';
+import { pkg } from '../../symbols/sym.js';
+import type { SymbolTable } from '../../symbols/table.js';
 import { TsModule } from '../printer.js';
 import type { GeneratedFile } from '../types.js';
-import { EVENT_HANDLER_DECORATOR, EVENT_HANDLER_REGISTRY, KAFKA_CONNECTION, KAFKA_DISPATCHER } from './paths.js';
 
-function decorator(): GeneratedFile {
-  const mod = new TsModule(EVENT_HANDLER_DECORATOR);
-  const eventMap = mod.type('EventMap', EVENTS);
-  const eventType = mod.type('EventType', EVENTS);
-  const metadata = mod.type('EnvelopeMetadata', RUNTIME);
-  const context = mod.type('EventContext', RUNTIME);
+function decorator(table: SymbolTable): GeneratedFile {
+  const N = table.nest;
+  const mod = new TsModule(NEST.decorator);
+  for (const s of [N.MatchingEventType, N.KafkaEvent, N.KafkaEventContext, N.EventHandlerSelector, N.EventHandlerOptions, N.EventHandlerSettings, N.EventHandler, N.eventHandlerOptions]) mod.declare(s);
+  const eventMap = mod.type(table.fixed.EventMap);
+  const eventType = mod.type(table.fixed.EventType);
+  const metadata = mod.type(table.runtime('EnvelopeMetadata'));
+  const context = mod.type(table.runtime('EventContext'));
   const body = `
 type Segments<S extends string> = S extends \`\${infer Head}.\${infer Rest}\` ? [Head, ...Segments<Rest>] : [S];
 type SegmentGlob<P extends string> = P extends \`\${infer Head}*\${infer Rest}\` ? \`\${Head}\${string}\${SegmentGlob<Rest>}\` : P;
@@ -38,11 +41,13 @@ export type MatchingEventType<P extends string> = P extends ${eventType}
 
 /**
  * What an \`@EventHandler()\` method receives first: the validated payload (\`data\`) with its event name and the
- * envelope metadata. For a glob it is a union over the matching events, discriminated by \`eventName\`.
+ * envelope metadata. For a glob it is a union over the matching events, discriminated by \`eventType\`.
  */
 export type KafkaEvent<P extends string = ${eventType}> = {
   [K in MatchingEventType<P>]: {
     /** Catalog event type, e.g. \`order.created\`. */
+    readonly eventType: K;
+    /** @deprecated Use \`eventType\`. */
     readonly eventName: K;
     /** The payload, validated against the catalog's schema (defaults applied). */
     readonly data: ${eventMap}[K & keyof ${eventMap}];
@@ -54,15 +59,29 @@ export type KafkaEvent<P extends string = ${eventType}> = {
 /** What an \`@EventHandler()\` method receives second: topic, partition, offset, headers, ids, attempt, logger, signal. */
 export type KafkaEventContext = ${context};
 
+/** Which events an {@link EventHandler} handles: \`eventType\`, or the deprecated \`eventName\` (eventgen 0.1). */
+export type EventHandlerSelector<P extends string = string> =
+  | {
+      /**
+       * A catalog event type (\`order.created\`) or a glob over them: \`*\` matches exactly one dot-separated segment
+       * (\`order.*\`, \`*.status_changed\`; \`*\` alone matches only names without a dot), \`**\` matches anything,
+       * dots included (\`**\` = every event of the catalog). A type or glob that matches no catalog event is an error
+       * at start-up.
+       */
+      eventType: P;
+      eventName?: never;
+    }
+  | {
+      /** @deprecated Use \`eventType\`. */
+      eventName: P;
+      eventType?: never;
+    };
+
 /** Options of {@link EventHandler}. */
-export interface EventHandlerOptions<P extends string = string> {
-  /**
-   * A catalog event type (\`order.created\`) or a glob over them: \`*\` matches exactly one dot-separated segment
-   * (\`order.*\`, \`*.status_changed\`; \`*\` alone matches only names without a dot), \`**\` matches anything,
-   * dots included (\`**\` = every event of the catalog). A name or glob that matches no catalog event is an error
-   * at start-up.
-   */
-  eventName: P;
+export type EventHandlerOptions<P extends string = string> = EventHandlerSelector<P> & EventHandlerSettings;
+
+/** Where and how an {@link EventHandler} consumes. */
+export interface EventHandlerSettings {
   /** Topics to consume (default: the catalog topics that carry a matching event). */
   topics?: readonly string[];
   /** Consumer group (default \`KafkaModuleOptions.groupId\`, \`KAFKA_GROUP_ID\`, else the catalog's default group). */
@@ -84,7 +103,7 @@ const HANDLERS = new WeakMap<object, EventHandlerOptions[]>();
  * or dead-letter (see \`RetriableError\`, \`NonRetriableError\`). A method may carry several \`@EventHandler()\`.
  *
  * @example
- * \\@EventHandler({ eventName: 'order.*' })
+ * \\@EventHandler({ eventType: 'order.*' })
  * async onOrder(event: KafkaEvent<'order.*'>, { topic, partition, offset }: KafkaEventContext): Promise<void> {}
  */
 export function EventHandler<const P extends string>(options: EventHandlerOptions<P>) {
@@ -107,16 +126,18 @@ export function eventHandlerOptions(method: unknown): readonly EventHandlerOptio
   return { path: mod.path, content: mod.render(body), ownership: 'managed' };
 }
 
-function registry(): GeneratedFile {
-  const mod = new TsModule(EVENT_HANDLER_REGISTRY);
-  const injectable = mod.use('Injectable', '@nestjs/common');
-  const nestLogger = mod.use('Logger', '@nestjs/common');
-  const onInit = mod.type('OnModuleInit', '@nestjs/common');
-  const discovery = mod.use('DiscoveryService', '@nestjs/core');
-  const scanner = mod.use('MetadataScanner', '@nestjs/core');
-  const options = mod.use('eventHandlerOptions', EVENT_HANDLER_DECORATOR);
-  const dispatcher = mod.use('KafkaDispatcher', KAFKA_DISPATCHER);
-  const connection = mod.use('KafkaConnection', KAFKA_CONNECTION);
+function registry(table: SymbolTable): GeneratedFile {
+  const N = table.nest;
+  const mod = new TsModule(NEST.registry);
+  mod.declare(N.EventHandlerRegistry);
+  const injectable = mod.use(pkg('@nestjs/common', 'Injectable'));
+  const nestLogger = mod.use(pkg('@nestjs/common', 'Logger'));
+  const onInit = mod.type(pkg('@nestjs/common', 'OnModuleInit'));
+  const discovery = mod.use(pkg('@nestjs/core', 'DiscoveryService'));
+  const scanner = mod.use(pkg('@nestjs/core', 'MetadataScanner'));
+  const options = mod.use(N.eventHandlerOptions);
+  const dispatcher = mod.use(N.KafkaDispatcher);
+  const connection = mod.use(N.KafkaConnection);
   const body = `
 type Method = (this: object, ...args: unknown[]) => unknown;
 
@@ -157,18 +178,20 @@ export class EventHandlerRegistry implements ${onInit} {
         const method = Reflect.get(prototype, name) as Method;
         for (const options of eventHandlerOptionsOf(prototype, name)) {
           const source = className + '.' + name;
+          const eventType = options.eventType ?? options.eventName;
+          if (eventType === undefined) throw new Error(source + ': @EventHandler() needs an eventType');
           if (options.autoCommit === false) {
             throw new Error(source + ': autoCommit: false is not supported; offsets are committed after the handler succeeded or the record was dead-lettered');
           }
           this.dispatcher.addHandler({
-            eventName: options.eventName,
+            eventType,
             groupId: options.groupId ?? this.connection.settings.groupId,
             ...(options.topics === undefined ? {} : { topics: options.topics }),
             ...(options.fromBeginning === undefined ? {} : { fromBeginning: options.fromBeginning }),
             source,
             handle: method.bind(instance),
           });
-          this.logger.log(source + ' handles ' + options.eventName);
+          this.logger.log(source + ' handles ' + eventType);
         }
       }
     }
@@ -182,6 +205,6 @@ function eventHandlerOptionsOf(prototype: object, name: string) {
   return { path: mod.path, content: mod.render(body), ownership: 'managed' };
 }
 
-export function emitNestDecorators(): GeneratedFile[] {
-  return [decorator(), registry()];
+export function emitNestDecorators(table: SymbolTable): GeneratedFile[] {
+  return [decorator(table), registry(table)];
 }

@@ -4,29 +4,32 @@
  * `TopicDelegator` per (group, topic), so the runtime's `GroupConsumer` parses, de-duplicates and validates each
  * record once and retries or dead-letters it, whichever style handles it.
  */
-import { EVENTS, RUNTIME, TOPICS } from '../paths.js';
+import { NEST } from '../../symbols/files.js';
+import { pkg } from '../../symbols/sym.js';
+import type { SymbolTable } from '../../symbols/table.js';
 import { TsModule } from '../printer.js';
 import type { GeneratedFile } from '../types.js';
-import { BASE_TOPIC_HANDLER, KAFKA_CONNECTION, KAFKA_DISPATCHER } from './paths.js';
 
-export function emitNestDispatcher(): GeneratedFile {
-  const mod = new TsModule(KAFKA_DISPATCHER);
-  const injectable = mod.use('Injectable', '@nestjs/common');
-  const events = mod.use('events', EVENTS);
-  const eventType = mod.type('EventType', EVENTS);
-  const topics = mod.use('topics', TOPICS);
-  const route = mod.use('route', RUNTIME);
-  const delegator = mod.use('TopicDelegator', RUNTIME);
-  const glob = mod.use('globToRegExp', RUNTIME);
-  const defaultDlq = mod.use('defaultDeadLetterPolicy', RUNTIME);
-  const t = (name: string): string => mod.type(name, RUNTIME);
-  const baseTopicHandler = mod.type('BaseTopicHandler', BASE_TOPIC_HANDLER);
-  const connection = mod.use('KafkaConnection', KAFKA_CONNECTION);
+export function emitNestDispatcher(table: SymbolTable): GeneratedFile {
+  const N = table.nest;
+  const mod = new TsModule(NEST.dispatcher);
+  for (const s of [N.HandlerRegistration, N.GroupPlan, N.matchEventTypes, N.KafkaDispatcher]) mod.declare(s);
+  const injectable = mod.use(pkg('@nestjs/common', 'Injectable'));
+  const events = mod.use(table.fixed.events);
+  const eventType = mod.type(table.fixed.EventType);
+  const topics = mod.use(table.fixed.topics);
+  const route = mod.use(table.runtime('route'));
+  const delegator = mod.use(table.runtime('TopicDelegator'));
+  const glob = mod.use(table.runtime('globToRegExp'));
+  const defaultDlq = mod.use(table.runtime('defaultDeadLetterPolicy'));
+  const t = (name: string): string => mod.type(table.runtime(name));
+  const baseTopicHandler = mod.type(N.BaseTopicHandler);
+  const connection = mod.use(N.KafkaConnection);
   const body = `
 /** A handler registered by an \`@EventHandler()\` method (style 2). */
 export interface HandlerRegistration {
   /** Catalog event type or glob (\`order.*\`, \`*.status_changed\`, \`**\`). */
-  eventName: string;
+  eventType: string;
   /** Consumer group. */
   groupId: string;
   /** Topics; default: the catalog topics carrying a matching event. */
@@ -36,7 +39,7 @@ export interface HandlerRegistration {
   /** \`Class.method\`, for logs and errors. */
   source: string;
   /** The bound method. */
-  handle(event: { eventName: string; data: unknown; metadata: ${t('EnvelopeMetadata')} }, context: ${t('EventContext')}): unknown;
+  handle(event: { eventType: string; eventName: string; data: unknown; metadata: ${t('EnvelopeMetadata')} }, context: ${t('EventContext')}): unknown;
 }
 
 /** What one consumer group runs: one delegator per topic. */
@@ -57,9 +60,12 @@ interface TopicRoutes {
 }
 
 interface CatalogTopic {
+  readonly name: string;
   readonly events: readonly string[];
   readonly retry: ${t('RetryPolicy')};
   readonly deadLetter: { readonly enabled: boolean; readonly topic: string };
+  /** Channel parameters of an address such as \`orders.{region}\`, with the values the catalog lists. */
+  readonly parameters?: ReadonlyArray<{ readonly name: string; readonly values?: readonly string[] }>;
 }
 
 const CATALOG_EVENTS: Readonly<Record<string, ${t('EventDefinition')} | undefined>> = ${events};
@@ -70,11 +76,21 @@ const CATALOG_TOPICS: Readonly<Record<string, CatalogTopic | undefined>> = ${top
  * dot-separated segment (\`order.*\` matches \`order.created\`, not \`order.item.added\`; \`*\` alone matches only
  * names without a dot) and \`**\` matches anything, dots included (\`**\` = every event).
  */
-export function matchEventTypes(eventName: string): ${eventType}[] {
-  if (Object.hasOwn(CATALOG_EVENTS, eventName)) return [eventName as ${eventType}];
-  if (!eventName.includes('*')) return [];
-  const pattern = ${glob}(eventName);
+export function matchEventTypes(eventType: string): ${eventType}[] {
+  if (Object.hasOwn(CATALOG_EVENTS, eventType)) return [eventType as ${eventType}];
+  if (!eventType.includes('*')) return [];
+  const pattern = ${glob}(eventType);
   return (Object.keys(CATALOG_EVENTS) as ${eventType}[]).filter((type) => pattern.test(type));
+}
+
+/** An address with its channel parameters filled in; each value must be usable in a Kafka topic name. */
+function fillTopic(address: string, values: Readonly<Record<string, string | number>>): string {
+  return address.replace(/\\{([^{}]*)\\}/g, (_, name: string) => {
+    const value = Object.hasOwn(values, name) ? values[name] : undefined;
+    const text = value === undefined ? '' : String(value);
+    if (!/^[a-zA-Z0-9._-]+$/.test(text)) throw new RangeError("topic '" + address + "': parameter {" + name + '} = ' + JSON.stringify(value ?? null) + ' cannot be part of a Kafka topic name');
+    return text;
+  });
 }
 
 function definitionOf(eventType: string): ${t('EventDefinition')} {
@@ -99,17 +115,17 @@ export class KafkaDispatcher {
   /** Registers a style-1 topic handler (generated topic handlers call this in \`onModuleInit\`). */
   addTopicHandler(handler: ${baseTopicHandler}): void {
     this.assertOpen(handler.constructor.name);
-    for (const eventName of handler.eventNames) definitionOf(eventName);
+    for (const eventType of handler.eventTypes) definitionOf(eventType);
     this.topicHandlers.push(handler);
   }
 
   /** Registers a style-2 handler (the registry calls this for every \`@EventHandler()\` method). */
   addHandler(registration: HandlerRegistration): void {
     this.assertOpen(registration.source);
-    if (matchEventTypes(registration.eventName).length === 0) {
+    if (matchEventTypes(registration.eventType).length === 0) {
       throw new Error(
-        registration.source + ": @EventHandler eventName '" + registration.eventName + "' matches no event of the catalog" +
-          (registration.eventName.includes('*') ? " ('*' matches one dot-separated segment; '**' matches every event)" : ''),
+        registration.source + ": @EventHandler eventType '" + registration.eventType + "' matches no event of the catalog" +
+          (registration.eventType.includes('*') ? " ('*' matches one dot-separated segment; '**' matches every event)" : ''),
       );
     }
     this.registrations.push(registration);
@@ -149,10 +165,10 @@ export class KafkaDispatcher {
       const routes = topicOf(handler.groupId, handler.topic);
       if (routes.isRetriable !== undefined) throw new Error("Two topic handlers for topic '" + handler.topic + "' in group '" + handler.groupId + "'");
       routes.isRetriable = (error) => handler.isRetriableError(error);
-      for (const eventName of handler.eventNames) add(routes, eventName, (data, context) => handler.handle(eventName, data, context));
+      for (const eventType of handler.eventTypes) add(routes, eventType, (data, context) => handler.handle(eventType, data, context));
     }
     for (const registration of this.registrations) {
-      const types = matchEventTypes(registration.eventName);
+      const types = matchEventTypes(registration.eventType);
       const declared = (type: string): readonly string[] => definitionOf(type).topics;
       const names = registration.topics ?? [...new Set(types.flatMap(declared))];
       if (registration.fromBeginning === true) group(registration.groupId).fromBeginning = true;
@@ -160,7 +176,7 @@ export class KafkaDispatcher {
         for (const type of types) {
           if (registration.topics === undefined && !declared(type).includes(topic)) continue;
           add(topicOf(registration.groupId, topic), type, async (data, context) => {
-            await registration.handle({ eventName: type, data, metadata: context.metadata }, context);
+            await registration.handle({ eventType: type, eventName: type, data, metadata: context.metadata }, context);
           });
         }
       }
@@ -168,13 +184,34 @@ export class KafkaDispatcher {
     return [...groups].map(([groupId, g]) => ({
       groupId,
       fromBeginning: g.fromBeginning,
-      topics: [...g.topics].map(([topic, routes]) => this.delegator(topic, routes)),
+      topics: [...g.topics].flatMap(([topic, routes]) => this.instances(topic).map((instance) => this.delegator(topic, instance, routes))),
     }));
   }
 
-  private delegator(topic: string, routes: TopicRoutes): ${t('TopicDelegator')} {
-    const catalog = Object.hasOwn(CATALOG_TOPICS, topic) ? CATALOG_TOPICS[topic] : undefined;
-    const deadLetter = catalog?.deadLetter ?? ${defaultDlq}(topic);
+  /**
+   * The Kafka topics of a catalog topic: its name, or for an address with channel parameters one topic per element
+   * of \`topicParameters[address]\` (default: every combination of the catalog's values).
+   */
+  private instances(address: string): string[] {
+    const catalog = Object.hasOwn(CATALOG_TOPICS, address) ? CATALOG_TOPICS[address] : undefined;
+    const params = catalog?.parameters;
+    if (params === undefined || params.length === 0) return [address];
+    const configured = this.connection.settings.topicParameters;
+    let combos: ReadonlyArray<Readonly<Record<string, string | number>>> | undefined = Object.hasOwn(configured, address) ? configured[address] : undefined;
+    if (combos === undefined) {
+      if (params.some((p) => p.values === undefined)) {
+        throw new Error("topic '" + address + "' has channel parameters without values in the catalog: list the ones to consume in KafkaModule.forRoot({ topicParameters: { '" + address + "': [...] } })");
+      }
+      combos = params.reduce<Array<Record<string, string>>>((acc, p) => acc.flatMap((c) => (p.values ?? []).map((v) => ({ ...c, [p.name]: v }))), [{}]);
+    }
+    return combos.map((values) => fillTopic(address, values));
+  }
+
+  private delegator(address: string, topic: string, routes: TopicRoutes): ${t('TopicDelegator')} {
+    const catalog = Object.hasOwn(CATALOG_TOPICS, address) ? CATALOG_TOPICS[address] : undefined;
+    const fromCatalog = catalog?.deadLetter;
+    // The default dead-letter topic of an address with parameters is per Kafka topic: \`<topic>.dlq\`.
+    const deadLetter = fromCatalog === undefined || (topic !== address && fromCatalog.topic === address + '.dlq') ? { enabled: fromCatalog?.enabled ?? true, topic: ${defaultDlq}(topic).topic } : fromCatalog;
     const options: ${t('TopicDelegatorOptions')} = {
       topic,
       routes: [...routes.invokers].map(([eventType, invokers]) =>

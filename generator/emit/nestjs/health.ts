@@ -1,16 +1,20 @@
 /** `kafka/kafka-health.indicator.ts`: Kafka health for `@nestjs/terminus` (kept out of the barrel: terminus is optional). */
+import { NEST } from '../../symbols/files.js';
+import { pkg } from '../../symbols/sym.js';
+import type { SymbolTable } from '../../symbols/table.js';
 import { TsModule } from '../printer.js';
 import type { GeneratedFile } from '../types.js';
-import { KAFKA_CONNECTION, KAFKA_CONSUMER, KAFKA_HEALTH, KAFKA_PRODUCER } from './paths.js';
 
-export function emitNestHealth(): GeneratedFile {
-  const mod = new TsModule(KAFKA_HEALTH);
-  const injectable = mod.use('Injectable', '@nestjs/common');
-  const indicatorService = mod.use('HealthIndicatorService', '@nestjs/terminus');
-  const result = mod.type('HealthIndicatorResult', '@nestjs/terminus');
-  const connection = mod.use('KafkaConnection', KAFKA_CONNECTION);
-  const producer = mod.use('KafkaProducerService', KAFKA_PRODUCER);
-  const consumer = mod.use('KafkaConsumerService', KAFKA_CONSUMER);
+export function emitNestHealth(table: SymbolTable): GeneratedFile {
+  const N = table.nest;
+  const mod = new TsModule(NEST.health);
+  mod.declare(N.KafkaHealthIndicator);
+  const injectable = mod.use(pkg('@nestjs/common', 'Injectable'));
+  const indicatorService = mod.use(pkg('@nestjs/terminus', 'HealthIndicatorService'));
+  const result = mod.type(pkg('@nestjs/terminus', 'HealthIndicatorResult'));
+  const connection = mod.use(N.KafkaConnection);
+  const producer = mod.use(N.KafkaProducerService);
+  const consumer = mod.use(N.KafkaConsumerService);
   const body = `
 /**
  * Kafka health for \`@nestjs/terminus\` (its \`HealthIndicatorService\` API): down when no broker answers a metadata

@@ -4,7 +4,11 @@
  * dispatcher, `@EventHandler()` discovery, health indicator), `base/` and per consumer group the topic-delegator
  * layout with `@Injectable` handlers and a module. See docs/nestjs.md.
  */
-import type { Catalog } from '../../model/types.js';
+import { NEST } from '../../symbols/files.js';
+import { sym } from '../../symbols/sym.js';
+import type { SymbolTable } from '../../symbols/table.js';
+import { rootBarrel } from '../barrel.js';
+import { TsModule } from '../printer.js';
 import { jsdoc } from '../text.js';
 import type { EmitOptions, GeneratedFile } from '../types.js';
 import { emitNestBase } from './base.js';
@@ -12,70 +16,47 @@ import { emitNestConsumers } from './consumers.js';
 import { emitNestDecorators } from './decorators.js';
 import { emitNestDispatcher } from './dispatcher.js';
 import { emitNestHealth } from './health.js';
-import { KAFKA_INDEX } from './paths.js';
 import { emitNestServices } from './services.js';
 import { emitNestSetup } from './setup.js';
 
-function kafkaIndex(): GeneratedFile {
-  const lines = [
-    jsdoc(['The NestJS layer. `KafkaHealthIndicator` is exported from `./kafka-health.indicator.js` only, so that', '`@nestjs/terminus` stays optional.']),
-    "export { EventHandler, eventHandlerOptions, type EventHandlerOptions, type KafkaEvent, type KafkaEventContext, type MatchingEventType } from './event-handler.decorator.js';",
-    "export { EventHandlerRegistry } from './event-handler.registry.js';",
-    "export { KafkaConnection, type BrokerPing } from './kafka.connection.js';",
-    "export { KafkaConsumerService } from './kafka-consumer.service.js';",
-    "export { KafkaDispatcher, matchEventTypes, type GroupPlan, type HandlerRegistration } from './kafka-dispatcher.js';",
-    "export { nestLogger } from './kafka.logger.js';",
-    "export { KafkaModule } from './kafka.module.js';",
-    'export {',
-    '  CATALOG_SOURCE,',
-    '  DEFAULT_GROUP_ID,',
-    '  KAFKA_MODULE_ENV,',
-    '  KAFKA_MODULE_OPTIONS,',
-    '  resolveKafkaSettings,',
-    '  type KafkaModuleAsyncOptions,',
-    '  type KafkaModuleOptions,',
-    '  type KafkaSettings,',
-    "} from './kafka.options.js';",
-    "export { KafkaProducerService } from './kafka-producer.service.js';",
-    "export { NoopTransport } from './noop.transport.js';",
-  ];
-  return { path: KAFKA_INDEX, content: lines.join('\n') + '\n', ownership: 'managed' };
+/** What `kafka/index.ts` re-exports: the Nest layer but the health indicator (terminus stays optional). */
+function kafkaIndex(table: SymbolTable): GeneratedFile {
+  const mod = new TsModule(NEST.kafkaIndex);
+  mod.setHeader(jsdoc(['The NestJS layer. `KafkaHealthIndicator` is exported from `./kafka-health.indicator.js` only, so that', '`@nestjs/terminus` stays optional.']));
+  for (const s of Object.values(table.nest)) {
+    if (s.from.startsWith('kafka/') && s !== table.nest.KafkaHealthIndicator) mod.reexport(s);
+  }
+  return { path: mod.path, content: mod.render(''), ownership: 'managed' };
 }
 
 /** The NestJS-specific files (everything but the shared artifacts and the root barrel). */
-export function emitNestjs(catalog: Catalog, _options: EmitOptions): GeneratedFile[] {
+export function emitNestjs(table: SymbolTable, _options: EmitOptions): GeneratedFile[] {
   return [
-    ...emitNestBase(),
-    ...emitNestSetup(catalog),
-    emitNestDispatcher(),
-    ...emitNestDecorators(),
-    ...emitNestServices(catalog),
-    emitNestHealth(),
-    kafkaIndex(),
-    ...emitNestConsumers(catalog),
+    ...emitNestBase(table),
+    ...emitNestSetup(table),
+    emitNestDispatcher(table),
+    ...emitNestDecorators(table),
+    ...emitNestServices(table),
+    emitNestHealth(table),
+    kafkaIndex(table),
+    ...emitNestConsumers(table),
   ];
 }
 
 /** The root `index.ts` of the NestJS tree; consumer groups as namespaces. */
-export function emitNestBarrel(catalog: Catalog, present: ReadonlySet<string>): GeneratedFile {
-  const lines = [
-    jsdoc([`${catalog.title} ${catalog.version}: generated Kafka code for NestJS.`, '', 'Consumer groups are exported as namespaces (one per group).']),
-    "export * from './runtime/index.js';",
-  ];
-  if (present.has('schemas/index.ts')) lines.push("export * from './schemas/index.js';");
-  lines.push("export * from './events.js';", "export * from './topics.js';");
-  if (present.has('producers/index.ts')) lines.push("export * from './producers/index.js';");
-  lines.push(
-    "export * from './base/index.js';",
-    "export * from './kafka/index.js';",
-    '// `EventHandler` here is the decorator; the runtime\'s `EventHandler` interface stays in `./runtime/index.js`.',
-    "export { EventHandler } from './kafka/index.js';",
-  );
-  for (const g of catalog.groups) {
-    const file = `consumers/${g.names.fileName}/index.ts`;
-    if (present.has(file)) lines.push(`export * as ${g.names.memberName} from './consumers/${g.names.fileName}/index.js';`);
-  }
-  return { path: 'index.ts', content: lines.join('\n') + '\n', ownership: 'managed' };
+export function emitNestBarrel(table: SymbolTable, present: ReadonlySet<string>): GeneratedFile {
+  const c = table.catalog;
+  const mod = rootBarrel(table, present, [
+    `${c.title} ${c.version}: generated Kafka code for NestJS.`,
+    '',
+    'Consumer groups are exported as namespaces (one per group). `EventHandler` is the decorator; the runtime\'s',
+    '`EventHandler` interface stays in `./runtime/index.js`.',
+  ]);
+  mod.reexportAll(NEST.baseIndex);
+  mod.reexportAll(NEST.kafkaIndex);
+  // Both the runtime and the Nest layer export `EventHandler`: the explicit re-export decides for the decorator.
+  mod.reexport(sym(table.nest.EventHandler.name, NEST.kafkaIndex));
+  return { path: mod.path, content: mod.render(''), ownership: 'managed' };
 }
 
 /** The NestJS target's entries of `emitAll`'s target table. */

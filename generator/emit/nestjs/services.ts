@@ -2,34 +2,28 @@
  * `kafka/kafka-producer.service.ts` (one typed method per produced event), `kafka/kafka-consumer.service.ts`
  * (runs the runtime's GroupConsumer per group) and `kafka/kafka.module.ts`.
  */
-import type { Catalog, EventType, Topic } from '../../model/types.js';
+import { NEST } from '../../symbols/files.js';
+import { pkg } from '../../symbols/sym.js';
+import type { EventSymbols, SymbolTable, TopicSymbols } from '../../symbols/table.js';
 import { keyRuleText } from '../describe.js';
-import { EVENTS, eventSchemaFile, RUNTIME } from '../paths.js';
 import { TsModule } from '../printer.js';
 import { jsdoc, tsString } from '../text.js';
 import type { GeneratedFile } from '../types.js';
-import {
-  EVENT_HANDLER_REGISTRY,
-  KAFKA_CONNECTION,
-  KAFKA_CONSUMER,
-  KAFKA_DISPATCHER,
-  KAFKA_MODULE,
-  KAFKA_OPTIONS,
-  KAFKA_PRODUCER,
-} from './paths.js';
 
 /** Produced events with the topics they are sent to, in catalog order. */
-function producedEvents(catalog: Catalog): Array<{ event: EventType; topics: Topic[] }> {
-  return catalog.events
-    .map((event) => ({ event, topics: catalog.topics.filter((t) => t.produced.includes(event.type)) }))
+function producedEvents(table: SymbolTable): Array<{ sy: EventSymbols; topics: TopicSymbols[] }> {
+  return table.events
+    .map((sy) => ({ sy, topics: table.topics.filter((t) => t.topic.produced.includes(sy.event.type)) }))
     .filter((p) => p.topics.length > 0);
 }
 
-function producerMethod(mod: TsModule, event: EventType, topics: Topic[]): string {
-  const input = mod.type(`${event.names.typeName}Input`, eventSchemaFile(event));
-  const def = mod.use(event.names.definitionName, EVENTS);
-  const sendOptions = mod.type('SendOptions', RUNTIME);
-  const metadata = mod.type('RecordMetadata', RUNTIME);
+function producerMethod(table: SymbolTable, mod: TsModule, sy: EventSymbols, topicSyms: TopicSymbols[]): string {
+  const event = sy.event;
+  const topics = topicSyms.map((t) => t.topic);
+  const input = mod.use(sy.input);
+  const def = mod.use(sy.definition);
+  const sendOptions = mod.type(table.runtime('SendOptions'));
+  const metadata = mod.type(table.runtime('RecordMetadata'));
   const head = event.summary ?? event.title ?? `Publish \`${event.type}\`.`;
   const where = topics.map((t) => `\`${t.name}\``).join(' or ');
   const doc = jsdoc(
@@ -38,30 +32,44 @@ function producerMethod(mod: TsModule, event: EventType, topics: Topic[]): strin
     event.deprecated ? ['@deprecated'] : [],
   );
   const [only] = topics;
+  const onlySyms = topicSyms[0];
+  if (topics.length === 1 && only && onlySyms?.parameters) {
+    // An address with channel parameters: the caller gives the values, the topic is filled in (and checked) per record.
+    return [
+      doc,
+      `  async ${sy.member}(parameters: ${mod.type(onlySyms.parameters.type)}, data: ${input}, options?: ${sendOptions}): Promise<${metadata}> {`,
+      `    return this.producer.send(${mod.use(onlySyms.parameters.topicName)}(parameters), ${def}, data, options);`,
+      '  }',
+    ].join('\n');
+  }
   if (topics.length === 1 && only) {
     return [
       doc,
-      `  ${event.names.memberName}(data: ${input}, options?: ${sendOptions}): Promise<${metadata}> {`,
+      `  ${sy.member}(data: ${input}, options?: ${sendOptions}): Promise<${metadata}> {`,
       `    return this.producer.send(${tsString(only.name)}, ${def}, data, options);`,
       '  }',
     ].join('\n');
   }
+  // Several topics: a literal name, or (for an address with parameters) the name its `...TopicName()` function gives.
+  const choices = topicSyms.some((t) => t.parameters) ? 'string' : topics.map((t) => tsString(t.name)).join(' | ');
   return [
     doc,
-    `  ${event.names.memberName}(topic: ${topics.map((t) => tsString(t.name)).join(' | ')}, data: ${input}, options?: ${sendOptions}): Promise<${metadata}> {`,
+    `  ${sy.member}(topic: ${choices}, data: ${input}, options?: ${sendOptions}): Promise<${metadata}> {`,
     `    return this.producer.send(topic, ${def}, data, options);`,
     '  }',
   ].join('\n');
 }
 
-function producerService(catalog: Catalog): GeneratedFile {
-  const mod = new TsModule(KAFKA_PRODUCER);
-  const injectable = mod.use('Injectable', '@nestjs/common');
-  const shutdown = mod.type('OnApplicationShutdown', '@nestjs/common');
-  const eventProducer = mod.use('EventProducer', RUNTIME);
-  const health = mod.type('ProducerHealth', RUNTIME);
-  const connection = mod.use('KafkaConnection', KAFKA_CONNECTION);
-  const methods = producedEvents(catalog).map((p) => producerMethod(mod, p.event, p.topics));
+function producerService(table: SymbolTable): GeneratedFile {
+  const catalog = table.catalog;
+  const mod = new TsModule(NEST.producer);
+  mod.declare(table.nest.KafkaProducerService);
+  const injectable = mod.use(pkg('@nestjs/common', 'Injectable'));
+  const shutdown = mod.type(pkg('@nestjs/common', 'OnApplicationShutdown'));
+  const eventProducer = mod.use(table.runtime('EventProducer'));
+  const health = mod.type(table.runtime('ProducerHealth'));
+  const connection = mod.use(table.nest.KafkaConnection);
+  const methods = producedEvents(table).map((p) => producerMethod(table, mod, p.sy, p.topics));
   const body = [
     jsdoc([
       `Publishes the events of ${catalog.title}: one typed method per event this catalog produces. Each payload is`,
@@ -98,16 +106,18 @@ function producerService(catalog: Catalog): GeneratedFile {
   return { path: mod.path, content: mod.render(body), ownership: 'managed' };
 }
 
-function consumerService(): GeneratedFile {
-  const mod = new TsModule(KAFKA_CONSUMER);
-  const injectable = mod.use('Injectable', '@nestjs/common');
-  const bootstrap = mod.type('OnApplicationBootstrap', '@nestjs/common');
-  const destroy = mod.type('OnModuleDestroy', '@nestjs/common');
-  const groupConsumer = mod.use('GroupConsumer', RUNTIME);
-  const health = mod.type('ConsumerHealth', RUNTIME);
-  const options = mod.type('GroupConsumerOptions', RUNTIME);
-  const connection = mod.use('KafkaConnection', KAFKA_CONNECTION);
-  const dispatcher = mod.use('KafkaDispatcher', KAFKA_DISPATCHER);
+function consumerService(table: SymbolTable): GeneratedFile {
+  const N = table.nest;
+  const mod = new TsModule(NEST.consumer);
+  mod.declare(N.KafkaConsumerService);
+  const injectable = mod.use(pkg('@nestjs/common', 'Injectable'));
+  const bootstrap = mod.type(pkg('@nestjs/common', 'OnApplicationBootstrap'));
+  const destroy = mod.type(pkg('@nestjs/common', 'OnModuleDestroy'));
+  const groupConsumer = mod.use(table.runtime('GroupConsumer'));
+  const health = mod.type(table.runtime('ConsumerHealth'));
+  const options = mod.type(table.runtime('GroupConsumerOptions'));
+  const connection = mod.use(table.nest.KafkaConnection);
+  const dispatcher = mod.use(table.nest.KafkaDispatcher);
   const body = `
 /**
  * Runs one runtime \`GroupConsumer\` per consumer group that has handlers (either style): started in
@@ -188,22 +198,24 @@ export class KafkaConsumerService implements ${bootstrap}, ${destroy} {
   return { path: mod.path, content: mod.render(body), ownership: 'managed' };
 }
 
-function kafkaModule(): GeneratedFile {
-  const mod = new TsModule(KAFKA_MODULE);
-  const global = mod.use('Global', '@nestjs/common');
-  const moduleDecorator = mod.use('Module', '@nestjs/common');
-  const dynamicModule = mod.type('DynamicModule', '@nestjs/common');
-  const provider = mod.type('Provider', '@nestjs/common');
-  const moduleMetadata = mod.type('ModuleMetadata', '@nestjs/common');
-  const discoveryModule = mod.use('DiscoveryModule', '@nestjs/core');
-  const token = mod.use('KAFKA_MODULE_OPTIONS', KAFKA_OPTIONS);
-  const optionsType = mod.type('KafkaModuleOptions', KAFKA_OPTIONS);
-  const asyncType = mod.type('KafkaModuleAsyncOptions', KAFKA_OPTIONS);
-  const connection = mod.use('KafkaConnection', KAFKA_CONNECTION);
-  const dispatcher = mod.use('KafkaDispatcher', KAFKA_DISPATCHER);
-  const producer = mod.use('KafkaProducerService', KAFKA_PRODUCER);
-  const consumer = mod.use('KafkaConsumerService', KAFKA_CONSUMER);
-  const registry = mod.use('EventHandlerRegistry', EVENT_HANDLER_REGISTRY);
+function kafkaModule(table: SymbolTable): GeneratedFile {
+  const N = table.nest;
+  const mod = new TsModule(NEST.module);
+  mod.declare(N.KafkaModule);
+  const global = mod.use(pkg('@nestjs/common', 'Global'));
+  const moduleDecorator = mod.use(pkg('@nestjs/common', 'Module'));
+  const dynamicModule = mod.type(pkg('@nestjs/common', 'DynamicModule'));
+  const provider = mod.type(pkg('@nestjs/common', 'Provider'));
+  const moduleMetadata = mod.type(pkg('@nestjs/common', 'ModuleMetadata'));
+  const discoveryModule = mod.use(pkg('@nestjs/core', 'DiscoveryModule'));
+  const token = mod.use(table.nest.KAFKA_MODULE_OPTIONS);
+  const optionsType = mod.type(table.nest.KafkaModuleOptions);
+  const asyncType = mod.type(table.nest.KafkaModuleAsyncOptions);
+  const connection = mod.use(table.nest.KafkaConnection);
+  const dispatcher = mod.use(table.nest.KafkaDispatcher);
+  const producer = mod.use(table.nest.KafkaProducerService);
+  const consumer = mod.use(table.nest.KafkaConsumerService);
+  const registry = mod.use(table.nest.EventHandlerRegistry);
   const body = `
 /**
  * Kafka for the whole application (global): \`KafkaProducerService\`, \`KafkaConsumerService\`, the dispatcher both
@@ -236,6 +248,6 @@ export class KafkaModule {
   return { path: mod.path, content: mod.render(body), ownership: 'managed' };
 }
 
-export function emitNestServices(catalog: Catalog): GeneratedFile[] {
-  return [producerService(catalog), consumerService(), kafkaModule()];
+export function emitNestServices(table: SymbolTable): GeneratedFile[] {
+  return [producerService(table), consumerService(table), kafkaModule(table)];
 }

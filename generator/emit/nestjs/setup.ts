@@ -3,24 +3,28 @@
  * Logger), `kafka/noop.transport.ts` (KAFKA_ENABLED=false) and `kafka/kafka.connection.ts` (the one transport).
  */
 import type { Catalog } from '../../model/types.js';
-import { RUNTIME } from '../paths.js';
+import { NEST } from '../../symbols/files.js';
+import { pkg } from '../../symbols/sym.js';
+import type { SymbolTable } from '../../symbols/table.js';
 import { TsModule } from '../printer.js';
 import { tsString } from '../text.js';
 import type { GeneratedFile } from '../types.js';
-import { KAFKA_CONNECTION, KAFKA_LOGGER, KAFKA_OPTIONS, NOOP_TRANSPORT } from './paths.js';
 
 /** The group `@EventHandler` methods join when they name none: the catalog's default group, else its source. */
 export function defaultGroupId(catalog: Catalog): string {
   return catalog.groups.find((g) => g.isDefault)?.groupId ?? catalog.source;
 }
 
-function options(catalog: Catalog): GeneratedFile {
-  const mod = new TsModule(KAFKA_OPTIONS);
-  const fromEnv = mod.use('kafkaConfigFromEnv', RUNTIME);
-  const t = (name: string): string => mod.type(name, RUNTIME);
-  const moduleMetadata = mod.type('ModuleMetadata', '@nestjs/common');
-  const injectionToken = mod.type('InjectionToken', '@nestjs/common');
-  const optionalDep = mod.type('OptionalFactoryDependency', '@nestjs/common');
+function options(table: SymbolTable): GeneratedFile {
+  const catalog = table.catalog;
+  const N = table.nest;
+  const mod = new TsModule(NEST.options);
+  for (const s of [N.KAFKA_MODULE_OPTIONS, N.CATALOG_SOURCE, N.DEFAULT_GROUP_ID, N.KAFKA_MODULE_ENV, N.KafkaModuleOptions, N.KafkaModuleAsyncOptions, N.KafkaSettings, N.resolveKafkaSettings]) mod.declare(s);
+  const fromEnv = mod.use(table.runtime('kafkaConfigFromEnv'));
+  const t = (name: string): string => mod.type(table.runtime(name));
+  const moduleMetadata = mod.type(pkg('@nestjs/common', 'ModuleMetadata'));
+  const injectionToken = mod.type(pkg('@nestjs/common', 'InjectionToken'));
+  const optionalDep = mod.type(pkg('@nestjs/common', 'OptionalFactoryDependency'));
   const body = `
 /** Injection token of {@link KafkaModuleOptions}. */
 export const KAFKA_MODULE_OPTIONS = Symbol('KAFKA_MODULE_OPTIONS');
@@ -59,6 +63,11 @@ export interface KafkaModuleOptions {
   groupId?: string;
   /** One dead-letter topic for every topic (default \`KAFKA_DLQ_TOPIC\`, else each topic's from the catalog). */
   deadLetterTopic?: string;
+  /**
+   * Channel parameter values to consume, by topic address (\`'orders.{region}': [{ region: 'eu' }]\`): one Kafka topic
+   * per element. Default: every combination of the values the catalog lists; required for parameters it lists none for.
+   */
+  topicParameters?: Readonly<Record<string, ReadonlyArray<Readonly<Record<string, string | number>>>>>;
   /** \`metadata.source\` of produced events (default {@link CATALOG_SOURCE}). */
   source?: string;
   /** Groups without committed offsets start at the beginning of their topics (default false). */
@@ -97,6 +106,8 @@ export interface KafkaSettings {
   groupId: string;
   /** Shared dead-letter topic, if set. */
   deadLetterTopic: string | undefined;
+  /** Channel parameter values to consume, by topic address. */
+  topicParameters: Readonly<Record<string, ReadonlyArray<Readonly<Record<string, string | number>>>>>;
   /** \`metadata.source\` of produced events. */
   source: string;
   /** Start groups without committed offsets at the beginning. */
@@ -125,6 +136,7 @@ export function resolveKafkaSettings(options: KafkaModuleOptions = {}): KafkaSet
     config,
     groupId: options.groupId ?? text(KAFKA_MODULE_ENV.groupId) ?? DEFAULT_GROUP_ID,
     deadLetterTopic: options.deadLetterTopic ?? text(KAFKA_MODULE_ENV.deadLetterTopic),
+    topicParameters: options.topicParameters ?? {},
     source: options.source ?? CATALOG_SOURCE,
     fromBeginning: options.fromBeginning ?? false,
   };
@@ -141,13 +153,14 @@ function flag(value: string | undefined): boolean | undefined {
   return { path: mod.path, content: mod.render(body), ownership: 'managed' };
 }
 
-function logger(): GeneratedFile {
-  const mod = new TsModule(KAFKA_LOGGER);
-  const nestLogger = mod.use('Logger', '@nestjs/common');
-  const redact = mod.use('redact', RUNTIME);
-  const toError = mod.use('toError', RUNTIME);
-  const loggerType = mod.type('Logger', RUNTIME);
-  const fieldsType = mod.type('LogFields', RUNTIME);
+function logger(table: SymbolTable): GeneratedFile {
+  const mod = new TsModule(NEST.logger);
+  mod.declare(table.nest.nestLogger);
+  const nestLogger = mod.use(pkg('@nestjs/common', 'Logger'));
+  const redact = mod.use(table.runtime('redact'));
+  const toError = mod.use(table.runtime('toError'));
+  const loggerType = mod.type(table.runtime('Logger'));
+  const fieldsType = mod.type(table.runtime('LogFields'));
   const body = `
 /**
  * A runtime logger that writes through Nest's \`Logger\` (so the application's logger and levels apply). Fields
@@ -178,9 +191,10 @@ export function nestLogger(context: string, fields: ${fieldsType} = {}): ${logge
   return { path: mod.path, content: mod.render(body), ownership: 'managed' };
 }
 
-function noopTransport(): GeneratedFile {
-  const mod = new TsModule(NOOP_TRANSPORT);
-  const t = (name: string): string => mod.type(name, RUNTIME);
+function noopTransport(table: SymbolTable): GeneratedFile {
+  const mod = new TsModule(NEST.noopTransport);
+  mod.declare(table.nest.NoopTransport);
+  const t = (name: string): string => mod.type(table.runtime(name));
   const body = `
 /**
  * The transport of \`KAFKA_ENABLED=false\`: sends nothing (each message gets partition -1, offset '-1') and never
@@ -215,22 +229,25 @@ export class NoopTransport implements ${t('Transport')} {
   return { path: mod.path, content: mod.render(body), ownership: 'managed' };
 }
 
-function connection(): GeneratedFile {
-  const mod = new TsModule(KAFKA_CONNECTION);
-  const injectable = mod.use('Injectable', '@nestjs/common');
-  const inject = mod.use('Inject', '@nestjs/common');
-  const shutdown = mod.type('OnApplicationShutdown', '@nestjs/common');
-  const admin = mod.type('Admin', 'kafkajs');
-  const kafkaTransport = mod.use('KafkaTransport', RUNTIME);
-  const metrics = mod.use('Metrics', RUNTIME);
-  const toError = mod.use('toError', RUNTIME);
-  const t = (name: string): string => mod.type(name, RUNTIME);
-  const token = mod.use('KAFKA_MODULE_OPTIONS', KAFKA_OPTIONS);
-  const resolve = mod.use('resolveKafkaSettings', KAFKA_OPTIONS);
-  const optionsType = mod.type('KafkaModuleOptions', KAFKA_OPTIONS);
-  const settingsType = mod.type('KafkaSettings', KAFKA_OPTIONS);
-  const nestLogger = mod.use('nestLogger', KAFKA_LOGGER);
-  const noop = mod.use('NoopTransport', NOOP_TRANSPORT);
+function connection(table: SymbolTable): GeneratedFile {
+  const N = table.nest;
+  const mod = new TsModule(NEST.connection);
+  mod.declare(N.BrokerPing);
+  mod.declare(N.KafkaConnection);
+  const injectable = mod.use(pkg('@nestjs/common', 'Injectable'));
+  const inject = mod.use(pkg('@nestjs/common', 'Inject'));
+  const shutdown = mod.type(pkg('@nestjs/common', 'OnApplicationShutdown'));
+  const admin = mod.type(pkg('kafkajs', 'Admin'));
+  const kafkaTransport = mod.use(table.runtime('KafkaTransport'));
+  const metrics = mod.use(table.runtime('Metrics'));
+  const toError = mod.use(table.runtime('toError'));
+  const t = (name: string): string => mod.type(table.runtime(name));
+  const token = mod.use(N.KAFKA_MODULE_OPTIONS);
+  const resolve = mod.use(N.resolveKafkaSettings);
+  const optionsType = mod.type(N.KafkaModuleOptions);
+  const settingsType = mod.type(N.KafkaSettings);
+  const nestLogger = mod.use(N.nestLogger);
+  const noop = mod.use(N.NoopTransport);
   const body = `
 /** Result of {@link KafkaConnection.ping}. */
 export interface BrokerPing {
@@ -304,6 +321,6 @@ export class KafkaConnection implements ${shutdown} {
   return { path: mod.path, content: mod.render(body), ownership: 'managed' };
 }
 
-export function emitNestSetup(catalog: Catalog): GeneratedFile[] {
-  return [options(catalog), logger(), noopTransport(), connection()];
+export function emitNestSetup(table: SymbolTable): GeneratedFile[] {
+  return [options(table), logger(table), noopTransport(table), connection(table)];
 }

@@ -3,7 +3,7 @@
  * `scripts/topics.ts` (plan/apply/check through the runtime's `topics-admin.ts`), `scripts/topics.sh`
  * (Kafka's own command-line tools) and `topology.json` (for other tools).
  */
-import type { Catalog } from '../../model/types.js';
+import type { SymbolTable } from '../../symbols/table.js';
 import { catalogTopology } from '../../topics/topology.js';
 import type { EmitOptions, GeneratedFile } from '../types.js';
 import { topologyJson } from './json.js';
@@ -14,10 +14,11 @@ export const TOPICS_SCRIPT = 'scripts/topics.ts';
 export const TOPICS_SHELL = 'scripts/topics.sh';
 export const TOPOLOGY_JSON = 'topology.json';
 
-export function emitTopicProvisioning(catalog: Catalog, options: EmitOptions): GeneratedFile[] {
+export function emitTopicProvisioning(table: SymbolTable, options: EmitOptions): GeneratedFile[] {
+  const catalog = table.catalog;
   const topology = catalogTopology(catalog);
   return [
-    { path: TOPICS_SCRIPT, content: topicsScript(catalog, topology, TOPICS_SCRIPT), ownership: 'managed' },
+    { path: TOPICS_SCRIPT, content: topicsScript(table, topology, TOPICS_SCRIPT), ownership: 'managed' },
     { path: TOPICS_SHELL, content: topicsShell(catalog, topology), ownership: 'managed' },
     { path: TOPOLOGY_JSON, content: topologyJson(catalog, topology, options.version), ownership: 'managed' },
   ];

@@ -1,5 +1,5 @@
 /** `scripts/topics.ts`: the catalog's topology as data, handed to the runtime's topics command. */
-import type { Catalog } from '../../model/types.js';
+import type { SymbolTable } from '../../symbols/table.js';
 import type { TopicSpec, TopicTopology } from '../../topics/topology.js';
 import { TsModule } from '../printer.js';
 import { jsdoc, propertyKey, tsString, tsValue } from '../text.js';
@@ -20,10 +20,12 @@ function specList(specs: readonly TopicSpec[], indent: string): string {
   return specs.length ? `[\n${specs.map((s) => specLiteral(s, `${indent}  `)).join('\n')}\n${indent}]` : '[]';
 }
 
-export function topicsScript(catalog: Catalog, topology: TopicTopology, path: string): string {
+export function topicsScript(table: SymbolTable, topology: TopicTopology, path: string): string {
+  const catalog = table.catalog;
   const mod = new TsModule(path);
-  const run = mod.use('runTopicsCli', 'runtime/topics-admin.ts');
-  const type = mod.type('TopicTopology', 'runtime/topics-admin.ts');
+  // Imported from the declaring runtime files, not runtime/index.ts: the script must not load the consumer side.
+  const run = mod.use(table.runtimeDirect('runTopicsCli'));
+  const type = mod.type(table.runtimeDirect('TopicTopology'));
   const envs = Object.keys(topology.environments);
   const doc = jsdoc([
     `Kafka topics of ${catalog.title} ${catalog.version}: compares the cluster with the catalog and repairs it.`,

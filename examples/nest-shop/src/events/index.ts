@@ -2,17 +2,18 @@
 /**
  * Shop Platform Events 1.4.0: generated Kafka code for NestJS.
  *
- * Consumer groups are exported as namespaces (one per group).
+ * Consumer groups are exported as namespaces (one per group). `EventHandler` is the decorator; the runtime's
+ * `EventHandler` interface stays in `./runtime/index.js`.
  */
+
+export * from './base/index.js';
+export * from './events.js';
+export * from './kafka/index.js';
+export { EventHandler } from './kafka/index.js';
+export * from './producers/index.js';
 export * from './runtime/index.js';
 export * from './schemas/index.js';
-export * from './events.js';
 export * from './topics.js';
-export * from './producers/index.js';
-export * from './base/index.js';
-export * from './kafka/index.js';
-// `EventHandler` here is the decorator; the runtime's `EventHandler` interface stays in `./runtime/index.js`.
-export { EventHandler } from './kafka/index.js';
 export * as analytics from './consumers/analytics/index.js';
 export * as fulfillmentService from './consumers/fulfillment-service/index.js';
 export * as inventoryService from './consumers/inventory-service/index.js';

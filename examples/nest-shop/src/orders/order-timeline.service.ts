@@ -1,6 +1,6 @@
 /**
  * Style 2 (decorators): any provider can handle catalog events. Payload types come from the catalog's event names;
- * a glob gives a union discriminated by `eventName`.
+ * a glob gives a union discriminated by `eventType`.
  */
 import { Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
@@ -9,7 +9,7 @@ import { VoidPaymentCommand } from '../payments/payment.commands.js';
 
 /** One line of an order's timeline. */
 export interface TimelineEntry {
-  eventName: string;
+  eventType: string;
   orderId: string;
   topic: string;
   partition: number;
@@ -24,15 +24,15 @@ export class OrderTimelineService {
   constructor(private readonly commandBus: CommandBus) {}
 
   /** Every order event (`*` = one segment: `order.created`, `order.shipped`, ...) in group `nest-shop-timeline`. */
-  @EventHandler({ eventName: 'order.*', groupId: 'nest-shop-timeline' })
+  @EventHandler({ eventType: 'order.*', groupId: 'nest-shop-timeline' })
   async onOrderEvent(event: KafkaEvent<'order.*'>, { topic, partition, offset }: KafkaEventContext): Promise<void> {
     const entries = this.timeline.get(event.data.orderId) ?? [];
-    entries.push({ eventName: event.eventName, orderId: event.data.orderId, topic, partition, offset });
+    entries.push({ eventType: event.eventType, orderId: event.data.orderId, topic, partition, offset });
     this.timeline.set(event.data.orderId, entries);
   }
 
   /** A failed payment voids what was authorised; the payload type is `PaymentFailed`. */
-  @EventHandler({ eventName: 'payment.failed', groupId: 'nest-shop-timeline' })
+  @EventHandler({ eventType: 'payment.failed', groupId: 'nest-shop-timeline' })
   async onPaymentFailed(event: KafkaEvent<'payment.failed'>, context: KafkaEventContext): Promise<void> {
     context.logger.info('payment failed; voiding the authorisation');
     await this.commandBus.execute(new VoidPaymentCommand(event.data.orderId, 'payment_failed'));

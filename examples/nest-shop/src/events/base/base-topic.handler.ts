@@ -11,7 +11,7 @@ export interface TopicHandlerOptions {
 }
 
 /**
- * Base class of the generated `<topic>.topic-handler.ts` classes: holds one event handler per event name and
+ * Base class of the generated `<topic>.topic-handler.ts` classes: holds one event handler per event type and
  * routes each validated payload to it. Records are decoded, de-duplicated, validated, retried and dead-lettered
  * by the runtime's `GroupConsumer`; this class only decides which handler runs and how errors are classified.
  */
@@ -27,23 +27,34 @@ export abstract class BaseTopicHandler {
     this.groupId = options.groupId;
   }
 
-  /** Registers an event handler; one per event name. */
+  /** Registers an event handler; one per event type. */
   protected register(handler: KafkaEventHandler): void {
-    if (this.handlers.has(handler.eventName)) {
-      throw new Error("Two handlers for event '" + handler.eventName + "' on topic '" + this.topic + "' in group '" + this.groupId + "'");
+    const eventType = handler.eventType ?? handler.eventName;
+    const name = handler.constructor.name;
+    if (eventType === undefined) throw new Error(name + " declares no eventType on topic '" + this.topic + "' in group '" + this.groupId + "'");
+    if (handler.eventName !== undefined && handler.eventName !== eventType) {
+      throw new Error(name + " declares eventType '" + eventType + "' but eventName '" + handler.eventName + "'");
     }
-    this.handlers.set(handler.eventName, handler);
+    if (this.handlers.has(eventType)) {
+      throw new Error("Two handlers for event '" + eventType + "' on topic '" + this.topic + "' in group '" + this.groupId + "'");
+    }
+    this.handlers.set(eventType, handler);
   }
 
-  /** The event names with a registered handler. */
-  get eventNames(): string[] {
+  /** The event types with a registered handler. */
+  get eventTypes(): string[] {
     return [...this.handlers.keys()];
   }
 
-  /** Calls the handler of `eventName` with a payload the dispatcher has already validated against the catalog. */
-  async handle(eventName: string, payload: unknown, context: EventContext): Promise<void> {
-    const handler = this.handlers.get(eventName);
-    if (handler === undefined) throw new UnknownEventTypeError(eventName, this.topic);
+  /** @deprecated Use `eventTypes`. */
+  get eventNames(): string[] {
+    return this.eventTypes;
+  }
+
+  /** Calls the handler of `eventType` with a payload the dispatcher has already validated against the catalog. */
+  async handle(eventType: string, payload: unknown, context: EventContext): Promise<void> {
+    const handler = this.handlers.get(eventType);
+    if (handler === undefined) throw new UnknownEventTypeError(eventType, this.topic);
     await handler.handle(payload as never, context);
   }
 

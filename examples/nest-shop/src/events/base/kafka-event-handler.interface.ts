@@ -8,8 +8,13 @@ import type { EventContext } from '../runtime/index.js';
  * event id, topic, partition and offset on every line.
  */
 export interface KafkaEventHandler<K extends EventType = EventType> {
-  /** The catalog event type handled, e.g. `order.created`. */
-  readonly eventName: K;
+  /** The catalog event type handled, e.g. `order.created` (the envelope's `metadata.eventType`). */
+  readonly eventType?: K;
+  /**
+   * The catalog event type handled, as eventgen 0.1 named it; still read when `eventType` is not set.
+   * @deprecated Use `eventType`.
+   */
+  readonly eventName?: K;
   /**
    * Resolve = done (the offset is committed). Throw `RetriableError` (or any unknown error) to retry with backoff,
    * `NonRetriableError` to send the record to the dead-letter topic at once.

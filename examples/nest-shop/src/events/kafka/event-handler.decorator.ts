@@ -26,11 +26,13 @@ export type MatchingEventType<P extends string> = P extends EventType
 
 /**
  * What an `@EventHandler()` method receives first: the validated payload (`data`) with its event name and the
- * envelope metadata. For a glob it is a union over the matching events, discriminated by `eventName`.
+ * envelope metadata. For a glob it is a union over the matching events, discriminated by `eventType`.
  */
 export type KafkaEvent<P extends string = EventType> = {
   [K in MatchingEventType<P>]: {
     /** Catalog event type, e.g. `order.created`. */
+    readonly eventType: K;
+    /** @deprecated Use `eventType`. */
     readonly eventName: K;
     /** The payload, validated against the catalog's schema (defaults applied). */
     readonly data: EventMap[K & keyof EventMap];
@@ -42,15 +44,29 @@ export type KafkaEvent<P extends string = EventType> = {
 /** What an `@EventHandler()` method receives second: topic, partition, offset, headers, ids, attempt, logger, signal. */
 export type KafkaEventContext = EventContext;
 
+/** Which events an {@link EventHandler} handles: `eventType`, or the deprecated `eventName` (eventgen 0.1). */
+export type EventHandlerSelector<P extends string = string> =
+  | {
+      /**
+       * A catalog event type (`order.created`) or a glob over them: `*` matches exactly one dot-separated segment
+       * (`order.*`, `*.status_changed`; `*` alone matches only names without a dot), `**` matches anything,
+       * dots included (`**` = every event of the catalog). A type or glob that matches no catalog event is an error
+       * at start-up.
+       */
+      eventType: P;
+      eventName?: never;
+    }
+  | {
+      /** @deprecated Use `eventType`. */
+      eventName: P;
+      eventType?: never;
+    };
+
 /** Options of {@link EventHandler}. */
-export interface EventHandlerOptions<P extends string = string> {
-  /**
-   * A catalog event type (`order.created`) or a glob over them: `*` matches exactly one dot-separated segment
-   * (`order.*`, `*.status_changed`; `*` alone matches only names without a dot), `**` matches anything,
-   * dots included (`**` = every event of the catalog). A name or glob that matches no catalog event is an error
-   * at start-up.
-   */
-  eventName: P;
+export type EventHandlerOptions<P extends string = string> = EventHandlerSelector<P> & EventHandlerSettings;
+
+/** Where and how an {@link EventHandler} consumes. */
+export interface EventHandlerSettings {
   /** Topics to consume (default: the catalog topics that carry a matching event). */
   topics?: readonly string[];
   /** Consumer group (default `KafkaModuleOptions.groupId`, `KAFKA_GROUP_ID`, else the catalog's default group). */
@@ -72,7 +88,7 @@ const HANDLERS = new WeakMap<object, EventHandlerOptions[]>();
  * or dead-letter (see `RetriableError`, `NonRetriableError`). A method may carry several `@EventHandler()`.
  *
  * @example
- * \@EventHandler({ eventName: 'order.*' })
+ * \@EventHandler({ eventType: 'order.*' })
  * async onOrder(event: KafkaEvent<'order.*'>, { topic, partition, offset }: KafkaEventContext): Promise<void> {}
  */
 export function EventHandler<const P extends string>(options: EventHandlerOptions<P>) {

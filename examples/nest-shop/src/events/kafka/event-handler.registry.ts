@@ -44,18 +44,20 @@ export class EventHandlerRegistry implements OnModuleInit {
         const method = Reflect.get(prototype, name) as Method;
         for (const options of eventHandlerOptionsOf(prototype, name)) {
           const source = className + '.' + name;
+          const eventType = options.eventType ?? options.eventName;
+          if (eventType === undefined) throw new Error(source + ': @EventHandler() needs an eventType');
           if (options.autoCommit === false) {
             throw new Error(source + ': autoCommit: false is not supported; offsets are committed after the handler succeeded or the record was dead-lettered');
           }
           this.dispatcher.addHandler({
-            eventName: options.eventName,
+            eventType,
             groupId: options.groupId ?? this.connection.settings.groupId,
             ...(options.topics === undefined ? {} : { topics: options.topics }),
             ...(options.fromBeginning === undefined ? {} : { fromBeginning: options.fromBeginning }),
             source,
             handle: method.bind(instance),
           });
-          this.logger.log(source + ' handles ' + options.eventName);
+          this.logger.log(source + ' handles ' + eventType);
         }
       }
     }

@@ -3,11 +3,27 @@
  * The NestJS layer. `KafkaHealthIndicator` is exported from `./kafka-health.indicator.js` only, so that
  * `@nestjs/terminus` stays optional.
  */
-export { EventHandler, eventHandlerOptions, type EventHandlerOptions, type KafkaEvent, type KafkaEventContext, type MatchingEventType } from './event-handler.decorator.js';
+
+export {
+  EventHandler,
+  type EventHandlerOptions,
+  type EventHandlerSelector,
+  type EventHandlerSettings,
+  type KafkaEvent,
+  type KafkaEventContext,
+  type MatchingEventType,
+  eventHandlerOptions,
+} from './event-handler.decorator.js';
 export { EventHandlerRegistry } from './event-handler.registry.js';
-export { KafkaConnection, type BrokerPing } from './kafka.connection.js';
 export { KafkaConsumerService } from './kafka-consumer.service.js';
-export { KafkaDispatcher, matchEventTypes, type GroupPlan, type HandlerRegistration } from './kafka-dispatcher.js';
+export {
+  type GroupPlan,
+  type HandlerRegistration,
+  KafkaDispatcher,
+  matchEventTypes,
+} from './kafka-dispatcher.js';
+export { KafkaProducerService } from './kafka-producer.service.js';
+export { type BrokerPing, KafkaConnection } from './kafka.connection.js';
 export { nestLogger } from './kafka.logger.js';
 export { KafkaModule } from './kafka.module.js';
 export {
@@ -15,10 +31,9 @@ export {
   DEFAULT_GROUP_ID,
   KAFKA_MODULE_ENV,
   KAFKA_MODULE_OPTIONS,
-  resolveKafkaSettings,
   type KafkaModuleAsyncOptions,
   type KafkaModuleOptions,
   type KafkaSettings,
+  resolveKafkaSettings,
 } from './kafka.options.js';
-export { KafkaProducerService } from './kafka-producer.service.js';
 export { NoopTransport } from './noop.transport.js';

@@ -1,6 +1,6 @@
 // Scaffolded by eventgen from catalog/shop.asyncapi.yaml. This file is yours: eventgen creates it once and never overwrites it.
 import type { Notification } from '../../../deps.js';
-import type { NotificationServiceHandlers } from './index.js';
+import type { Handlers } from './index.js';
 import {
   CustomerRegisteredEventHandler,
 } from './topics/shop-customers-v1/events/customer-registered.event-handler.js';
@@ -13,23 +13,17 @@ import {
 } from './topics/shop-payments-v1/events/payment-refunded.event-handler.js';
 
 /**
- * Builds the event handlers of consumer group `notification-service`.
+ * Builds the event handlers of consumer group `notification-service`, one per event it receives.
  * Pass your dependencies in here. When the catalog adds an event, the compiler points at this
  * function until you add the new handler (eventgen never edits this file).
  */
-export function createNotificationServiceHandlers(deps: { outbox: Notification[]; customers: Map<string, string> }): NotificationServiceHandlers {
+export function createHandlers(deps: { outbox: Notification[]; customers: Map<string, string> }): Handlers {
   return {
-    shopCustomersV1: {
-      customerRegistered: new CustomerRegisteredEventHandler(),
-    },
-    shopOrdersV1: {
-      orderCreated: new OrderCreatedEventHandler(deps.outbox, deps.customers),
-      orderShipped: new OrderShippedEventHandler(),
-      orderDelivered: new OrderDeliveredEventHandler(),
-    },
-    shopPaymentsV1: {
-      paymentFailed: new PaymentFailedEventHandler(deps.outbox, deps.customers),
-      paymentRefunded: new PaymentRefundedEventHandler(),
-    },
+    customerRegistered: new CustomerRegisteredEventHandler(),
+    orderCreated: new OrderCreatedEventHandler(deps.outbox, deps.customers),
+    orderShipped: new OrderShippedEventHandler(),
+    orderDelivered: new OrderDeliveredEventHandler(),
+    paymentFailed: new PaymentFailedEventHandler(deps.outbox, deps.customers),
+    paymentRefunded: new PaymentRefundedEventHandler(),
   };
 }

@@ -11,7 +11,7 @@ import type { InventorySnapshotted } from '../../../../../schemas/inventory-snap
  * failures that can never succeed (sent to the dead-letter path (disabled for this topic: the consumer stops) at once).
  * Until this handler is implemented, every `inventory.snapshotted` record goes to the dead-letter path (disabled for this topic: the consumer stops).
  */
-export class InventorySnapshottedEventHandler implements EventHandler<InventorySnapshotted> {
+export class AnalyticsInventorySnapshottedHandler implements EventHandler<InventorySnapshotted> {
   async handle(_data: InventorySnapshotted, context: EventContext): Promise<void> {
     throw new NotImplementedError('analytics: no handler for inventory.snapshotted yet' + ` (eventId ${context.eventId})`);
   }

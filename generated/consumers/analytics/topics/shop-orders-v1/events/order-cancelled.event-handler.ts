@@ -11,7 +11,7 @@ import type { OrderCancelled } from '../../../../../schemas/order-cancelled.js';
  * failures that can never succeed (sent to the dead-letter topic `shop.orders.v1.dlq` at once).
  * Until this handler is implemented, every `order.cancelled` record goes to the dead-letter topic `shop.orders.v1.dlq`.
  */
-export class OrderCancelledEventHandler implements EventHandler<OrderCancelled> {
+export class AnalyticsOrderCancelledHandler implements EventHandler<OrderCancelled> {
   async handle(_data: OrderCancelled, context: EventContext): Promise<void> {
     throw new NotImplementedError('analytics: no handler for order.cancelled yet' + ` (eventId ${context.eventId})`);
   }

@@ -11,7 +11,7 @@ import type { OrderDelivered } from '../../../../../schemas/order-delivered.js';
  * failures that can never succeed (sent to the dead-letter topic `shop.orders.v1.dlq` at once).
  * Until this handler is implemented, every `order.delivered` record goes to the dead-letter topic `shop.orders.v1.dlq`.
  */
-export class OrderDeliveredEventHandler implements EventHandler<OrderDelivered> {
+export class AnalyticsOrderDeliveredHandler implements EventHandler<OrderDelivered> {
   async handle(_data: OrderDelivered, context: EventContext): Promise<void> {
     throw new NotImplementedError('analytics: no handler for order.delivered yet' + ` (eventId ${context.eventId})`);
   }

@@ -11,7 +11,7 @@ import type { OrderUpdated } from '../../../../../schemas/order-updated.js';
  * failures that can never succeed (sent to the dead-letter topic `shop.orders.v1.dlq` at once).
  * Until this handler is implemented, every `order.updated` record goes to the dead-letter topic `shop.orders.v1.dlq`.
  */
-export class OrderUpdatedEventHandler implements EventHandler<OrderUpdated> {
+export class AnalyticsOrderUpdatedHandler implements EventHandler<OrderUpdated> {
   async handle(_data: OrderUpdated, context: EventContext): Promise<void> {
     throw new NotImplementedError('analytics: no handler for order.updated yet' + ` (eventId ${context.eventId})`);
   }

@@ -11,7 +11,7 @@ import type { PaymentAuthorized } from '../../../../../schemas/payment-authorize
  * failures that can never succeed (sent to the dead-letter topic `shop.dead-letters.v1` at once).
  * Until this handler is implemented, every `payment.authorized` record goes to the dead-letter topic `shop.dead-letters.v1`.
  */
-export class PaymentAuthorizedEventHandler implements EventHandler<PaymentAuthorized> {
+export class AnalyticsPaymentAuthorizedHandler implements EventHandler<PaymentAuthorized> {
   async handle(_data: PaymentAuthorized, context: EventContext): Promise<void> {
     throw new NotImplementedError('analytics: no handler for payment.authorized yet' + ` (eventId ${context.eventId})`);
   }

@@ -11,7 +11,7 @@ import type { PaymentFailed } from '../../../../../schemas/payment-failed.js';
  * failures that can never succeed (sent to the dead-letter topic `shop.dead-letters.v1` at once).
  * Until this handler is implemented, every `payment.failed` record goes to the dead-letter topic `shop.dead-letters.v1`.
  */
-export class PaymentFailedEventHandler implements EventHandler<PaymentFailed> {
+export class AnalyticsPaymentFailedHandler implements EventHandler<PaymentFailed> {
   async handle(_data: PaymentFailed, context: EventContext): Promise<void> {
     throw new NotImplementedError('analytics: no handler for payment.failed yet' + ` (eventId ${context.eventId})`);
   }

@@ -11,7 +11,7 @@ import type { ProductPublished } from '../../../../../schemas/product-published.
  * failures that can never succeed (sent to the dead-letter topic `shop.products.v1.dlq` at once).
  * Until this handler is implemented, every `product.published` record goes to the dead-letter topic `shop.products.v1.dlq`.
  */
-export class ProductPublishedEventHandler implements EventHandler<ProductPublished> {
+export class AnalyticsProductPublishedHandler implements EventHandler<ProductPublished> {
   async handle(_data: ProductPublished, context: EventContext): Promise<void> {
     throw new NotImplementedError('analytics: no handler for product.published yet' + ` (eventId ${context.eventId})`);
   }

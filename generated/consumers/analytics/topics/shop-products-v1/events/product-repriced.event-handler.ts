@@ -11,7 +11,7 @@ import type { ProductRepriced } from '../../../../../schemas/product-repriced.js
  * failures that can never succeed (sent to the dead-letter topic `shop.products.v1.dlq` at once).
  * Until this handler is implemented, every `product.repriced` record goes to the dead-letter topic `shop.products.v1.dlq`.
  */
-export class ProductRepricedEventHandler implements EventHandler<ProductRepriced> {
+export class AnalyticsProductRepricedHandler implements EventHandler<ProductRepriced> {
   async handle(_data: ProductRepriced, context: EventContext): Promise<void> {
     throw new NotImplementedError('analytics: no handler for product.repriced yet' + ` (eventId ${context.eventId})`);
   }

@@ -11,7 +11,7 @@ import type { StockReserved } from '../../../../../schemas/stock-reserved.js';
  * failures that can never succeed (sent to the dead-letter topic `shop.inventory.v1.dlq` at once).
  * Until this handler is implemented, every `stock.reserved` record goes to the dead-letter topic `shop.inventory.v1.dlq`.
  */
-export class StockReservedEventHandler implements EventHandler<StockReserved> {
+export class FulfillmentServiceStockReservedHandler implements EventHandler<StockReserved> {
   async handle(_data: StockReserved, context: EventContext): Promise<void> {
     throw new NotImplementedError('fulfillment-service: no handler for stock.reserved yet' + ` (eventId ${context.eventId})`);
   }

@@ -11,7 +11,7 @@ import type { PaymentCaptured } from '../../../../../schemas/payment-captured.js
  * failures that can never succeed (sent to the dead-letter topic `shop.dead-letters.v1` at once).
  * Until this handler is implemented, every `payment.captured` record goes to the dead-letter topic `shop.dead-letters.v1`.
  */
-export class PaymentCapturedEventHandler implements EventHandler<PaymentCaptured> {
+export class FulfillmentServicePaymentCapturedHandler implements EventHandler<PaymentCaptured> {
   async handle(_data: PaymentCaptured, context: EventContext): Promise<void> {
     throw new NotImplementedError('fulfillment-service: no handler for payment.captured yet' + ` (eventId ${context.eventId})`);
   }

@@ -11,7 +11,7 @@ import type { CustomerRegistered } from '../../../../../schemas/customer-registe
  * failures that can never succeed (sent to the dead-letter topic `shop.dead-letters.v1` at once).
  * Until this handler is implemented, every `customer.registered` record goes to the dead-letter topic `shop.dead-letters.v1`.
  */
-export class CustomerRegisteredEventHandler implements EventHandler<CustomerRegistered> {
+export class NotificationServiceCustomerRegisteredHandler implements EventHandler<CustomerRegistered> {
   async handle(_data: CustomerRegistered, context: EventContext): Promise<void> {
     throw new NotImplementedError('notification-service: no handler for customer.registered yet' + ` (eventId ${context.eventId})`);
   }

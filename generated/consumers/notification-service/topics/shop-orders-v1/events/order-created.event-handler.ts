@@ -11,7 +11,7 @@ import type { OrderCreated } from '../../../../../schemas/order-created.js';
  * failures that can never succeed (sent to the dead-letter topic `shop.orders.v1.dlq` at once).
  * Until this handler is implemented, every `order.created` record goes to the dead-letter topic `shop.orders.v1.dlq`.
  */
-export class OrderCreatedEventHandler implements EventHandler<OrderCreated> {
+export class NotificationServiceOrderCreatedHandler implements EventHandler<OrderCreated> {
   async handle(_data: OrderCreated, context: EventContext): Promise<void> {
     throw new NotImplementedError('notification-service: no handler for order.created yet' + ` (eventId ${context.eventId})`);
   }

@@ -11,7 +11,7 @@ import type { OrderShipped } from '../../../../../schemas/order-shipped.js';
  * failures that can never succeed (sent to the dead-letter topic `shop.orders.v1.dlq` at once).
  * Until this handler is implemented, every `order.shipped` record goes to the dead-letter topic `shop.orders.v1.dlq`.
  */
-export class OrderShippedEventHandler implements EventHandler<OrderShipped> {
+export class NotificationServiceOrderShippedHandler implements EventHandler<OrderShipped> {
   async handle(_data: OrderShipped, context: EventContext): Promise<void> {
     throw new NotImplementedError('notification-service: no handler for order.shipped yet' + ` (eventId ${context.eventId})`);
   }

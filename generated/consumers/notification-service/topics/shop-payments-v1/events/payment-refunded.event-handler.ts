@@ -11,7 +11,7 @@ import type { PaymentRefunded } from '../../../../../schemas/payment-refunded.js
  * failures that can never succeed (sent to the dead-letter topic `shop.dead-letters.v1` at once).
  * Until this handler is implemented, every `payment.refunded` record goes to the dead-letter topic `shop.dead-letters.v1`.
  */
-export class PaymentRefundedEventHandler implements EventHandler<PaymentRefunded> {
+export class NotificationServicePaymentRefundedHandler implements EventHandler<PaymentRefunded> {
   async handle(_data: PaymentRefunded, context: EventContext): Promise<void> {
     throw new NotImplementedError('notification-service: no handler for payment.refunded yet' + ` (eventId ${context.eventId})`);
   }

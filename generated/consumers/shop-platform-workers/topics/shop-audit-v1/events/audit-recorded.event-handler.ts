@@ -11,7 +11,7 @@ import type { AuditRecorded } from '../../../../../schemas/audit-recorded.js';
  * failures that can never succeed (sent to the dead-letter topic `shop.audit.v1.dlq` at once).
  * Until this handler is implemented, every `audit.recorded` record goes to the dead-letter topic `shop.audit.v1.dlq`.
  */
-export class AuditRecordedEventHandler implements EventHandler<AuditRecorded> {
+export class ShopPlatformWorkersAuditRecordedHandler implements EventHandler<AuditRecorded> {
   async handle(_data: AuditRecorded, context: EventContext): Promise<void> {
     throw new NotImplementedError('shop-platform-workers: no handler for audit.recorded yet' + ` (eventId ${context.eventId})`);
   }

@@ -2,10 +2,10 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { BaseTopicHandler } from '../../../../base/base-topic.handler.js';
 import { KafkaDispatcher } from '../../../../kafka/kafka-dispatcher.js';
-import { InventorySnapshottedEventHandler } from './events/inventory-snapshotted.event-handler.js';
+import { AnalyticsInventorySnapshottedHandler } from './events/inventory-snapshotted.event-handler.js';
 
 /**
- * Routes the records of `shop.inventory-snapshots.v1` for consumer group `analytics` by event name to the event handlers
+ * Routes the records of `shop.inventory-snapshots.v1` for consumer group `analytics` by event type to the event handlers
  * in `./events/`, after the runtime validated the payload. Retry policy (3 retries) and dead-letter topic
  * (disabled) come from the catalog; override `isRetriableError()` to classify your errors.
  */
@@ -13,7 +13,7 @@ import { InventorySnapshottedEventHandler } from './events/inventory-snapshotted
 export class ShopInventorySnapshotsV1TopicHandler extends BaseTopicHandler implements OnModuleInit {
   constructor(
     private readonly dispatcher: KafkaDispatcher,
-    private readonly inventorySnapshottedHandler: InventorySnapshottedEventHandler,
+    private readonly inventorySnapshottedHandler: AnalyticsInventorySnapshottedHandler,
   ) {
     super({ topic: 'shop.inventory-snapshots.v1', groupId: 'analytics' });
   }

@@ -2,14 +2,14 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { BaseTopicHandler } from '../../../../base/base-topic.handler.js';
 import { KafkaDispatcher } from '../../../../kafka/kafka-dispatcher.js';
-import { OrderCancelledEventHandler } from './events/order-cancelled.event-handler.js';
-import { OrderCreatedEventHandler } from './events/order-created.event-handler.js';
-import { OrderDeliveredEventHandler } from './events/order-delivered.event-handler.js';
-import { OrderShippedEventHandler } from './events/order-shipped.event-handler.js';
-import { OrderUpdatedEventHandler } from './events/order-updated.event-handler.js';
+import { AnalyticsOrderCancelledHandler } from './events/order-cancelled.event-handler.js';
+import { AnalyticsOrderCreatedHandler } from './events/order-created.event-handler.js';
+import { AnalyticsOrderDeliveredHandler } from './events/order-delivered.event-handler.js';
+import { AnalyticsOrderShippedHandler } from './events/order-shipped.event-handler.js';
+import { AnalyticsOrderUpdatedHandler } from './events/order-updated.event-handler.js';
 
 /**
- * Routes the records of `shop.orders.v1` for consumer group `analytics` by event name to the event handlers
+ * Routes the records of `shop.orders.v1` for consumer group `analytics` by event type to the event handlers
  * in `./events/`, after the runtime validated the payload. Retry policy (5 retries) and dead-letter topic
  * (`shop.orders.v1.dlq`) come from the catalog; override `isRetriableError()` to classify your errors.
  */
@@ -17,11 +17,11 @@ import { OrderUpdatedEventHandler } from './events/order-updated.event-handler.j
 export class ShopOrdersV1TopicHandler extends BaseTopicHandler implements OnModuleInit {
   constructor(
     private readonly dispatcher: KafkaDispatcher,
-    private readonly orderCreatedHandler: OrderCreatedEventHandler,
-    private readonly orderUpdatedHandler: OrderUpdatedEventHandler,
-    private readonly orderCancelledHandler: OrderCancelledEventHandler,
-    private readonly orderShippedHandler: OrderShippedEventHandler,
-    private readonly orderDeliveredHandler: OrderDeliveredEventHandler,
+    private readonly orderCreatedHandler: AnalyticsOrderCreatedHandler,
+    private readonly orderUpdatedHandler: AnalyticsOrderUpdatedHandler,
+    private readonly orderCancelledHandler: AnalyticsOrderCancelledHandler,
+    private readonly orderShippedHandler: AnalyticsOrderShippedHandler,
+    private readonly orderDeliveredHandler: AnalyticsOrderDeliveredHandler,
   ) {
     super({ topic: 'shop.orders.v1', groupId: 'analytics' });
   }

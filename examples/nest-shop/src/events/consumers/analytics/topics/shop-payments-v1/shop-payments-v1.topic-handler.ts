@@ -2,13 +2,13 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { BaseTopicHandler } from '../../../../base/base-topic.handler.js';
 import { KafkaDispatcher } from '../../../../kafka/kafka-dispatcher.js';
-import { PaymentAuthorizedEventHandler } from './events/payment-authorized.event-handler.js';
-import { PaymentCapturedEventHandler } from './events/payment-captured.event-handler.js';
-import { PaymentFailedEventHandler } from './events/payment-failed.event-handler.js';
-import { PaymentRefundedEventHandler } from './events/payment-refunded.event-handler.js';
+import { AnalyticsPaymentAuthorizedHandler } from './events/payment-authorized.event-handler.js';
+import { AnalyticsPaymentCapturedHandler } from './events/payment-captured.event-handler.js';
+import { AnalyticsPaymentFailedHandler } from './events/payment-failed.event-handler.js';
+import { AnalyticsPaymentRefundedHandler } from './events/payment-refunded.event-handler.js';
 
 /**
- * Routes the records of `shop.payments.v1` for consumer group `analytics` by event name to the event handlers
+ * Routes the records of `shop.payments.v1` for consumer group `analytics` by event type to the event handlers
  * in `./events/`, after the runtime validated the payload. Retry policy (8 retries) and dead-letter topic
  * (`shop.dead-letters.v1`) come from the catalog; override `isRetriableError()` to classify your errors.
  */
@@ -16,10 +16,10 @@ import { PaymentRefundedEventHandler } from './events/payment-refunded.event-han
 export class ShopPaymentsV1TopicHandler extends BaseTopicHandler implements OnModuleInit {
   constructor(
     private readonly dispatcher: KafkaDispatcher,
-    private readonly paymentAuthorizedHandler: PaymentAuthorizedEventHandler,
-    private readonly paymentCapturedHandler: PaymentCapturedEventHandler,
-    private readonly paymentFailedHandler: PaymentFailedEventHandler,
-    private readonly paymentRefundedHandler: PaymentRefundedEventHandler,
+    private readonly paymentAuthorizedHandler: AnalyticsPaymentAuthorizedHandler,
+    private readonly paymentCapturedHandler: AnalyticsPaymentCapturedHandler,
+    private readonly paymentFailedHandler: AnalyticsPaymentFailedHandler,
+    private readonly paymentRefundedHandler: AnalyticsPaymentRefundedHandler,
   ) {
     super({ topic: 'shop.payments.v1', groupId: 'analytics' });
   }

@@ -2,11 +2,11 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { BaseTopicHandler } from '../../../../base/base-topic.handler.js';
 import { KafkaDispatcher } from '../../../../kafka/kafka-dispatcher.js';
-import { ProductPublishedEventHandler } from './events/product-published.event-handler.js';
-import { ProductRepricedEventHandler } from './events/product-repriced.event-handler.js';
+import { AnalyticsProductPublishedHandler } from './events/product-published.event-handler.js';
+import { AnalyticsProductRepricedHandler } from './events/product-repriced.event-handler.js';
 
 /**
- * Routes the records of `shop.products.v1` for consumer group `analytics` by event name to the event handlers
+ * Routes the records of `shop.products.v1` for consumer group `analytics` by event type to the event handlers
  * in `./events/`, after the runtime validated the payload. Retry policy (3 retries) and dead-letter topic
  * (`shop.products.v1.dlq`) come from the catalog; override `isRetriableError()` to classify your errors.
  */
@@ -14,8 +14,8 @@ import { ProductRepricedEventHandler } from './events/product-repriced.event-han
 export class ShopProductsV1TopicHandler extends BaseTopicHandler implements OnModuleInit {
   constructor(
     private readonly dispatcher: KafkaDispatcher,
-    private readonly productPublishedHandler: ProductPublishedEventHandler,
-    private readonly productRepricedHandler: ProductRepricedEventHandler,
+    private readonly productPublishedHandler: AnalyticsProductPublishedHandler,
+    private readonly productRepricedHandler: AnalyticsProductRepricedHandler,
   ) {
     super({ topic: 'shop.products.v1', groupId: 'analytics' });
   }

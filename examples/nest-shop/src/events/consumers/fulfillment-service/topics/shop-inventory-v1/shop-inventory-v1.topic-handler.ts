@@ -2,10 +2,10 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { BaseTopicHandler } from '../../../../base/base-topic.handler.js';
 import { KafkaDispatcher } from '../../../../kafka/kafka-dispatcher.js';
-import { StockReservedEventHandler } from './events/stock-reserved.event-handler.js';
+import { FulfillmentServiceStockReservedHandler } from './events/stock-reserved.event-handler.js';
 
 /**
- * Routes the records of `shop.inventory.v1` for consumer group `fulfillment-service` by event name to the event handlers
+ * Routes the records of `shop.inventory.v1` for consumer group `fulfillment-service` by event type to the event handlers
  * in `./events/`, after the runtime validated the payload. Retry policy (10 retries) and dead-letter topic
  * (`shop.inventory.v1.dlq`) come from the catalog; override `isRetriableError()` to classify your errors.
  *
@@ -15,7 +15,7 @@ import { StockReservedEventHandler } from './events/stock-reserved.event-handler
 export class ShopInventoryV1TopicHandler extends BaseTopicHandler implements OnModuleInit {
   constructor(
     private readonly dispatcher: KafkaDispatcher,
-    private readonly stockReservedHandler: StockReservedEventHandler,
+    private readonly stockReservedHandler: FulfillmentServiceStockReservedHandler,
   ) {
     super({ topic: 'shop.inventory.v1', groupId: 'fulfillment-service' });
   }

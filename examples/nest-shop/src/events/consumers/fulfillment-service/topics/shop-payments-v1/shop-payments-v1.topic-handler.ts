@@ -2,10 +2,10 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { BaseTopicHandler } from '../../../../base/base-topic.handler.js';
 import { KafkaDispatcher } from '../../../../kafka/kafka-dispatcher.js';
-import { PaymentCapturedEventHandler } from './events/payment-captured.event-handler.js';
+import { FulfillmentServicePaymentCapturedHandler } from './events/payment-captured.event-handler.js';
 
 /**
- * Routes the records of `shop.payments.v1` for consumer group `fulfillment-service` by event name to the event handlers
+ * Routes the records of `shop.payments.v1` for consumer group `fulfillment-service` by event type to the event handlers
  * in `./events/`, after the runtime validated the payload. Retry policy (8 retries) and dead-letter topic
  * (`shop.dead-letters.v1`) come from the catalog; override `isRetriableError()` to classify your errors.
  *
@@ -15,7 +15,7 @@ import { PaymentCapturedEventHandler } from './events/payment-captured.event-han
 export class ShopPaymentsV1TopicHandler extends BaseTopicHandler implements OnModuleInit {
   constructor(
     private readonly dispatcher: KafkaDispatcher,
-    private readonly paymentCapturedHandler: PaymentCapturedEventHandler,
+    private readonly paymentCapturedHandler: FulfillmentServicePaymentCapturedHandler,
   ) {
     super({ topic: 'shop.payments.v1', groupId: 'fulfillment-service' });
   }

@@ -2,11 +2,11 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { BaseTopicHandler } from '../../../../base/base-topic.handler.js';
 import { KafkaDispatcher } from '../../../../kafka/kafka-dispatcher.js';
-import { OrderCancelledEventHandler } from './events/order-cancelled.event-handler.js';
-import { OrderCreatedEventHandler } from './events/order-created.event-handler.js';
+import { InventoryServiceOrderCancelledHandler } from './events/order-cancelled.event-handler.js';
+import { InventoryServiceOrderCreatedHandler } from './events/order-created.event-handler.js';
 
 /**
- * Routes the records of `shop.orders.v1` for consumer group `inventory-service` by event name to the event handlers
+ * Routes the records of `shop.orders.v1` for consumer group `inventory-service` by event type to the event handlers
  * in `./events/`, after the runtime validated the payload. Retry policy (5 retries) and dead-letter topic
  * (`shop.orders.v1.dlq`) come from the catalog; override `isRetriableError()` to classify your errors.
  *
@@ -16,8 +16,8 @@ import { OrderCreatedEventHandler } from './events/order-created.event-handler.j
 export class ShopOrdersV1TopicHandler extends BaseTopicHandler implements OnModuleInit {
   constructor(
     private readonly dispatcher: KafkaDispatcher,
-    private readonly orderCreatedHandler: OrderCreatedEventHandler,
-    private readonly orderCancelledHandler: OrderCancelledEventHandler,
+    private readonly orderCreatedHandler: InventoryServiceOrderCreatedHandler,
+    private readonly orderCancelledHandler: InventoryServiceOrderCancelledHandler,
   ) {
     super({ topic: 'shop.orders.v1', groupId: 'inventory-service' });
   }

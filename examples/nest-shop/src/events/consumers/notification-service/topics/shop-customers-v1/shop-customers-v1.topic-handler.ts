@@ -2,10 +2,10 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { BaseTopicHandler } from '../../../../base/base-topic.handler.js';
 import { KafkaDispatcher } from '../../../../kafka/kafka-dispatcher.js';
-import { CustomerRegisteredEventHandler } from './events/customer-registered.event-handler.js';
+import { NotificationServiceCustomerRegisteredHandler } from './events/customer-registered.event-handler.js';
 
 /**
- * Routes the records of `shop.customers.v1` for consumer group `notification-service` by event name to the event handlers
+ * Routes the records of `shop.customers.v1` for consumer group `notification-service` by event type to the event handlers
  * in `./events/`, after the runtime validated the payload. Retry policy (3 retries) and dead-letter topic
  * (`shop.dead-letters.v1`) come from the catalog; override `isRetriableError()` to classify your errors.
  *
@@ -15,7 +15,7 @@ import { CustomerRegisteredEventHandler } from './events/customer-registered.eve
 export class ShopCustomersV1TopicHandler extends BaseTopicHandler implements OnModuleInit {
   constructor(
     private readonly dispatcher: KafkaDispatcher,
-    private readonly customerRegisteredHandler: CustomerRegisteredEventHandler,
+    private readonly customerRegisteredHandler: NotificationServiceCustomerRegisteredHandler,
   ) {
     super({ topic: 'shop.customers.v1', groupId: 'notification-service' });
   }

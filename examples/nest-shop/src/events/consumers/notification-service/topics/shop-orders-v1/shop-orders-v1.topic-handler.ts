@@ -2,12 +2,12 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { BaseTopicHandler } from '../../../../base/base-topic.handler.js';
 import { KafkaDispatcher } from '../../../../kafka/kafka-dispatcher.js';
-import { OrderCreatedEventHandler } from './events/order-created.event-handler.js';
-import { OrderDeliveredEventHandler } from './events/order-delivered.event-handler.js';
-import { OrderShippedEventHandler } from './events/order-shipped.event-handler.js';
+import { NotificationServiceOrderCreatedHandler } from './events/order-created.event-handler.js';
+import { NotificationServiceOrderDeliveredHandler } from './events/order-delivered.event-handler.js';
+import { NotificationServiceOrderShippedHandler } from './events/order-shipped.event-handler.js';
 
 /**
- * Routes the records of `shop.orders.v1` for consumer group `notification-service` by event name to the event handlers
+ * Routes the records of `shop.orders.v1` for consumer group `notification-service` by event type to the event handlers
  * in `./events/`, after the runtime validated the payload. Retry policy (5 retries) and dead-letter topic
  * (`shop.orders.v1.dlq`) come from the catalog; override `isRetriableError()` to classify your errors.
  *
@@ -17,9 +17,9 @@ import { OrderShippedEventHandler } from './events/order-shipped.event-handler.j
 export class ShopOrdersV1TopicHandler extends BaseTopicHandler implements OnModuleInit {
   constructor(
     private readonly dispatcher: KafkaDispatcher,
-    private readonly orderCreatedHandler: OrderCreatedEventHandler,
-    private readonly orderShippedHandler: OrderShippedEventHandler,
-    private readonly orderDeliveredHandler: OrderDeliveredEventHandler,
+    private readonly orderCreatedHandler: NotificationServiceOrderCreatedHandler,
+    private readonly orderShippedHandler: NotificationServiceOrderShippedHandler,
+    private readonly orderDeliveredHandler: NotificationServiceOrderDeliveredHandler,
   ) {
     super({ topic: 'shop.orders.v1', groupId: 'notification-service' });
   }

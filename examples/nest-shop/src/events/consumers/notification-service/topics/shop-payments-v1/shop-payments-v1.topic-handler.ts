@@ -2,11 +2,11 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { BaseTopicHandler } from '../../../../base/base-topic.handler.js';
 import { KafkaDispatcher } from '../../../../kafka/kafka-dispatcher.js';
-import { PaymentFailedEventHandler } from './events/payment-failed.event-handler.js';
-import { PaymentRefundedEventHandler } from './events/payment-refunded.event-handler.js';
+import { NotificationServicePaymentFailedHandler } from './events/payment-failed.event-handler.js';
+import { NotificationServicePaymentRefundedHandler } from './events/payment-refunded.event-handler.js';
 
 /**
- * Routes the records of `shop.payments.v1` for consumer group `notification-service` by event name to the event handlers
+ * Routes the records of `shop.payments.v1` for consumer group `notification-service` by event type to the event handlers
  * in `./events/`, after the runtime validated the payload. Retry policy (8 retries) and dead-letter topic
  * (`shop.dead-letters.v1`) come from the catalog; override `isRetriableError()` to classify your errors.
  *
@@ -16,8 +16,8 @@ import { PaymentRefundedEventHandler } from './events/payment-refunded.event-han
 export class ShopPaymentsV1TopicHandler extends BaseTopicHandler implements OnModuleInit {
   constructor(
     private readonly dispatcher: KafkaDispatcher,
-    private readonly paymentFailedHandler: PaymentFailedEventHandler,
-    private readonly paymentRefundedHandler: PaymentRefundedEventHandler,
+    private readonly paymentFailedHandler: NotificationServicePaymentFailedHandler,
+    private readonly paymentRefundedHandler: NotificationServicePaymentRefundedHandler,
   ) {
     super({ topic: 'shop.payments.v1', groupId: 'notification-service' });
   }

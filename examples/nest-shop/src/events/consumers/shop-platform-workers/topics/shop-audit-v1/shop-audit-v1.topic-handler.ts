@@ -2,10 +2,10 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { BaseTopicHandler } from '../../../../base/base-topic.handler.js';
 import { KafkaDispatcher } from '../../../../kafka/kafka-dispatcher.js';
-import { AuditRecordedEventHandler } from './events/audit-recorded.event-handler.js';
+import { ShopPlatformWorkersAuditRecordedHandler } from './events/audit-recorded.event-handler.js';
 
 /**
- * Routes the records of `shop.audit.v1` for consumer group `shop-platform-workers` by event name to the event handlers
+ * Routes the records of `shop.audit.v1` for consumer group `shop-platform-workers` by event type to the event handlers
  * in `./events/`, after the runtime validated the payload. Retry policy (3 retries) and dead-letter topic
  * (`shop.audit.v1.dlq`) come from the catalog; override `isRetriableError()` to classify your errors.
  */
@@ -13,7 +13,7 @@ import { AuditRecordedEventHandler } from './events/audit-recorded.event-handler
 export class ShopAuditV1TopicHandler extends BaseTopicHandler implements OnModuleInit {
   constructor(
     private readonly dispatcher: KafkaDispatcher,
-    private readonly auditRecordedHandler: AuditRecordedEventHandler,
+    private readonly auditRecordedHandler: ShopPlatformWorkersAuditRecordedHandler,
   ) {
     super({ topic: 'shop.audit.v1', groupId: 'shop-platform-workers' });
   }

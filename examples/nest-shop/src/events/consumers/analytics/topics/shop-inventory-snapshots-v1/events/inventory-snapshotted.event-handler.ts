@@ -18,8 +18,8 @@ import type { InventorySnapshotted } from '../../../../../schemas/inventory-snap
  * Until this handler is implemented, every `inventory.snapshotted` record goes to the dead-letter path (disabled for this topic: the partition halts).
  */
 @Injectable()
-export class InventorySnapshottedEventHandler implements KafkaEventHandler<'inventory.snapshotted'> {
-  readonly eventName = 'inventory.snapshotted';
+export class AnalyticsInventorySnapshottedHandler implements KafkaEventHandler<'inventory.snapshotted'> {
+  readonly eventType = 'inventory.snapshotted';
 
   async handle(_payload: InventorySnapshotted, context: EventContext): Promise<void> {
     context.logger.debug('inventory.snapshotted received');

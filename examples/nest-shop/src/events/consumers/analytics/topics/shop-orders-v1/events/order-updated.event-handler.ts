@@ -18,8 +18,8 @@ import type { OrderUpdated } from '../../../../../schemas/order-updated.js';
  * Until this handler is implemented, every `order.updated` record goes to the dead-letter topic `shop.orders.v1.dlq`.
  */
 @Injectable()
-export class OrderUpdatedEventHandler implements KafkaEventHandler<'order.updated'> {
-  readonly eventName = 'order.updated';
+export class AnalyticsOrderUpdatedHandler implements KafkaEventHandler<'order.updated'> {
+  readonly eventType = 'order.updated';
 
   async handle(_payload: OrderUpdated, context: EventContext): Promise<void> {
     context.logger.debug('order.updated received');

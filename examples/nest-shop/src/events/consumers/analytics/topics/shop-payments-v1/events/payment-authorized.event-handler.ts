@@ -18,8 +18,8 @@ import type { PaymentAuthorized } from '../../../../../schemas/payment-authorize
  * Until this handler is implemented, every `payment.authorized` record goes to the dead-letter topic `shop.dead-letters.v1`.
  */
 @Injectable()
-export class PaymentAuthorizedEventHandler implements KafkaEventHandler<'payment.authorized'> {
-  readonly eventName = 'payment.authorized';
+export class AnalyticsPaymentAuthorizedHandler implements KafkaEventHandler<'payment.authorized'> {
+  readonly eventType = 'payment.authorized';
 
   async handle(_payload: PaymentAuthorized, context: EventContext): Promise<void> {
     context.logger.debug('payment.authorized received');

@@ -18,8 +18,8 @@ import type { PaymentFailed } from '../../../../../schemas/payment-failed.js';
  * Until this handler is implemented, every `payment.failed` record goes to the dead-letter topic `shop.dead-letters.v1`.
  */
 @Injectable()
-export class PaymentFailedEventHandler implements KafkaEventHandler<'payment.failed'> {
-  readonly eventName = 'payment.failed';
+export class AnalyticsPaymentFailedHandler implements KafkaEventHandler<'payment.failed'> {
+  readonly eventType = 'payment.failed';
 
   async handle(_payload: PaymentFailed, context: EventContext): Promise<void> {
     context.logger.debug('payment.failed received');

@@ -18,8 +18,8 @@ import type { ProductPublished } from '../../../../../schemas/product-published.
  * Until this handler is implemented, every `product.published` record goes to the dead-letter topic `shop.products.v1.dlq`.
  */
 @Injectable()
-export class ProductPublishedEventHandler implements KafkaEventHandler<'product.published'> {
-  readonly eventName = 'product.published';
+export class AnalyticsProductPublishedHandler implements KafkaEventHandler<'product.published'> {
+  readonly eventType = 'product.published';
 
   async handle(_payload: ProductPublished, context: EventContext): Promise<void> {
     context.logger.debug('product.published received');

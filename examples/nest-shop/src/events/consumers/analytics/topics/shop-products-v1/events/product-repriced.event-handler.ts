@@ -18,8 +18,8 @@ import type { ProductRepriced } from '../../../../../schemas/product-repriced.js
  * Until this handler is implemented, every `product.repriced` record goes to the dead-letter topic `shop.products.v1.dlq`.
  */
 @Injectable()
-export class ProductRepricedEventHandler implements KafkaEventHandler<'product.repriced'> {
-  readonly eventName = 'product.repriced';
+export class AnalyticsProductRepricedHandler implements KafkaEventHandler<'product.repriced'> {
+  readonly eventType = 'product.repriced';
 
   async handle(_payload: ProductRepriced, context: EventContext): Promise<void> {
     context.logger.debug('product.repriced received');

@@ -18,8 +18,8 @@ import type { StockReserved } from '../../../../../schemas/stock-reserved.js';
  * Until this handler is implemented, every `stock.reserved` record goes to the dead-letter topic `shop.inventory.v1.dlq`.
  */
 @Injectable()
-export class StockReservedEventHandler implements KafkaEventHandler<'stock.reserved'> {
-  readonly eventName = 'stock.reserved';
+export class FulfillmentServiceStockReservedHandler implements KafkaEventHandler<'stock.reserved'> {
+  readonly eventType = 'stock.reserved';
 
   async handle(_payload: StockReserved, context: EventContext): Promise<void> {
     context.logger.debug('stock.reserved received');

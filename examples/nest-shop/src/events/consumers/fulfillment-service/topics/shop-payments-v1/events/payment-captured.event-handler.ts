@@ -18,8 +18,8 @@ import type { PaymentCaptured } from '../../../../../schemas/payment-captured.js
  * Until this handler is implemented, every `payment.captured` record goes to the dead-letter topic `shop.dead-letters.v1`.
  */
 @Injectable()
-export class PaymentCapturedEventHandler implements KafkaEventHandler<'payment.captured'> {
-  readonly eventName = 'payment.captured';
+export class FulfillmentServicePaymentCapturedHandler implements KafkaEventHandler<'payment.captured'> {
+  readonly eventType = 'payment.captured';
 
   async handle(_payload: PaymentCaptured, context: EventContext): Promise<void> {
     context.logger.debug('payment.captured received');

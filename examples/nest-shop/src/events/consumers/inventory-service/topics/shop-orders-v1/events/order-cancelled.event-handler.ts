@@ -18,8 +18,8 @@ import type { OrderCancelled } from '../../../../../schemas/order-cancelled.js';
  * Until this handler is implemented, every `order.cancelled` record goes to the dead-letter topic `shop.orders.v1.dlq`.
  */
 @Injectable()
-export class OrderCancelledEventHandler implements KafkaEventHandler<'order.cancelled'> {
-  readonly eventName = 'order.cancelled';
+export class InventoryServiceOrderCancelledHandler implements KafkaEventHandler<'order.cancelled'> {
+  readonly eventType = 'order.cancelled';
 
   async handle(_payload: OrderCancelled, context: EventContext): Promise<void> {
     context.logger.debug('order.cancelled received');

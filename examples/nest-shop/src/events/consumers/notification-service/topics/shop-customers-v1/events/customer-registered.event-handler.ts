@@ -18,8 +18,8 @@ import type { CustomerRegistered } from '../../../../../schemas/customer-registe
  * Until this handler is implemented, every `customer.registered` record goes to the dead-letter topic `shop.dead-letters.v1`.
  */
 @Injectable()
-export class CustomerRegisteredEventHandler implements KafkaEventHandler<'customer.registered'> {
-  readonly eventName = 'customer.registered';
+export class NotificationServiceCustomerRegisteredHandler implements KafkaEventHandler<'customer.registered'> {
+  readonly eventType = 'customer.registered';
 
   async handle(_payload: CustomerRegistered, context: EventContext): Promise<void> {
     context.logger.debug('customer.registered received');

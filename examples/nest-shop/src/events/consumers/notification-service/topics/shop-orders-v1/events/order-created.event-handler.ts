@@ -18,8 +18,8 @@ import type { OrderCreated } from '../../../../../schemas/order-created.js';
  * Until this handler is implemented, every `order.created` record goes to the dead-letter topic `shop.orders.v1.dlq`.
  */
 @Injectable()
-export class OrderCreatedEventHandler implements KafkaEventHandler<'order.created'> {
-  readonly eventName = 'order.created';
+export class NotificationServiceOrderCreatedHandler implements KafkaEventHandler<'order.created'> {
+  readonly eventType = 'order.created';
 
   async handle(_payload: OrderCreated, context: EventContext): Promise<void> {
     context.logger.debug('order.created received');

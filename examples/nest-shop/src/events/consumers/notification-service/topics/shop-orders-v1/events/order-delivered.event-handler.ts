@@ -18,8 +18,8 @@ import type { OrderDelivered } from '../../../../../schemas/order-delivered.js';
  * Until this handler is implemented, every `order.delivered` record goes to the dead-letter topic `shop.orders.v1.dlq`.
  */
 @Injectable()
-export class OrderDeliveredEventHandler implements KafkaEventHandler<'order.delivered'> {
-  readonly eventName = 'order.delivered';
+export class NotificationServiceOrderDeliveredHandler implements KafkaEventHandler<'order.delivered'> {
+  readonly eventType = 'order.delivered';
 
   async handle(_payload: OrderDelivered, context: EventContext): Promise<void> {
     context.logger.debug('order.delivered received');

@@ -18,8 +18,8 @@ import type { OrderShipped } from '../../../../../schemas/order-shipped.js';
  * Until this handler is implemented, every `order.shipped` record goes to the dead-letter topic `shop.orders.v1.dlq`.
  */
 @Injectable()
-export class OrderShippedEventHandler implements KafkaEventHandler<'order.shipped'> {
-  readonly eventName = 'order.shipped';
+export class NotificationServiceOrderShippedHandler implements KafkaEventHandler<'order.shipped'> {
+  readonly eventType = 'order.shipped';
 
   async handle(_payload: OrderShipped, context: EventContext): Promise<void> {
     context.logger.debug('order.shipped received');

@@ -18,8 +18,8 @@ import type { PaymentRefunded } from '../../../../../schemas/payment-refunded.js
  * Until this handler is implemented, every `payment.refunded` record goes to the dead-letter topic `shop.dead-letters.v1`.
  */
 @Injectable()
-export class PaymentRefundedEventHandler implements KafkaEventHandler<'payment.refunded'> {
-  readonly eventName = 'payment.refunded';
+export class NotificationServicePaymentRefundedHandler implements KafkaEventHandler<'payment.refunded'> {
+  readonly eventType = 'payment.refunded';
 
   async handle(_payload: PaymentRefunded, context: EventContext): Promise<void> {
     context.logger.debug('payment.refunded received');

@@ -8,8 +8,8 @@ import type { OrderCancelled } from '../../../../../schemas/order-cancelled.js';
 
 /** Handles `order.cancelled` for consumer group `payment-service`: voids the authorisation. */
 @Injectable()
-export class OrderCancelledEventHandler implements KafkaEventHandler<'order.cancelled'> {
-  readonly eventName = 'order.cancelled';
+export class PaymentServiceOrderCancelledHandler implements KafkaEventHandler<'order.cancelled'> {
+  readonly eventType = 'order.cancelled';
 
   constructor(private readonly commandBus: CommandBus) {}
 

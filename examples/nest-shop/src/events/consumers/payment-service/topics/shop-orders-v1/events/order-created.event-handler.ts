@@ -8,8 +8,8 @@ import type { OrderCreated } from '../../../../../schemas/order-created.js';
 
 /** Handles `order.created` for consumer group `payment-service`: authorises the order's total. */
 @Injectable()
-export class OrderCreatedEventHandler implements KafkaEventHandler<'order.created'> {
-  readonly eventName = 'order.created';
+export class PaymentServiceOrderCreatedHandler implements KafkaEventHandler<'order.created'> {
+  readonly eventType = 'order.created';
 
   // A value import of CommandBus: `import type` would erase the constructor's injection metadata.
   constructor(private readonly commandBus: CommandBus) {}

@@ -18,8 +18,8 @@ import type { AuditRecorded } from '../../../../../schemas/audit-recorded.js';
  * Until this handler is implemented, every `audit.recorded` record goes to the dead-letter topic `shop.audit.v1.dlq`.
  */
 @Injectable()
-export class AuditRecordedEventHandler implements KafkaEventHandler<'audit.recorded'> {
-  readonly eventName = 'audit.recorded';
+export class ShopPlatformWorkersAuditRecordedHandler implements KafkaEventHandler<'audit.recorded'> {
+  readonly eventType = 'audit.recorded';
 
   async handle(_payload: AuditRecorded, context: EventContext): Promise<void> {
     context.logger.debug('audit.recorded received');
