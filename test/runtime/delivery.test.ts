@@ -281,6 +281,22 @@ describe('delivery engine on a fake kafkajs client', () => {
     expect(s.fc.committed()).toEqual(['orders[1]=1']); // never orders[0]=2
   });
 
+  it('(8) records this member completed but could not commit are skipped when the partition comes back (a coordinator that died)', async () => {
+    const s = await setup({ kafkaConsumer: { commitIntervalMs: 10_000, commitBatchSize: 10_000 } });
+    await s.fc.deliver('orders', 0, [message(0), message(1)]);
+    s.fc.failCommits = 1;
+    s.fc.rebalance();
+    await tick(10);
+    expect(s.fc.committed()).toEqual([]);
+    s.fc.join({ orders: [0, 1] }); // same partitions again: kafkajs fetches from the last committed offset
+    const again = await s.fc.deliver('orders', 0, [message(0), message(1), message(2)]);
+    expect(again.resolved).toEqual(['1', '2']); // one advance past the skipped records, then the new one
+    expect(s.calls.map((c) => c.ctx.offset)).toEqual(['0', '1', '2']); // 0 and 1 were not handled twice
+    await s.consumer.stop();
+    expect(s.fc.committed()).toEqual(['orders[0]=3']);
+    expect(s.consumer.metrics.get('duplicates_skipped')).toBe(2);
+  });
+
   it('(9) consume → produce: events caused by a record get the same ids on every redelivery; legacy records get a stable id', async () => {
     const kafka = new FakeKafka();
     kafka.topics.set('payments', 1);

@@ -94,6 +94,12 @@ const LEAVE: Step = 'leave';
 export class DeliveryEngine implements DeliveryListener {
   readonly committer: OffsetCommitter;
   readonly partitions = new Map<string, PartitionState>();
+  /**
+   * Per partition: every record before this offset was completed by this member (in any epoch). A redelivery of such
+   * a record (commits failed before a rebalance that gave the partition back to this member, e.g. a coordinator that
+   * died) is skipped instead of handled again.
+   */
+  private readonly completedUpTo = new Map<string, string>();
   readonly failures = new FailureMemory();
   /** Records handled successfully since start. */
   processed = 0;
@@ -182,6 +188,7 @@ export class DeliveryEngine implements DeliveryListener {
   /** Clears every timer and in-memory state (after stop or a crash). */
   dispose(): void {
     for (const state of this.partitions.values()) state.clearTimer();
+    this.completedUpTo.clear();
     this.leases?.dispose();
     this.committer.clear();
     this.dlq.dispose();
@@ -230,7 +237,20 @@ export class DeliveryEngine implements DeliveryListener {
     if (delegator === undefined) throw new Error(`Group '${this.settings.groupId}' received a record of unsubscribed topic '${batch.topic}'`);
     const m = this.state(batch.topic, batch.partition);
     m.epoch = batch.epoch;
-    const items = batch.records.map((record) => this.decode(record, delegator));
+    const tp = tpKey(batch.topic, batch.partition);
+    const upTo = this.completedUpTo.get(tp);
+    let records = batch.records;
+    if (upTo !== undefined && records.length > 0 && offsetBefore((records[0] as ConsumedRecord).offset, upTo)) {
+      // Redelivered records this member already completed: advance past them, commit them in this epoch, skip them.
+      const done = records.filter((r) => offsetBefore(r.offset, upTo));
+      records = records.slice(done.length);
+      const last = done[done.length - 1] as ConsumedRecord;
+      batch.advance(last.offset);
+      this.committer.mark(batch.topic, batch.partition, nextOffset(last.offset), batch.epoch);
+      this.settings.metrics.increment('duplicates_skipped', this.labelsFor(batch.topic, 'unknown'), done.length);
+      this.settings.logger.info('Records this member completed before are delivered again (their commit did not land); skipped', { topic: batch.topic, partition: batch.partition, from: done[0]?.offset, to: last.offset });
+    }
+    const items = records.map((record) => this.decode(record, delegator));
     const ticker = setInterval(() => this.tick(batch, m), this.tickMs(delegator));
     const leases = this.leases;
     const claims =
@@ -274,6 +294,7 @@ export class DeliveryEngine implements DeliveryListener {
       }
     } finally {
       clearInterval(ticker);
+      if (finished > 0) this.completedUpTo.set(tp, nextOffset((items[finished - 1] as Item).record.offset));
       // Leases of records this batch did not reach: give them up so another owner does not wait for them. The
       // record it stopped at keeps its lease while it waits for a retry here, or while its handler still runs.
       if (claims !== undefined && leases !== undefined) {
@@ -750,6 +771,11 @@ export function recordFields(item: Item): Record<string, unknown> {
     eventType: envelope?.metadata.eventType ?? item.headers[HEADERS.eventType],
     correlationId: envelope?.metadata.correlationId ?? item.headers[HEADERS.correlationId],
   };
+}
+
+/** `a < b` for offsets as decimal strings (no leading zeros): shorter is smaller, else lexicographic. */
+function offsetBefore(a: string, b: string): boolean {
+  return a.length < b.length || (a.length === b.length && a < b);
 }
 
 /** `offset + 1` as a decimal string (BigInt only past 2^53). */
