@@ -26,6 +26,8 @@ export interface DeliverySettings {
   migrateEnvelope: EnvelopeMigration | undefined;
   isRetriable: ((error: unknown) => boolean) | undefined;
   handlerTimeoutMs: number;
+  /** How long commits may keep failing before no further record is handled until one lands. */
+  maxUncommittedMs: number;
   heartbeatIntervalMs: number;
   retryPauseThresholdMs: number;
   unknownEventTypes: UnknownEventTypePolicy;
@@ -267,6 +269,7 @@ export class DeliveryEngine implements DeliveryListener {
       const handledInBatch = new Map<number, AttemptResult>();
       for (let i = 0; i < items.length; i++) {
         if (this.stopping || !batch.isCurrent()) break;
+        if (this.committer.failingSince !== undefined && Date.now() - this.committer.failingSince > this.settings.maxUncommittedMs && !(await this.holdForCommits(batch))) break;
         if (claims !== undefined && !(await claims.ensure(i))) break;
         const item = items[i] as Item;
         const id = item.action === 'handle' ? item.envelope?.metadata.eventId : undefined;
@@ -668,6 +671,20 @@ export class DeliveryEngine implements DeliveryListener {
   private tickMs(delegator: TopicDelegator): number {
     const timeout = delegator.handlerTimeoutMs ?? this.settings.handlerTimeoutMs;
     return Math.max(5, Math.min(1_000, this.settings.heartbeatIntervalMs, Math.ceil(timeout / 10)));
+  }
+
+  /**
+   * Commits have failed for longer than `maxUncommittedMs` (e.g. the group coordinator died and kafkajs has not found
+   * the new one): handle no further record until a commit lands again, so what a later rebalance hands to another
+   * member (who handles it again) stays bounded. False when stop or a lost partition ended the wait.
+   */
+  private async holdForCommits(batch: RecordBatch): Promise<boolean> {
+    this.settings.logger.warn('Offset commits keep failing; holding new records until a commit lands', { topic: batch.topic, partition: batch.partition, failingForMs: Date.now() - (this.committer.failingSince ?? Date.now()) });
+    while (this.committer.failingSince !== undefined) {
+      if (!(await this.wait(batch, 500))) return false;
+      await this.committer.flush().catch(() => undefined);
+    }
+    return true;
   }
 
   /** Waits in place (heartbeating); false when the wait was cut short by stop or a lost partition. */

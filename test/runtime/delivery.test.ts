@@ -297,6 +297,22 @@ describe('delivery engine on a fake kafkajs client', () => {
     expect(s.consumer.metrics.get('duplicates_skipped')).toBe(2);
   });
 
+  it('(8) commits failing for longer than maxUncommittedMs: no further record is handled until a commit lands (bounded redelivery)', async () => {
+    const s = await setup({ consumer: { maxUncommittedMs: 50 }, kafkaConsumer: { commitIntervalMs: 10, commitBatchSize: 1 }, handle: () => tick(10) });
+    s.fc.failCommits = 1_000;
+    const delivered = s.fc.deliver('orders', 0, Array.from({ length: 40 }, (_, i) => message(i)));
+    await tick(300);
+    const handledWhileFailing = s.calls.length;
+    expect(handledWhileFailing).toBeLessThan(40);
+    expect(s.consumer.health()).toMatchObject({ healthy: false, commitsFailingSince: expect.any(String) });
+    s.fc.failCommits = 0; // the coordinator is back
+    const result = await delivered;
+    expect(result.resolved).toHaveLength(40);
+    expect(s.calls).toHaveLength(40);
+    expect(s.consumer.health().healthy).toBe(true);
+    expect(s.lines.some((l) => l['msg'] === 'Offset commits keep failing; holding new records until a commit lands')).toBe(true);
+  });
+
   it('(9) consume → produce: events caused by a record get the same ids on every redelivery; legacy records get a stable id', async () => {
     const kafka = new FakeKafka();
     kafka.topics.set('payments', 1);

@@ -19,6 +19,8 @@ export class OffsetCommitter {
   private epoch = 0;
   /** Commits sent successfully (for health and tests). */
   commits = 0;
+  /** Since when completed offsets wait for a commit that keeps failing (epoch ms), undefined when commits work. */
+  failingSince: number | undefined;
 
   constructor(
     private readonly consumer: () => TransportConsumer | undefined,
@@ -30,6 +32,7 @@ export class OffsetCommitter {
   setEpoch(epoch: number): void {
     this.epoch = epoch;
     for (const [key, o] of this.pending) if (o.epoch !== epoch) this.pending.delete(key);
+    if (this.pending.size === 0) this.failingSince = undefined;
   }
 
   /** Records that every record of a partition before `offset` completed in `epoch`. */
@@ -69,7 +72,13 @@ export class OffsetCommitter {
       try {
         await consumer.commit(offsets);
         this.commits += 1;
+        if (this.pending.size === 0) this.failingSince = undefined;
       } catch (error) {
+        if (!(error instanceof StaleEpochError)) {
+          this.failingSince ??= Date.now();
+          // Try again soon even if nothing else completes meanwhile.
+          this.timer ??= setTimeout(() => void this.flush().catch(() => undefined), Math.max(200, this.policy().intervalMs));
+        }
         const stale = error instanceof StaleEpochError ? new Set(error.offsets) : undefined;
         for (const o of offsets) {
           const key = tpKey(o.topic, o.partition);
@@ -92,5 +101,6 @@ export class OffsetCommitter {
     this.timer = undefined;
     this.pending.clear();
     this.completed = 0;
+    this.failingSince = undefined;
   }
 }

@@ -51,6 +51,11 @@ export interface GroupConsumerOptions {
    * may finish until shortly before it, then completed offsets are committed and the group is left.
    */
   stopTimeoutMs?: number;
+  /**
+   * How long offset commits may keep failing (e.g. the group coordinator died) before the consumer handles no further
+   * record until a commit lands (default 5000 ms). Bounds what a later rebalance makes another member handle again.
+   */
+  maxUncommittedMs?: number;
   /** Heartbeat interval while a handler runs or a retry waits (default 3000 ms). */
   heartbeatIntervalMs?: number;
   /** Retry delays up to this wait in place; longer ones pause the partition and fetch the record again when due (default 2000 ms). */
@@ -184,6 +189,7 @@ export class GroupConsumer {
         migrateEnvelope: o.migrateEnvelope,
         isRetriable: o.isRetriable,
         handlerTimeoutMs: o.handlerTimeoutMs ?? 60_000,
+        maxUncommittedMs: o.maxUncommittedMs ?? 5_000,
         heartbeatIntervalMs: o.heartbeatIntervalMs ?? 3_000,
         retryPauseThresholdMs: o.retryPauseThresholdMs ?? 2_000,
         unknownEventTypes: o.unknownEventTypes ?? 'dead-letter',
@@ -281,8 +287,9 @@ export class GroupConsumer {
     const failing = states.filter((s) => s.phase === 'waiting-store' || s.phase === 'dead-letter-retry').map((s) => s.problem());
     const halted = states.filter((s) => s.phase === 'halted').map((s) => s.problem());
     const retrying = states.filter((s) => s.phase === 'retrying' || s.phase === 'waiting-lease').map((s) => s.retry());
+    const commitsFailingSince = this.engine?.committer.failingSince;
     const health: ConsumerHealth = {
-      healthy: this.status === 'running' && failing.length === 0 && halted.length === 0,
+      healthy: this.status === 'running' && failing.length === 0 && halted.length === 0 && commitsFailingSince === undefined,
       status: this.status,
       groupId: this.groupId,
       topics: [...this.delegators.keys()],
@@ -292,6 +299,7 @@ export class GroupConsumer {
       retryingPartitions: retrying,
       processed: this.processedBefore + (this.engine?.processed ?? 0),
     };
+    if (commitsFailingSince !== undefined) health.commitsFailingSince = new Date(commitsFailingSince).toISOString();
     const last = this.crashError ?? (this.engine?.lastError === undefined ? this.lastErrorBefore : toHealthError(this.engine.lastError.error, this.engine.lastError.where));
     if (last !== undefined) health.lastError = last;
     return health;

@@ -77,6 +77,8 @@ export interface ConsumerHealth {
   assignedPartitions: number;
   /** Records processed successfully since start. */
   processed: number;
+  /** Since when offset commits keep failing (ISO time); the consumer is unhealthy meanwhile. */
+  commitsFailingSince?: string;
   /** Last failure. */
   lastError?: HealthError;
 }
