@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import type { DataClassification } from './definitions.js';
 import { DecodeError, EnvelopeError } from './errors.js';
 
