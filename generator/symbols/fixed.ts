@@ -21,6 +21,7 @@ export const EVENTS_SYMBOLS = {
 
 export const TOPICS_SYMBOLS = {
   topics: sym('topics', TOPICS),
+  TOPIC_PARTITIONS: sym('TOPIC_PARTITIONS', TOPICS),
 } as const;
 
 export const PRODUCERS_SYMBOLS = {
