@@ -69,16 +69,44 @@ export function defaultDeadLetterPolicy(topic: string): DeadLetterPolicy {
   return { enabled: true, topic: `${topic}.dlq` };
 }
 
+type Compile = <T extends z.ZodType>(schema: T) => T;
+// `z.compile` (zod >= 4.6): an ahead-of-time compiled fast path for valid input, identical errors for invalid
+// input. Absent in older zod (e.g. zod 3.25's `zod/v4`): schemas are then used as they are.
+const compile: Compile | undefined = typeof (z as unknown as { compile?: unknown }).compile === 'function' ? (z as unknown as { compile: Compile }).compile : undefined;
+const compiled = new WeakMap<z.ZodType, z.ZodType>();
+
+/** The schema to validate with: compiled once per schema where zod can compile it, else the schema itself. */
+export function fastSchema<TSchema extends z.ZodType>(schema: TSchema): TSchema {
+  if (compile === undefined) return schema;
+  let fast = compiled.get(schema);
+  if (fast === undefined) {
+    try {
+      fast = compile(schema);
+    } catch {
+      fast = schema;
+    }
+    compiled.set(schema, fast);
+  }
+  return fast as TSchema;
+}
+
 /**
- * Validates an event payload: Zod's synchronous parse (about twice as fast as `safeParseAsync`, the top cost of the
- * produce/consume path), falling back to the asynchronous parse only for schemas with async refinements or
- * transforms, which the synchronous parse rejects with `$ZodAsyncError`.
+ * Validates an event payload synchronously (compiled schema, see {@link fastSchema}); `undefined` when the schema
+ * has async refinements or transforms and needs {@link parseEventData}.
  */
-export async function parseEventData<TSchema extends z.ZodType>(schema: TSchema, data: unknown): Promise<z.ZodSafeParseResult<z.output<TSchema>>> {
+export function parseEventDataSync<TSchema extends z.ZodType>(schema: TSchema, data: unknown): z.ZodSafeParseResult<z.output<TSchema>> | undefined {
   try {
-    return schema.safeParse(data);
+    return fastSchema(schema).safeParse(data) as z.ZodSafeParseResult<z.output<TSchema>>;
   } catch (error) {
-    if (error instanceof z.core.$ZodAsyncError) return schema.safeParseAsync(data);
+    if (error instanceof z.core.$ZodAsyncError) return undefined;
     throw error;
   }
+}
+
+/**
+ * Validates an event payload: the synchronous parse of the compiled schema (the top cost of the produce/consume
+ * path), falling back to the asynchronous parse only for schemas with async refinements or transforms.
+ */
+export async function parseEventData<TSchema extends z.ZodType>(schema: TSchema, data: unknown): Promise<z.ZodSafeParseResult<z.output<TSchema>>> {
+  return parseEventDataSync(schema, data) ?? schema.safeParseAsync(data);
 }

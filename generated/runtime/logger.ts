@@ -65,6 +65,15 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   return make(options.fields ?? {});
 }
 
+/**
+ * The runtime's default logger when none is given: warnings and errors as JSON lines on stderr (`LOG_LEVEL`
+ * changes the level), so a failing consumer is never silent. Pass `silentLogger` to silence it.
+ */
+export function defaultLogger(fields: LogFields = {}): Logger {
+  const envLevel = process.env['LOG_LEVEL'];
+  return createLogger({ level: isLevel(envLevel) ? envLevel : 'warn', fields, write: (line) => void process.stderr.write(`${line}\n`) });
+}
+
 /** A logger that drops everything. */
 export const silentLogger: Logger = {
   debug: () => {},

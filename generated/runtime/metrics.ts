@@ -16,6 +16,16 @@ const COUNTERS: Record<CounterName, { name: string; help: string }> = {
   produced: { name: 'events_produced_total', help: 'Events sent by producers.' },
 };
 
+/** The gauges the runtime maintains (sampled when metrics are exported). */
+export type GaugeName = 'partitions_assigned' | 'partitions_retrying' | 'partitions_failing' | 'partitions_halted';
+
+const GAUGES: Record<GaugeName, { name: string; help: string }> = {
+  partitions_assigned: { name: 'consumer_partitions_assigned', help: 'Partitions this member owns.' },
+  partitions_retrying: { name: 'consumer_partitions_retrying', help: 'Partitions held by retries of one record (later records wait).' },
+  partitions_failing: { name: 'consumer_partitions_failing', help: 'Partitions that cannot progress now (dead-letter write failing, processed store unavailable).' },
+  partitions_halted: { name: 'consumer_partitions_halted', help: 'Partitions paused until resumed by hand.' },
+};
+
 /** Default processing-time histogram buckets, in seconds. */
 export const DEFAULT_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -38,6 +48,10 @@ export interface MetricsOptions {
 export class Metrics {
   private readonly counters = new Map<CounterName, Map<string, { labels: MetricLabels; value: number }>>();
   private readonly histogram = new Map<string, HistogramSeries>();
+  private readonly gauges = new Map<GaugeName, Map<string, { labels: MetricLabels; value: number }>>();
+  private readonly collectors = new Set<() => void>();
+  // Label sets the runtime reuses (one object per topic and event type) are keyed once, not per record.
+  private readonly keys = new WeakMap<MetricLabels, string>();
   private readonly prefix: string;
   private readonly buckets: readonly number[];
 
@@ -51,7 +65,7 @@ export class Metrics {
   increment(counter: CounterName, labels: MetricLabels, by = 1): void {
     let series = this.counters.get(counter);
     if (series === undefined) this.counters.set(counter, (series = new Map()));
-    const key = labelKey(labels);
+    const key = this.key(labels);
     const current = series.get(key);
     if (current === undefined) series.set(key, { labels: { ...labels }, value: by });
     else current.value += by;
@@ -59,17 +73,34 @@ export class Metrics {
 
   /** Records one processing time, in seconds. */
   observeProcessingTime(seconds: number, labels: MetricLabels): void {
-    const key = labelKey(labels);
+    const key = this.key(labels);
     let series = this.histogram.get(key);
     if (series === undefined) {
       series = { labels: { ...labels }, counts: this.buckets.map(() => 0), sum: 0, count: 0 };
       this.histogram.set(key, series);
     }
-    this.buckets.forEach((bound, i) => {
-      if (seconds <= bound && series !== undefined) series.counts[i] = (series.counts[i] ?? 0) + 1;
-    });
+    const { counts } = series;
+    for (let i = this.buckets.length - 1; i >= 0 && seconds <= (this.buckets[i] as number); i--) counts[i] = (counts[i] as number) + 1;
     series.sum += seconds;
     series.count += 1;
+  }
+
+  /** Sets a gauge's value for a label set. */
+  setGauge(gauge: GaugeName, labels: MetricLabels, value: number): void {
+    let series = this.gauges.get(gauge);
+    if (series === undefined) this.gauges.set(gauge, (series = new Map()));
+    series.set(this.key(labels), { labels: { ...labels }, value });
+  }
+
+  /** Current value of a gauge for exactly these labels (undefined when never set). */
+  gauge(gauge: GaugeName, labels: MetricLabels): number | undefined {
+    return this.gauges.get(gauge)?.get(this.key(labels))?.value;
+  }
+
+  /** Registers a function that updates gauges right before every export; returns a function that removes it. */
+  addCollector(collect: () => void): () => void {
+    this.collectors.add(collect);
+    return () => this.collectors.delete(collect);
   }
 
   /** Sum of a counter over all series whose labels include `filter` (all series when omitted). */
@@ -92,15 +123,33 @@ export class Metrics {
   reset(): void {
     this.counters.clear();
     this.histogram.clear();
+    this.gauges.clear();
+  }
+
+  private key(labels: MetricLabels): string {
+    let key = this.keys.get(labels);
+    if (key === undefined) {
+      key = labelKey(labels);
+      if (Object.isFrozen(labels)) this.keys.set(labels, key);
+    }
+    return key;
   }
 
   /** Prometheus text exposition format (version 0.0.4), with HELP and TYPE lines for every metric. */
   toPrometheus(): string {
+    for (const collect of this.collectors) collect();
     const lines: string[] = [];
     for (const [counter, meta] of Object.entries(COUNTERS) as Array<[CounterName, { name: string; help: string }]>) {
       const name = this.prefix + meta.name;
       lines.push(`# HELP ${name} ${meta.help}`, `# TYPE ${name} counter`);
       for (const { labels, value } of this.counters.get(counter)?.values() ?? []) lines.push(`${name}${formatLabels(labels)} ${value}`);
+    }
+    for (const [gauge, meta] of Object.entries(GAUGES) as Array<[GaugeName, { name: string; help: string }]>) {
+      const series = this.gauges.get(gauge);
+      if (series === undefined) continue;
+      const name = this.prefix + meta.name;
+      lines.push(`# HELP ${name} ${meta.help}`, `# TYPE ${name} gauge`);
+      for (const { labels, value } of series.values()) lines.push(`${name}${formatLabels(labels)} ${value}`);
     }
     const name = `${this.prefix}processing_duration_seconds`;
     lines.push(`# HELP ${name} Time to process a record, from receipt to commit decision.`, `# TYPE ${name} histogram`);

@@ -17,6 +17,12 @@ export function startBroker(options?: { log?: Log; env?: Env }): Promise<{ start
 export function stopBroker(options?: { log?: Log; env?: Env; clean?: boolean }): Promise<{ stopped: boolean }>;
 export function isOurProcess(pid: number | undefined, marker: string): boolean;
 export function tail(text: string, lines?: number): string;
+export function javaBinary(env?: Env): string;
+export function newClusterId(): string;
+export function readPid(file: string): number | undefined;
+export function portInUse(host: string, port: number): Promise<boolean>;
+export function fileTail(file: string, lines?: number): string;
+export function stopPid(pid: number | undefined, marker: string, timeoutMs: number): Promise<boolean>;
 export function redisSettings(options?: { port?: number | string; env?: Env }): { host: string; port: number; dir: string; pidFile: string; logFile: string; url: string };
 export function redisAnswers(port: number, host?: string, timeoutMs?: number): Promise<boolean>;
 export function startRedis(options?: { port?: number | string; env?: Env; log?: Log }): Promise<{ started: boolean; port: number; url: string; pid?: number }>;

@@ -78,7 +78,8 @@ export function ensureClasspath({ log = noop, env = process.env } = {}) {
   return cp;
 }
 
-function javaBinary(env = process.env) {
+/** The `java` to run: `$JAVA_HOME/bin/java` when JAVA_HOME is set. */
+export function javaBinary(env = process.env) {
   return env.JAVA_HOME ? path.join(env.JAVA_HOME, 'bin', 'java') : 'java';
 }
 
@@ -136,14 +137,15 @@ function serverProperties(s) {
 }
 
 /** Kafka's cluster ids are 16 random bytes in URL-safe base64 without padding (never starting with '-'). */
-function newClusterId() {
+export function newClusterId() {
   for (;;) {
     const id = randomBytes(16).toString('base64url');
     if (!id.startsWith('-')) return id;
   }
 }
 
-function readPid(file) {
+/** The pid in a pid file, or undefined. */
+export function readPid(file) {
   try {
     const pid = Number(readFileSync(file, 'utf8').trim());
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
@@ -167,7 +169,8 @@ export function isOurProcess(pid, marker) {
   }
 }
 
-function portInUse(host, port) {
+/** Whether something accepts TCP connections on host:port. */
+export function portInUse(host, port) {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });
     socket.setTimeout(1000);
@@ -211,7 +214,8 @@ export function tail(text, lines = 40) {
   return text.split('\n').slice(-lines).join('\n');
 }
 
-function fileTail(file, lines = 40) {
+/** Last `lines` lines of a file ('(no <file>)' when it cannot be read). */
+export function fileTail(file, lines = 40) {
   try {
     return tail(readFileSync(file, 'utf8').trimEnd(), lines);
   } catch {
@@ -312,7 +316,8 @@ async function waitReady(s, pid, timeoutMs) {
   return false;
 }
 
-async function stopPid(pid, marker, timeoutMs) {
+/** SIGTERM to our process `pid` (checked with `marker`), SIGKILL after `timeoutMs`; false when it was not running. */
+export async function stopPid(pid, marker, timeoutMs) {
   if (!isOurProcess(pid, marker)) return false;
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + timeoutMs;

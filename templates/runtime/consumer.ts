@@ -1,14 +1,16 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { DEFAULT_COMMIT_POLICY } from './commit.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './definitions.js';
-import { deadLetterReason, buildDeadLetterMessage } from './dead-letter.js';
-import type { EventContext, Route, TopicDelegator } from './delegator.js';
-import { HEADERS, decodeEnvelope, type Envelope, type EnvelopeMigration } from './envelope.js';
-import { ConsumerStoppingError, DeadLetterWriteError, EventError, PartitionHaltedError, UnknownEventTypeError, isRetriable, toError } from './errors.js';
-import { toHealthError, type ConsumerHealth, type ConsumerStatus, type HealthError, type PartitionProblem } from './health.js';
-import { silentLogger, type Logger } from './logger.js';
-import { Metrics, type MetricLabels } from './metrics.js';
-import { InMemoryProcessedStore, type ProcessedStore } from './processed-store.js';
-import { backoffDelay, sleepWithHeartbeat, type RandomSource, type Sleep } from './retry.js';
-import { decodeHeaders, type EachMessagePayload, type Transport, type TransportConsumer, type TransportProducer } from './transport.js';
+import type { TopicDelegator, UnknownEventTypePolicy } from './delegator.js';
+import { DeliveryEngine } from './delivery.js';
+import type { EnvelopeMigration } from './envelope.js';
+import { toHealthError, type ConsumerHealth, type ConsumerStatus, type HealthError } from './health.js';
+import { defaultLogger, type Logger } from './logger.js';
+import { Metrics } from './metrics.js';
+import { InMemoryProcessedStore, toProcessedStore, type LegacyProcessedStore, type ProcessedStore } from './processed-store.js';
+import type { RandomSource, Sleep } from './retry.js';
+import type { TopicPartition, TransportConsumer, TransportProducer, Transport } from './transport.js';
 
 /** Options of {@link GroupConsumer}. */
 export interface GroupConsumerOptions {
@@ -18,40 +20,65 @@ export interface GroupConsumerOptions {
   transport: Transport;
   /** One delegator per subscribed topic. */
   topics: readonly TopicDelegator[];
-  /** Logger (default silent). */
+  /** Logger (default: warnings and errors as JSON lines on stderr; pass `silentLogger` to silence). */
   logger?: Logger;
-  /** Idempotency store (default an {@link InMemoryProcessedStore}; `null` disables deduplication). */
-  store?: ProcessedStore | null;
+  /**
+   * Idempotency store (default an {@link InMemoryProcessedStore}; `null` disables deduplication). A shared store
+   * (`RedisProcessedStore`) also keeps two members from running the same event at once (a lease per event).
+   */
+  store?: ProcessedStore | LegacyProcessedStore | null;
   /** Metrics sink (default a new {@link Metrics}, exposed as `consumer.metrics`). */
   metrics?: Metrics;
   /** Hook turning legacy/flat record values into envelopes. */
   migrateEnvelope?: EnvelopeMigration;
-  /** Where a group without committed offsets starts (default false = only new records, as Kafka). */
+  /**
+   * Where a partition without a committed offset for this group starts: true (default) = the earliest record, so
+   * a group deployed after its producers, or idle past `offsets.retention.minutes`, does not skip the backlog;
+   * false = only new records. Each such partition is logged as a warning.
+   */
   fromBeginning?: boolean;
-  /** Stop gracefully on SIGTERM/SIGINT, then re-raise the signal if nothing else listens (default false). */
+  /** Stop gracefully on SIGTERM/SIGINT (from the start of `start()`), then re-raise the signal if nothing else listens (default false). */
   handleSignals?: boolean;
   /** Classifies errors that are not runtime errors (default: retriable unless `retriable === false`). */
   isRetriable?: (error: unknown) => boolean;
+  /** What happens to records of event types nobody routes (default `dead-letter`; per topic on the delegator). */
+  unknownEventTypes?: UnknownEventTypePolicy;
+  /** Longest time one handler attempt may take (default 60 000 ms): then its signal is aborted and it counts as a retriable failure. */
+  handlerTimeoutMs?: number;
+  /**
+   * Longest time `stop()` takes (default 25 000 ms, inside Kubernetes' default 30 s grace period): in-flight attempts
+   * may finish until shortly before it, then completed offsets are committed and the group is left.
+   */
+  stopTimeoutMs?: number;
+  /** Heartbeat interval while a handler runs or a retry waits (default 3000 ms). */
+  heartbeatIntervalMs?: number;
+  /** Retry delays up to this wait in place; longer ones pause the partition and fetch the record again when due (default 2000 ms). */
+  retryPauseThresholdMs?: number;
+  /** Dedup lease duration, renewed while the event is processed (default 30 000 ms): how long others wait after a crash. */
+  leaseMs?: number;
+  /** Failed dead-letter writes of one record before its partition is halted (default 5). */
+  deadLetterAttempts?: number;
+  /** Backoff between dead-letter writes (default 1 s doubling up to 30 s). */
+  deadLetterRetry?: RetryPolicy;
+  /** Write the error's stack trace to the dead-letter record (default true). */
+  deadLetterStackTraces?: boolean;
   /** Backoff while the processed store is unavailable (`maxRetries` is ignored: it waits until the store returns). */
   storeRetry?: RetryPolicy;
-  /** Longest wait between heartbeats during backoff (default 3000 ms). */
-  heartbeatIntervalMs?: number;
-  /** Sleep used for backoff (injectable for tests). */
+  /** Sleep used for in-place backoff (injectable for tests). */
   sleep?: Sleep;
   /** Randomness for jitter (injectable for tests). */
   random?: RandomSource;
 }
 
-type Failure = { error: unknown; attempts: number; retriable: boolean };
-
 const STORE_RETRY: RetryPolicy = { ...DEFAULT_RETRY_POLICY, initialDelayMs: 100, maxDelayMs: 5_000 };
+const DEAD_LETTER_RETRY: RetryPolicy = { maxRetries: 0, initialDelayMs: 1_000, maxDelayMs: 30_000, multiplier: 2, jitter: 0.2 };
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
-const tpKey = (topic: string, partition: number): string => `${topic}[${partition}]`;
 
 /**
- * Runs one consumer group: decode → envelope → dedup → route → validate → handler, with in-process retries for
- * retriable errors and a dead-letter record for exhausted or non-retriable ones. An offset is committed only after
- * the handler succeeded or the dead-letter write was acknowledged.
+ * Runs one consumer group member: the {@link DeliveryEngine} on a transport, plus lifecycle, signals and health.
+ * Per record: decode → envelope → dedup lease → route → validate → handler, with retries for retriable errors and
+ * a dead-letter record for exhausted or non-retriable ones. An offset is committed only after the handler
+ * succeeded or the dead-letter write was acknowledged, and only by the member that owns the partition.
  */
 export class GroupConsumer {
   /** Consumer group id. */
@@ -63,263 +90,236 @@ export class GroupConsumer {
   private readonly store: ProcessedStore | null;
   private consumer: TransportConsumer | undefined;
   private dlqProducer: TransportProducer | undefined;
+  private engine: DeliveryEngine | undefined;
   private status: ConsumerStatus = 'stopped';
-  private abort = new AbortController();
+  private starting: Promise<void> | undefined;
+  private abandonStart: (() => void) | undefined;
   private stopping: Promise<void> | undefined;
-  private readonly failing = new Map<string, PartitionProblem>();
-  private readonly halted = new Map<string, { problem: PartitionProblem; resume: () => void }>();
-  private lastError: HealthError | undefined;
-  private processed = 0;
+  private crashError: HealthError | undefined;
+  // What earlier runs (start..stop) of this consumer processed and failed with, for health after a stop.
+  private processedBefore = 0;
+  private lastErrorBefore: HealthError | undefined;
+  private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly signalHandler = (signal: NodeJS.Signals): void => this.onSignal(signal);
+  private removeCollector: (() => void) | undefined;
 
   /** @param options group, transport, delegators and operational hooks. */
   constructor(private readonly options: GroupConsumerOptions) {
     this.groupId = options.groupId;
     this.metrics = options.metrics ?? new Metrics();
-    this.logger = (options.logger ?? silentLogger).child({ groupId: options.groupId });
-    this.store = options.store === undefined ? new InMemoryProcessedStore() : options.store;
+    this.logger = (options.logger ?? defaultLogger()).child({ groupId: options.groupId });
+    this.store = options.store === undefined ? new InMemoryProcessedStore() : options.store === null ? null : toProcessedStore(options.store);
     for (const delegator of options.topics) {
       if (this.delegators.has(delegator.topic)) throw new Error(`Topic '${delegator.topic}' has two delegators in group '${this.groupId}'`);
       this.delegators.set(delegator.topic, delegator);
     }
   }
 
-  /** Connects, subscribes and starts consuming; resolves once running. */
+  /** Connects, subscribes and joins the group; resolves once running. A signal during `start()` stops it gracefully. */
   async start(): Promise<void> {
-    if (this.status === 'running' || this.status === 'starting') return;
+    if (this.status === 'running') return;
+    if (this.starting !== undefined) return this.starting;
+    if (this.stopping !== undefined) await this.stopping;
     this.status = 'starting';
-    this.abort = new AbortController();
+    this.crashError = undefined;
+    if (this.options.handleSignals === true) for (const s of SIGNALS) process.on(s, this.signalHandler);
+    this.starting = this.open().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  private async open(): Promise<void> {
+    const engine = this.createEngine();
+    this.engine = engine;
     try {
       if ([...this.delegators.values()].some((d) => d.deadLetter.enabled)) {
         this.dlqProducer = this.options.transport.producer();
         await this.dlqProducer.connect();
       }
+      if (this.status !== 'starting') return;
       const consumer = this.options.transport.consumer({ groupId: this.groupId });
       this.consumer = consumer;
       consumer.onCrash?.((error) => this.crash(error));
       await consumer.connect();
-      await consumer.subscribe({ topics: [...this.delegators.keys()], fromBeginning: this.options.fromBeginning ?? false });
-      await consumer.run({ eachMessage: (payload) => this.onMessage(payload) });
+      if (this.status !== 'starting') return;
+      await consumer.subscribe({ topics: [...this.delegators.keys()], fromBeginning: this.options.fromBeginning ?? true });
+      if (this.status !== 'starting') return;
+      // Joining can take as long as a rebalance; a stop meanwhile may give up on it (see close()).
+      const abandoned = new Promise<void>((resolve) => (this.abandonStart = resolve));
+      await Promise.race([
+        consumer.run({
+          onBatch: (batch) => engine.onBatch(batch),
+          onRevoking: (epoch) => engine.onRevoking(epoch),
+          onAssigned: (epoch, partitions) => {
+            engine.onAssigned(epoch, partitions);
+            void this.warnUncommitted(consumer, partitions);
+          },
+        }),
+        abandoned,
+      ]);
+      this.abandonStart = undefined;
+      if (this.status !== 'starting') return;
       this.status = 'running';
-      if (this.options.handleSignals === true) for (const s of SIGNALS) process.on(s, this.signalHandler);
       this.logger.info('Consumer started', { topics: [...this.delegators.keys()] });
     } catch (error) {
       this.crash(error);
+      await this.close(Date.now() + 5_000);
       throw error;
     }
   }
 
-  /** Finishes the in-flight attempt (no further retries), commits, leaves the group and disconnects. */
+  private createEngine(): DeliveryEngine {
+    const o = this.options;
+    const engine = new DeliveryEngine(
+      this.delegators,
+      {
+        groupId: this.groupId,
+        logger: this.logger,
+        metrics: this.metrics,
+        store: this.store,
+        owner: this.owner,
+        leaseMs: o.leaseMs ?? 30_000,
+        migrateEnvelope: o.migrateEnvelope,
+        isRetriable: o.isRetriable,
+        handlerTimeoutMs: o.handlerTimeoutMs ?? 60_000,
+        heartbeatIntervalMs: o.heartbeatIntervalMs ?? 3_000,
+        retryPauseThresholdMs: o.retryPauseThresholdMs ?? 2_000,
+        unknownEventTypes: o.unknownEventTypes ?? 'dead-letter',
+        deadLetterAttempts: o.deadLetterAttempts ?? 5,
+        deadLetterRetry: o.deadLetterRetry ?? DEAD_LETTER_RETRY,
+        deadLetterStackTraces: o.deadLetterStackTraces ?? true,
+        storeRetry: o.storeRetry ?? STORE_RETRY,
+        sleep: o.sleep,
+        random: o.random,
+      },
+      {
+        consumer: () => this.consumer,
+        deadLetterProducer: () => this.dlqProducer,
+        commitPolicy: () => this.consumer?.commitPolicy ?? DEFAULT_COMMIT_POLICY,
+      },
+    );
+    this.removeCollector?.();
+    this.removeCollector = this.metrics.addCollector(() => this.collectGauges());
+    return engine;
+  }
+
+  /**
+   * Stops within `stopTimeoutMs`, whatever the group is doing (also while `start()` is still joining): no new
+   * records; in-flight handler attempts may finish (a failure then is never dead-lettered: the record stays
+   * uncommitted for the next owner); completed offsets are committed; the group is left; clients disconnect.
+   */
   async stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      this.abort.abort(new ConsumerStoppingError());
-      for (const s of SIGNALS) process.off(s, this.signalHandler);
-      await this.consumer?.stop();
-      await this.consumer?.disconnect();
-      await this.dlqProducer?.disconnect();
-      this.consumer = undefined;
-      this.dlqProducer = undefined;
-      if (this.status !== 'crashed') this.status = 'stopped';
-      this.logger.info('Consumer stopped');
-    })().finally(() => {
+    this.stopping ??= this.close(Date.now() + (this.options.stopTimeoutMs ?? 25_000)).finally(() => {
       this.stopping = undefined;
     });
     await this.stopping;
   }
 
-  /** Resumes a partition halted by a terminal failure on a topic without dead-letter topic; false if not halted. */
-  resumePartition(topic: string, partition: number): boolean {
-    const entry = this.halted.get(tpKey(topic, partition));
-    if (entry === undefined) return false;
-    this.halted.delete(tpKey(topic, partition));
-    entry.resume();
-    return true;
+  private async close(deadline: number): Promise<void> {
+    for (const s of SIGNALS) process.off(s, this.signalHandler);
+    if (this.status !== 'crashed') this.status = 'stopping';
+    const engine = this.engine;
+    const consumer = this.consumer;
+    // Handlers may run until shortly before the deadline; the rest is for the final commit and leaving the group.
+    const reserve = Math.min(5_000, Math.max(200, (deadline - Date.now()) * 0.2));
+    engine?.beginStop(deadline - reserve);
+    if (consumer !== undefined) consumer.pause([...this.delegators.keys()].map((topic) => ({ topic })));
+    const starting = this.starting;
+    // Stopped while still joining: let the join finish (so the member can leave the group cleanly) within the
+    // deadline, else give up on it.
+    if (starting !== undefined && this.status !== 'crashed' && !(await within(starting.catch(() => undefined), deadline - reserve))) {
+      this.logger.warn('Stopped while joining the group; not waiting for the join any longer');
+      this.abandonStart?.();
+    }
+    await engine?.drain();
+    const steps: Array<[string, () => Promise<unknown> | undefined]> = [
+      ['final commit', () => engine?.committer.flush()],
+      ['leaving the group', () => consumer?.stop()],
+      ['disconnecting the consumer', () => consumer?.disconnect()],
+      ['disconnecting the dead-letter producer', () => this.dlqProducer?.disconnect()],
+    ];
+    for (const [what, step] of steps) {
+      const left = deadline - Date.now();
+      const ok = await within(
+        Promise.resolve()
+          .then(step)
+          .then(
+            () => true,
+            (error: unknown) => {
+              this.logger.warn(`Stop: ${what} failed`, { error });
+              return true;
+            },
+          ),
+        deadline + (what === 'final commit' ? 0 : 1_000),
+      );
+      if (!ok) this.logger.error(`Stop deadline passed while ${what}; going on without waiting`, { deadlineMsLeft: left });
+    }
+    engine?.dispose();
+    this.removeCollector?.();
+    this.removeCollector = undefined;
+    if (engine !== undefined) {
+      this.processedBefore += engine.processed;
+      if (engine.lastError !== undefined) this.lastErrorBefore = toHealthError(engine.lastError.error, engine.lastError.where);
+    }
+    this.consumer = undefined;
+    this.dlqProducer = undefined;
+    this.engine = undefined;
+    if (this.status !== 'crashed') this.status = 'stopped';
+    this.logger.info('Consumer stopped');
   }
 
-  /** Lifecycle, stuck/halted partitions and last error. */
+  /** Resumes a halted partition (see `health().haltedPartitions`); its record is tried again. False if not halted. */
+  resumePartition(topic: string, partition: number): boolean {
+    return this.engine?.resumePartition(topic, partition) ?? false;
+  }
+
+  /** Lifecycle, failing/halted/retrying partitions and last error. */
   health(): ConsumerHealth {
+    const states = [...(this.engine?.partitions.values() ?? [])];
+    const failing = states.filter((s) => s.phase === 'waiting-store' || s.phase === 'dead-letter-retry').map((s) => s.problem());
+    const halted = states.filter((s) => s.phase === 'halted').map((s) => s.problem());
+    const retrying = states.filter((s) => s.phase === 'retrying' || s.phase === 'waiting-lease').map((s) => s.retry());
     const health: ConsumerHealth = {
-      healthy: this.status === 'running' && this.failing.size === 0 && this.halted.size === 0,
+      healthy: this.status === 'running' && failing.length === 0 && halted.length === 0,
       status: this.status,
       groupId: this.groupId,
       topics: [...this.delegators.keys()],
-      failingPartitions: [...this.failing.values()],
-      haltedPartitions: [...this.halted.values()].map((h) => h.problem),
-      processed: this.processed,
+      assignedPartitions: this.engine?.assignedPartitions.length ?? 0,
+      failingPartitions: failing,
+      haltedPartitions: halted,
+      retryingPartitions: retrying,
+      processed: this.processedBefore + (this.engine?.processed ?? 0),
     };
-    if (this.lastError !== undefined) health.lastError = this.lastError;
+    const last = this.crashError ?? (this.engine?.lastError === undefined ? this.lastErrorBefore : toHealthError(this.engine.lastError.error, this.engine.lastError.where));
+    if (last !== undefined) health.lastError = last;
     return health;
   }
 
-  private async onMessage(payload: EachMessagePayload): Promise<void> {
-    const { record } = payload;
-    const delegator = this.delegators.get(record.topic);
-    if (delegator === undefined) throw new Error(`Group '${this.groupId}' received a record of unsubscribed topic '${record.topic}'`);
-    const started = performance.now();
-    const headers = decodeHeaders(record.headers);
-    const tp = tpKey(record.topic, record.partition);
-    let labels: MetricLabels = { group: this.groupId, topic: record.topic, event_type: headers[HEADERS.eventType] ?? 'unknown' };
-    let correlationId = headers[HEADERS.correlationId];
-    let log = this.logger.child({ topic: record.topic, partition: record.partition, offset: record.offset, correlationId });
-    this.metrics.increment('received', labels);
-    try {
-      let envelope: Envelope;
-      let target: Route | undefined;
-      try {
-        envelope = decodeEnvelope(record.value, headers, this.options.migrateEnvelope);
-        const { eventType, eventId } = envelope.metadata;
-        correlationId = envelope.metadata.correlationId;
-        labels = { ...labels, event_type: eventType };
-        log = log.child({ correlationId, eventId, eventType });
-        const store = this.store;
-        if (store !== null && (await this.withStore(() => store.isProcessed(this.groupId, eventId), tp, payload, log))) {
-          this.metrics.increment('duplicates_skipped', labels);
-          log.info('Duplicate event skipped');
-          return;
-        }
-        if (delegator.ignores(eventType)) {
-          this.metrics.increment('ignored', labels);
-          log.debug('Event type not handled by this group; acknowledged');
-          return;
-        }
-        target = delegator.resolve(eventType);
-        if (target === undefined) throw new UnknownEventTypeError(eventType, record.topic);
-      } catch (error) {
-        if (error instanceof ConsumerStoppingError) throw error;
-        this.metrics.increment('failed', labels);
-        return await this.fail(delegator, payload, { error, attempts: 1, retriable: false }, correlationId, labels, log);
-      }
-      const failure = await this.invoke(delegator, target, envelope, headers, payload, labels, log);
-      if (failure !== undefined) return await this.fail(delegator, payload, failure, correlationId, labels, log);
-      const { eventId } = envelope.metadata;
-      const store = this.store;
-      if (store !== null) await this.withStore(() => store.markProcessed(this.groupId, eventId), tp, payload, log);
-      this.metrics.increment('processed', labels);
-      this.processed += 1;
-      this.failing.delete(tp);
-    } finally {
-      this.metrics.observeProcessingTime((performance.now() - started) / 1000, labels);
-    }
+  private collectGauges(): void {
+    const h = this.health();
+    const labels = { group: this.groupId };
+    this.metrics.setGauge('partitions_assigned', labels, h.assignedPartitions);
+    this.metrics.setGauge('partitions_retrying', labels, h.retryingPartitions.length);
+    this.metrics.setGauge('partitions_failing', labels, h.failingPartitions.length);
+    this.metrics.setGauge('partitions_halted', labels, h.haltedPartitions.length);
   }
 
-  /** Calls the handler up to maxRetries + 1 times; undefined on success, the failure otherwise. */
-  private async invoke(
-    delegator: TopicDelegator,
-    target: Route,
-    envelope: Envelope,
-    headers: Record<string, string>,
-    payload: EachMessagePayload,
-    labels: MetricLabels,
-    log: Logger,
-  ): Promise<Failure | undefined> {
-    const { record } = payload;
-    const { metadata } = envelope;
-    const maxAttempts = delegator.retry.maxRetries + 1;
-    for (let attempt = 1; ; attempt++) {
-      const context: EventContext = {
-        topic: record.topic,
-        partition: record.partition,
-        offset: record.offset,
-        headers,
-        eventId: metadata.eventId,
-        eventType: metadata.eventType,
-        correlationId: metadata.correlationId,
-        causationId: metadata.causationId,
-        attempt,
-        metadata,
-        logger: log,
-        signal: this.abort.signal,
-      };
-      try {
-        await target.invoke(envelope.data, context);
-        return undefined;
-      } catch (error) {
-        this.metrics.increment('failed', labels);
-        const retriable = this.classify(delegator, error);
-        if (!retriable || attempt >= maxAttempts) return { error, attempts: attempt, retriable };
-        // Stopping: leave the record uncommitted for the next owner instead of sleeping through shutdown.
-        if (this.abort.signal.aborted) throw new ConsumerStoppingError();
-        const delayMs = backoffDelay(delegator.retry, attempt, this.options.random);
-        this.metrics.increment('retried', labels);
-        log.warn('Handler failed; retrying', { attempt, delayMs, error });
-        await this.wait(delayMs, payload);
-      }
-    }
-  }
-
-  /** Dead-letters a terminally failed record, or halts its partition when the topic has no dead-letter topic. */
-  private async fail(
-    delegator: TopicDelegator,
-    payload: EachMessagePayload,
-    failure: Failure,
-    correlationId: string | undefined,
-    labels: MetricLabels,
-    log: Logger,
-  ): Promise<void> {
-    const { record } = payload;
-    const tp = tpKey(record.topic, record.partition);
-    const where = { topic: record.topic, partition: record.partition, offset: record.offset };
-    const reason = deadLetterReason(failure.error, failure.retriable);
-    this.lastError = toHealthError(failure.error, where);
-    if (!delegator.deadLetter.enabled) {
-      // Never acknowledge a record nobody handled: pause the partition and surface it in health.
-      const problem = { topic: record.topic, partition: record.partition, reason: `${reason}: ${toError(failure.error).message}` };
-      this.halted.set(tp, { problem, resume: payload.pause() });
-      log.error('Terminal failure and dead-lettering is disabled; partition paused', { reason, attempts: failure.attempts, error: failure.error });
-      throw new PartitionHaltedError(`Partition ${tp} halted at offset ${record.offset}: ${problem.reason}`, { cause: failure.error });
-    }
-    const message = buildDeadLetterMessage({ record, groupId: this.groupId, reason, error: failure.error, attempts: failure.attempts, correlationId });
+  private async warnUncommitted(consumer: TransportConsumer, partitions: readonly TopicPartition[]): Promise<void> {
+    if (consumer.uncommittedPartitions === undefined || partitions.length === 0) return;
     try {
-      if (this.dlqProducer === undefined) throw new Error('Dead-letter producer is not connected');
-      await this.dlqProducer.send([{ topic: delegator.deadLetter.topic, messages: [message] }]);
+      const fresh = await consumer.uncommittedPartitions(partitions);
+      const where = (this.options.fromBeginning ?? true) ? 'the earliest record (fromBeginning)' : 'new records only (fromBeginning: false)';
+      for (const p of fresh) this.logger.warn(`Partition has no committed offset for this group; consuming from ${where}`, { topic: p.topic, partition: p.partition });
     } catch (error) {
-      this.failing.set(tp, { topic: record.topic, partition: record.partition, reason: `dead-letter write failed: ${toError(error).message}` });
-      this.lastError = toHealthError(error, where);
-      log.error('Dead-letter write failed; offset not committed', { reason, error, originalError: failure.error });
-      throw new DeadLetterWriteError(`Could not write ${tp}@${record.offset} to '${delegator.deadLetter.topic}'`, { cause: error });
+      this.logger.debug('Could not read committed offsets', { error });
     }
-    this.failing.delete(tp);
-    this.metrics.increment('dead_lettered', labels);
-    log.warn('Record dead-lettered', { reason, attempts: failure.attempts, dlqTopic: delegator.deadLetter.topic, error: failure.error });
-  }
-
-  /** Runs a store operation until it succeeds (fail closed), backing off and heartbeating meanwhile. */
-  private async withStore<T>(operation: () => Promise<T>, tp: string, payload: EachMessagePayload, log: Logger): Promise<T> {
-    const policy = this.options.storeRetry ?? STORE_RETRY;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const result = await operation();
-        if (attempt > 1) this.failing.delete(tp);
-        return result;
-      } catch (error) {
-        const { record } = payload;
-        this.failing.set(tp, { topic: record.topic, partition: record.partition, reason: `processed store unavailable: ${toError(error).message}` });
-        this.lastError = toHealthError(error, { topic: record.topic, partition: record.partition, offset: record.offset });
-        const delayMs = backoffDelay(policy, Math.min(attempt, 30), this.options.random);
-        log.warn('Processed store unavailable; waiting', { attempt, delayMs, error });
-        await this.wait(delayMs, payload);
-      }
-    }
-  }
-
-  private async wait(ms: number, payload: EachMessagePayload): Promise<void> {
-    const options = { heartbeat: payload.heartbeat, intervalMs: this.options.heartbeatIntervalMs ?? 3_000, signal: this.abort.signal };
-    try {
-      await sleepWithHeartbeat(ms, this.options.sleep === undefined ? options : { ...options, sleep: this.options.sleep });
-    } catch (error) {
-      if (this.abort.signal.aborted) throw new ConsumerStoppingError();
-      throw error;
-    }
-  }
-
-  private classify(delegator: TopicDelegator, error: unknown): boolean {
-    if (error instanceof EventError) return error.retriable;
-    return (delegator.isRetriable ?? this.options.isRetriable ?? isRetriable)(error);
   }
 
   private crash(error: unknown): void {
     this.status = 'crashed';
-    this.lastError = toHealthError(error);
+    this.crashError = toHealthError(error);
+    this.engine?.dispose();
     this.logger.error('Consumer crashed', { error });
   }
 
@@ -332,5 +332,18 @@ export class GroupConsumer {
       },
       (error: unknown) => this.crash(error),
     );
+  }
+}
+
+/** Waits for `promise` until `deadline` (epoch ms); true when it settled in time. */
+async function within(promise: Promise<unknown>, deadline: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([promise.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -1,9 +1,11 @@
 import type { z } from 'zod/v4';
-import { DEFAULT_RETRY_POLICY, defaultDeadLetterPolicy, parseEventData, type DeadLetterPolicy, type EventDefinition, type RetryPolicy } from './definitions.js';
-import type { EnvelopeMetadata, EventHeaders } from './envelope.js';
+import { DEFAULT_RETRY_POLICY, defaultDeadLetterPolicy, parseEventData, parseEventDataSync, type DeadLetterPolicy, type EventDefinition, type RetryPolicy } from './definitions.js';
+import type { EnvelopeMetadata } from './envelope.js';
 import { EventValidationError, UnknownEventTypeError } from './errors.js';
+import type { EventHeaders } from './headers.js';
 import type { Logger } from './logger.js';
 import { validateRetryPolicy } from './retry.js';
+import type { ConsumedRecord } from './transport.js';
 
 /** What a handler gets besides the payload. */
 export interface EventContext {
@@ -13,8 +15,10 @@ export interface EventContext {
   readonly partition: number;
   /** Offset of the record (decimal string). */
   readonly offset: string;
-  /** Decoded record headers. */
+  /** Decoded record headers (UTF-8 text; the last value of a repeated header; null values left out). */
   readonly headers: EventHeaders;
+  /** The raw record: key, value bytes, headers exactly as received, timestamp. */
+  readonly record: ConsumedRecord;
   /** Envelope event id (the idempotency key). */
   readonly eventId: string;
   /** Envelope event type. */
@@ -29,7 +33,10 @@ export interface EventContext {
   readonly metadata: EnvelopeMetadata;
   /** Logger carrying correlationId, eventId, topic, partition and offset. */
   readonly logger: Logger;
-  /** Aborted when the consumer is stopping; pass to cancellable calls. */
+  /**
+   * Aborted when this attempt should end early: the consumer is stopping, the attempt ran past `handlerTimeoutMs`,
+   * or the partition was taken away by a rebalance. Pass it to cancellable calls.
+   */
   readonly signal: AbortSignal;
 }
 
@@ -37,6 +44,21 @@ export interface EventContext {
 export interface EventHandler<TData> {
   /** Resolve = done (offset may be committed); throw = retry or dead-letter depending on the error. */
   handle(data: TData, context: EventContext): Promise<void>;
+  /**
+   * Optional: handles consecutive records of one partition at once (one bulk insert, one API call). Resolve with
+   * nothing when all succeeded, or with one entry per item: `undefined` for a success, the error otherwise; a throw
+   * fails them all. Each record's outcome counts on its own: successes are done, failures go through `handle` one by
+   * one (retries, dead-lettering) before later records of the partition are committed.
+   */
+  handleBatch?(items: ReadonlyArray<BatchEntry<TData>>): Promise<void | ReadonlyArray<unknown>>;
+}
+
+/** One record given to {@link EventHandler.handleBatch}. */
+export interface BatchEntry<TData> {
+  /** The validated payload. */
+  readonly data: TData;
+  /** Its context, as `handle` would get it (attempt 1). */
+  readonly context: EventContext;
 }
 
 /** A type-erased route from an event type (or pattern) to a handler. */
@@ -47,6 +69,12 @@ export type Route =
       readonly definition: EventDefinition;
       /** Validates `data` with the event's schema, then calls the handler with the parsed output. */
       invoke(data: unknown, context: EventContext): Promise<void>;
+      /**
+       * Present when the handler has `handleBatch`: validates each item (an invalid one fails with
+       * {@link EventValidationError} without reaching the handler), then calls `handleBatch` with the valid ones;
+       * resolves with one outcome per item (`undefined` = succeeded, else the error).
+       */
+      invokeBatch?(items: ReadonlyArray<{ data: unknown; context: EventContext }>): Promise<unknown[]>;
     }
   | {
       readonly kind: 'pattern';
@@ -64,14 +92,48 @@ export function route<TType extends string, TSchema extends z.ZodType>(
   definition: EventDefinition<TType, TSchema>,
   handler: EventHandler<z.output<TSchema>>,
 ): Route {
+  const handleBatch = handler.handleBatch?.bind(handler);
   return {
     kind: 'exact',
     eventType: definition.eventType,
     definition,
-    invoke: async (data, context) => {
-      const parsed = await parseEventData(definition.schema, data);
-      if (!parsed.success) throw new EventValidationError(definition.eventType, parsed.error.issues);
-      await handler.handle(parsed.data, context);
+    ...(handleBatch === undefined
+      ? {}
+      : {
+          invokeBatch: async (items: ReadonlyArray<{ data: unknown; context: EventContext }>): Promise<unknown[]> => {
+            const outcomes: unknown[] = new Array(items.length).fill(undefined);
+            const valid: Array<BatchEntry<z.output<TSchema>>> = [];
+            const at: number[] = [];
+            for (let i = 0; i < items.length; i++) {
+              const item = items[i] as { data: unknown; context: EventContext };
+              const parsed = await parseEventData(definition.schema, item.data);
+              if (parsed.success) {
+                valid.push({ data: parsed.data, context: item.context });
+                at.push(i);
+              } else outcomes[i] = new EventValidationError(definition.eventType, parsed.error.issues);
+            }
+            if (valid.length === 0) return outcomes;
+            let answer: void | ReadonlyArray<unknown>;
+            try {
+              answer = await handleBatch(valid);
+            } catch (error) {
+              for (const i of at) outcomes[i] = error;
+              return outcomes;
+            }
+            if (answer !== undefined) at.forEach((i, k) => (outcomes[i] = answer[k]));
+            return outcomes;
+          },
+        }),
+    invoke: (data, context) => {
+      const parsed = parseEventDataSync(definition.schema, data);
+      if (parsed === undefined) {
+        return parseEventData(definition.schema, data).then((result) => {
+          if (!result.success) throw new EventValidationError(definition.eventType, result.error.issues);
+          return handler.handle(result.data, context);
+        });
+      }
+      if (!parsed.success) return Promise.reject(new EventValidationError(definition.eventType, parsed.error.issues));
+      return handler.handle(parsed.data, context);
     },
   };
 }
@@ -99,10 +161,21 @@ export interface TopicDelegatorOptions {
   /**
    * Event types the catalog declares on this topic that this group does not receive: acknowledged without
    * a handler (counted as ignored), so groups can read a shared topic for different subsets. Event types
-   * the catalog does not declare at all stay unknown and are dead-lettered.
+   * the catalog does not declare at all are unknown (see `unknownEventTypes`).
    */
   ignore?: readonly string[];
+  /** What happens to records of an unknown event type (default: the consumer's policy, itself `dead-letter`). */
+  unknownEventTypes?: UnknownEventTypePolicy;
+  /** Longest time one handler attempt may take on this topic (default: the consumer's `handlerTimeoutMs`). */
+  handlerTimeoutMs?: number;
 }
+
+/**
+ * Records whose event type no route and no `ignore` entry knows: `dead-letter` them (reason
+ * `unknown-event-type`), `ignore` them (acknowledged, counted as ignored, logged once per type), or `halt` the
+ * partition until resumed (a newer producer is ahead of this consumer and nothing may be skipped).
+ */
+export type UnknownEventTypePolicy = 'dead-letter' | 'ignore' | 'halt';
 
 /** Routes the records of one topic to event handlers by `eventType`; base class of generated topic handlers. */
 export class TopicDelegator {
@@ -114,6 +187,10 @@ export class TopicDelegator {
   readonly deadLetter: DeadLetterPolicy;
   /** Per-topic error classification, if any. */
   readonly isRetriable: ((error: unknown) => boolean) | undefined;
+  /** Per-topic unknown event type policy, if any. */
+  readonly unknownEventTypes: UnknownEventTypePolicy | undefined;
+  /** Per-topic handler attempt limit, if any. */
+  readonly handlerTimeoutMs: number | undefined;
   private readonly exact = new Map<string, Route>();
   private readonly patterns: Array<{ regex: RegExp; route: Route }> = [];
   private readonly ignored: ReadonlySet<string>;
@@ -124,6 +201,8 @@ export class TopicDelegator {
     this.retry = validateRetryPolicy(options.retry ?? DEFAULT_RETRY_POLICY);
     this.deadLetter = options.deadLetter ?? defaultDeadLetterPolicy(options.topic);
     this.isRetriable = options.isRetriable;
+    this.unknownEventTypes = options.unknownEventTypes;
+    this.handlerTimeoutMs = options.handlerTimeoutMs;
     this.ignored = new Set(options.ignore ?? []);
     for (const r of options.routes) {
       if (r.kind === 'pattern') this.patterns.push({ regex: globToRegExp(r.pattern), route: r });

@@ -1,7 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
 import { z } from 'zod/v4';
 import type { DataClassification } from './definitions.js';
 import { DecodeError, EnvelopeError } from './errors.js';
+import type { EventHeaders } from './headers.js';
+import { recordEventId } from './ids.js';
 
 /** Envelope metadata: who/what/when of one event, mirrored in Kafka headers. */
 export interface EnvelopeMetadata {
@@ -46,9 +48,6 @@ export const HEADERS = Object.freeze({
   traceparent: 'traceparent',
 });
 
-/** Decoded (UTF-8) record headers. */
-export type EventHeaders = Readonly<Record<string, string>>;
-
 /** Zod schema of an envelope; unknown metadata fields are kept so newer producers do not break older consumers. */
 export const EnvelopeSchema = z.object({
   metadata: z.looseObject({
@@ -66,11 +65,24 @@ export const EnvelopeSchema = z.object({
   data: z.unknown(),
 });
 
+/** Where a record came from: lets a migration derive stable ids for records that carry none. */
+export interface RecordPosition {
+  /** Topic name. */
+  topic: string;
+  /** Partition number. */
+  partition: number;
+  /** Offset (decimal string). */
+  offset: string;
+  /** Record timestamp in epoch milliseconds (decimal string). */
+  timestamp?: string;
+}
+
 /**
  * Turns a decoded value that is not an envelope (a legacy or flat format) into one; return `undefined` to reject
- * it. Called only when the value is not already a valid envelope.
+ * it. Called only when the value is not already a valid envelope. `record` says where the value came from (absent
+ * when decoding outside a consumer).
  */
-export type EnvelopeMigration = (raw: unknown, headers: EventHeaders) => Envelope | undefined;
+export type EnvelopeMigration = (raw: unknown, headers: EventHeaders, record?: RecordPosition) => Envelope | undefined;
 
 /** Serialises an envelope as the record value. */
 export function encodeEnvelope(envelope: Envelope): Buffer {
@@ -93,45 +105,78 @@ export function envelopeHeaders(metadata: EnvelopeMetadata, traceparent?: string
 
 /**
  * Decodes a record value into an envelope.
- * @throws DecodeError when the value is empty or not JSON.
+ * @throws DecodeError when the value is empty, not UTF-8 or not JSON.
  * @throws EnvelopeError when it is JSON but not an envelope and `migrate` does not turn it into one.
  */
-export function decodeEnvelope(value: Buffer | string | null, headers: EventHeaders, migrate?: EnvelopeMigration): Envelope {
+export function decodeEnvelope(value: Buffer | string | null, headers: EventHeaders, migrate?: EnvelopeMigration, record?: RecordPosition): Envelope {
   if (value === null || value.length === 0) throw new DecodeError('Record has no value (tombstone or empty)');
+  if (typeof value !== 'string' && !isUtf8(value)) throw new DecodeError('Record value is not valid UTF-8');
   let raw: unknown;
   try {
     raw = JSON.parse(typeof value === 'string' ? value : value.toString('utf8'));
   } catch (error) {
     throw new DecodeError(`Record value is not JSON: ${(error as Error).message}`, { cause: error });
   }
+  if (isEnvelope(raw)) return raw;
   const direct = parseEnvelope(raw);
   if (direct.ok) return direct.envelope;
   if (migrate === undefined) throw new EnvelopeError('Record value is not an event envelope', direct.issues);
-  const migrated = migrate(raw, headers);
+  const migrated = migrate(raw, headers, record);
   if (migrated === undefined) throw new EnvelopeError('Record value is not an event envelope and the migration hook rejected it', direct.issues);
+  if (isEnvelope(migrated)) return migrated;
   const checked = parseEnvelope(migrated);
   if (!checked.ok) throw new EnvelopeError('Migrated envelope is invalid', checked.issues);
   return checked.envelope;
 }
 
+const CLASSIFICATIONS: ReadonlySet<unknown> = new Set(['public', 'internal', 'confidential', 'restricted']);
+const nonEmpty = (v: unknown): boolean => typeof v === 'string' && v.length > 0;
+
+/**
+ * The hot path's envelope check: exactly the rules of {@link EnvelopeSchema} (unknown metadata fields kept),
+ * without building Zod objects per record. Records that fail it go through the schema for the error message.
+ */
+export function isEnvelope(raw: unknown): raw is Envelope {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || !('data' in raw)) return false;
+  const m = (raw as { metadata?: unknown }).metadata;
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) return false;
+  const r = m as Record<string, unknown>;
+  return (
+    nonEmpty(r['eventId']) &&
+    nonEmpty(r['eventType']) &&
+    nonEmpty(r['eventVersion']) &&
+    nonEmpty(r['correlationId']) &&
+    nonEmpty(r['timestamp']) &&
+    typeof r['source'] === 'string' &&
+    (r['causationId'] === undefined || typeof r['causationId'] === 'string') &&
+    (r['userId'] === undefined || typeof r['userId'] === 'string') &&
+    CLASSIFICATIONS.has(r['dataClassification']) &&
+    (r['partitionKey'] === null || typeof r['partitionKey'] === 'string')
+  );
+}
+
 /**
  * A ready-made migration for flat records (the payload is the whole value) whose ids travel in headers, as
- * written by producers that predate the envelope. `event-type` is required; missing ids are generated.
+ * written by producers that predate the envelope. `event-type` is required. A missing `event-id` becomes a
+ * name-based UUID of topic, partition and offset (the same on every redelivery, so deduplication still works);
+ * a missing timestamp becomes the record's timestamp.
  */
-export function headersEnvelopeMigration(defaults: { source?: string } = {}): EnvelopeMigration {
-  return (raw, headers) => {
+export function headersEnvelopeMigration(defaults: { source?: string; classification?: DataClassification } = {}): EnvelopeMigration {
+  return (raw, headers, record) => {
     const eventType = headers[HEADERS.eventType];
     if (eventType === undefined || eventType === '') return undefined;
-    const eventId = headers[HEADERS.eventId] ?? randomUUID();
+    const eventId = headers[HEADERS.eventId] ?? (record !== undefined ? recordEventId(record) : undefined);
+    if (eventId === undefined || eventId === '') return undefined;
+    const millis = record?.timestamp !== undefined ? Number(record.timestamp) : NaN;
     return {
       metadata: {
         eventId,
         eventType,
         eventVersion: headers[HEADERS.eventVersion] ?? '0.0.0',
         correlationId: headers[HEADERS.correlationId] ?? eventId,
-        timestamp: new Date().toISOString(),
+        timestamp: Number.isFinite(millis) ? new Date(millis).toISOString() : new Date(0).toISOString(),
         source: headers[HEADERS.source] ?? defaults.source ?? 'unknown',
-        dataClassification: 'internal',
+        dataClassification: defaults.classification ?? 'internal',
         partitionKey: null,
       },
       data: raw,

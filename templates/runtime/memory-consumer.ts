@@ -1,20 +1,30 @@
 import type { InMemoryTransport } from './memory-transport.js';
-import type { ConsumedRecord, EachMessagePayload, TopicPartitions, TransportConsumer } from './transport.js';
-
-type EachMessage = (payload: EachMessagePayload) => Promise<void>;
-
-/** @internal Key of a topic-partition in the in-memory broker's maps. */
-export const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+import {
+  tpKey,
+  type CommitPolicy,
+  type DeliveryListener,
+  type OffsetCommit,
+  type TopicPartition,
+  type TopicPartitions,
+  type TransportConsumer,
+} from './transport.js';
 
 /** One member of a consumer group on an {@link InMemoryTransport}. */
 export class MemoryConsumer implements TransportConsumer {
+  /** Commits are free in memory: commit at the end of every batch. */
+  readonly commitPolicy: CommitPolicy = Object.freeze({ batchSize: Number.MAX_SAFE_INTEGER, intervalMs: 0 });
   /** Subscribed topics. */
   topics: string[] = [];
   /** True between run() and stop(). */
   running = false;
-  private eachMessage: EachMessage | undefined;
+  /** Where partitions without a committed offset start. */
+  fromBeginning = true;
+  /** The delivery listener while running. */
+  listener: DeliveryListener | undefined;
+  /** The epoch this member last joined. */
+  epoch = -1;
   private readonly paused = new Set<string>();
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly crashListeners: Array<(error: unknown) => void> = [];
 
   constructor(
     private readonly transport: InMemoryTransport,
@@ -26,19 +36,25 @@ export class MemoryConsumer implements TransportConsumer {
 
   async subscribe(options: { topics: readonly string[]; fromBeginning?: boolean }): Promise<void> {
     this.topics = [...new Set([...this.topics, ...options.topics])];
-    this.transport.subscribe(this, options.topics, options.fromBeginning ?? false);
+    this.fromBeginning = options.fromBeginning ?? true;
+    for (const topic of options.topics) this.transport.partitionCount(topic);
   }
 
-  async run(options: { eachMessage: EachMessage }): Promise<void> {
-    this.eachMessage = options.eachMessage;
+  async run(listener: DeliveryListener): Promise<void> {
+    this.listener = listener;
     this.running = true;
-    this.transport.join(this);
+    await this.transport.join(this);
+  }
+
+  async commit(offsets: readonly OffsetCommit[]): Promise<void> {
+    this.transport.commit(this, offsets);
   }
 
   async stop(): Promise<void> {
+    if (!this.running) return;
     this.running = false;
-    this.transport.leave(this);
-    await Promise.allSettled([...this.inFlight]);
+    await this.transport.leave(this);
+    this.listener = undefined;
   }
 
   async disconnect(): Promise<void> {
@@ -58,38 +74,16 @@ export class MemoryConsumer implements TransportConsumer {
     this.transport.schedule();
   }
 
+  onCrash(listener: (error: unknown) => void): void {
+    this.crashListeners.push(listener);
+  }
+
+  async uncommittedPartitions(partitions: readonly TopicPartition[]): Promise<TopicPartition[]> {
+    return partitions.filter((p) => this.transport.committedOffset(this.groupId, p.topic, p.partition) === undefined);
+  }
+
   /** True when the partition (or its whole topic) is paused. */
   isPaused(topic: string, partition: number): boolean {
     return this.paused.has(tpKey(topic, partition)) || this.paused.has(`${topic}\u0000*`);
   }
-
-  /** Tracks a delivery (handler + commit) so stop() can wait for it. */
-  track(delivery: Promise<void>): void {
-    this.inFlight.add(delivery);
-    void delivery.finally(() => this.inFlight.delete(delivery));
-  }
-
-  /** Hands one record to `eachMessage`; the returned promise settles with it. */
-  handle(record: ConsumedRecord): Promise<void> {
-    const eachMessage = this.eachMessage;
-    if (eachMessage === undefined) return Promise.reject(new Error('Consumer is not running'));
-    let promise: Promise<void>;
-    try {
-      promise = eachMessage({
-        record,
-        heartbeat: async () => {
-          this.transport.heartbeats += 1;
-        },
-        pause: () => {
-          const tp = [{ topic: record.topic, partitions: [record.partition] }];
-          this.pause(tp);
-          return () => this.resume(tp);
-        },
-      });
-    } catch (error) {
-      promise = Promise.reject(error);
-    }
-    return promise;
-  }
 }
-

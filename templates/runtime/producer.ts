@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod/v4';
-import { parseEventData, type EventDefinition } from './definitions.js';
+import { parseEventData, parseEventDataSync, type EventDefinition } from './definitions.js';
+import type { EventContext } from './delegator.js';
 import { encodeEnvelope, envelopeHeaders, type Envelope, type EnvelopeMetadata } from './envelope.js';
-import { EventValidationError } from './errors.js';
+import { EventValidationError, toError } from './errors.js';
 import { toHealthError, type HealthError, type ProducerHealth } from './health.js';
-import { silentLogger, type Logger } from './logger.js';
+import { uuidV5 } from './ids.js';
+import { defaultLogger, type Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
-import type { OutgoingMessage, RecordMetadata, Transport, TransportProducer } from './transport.js';
+import { sendErrorCode, type OutgoingMessage, type RecordMetadata, type SendErrorCode, type Transport, type TransportProducer } from './transport.js';
 
 /** Per-send options. */
 export interface SendOptions {
@@ -22,8 +24,15 @@ export interface SendOptions {
   traceparent?: string;
   /** Extra headers; the runtime's own headers win on a name clash. */
   headers?: Record<string, string>;
-  /** Event id (default: a new uuid); set it to make a retried send idempotent for consumers. */
+  /** Event id (default: a new uuid, or derived from `causedBy`); set it to make a retried send idempotent for consumers. */
   eventId?: string;
+  /**
+   * The handler context of the event that causes this one (consume → produce): the correlation id, causation id
+   * and user are taken from it, and the event id is derived from it (a name-based UUID of the cause's event id,
+   * this event's type and its position among the events of that type sent for the cause), so a redelivered
+   * record produces events with the same ids and downstream consumers can deduplicate them.
+   */
+  causedBy?: EventContext;
   /** Explicit partition, bypassing the key-based partitioner. */
   partition?: number;
 }
@@ -50,13 +59,36 @@ export function batchItem<TSchema extends z.ZodType>(
   return options === undefined ? { topic, definition, data } : { topic, definition, data, options };
 }
 
+/**
+ * A send failed after validation: nothing of the items can be assumed written (`code` `UNCERTAIN`: maybe written),
+ * or the broker refused them. `retryItems` are the same items with their event ids fixed: send them again and
+ * consumers deduplicate any that were written after all.
+ */
+export class ProduceError extends Error {
+  override name = 'ProduceError';
+  /** Why (see `SendErrorCode`). */
+  readonly code: SendErrorCode;
+  /** The failed items, with the event ids they were sent with. */
+  readonly retryItems: readonly BatchItem[];
+  /** The event ids of the failed items, in order. */
+  readonly eventIds: readonly string[];
+
+  /** @param items the items with fixed ids; @param cause the transport's error. */
+  constructor(items: readonly BatchItem[], eventIds: readonly string[], cause: unknown) {
+    super(`Sending ${items.length} event(s) failed: ${toError(cause).message}`, { cause });
+    this.code = sendErrorCode(cause);
+    this.retryItems = items;
+    this.eventIds = eventIds;
+  }
+}
+
 /** Options of {@link EventProducer}. */
 export interface EventProducerOptions {
   /** Kafka client. */
   transport: Transport;
   /** This service's name, written to `metadata.source`. */
   source: string;
-  /** Logger (default silent). */
+  /** Logger (default: warnings and errors on stderr). */
   logger?: Logger;
   /** Metrics (`produced` counter). */
   metrics?: Metrics;
@@ -74,10 +106,14 @@ export class EventProducer {
   private sent = 0;
   private lastError: HealthError | undefined;
   private lastSendFailed = false;
+  private readonly logger: Logger;
+  // Events sent per cause context and type, for the derived ids of `causedBy` (contexts are per attempt).
+  private readonly caused = new WeakMap<EventContext, Map<string, number>>();
 
   /** @param options transport, source name, logger, metrics. */
   constructor(private readonly options: EventProducerOptions) {
     this.producer = options.transport.producer();
+    this.logger = options.logger ?? defaultLogger();
   }
 
   /** Connects (idempotent); `send` connects on first use too. */
@@ -118,9 +154,17 @@ export class EventProducer {
     return metadata;
   }
 
-  /** Validates all events first (none is sent if one is invalid), then sends them in one transport call. */
+  /**
+   * Validates all events first (none is sent if one is invalid), then sends them in one transport call.
+   * @throws EventValidationError (stage `produce`) when one is invalid; ProduceError when the send failed.
+   */
   async sendBatch(items: readonly BatchItem[]): Promise<RecordMetadata[]> {
-    const prepared = await Promise.all(items.map((item) => this.prepare(item)));
+    const prepared: Array<{ topic: string; eventType: string; eventId: string; message: OutgoingMessage }> = [];
+    for (const item of items) {
+      // Synchronous validation where the schema allows it: no promise per event on the hot path.
+      const parsed = parseEventDataSync(item.definition.schema, item.data) ?? (await parseEventData(item.definition.schema, item.data));
+      prepared.push(this.prepare(item, parsed));
+    }
     await this.connect();
     const byTopic = new Map<string, OutgoingMessage[]>();
     for (const { topic, message } of prepared) byTopic.set(topic, [...(byTopic.get(topic) ?? []), message]);
@@ -146,8 +190,10 @@ export class EventProducer {
     } catch (error) {
       this.lastSendFailed = true;
       this.lastError = toHealthError(error);
-      this.options.logger?.error('Send failed', { error, topics: [...byTopic.keys()] });
-      throw error;
+      this.logger.error('Send failed', { error, topics: [...byTopic.keys()], events: items.length });
+      const eventIds = prepared.map((p) => p.eventId);
+      const retryItems = items.map((item, i) => ({ ...item, options: { ...item.options, eventId: eventIds[i] as string } }));
+      throw new ProduceError(retryItems, eventIds, error);
     }
   }
 
@@ -162,32 +208,43 @@ export class EventProducer {
     return health;
   }
 
-  private async prepare(item: BatchItem): Promise<{ topic: string; eventType: string; message: OutgoingMessage }> {
+  private prepare(item: BatchItem, parsed: z.ZodSafeParseResult<unknown>): { topic: string; eventType: string; eventId: string; message: OutgoingMessage } {
     const { topic, definition, options = {} } = item;
-    const parsed = await parseEventData(definition.schema, item.data);
-    if (!parsed.success) throw new EventValidationError(definition.eventType, parsed.error.issues);
+    if (!parsed.success) throw new EventValidationError(definition.eventType, parsed.error.issues, 'produce');
     const key = options.key !== undefined ? options.key : definition.partitionKey(parsed.data);
     const newId = this.options.newId ?? randomUUID;
+    const cause = options.causedBy;
     const metadata: EnvelopeMetadata = {
-      eventId: options.eventId ?? newId(),
+      eventId: options.eventId ?? (cause !== undefined ? this.causedId(cause, definition.eventType) : newId()),
       eventType: definition.eventType,
       eventVersion: definition.version,
-      correlationId: options.correlationId ?? newId(),
+      correlationId: options.correlationId ?? cause?.correlationId ?? newId(),
       timestamp: (this.options.now?.() ?? new Date()).toISOString(),
       source: this.options.source,
       dataClassification: definition.classification,
       partitionKey: key,
     };
-    if (options.causationId !== undefined) metadata.causationId = options.causationId;
-    if (options.userId !== undefined) metadata.userId = options.userId;
+    const causationId = options.causationId ?? cause?.eventId;
+    if (causationId !== undefined) metadata.causationId = causationId;
+    const userId = options.userId ?? cause?.metadata.userId;
+    if (userId !== undefined) metadata.userId = userId;
     const envelope: Envelope = { metadata, data: parsed.data };
     const message: OutgoingMessage = {
       key,
       value: encodeEnvelope(envelope),
-      headers: { ...options.headers, ...envelopeHeaders(metadata, options.traceparent) },
+      headers: options.headers === undefined ? envelopeHeaders(metadata, options.traceparent) : { ...options.headers, ...envelopeHeaders(metadata, options.traceparent) },
     };
     if (options.partition !== undefined) message.partition = options.partition;
-    (this.options.logger ?? silentLogger).debug('Sending event', { topic, eventType: metadata.eventType, eventId: metadata.eventId, correlationId: metadata.correlationId });
-    return { topic, eventType: definition.eventType, message };
+    this.logger.debug('Sending event', { topic, eventType: metadata.eventType, eventId: metadata.eventId, correlationId: metadata.correlationId });
+    return { topic, eventType: definition.eventType, eventId: metadata.eventId, message };
+  }
+
+  /** The n-th event of `eventType` caused by `cause`: the same id on every redelivery of the cause. */
+  private causedId(cause: EventContext, eventType: string): string {
+    let counts = this.caused.get(cause);
+    if (counts === undefined) this.caused.set(cause, (counts = new Map()));
+    const n = counts.get(eventType) ?? 0;
+    counts.set(eventType, n + 1);
+    return uuidV5(`caused:${cause.eventId}:${eventType}:${n}`);
   }
 }

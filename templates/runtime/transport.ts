@@ -1,11 +1,14 @@
 /**
- * The narrow seam between the runtime and a Kafka client. `InMemoryTransport` implements it for tests and
- * examples; a kafkajs implementation maps it 1:1 (`producer.send`/`sendBatch`, `consumer.run({ eachMessage })`
- * with commits after the handler resolves, `heartbeat`, `pause`/`resume`).
+ * The narrow seam between the runtime and a Kafka client. Transports only fetch, commit, pause/resume, heartbeat
+ * and send; every delivery decision (retries, dead-lettering, dedup, what may be committed) is taken by the
+ * runtime's delivery engine (`delivery.ts`). Implementations: `KafkaTransport` (kafkajs) and `InMemoryTransport`.
  */
 
-/** Raw record headers as they travel on the wire. */
-export type RecordHeaders = Record<string, string | Buffer>;
+/** One header value as it travels on the wire; `null` is legal (a header without value). */
+export type HeaderValue = string | Buffer | null;
+
+/** Raw record headers; a header that occurs more than once keeps every value, in order. */
+export type RecordHeaders = Record<string, HeaderValue | HeaderValue[]>;
 
 /** One message to produce. */
 export interface OutgoingMessage {
@@ -44,8 +47,8 @@ export interface TransportProducer {
   /** Flushes and disconnects (idempotent). */
   disconnect(): Promise<void>;
   /**
-   * Sends all messages as one request and resolves once all are acknowledged (acks=all), with one metadata per
-   * message in input order (topic by topic).
+   * Sends the messages and resolves once all are acknowledged (acks=all), with one metadata per message in input
+   * order (topic by topic). Rejects when any of them could not be written; see {@link SendFailure}.
    */
   send(batch: readonly TopicMessages[]): Promise<RecordMetadata[]>;
 }
@@ -62,20 +65,18 @@ export interface ConsumedRecord {
   key: Buffer | null;
   /** Value bytes, or null (tombstone). */
   value: Buffer | null;
-  /** Headers as received. */
+  /** Headers exactly as received (repeated headers as arrays, null values kept). */
   headers: RecordHeaders;
   /** Broker/producer timestamp in epoch milliseconds (decimal string, as kafkajs). */
   timestamp: string;
 }
 
-/** Argument of `eachMessage`. */
-export interface EachMessagePayload {
-  /** The record to handle. */
-  record: ConsumedRecord;
-  /** Tells the group coordinator this member is alive during long work (retries, backoff). */
-  heartbeat(): Promise<void>;
-  /** Pauses this record's topic-partition; returns a function that resumes it. */
-  pause(): () => void;
+/** A topic-partition. */
+export interface TopicPartition {
+  /** Topic name. */
+  topic: string;
+  /** Partition number. */
+  partition: number;
 }
 
 /** Topic-partitions to pause or resume; no `partitions` = all of the topic's partitions. */
@@ -86,28 +87,94 @@ export interface TopicPartitions {
   partitions?: number[];
 }
 
+/**
+ * Consecutive records of one partition, in offset order, fetched while this member owned the partition in
+ * assignment `epoch`. The consumer hands batches of one partition one at a time.
+ */
+export interface RecordBatch {
+  /** Topic name. */
+  readonly topic: string;
+  /** Partition number. */
+  readonly partition: number;
+  /** The records, in offset order (gaps are possible on compacted topics). */
+  readonly records: readonly ConsumedRecord[];
+  /** Assignment epoch: incremented by the transport on every (re)join of this member. */
+  readonly epoch: number;
+  /** Next offset the partition will get (high watermark) when the transport knows it, for lag. */
+  readonly highWatermark?: string;
+  /** Keeps the membership alive during long work; rejects with {@link RebalanceInProgressError} once the epoch ended. */
+  heartbeat(): Promise<void>;
+  /**
+   * The engine is done with every record up to and including `offset` (handled, skipped or dead-lettered): the
+   * next fetch of this partition starts after it. Records not advanced over are fetched again.
+   */
+  advance(offset: string): void;
+  /** False once the epoch ended (rebalance, stop) — the partition may belong to another member now. */
+  isCurrent(): boolean;
+}
+
+/** A partition's next offset to commit, tagged with the epoch in which its records were handled. */
+export interface OffsetCommit extends TopicPartition {
+  /** Next offset to consume (last completed + 1). */
+  offset: string;
+  /** Epoch in which the records up to `offset` were handled. */
+  epoch: number;
+}
+
+/** What the engine gives a transport consumer to deliver to. */
+export interface DeliveryListener {
+  /** Handles one batch; resolves when done with it. Must not reject for record-level failures. */
+  onBatch(batch: RecordBatch): Promise<void>;
+  /** A new epoch started (after every join): the partitions this member owns now. */
+  onAssigned?(epoch: number, partitions: readonly TopicPartition[]): void;
+  /**
+   * The current epoch is ending (a rebalance started, or the member is leaving): the last chance to commit the
+   * epoch's completed offsets. Awaited (bounded) before the transport rejoins or leaves.
+   */
+  onRevoking?(epoch: number): Promise<void>;
+}
+
+/** How often the engine commits completed offsets; transports choose what is cheap for them. */
+export interface CommitPolicy {
+  /** Commit once this many records completed since the last commit. */
+  batchSize: number;
+  /** Longest time a completed offset waits for its commit (ms); 0 = commit at the end of every batch. */
+  intervalMs: number;
+}
+
 /** Consuming side of a transport: one member of a consumer group. */
 export interface TransportConsumer {
+  /** How completed offsets should be committed (default: every 500 records or 200 ms). */
+  readonly commitPolicy?: CommitPolicy;
   /** Connects (idempotent). */
   connect(): Promise<void>;
-  /** Subscribes to topics; `fromBeginning` only matters for a group without committed offsets. */
+  /** Subscribes to topics; `fromBeginning` only matters for partitions without a committed offset. */
   subscribe(options: { topics: readonly string[]; fromBeginning?: boolean }): Promise<void>;
   /**
-   * Starts delivery and resolves once running. Contract: records of one partition are handed to `eachMessage`
-   * one at a time in offset order; the offset is committed only after the promise resolved; a rejection leaves
-   * it uncommitted and the same record is delivered again (after a back-off chosen by the transport).
+   * Joins the group and starts delivering batches; resolves once the member joined (or the first join failed,
+   * reported through `onCrash`). Records of one partition are delivered one batch at a time, in offset order.
    */
-  run(options: { eachMessage: (payload: EachMessagePayload) => Promise<void> }): Promise<void>;
-  /** Stops fetching, waits for in-flight `eachMessage` calls, commits what resolved. */
+  run(listener: DeliveryListener): Promise<void>;
+  /**
+   * Commits offsets. Offsets of an epoch that is no longer current are not sent (another member may own the
+   * partition now) and the call rejects with {@link StaleEpochError} for them.
+   */
+  commit(offsets: readonly OffsetCommit[]): Promise<void>;
+  /** Stops fetching and leaves the group (after the current batches returned). */
   stop(): Promise<void>;
-  /** Leaves the group and disconnects (stops first if running). */
+  /** Stops (if running) and disconnects. */
   disconnect(): Promise<void>;
-  /** Pauses delivery of topic-partitions. */
+  /** Pauses fetching of topic-partitions. */
   pause(topics: readonly TopicPartitions[]): void;
-  /** Resumes delivery of topic-partitions. */
+  /** Resumes fetching of topic-partitions. */
   resume(topics: readonly TopicPartitions[]): void;
-  /** Registers a listener for a fatal consumer failure (kafkajs `consumer.events.CRASH`). */
+  /** Registers a listener for a fatal consumer failure the client does not recover from. */
   onCrash?(listener: (error: unknown) => void): void;
+  /**
+   * Topic-partitions of `topics` that have no committed offset for this group (a new or expired group), where
+   * the transport can tell; used to warn that consumption starts at the `fromBeginning` position.
+   */
+  uncommittedPartitions?(partitions: readonly TopicPartition[]): Promise<TopicPartition[]>;
 }
 
 /** A Kafka client: a factory for producers and group consumers. */
@@ -118,9 +185,76 @@ export interface Transport {
   consumer(options: { groupId: string }): TransportConsumer;
 }
 
-/** Decodes raw headers to strings (UTF-8); Kafka headers are bytes but ours are always text. */
-export function decodeHeaders(headers: RecordHeaders): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) out[name] = typeof value === 'string' ? value : value.toString('utf8');
-  return out;
+/** The member's epoch ended: the partition may belong to another member now. */
+export class RebalanceInProgressError extends Error {
+  override name = 'RebalanceInProgressError';
+}
+
+/** Offsets of an epoch that is no longer current were not committed. */
+export class StaleEpochError extends Error {
+  override name = 'StaleEpochError';
+  /** @param offsets the offsets that were dropped. */
+  constructor(readonly offsets: readonly OffsetCommit[]) {
+    super(`Not committed: ${offsets.length} offset(s) of an ended assignment epoch (the partitions may belong to another member now)`);
+  }
+}
+
+/** Key of a topic-partition in maps. */
+export function tpKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
+
+/** Why a send failed, as far as the runtime needs to tell. */
+export type SendErrorCode =
+  /** The record (or request) is larger than the broker or topic accepts: retrying the same record cannot help. */
+  | 'MESSAGE_TOO_LARGE'
+  /** The topic does not exist (topics are never auto-created by the runtime's producers). */
+  | 'UNKNOWN_TOPIC'
+  /** Not allowed (ACLs). */
+  | 'NOT_AUTHORIZED'
+  /** The broker rejected the record as invalid. */
+  | 'INVALID_RECORD'
+  /** No answer in time, or the connection broke: the record may or may not have been written. */
+  | 'UNCERTAIN'
+  /** Any other failure. */
+  | 'OTHER';
+
+/** A failed send, with a {@link SendErrorCode}. */
+export class SendError extends Error {
+  override name = 'SendError';
+  /**
+   * @param message what failed.
+   * @param code why, for decisions (a reduced dead-letter record after `MESSAGE_TOO_LARGE`, ...).
+   * @param options the underlying error.
+   */
+  constructor(
+    message: string,
+    readonly code: SendErrorCode,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  /**
+   * True when the broker refused the records themselves (too large, unknown topic, invalid, not authorized):
+   * resending them unchanged cannot succeed. False (`UNCERTAIN`) for transport failures, where they may or may not
+   * have been written: resend them with the same event ids.
+   */
+  get certain(): boolean {
+    return this.code !== 'UNCERTAIN';
+  }
+}
+
+/** The {@link SendErrorCode} of anything a transport's `send` threw (looks through `cause` chains). */
+export function sendErrorCode(error: unknown): SendErrorCode {
+  for (let e: unknown = error, depth = 0; e !== null && typeof e === 'object' && depth < 8; depth++) {
+    if (e instanceof SendError) return e.code;
+    const type = (e as { type?: unknown }).type;
+    if (type === 'MESSAGE_TOO_LARGE' || type === 'RECORD_LIST_TOO_LARGE') return 'MESSAGE_TOO_LARGE';
+    if (type === 'UNKNOWN_TOPIC_OR_PARTITION') return 'UNKNOWN_TOPIC';
+    if (type === 'TOPIC_AUTHORIZATION_FAILED' || type === 'CLUSTER_AUTHORIZATION_FAILED') return 'NOT_AUTHORIZED';
+    if (type === 'INVALID_RECORD' || type === 'CORRUPT_MESSAGE' || type === 'INVALID_TOPIC_EXCEPTION') return 'INVALID_RECORD';
+    e = (e as { cause?: unknown }).cause;
+  }
+  return 'OTHER';
 }

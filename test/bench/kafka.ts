@@ -20,6 +20,7 @@ import {
   type BatchItem,
   type EnvelopeMetadata,
   type ProcessedStore,
+  silentLogger,
 } from '../../templates/runtime/index.js';
 import { OrderCreatedEvent, orderPayload, type OrderCreatedInput } from './fixtures.js';
 import { pairedRatio, progress } from './stats.js';
@@ -34,9 +35,21 @@ export interface KafkaResult {
   consumerMessages: number;
   batch: number;
   partitions: number;
-  producer: { generated: number[]; raw: number[]; ratio: number };
-  consumer: { generated: number[]; raw: number[]; rawCommitEach: number[]; redis: number[]; ratio: number; redisVsNoDedup: number; redisAvailable: boolean };
+  producer: { generated: number[]; raw: number[]; ratio: number; cpuUs: { generated: number[]; raw: number[] } };
+  /** Per case: rates and CPU µs per record, one entry per repetition. */
+  consumer: {
+    cases: Record<ConsumerCase, { rates: number[]; cpuUs: number[] }>;
+    /** generated / raw eachMessage (paired medians). */
+    ratio: number;
+    /** generated + Redis lease dedup / raw eachMessage, one partition at a time and all partitions concurrently. */
+    redisRatio: number;
+    redisConcurrentRatio: number;
+    redisAvailable: boolean;
+  };
 }
+
+export const CONSUMER_CASES = ['raw eachMessage', 'raw eachBatch', 'generated', 'generated + Redis', 'generated + Redis, 6 partitions concurrently'] as const;
+export type ConsumerCase = (typeof CONSUMER_CASES)[number];
 
 function brokersFromEnv(): string {
   return process.env.KAFKA_BROKERS?.trim() || `127.0.0.1:${process.env.KAFKA_LOCAL_PORT ?? '19092'}`;
@@ -57,7 +70,7 @@ export async function brokerAnswers(brokers = brokersFromEnv()): Promise<boolean
 }
 
 async function redisClient(): Promise<Redis | undefined> {
-  const client = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1, lazyConnect: true, connectTimeout: 2000, retryStrategy: () => null });
+  const client = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1, lazyConnect: true, connectTimeout: 2000, retryStrategy: () => null, enableAutoPipelining: true });
   try {
     await client.connect();
     await client.ping();
@@ -70,25 +83,28 @@ async function redisClient(): Promise<Redis | undefined> {
 
 const unique = (prefix: string): string => `bench-${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
 
-async function generatedProducer(brokers: string, topic: string, messages: number, batch: number): Promise<number> {
-  const producer = new EventProducer({ transport: new KafkaTransport({ config: kafkaConfig({ brokers, clientId: 'bench' }), producer: { compression: 'none' } }), source: 'bench' });
+async function generatedProducer(brokers: string, topic: string, messages: number, batch: number): Promise<ConsumerRun> {
+  const producer = new EventProducer({ transport: new KafkaTransport({ config: kafkaConfig({ brokers, clientId: 'bench' }), logger: silentLogger, producer: { compression: 'none' } }), source: 'bench', logger: silentLogger });
   await producer.connect();
   const started = performance.now();
+  const cpu = process.cpuUsage();
   for (let i = 0; i < messages; i += batch) {
     const items: BatchItem[] = [];
     for (let k = i; k < Math.min(messages, i + batch); k++) items.push(batchItem(topic, OrderCreatedEvent, pool[k % POOL] as OrderCreatedInput));
     await producer.sendBatch(items);
   }
+  const used = process.cpuUsage(cpu);
   const rate = (messages / (performance.now() - started)) * 1000;
   await producer.disconnect();
-  return rate;
+  return { rate, cpuUs: (used.user + used.system) / messages };
 }
 
 /** Raw kafkajs with the transport's settings (idempotent, 1 request in flight, acks=all, no compression), same records. */
-async function rawProducer(brokers: string, topic: string, messages: number, batch: number): Promise<number> {
+async function rawProducer(brokers: string, topic: string, messages: number, batch: number): Promise<ConsumerRun> {
   const producer = new Kafka({ brokers: brokers.split(','), clientId: 'bench-raw', logLevel: logLevel.NOTHING }).producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const started = performance.now();
+  const cpu = process.cpuUsage();
   for (let i = 0; i < messages; i += batch) {
     const out = [];
     for (let k = i; k < Math.min(messages, i + batch); k++) {
@@ -107,58 +123,83 @@ async function rawProducer(brokers: string, topic: string, messages: number, bat
     }
     await producer.sendBatch({ topicMessages: [{ topic, messages: out }], acks: -1, compression: CompressionTypes.None });
   }
+  const used = process.cpuUsage(cpu);
   const rate = (messages / (performance.now() - started)) * 1000;
   await producer.disconnect();
-  return rate;
+  return { rate, cpuUs: (used.user + used.system) / messages };
 }
 
-/** Messages per second from the first record handed to the handler to the last (group join time excluded). */
-async function generatedConsumer(brokers: string, topic: string, messages: number, store: ProcessedStore | null): Promise<number> {
+/** One consumer run: rate from the first record handed to the handler to the last (group join excluded), and CPU per record. */
+export interface ConsumerRun {
+  rate: number;
+  /** Process CPU time (user + system) per record over the same window, in µs. */
+  cpuUs: number;
+}
+
+function window(messages: number): { tick: () => void; finished: Promise<ConsumerRun> } {
   let handled = 0;
   let first = 0;
-  let done!: () => void;
-  const finished = new Promise<void>((resolve) => (done = resolve));
-  const handler = {
-    handle: async (): Promise<void> => {
-      if (handled++ === 0) first = performance.now();
-      if (handled === messages) done();
+  let cpu = process.cpuUsage();
+  let done!: (r: ConsumerRun) => void;
+  const finished = new Promise<ConsumerRun>((resolve) => (done = resolve));
+  return {
+    tick: () => {
+      if (handled++ === 0) {
+        first = performance.now();
+        cpu = process.cpuUsage();
+      }
+      if (handled === messages) {
+        const used = process.cpuUsage(cpu);
+        done({ rate: ((messages - 1) / (performance.now() - first)) * 1000, cpuUs: (used.user + used.system) / (messages - 1) });
+      }
     },
+    finished,
   };
+}
+
+/** The generated consumer: GroupConsumer over KafkaTransport, envelope + Zod, optional processed store. */
+async function generatedConsumer(brokers: string, topic: string, messages: number, store: ProcessedStore | null, concurrency = 1): Promise<ConsumerRun> {
+  const w = window(messages);
+  const handler = { handle: async (): Promise<void> => w.tick() };
   const consumer = new GroupConsumer({
     groupId: unique('gen'),
-    transport: new KafkaTransport({ config: kafkaConfig({ brokers, clientId: 'bench' }) }),
+    transport: new KafkaTransport({ config: kafkaConfig({ brokers, clientId: 'bench' }), logger: silentLogger, consumer: { partitionsConsumedConcurrently: concurrency } }),
     topics: [new TopicDelegator({ topic, routes: [route(OrderCreatedEvent, handler)] })],
     store,
-    fromBeginning: true,
+    logger: silentLogger,
   });
   await consumer.start();
-  await finished;
-  const rate = ((messages - 1) / (performance.now() - first)) * 1000;
+  const run = await w.finished;
   await consumer.stop();
-  return rate;
+  return run;
 }
 
-async function rawConsumer(brokers: string, topic: string, messages: number, commitEach: boolean): Promise<number> {
+/** Raw kafkajs: `eachMessage` with JSON.parse only and kafkajs' own autoCommit (the issue's baseline), or `eachBatch`. */
+async function rawConsumer(brokers: string, topic: string, messages: number, mode: 'eachMessage' | 'eachBatch'): Promise<ConsumerRun> {
   const consumer = new Kafka({ brokers: brokers.split(','), clientId: 'bench-raw', logLevel: logLevel.NOTHING }).consumer({ groupId: unique('raw'), maxWaitTimeInMs: 500 });
-  let handled = 0;
-  let first = 0;
-  let done!: () => void;
-  const finished = new Promise<void>((resolve) => (done = resolve));
+  const w = window(messages);
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await consumer.run({
-    autoCommit: !commitEach,
-    eachMessage: async ({ topic: t, partition, message }) => {
-      JSON.parse(message.value?.toString('utf8') ?? 'null');
-      if (commitEach) await consumer.commitOffsets([{ topic: t, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
-      if (handled++ === 0) first = performance.now();
-      if (handled === messages) done();
-    },
-  });
-  await finished;
-  const rate = ((messages - 1) / (performance.now() - first)) * 1000;
+  if (mode === 'eachMessage') {
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        JSON.parse(message.value?.toString('utf8') ?? 'null');
+        w.tick();
+      },
+    });
+  } else {
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const message of batch.messages) {
+          JSON.parse(message.value?.toString('utf8') ?? 'null');
+          w.tick();
+        }
+      },
+    });
+  }
+  const run = await w.finished;
   await consumer.disconnect();
-  return rate;
+  return run;
 }
 
 export async function kafkaBench(options: { quick: boolean; messages?: number; consumerMessages?: number; reps?: number }): Promise<KafkaResult> {
@@ -171,53 +212,62 @@ export async function kafkaBench(options: { quick: boolean; messages?: number; c
   await admin.connect();
   const topics = Array.from({ length: 2 * reps }, (_, i) => unique(`t${i}`));
   await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1 })), waitForLeaders: true });
+  const cases = Object.fromEntries(CONSUMER_CASES.map((c) => [c, { rates: [] as number[], cpuUs: [] as number[] }])) as KafkaResult['consumer']['cases'];
   const result: KafkaResult = {
     brokers,
     messages,
     consumerMessages,
     batch,
     partitions: PARTITIONS,
-    producer: { generated: [], raw: [], ratio: NaN },
-    consumer: { generated: [], raw: [], rawCommitEach: [], redis: [], ratio: NaN, redisVsNoDedup: NaN, redisAvailable: false },
+    producer: { generated: [], raw: [], ratio: NaN, cpuUs: { generated: [], raw: [] } },
+    consumer: { cases, ratio: NaN, redisRatio: NaN, redisConcurrentRatio: NaN, redisAvailable: false },
   };
   try {
     await rawProducer(brokers, topics[0] as string, Math.min(2_000, messages), batch); // warm-up (connections, JIT)
     for (let r = 0; r < reps; r++) {
       const [a, b] = [topics[2 * r] as string, topics[2 * r + 1] as string];
-      if (r % 2 === 0) {
-        result.producer.raw.push(await rawProducer(brokers, a, messages, batch));
-        result.producer.generated.push(await generatedProducer(brokers, b, messages, batch));
-      } else {
-        result.producer.generated.push(await generatedProducer(brokers, b, messages, batch));
-        result.producer.raw.push(await rawProducer(brokers, a, messages, batch));
+      const order = r % 2 === 0 ? (['raw', 'generated'] as const) : (['generated', 'raw'] as const);
+      for (const which of order) {
+        const run = which === 'raw' ? await rawProducer(brokers, a, messages, batch) : await generatedProducer(brokers, b, messages, batch);
+        result.producer[which].push(run.rate);
+        result.producer.cpuUs[which].push(run.cpuUs);
       }
       progress(`kafka producer rep ${r + 1}/${reps}: raw ${Math.round(result.producer.raw[r] ?? 0)}/s, generated ${Math.round(result.producer.generated[r] ?? 0)}/s`);
     }
     result.producer.ratio = pairedRatio(result.producer.generated, result.producer.raw);
 
-    // Consumers read the generated producer's records (valid envelopes) from the beginning, each in a new group.
+    // Consumers read the generated producer's records (valid envelopes) from the beginning, each in a new group,
+    // in an order that rotates per repetition.
     const redis = await redisClient();
     result.consumer.redisAvailable = redis !== undefined;
     try {
+      const runners: Record<ConsumerCase, ((topic: string) => Promise<ConsumerRun>) | undefined> = {
+        'raw eachMessage': (t) => rawConsumer(brokers, t, consumerMessages, 'eachMessage'),
+        'raw eachBatch': (t) => rawConsumer(brokers, t, consumerMessages, 'eachBatch'),
+        generated: (t) => generatedConsumer(brokers, t, consumerMessages, null),
+        'generated + Redis': redis === undefined ? undefined : (t) => generatedConsumer(brokers, t, consumerMessages, new RedisProcessedStore({ client: redis, keyPrefix: `${unique('bench')}:` })),
+        'generated + Redis, 6 partitions concurrently':
+          redis === undefined ? undefined : (t) => generatedConsumer(brokers, t, consumerMessages, new RedisProcessedStore({ client: redis, keyPrefix: `${unique('bench')}:` }), PARTITIONS),
+      };
       for (let r = 0; r < reps; r++) {
         const topic = topics[2 * r + 1] as string;
-        const order = r % 2 === 0 ? (['raw', 'generated'] as const) : (['generated', 'raw'] as const);
-        for (const which of order) {
-          if (which === 'raw') result.consumer.raw.push(await rawConsumer(brokers, topic, consumerMessages, false));
-          else result.consumer.generated.push(await generatedConsumer(brokers, topic, consumerMessages, null));
+        const order = [...CONSUMER_CASES.slice(r % CONSUMER_CASES.length), ...CONSUMER_CASES.slice(0, r % CONSUMER_CASES.length)];
+        for (const name of order) {
+          const runner = runners[name];
+          if (runner === undefined) continue;
+          const run = await runner(topic);
+          cases[name].rates.push(run.rate);
+          cases[name].cpuUs.push(run.cpuUs);
         }
-        if (r === 0 && !options.quick) result.consumer.rawCommitEach.push(await rawConsumer(brokers, topic, consumerMessages, true));
-        if (redis !== undefined && r === 0 && !options.quick) result.consumer.redis.push(await generatedConsumer(brokers, topic, consumerMessages, new RedisProcessedStore({ client: redis })));
-        progress(
-          `kafka consumer rep ${r + 1}/${reps}: raw ${Math.round(result.consumer.raw[r] ?? 0)}/s, generated ${Math.round(result.consumer.generated[r] ?? 0)}/s` +
-            (r === 0 && !options.quick ? `, raw+commit each ${Math.round(result.consumer.rawCommitEach[0] ?? 0)}/s, generated+redis ${Math.round(result.consumer.redis[0] ?? NaN)}/s` : ''),
-        );
+        progress(`kafka consumer rep ${r + 1}/${reps}: ${CONSUMER_CASES.map((c) => `${c} ${Math.round(cases[c].rates[r] ?? NaN)}/s`).join(', ')}`);
       }
     } finally {
       redis?.disconnect();
     }
-    result.consumer.ratio = pairedRatio(result.consumer.generated, result.consumer.raw);
-    result.consumer.redisVsNoDedup = pairedRatio(result.consumer.redis, result.consumer.generated.slice(0, result.consumer.redis.length));
+    const raw = cases['raw eachMessage'].rates;
+    result.consumer.ratio = pairedRatio(cases.generated.rates, raw);
+    result.consumer.redisRatio = pairedRatio(cases['generated + Redis'].rates, raw.slice(0, cases['generated + Redis'].rates.length));
+    result.consumer.redisConcurrentRatio = pairedRatio(cases['generated + Redis, 6 partitions concurrently'].rates, raw.slice(0, cases['generated + Redis, 6 partitions concurrently'].rates.length));
   } finally {
     await admin.deleteTopics({ topics }).catch(() => undefined);
     await admin.disconnect();

@@ -13,7 +13,7 @@ import {
   route,
   type BatchItem,
   type ConsumedRecord,
-  type EachMessagePayload,
+  type DeliveryListener,
   type RecordMetadata,
   type TopicMessages,
   type Transport,
@@ -27,7 +27,7 @@ const TOPIC = 'shop.orders.v1';
 
 /** One partition, no retention: each record is handed to the (single) running consumer and then forgotten. */
 class StreamingTransport implements Transport {
-  private eachMessage: ((payload: EachMessagePayload) => Promise<void>) | undefined;
+  private listener: DeliveryListener | undefined;
   private offset = 0;
 
   producer(): TransportProducer {
@@ -37,21 +37,19 @@ class StreamingTransport implements Transport {
       send: async (batch: readonly TopicMessages[]): Promise<RecordMetadata[]> => {
         const out: RecordMetadata[] = [];
         for (const { topic, messages } of batch) {
-          for (const m of messages) {
-            const record: ConsumedRecord = {
-              topic,
-              partition: 0,
-              offset: String(this.offset++),
-              key: m.key === null ? null : Buffer.from(m.key),
-              value: m.value === null ? null : Buffer.from(m.value),
-              headers: { ...m.headers },
-              timestamp: String(Date.now()),
-            };
-            const handle = this.eachMessage;
-            if (handle === undefined) throw new Error('no consumer');
-            await handle({ record, heartbeat: async () => {}, pause: () => () => {} });
-            out.push({ topic, partition: 0, offset: record.offset });
-          }
+          const records: ConsumedRecord[] = messages.map((m) => ({
+            topic,
+            partition: 0,
+            offset: String(this.offset++),
+            key: m.key === null ? null : Buffer.from(m.key),
+            value: m.value === null ? null : Buffer.from(m.value),
+            headers: { ...m.headers },
+            timestamp: String(Date.now()),
+          }));
+          const listener = this.listener;
+          if (listener === undefined) throw new Error('no consumer');
+          await listener.onBatch({ topic, partition: 0, records, epoch: 1, heartbeat: async () => {}, advance: () => {}, isCurrent: () => true });
+          for (const r of records) out.push({ topic, partition: 0, offset: r.offset });
         }
         return out;
       },
@@ -62,11 +60,13 @@ class StreamingTransport implements Transport {
     return {
       connect: async () => {},
       subscribe: async () => {},
-      run: async ({ eachMessage }) => {
-        this.eachMessage = eachMessage;
+      run: async (listener) => {
+        this.listener = listener;
+        listener.onAssigned?.(1, [{ topic: TOPIC, partition: 0 }]);
       },
+      commit: async () => {},
       stop: async () => {
-        this.eachMessage = undefined;
+        this.listener = undefined;
       },
       disconnect: async () => {},
       pause: () => {},

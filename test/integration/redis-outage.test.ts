@@ -35,15 +35,17 @@ describe.skipIf(!brokers || !haveRedis)('kafka + redis: outage (f)', () => {
     const groupId = uniqueName('g-redis');
     await createTopics(a, [{ topic, partitions: 2 }]);
     const TOTAL = 300;
-    const checked = new Set<string>(); // eventIds whose isProcessed answered
+    const checked = new Set<string>(); // eventIds whose claim Redis answered
     const redisStore = new RedisProcessedStore({ client: redis, operationTimeoutMs: 300 });
     const store: ProcessedStore = {
-      async isProcessed(g, id) {
-        const r = await redisStore.isProcessed(g, id);
-        checked.add(id);
+      async claim(g, ids, owner, leaseMs) {
+        const r = await redisStore.claim(g, ids, owner, leaseMs);
+        for (const id of ids) checked.add(id);
         return r;
       },
-      markProcessed: (g, id) => redisStore.markProcessed(g, id),
+      renew: (g, ids, owner, leaseMs) => redisStore.renew(g, ids, owner, leaseMs),
+      complete: (g, ids) => redisStore.complete(g, ids),
+      release: (g, ids, owner) => redisStore.release(g, ids, owner),
     };
     const handled: string[] = [];
     const unchecked: string[] = [];

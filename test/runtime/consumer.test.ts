@@ -16,6 +16,7 @@ import {
   type DeadLetterPolicy,
   type EventContext,
   type EventHandler,
+  type LegacyProcessedStore,
   type ProcessedStore,
   type RetryPolicy,
   type Sleep,
@@ -59,7 +60,7 @@ async function harness(options: {
   extraRoutes?: ReturnType<typeof route>[];
   deadLetter?: DeadLetterPolicy;
   retry?: RetryPolicy;
-  store?: ProcessedStore | null;
+  store?: ProcessedStore | LegacyProcessedStore | null;
   transport?: Transport;
   memory?: InMemoryTransport;
 }): Promise<Harness> {
@@ -240,7 +241,7 @@ describe('GroupConsumer', () => {
     expect(memory.records('shop.orders.dlq')).toHaveLength(0);
     const health = consumer.health();
     expect(health.healthy).toBe(false);
-    expect(health.failingPartitions[0]?.reason).toMatch(/dead-letter write failed: broker unavailable/);
+    expect(health.failingPartitions[0]?.reason).toMatch(/dead-letter write to 'shop.orders.dlq' failed \(1\/5\): broker unavailable/);
     expect(health.lastError?.message).toBe('broker unavailable');
 
     dlqDown = false; // redelivery now succeeds
@@ -248,6 +249,8 @@ describe('GroupConsumer', () => {
     expect(memory.records('shop.orders.dlq')).toHaveLength(1);
     expect(memory.committedOffset('payments', 'shop.orders', 0)).toBe('1');
     expect(consumer.health().healthy).toBe(true);
+    // The terminal failure was remembered: the redelivery went straight to the dead-letter write.
+    expect(created.calls).toHaveLength(1);
   });
 
   it('halts the partition (no commit) on a terminal failure when dead-lettering is disabled', async () => {
@@ -283,7 +286,7 @@ describe('GroupConsumer', () => {
   it('fails closed while the processed store is unavailable', async () => {
     let down = 3;
     const inner = new InMemoryProcessedStore();
-    const store: ProcessedStore = {
+    const store: LegacyProcessedStore = {
       isProcessed: async (g, e) => {
         if (down-- > 0) throw new Error('redis unreachable');
         return inner.isProcessed(g, e);
@@ -335,7 +338,7 @@ describe('GroupConsumer', () => {
       await producer.send('shop.orders', OrderCreatedEvent, { orderId: 'o-1' });
       await until(() => created.calls.length === 1);
       process.emit('SIGTERM', 'SIGTERM');
-      expect(consumer.health().status).toBe('running'); // still finishing the in-flight record
+      expect(consumer.health().status).toBe('stopping'); // still finishing the in-flight record
       release();
       await until(() => consumer.health().status === 'stopped');
       expect(transport.committedOffset('g', 'shop.orders', 0)).toBe('1');

@@ -1,6 +1,6 @@
 import kafkajs from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { InMemoryTransport, murmur2, partitionForKey, type ConsumedRecord, type TransportConsumer } from '../../templates/runtime/index.js';
+import { InMemoryTransport, StaleEpochError, murmur2, partitionForKey, type ConsumedRecord, type RecordBatch, type TransportConsumer } from '../../templates/runtime/index.js';
 
 async function connectedProducer(transport: InMemoryTransport) {
   const producer = transport.producer();
@@ -12,7 +12,20 @@ async function member(transport: InMemoryTransport, groupId: string, topics: str
   const consumer = transport.consumer({ groupId });
   await consumer.connect();
   await consumer.subscribe({ topics, fromBeginning });
-  await consumer.run({ eachMessage: ({ record }) => eachMessage(record) });
+  // The smallest engine: records in order; a rejection leaves the rest of the batch to be fetched again.
+  await consumer.run({
+    onBatch: async (batch) => {
+      for (const record of batch.records) {
+        try {
+          await eachMessage(record);
+        } catch {
+          return;
+        }
+        batch.advance(record.offset);
+        await consumer.commit([{ topic: record.topic, partition: record.partition, offset: String(Number(record.offset) + 1), epoch: batch.epoch }]);
+      }
+    },
+  });
   return consumer;
 }
 
@@ -46,7 +59,9 @@ describe('InMemoryTransport', () => {
     expect(transport.records('small').map((r) => r.value?.toString())).toEqual(['a', 'b', 'c']);
     expect(transport.endOffset('small', 0)).toBe('2');
     await expect(transport.producer().send([{ topic: 'small', messages: [{ key: null, value: 'x' }] }])).rejects.toThrow(/disconnected/);
-    await expect(producer.send([{ topic: 'small', messages: [{ key: null, value: 'x', partition: 7 }] }])).rejects.toThrow(RangeError);
+    await expect(producer.send([{ topic: 'small', messages: [{ key: null, value: 'x', partition: 7 }] }])).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC' });
+    const tooBig = new InMemoryTransport({ maxMessageBytes: 100 });
+    await expect((await connectedProducer(tooBig)).send([{ topic: 't', messages: [{ key: null, value: 'x'.repeat(101) }] }])).rejects.toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
   });
 
   it('keeps per-key order across partitions and members of a group, delivering each record once', async () => {
@@ -130,5 +145,40 @@ describe('InMemoryTransport', () => {
     await transport.drain();
     expect(got).toEqual(['0']);
     await consumer.stop();
+  });
+
+  it('rebalances with epochs: a member finishes its batch first, and commits of an ended epoch are refused', async () => {
+    const transport = new InMemoryTransport({ defaultPartitions: 2 });
+    const producer = await connectedProducer(transport);
+    await producer.send([{ topic: 't', messages: [{ key: null, value: 'a' }, { key: null, value: 'b' }] }]);
+    let release!: () => void;
+    const blocked = new Promise<void>((resolve) => (release = resolve));
+    let held: RecordBatch | undefined;
+    const assigned: Array<[number, string[]]> = [];
+    const first = transport.consumer({ groupId: 'g' });
+    await first.subscribe({ topics: ['t'] });
+    await first.run({
+      onAssigned: (epoch, partitions) => void assigned.push([epoch, partitions.map((p) => `${p.partition}`)]),
+      onBatch: async (batch) => {
+        held ??= batch;
+        if (batch === held) await blocked;
+      },
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(held?.isCurrent()).toBe(true);
+    // A second member joins: the rebalance waits for the first member's batch.
+    const second = transport.consumer({ groupId: 'g' });
+    await second.subscribe({ topics: ['t'] });
+    const joined = second.run({ onBatch: async () => undefined });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(held?.isCurrent()).toBe(true);
+    release();
+    await joined;
+    expect(assigned).toEqual([[1, ['0', '1']], [2, ['0']]]);
+    expect(held?.isCurrent()).toBe(false);
+    await expect(held?.heartbeat()).rejects.toThrow(/rebalancing/);
+    await expect(first.commit([{ topic: 't', partition: held?.partition ?? 0, offset: '1', epoch: 1 }])).rejects.toBeInstanceOf(StaleEpochError);
+    expect(await first.uncommittedPartitions?.([{ topic: 't', partition: 0 }])).toEqual([{ topic: 't', partition: 0 }]);
+    await Promise.all([first.stop(), second.stop()]);
   });
 });

@@ -164,7 +164,8 @@ describe('EventProducer', () => {
     const dead = transport.records('shop.orders.dlq');
     expect(dead).toHaveLength(1);
     expect(decodeHeaders(dead[0]?.headers ?? {})['dlq-reason']).toBe('handler-non-retriable');
-    const recordLines = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e['topic'] !== undefined);
+    // Record-level lines (they name an offset) carry the record's correlation id; partition-level ones cannot.
+    const recordLines = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e['offset'] !== undefined);
     expect(recordLines.map((e) => e['msg'])).toContain('Record dead-lettered');
     for (const entry of recordLines) expect(entry).toMatchObject({ groupId: 'payments', correlationId: 'corr-7' });
     expect(consumer.health().status).toBe('stopped');

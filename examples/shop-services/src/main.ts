@@ -3,9 +3,12 @@
  * (plus the other KAFKA_* settings of kafkaConfigFromEnv: SASL, TLS, client id).
  */
 import { InMemoryTransport, TOPIC_PARTITIONS, createKafkaTransport, createLogger, type Transport } from './events/index.js';
+import topology from './events/topology.json' with { type: 'json' };
 import { runShop } from './app.js';
 
-const SHOP_TOPICS = ['shop.orders.v1', 'shop.payments.v1', 'shop.customers.v1'];
+// Every topic of the catalog, dead-letter topics included (the runtime never auto-creates topics). A real deployment
+// provisions them with `gen topics apply`; the demo broker has one node, so 3 partitions and replication factor 1.
+const SHOP_TOPICS = topology.topics.map((t) => t.name);
 
 async function main(): Promise<void> {
   const logger = createLogger({ level: process.env.LOG_LEVEL === 'debug' ? 'debug' : 'warn', fields: { service: 'shop-example' } });
@@ -15,7 +18,9 @@ async function main(): Promise<void> {
     const kafka = createKafkaTransport({ logger });
     const admin = kafka.kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: SHOP_TOPICS.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
+    const existing = new Set(await admin.listTopics());
+    const missing = SHOP_TOPICS.filter((topic) => !existing.has(topic));
+    if (missing.length > 0) await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
     await admin.disconnect();
     transport = kafka;
     mode = `Kafka at ${process.env.KAFKA_BROKERS}`;

@@ -209,6 +209,7 @@ export class NoopTransport implements ${t('Transport')} {
       connect: async () => undefined,
       subscribe: async () => undefined,
       run: async () => undefined,
+      commit: async () => undefined,
       stop: async () => undefined,
       disconnect: async () => undefined,
       pause: () => undefined,

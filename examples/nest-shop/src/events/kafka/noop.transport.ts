@@ -28,6 +28,7 @@ export class NoopTransport implements Transport {
       connect: async () => undefined,
       subscribe: async () => undefined,
       run: async () => undefined,
+      commit: async () => undefined,
       stop: async () => undefined,
       disconnect: async () => undefined,
       pause: () => undefined,

@@ -31,23 +31,45 @@ export class NonRetriableError extends EventError {
 
 /** Thrown by generated handler stubs until the user implements them. Non-retriable. */
 export class NotImplementedError extends NonRetriableError {
-  /** @param eventType the event whose handler is still a stub. */
-  constructor(readonly eventType: string) {
-    super(`Handler for event '${eventType}' is not implemented yet`);
+  /** The event whose handler is still a stub (`unknown` when only a message was given). */
+  readonly eventType: string;
+  /** The consumer group of the stub, when given. */
+  readonly groupId: string | undefined;
+
+  /**
+   * @param what the event type (`order.created`), or the event type with the group and the event id; a text
+   *   with spaces (what stubs of eventgen 0.1 pass) is kept as the message.
+   */
+  constructor(what: string | { eventType: string; groupId?: string; eventId?: string }) {
+    const info = typeof what === 'string' ? (/\s/.test(what) ? { eventType: 'unknown', message: what } : { eventType: what }) : what;
+    const message =
+      'message' in info
+        ? info.message
+        : `No handler implemented for event '${info.eventType}'${'groupId' in info && info.groupId !== undefined ? ` in consumer group '${info.groupId}'` : ''}` +
+          `${'eventId' in info && info.eventId !== undefined ? ` (eventId ${info.eventId})` : ''}: implement the generated stub`;
+    super(message);
+    this.eventType = info.eventType;
+    this.groupId = 'groupId' in info ? info.groupId : undefined;
   }
 }
 
-/** A payload does not match its event's Zod schema (at produce or consume time). Non-retriable. */
+/**
+ * A payload does not match its event's Zod schema. Non-retriable. `stage` says whose payload: `consume` = the
+ * record being handled (dead-letter reason `validation`), `produce` = an event the code tried to send (when a
+ * handler does that, the record is dead-lettered as `handler-non-retriable`: the handler is wrong, not the record).
+ */
 export class EventValidationError extends NonRetriableError {
   /**
    * @param eventType the event whose schema rejected the payload.
    * @param issues the Zod issues, kept for logs and the dead-letter record.
+   * @param stage whose payload it is (default `consume`).
    */
   constructor(
     readonly eventType: string,
     readonly issues: readonly z.core.$ZodIssue[],
+    readonly stage: 'produce' | 'consume' = 'consume',
   ) {
-    super(`Invalid payload for event '${eventType}': ${formatIssues(issues)}`);
+    super(`Invalid payload for event '${eventType}'${stage === 'produce' ? ' (not sent)' : ''}: ${formatIssues(issues)}`);
   }
 }
 
@@ -90,6 +112,17 @@ export class DeadLetterWriteError extends RetriableError {}
  * record silently acknowledged.
  */
 export class PartitionHaltedError extends NonRetriableError {}
+
+/** A handler attempt did not settle within `handlerTimeoutMs`: its signal is aborted and the attempt counts as failed. Retriable. */
+export class HandlerTimeoutError extends RetriableError {
+  /** @param timeoutMs the limit that passed. */
+  constructor(readonly timeoutMs: number) {
+    super(`Handler did not finish within ${timeoutMs} ms (handlerTimeoutMs); its signal was aborted`);
+  }
+}
+
+/** The record's event id is being processed by another member (its dedup lease is held). Retriable. */
+export class LeaseHeldError extends RetriableError {}
 
 /** The consumer is stopping; the in-flight record is left uncommitted and will be redelivered. */
 export class ConsumerStoppingError extends RetriableError {

@@ -2,7 +2,7 @@
 import { toError } from './errors.js';
 
 /** Lifecycle of a consumer group member. */
-export type ConsumerStatus = 'starting' | 'running' | 'stopped' | 'crashed';
+export type ConsumerStatus = 'starting' | 'running' | 'stopping' | 'stopped' | 'crashed';
 
 /** The most recent failure a component saw. */
 export interface HealthError {
@@ -26,8 +26,20 @@ export interface PartitionProblem {
   topic: string;
   /** Partition number. */
   partition: number;
+  /** Offset of the record it is stuck at, when known. */
+  offset?: string;
   /** Why (e.g. dead-letter write failing, store unavailable, halted without a dead-letter topic). */
   reason: string;
+  /** Since when (ISO time). */
+  since?: string;
+}
+
+/** A topic-partition held by retries of one record (ordering keeps later records behind it). */
+export interface PartitionRetry extends PartitionProblem {
+  /** Attempts made so far. */
+  attempt: number;
+  /** When the next attempt is due (ISO time), while waiting. */
+  nextAttemptAt?: string;
 }
 
 /** Health of an {@link EventProducer}. */
@@ -44,7 +56,7 @@ export interface ProducerHealth {
 
 /** Health of a {@link GroupConsumer}. */
 export interface ConsumerHealth {
-  /** True when running with no stuck or halted partition. */
+  /** True when running with no failing or halted partition. */
   healthy: boolean;
   /** Lifecycle state. */
   status: ConsumerStatus;
@@ -54,8 +66,15 @@ export interface ConsumerHealth {
   topics: string[];
   /** Partitions currently failing (retrying a dead-letter write or waiting for the processed store). */
   failingPartitions: PartitionProblem[];
-  /** Partitions paused after a terminal failure on a topic without a dead-letter topic. */
+  /**
+   * Partitions paused until resumed (`resumePartition`): a terminal failure on a topic without dead-letter topic,
+   * an unknown event type under the `halt` policy, or a dead-letter write that kept failing.
+   */
   haltedPartitions: PartitionProblem[];
+  /** Partitions held by retries of one record (healthy, but later records of the partition wait). */
+  retryingPartitions: PartitionRetry[];
+  /** Partitions this member owns now. */
+  assignedPartitions: number;
   /** Records processed successfully since start. */
   processed: number;
   /** Last failure. */

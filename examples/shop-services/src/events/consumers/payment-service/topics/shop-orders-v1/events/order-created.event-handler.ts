@@ -11,8 +11,10 @@ export class OrderCreatedEventHandler implements EventHandler<OrderCreated> {
 
   async handle(order: OrderCreated, context: EventContext): Promise<void> {
     const common = { paymentId: randomUUID(), orderId: order.orderId, amount: order.total };
-    // The follow-up event continues the flow: same correlation id, caused by this event.
-    const options = { correlationId: context.correlationId, causationId: context.eventId };
+    // The follow-up event continues the flow (same correlation id, caused by this event) and gets an id derived from
+    // this event's: if this record is handled again (a retry, a redelivery), the same event id is sent again and
+    // consumers skip the duplicate.
+    const options = { causedBy: context };
     const now = new Date().toISOString();
     if (order.total.amount > CARD_LIMIT) {
       await this.producers.shopPaymentsV1.paymentFailed({ ...common, stage: 'authorization', reasonCode: 'insufficient_funds', failedAt: now }, options);

@@ -1,0 +1,97 @@
+import type { EventContext } from './delegator.js';
+import type { EnvelopeMetadata } from './envelope.js';
+import type { EventHeaders } from './headers.js';
+import type { LogFields, Logger } from './logger.js';
+import type { ConsumedRecord } from './transport.js';
+
+/**
+ * The {@link EventContext} of one handler attempt. Its `signal` and `logger` are created on first use (most
+ * handlers use neither; a child logger and an AbortController per record are measurable on the hot path).
+ */
+export class AttemptContext implements EventContext {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly correlationId: string;
+  readonly causationId: string | undefined;
+  private controller: AbortController | undefined;
+  private abortReason: unknown;
+  private log: Logger | undefined;
+
+  /** @param source where the decoded headers come from (decoded on first use). */
+  constructor(
+    readonly record: ConsumedRecord,
+    private readonly source: { readonly headers: EventHeaders },
+    readonly metadata: EnvelopeMetadata,
+    readonly attempt: number,
+    private readonly baseLogger: Logger,
+  ) {
+    this.topic = record.topic;
+    this.partition = record.partition;
+    this.offset = record.offset;
+    this.eventId = metadata.eventId;
+    this.eventType = metadata.eventType;
+    this.correlationId = metadata.correlationId;
+    this.causationId = metadata.causationId;
+  }
+
+  /** Decoded record headers. */
+  get headers(): EventHeaders {
+    return this.source.headers;
+  }
+
+  /** Aborted when the attempt should end early (stop, timeout, rebalance). */
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  /** Logger with the record's coordinates and ids. */
+  get logger(): Logger {
+    this.log ??= this.baseLogger.child(contextFields(this));
+    return this.log;
+  }
+
+  /** Ends the attempt's signal (first reason wins). */
+  abort(reason: unknown): void {
+    if (this.abortReason !== undefined) return;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+  }
+}
+
+/** Log fields of a record being handled. */
+export function contextFields(ctx: Pick<EventContext, 'topic' | 'partition' | 'offset' | 'eventId' | 'eventType' | 'correlationId'>): LogFields {
+  return { topic: ctx.topic, partition: ctx.partition, offset: ctx.offset, eventId: ctx.eventId, eventType: ctx.eventType, correlationId: ctx.correlationId };
+}
+
+/** How a handler attempt ended. */
+export type AttemptResult =
+  | { kind: 'ok' }
+  | { kind: 'failed'; error: unknown }
+  /** Did not settle within the handler timeout (the handler may still be running). */
+  | { kind: 'timeout' }
+  /** The partition was taken away (the handler may still be running). */
+  | { kind: 'revoked' }
+  /** The stop deadline passed (the handler may still be running). */
+  | { kind: 'abandoned' };
+
+/** An attempt being watched by the engine's ticker. */
+export interface Watch {
+  /** Epoch ms after which the attempt times out. */
+  readonly deadline: number;
+  /** The attempt's context (aborted on timeout, revoke, stop). */
+  readonly context: AttemptContext;
+  /** Ends the wait with a result (first call wins). */
+  settle(result: AttemptResult): void;
+  /** When the engine first saw the partition revoked during this attempt (epoch ms). */
+  revokedAt?: number;
+}
+
+/** The attempt's result once its promise settles. */
+export const OK: AttemptResult = Object.freeze({ kind: 'ok' });
