@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { emitAll, type GeneratedFile, type RuntimeSource, type Target } from './emit/index.js';
-import { displayPath, loadCatalog, parseSource, type LoadedCatalog } from './load/index.js';
+import { applyTraits, displayPath, lenientRepairs, loadCatalog, parseSource, type LoadedCatalog } from './load/index.js';
 import { buildCatalog } from './model/build.js';
 import type { Catalog, Diagnostic } from './model/types.js';
 import { RUNTIME_EXPORTS_FILE, runtimeExports } from './symbols/runtime-exports.js';
@@ -52,6 +52,8 @@ export interface GenerateOptions {
   validate?: boolean;
   /** Emit docs/ (default true). */
   docs?: boolean;
+  /** Read spec violations the model can still read unambiguously as located warnings (default false). */
+  lenient?: boolean;
 }
 
 export interface GenerateResult {
@@ -88,16 +90,40 @@ function emit(loaded: LoadedCatalog, sourcePath: string, target: Target, t0: num
 export async function generate(catalogPath: string, options: GenerateOptions = {}): Promise<GenerateResult> {
   const cwd = options.cwd ?? process.cwd();
   const t0 = performance.now();
-  const { loaded, diagnostics } = await loadCatalog(catalogPath, { cwd, validate: options.validate !== false });
+  const { loaded, diagnostics } = await loadCatalog(catalogPath, { cwd, validate: options.validate !== false, lenient: options.lenient === true });
   const empty = { loadMs: performance.now() - t0, parserMs: 0, modelMs: 0, emitMs: 0 };
   if (!loaded || hasErrors(diagnostics)) return { files: [], diagnostics, timings: empty };
   return emit(loaded, displayPath(loaded.main.absPath, cwd), options.target ?? 'plain', t0, [...diagnostics], options.docs !== false);
 }
 
-/** Load and model a catalog without emitting anything (for commands that need only the model). */
-export async function loadModel(catalogPath: string, options: { cwd?: string } = {}): Promise<{ catalog?: Catalog; diagnostics: Diagnostic[] }> {
+/**
+ * Load and model a catalog once, then emit it for several targets (the corpus test type-checks every document
+ * for every target without parsing it twice). Never throws for bad input.
+ */
+export async function generateTargets(
+  catalogPath: string,
+  targets: readonly Target[],
+  options: Omit<GenerateOptions, 'target'> = {},
+): Promise<{ diagnostics: Diagnostic[]; files: Map<Target, GeneratedFile[]> }> {
   const cwd = options.cwd ?? process.cwd();
-  const { loaded, diagnostics } = await loadCatalog(catalogPath, { cwd });
+  const t0 = performance.now();
+  const { loaded, diagnostics } = await loadCatalog(catalogPath, { cwd, validate: options.validate !== false, lenient: options.lenient === true });
+  const files = new Map<Target, GeneratedFile[]>();
+  if (!loaded || hasErrors(diagnostics)) return { diagnostics, files };
+  let all = diagnostics;
+  for (const target of targets) {
+    const r = emit(loaded, displayPath(loaded.main.absPath, cwd), target, t0, [...diagnostics], options.docs !== false);
+    all = r.diagnostics;
+    if (hasErrors(r.diagnostics)) return { diagnostics: r.diagnostics, files: new Map() };
+    files.set(target, r.files);
+  }
+  return { diagnostics: all, files };
+}
+
+/** Load and model a catalog without emitting anything (for commands that need only the model). */
+export async function loadModel(catalogPath: string, options: { cwd?: string; lenient?: boolean } = {}): Promise<{ catalog?: Catalog; diagnostics: Diagnostic[] }> {
+  const cwd = options.cwd ?? process.cwd();
+  const { loaded, diagnostics } = await loadCatalog(catalogPath, { cwd, lenient: options.lenient === true });
   if (!loaded || hasErrors(diagnostics)) return { diagnostics };
   const built = buildCatalog(loaded, { sourcePath: displayPath(loaded.main.absPath, cwd) });
   return built.catalog ? { catalog: built.catalog, diagnostics: [...diagnostics, ...built.diagnostics] } : { diagnostics: [...diagnostics, ...built.diagnostics] };
@@ -106,11 +132,14 @@ export async function loadModel(catalogPath: string, options: { cwd?: string } =
 /**
  * In-memory generation for tests: no disk, no @asyncapi/parser run (the model's own checks still apply).
  */
-export function generateFromString(text: string, options: { target?: Target; path?: string } = {}): GenerateResult {
+export function generateFromString(text: string, options: { target?: Target; path?: string; lenient?: boolean } = {}): GenerateResult {
   const t0 = performance.now();
   const absPath = path.resolve(options.path ?? 'catalog.asyncapi.yaml');
   const { file, diagnostics } = parseSource(text, absPath);
   if (!file) return { files: [], diagnostics, timings: { loadMs: 0, parserMs: 0, modelMs: 0, emitMs: 0 } };
-  const loaded: LoadedCatalog = { main: file, files: new Map([[absPath, file]]), diagnostics: [], parserMs: 0 };
+  const files = new Map([[absPath, file]]);
+  if (options.lenient) diagnostics.push(...lenientRepairs(file, files));
+  applyTraits(file, files);
+  const loaded: LoadedCatalog = { main: file, files, diagnostics: [], parserMs: 0, lenient: options.lenient === true };
   return emit(loaded, file.displayPath, options.target ?? 'plain', t0, [...diagnostics]);
 }

@@ -200,6 +200,25 @@ describe('usage', () => {
     expect(r.err).toMatch(/unknown option "outt"/);
   });
 
+  it('--lenient (or "lenient": true in eventgen.config.json) reads a catalog strict mode refuses; --no-lenient overrides the config', async () => {
+    const ws = workspace(path.join(ROOT, 'test/fixtures/catalogs/lenient/root-tags-3.yaml'));
+    const args = ['--catalog', 'catalog/root-tags-3.yaml', '--out', 'out'];
+    const strict = await gen(ws, 'events', ...args);
+    expect(strict.code).toBe(1);
+    expect(strict.err).toMatch(/catalog\/root-tags-3\.yaml:6:6 {2}error {2}asyncapi-schema {2}Property "tags" is not expected to be here/);
+    expect(existsSync(path.join(ws, 'out'))).toBe(false);
+    const lenient = await gen(ws, 'events', ...args, '--lenient');
+    expect(lenient.code).toBe(0);
+    expect(lenient.err).toMatch(/catalog\/root-tags-3\.yaml:7:3 {2}warning {2}asyncapi-schema {2}root `tags` is AsyncAPI 2\.x .*\(--lenient\)/);
+    writeFileSync(path.join(ws, 'eventgen.config.json'), JSON.stringify({ catalog: 'catalog/root-tags-3.yaml', out: 'out', lenient: true }));
+    expect((await gen(ws, 'events', '--check')).code).toBe(0);
+    expect((await gen(ws, 'events', '--check', '--no-lenient')).code).toBe(1);
+    writeFileSync(path.join(ws, 'eventgen.config.json'), JSON.stringify({ lenient: 'yes' }));
+    const bad = await gen(ws, 'events');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/"lenient" must be true or false/);
+  });
+
   it('prints no colour codes when colour is off (NO_COLOR)', async () => {
     const ws = workspace(MINIMAL);
     const r = await gen(ws, 'events', '--catalog', 'catalog/missing.yaml', '--out', 'out');

@@ -20,13 +20,17 @@ export interface Io {
 export class UsageError extends Error {}
 
 /** Keys allowed in eventgen.config.(json|yaml); commands may read more of them. */
-export const CONFIG_KEYS = ['catalog', 'out', 'target', 'docs'];
+export const CONFIG_KEYS = ['catalog', 'out', 'target', 'docs', 'lenient'];
+
+const BOOLEAN_KEYS = ['docs', 'lenient'] as const;
 
 export interface Config {
   catalog?: string;
   out?: string;
   target?: string;
   docs?: boolean;
+  /** Read spec violations eventgen can read in one way as warnings (`--lenient`). */
+  lenient?: boolean;
 }
 
 /** `eventgen.config.json` or `eventgen.config.yaml|yml` in the working directory; unknown keys refused. */
@@ -45,9 +49,10 @@ export function readConfig(cwd: string): { config: Config; file?: string } {
     const config: Config = {};
     for (const [k, v] of Object.entries(data)) {
       if (!CONFIG_KEYS.includes(k)) throw new UsageError(`${name}: unknown option "${k}" (allowed: ${CONFIG_KEYS.join(', ')})`);
-      if (k === 'docs') {
-        if (typeof v !== 'boolean') throw new UsageError(`${name}: "docs" must be true or false`);
-        config.docs = v;
+      const bool = BOOLEAN_KEYS.find((b) => b === k);
+      if (bool) {
+        if (typeof v !== 'boolean') throw new UsageError(`${name}: "${k}" must be true or false`);
+        config[bool] = v;
         continue;
       }
       if (typeof v !== 'string' || !v) throw new UsageError(`${name}: "${k}" must be a non-empty string`);
@@ -62,6 +67,17 @@ export function readConfig(cwd: string): { config: Config; file?: string } {
 export function resolveCatalog(explicit: unknown, cwd: string): string {
   return typeof explicit === 'string' ? explicit : (readConfig(cwd).config.catalog ?? defaultCatalog(cwd));
 }
+
+/** `--lenient` / `--no-lenient`, else `lenient` in the config file, else strict. */
+export function resolveLenient(explicit: unknown, cwd: string): boolean {
+  return typeof explicit === 'boolean' ? explicit : readConfig(cwd).config.lenient === true;
+}
+
+/** The `--lenient` option, shared by every command that reads a catalog. */
+export const LENIENT_OPTION: Options = {
+  type: 'boolean',
+  describe: 'Read spec violations eventgen can still read one way as located warnings saying what was assumed (default: strict, or "lenient" in eventgen.config)',
+};
 
 /** Default catalog: ./asyncapi.(yaml|yml|json), else the single catalog/*.asyncapi.(yaml|yml|json). */
 export function defaultCatalog(cwd: string): string {

@@ -2,7 +2,7 @@
 import { diffCatalogs, failsOn, SEVERITIES, type ChangeSeverity } from '../diff/index.js';
 import { formatJson, formatMarkdown, formatText } from '../diff/format.js';
 import { loadSide, parseSpec, SideError, specAtRef, type SideSpec } from '../diff/sources.js';
-import { paint, printDiagnostics, resolveCatalog, UsageError, type CliCommand, type Io } from './common.js';
+import { LENIENT_OPTION, paint, printDiagnostics, resolveCatalog, resolveLenient, UsageError, type CliCommand, type Io } from './common.js';
 
 const FORMATS = ['text', 'json', 'markdown'] as const;
 
@@ -14,6 +14,7 @@ interface DiffArgs {
   format: (typeof FORMATS)[number];
   failOn: ChangeSeverity;
   verbose: boolean;
+  lenient: boolean;
 }
 
 async function specs(a: DiffArgs, io: Io): Promise<[SideSpec, SideSpec]> {
@@ -32,7 +33,7 @@ async function runDiff(a: DiffArgs, io: Io): Promise<number> {
   let loaded;
   try {
     pair = await specs(a, io);
-    loaded = await Promise.all(pair.map((s) => loadSide(s, { cwd: io.cwd })));
+    loaded = await Promise.all(pair.map((s) => loadSide(s, { cwd: io.cwd, lenient: a.lenient })));
   } catch (err) {
     if (err instanceof SideError) throw new UsageError(err.message);
     throw err;
@@ -64,6 +65,7 @@ export const diffCommand: CliCommand = {
     format: { type: 'string', choices: [...FORMATS], default: 'text', describe: 'Output format' },
     'fail-on': { type: 'string', choices: [...SEVERITIES], default: 'breaking', describe: 'Exit 1 when a change at least this severe is found' },
     verbose: { type: 'boolean', default: false, describe: 'Also print info diagnostics of both catalogs' },
+    lenient: LENIENT_OPTION,
   },
   examples: [
     ['$0 diff origin/main:catalog/shop.asyncapi.yaml catalog/shop.asyncapi.yaml', 'compare with the main branch'],
@@ -71,7 +73,7 @@ export const diffCommand: CliCommand = {
     ['$0 diff old.yaml new.yaml --fail-on non-breaking', 'also fail on non-breaking changes'],
   ],
   run: (x, io) => {
-    const a: DiffArgs = { format: x.format as DiffArgs['format'], failOn: x['fail-on'] as ChangeSeverity, verbose: x.verbose === true };
+    const a: DiffArgs = { format: x.format as DiffArgs['format'], failOn: x['fail-on'] as ChangeSeverity, verbose: x.verbose === true, lenient: resolveLenient(x.lenient, io.cwd) };
     for (const k of ['from', 'to', 'base', 'catalog'] as const) if (typeof x[k] === 'string') a[k] = x[k];
     return runDiff(a, io);
   },

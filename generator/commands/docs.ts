@@ -7,19 +7,20 @@ import path from 'node:path';
 import { generate } from '../index.js';
 import { SITE_DIR } from '../emit/docs/index.js';
 import { applyPlan, driftOf, formatPlan, planWrite } from '../write/index.js';
-import { paint, printDiagnostics, reportConflicts, resolveCatalog, UsageError, type CliCommand, type Io } from './common.js';
+import { LENIENT_OPTION, paint, printDiagnostics, reportConflicts, resolveCatalog, resolveLenient, UsageError, type CliCommand, type Io } from './common.js';
 
 interface DocsArgs {
   catalog?: string;
   out: string;
   check: boolean;
   verbose: boolean;
+  lenient?: boolean;
 }
 
 async function runDocs(args: DocsArgs, io: Io): Promise<number> {
   const t0 = performance.now();
   const catalog = resolveCatalog(args.catalog, io.cwd);
-  const result = await generate(catalog, { cwd: io.cwd, target: 'plain' });
+  const result = await generate(catalog, { cwd: io.cwd, target: 'plain', lenient: resolveLenient(args.lenient, io.cwd) });
   const errors = printDiagnostics(result.diagnostics, io, args.verbose);
   if (errors) {
     io.err(paint(io, '31', `eventgen: ${catalog} has ${errors} error${errors === 1 ? '' : 's'}; nothing was written`));
@@ -55,12 +56,14 @@ export const docsCommand: CliCommand = {
     out: { type: 'string', describe: 'Output directory for the site (required)' },
     check: { type: 'boolean', default: false, describe: 'Write nothing; exit 1 if the site is out of date' },
     verbose: { type: 'boolean', default: false, describe: 'List every file and info diagnostic' },
+    lenient: LENIENT_OPTION,
   },
   examples: [['$0 docs --out public', 'write the docs site to public/ (open public/index.html)']],
   run: (a, io) => {
     if (typeof a.out !== 'string' || a.out === '') throw new UsageError('gen docs needs --out <dir> (where to write the site)');
     const args: DocsArgs = { out: a.out, check: a.check === true, verbose: a.verbose === true };
     if (typeof a.catalog === 'string') args.catalog = a.catalog;
+    if (typeof a.lenient === 'boolean') args.lenient = a.lenient;
     return runDocs(args, io);
   },
 };

@@ -6,7 +6,7 @@
 import { runTopicsCommand, type TopicsAction, type TopicsCommandOptions } from '../../templates/runtime/topics-admin.js';
 import { loadModel } from '../index.js';
 import { catalogTopology } from '../topics/topology.js';
-import { paint, printDiagnostics, resolveCatalog, UsageError, type CliCommand, type Io } from './common.js';
+import { LENIENT_OPTION, paint, printDiagnostics, resolveCatalog, resolveLenient, UsageError, type CliCommand, type Io } from './common.js';
 
 const ACTIONS: readonly TopicsAction[] = ['plan', 'apply', 'check'];
 
@@ -15,7 +15,7 @@ async function runTopics(args: Record<string, unknown>, io: Io): Promise<number>
   const known = ACTIONS.find((a) => a === action);
   if (!known) throw new UsageError(`unknown topics action "${action}" (plan, apply or check)`);
   const catalog = resolveCatalog(args.catalog, io.cwd);
-  const result = await loadModel(catalog, { cwd: io.cwd });
+  const result = await loadModel(catalog, { cwd: io.cwd, lenient: resolveLenient(args.lenient, io.cwd) });
   const errors = printDiagnostics(result.diagnostics, io, args.verbose === true);
   if (errors || !result.catalog) {
     io.err(paint(io, '31', `gen topics: ${catalog} has ${errors} error${errors === 1 ? '' : 's'}; nothing was done`));
@@ -42,6 +42,7 @@ export const topicsCommand: CliCommand = {
     json: { type: 'boolean', default: false, describe: 'Print a JSON report (for CI)' },
     'remove-undeclared-configs': { type: 'boolean', default: false, describe: 'apply: remove topic config overrides the catalog does not declare' },
     verbose: { type: 'boolean', default: false, describe: 'Show info diagnostics' },
+    lenient: LENIENT_OPTION,
   },
   examples: [
     ['$0 topics plan --brokers localhost:9092', 'show how the cluster differs from the catalog'],

@@ -1,10 +1,13 @@
 /**
  * Payload rules for objects and maps: fields added/removed, required-ness, additionalProperties.
  *
- * Content model: a closed object (`additionalProperties: false`) rejects unknown fields, so adding a
- * field to a closed base widens (old readers reject it) and removing one from a closed head narrows (new
- * readers reject old data that has it). For open objects we follow Avro-style practice: a producer never
- * wrote a field the schema did not declare, so adding or removing an optional field is compatible.
+ * Content model: a closed object (`additionalProperties: false`) rejects unknown fields. Adding a field to a
+ * closed base breaks in every mode (effect `both`): the closed object promised that no other field appears, and
+ * every reader generated from the old catalog dead-letters each record that carries the new field, whatever
+ * order producers and consumers are upgraded in (open the object first, then add the field). Removing a field
+ * from a closed head narrows (new readers reject old data that has it). For open objects we follow Avro-style
+ * practice: a producer never wrote a field the schema did not declare, so adding or removing an optional field
+ * is compatible.
  */
 import type { ObjectSchema, Schema } from '../model/types.js';
 import { combine, type Effect } from './compat.js';
@@ -35,14 +38,14 @@ export function compareObjects(w: Walker, b: ObjectSchema, h: ObjectSchema, path
   for (const hp of h.properties) {
     if (b.properties.some((p) => p.name === hp.name)) continue;
     const at = propPath(path, hp.name);
-    const closed = isOpen(b) ? '' : '; the base object is closed, old readers reject it';
+    const closed = isOpen(b) ? '' : '; the base object is closed: readers of the old catalog reject (dead-letter) every record that has it';
     let rule = 'field-added';
     let effect: Effect = 'compatible';
     if (hp.required && hp.schema.default === undefined) {
       rule = 'field-added-required';
       effect = 'narrow';
     } else if (hp.required) rule = 'field-added-with-default';
-    if (!isOpen(b)) effect = combine(effect, 'widen');
+    if (!isOpen(b)) effect = 'both';
     const what = rule === 'field-added-required' ? 'required field' : rule === 'field-added-with-default' ? 'required field with a default' : 'optional field';
     w.report(rule, effect, at, `${what} "${hp.name}" (${describeType(hp.schema)}) added${closed}`, b.loc, hp.schema.loc);
   }

@@ -102,13 +102,16 @@ export interface LoadSideOptions {
   cwd: string;
   /** Run @asyncapi/parser validation (default true). */
   validate?: boolean;
+  /** Read both sides with `--lenient`. */
+  lenient?: boolean;
 }
 
 /** Load one side. Invalid catalogs give located diagnostics; bad refs/paths throw `SideError`. */
 export async function loadSide(spec: SideSpec, options: LoadSideOptions): Promise<{ side?: DiffSide; diagnostics: Diagnostic[] }> {
   const validate = options.validate !== false;
+  const lenient = options.lenient === true;
   if (spec.kind === 'file') {
-    const { loaded, diagnostics } = await loadCatalog(spec.path, { cwd: options.cwd, validate });
+    const { loaded, diagnostics } = await loadCatalog(spec.path, { cwd: options.cwd, validate, lenient });
     return loaded ? toSide(loaded, diagnostics) : { diagnostics };
   }
   const root = (await git(options.cwd, ['rev-parse', '--show-toplevel'])).trim();
@@ -123,7 +126,7 @@ export async function loadSide(spec: SideSpec, options: LoadSideOptions): Promis
   const dir = await mkdtemp(path.join(os.tmpdir(), 'eventgen-diff-'));
   try {
     await materialise(root, commit, entry, dir, spec.label);
-    const { loaded, diagnostics } = await loadCatalog(path.join(dir, ...entry.split('/')), { cwd: dir, validate });
+    const { loaded, diagnostics } = await loadCatalog(path.join(dir, ...entry.split('/')), { cwd: dir, validate, lenient });
     // Every location reads `<ref>:<repo path>`, whatever temporary directory it was loaded from.
     const relabel = (file: string): string => `${spec.ref}:${file}`;
     for (const d of diagnostics) if (d.location) d.location.file = relabel(d.location.file);

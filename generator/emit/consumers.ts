@@ -6,8 +6,37 @@
 import type { GroupSymbols, SubscriptionSymbols, SymbolTable } from '../symbols/table.js';
 import { TsModule } from './printer.js';
 import { fromTopicsText } from './stubs.js';
-import { jsdoc, tsString, tsValue } from './text.js';
+import { parameterCombinations } from '../model/parameters.js';
+import { parameterValue } from './topic-parameters.js';
+import { jsdoc, propertyKey, tsString, tsValue } from './text.js';
 import type { EmitOptions, GeneratedFile } from './types.js';
+
+/**
+ * The constructor's head and the dead-letter policy: a literal topic, or for an address with channel parameters the
+ * topic (and its default dead-letter topic, `<topic>.dlq`) filled in from the values the group consumes.
+ */
+function constructorParts(mod: TsModule, sub: SubscriptionSymbols, handlers: string): { head: string[]; deadLetter: string } {
+  const topic = sub.topic.topic;
+  const params = sub.topic.parameters;
+  const dlq = topic.deadLetter;
+  if (!params) {
+    return {
+      head: [`  constructor(handlers: ${handlers}) {`, '    super({', `      topic: ${tsString(topic.name)},`],
+      deadLetter: `      deadLetter: ${tsValue({ enabled: dlq.enabled, topic: dlq.topic })},`,
+    };
+  }
+  const perTopic = dlq.topic === `${topic.name}.dlq`;
+  return {
+    head: [
+      jsdoc(undefined, '  ', [`@param parameters the values of the channel parameters of \`${topic.name}\`: which topic this handler reads.`]),
+      `  constructor(handlers: ${handlers}, parameters: ${mod.type(params.type)}) {`,
+      `    const topic = ${mod.use(params.topicName)}(parameters);`,
+      '    super({',
+      '      topic,',
+    ],
+    deadLetter: `      deadLetter: { enabled: ${dlq.enabled}, topic: ${perTopic ? '`${topic}.dlq`' : tsString(dlq.topic)} },`,
+  };
+}
 
 function topicHandler(table: SymbolTable, group: GroupSymbols, sub: SubscriptionSymbols): GeneratedFile {
   const topic = sub.topic.topic;
@@ -21,6 +50,7 @@ function topicHandler(table: SymbolTable, group: GroupSymbols, sub: Subscription
     [jsdoc(`Handles \`${e.event.type}\` (v${e.event.version}).`, '  '), `  ${e.member}: ${handlerType}<${mod.use(e.type)}>;`].join('\n'),
   );
   const routes = sub.events.map((e) => `        ${route}(${mod.use(e.definition)}, handlers.${e.member}),`);
+  const ctor = constructorParts(mod, sub, handlers);
   const body = [
     jsdoc(`The event handlers consumer group \`${group.group.groupId}\` provides for topic \`${topic.name}\`.`),
     `export interface ${handlers} {`,
@@ -32,11 +62,9 @@ function topicHandler(table: SymbolTable, group: GroupSymbols, sub: Subscription
       `group \`${group.group.groupId}\`, after validating the payload. Retry and dead-letter policy come from the catalog.`,
     ]),
     `export class ${cls} extends ${delegator} {`,
-    `  constructor(handlers: ${handlers}) {`,
-    '    super({',
-    `      topic: ${tsString(topic.name)},`,
+    ...ctor.head,
     `      retry: ${tsValue(topic.retry)},`,
-    `      deadLetter: ${tsValue({ enabled: topic.deadLetter.enabled, topic: topic.deadLetter.topic })},`,
+    ctor.deadLetter,
     '      routes: [',
     ...routes,
     '      ],',
@@ -48,6 +76,15 @@ function topicHandler(table: SymbolTable, group: GroupSymbols, sub: Subscription
     '}',
   ].join('\n');
   return { path: mod.path, content: mod.render(body), ownership: 'managed' };
+}
+
+/** Every combination of the catalog's values of a parameterised subscription, as a literal; undefined when one is open. */
+function defaultParameterValues(sub: SubscriptionSymbols): string | undefined {
+  const params = sub.topic.topic.parameters ?? [];
+  const combos = parameterCombinations(params, (p) => p.values);
+  if (combos === undefined) return undefined;
+  const literal = (c: Record<string, string>): string => `{ ${params.map((p) => `${propertyKey(p.name)}: ${parameterValue(p, c[p.name] ?? '')}`).join(', ')} }`;
+  return `[${combos.map(literal).join(', ')}]`;
 }
 
 function groupIndex(table: SymbolTable, group: GroupSymbols): GeneratedFile {
@@ -73,7 +110,21 @@ function groupIndex(table: SymbolTable, group: GroupSymbols): GeneratedFile {
   // The shape of eventgen 0.1 (keyed by topic) is told apart by what sits at the first topic's key: an object of
   // handlers, not a handler.
   const probe = (subs[0] as SubscriptionSymbols).topic.member;
-  const topicHandlers = subs.map((s) => `      new ${mod.use(s.handlerClass)}(keyedByTopic ? handlers.${s.topic.member} : handlers),`);
+  const topicHandlers = subs.map((s) => {
+    const own = `keyedByTopic ? handlers.${s.topic.member} : handlers`;
+    if (!s.topic.parameters) return `      new ${mod.use(s.handlerClass)}(${own}),`;
+    // One delegator per Kafka topic: per element of the values given, else every combination the catalog lists.
+    const defaults = defaultParameterValues(s);
+    const list = defaults === undefined ? `parameters.${s.topic.member}` : `(parameters?.${s.topic.member} ?? ${defaults})`;
+    return `      ...${list}.map((values) => new ${mod.use(s.handlerClass)}(${own}, values)),`;
+  });
+  const parameterised = subs.filter((s) => s.topic.parameters);
+  const parametersRequired = parameterised.some((s) => defaultParameterValues(s) === undefined);
+  const parameterMembers = parameterised.map((s) => {
+    const optional = defaultParameterValues(s) !== undefined;
+    const params = s.topic.parameters as NonNullable<typeof s.topic.parameters>;
+    return `    ${s.topic.member}${optional ? '?' : ''}: readonly ${mod.type(params.type)}[];`;
+  });
   const g = group.group;
   const body = [
     jsdoc('The Kafka consumer group id.'),
@@ -93,6 +144,20 @@ function groupIndex(table: SymbolTable, group: GroupSymbols): GeneratedFile {
     `export interface ${options} extends Omit<${consumerOptions}, 'groupId' | 'topics'> {`,
     jsdoc(`The event handlers, by event (\`${handlers}\`; the deprecated \`${old.handlers}\` keyed by topic still works).`, '  '),
     `  handlers: ${handlers} | ${old.handlers};`,
+    ...(parameterised.length
+      ? [
+          jsdoc(
+            [
+              'The channel parameter values to consume, per topic address with parameters: one Kafka topic per element.',
+              'Addresses whose parameters all list values in the catalog default to every combination of them.',
+            ],
+            '  ',
+          ),
+          `  parameters${parametersRequired ? '' : '?'}: {`,
+          ...parameterMembers,
+          '  };',
+        ]
+      : []),
     '}',
     '',
     jsdoc(undefined, '', [`@deprecated Use \`${options}\`.`]),
@@ -104,7 +169,7 @@ function groupIndex(table: SymbolTable, group: GroupSymbols): GeneratedFile {
       'Call `start()` to join the group and `stop()` to leave it gracefully.',
     ]),
     `export function ${create}(options: ${options}): ${consumer} {`,
-    '  const { handlers, ...rest } = options;',
+    parameterised.length ? '  const { handlers, parameters, ...rest } = options;' : '  const { handlers, ...rest } = options;',
     `  const keyedByTopic = isKeyedByTopic(handlers);`,
     `  return new ${consumer}({`,
     '    ...rest,',

@@ -4,6 +4,7 @@ import type { SymbolTable, TopicSymbols } from '../symbols/table.js';
 import { topicSpecs } from '../topics/topology.js';
 import { eventDocLines } from './describe.js';
 import { TsModule } from './printer.js';
+import { topicParameterDeclarations, topicSegmentHelper } from './topic-parameters.js';
 import { jsdoc, propertyAccess, propertyKey, tsString, tsValue } from './text.js';
 import type { EmitOptions, GeneratedFile } from './types.js';
 
@@ -74,6 +75,7 @@ function topicLiteral(ts: TopicSymbols): string {
     t.replicas !== undefined ? `  replicas: ${t.replicas},` : '',
     `  config: ${tsValue(t.config)},`,
     `  events: [${t.events.map((e) => tsString(e)).join(', ')}],`,
+    t.parameters?.length ? `  parameters: [${t.parameters.map((p) => `{ name: ${tsString(p.name)}${p.values ? `, values: [${p.values.map((v) => tsString(v)).join(', ')}]` : ''} }`).join(', ')}],` : '',
     `  retry: ${tsValue(t.retry)},`,
     `  deadLetter: ${tsValue(t.deadLetter)},`,
   ].filter(Boolean);
@@ -107,7 +109,9 @@ function emitTopicsData(table: SymbolTable): string {
     const t = ts.topic;
     const doc = [t.title ?? `Kafka topic \`${t.name}\`.`, ...(t.description ? ['', t.description] : [])];
     parts.push(`${jsdoc(doc)}\nexport const ${ts.constant.name} = ${topicLiteral(ts)} as const;`);
+    if (ts.parameters) parts.push(topicParameterDeclarations(mod, { ...ts, parameters: ts.parameters }));
   }
+  if (table.topics.some((ts) => ts.parameters)) parts.push(topicSegmentHelper());
   parts.push(
     [
       jsdoc('Every topic of the catalog, by Kafka topic name (settings from the catalog\'s Kafka bindings).'),

@@ -13,15 +13,25 @@ function method(table: SymbolTable, mod: TsModule, topic: TopicSymbols, sy: Even
   const sendOptions = mod.type(table.runtime('SendOptions'));
   const metadata = mod.type(table.runtime('RecordMetadata'));
   const head = e.summary ?? e.title ?? `Publish \`${e.type}\`.`;
+  const params = topic.parameters;
   const doc = jsdoc(
-    [head, '', `Sends \`${e.type}\` v${e.version} to \`${topic.topic.name}\`; Kafka key: ${keyRuleText(e.key)}.`, 'The payload is validated before anything is sent.'],
+    [
+      head,
+      '',
+      `Sends \`${e.type}\` v${e.version} to \`${topic.topic.name}\`${params ? ' (the topic its parameters choose)' : ''}; Kafka key: ${keyRuleText(e.key)}.`,
+      'The payload is validated before anything is sent.',
+    ],
     '  ',
     e.deprecated ? ['@deprecated'] : [],
   );
+  // An address with channel parameters: the caller gives the values, the topic is filled in (and checked) per record.
+  const first = params ? `parameters: ${mod.type(params.type)}, ` : '';
+  const target = params ? `${mod.use(params.topicName)}(parameters)` : tsString(topic.topic.name);
   return [
     doc,
-    `  ${sy.member}(data: ${input}, options?: ${sendOptions}): Promise<${metadata}> {`,
-    `    return this.producer.send(${tsString(topic.topic.name)}, ${def}, data, options);`,
+    // async: a value that cannot be part of a topic name rejects the promise like any other send failure.
+    `  ${params ? 'async ' : ''}${sy.member}(${first}data: ${input}, options?: ${sendOptions}): Promise<${metadata}> {`,
+    `    return this.producer.send(${target}, ${def}, data, options);`,
     '  }',
   ].join('\n');
 }
@@ -35,7 +45,7 @@ function producerClass(table: SymbolTable, topic: TopicSymbols, cls: Sym): Gener
   const body = [
     doc,
     `export class ${cls.name} {`,
-    jsdoc('The Kafka topic this producer writes to.', '  '),
+    jsdoc(topic.parameters ? 'The Kafka topic address this producer writes to; its channel parameters choose the topic of each record.' : 'The Kafka topic this producer writes to.', '  '),
     `  static readonly topic = ${tsString(topic.topic.name)};`,
     '',
     `  private readonly producer: ${producer};`,

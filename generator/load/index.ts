@@ -1,9 +1,16 @@
 import path from 'node:path';
-import { Parser, fromFile } from '@asyncapi/parser';
+import { Parser } from '@asyncapi/parser';
+import { parseDocument } from 'yaml';
 import type { Diagnostic } from '../model/types.js';
-import { displayPath, loadSource, type SourceFile } from './source.js';
+import { lenientRepairs } from './lenient.js';
+import { precheck } from './precheck.js';
+import { parserSafeText, restoreNames } from './protect.js';
+import { applyTraits } from './traits.js';
+import { displayPath, joinPointer, loadSource, locationOf, type SourceFile } from './source.js';
 
-export { displayPath, locationOf, joinPointer, pointerSegments, parseSource, type SourceFile } from './source.js';
+export { applyTraits } from './traits.js';
+export { lenientRepairs } from './lenient.js';
+export { displayPath, locationOf, joinPointer, pointerSegments, parseSource, valueAt, type SourceFile } from './source.js';
 
 /** Everything the model needs: the entry file and every file reachable through relative `$ref`s. */
 export interface LoadedCatalog {
@@ -13,15 +20,44 @@ export interface LoadedCatalog {
   diagnostics: Diagnostic[];
   /** Milliseconds spent in @asyncapi/parser validation (for benchmarks). */
   parserMs: number;
+  /** Read with `--lenient`: the model, too, accepts what it can read in exactly one way (with warnings). */
+  lenient?: boolean;
 }
 
 export interface LoadOptions {
   cwd?: string;
   /** Skip @asyncapi/parser validation (used by tests of the model on in-memory documents). */
   validate?: boolean;
+  /** Repair what `lenient.ts` accepts (with located warnings) before validating. */
+  lenient?: boolean;
 }
 
 let parser: Parser | undefined;
+
+/**
+ * What @asyncapi/parser reads, by absolute path: our parser-safe text of each loaded file (`protect.ts`). The parser
+ * never reads the disk itself, so it sees exactly the files we located our diagnostics in, and its resolver cache is
+ * off: a file that changed between two runs in one process (`--watch`, tests) is read again.
+ */
+const parserTexts = new Map<string, string>();
+
+function asyncapiParser(): Parser {
+  parser ??= new Parser({
+    __unstable: {
+      resolver: {
+        cache: false,
+        resolvers: [{ schema: 'file', order: 1, canRead: (uri) => parserTexts.has(uri.href()), read: (uri) => parserTexts.get(uri.href()) }],
+      },
+    },
+  });
+  return parser;
+}
+
+/** Repaired data as the parser reads it: JSON text, hostile keys replaced like in the user's text. */
+function serializedForParser(data: unknown): string {
+  const text = JSON.stringify(data ?? null);
+  return parserSafeText(text, parseDocument(text));
+}
 
 /** Find relative `$ref` targets (file part only) in a parsed document. */
 function externalRefs(data: unknown, out: Set<string>): void {
@@ -92,11 +128,24 @@ export async function loadCatalog(entry: string, options: LoadOptions = {}): Pro
   }
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
 
+  // Lenient repairs change the data: the parser then reads that data (serialized) and its findings are located
+  // by their JSON pointer in our reading of the files, not by its positions in a text the user never wrote.
+  const repairs = options.lenient ? lenientRepairs(first.file, files) : [];
+  diagnostics.push(...repairs);
+  if (repairs.length) for (const f of new Set(files.values())) f.parserText = serializedForParser(f.data);
+  diagnostics.push(...precheck(files));
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+
   let parserMs = 0;
   if (options.validate !== false) {
     const t0 = performance.now();
-    parser ??= new Parser();
-    const result = await fromFile(parser, absMain).parse();
+    for (const f of files.values()) parserTexts.set(f.absPath, f.parserText);
+    let result: Awaited<ReturnType<Parser['parse']>>;
+    try {
+      result = await asyncapiParser().parse(first.file.parserText, { source: absMain });
+    } finally {
+      for (const f of files.values()) parserTexts.delete(f.absPath);
+    }
     parserMs = performance.now() - t0;
     const errors = result.diagnostics.filter((d) => d.severity === 0);
     for (const d of errors) {
@@ -105,17 +154,13 @@ export async function loadCatalog(entry: string, options: LoadOptions = {}): Pro
       const inBinding = d.path.includes('bindings');
       const rule = inBinding && d.path[0] === 'channels' ? 'topic-config-invalid' : inBinding ? 'binding-invalid' : 'asyncapi-schema';
       const src = typeof d.source === 'string' && d.source ? path.resolve(d.source) : absMain;
-      diagnostics.push({
-        severity: 'error',
-        rule,
-        message: d.message,
-        location: {
-          file: displayPath(src, cwd),
-          line: d.range.start.line + 1,
-          column: d.range.start.character + 1,
-          pointer: '/' + d.path.map(String).join('/'),
-        },
-      });
+      const pointer = joinPointer('', ...d.path.map((p) => restoreNames(String(p))));
+      const file = files.get(src);
+      const location =
+        repairs.length && file
+          ? locationOf(file, pointer)
+          : { file: displayPath(src, cwd), line: d.range.start.line + 1, column: d.range.start.character + 1, pointer };
+      diagnostics.push({ severity: 'error', rule, message: restoreNames(d.message), location });
     }
     if (!result.document && !diagnostics.some((d) => d.severity === 'error')) {
       diagnostics.push({
@@ -127,5 +172,6 @@ export async function loadCatalog(entry: string, options: LoadOptions = {}): Pro
     }
   }
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
-  return { loaded: { main: first.file, files, diagnostics, parserMs }, diagnostics };
+  applyTraits(first.file, files);
+  return { loaded: { main: first.file, files, diagnostics, parserMs, lenient: options.lenient === true }, diagnostics };
 }

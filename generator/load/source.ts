@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
 import type { Diagnostic, SourceLocation } from '../model/types.js';
+import { parserSafeText } from './protect.js';
 
 /** One catalog file (YAML or JSON), parsed with positions so any JSON pointer can be located. */
 export interface SourceFile {
@@ -10,6 +11,11 @@ export interface SourceFile {
   /** Path as shown to users: relative to cwd, forward slashes. */
   displayPath: string;
   data: unknown;
+  /**
+   * The text as @asyncapi/parser may read it: hostile keys replaced by same-length stand-ins (`protect.ts`); with
+   * `--lenient` repairs, the repaired data serialized.
+   */
+  parserText: string;
   /** 1-based line/column of a JSON pointer; the deepest existing ancestor when the path is missing. */
   locate(pointer: string): { line: number; column: number };
 }
@@ -19,13 +25,36 @@ export function displayPath(absPath: string, cwd: string = process.cwd()): strin
   return (rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : absPath).split(path.sep).join('/');
 }
 
+/** Percent-decoding of a pointer segment; a malformed escape (`100%`) is kept as written rather than thrown. */
+function decodeSegment(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 export function pointerSegments(pointer: string): string[] {
   if (pointer === '' || pointer === '/' || pointer === '#' || pointer === '#/') return [];
   return pointer
     .replace(/^#/, '')
     .replace(/^\//, '')
     .split('/')
-    .map((s) => decodeURIComponent(s).replace(/~1/g, '/').replace(/~0/g, '~'));
+    .map((s) => decodeSegment(s).replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/**
+ * The value at `pointer` in parsed data, reading own properties only (a missing `constructor` is not
+ * `Object.prototype.constructor`); `undefined` when the path does not exist.
+ */
+export function valueAt(data: unknown, pointer: string): unknown {
+  let node = data;
+  for (const seg of pointerSegments(pointer)) {
+    if (Array.isArray(node)) node = /^\d+$/.test(seg) ? node[Number(seg)] : undefined;
+    else if (typeof node === 'object' && node !== null && Object.prototype.hasOwnProperty.call(node, seg)) node = (node as Record<string, unknown>)[seg];
+    else return undefined;
+  }
+  return node;
 }
 
 export function joinPointer(pointer: string, ...segments: Array<string | number>): string {
@@ -98,7 +127,7 @@ export function parseSource(text: string, absPath: string, cwd?: string): { file
     const pos = lineCounter.linePos(offset);
     return { line: pos.line, column: pos.col };
   };
-  return { file: { absPath, displayPath: shown, data, locate }, diagnostics };
+  return { file: { absPath, displayPath: shown, data, parserText: parserSafeText(text, doc), locate }, diagnostics };
 }
 
 export async function loadSource(absPath: string, cwd?: string): Promise<{ file?: SourceFile; diagnostics: Diagnostic[] }> {

@@ -6,6 +6,9 @@
 import type { LoadedCatalog } from '../load/index.js';
 import { isRecord, ModelContext, type At } from './context.js';
 import { bindingString, checkDeadLetterTopics, DEFAULT_RETRY, readClassification, readCompatibility, readDeadLetter, readDeadLetterDefaults, readEnvironments, readRetry, readVersion, topicName } from './extensions.js';
+import { readAddressSlash, topicForAddress, type AddressOptions } from './addresses.js';
+import { checkSomethingToGenerate } from './coverage.js';
+import { checkParameters, readParameters, templateParameters } from './parameters.js';
 import { readTopicConfig } from './topic-config.js';
 import { checkPartitionKey, readPartitionKey } from './partition-key.js';
 import { nameEverything } from './names.js';
@@ -18,6 +21,7 @@ import { kebabCase } from './naming.js';
 import { exampleProblem } from './validate.js';
 
 const KAFKA_PROTOCOLS = new Set(['kafka', 'kafka-secure']);
+const X_EVENTGEN_KEYS = ['source', 'defaultGroup', 'retry', 'deadLetter', 'addressSlash'];
 
 export interface BuildOptions {
   /** Catalog path as shown in banners (relative, forward slashes). */
@@ -34,9 +38,10 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
     return { diagnostics: ctx.diagnostics };
   }
   const asyncapi = String(root.asyncapi ?? '');
-  const major = asyncapi.startsWith('3.') ? 3 : asyncapi.startsWith('2.') ? 2 : undefined;
-  if (!major || (major === 2 && !/^2\.[3-6]\./.test(asyncapi))) {
-    ctx.report('error', 'asyncapi-version', `AsyncAPI ${asyncapi || '(missing)'} is not supported: use 3.x or 2.3-2.6`, ctx.child(ctx.main, 'asyncapi'));
+  // One model for 2.0-2.6 and 3.0-3.1 (`structure.ts` reads both shapes; traits are applied by the loader).
+  const major = /^3\.[01]\.\d+$/.test(asyncapi) ? 3 : /^2\.[0-6]\.\d+$/.test(asyncapi) ? 2 : undefined;
+  if (!major) {
+    ctx.report('error', 'asyncapi-version', `AsyncAPI ${asyncapi || '(missing)'} is not supported: use 2.0-2.6 or 3.0-3.1`, ctx.child(ctx.main, 'asyncapi'));
     return { diagnostics: ctx.diagnostics };
   }
   const info = isRecord(root.info) ? root.info : {};
@@ -48,14 +53,17 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
   if (ext !== undefined && !isRecord(ext)) ctx.report('error', 'extension-invalid', 'x-eventgen must be an object', extAt);
   const extObj = isRecord(ext) ? ext : {};
   for (const key of Object.keys(extObj)) {
-    if (!['source', 'defaultGroup', 'retry', 'deadLetter'].includes(key)) {
-      ctx.report('error', 'extension-invalid', `x-eventgen: unknown property "${key}" (allowed: source, defaultGroup, retry, deadLetter)`, ctx.child(extAt, key));
+    if (!X_EVENTGEN_KEYS.includes(key)) {
+      ctx.report('error', 'extension-invalid', `x-eventgen: unknown property "${key}" (allowed: ${X_EVENTGEN_KEYS.join(', ')})`, ctx.child(extAt, key));
     }
   }
   const source = str(extObj.source) ?? (kebabCase(title) || 'events');
   const defaultGroup = str(extObj.defaultGroup) ?? (kebabCase(title) || 'events');
   const retryDefault = readRetry(ctx, ctx.child(extAt, 'retry'), DEFAULT_RETRY);
   const dlqDefaults = readDeadLetterDefaults(ctx, ctx.child(extAt, 'deadLetter'));
+  const lenient = loaded.lenient === true;
+  const addressSlash = readAddressSlash(ctx, ctx.child(extAt, 'addressSlash'));
+  const addressOptions: AddressOptions = addressSlash ? { slash: addressSlash, lenient } : { lenient };
 
   // Servers: Kafka only; other protocols are named precisely.
   const servers: ServerInfo[] = [];
@@ -98,7 +106,8 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
     if (bindings && isRecord(bindings.value)) {
       const kinds = Object.keys(bindings.value).filter((k) => k !== 'kafka');
       if (bindings.value.kafka === undefined && kinds.length) {
-        ctx.report('error', 'unsupported-protocol', `channel "${ch.id}" has ${kinds.join('/')} bindings but no kafka binding; eventgen generates Kafka code only`, bindings.at);
+        if (lenient) ctx.report('warning', 'unsupported-protocol', `channel "${ch.id}" has ${kinds.join('/')} bindings but no kafka binding: read as a channel of another broker and skipped (--lenient)`, bindings.at);
+        else ctx.report('error', 'unsupported-protocol', `channel "${ch.id}" has ${kinds.join('/')} bindings but no kafka binding; eventgen generates Kafka code only (--lenient skips such channels)`, bindings.at);
         continue;
       }
     }
@@ -174,7 +183,7 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
     const binding = kb && isRecord(kb.value) ? kb.value : {};
     const bAt = kb?.at ?? kafkaAt;
     const nameAt = binding.topic !== undefined ? ctx.child(bAt, 'topic') : ch.address !== undefined ? ctx.child(ch.at, 'address') : ch.at;
-    const name = topicName(ctx, binding.topic ?? ch.address ?? ch.id, nameAt);
+    const name = binding.topic !== undefined ? topicName(ctx, binding.topic, nameAt) : topicForAddress(ctx, ch.address ?? ch.id, nameAt, addressOptions);
     if (!name) continue;
     const raw = ctx.read(ch.at);
     const chObj = isRecord(raw) ? raw : {};
@@ -197,6 +206,10 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
     for (const k of ['title', 'description'] as const) {
       const v = str(chObj[k]) ?? (k === 'description' ? str(chObj.summary) : undefined);
       if (v) topic[k] = v;
+    }
+    if (templateParameters(name).length) {
+      topic.parameters = readParameters(ctx, ch.at, name, nameAt);
+      checkParameters(ctx, topic, ch.at);
     }
     if (topics.some((t) => t.name === name)) {
       ctx.report('error', 'topic-duplicate', `Kafka topic "${name}" is declared by two channels; declare it once`, nameAt);
@@ -279,6 +292,8 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
       s.events.sort((a, b) => order.indexOf(a) - order.indexOf(b));
     }
   }
+
+  checkSomethingToGenerate(ctx, topics, [...groups.values()], ctx.child(ctx.main, 'channels'), structure.operations.length > 0);
 
   registry.drain();
   const eventList = [...events.values()];

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { LoadedCatalog, SourceFile } from '../load/index.js';
-import { joinPointer, locationOf, pointerSegments } from '../load/index.js';
+import { joinPointer, locationOf, valueAt } from '../load/index.js';
 import type { Diagnostic, Severity, SourceLocation } from './types.js';
 
 /** A position in the loaded catalog: which file, which JSON pointer. */
@@ -42,15 +42,9 @@ export class ModelContext {
     return { file: at.file, pointer: joinPointer(at.pointer, ...segments) };
   }
 
-  /** Read a value by pointer in a file (no `$ref` following). */
+  /** Read a value by pointer in a file (no `$ref` following; own properties only). */
   read(at: At): unknown {
-    let node: unknown = at.file.data;
-    for (const seg of pointerSegments(at.pointer)) {
-      if (Array.isArray(node)) node = node[Number(seg)];
-      else if (isRecord(node)) node = node[seg];
-      else return undefined;
-    }
-    return node;
+    return valueAt(at.file.data, at.pointer);
   }
 
   /** Where a `$ref` written at `at` points. Returns undefined (and reports) when it cannot be resolved. */

@@ -5,6 +5,7 @@
  */
 import type { At, ModelContext } from './context.js';
 import { isRecord } from './context.js';
+import { readEnvironmentParameters } from './parameters.js';
 import { readTopicConfig } from './topic-config.js';
 import type { CompatibilityMode, DataClassification, DeadLetterPolicy, RetryPolicy, Topic, TopicEnvironment } from './types.js';
 
@@ -78,7 +79,7 @@ function stringMap(ctx: ModelContext, v: unknown, at: At, what: string): Record<
   }
   const out: Record<string, string> = {};
   for (const [k, val] of Object.entries(v)) {
-    if (typeof val === 'string' || typeof val === 'number' || typeof val === 'boolean') out[k] = String(val);
+    if (typeof val === 'string' || typeof val === 'number' || typeof val === 'boolean') Object.defineProperty(out, k, { value: String(val), enumerable: true, writable: true, configurable: true });
     else ctx.report('error', 'extension-invalid', `${what}.${k} must be a string, number or boolean`, ctx.child(at, k));
   }
   return out;
@@ -193,7 +194,7 @@ export function readCompatibility(ctx: ModelContext, at: At, fallback: Compatibi
 
 const ENV_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
-/** Channel `x-environments`: `{ <env>: { partitions?, replicas?, topicConfiguration? } }`. */
+/** Channel `x-environments`: `{ <env>: { partitions?, replicas?, topicConfiguration?, parameters? } }`. */
 export function readEnvironments(ctx: ModelContext, at: At): Record<string, TopicEnvironment> {
   const raw = ctx.read(at);
   const out: Record<string, TopicEnvironment> = {};
@@ -212,8 +213,10 @@ export function readEnvironments(ctx: ModelContext, at: At): Record<string, Topi
       ctx.report('error', 'extension-invalid', `x-environments.${name} must be an object`, envAt);
       continue;
     }
-    unknownKeys(ctx, value, ['partitions', 'replicas', 'topicConfiguration'], envAt, `x-environments.${name}`);
+    unknownKeys(ctx, value, ['partitions', 'replicas', 'topicConfiguration', 'parameters'], envAt, `x-environments.${name}`);
     const env: TopicEnvironment = { config: readTopicConfig(ctx, ctx.child(envAt, 'topicConfiguration')) };
+    const parameters = readEnvironmentParameters(ctx, ctx.child(envAt, 'parameters'));
+    if (parameters) env.parameters = parameters;
     const partitions = positiveInt(ctx, value.partitions, ctx.child(envAt, 'partitions'), `x-environments.${name}.partitions`, 'topic-config-invalid');
     if (partitions !== undefined) env.partitions = partitions;
     const replicas = positiveInt(ctx, value.replicas, ctx.child(envAt, 'replicas'), `x-environments.${name}.replicas`, 'topic-config-invalid');

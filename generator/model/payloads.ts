@@ -6,13 +6,9 @@ import path from 'node:path';
 import type { At, ModelContext } from './context.js';
 import { isRecord } from './context.js';
 import { findRecursive, normalizeSchema, type SchemaContext } from './schema.js';
+import { isJsonSchemaFormat, unsupportedFormatMessage } from './schema-formats.js';
 import type { Catalog, NamedSchema, Schema } from './types.js';
 
-const JSON_SCHEMA_FORMATS = [
-  /^application\/vnd\.aai\.asyncapi(\+json|\+yaml)?(;version=[\d.]+)?$/,
-  /^application\/schema\+(json|yaml)(;version=draft-0[4-7]|;version=20(19-09|20-12))?$/,
-  /^application\/vnd\.oai\.openapi(\+json|\+yaml)?(;version=3\.[01](\.\d+)?)?$/,
-];
 
 /** Every `ref` node reachable from a schema (not following refs). */
 export function forEachRef(schema: Schema, fn: (target: string) => void): void {
@@ -139,9 +135,8 @@ export function readPayload(ctx: ModelContext, registry: SchemaRegistry, msgAt: 
     formatAt = ctx.child(payloadAt, 'schemaFormat');
     schemaAt = ctx.child(payloadAt, 'schema');
   }
-  if (format && formatAt && !JSON_SCHEMA_FORMATS.some((re) => re.test(format))) {
-    const kind = /avro/i.test(format) ? 'Avro' : /protobuf/i.test(format) ? 'Protobuf' : /raml/i.test(format) ? 'RAML' : format;
-    ctx.report('error', 'unsupported-schema-format', `payload schema format "${format}" (${kind}) is not supported: eventgen needs JSON Schema (AsyncAPI schema) payloads`, formatAt);
+  if (format && formatAt && !isJsonSchemaFormat(format)) {
+    ctx.report('error', 'unsupported-schema-format', unsupportedFormatMessage(format), formatAt);
     return { kind: 'unknown' };
   }
   return registry.normalize(schemaAt);

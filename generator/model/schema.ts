@@ -57,6 +57,10 @@ export interface SchemaContext {
 
 type Raw = Record<string, unknown>;
 
+/** Why a payload property cannot be named `__proto__` (JSON.parse keeps it, but Zod and spread drop it silently). */
+const PROTO_PROPERTY =
+  'a property named "__proto__" cannot be carried: Zod and object spreads treat it as the prototype and drop it silently, so handlers would never see it; rename the property';
+
 const child = (at: SchemaAt, ...segments: Array<string | number>): SchemaAt => ({
   file: at.file,
   pointer: at.pointer + segments.map((s) => '/' + pointerSegment(s)).join(''),
@@ -103,7 +107,7 @@ class Normalizer {
   private checkKeywords(raw: Raw, at: SchemaAt): void {
     for (const key of Object.keys(raw)) {
       if (key.startsWith('x-') || IGNORED_KEYWORDS.has(key) || HANDLED_KEYWORDS.has(key)) continue;
-      const lost = UNSUPPORTED_KEYWORDS[key];
+      const lost = Object.hasOwn(UNSUPPORTED_KEYWORDS, key) ? UNSUPPORTED_KEYWORDS[key] : undefined;
       if (lost !== undefined) this.warn(child(at, key), key, `\`${key}\` is not supported and is ignored: ${lost}`);
       else this.warn(child(at, key), key, `unknown keyword \`${key}\` is ignored`);
     }
@@ -348,11 +352,19 @@ class Normalizer {
     else if (req !== undefined) this.invalid(child(at, 'required'), `\`required\` must be an array of strings, got ${describe(req)}; no property is required`);
     if (isRecord(props)) {
       for (const [name, schema] of Object.entries(props)) {
+        if (name === '__proto__') {
+          this.ctx.report({ severity: 'error', rule: 'schema-property-unsupported', message: PROTO_PROPERTY, location: this.ctx.locate(child(at, 'properties', name)) });
+          continue;
+        }
         properties.push({ name, schema: this.node(schema, child(at, 'properties', name)), required: required.includes(name) });
       }
     } else if (props !== undefined) this.invalid(child(at, 'properties'), `\`properties\` must be an object, got ${describe(props)}; ignored`);
     // Required names without a property schema: the key must be present, with any value.
     for (const name of required) {
+      if (name === '__proto__') {
+        if (!isRecord(props) || !Object.hasOwn(props, name)) this.ctx.report({ severity: 'error', rule: 'schema-property-unsupported', message: PROTO_PROPERTY, location: this.ctx.locate(child(at, 'required')) });
+        continue;
+      }
       if (!properties.some((p) => p.name === name)) properties.push({ name, schema: { kind: 'unknown' }, required: true });
     }
     const ap = raw['additionalProperties'];

@@ -97,7 +97,11 @@ function readV3(ctx: ModelContext, root: Record<string, unknown>): RawStructure 
       continue;
     }
     const raw: RawOperation = { id, at: resolved.at, action: op.action, channelId: channel.id };
-    if (Array.isArray(op.messages) && op.messages.length) {
+    if (Array.isArray(op.messages) && op.messages.length === 0) {
+      // An explicit empty list is an empty subset of the channel's messages (absent means all of them).
+      ctx.report('warning', 'nothing-to-generate', `operation "${id}" lists no messages: nothing is generated for it (omit \`messages\` for all the channel's messages)`, ctx.child(resolved.at, 'messages'));
+      raw.messages = [];
+    } else if (Array.isArray(op.messages)) {
       raw.messages = [];
       op.messages.forEach((_, i) => {
         const m = message(ctx, ctx.child(resolved.at, 'messages', i), `${id}-${i}`);

@@ -53,7 +53,7 @@ export function readTopicConfig(ctx: ModelContext, at: At): Record<string, strin
   }
   for (const key of Object.keys(raw).sort()) {
     const v = raw[key];
-    const check = TOPIC_CONFIGS[key];
+    const check = Object.hasOwn(TOPIC_CONFIGS, key) ? TOPIC_CONFIGS[key] : undefined;
     const where = ctx.child(at, key);
     if (!check) {
       ctx.report('warning', 'topic-config-unknown', `"${key}" is not a Kafka topic config eventgen knows; it is passed through unchecked`, where);
@@ -64,9 +64,10 @@ export function readTopicConfig(ctx: ModelContext, at: At): Record<string, strin
         continue;
       }
     }
-    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[key] = v;
-    else if (Array.isArray(v) && v.every((x): x is string => typeof x === 'string')) out[key] = v;
-    else ctx.report('error', 'topic-config-invalid', `${key} must be a string, number, boolean or list of strings`, where);
+    // defineProperty: a key named `__proto__` is stored as written, never as the object's prototype.
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || (Array.isArray(v) && v.every((x): x is string => typeof x === 'string'))) {
+      Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+    } else ctx.report('error', 'topic-config-invalid', `${key} must be a string, number, boolean or list of strings`, where);
   }
   return out;
 }

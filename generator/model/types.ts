@@ -303,8 +303,13 @@ export interface TopicNames {
 export interface Topic {
   /** Channel id in the catalog. */
   id: string;
-  /** Kafka topic name (binding `topic`, else channel address, else channel id). */
+  /**
+   * Kafka topic name (binding `topic`, else channel address, else channel id). With `parameters`, the address
+   * template (`orders.{region}`): each record's topic is the template with the parameter values filled in.
+   */
   name: string;
+  /** Channel parameters of the address, in the order they appear in it (absent: a literal topic name). */
+  parameters?: TopicParameter[];
   title?: string;
   description?: string;
   partitions?: number;
@@ -342,6 +347,20 @@ export interface TopicEnvironment {
   partitions?: number;
   replicas?: number;
   config: Record<string, string | number | boolean | string[]>;
+  /** Values of the channel parameters in this environment (`x-environments.<env>.parameters`): the topics provisioned. */
+  parameters?: Record<string, string[]>;
+}
+
+/** A channel parameter (`{region}` in `orders.{region}`). */
+export interface TopicParameter {
+  /** Name as written between the braces. */
+  name: string;
+  /** `number` for a 2.x parameter schema of type integer/number; strings otherwise (AsyncAPI 3 parameters are strings). */
+  type: 'string' | 'number';
+  /** The values the catalog enumerates (3.x `enum`, 2.x `schema.enum`), as they appear in topic names. */
+  values?: string[];
+  description?: string;
+  loc?: SourceLocation;
 }
 
 export interface GroupNames {

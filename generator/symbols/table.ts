@@ -46,6 +46,11 @@ export interface TopicSymbols {
   producer?: Sym;
   /** Key of `createProducers()`'s result, e.g. `shopOrdersV1`. */
   member: string;
+  /**
+   * For an address with channel parameters (`orders.{region}`), in `topics.ts`: the type of the values
+   * (`OrdersRegionParameters`) and the function that fills the address in (`ordersRegionTopicName()`).
+   */
+  parameters?: { type: Sym; topicName: Sym };
 }
 
 /** A group's subscription to one topic: the topic delegator and the handlers it routes to. */
@@ -232,10 +237,13 @@ export function buildSymbolTable(catalog: Catalog, options: SymbolTableOptions):
   for (const t of catalog.topics) {
     const who = located(`topic "${t.name}"`, t.loc);
     const n = t.names.typeName;
-    const base = claim([root], [n, `Topic${n}`], (b) => [`${b}Topic`, `${b}Producer`], who, diagnostics);
+    const parameterised = (t.parameters?.length ?? 0) > 0;
+    const topicNameOf = (b: string): string => `${b.charAt(0).toLowerCase()}${b.slice(1)}TopicName`;
+    const base = claim([root], [n, `Topic${n}`], (b) => [`${b}Topic`, `${b}Producer`, ...(parameterised ? [`${b}Parameters`, topicNameOf(b)] : [])], who, diagnostics);
     const producerPath = claimFile([`producers/${t.names.fileName}.producer.ts`], who);
     if (base === undefined || producerPath === undefined) continue;
     const ts: TopicSymbols = { topic: t, constant: sym(`${base}Topic`, F.TOPICS), member: t.names.memberName };
+    if (parameterised) ts.parameters = { type: sym(`${base}Parameters`, F.TOPICS, 'type'), topicName: sym(topicNameOf(base), F.TOPICS) };
     if (t.produced.length > 0) ts.producer = sym(`${base}Producer`, producerPath);
     table.topics.push(ts);
   }

@@ -4,6 +4,7 @@
  * `gen topics`, `scripts/topics.ts`, `scripts/topics.sh` and `topology.json` provision.
  */
 import type { TopicSpec, TopicTopology } from '../../templates/runtime/topics-plan.js';
+import { fillTemplate, parameterCombinations } from '../model/parameters.js';
 import type { Catalog, Topic } from '../model/types.js';
 
 export type { TopicSpec, TopicTopology } from '../../templates/runtime/topics-plan.js';
@@ -29,40 +30,53 @@ export function environmentNames(catalog: Catalog): string[] {
   return [...new Set(catalog.topics.flatMap((t) => Object.keys(t.environments)))].sort();
 }
 
+/**
+ * The concrete Kafka topics of a catalog topic in one environment: its name, or for an address with parameters one
+ * topic per combination of the environment's values (`x-environments.<env>.parameters`, else the enumerated ones);
+ * none when a parameter has no values there (the model warned: `topic-parameters-open`).
+ */
+export function topicInstances(t: Topic, environment?: string): Array<{ name: string; deadLetter: string }> {
+  if (!t.parameters?.length) return [{ name: t.name, deadLetter: t.deadLetter.topic }];
+  const o = environment !== undefined && Object.prototype.hasOwnProperty.call(t.environments, environment) ? t.environments[environment] : undefined;
+  const combos = parameterCombinations(t.parameters, (p) => (o?.parameters && Object.hasOwn(o.parameters, p.name) ? o.parameters[p.name] : p.values)) ?? [];
+  // A dead-letter topic written with the parameters (the default `<address>.dlq`) is one per topic; a literal one is shared.
+  return combos.map((c) => ({ name: fillTemplate(t.name, c), deadLetter: fillTemplate(t.deadLetter.topic, c) }));
+}
+
 /** The topics to provision for one environment (undefined: the defaults). */
 export function topicSpecs(catalog: Catalog, environment?: string): TopicSpec[] {
   const specs: TopicSpec[] = [];
-  const resolved = new Map<Topic, { partitions?: number; replicas?: number }>();
+  const resolved = new Map<string, { partitions?: number; replicas?: number }>();
+  const dlqs = new Map<string, Array<{ topic: Topic; name: string }>>();
   for (const t of catalog.topics) {
     const o = environment !== undefined && Object.prototype.hasOwnProperty.call(t.environments, environment) ? t.environments[environment] : undefined;
     const partitions = o?.partitions ?? t.partitions;
     const replicas = o?.replicas ?? t.replicas;
-    resolved.set(t, { ...(partitions !== undefined ? { partitions } : {}), ...(replicas !== undefined ? { replicas } : {}) });
-    specs.push({
-      name: t.name,
-      ...(partitions !== undefined ? { partitions } : {}),
-      ...(replicas !== undefined ? { replicationFactor: replicas } : {}),
-      config: configStrings({ ...t.config, ...(o?.config ?? {}) }),
-    });
+    for (const instance of topicInstances(t, environment)) {
+      resolved.set(instance.name, { ...(partitions !== undefined ? { partitions } : {}), ...(replicas !== undefined ? { replicas } : {}) });
+      specs.push({
+        name: instance.name,
+        ...(partitions !== undefined ? { partitions } : {}),
+        ...(replicas !== undefined ? { replicationFactor: replicas } : {}),
+        config: configStrings({ ...t.config, ...(o?.config ?? {}) }),
+      });
+      if (!t.deadLetter.enabled) continue;
+      const list = dlqs.get(instance.deadLetter) ?? [];
+      list.push({ topic: t, name: instance.name });
+      dlqs.set(instance.deadLetter, list);
+    }
   }
   // Dead-letter topics: one per name (a shared DLQ once). Unset partitions/replicas: the maximum over
   // its source topics; config: the policies' own (never the source topic's: a DLQ is not compacted).
-  const dlqs = new Map<string, Topic[]>();
-  for (const t of catalog.topics) {
-    if (!t.deadLetter.enabled) continue;
-    const list = dlqs.get(t.deadLetter.topic) ?? [];
-    list.push(t);
-    dlqs.set(t.deadLetter.topic, list);
-  }
   for (const [name, sources] of dlqs) {
     const max = (values: Array<number | undefined>): number | undefined => {
       const defined = values.filter((v): v is number => v !== undefined);
       return defined.length ? Math.max(...defined) : undefined;
     };
-    const partitions = max(sources.map((s) => s.deadLetter.partitions)) ?? max(sources.map((s) => resolved.get(s)?.partitions));
-    const replicas = max(sources.map((s) => s.deadLetter.replicas)) ?? max(sources.map((s) => resolved.get(s)?.replicas));
+    const partitions = max(sources.map((s) => s.topic.deadLetter.partitions)) ?? max(sources.map((s) => resolved.get(s.name)?.partitions));
+    const replicas = max(sources.map((s) => s.topic.deadLetter.replicas)) ?? max(sources.map((s) => resolved.get(s.name)?.replicas));
     const config: Record<string, string> = {};
-    for (const s of [...sources].reverse()) Object.assign(config, s.deadLetter.config);
+    for (const s of [...sources].reverse()) Object.assign(config, s.topic.deadLetter.config);
     specs.push({
       name,
       ...(partitions !== undefined ? { partitions } : {}),

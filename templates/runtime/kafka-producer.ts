@@ -38,6 +38,9 @@ const COMPRESSION: Record<Compression, CompressionTypes> = {
   zstd: CompressionTypes.ZSTD,
 };
 
+/** Waits between re-reads of the metadata of a topic not known yet (ms). */
+const UNKNOWN_TOPIC_RETRIES: readonly number[] = [100, 200, 400, 800];
+
 /** Most records merged into one request from concurrent `send` calls. */
 const MAX_MERGED_RECORDS = 500;
 
@@ -275,10 +278,26 @@ export class KafkaTransportProducer implements TransportProducer {
     void old.disconnect().catch(() => undefined);
   }
 
-  /** The topic's partition count (cached); a topic that does not exist fails with `UNKNOWN_TOPIC` at once. */
+  /**
+   * The topic's partition count (cached). A topic the metadata does not know fails with `UNKNOWN_TOPIC` after a few
+   * quick re-reads (about 1.5 s: a topic created a moment ago may not have reached every broker's metadata yet).
+   */
   private async partitionCount(topic: string): Promise<number> {
     const cached = this.counts.get(topic);
     if (cached !== undefined && Date.now() - cached.at < (this.options.metadataMaxAgeMs ?? 300_000)) return cached.count;
+    for (let attempt = 0; ; attempt++) {
+      const count = await this.readPartitionCount(topic);
+      if (count > 0) {
+        this.counts.set(topic, { count, at: Date.now() });
+        return count;
+      }
+      if (attempt >= UNKNOWN_TOPIC_RETRIES.length) throw new SendError(`Topic '${topic}' does not exist (producers never create topics: provision them with gen topics)`, 'UNKNOWN_TOPIC');
+      await new Promise((resolve) => setTimeout(resolve, UNKNOWN_TOPIC_RETRIES[attempt]));
+    }
+  }
+
+  /** Partitions of a topic per the cluster's metadata; 0 when the topic is unknown. */
+  private async readPartitionCount(topic: string): Promise<number> {
     let admin: Admin;
     try {
       admin = await this.connectAdmin();
@@ -287,13 +306,9 @@ export class KafkaTransportProducer implements TransportProducer {
     }
     try {
       const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-      const count = topics.find((t) => t.name === topic)?.partitions.length ?? 0;
-      if (count === 0) throw new SendError(`Topic '${topic}' does not exist (producers never create topics: provision them with gen topics)`, 'UNKNOWN_TOPIC');
-      this.counts.set(topic, { count, at: Date.now() });
-      return count;
+      return topics.find((t) => t.name === topic)?.partitions.length ?? 0;
     } catch (error) {
-      if (error instanceof SendError) throw error;
-      if (sendErrorCode(error) === 'UNKNOWN_TOPIC') throw new SendError(`Topic '${topic}' does not exist (producers never create topics: provision them with gen topics)`, 'UNKNOWN_TOPIC', { cause: error });
+      if (sendErrorCode(error) === 'UNKNOWN_TOPIC') return 0;
       // The admin connection may be stale after an outage: start over next time.
       const stale = this.admin;
       this.admin = undefined;

@@ -1,5 +1,5 @@
 /** The Catalog model on small in-memory catalogs (no disk, no @asyncapi/parser): mapping rules and checks. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -104,6 +104,162 @@ channels:
     expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     expect(result.catalog?.topics[0]?.produced).toEqual(['order.created']);
     expect(result.catalog?.groups.map((g) => [g.groupId, g.subscriptions[0]?.events])).toEqual([['legacy-group', ['payment.done']]]);
+  });
+});
+
+describe('AsyncAPI 2.0-2.6 and 3.0-3.1: one model', () => {
+  const V2 = (version: string): string => `asyncapi: '${version}'
+info: { title: Streetlights, version: 1.0.0 }
+servers:
+  production: { url: 'kafka.bootstrap:9092', protocol: kafka }
+channels:
+  event.lighting.measured:
+    publish:
+      bindings: { kafka: { groupId: my-group } }
+      operationId: readLightMeasurement
+      message: { $ref: '#/components/messages/lightMeasured' }
+    subscribe:
+      operationId: updateLightMeasurement
+      message: { $ref: '#/components/messages/lightMeasured' }
+components:
+  messages:
+    lightMeasured:
+      payload: { type: object, properties: { lumens: { type: integer, minimum: 0 } } }
+`;
+
+  it.each(['2.0.0', '2.1.0', '2.2.0', '2.6.0'])('reads %s like 2.6 (a plain-string groupId, as Kafka binding 0.1.0 documents wrote it)', async (version) => {
+    const result = generateFromString(V2(version));
+    expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(result.catalog?.asyncapiVersion).toBe(version);
+    expect(result.catalog?.topics.map((t) => [t.name, t.produced])).toEqual([['event.lighting.measured', ['lightMeasured']]]);
+    expect(result.catalog?.groups.map((g) => g.groupId)).toEqual(['my-group']);
+  });
+
+  it.each(['1.2.0', '2.0.0-rc2', '3.2.0', '4.0.0'])('refuses AsyncAPI %s where `asyncapi` is written', (version) => {
+    const result = generateFromString(`asyncapi: '${version}'\ninfo: { title: t, version: '1' }\nchannels: {}\n`);
+    expect(result.diagnostics.filter((d) => d.severity === 'error').map((d) => [d.rule, d.location?.line, d.message])).toEqual([
+      ['asyncapi-version', 1, `AsyncAPI ${version} is not supported: use 2.0-2.6 or 3.0-3.1`],
+    ]);
+  });
+
+  it('validates 2.0-2.2 documents with the official parser', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'eventgen-v20-'));
+    try {
+      writeFileSync(path.join(dir, 'asyncapi.yaml'), V2('2.0.0').replace('protocol: kafka }', 'protocol: kafka, bogus: 1 }'));
+      const result = await generate('asyncapi.yaml', { cwd: dir });
+      expect(result.diagnostics.filter((d) => d.severity === 'error').map((d) => [d.rule, d.location?.line])).toEqual([['asyncapi-schema', 4]]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('traits', () => {
+  it('2.x: operation traits give the groupId; message traits merge headers and win over the message (JSON Merge Patch, in order)', () => {
+    const result = generateFromString(`asyncapi: 2.3.0
+info: { title: T, version: 1.0.0 }
+channels:
+  users:
+    publish:
+      traits: [{ $ref: '#/components/operationTraits/kafka' }]
+      message:
+        name: user.signed-up
+        x-event-version: 1.0.0
+        traits: [{ $ref: '#/components/messageTraits/common' }]
+        headers: { type: object, properties: { sentAt: { type: string } } }
+        payload: { type: object }
+components:
+  operationTraits:
+    kafka: { bindings: { kafka: { groupId: my-app-group-id } } }
+  messageTraits:
+    common:
+      x-event-version: 2.0.0
+      headers: { type: object, properties: { my-app-header: { type: integer } } }
+      bindings: { kafka: { key: { type: string, enum: [users] } } }
+`);
+    expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const event = result.catalog?.events[0];
+    expect(result.catalog?.groups.map((g) => g.groupId)).toEqual(['my-app-group-id']);
+    expect(event?.version).toBe('2.0.0');
+    expect(event?.key).toMatchObject({ kind: 'constant', value: 'users' });
+    expect(event?.headers?.kind === 'object' && event.headers.properties.map((p) => p.name)).toEqual(['sentAt', 'my-app-header']);
+  });
+
+  it('3.x: the message wins over its traits; operation traits apply too', () => {
+    const { catalog, errors } = model(`
+channels:
+  users:
+    address: users
+    messages:
+      signedUp:
+        name: user.signed-up
+        x-event-version: 1.0.0
+        traits: [{ x-event-version: 2.0.0, summary: From the trait, x-data-classification: confidential }]
+        payload: { type: object }
+operations:
+  onUser:
+    action: receive
+    channel: { $ref: '#/channels/users' }
+    traits: [{ bindings: { kafka: { groupId: { type: string, const: users-app } } } }]
+`);
+    expect(errors).toEqual([]);
+    expect(catalog?.events[0]).toMatchObject({ version: '1.0.0', summary: 'From the trait', classification: 'confidential' });
+    expect(catalog?.groups.map((g) => g.groupId)).toEqual(['users-app']);
+  });
+
+  it("a trait in another file keeps its own $refs right from the message's file", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'eventgen-traits-'));
+    try {
+      writeFileSync(
+        path.join(dir, 'asyncapi.yaml'),
+        `asyncapi: 3.0.0\ninfo: { title: T, version: '1' }\nchannels:\n  c:\n    address: t.c\n    messages:\n      m:\n        name: a.b\n        traits: [{ $ref: './traits/common.yaml#/components/messageTraits/common' }]\n        payload: { type: object }\n`,
+      );
+      mkdirSync(path.join(dir, 'traits'));
+      writeFileSync(
+        path.join(dir, 'traits/common.yaml'),
+        `components:\n  messageTraits:\n    common:\n      headers: { $ref: '#/components/schemas/Headers' }\n  schemas:\n    Headers: { type: object, properties: { tenant: { type: string } } }\n`,
+      );
+      const result = await generate('asyncapi.yaml', { cwd: dir });
+      expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      const headers = result.catalog?.events[0]?.headers;
+      const target = headers?.kind === 'ref' ? result.catalog?.schemas.find((s) => s.id === headers.target) : undefined;
+      expect(target?.originalName).toBe('Headers');
+      expect(target?.schema.kind === 'object' && target.schema.properties.map((p) => p.name)).toEqual(['tenant']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('nothing to generate: a warning, never a silent empty tree', () => {
+  const rules = (d: Array<{ severity: string; rule: string; message: string; location?: { line: number } }>): Array<[string, number | undefined, string]> =>
+    d.filter((x) => x.rule === 'nothing-to-generate').map((x) => [x.severity, x.location?.line, x.message]);
+
+  it('a catalog without channels, or with empty channels', () => {
+    expect(rules(model('').diagnostics)).toEqual([['warning', 1, 'the catalog declares no channels: the generated tree has only the runtime (no schemas, producers or consumers)']]);
+    expect(rules(model('channels: {}').diagnostics)).toEqual([['warning', 3, 'the catalog declares no channels: the generated tree has only the runtime (no schemas, producers or consumers)']]);
+    const empty = model('channels:\n  c:\n    address: t.c\n    messages: {}\n');
+    expect(empty.warnings.map((w) => w.rule)).toEqual(['channel-no-messages', 'nothing-to-generate']);
+    expect(empty.files.some((f) => f.path === 'index.ts')).toBe(true);
+  });
+
+  it('an operation with an empty message list generates nothing for it (absent = all messages)', () => {
+    const { diagnostics, catalog } = model(`${ORDERS}
+operations:
+  o:
+    action: send
+    channel: { $ref: '#/channels/orders' }
+    messages: []
+`);
+    expect(catalog?.topics[0]?.produced).toEqual([]);
+    expect(rules(diagnostics)).toEqual([
+      ['warning', 21, 'operation "o" lists no messages: nothing is generated for it (omit `messages` for all the channel\'s messages)'],
+      ['warning', 17, 'no operation sends or receives a message on a Kafka channel: only schemas and event definitions are generated (a catalog without operations gets producers and a default group for every channel)'],
+    ]);
+  });
+
+  it('no warning when something is produced or consumed', () => {
+    expect(rules(model(ORDERS).diagnostics)).toEqual([]);
   });
 });
 
@@ -228,8 +384,10 @@ components:
     expect(catalog?.schemas[0]?.typeName).toBe('OrderCreatedData');
   });
 
-  it('refuses parameterised channel addresses with a hint, and non-Kafka bindings', () => {
-    expect(model(`channels:\n  c:\n    address: 'orders.{id}'\n    messages: { m: { name: a.b, payload: { type: object } } }\n`).errors[0]?.message).toMatch(/set bindings\.kafka\.topic/);
+  it('reads parameterised channel addresses as templates, refuses illegal ones, and non-Kafka bindings', () => {
+    expect(model(`channels:\n  c:\n    address: 'orders.{id}'\n    messages: { m: { name: a.b, payload: { type: object } } }\n`).catalog?.topics[0]?.parameters).toMatchObject([{ name: 'id', type: 'string' }]);
+    expect(model(`channels:\n  c:\n    address: 'orders {id}'\n    messages: { m: { name: a.b, payload: { type: object } } }\n`).errors[0]?.message).toMatch(/cannot be a Kafka topic name with its parameters filled in/);
+    expect(model(`channels:\n  c:\n    address: 't.c'\n    bindings: { kafka: { topic: 'orders.{id}' } }\n    messages: { m: { name: a.b, payload: { type: object } } }\n`).errors[0]?.message).toMatch(/channel parameters cannot name a Kafka topic/);
     expect(model(`channels:\n  c:\n    address: t.c\n    bindings: { amqp: { is: queue } }\n    messages: { m: { name: a.b, payload: { type: object } } }\n`).errors[0]?.rule).toBe('unsupported-protocol');
   });
 });

@@ -60,9 +60,12 @@ interface TopicRoutes {
 }
 
 interface CatalogTopic {
+  readonly name: string;
   readonly events: readonly string[];
   readonly retry: ${t('RetryPolicy')};
   readonly deadLetter: { readonly enabled: boolean; readonly topic: string };
+  /** Channel parameters of an address such as \`orders.{region}\`, with the values the catalog lists. */
+  readonly parameters?: ReadonlyArray<{ readonly name: string; readonly values?: readonly string[] }>;
 }
 
 const CATALOG_EVENTS: Readonly<Record<string, ${t('EventDefinition')} | undefined>> = ${events};
@@ -78,6 +81,16 @@ export function matchEventTypes(eventType: string): ${eventType}[] {
   if (!eventType.includes('*')) return [];
   const pattern = ${glob}(eventType);
   return (Object.keys(CATALOG_EVENTS) as ${eventType}[]).filter((type) => pattern.test(type));
+}
+
+/** An address with its channel parameters filled in; each value must be usable in a Kafka topic name. */
+function fillTopic(address: string, values: Readonly<Record<string, string | number>>): string {
+  return address.replace(/\\{([^{}]*)\\}/g, (_, name: string) => {
+    const value = Object.hasOwn(values, name) ? values[name] : undefined;
+    const text = value === undefined ? '' : String(value);
+    if (!/^[a-zA-Z0-9._-]+$/.test(text)) throw new RangeError("topic '" + address + "': parameter {" + name + '} = ' + JSON.stringify(value ?? null) + ' cannot be part of a Kafka topic name');
+    return text;
+  });
 }
 
 function definitionOf(eventType: string): ${t('EventDefinition')} {
@@ -171,13 +184,34 @@ export class KafkaDispatcher {
     return [...groups].map(([groupId, g]) => ({
       groupId,
       fromBeginning: g.fromBeginning,
-      topics: [...g.topics].map(([topic, routes]) => this.delegator(topic, routes)),
+      topics: [...g.topics].flatMap(([topic, routes]) => this.instances(topic).map((instance) => this.delegator(topic, instance, routes))),
     }));
   }
 
-  private delegator(topic: string, routes: TopicRoutes): ${t('TopicDelegator')} {
-    const catalog = Object.hasOwn(CATALOG_TOPICS, topic) ? CATALOG_TOPICS[topic] : undefined;
-    const deadLetter = catalog?.deadLetter ?? ${defaultDlq}(topic);
+  /**
+   * The Kafka topics of a catalog topic: its name, or for an address with channel parameters one topic per element
+   * of \`topicParameters[address]\` (default: every combination of the catalog's values).
+   */
+  private instances(address: string): string[] {
+    const catalog = Object.hasOwn(CATALOG_TOPICS, address) ? CATALOG_TOPICS[address] : undefined;
+    const params = catalog?.parameters;
+    if (params === undefined || params.length === 0) return [address];
+    const configured = this.connection.settings.topicParameters;
+    let combos: ReadonlyArray<Readonly<Record<string, string | number>>> | undefined = Object.hasOwn(configured, address) ? configured[address] : undefined;
+    if (combos === undefined) {
+      if (params.some((p) => p.values === undefined)) {
+        throw new Error("topic '" + address + "' has channel parameters without values in the catalog: list the ones to consume in KafkaModule.forRoot({ topicParameters: { '" + address + "': [...] } })");
+      }
+      combos = params.reduce<Array<Record<string, string>>>((acc, p) => acc.flatMap((c) => (p.values ?? []).map((v) => ({ ...c, [p.name]: v }))), [{}]);
+    }
+    return combos.map((values) => fillTopic(address, values));
+  }
+
+  private delegator(address: string, topic: string, routes: TopicRoutes): ${t('TopicDelegator')} {
+    const catalog = Object.hasOwn(CATALOG_TOPICS, address) ? CATALOG_TOPICS[address] : undefined;
+    const fromCatalog = catalog?.deadLetter;
+    // The default dead-letter topic of an address with parameters is per Kafka topic: \`<topic>.dlq\`.
+    const deadLetter = fromCatalog === undefined || (topic !== address && fromCatalog.topic === address + '.dlq') ? { enabled: fromCatalog?.enabled ?? true, topic: ${defaultDlq}(topic).topic } : fromCatalog;
     const options: ${t('TopicDelegatorOptions')} = {
       topic,
       routes: [...routes.invokers].map(([eventType, invokers]) =>

@@ -32,6 +32,16 @@ function producerMethod(table: SymbolTable, mod: TsModule, sy: EventSymbols, top
     event.deprecated ? ['@deprecated'] : [],
   );
   const [only] = topics;
+  const onlySyms = topicSyms[0];
+  if (topics.length === 1 && only && onlySyms?.parameters) {
+    // An address with channel parameters: the caller gives the values, the topic is filled in (and checked) per record.
+    return [
+      doc,
+      `  async ${sy.member}(parameters: ${mod.type(onlySyms.parameters.type)}, data: ${input}, options?: ${sendOptions}): Promise<${metadata}> {`,
+      `    return this.producer.send(${mod.use(onlySyms.parameters.topicName)}(parameters), ${def}, data, options);`,
+      '  }',
+    ].join('\n');
+  }
   if (topics.length === 1 && only) {
     return [
       doc,
@@ -40,9 +50,11 @@ function producerMethod(table: SymbolTable, mod: TsModule, sy: EventSymbols, top
       '  }',
     ].join('\n');
   }
+  // Several topics: a literal name, or (for an address with parameters) the name its `...TopicName()` function gives.
+  const choices = topicSyms.some((t) => t.parameters) ? 'string' : topics.map((t) => tsString(t.name)).join(' | ');
   return [
     doc,
-    `  ${sy.member}(topic: ${topics.map((t) => tsString(t.name)).join(' | ')}, data: ${input}, options?: ${sendOptions}): Promise<${metadata}> {`,
+    `  ${sy.member}(topic: ${choices}, data: ${input}, options?: ${sendOptions}): Promise<${metadata}> {`,
     `    return this.producer.send(topic, ${def}, data, options);`,
     '  }',
   ].join('\n');

@@ -51,6 +51,11 @@ export interface KafkaModuleOptions {
   groupId?: string;
   /** One dead-letter topic for every topic (default `KAFKA_DLQ_TOPIC`, else each topic's from the catalog). */
   deadLetterTopic?: string;
+  /**
+   * Channel parameter values to consume, by topic address (`'orders.{region}': [{ region: 'eu' }]`): one Kafka topic
+   * per element. Default: every combination of the values the catalog lists; required for parameters it lists none for.
+   */
+  topicParameters?: Readonly<Record<string, ReadonlyArray<Readonly<Record<string, string | number>>>>>;
   /** `metadata.source` of produced events (default {@link CATALOG_SOURCE}). */
   source?: string;
   /** Groups without committed offsets start at the beginning of their topics (default false). */
@@ -89,6 +94,8 @@ export interface KafkaSettings {
   groupId: string;
   /** Shared dead-letter topic, if set. */
   deadLetterTopic: string | undefined;
+  /** Channel parameter values to consume, by topic address. */
+  topicParameters: Readonly<Record<string, ReadonlyArray<Readonly<Record<string, string | number>>>>>;
   /** `metadata.source` of produced events. */
   source: string;
   /** Start groups without committed offsets at the beginning. */
@@ -117,6 +124,7 @@ export function resolveKafkaSettings(options: KafkaModuleOptions = {}): KafkaSet
     config,
     groupId: options.groupId ?? text(KAFKA_MODULE_ENV.groupId) ?? DEFAULT_GROUP_ID,
     deadLetterTopic: options.deadLetterTopic ?? text(KAFKA_MODULE_ENV.deadLetterTopic),
+    topicParameters: options.topicParameters ?? {},
     source: options.source ?? CATALOG_SOURCE,
     fromBeginning: options.fromBeginning ?? false,
   };

@@ -1,0 +1,61 @@
+/**
+ * Checks our own reading of the files makes before @asyncapi/parser runs, so that these refusals are located and in
+ * our words: a `$ref` that points to nothing (the parser says "'#/User' does not exist @ '/abs/path'" at 1:1), and
+ * payloads in a schema format eventgen cannot read (Avro, Protobuf, ...: the parser's errors about an Avro record
+ * would only hide the reason).
+ */
+import path from 'node:path';
+import type { Diagnostic } from '../model/types.js';
+import { isJsonSchemaFormat, unsupportedFormatMessage } from '../model/schema-formats.js';
+import { joinPointer, locationOf, valueAt, type SourceFile } from './source.js';
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Every object node of a file with its JSON pointer (iterative: deep documents must not overflow the stack). */
+function* objects(data: unknown): Generator<[Record<string, unknown> | unknown[], string]> {
+  const stack: Array<[unknown, string]> = [[data, '']];
+  const seen = new Set<unknown>();
+  while (stack.length) {
+    const [node, pointer] = stack.pop() as [unknown, string];
+    if (typeof node !== 'object' || node === null || seen.has(node)) continue;
+    seen.add(node);
+    if (Array.isArray(node)) {
+      yield [node, pointer];
+      node.forEach((v, i) => stack.push([v, joinPointer(pointer, i)]));
+      continue;
+    }
+    const obj = node as Record<string, unknown>;
+    yield [obj, pointer];
+    for (const k of Object.keys(obj)) stack.push([obj[k], joinPointer(pointer, k)]);
+  }
+}
+
+/** Located errors for dangling `$ref`s and unsupported payload schema formats, over every loaded file. */
+export function precheck(files: ReadonlyMap<string, SourceFile>): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const file of new Set(files.values())) {
+    for (const [node, pointer] of objects(file.data)) {
+      if (Array.isArray(node)) continue;
+      const ref = node.$ref;
+      if (typeof ref === 'string' && !/^[a-z][a-z0-9+.-]*:/i.test(ref)) {
+        const [filePart = '', fragment = ''] = ref.split('#', 2) as [string?, string?];
+        const target = filePart ? files.get(path.resolve(path.dirname(file.absPath), filePart)) : file;
+        if (target && valueAt(target.data, fragment) === undefined) {
+          const where = filePart ? filePart : 'this file';
+          out.push({
+            severity: 'error',
+            rule: 'ref-unresolved',
+            message: `$ref "${ref}" points to nothing: ${where} has no "${fragment || '/'}"`,
+            location: locationOf(file, joinPointer(pointer, '$ref')),
+          });
+        }
+      }
+      const format = node.schemaFormat;
+      if (typeof format === 'string' && !isJsonSchemaFormat(format) && ('payload' in node || 'schema' in node)) {
+        out.push({ severity: 'error', rule: 'unsupported-schema-format', message: unsupportedFormatMessage(format), location: locationOf(file, joinPointer(pointer, 'schemaFormat')) });
+      }
+    }
+  }
+  const key = (d: Diagnostic): string => `${d.location?.file}\u0000${String(d.location?.line).padStart(9, '0')}:${String(d.location?.column).padStart(9, '0')}`;
+  return out.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
