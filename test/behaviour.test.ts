@@ -13,8 +13,11 @@ import {
   events,
   InMemoryTransport,
   notificationService,
+  partitionForKey,
   paymentService,
   silentLogger,
+  TOPIC_PARTITIONS,
+  topics,
   type EventContext,
   type EventHandler,
   type GroupConsumer,
@@ -88,6 +91,20 @@ describe('generated producers', () => {
     expect(registered?.partitionKey({ customer: { id: 'c-42' } } as never)).toBe('c-42');
     const snap = byType.get('inventory.snapshotted');
     expect(snap?.partitionKey({} as never)).toBe('inventory');
+  });
+});
+
+describe('TOPIC_PARTITIONS', () => {
+  it('gives the in-memory transport the catalog\'s partition counts, dead-letter topics included', async () => {
+    expect(TOPIC_PARTITIONS['shop.orders.v1']).toBe(topics['shop.orders.v1'].partitions);
+    expect(TOPIC_PARTITIONS['shop.orders.v1.dlq']).toBe(6); // x-dead-letter: { partitions: 6 }
+    const transport = new InMemoryTransport({ partitions: TOPIC_PARTITIONS });
+    const producers = createProducers(new EventProducer({ transport, source: 'order-service', logger: silentLogger }));
+    await producers.shopOrdersV1.orderCreated(example('order.created'));
+    expect(transport.partitionCount('shop.orders.v1')).toBe(12);
+    const [record] = transport.records('shop.orders.v1');
+    // Keyed onto the partition Kafka's default partitioner picks for 12 partitions.
+    expect(record?.partition).toBe(partitionForKey(Buffer.from(example<{ orderId: string }>('order.created').orderId), 12));
   });
 });
 

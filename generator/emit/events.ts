@@ -1,6 +1,7 @@
 /** `events.ts` (event definitions, EventMap) and `topics.ts` (topic settings as data). */
 import type { EventType } from '../model/types.js';
 import type { SymbolTable, TopicSymbols } from '../symbols/table.js';
+import { topicSpecs } from '../topics/topology.js';
 import { eventDocLines } from './describe.js';
 import { TsModule } from './printer.js';
 import { topicParameterDeclarations, topicSegmentHelper } from './topic-parameters.js';
@@ -81,10 +82,28 @@ function topicLiteral(ts: TopicSymbols): string {
   return `{\n${lines.join('\n')}\n}`;
 }
 
+/**
+ * `TOPIC_PARTITIONS`: the partition count of every topic the catalog sizes, dead-letter topics included (from the
+ * same topology `gen topics` provisions), for `new InMemoryTransport({ partitions: TOPIC_PARTITIONS })`.
+ */
+function partitionsLiteral(table: SymbolTable): string {
+  const counts = topicSpecs(table.catalog).filter((s) => s.partitions !== undefined);
+  const lines = counts.map((s) => `  ${propertyKey(s.name)}: ${s.partitions},`);
+  return [
+    jsdoc([
+      'Partitions of each topic as the catalog sizes it (dead-letter topics included), for the in-memory transport:',
+      '`new InMemoryTransport({ partitions: TOPIC_PARTITIONS })` partitions records by key like the real topics.',
+    ]),
+    `export const ${table.fixed.TOPIC_PARTITIONS.name}: Readonly<Record<string, number>> = {`,
+    ...lines,
+    '};',
+  ].join('\n');
+}
+
 function emitTopicsData(table: SymbolTable): string {
   const mod = new TsModule(table.files.TOPICS);
-  const { topics } = table.fixed;
-  for (const s of [topics, ...table.topics.map((t) => t.constant)]) mod.declare(s);
+  const { topics, TOPIC_PARTITIONS } = table.fixed;
+  for (const s of [topics, TOPIC_PARTITIONS, ...table.topics.map((t) => t.constant)]) mod.declare(s);
   const parts: string[] = [];
   for (const ts of table.topics) {
     const t = ts.topic;
@@ -101,5 +120,6 @@ function emitTopicsData(table: SymbolTable): string {
       '} as const;',
     ].join('\n'),
   );
+  parts.push(partitionsLiteral(table));
   return mod.render(parts.join('\n\n'));
 }

@@ -232,18 +232,22 @@ export interface DeadLetterPolicy {
   config: Record<string, string>;
 }
 
+/**
+ * The model's base names of an event. The exported identifiers and files of the generated tree are the symbol
+ * table's (`generator/symbols/`), which may differ (e.g. `EventEnvelope` for an event `envelope`); emitters use it.
+ */
 export interface EventNames {
-  /** Payload type name, e.g. `OrderCreated`. */
+  /** Base type name, e.g. `OrderCreated`. */
   typeName: string;
-  /** Zod constant, e.g. `OrderCreatedSchema`. */
+  /** @deprecated Composed from `typeName`; the generated name is the symbol table's. */
   schemaName: string;
   /** File base name, kebab-case, e.g. `order-created`. */
   fileName: string;
   /** Method/property name, camelCase, e.g. `orderCreated`. */
   memberName: string;
-  /** Stub class name, e.g. `OrderCreatedEventHandler`. */
+  /** @deprecated Handler classes are named per group by the symbol table (`PaymentServiceOrderCreatedHandler`). */
   handlerClass: string;
-  /** Definition constant in events.ts, e.g. `OrderCreatedEvent`. */
+  /** @deprecated Composed from `typeName`; the generated name is the symbol table's. */
   definitionName: string;
 }
 
@@ -290,9 +294,9 @@ export interface TopicNames {
   fileName: string;
   /** camelCase member name, e.g. `shopOrders`. */
   memberName: string;
-  /** Producer class, e.g. `ShopOrdersProducer`. */
+  /** @deprecated Composed from `typeName`; the generated name is the symbol table's. */
   producerClass: string;
-  /** Topic delegator class, e.g. `ShopOrdersTopicHandler`. */
+  /** @deprecated Composed from `typeName`; the generated name is the symbol table's. */
   topicHandlerClass: string;
 }
 

@@ -6,8 +6,12 @@
 import { EVENTS, NEST, PRODUCERS_INDEX, TOPICS } from './files.js';
 import { pkg, sym, type Sym } from './sym.js';
 
-/** Zod, imported by schemas, the runtime and generated code alike. */
-export const ZOD = pkg('zod', 'z');
+/**
+ * Zod, imported by schemas, the runtime and generated code alike, from `zod/v4`: the Zod 4 API under the same
+ * path in zod 3.25.x and zod 4.x ("will remain available forever", zod.dev/v4/versioning), so the generated code
+ * works in projects pinned to either.
+ */
+export const ZOD = pkg('zod/v4', 'z');
 
 export const EVENTS_SYMBOLS = {
   events: sym('events', EVENTS),
@@ -17,6 +21,7 @@ export const EVENTS_SYMBOLS = {
 
 export const TOPICS_SYMBOLS = {
   topics: sym('topics', TOPICS),
+  TOPIC_PARTITIONS: sym('TOPIC_PARTITIONS', TOPICS),
 } as const;
 
 export const PRODUCERS_SYMBOLS = {
@@ -50,6 +55,7 @@ export const NEST_SYMBOLS = {
   KafkaConsumerService: sym('KafkaConsumerService', NEST.consumer),
   KafkaModule: sym('KafkaModule', NEST.module),
   KafkaHealthIndicator: sym('KafkaHealthIndicator', NEST.health),
+  KafkaHealthResult: sym('KafkaHealthResult', NEST.health, 'type'),
   // kafka/event-handler.decorator.ts, kafka/event-handler.registry.ts
   MatchingEventType: sym('MatchingEventType', NEST.decorator, 'type'),
   KafkaEvent: sym('KafkaEvent', NEST.decorator, 'type'),

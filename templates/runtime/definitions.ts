@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v4';
 
 /** Sensitivity of an event's data, from the catalog (`x-data-classification`). */
 export type DataClassification = 'public' | 'internal' | 'confidential' | 'restricted';

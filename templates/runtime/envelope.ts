@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { z } from 'zod';
+import { z } from 'zod/v4';
 import type { DataClassification } from './definitions.js';
 import { DecodeError, EnvelopeError } from './errors.js';
 import type { EventHeaders } from './headers.js';

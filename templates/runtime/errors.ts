@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { z } from 'zod/v4';
 
 /**
  * Base class of every error the runtime raises or classifies. `retriable` decides whether the consumer retries

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { z } from 'zod';
+import type { z } from 'zod/v4';
 import { parseEventData, parseEventDataSync, type EventDefinition } from './definitions.js';
 import type { EventContext } from './delegator.js';
 import { encodeEnvelope, envelopeHeaders, type Envelope, type EnvelopeMetadata } from './envelope.js';

@@ -56,6 +56,16 @@ describe('compile: NestJS trees under tsc --strict (NodeNext, decorators with me
     expect(typecheckNest(dirs)).toEqual([]);
   });
 
+  it('compiles without @nestjs/terminus: no generated file imports it (KafkaHealthIndicator returns its result shape)', async () => {
+    for (const [name, file] of CATALOGS) {
+      const result = await generateNest(file);
+      const importers = result.files.filter((f) => /from '@nestjs\/terminus'/.test(f.content)).map((f) => f.path);
+      expect(importers, name).toEqual([]);
+    }
+    const health = (await generateNest(SHOP)).files.find((f) => f.path === 'kafka/kafka-health.indicator.ts')?.content ?? '';
+    expect(health).toContain("export type KafkaHealthResult<Key extends string> = Record<Key, { status: 'up' | 'down' } & Record<string, unknown>>;");
+  });
+
   it('never imports an injected class with `import type` (DI would silently break)', async () => {
     const result = await generateNest(SHOP);
     let injected = 0;

@@ -72,5 +72,5 @@ export function buildFixture(fixture: Fixture, rootName = 'Root'): BuiltFixture 
     lookup: (id) => named.get(id),
   };
   const body = topoOrder(schemas).map((id) => zodSchemaDeclaration(named.get(id) as NamedSchema, emitCtx));
-  return { code: ["import { z } from 'zod';", '', body.join('\n')].join('\n'), diagnostics, named };
+  return { code: ["import { z } from 'zod/v4';", '', body.join('\n')].join('\n'), diagnostics, named };
 }

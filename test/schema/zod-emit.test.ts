@@ -131,14 +131,19 @@ describe('zodExpression: composition', () => {
       "z.discriminatedUnion('kind', [ASchema, BSchema])",
     );
   });
-  it('oneOf: xor when members may overlap, union when types are disjoint; anyOf: union', () => {
+  it('oneOf: exclusive union when members may overlap (no z.xor: zod 3.25 lacks it), union when types are disjoint; anyOf: union', () => {
     const o1 = obj([['a', { kind: 'string' }]]);
     const o2 = obj([['b', { kind: 'string' }]]);
-    expect(e({ kind: 'union', mode: 'oneOf', members: [o1, o2] })).toMatch(/^z\.xor\(\[/);
+    const exclusive = e({ kind: 'union', mode: 'oneOf', members: [o1, o2] });
+    expect(exclusive).toMatch(/^\(\(options\) =>\n\s+z\n\s+\.custom<z\.input<\(typeof options\)\[number\]>>\(/);
+    expect(exclusive).toMatch(/\.pipe\(z\.union\(options\)\)\)\(\[/);
+    expect(exclusive).not.toContain('z.xor');
     expect(e({ kind: 'union', mode: 'anyOf', members: [o1, o2] })).toMatch(/^z\.union\(\[/);
     expect(e({ kind: 'union', mode: 'oneOf', members: [{ kind: 'string' }, { kind: 'integer' }] })).toBe('z.union([z.string(), z.number().int()])');
-    const xor = evalZod(e({ kind: 'union', mode: 'oneOf', members: [o1, o2] }));
+    const xor = evalZod(exclusive);
     expect(xor.safeParse({ a: 'x', b: 'y' }).success).toBe(false);
+    expect(xor.safeParse({ a: 'x' }).success).toBe(true);
+    expect(xor.safeParse({}).success).toBe(false);
   });
 });
 

@@ -7,7 +7,6 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { TerminusModule } from '@nestjs/terminus';
 import { KafkaModule, type KafkaModuleOptions } from './events/index.js';
 import { PaymentServiceEventsModule } from './events/consumers/payment-service/payment-service.module.js';
-import { KafkaHealthIndicator } from './events/kafka/kafka-health.indicator.js';
 import { HealthController } from './health.controller.js';
 import { OrderTimelineService } from './orders/order-timeline.service.js';
 import { AuthorizePaymentHandler, PaymentLedger, VoidPaymentHandler } from './payments/payment.commands.js';
@@ -34,7 +33,7 @@ export class AppModule {
         PaymentServiceEventsModule,
       ],
       controllers: [HealthController],
-      providers: [KafkaHealthIndicator, OrderTimelineService],
+      providers: [OrderTimelineService],
     };
   }
 }

@@ -2,7 +2,7 @@
  * `npm run example`: the shop services on the in-memory transport, or on Kafka when KAFKA_BROKERS is set
  * (plus the other KAFKA_* settings of kafkaConfigFromEnv: SASL, TLS, client id).
  */
-import { InMemoryTransport, createKafkaTransport, createLogger, type Transport } from './events/index.js';
+import { InMemoryTransport, TOPIC_PARTITIONS, createKafkaTransport, createLogger, type Transport } from './events/index.js';
 import topology from './events/topology.json' with { type: 'json' };
 import { runShop } from './app.js';
 
@@ -25,7 +25,8 @@ async function main(): Promise<void> {
     transport = kafka;
     mode = `Kafka at ${process.env.KAFKA_BROKERS}`;
   } else {
-    transport = new InMemoryTransport({ defaultPartitions: 3 });
+    // The catalog's partition counts (shop.orders.v1: 12, ...), so records are keyed onto partitions as on Kafka.
+    transport = new InMemoryTransport({ partitions: TOPIC_PARTITIONS });
     mode = 'the in-memory transport (set KAFKA_BROKERS to use Kafka)';
   }
   const result = await runShop({ transport, orders: Number(process.env.ORDERS ?? 8), logger, fromBeginning: true });

@@ -1,4 +1,7 @@
-/** `kafka/kafka-health.indicator.ts`: Kafka health for `@nestjs/terminus` (kept out of the barrel: terminus is optional). */
+/**
+ * `kafka/kafka-health.indicator.ts`: Kafka health in `@nestjs/terminus`'s result shape, without importing terminus
+ * (a NestJS tree compiles and runs without it; terminus reads only the `status` of each result).
+ */
 import { NEST } from '../../symbols/files.js';
 import { pkg } from '../../symbols/sym.js';
 import type { SymbolTable } from '../../symbols/table.js';
@@ -9,17 +12,25 @@ export function emitNestHealth(table: SymbolTable): GeneratedFile {
   const N = table.nest;
   const mod = new TsModule(NEST.health);
   mod.declare(N.KafkaHealthIndicator);
+  const result = mod.declare(N.KafkaHealthResult);
   const injectable = mod.use(pkg('@nestjs/common', 'Injectable'));
-  const indicatorService = mod.use(pkg('@nestjs/terminus', 'HealthIndicatorService'));
-  const result = mod.type(pkg('@nestjs/terminus', 'HealthIndicatorResult'));
   const connection = mod.use(N.KafkaConnection);
   const producer = mod.use(N.KafkaProducerService);
   const consumer = mod.use(N.KafkaConsumerService);
   const body = `
 /**
- * Kafka health for \`@nestjs/terminus\` (its \`HealthIndicatorService\` API): down when no broker answers a metadata
- * request, when the last send failed, or when a consumer is not running or has a stuck or halted partition.
- * Provide it next to \`TerminusModule\` (it is not part of \`KafkaModule\`, so terminus stays optional):
+ * A health check result as \`@nestjs/terminus\` reads it (its \`HealthIndicatorResult\`): \`{ [key]: { status, ...details } }\`.
+ */
+export type ${result}<Key extends string> = Record<Key, { status: 'up' | 'down' } & Record<string, unknown>>;
+
+function check<Key extends string>(key: Key, up: boolean, details: Record<string, unknown>): ${result}<Key> {
+  return { [key]: { ...details, status: up ? 'up' : 'down' } } as ${result}<Key>;
+}
+
+/**
+ * Kafka health: down when no broker answers a metadata request, when the last send failed, or when a consumer is not
+ * running or has a stuck or halted partition. Provided by \`KafkaModule\`; the results have \`@nestjs/terminus\`'s
+ * shape, so with terminus installed a controller can use them as they are (terminus is not needed otherwise):
  *
  * \`\`\`ts
  * check() { return this.health.check([() => this.kafka.isHealthy('kafka')]); }   // 503 when down
@@ -29,7 +40,6 @@ export function emitNestHealth(table: SymbolTable): GeneratedFile {
 @${injectable}()
 export class KafkaHealthIndicator {
   constructor(
-    private readonly indicator: ${indicatorService},
     private readonly connection: ${connection},
     private readonly producer: ${producer},
     private readonly consumer: ${consumer},
@@ -37,32 +47,27 @@ export class KafkaHealthIndicator {
 
   /** Broker reachable, producer and consumers healthy. */
   async isHealthy<const Key extends string = 'kafka'>(key: Key = 'kafka' as Key): Promise<${result}<Key>> {
-    const session = this.indicator.check(key);
-    if (!this.connection.settings.enabled) return session.up({ enabled: false });
+    if (!this.connection.settings.enabled) return check(key, true, { enabled: false });
     const broker = await this.connection.ping();
     const producer = this.producerState();
     const consumers = this.consumerState();
-    const details = { broker, producer, consumers: consumers.details };
-    return broker.reachable && producer.healthy && consumers.healthy ? session.up(details) : session.down(details);
+    return check(key, broker.reachable && producer.healthy && consumers.healthy, { broker, producer, consumers: consumers.details });
   }
 
   /** Broker reachable and the last send (if any) succeeded. */
   async isProducerHealthy<const Key extends string = 'kafka-producer'>(key: Key = 'kafka-producer' as Key): Promise<${result}<Key>> {
-    const session = this.indicator.check(key);
-    if (!this.connection.settings.enabled) return session.up({ enabled: false });
+    if (!this.connection.settings.enabled) return check(key, true, { enabled: false });
     const broker = await this.connection.ping();
     const producer = this.producerState();
-    return broker.reachable && producer.healthy ? session.up({ broker, producer }) : session.down({ broker, producer });
+    return check(key, broker.reachable && producer.healthy, { broker, producer });
   }
 
   /** Broker reachable and every group consumer running without stuck or halted partitions. */
   async isConsumerHealthy<const Key extends string = 'kafka-consumer'>(key: Key = 'kafka-consumer' as Key): Promise<${result}<Key>> {
-    const session = this.indicator.check(key);
-    if (!this.connection.settings.enabled) return session.up({ enabled: false });
+    if (!this.connection.settings.enabled) return check(key, true, { enabled: false });
     const broker = await this.connection.ping();
     const consumers = this.consumerState();
-    const details = { broker, consumers: consumers.details };
-    return broker.reachable && consumers.healthy ? session.up(details) : session.down(details);
+    return check(key, broker.reachable && consumers.healthy, { broker, consumers: consumers.details });
   }
 
   // A producer that has not sent yet is idle, not unhealthy: it connects on first use.

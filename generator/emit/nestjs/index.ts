@@ -19,12 +19,12 @@ import { emitNestHealth } from './health.js';
 import { emitNestServices } from './services.js';
 import { emitNestSetup } from './setup.js';
 
-/** What `kafka/index.ts` re-exports: the Nest layer but the health indicator (terminus stays optional). */
+/** `kafka/index.ts`: the NestJS layer (none of it needs `@nestjs/terminus`). */
 function kafkaIndex(table: SymbolTable): GeneratedFile {
   const mod = new TsModule(NEST.kafkaIndex);
-  mod.setHeader(jsdoc(['The NestJS layer. `KafkaHealthIndicator` is exported from `./kafka-health.indicator.js` only, so that', '`@nestjs/terminus` stays optional.']));
+  mod.setHeader(jsdoc('The NestJS layer.'));
   for (const s of Object.values(table.nest)) {
-    if (s.from.startsWith('kafka/') && s !== table.nest.KafkaHealthIndicator) mod.reexport(s);
+    if (s.from.startsWith('kafka/')) mod.reexport(s);
   }
   return { path: mod.path, content: mod.render(''), ownership: 'managed' };
 }

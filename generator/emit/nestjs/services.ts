@@ -216,10 +216,12 @@ function kafkaModule(table: SymbolTable): GeneratedFile {
   const producer = mod.use(table.nest.KafkaProducerService);
   const consumer = mod.use(table.nest.KafkaConsumerService);
   const registry = mod.use(table.nest.EventHandlerRegistry);
+  const health = mod.use(table.nest.KafkaHealthIndicator);
   const body = `
 /**
- * Kafka for the whole application (global): \`KafkaProducerService\`, \`KafkaConsumerService\`, the dispatcher both
- * handler styles register with, and discovery of \`@EventHandler()\` methods. Import it once, in the root module.
+ * Kafka for the whole application (global): \`KafkaProducerService\`, \`KafkaConsumerService\`, \`KafkaHealthIndicator\`,
+ * the dispatcher both handler styles register with, and discovery of \`@EventHandler()\` methods. Import it once, in
+ * the root module.
  */
 @${global}()
 @${moduleDecorator}({})
@@ -239,8 +241,8 @@ export class KafkaModule {
       module: KafkaModule,
       global: true,
       imports: [${discoveryModule}, ...imports],
-      providers: [optionsProvider, ${connection}, ${dispatcher}, ${producer}, ${consumer}, ${registry}],
-      exports: [${token}, ${connection}, ${dispatcher}, ${producer}, ${consumer}],
+      providers: [optionsProvider, ${connection}, ${dispatcher}, ${producer}, ${consumer}, ${registry}, ${health}],
+      exports: [${token}, ${connection}, ${dispatcher}, ${producer}, ${consumer}, ${health}],
     };
   }
 }

@@ -128,9 +128,23 @@ function list(items: string[], level: number): string {
 }
 
 /**
+ * Exactly one of `members` (JSON Schema `oneOf`): the input must match one member and only one, then the union
+ * parses it. Written with what zod 3.25's `zod/v4` and zod 4 share (`z.xor` is zod 4 only): a check on the input
+ * (`z.custom`, typed as the members' input) piped into `z.union`.
+ */
+function exclusiveUnion(members: string[], level: number): string {
+  return [
+    '((options) =>',
+    `${pad(level + 1)}z`,
+    `${pad(level + 2)}.custom<z.input<(typeof options)[number]>>((value) => options.filter((option) => option.safeParse(value).success).length === 1, { message: 'Expected exactly one oneOf member to match' })`,
+    `${pad(level + 2)}.pipe(z.union(options)))(${list(members, level)} as const)`,
+  ].join('\n');
+}
+
+/**
  * oneOf/anyOf. With a discriminator: `z.discriminatedUnion` (exclusive by construction). A oneOf whose
- * members may overlap: `z.xor`, which rejects values matching more than one member, as JSON Schema does.
- * Otherwise (anyOf, or members of distinct JSON types): `z.union`.
+ * members may overlap: an exclusive union (see `exclusiveUnion`), which rejects values matching more than one
+ * member, as JSON Schema does. Otherwise (anyOf, or members of distinct JSON types): `z.union`.
  */
 export function unionExpression(s: UnionSchema, st: EmitState, level: number): string {
   const inner = level + 1;
@@ -143,7 +157,7 @@ export function unionExpression(s: UnionSchema, st: EmitState, level: number): s
     const disjoint = classes.every((c) => c !== undefined) && new Set(classes).size === classes.length;
     if (!disjoint) {
       markUninferable(st);
-      return `z.xor(${list(members, level)})`;
+      return exclusiveUnion(members, level);
     }
   }
   return `z.union(${list(members, level)})`;

@@ -14,7 +14,7 @@
  * - `email`: `z.email()` with ajv's own pattern, so the two agree.
  * - `uri`: `z.url()` uses the WHATWG URL parser and is more lenient: it accepts spaces, bad percent
  *   escapes and non-ASCII characters in the path, all of which ajv's RFC 3986 regex rejects.
- * - `hostname`, `ipv4`: identical regexes.
+ * - `hostname`: ajv's own pattern (zod 3.25's `zod/v4` has no `z.hostname()`); `ipv4`: identical regexes.
  * - `ipv6`: identical on addresses; both reject zone ids (`%eth0`).
  * - `byte`: `z.base64()` is stricter: ajv's pattern is multi-line and accepts any string whose last
  *   line is valid base64 (e.g. `"!!!\nQUJD"`).
@@ -25,6 +25,9 @@ import { tsString } from '../text.js';
 /** ajv-formats' full `email` pattern. */
 const EMAIL_PATTERN =
   "/^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i";
+
+/** ajv-formats' `hostname` pattern (RFC 1123 labels, at most 253 characters). */
+const HOSTNAME_PATTERN = '/^(?=.{1,253}\\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\\.[a-z0-9](?:[-0-9a-z]{0,61}[0-9a-z])?)*\\.?$/i';
 
 /** RFC 3339 full-time: seconds and an offset required, as ajv-formats checks it. */
 const TIME_PATTERN = '/^(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d+)?(?:[Zz]|[+-](?:[01]\\d|2[0-3])(?::?[0-5]\\d)?)$/';
@@ -37,7 +40,7 @@ const FORMAT_BUILDERS: Record<NonNullable<StringSchema['format']>, string> = {
   uuid: 'z.guid()',
   email: `z.email({ pattern: ${EMAIL_PATTERN} })`,
   uri: 'z.url()',
-  hostname: 'z.hostname()',
+  hostname: `z.string().regex(${HOSTNAME_PATTERN})`,
   ipv4: 'z.ipv4()',
   ipv6: 'z.ipv6()',
   byte: 'z.base64()',

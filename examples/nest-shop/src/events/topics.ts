@@ -116,3 +116,22 @@ export const topics = {
   'shop.inventory-snapshots.v1': ShopInventorySnapshotsV1Topic,
   'shop.audit.v1': ShopAuditV1Topic,
 } as const;
+
+/**
+ * Partitions of each topic as the catalog sizes it (dead-letter topics included), for the in-memory transport:
+ * `new InMemoryTransport({ partitions: TOPIC_PARTITIONS })` partitions records by key like the real topics.
+ */
+export const TOPIC_PARTITIONS: Readonly<Record<string, number>> = {
+  'shop.orders.v1': 12,
+  'shop.payments.v1': 12,
+  'shop.customers.v1': 6,
+  'shop.products.v1': 6,
+  'shop.inventory.v1': 12,
+  'shop.inventory-snapshots.v1': 1,
+  'shop.audit.v1': 1,
+  'shop.orders.v1.dlq': 6,
+  'shop.dead-letters.v1': 3,
+  'shop.products.v1.dlq': 3,
+  'shop.inventory.v1.dlq': 3,
+  'shop.audit.v1.dlq': 3,
+};

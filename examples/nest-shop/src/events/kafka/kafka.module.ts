@@ -4,6 +4,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { EventHandlerRegistry } from './event-handler.registry.js';
 import { KafkaConsumerService } from './kafka-consumer.service.js';
 import { KafkaDispatcher } from './kafka-dispatcher.js';
+import { KafkaHealthIndicator } from './kafka-health.indicator.js';
 import { KafkaProducerService } from './kafka-producer.service.js';
 import { KafkaConnection } from './kafka.connection.js';
 import {
@@ -13,8 +14,9 @@ import {
 } from './kafka.options.js';
 
 /**
- * Kafka for the whole application (global): `KafkaProducerService`, `KafkaConsumerService`, the dispatcher both
- * handler styles register with, and discovery of `@EventHandler()` methods. Import it once, in the root module.
+ * Kafka for the whole application (global): `KafkaProducerService`, `KafkaConsumerService`, `KafkaHealthIndicator`,
+ * the dispatcher both handler styles register with, and discovery of `@EventHandler()` methods. Import it once, in
+ * the root module.
  */
 @Global()
 @Module({})
@@ -34,8 +36,8 @@ export class KafkaModule {
       module: KafkaModule,
       global: true,
       imports: [DiscoveryModule, ...imports],
-      providers: [optionsProvider, KafkaConnection, KafkaDispatcher, KafkaProducerService, KafkaConsumerService, EventHandlerRegistry],
-      exports: [KAFKA_MODULE_OPTIONS, KafkaConnection, KafkaDispatcher, KafkaProducerService, KafkaConsumerService],
+      providers: [optionsProvider, KafkaConnection, KafkaDispatcher, KafkaProducerService, KafkaConsumerService, EventHandlerRegistry, KafkaHealthIndicator],
+      exports: [KAFKA_MODULE_OPTIONS, KafkaConnection, KafkaDispatcher, KafkaProducerService, KafkaConsumerService, KafkaHealthIndicator],
     };
   }
 }
