@@ -110,3 +110,18 @@ export function parseEventDataSync<TSchema extends z.ZodType>(schema: TSchema, d
 export async function parseEventData<TSchema extends z.ZodType>(schema: TSchema, data: unknown): Promise<z.ZodSafeParseResult<z.output<TSchema>>> {
   return parseEventDataSync(schema, data) ?? schema.safeParseAsync(data);
 }
+
+/**
+ * Wraps an object schema with a property named like a member of `Object.prototype` (`toString`, `constructor`, …):
+ * Zod reads `input[key]`, which for an absent optional key finds the inherited member (a function) and fails. The
+ * wrapper hands Zod the input's own properties only. Input and output types stay the schema's. Generated schemas use
+ * it where such a name occurs.
+ */
+// The return type is inferred: zod 4.6 calls it ZodPreprocess, zod 3.25's `zod/v4` a ZodPipe of a transform.
+export function ownProperties<T extends z.ZodType>(schema: T) {
+  return z.preprocess(
+    (value: z.input<T>): unknown =>
+      typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.assign(Object.create(null) as Record<string, unknown>, value) : value,
+    schema,
+  );
+}

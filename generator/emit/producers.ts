@@ -68,12 +68,17 @@ export function emitProducers(table: SymbolTable, _options: EmitOptions): Genera
   const { createProducers, Producers } = table.fixed;
   mod.declare(createProducers);
   mod.declare(Producers);
-  const producer = mod.type(table.runtime('EventProducer'));
+  const eventProducer = mod.use(table.runtime('EventProducer'));
+  const options = mod.type(table.runtime('EventProducerOptions'));
   for (const t of topics) mod.reexport(t.producer);
   const members = topics.map((t) => `    ${t.member}: new ${mod.use(t.producer)}({ producer }),`);
   const body = [
-    jsdoc('One typed producer per topic, sharing one `EventProducer` (one Kafka connection).'),
-    `export function ${createProducers.name}(producer: ${producer}) {`,
+    jsdoc([
+      'One typed producer per topic, sharing one `EventProducer` (one Kafka connection).',
+      `Pass an \`EventProducer\`, or its options: \`source\` then defaults to the catalog's, \`${table.catalog.source}\`.`,
+    ]),
+    `export function ${createProducers.name}(from: ${eventProducer} | (Omit<${options}, 'source'> & { source?: string })) {`,
+    `  const producer = from instanceof ${eventProducer} ? from : new ${eventProducer}({ source: ${tsString(table.catalog.source)}, ...from });`,
     '  return {',
     ...members,
     '  };',

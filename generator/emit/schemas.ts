@@ -17,6 +17,7 @@ function zodContext(table: SymbolTable, mod: TsModule): ZodEmitContext {
     typeRef: (id, mode) => mod.type(mode === 'input' ? named(id).input : named(id).type),
     isRecursive: (id) => table.findSchema(id)?.schema.recursive === true,
     lookup: (id) => table.findSchema(id)?.schema,
+    ownProperties: () => mod.use(table.runtime('ownProperties')),
   };
 }
 

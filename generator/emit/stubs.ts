@@ -41,7 +41,7 @@ function stub(table: SymbolTable, group: GroupSymbols, s: StubSymbols): Generate
     ]),
     `export class ${cls} implements ${handler}<${data}> {`,
     `  async handle(_data: ${data}, context: ${context}): Promise<void> {`,
-    `    throw new ${notImplemented}(${tsString(`${group.group.groupId}: no handler for ${e.type} yet`)} + \` (eventId \${context.eventId})\`);`,
+    `    throw new ${notImplemented}({ eventType: ${tsString(e.type)}, groupId: ${tsString(group.group.groupId)}, eventId: context.eventId });`,
     '  }',
     '}',
   ].join('\n');

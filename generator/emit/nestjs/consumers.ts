@@ -81,7 +81,7 @@ function stub(table: SymbolTable, group: GroupSymbols, s: StubSymbols): Generate
     '',
     `  async handle(_payload: ${data}, context: ${context}): Promise<void> {`,
     `    context.logger.debug(${tsString(`${e.type} received`)});`,
-    `    throw new ${notImplemented}(${tsString(`${g.groupId}: no handler for ${e.type} yet (eventId `)} + context.eventId + ')');`,
+    `    throw new ${notImplemented}({ eventType: ${tsString(e.type)}, groupId: ${tsString(g.groupId)}, eventId: context.eventId });`,
     '  }',
     '}',
   ].join('\n');

@@ -12,6 +12,8 @@ export interface ZodEmitContext {
    * `lookup(id).typeName` (+ `Input`).
    */
   typeRef?(id: string, mode: 'output' | 'input'): string;
+  /** The runtime's `ownProperties` wrapper (imported by the caller), for objects with Object.prototype-named keys. */
+  ownProperties?(): string;
 }
 
 /** Per-declaration emission state. */

@@ -54,6 +54,9 @@ export function shapeLiteral(properties: ObjectProperty[], st: EmitState, level:
   return lines.join('\n');
 }
 
+/** Property names Zod would find on `Object.prototype` when absent from the input. */
+const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
 export function objectExpression(s: ObjectSchema, st: EmitState, level: number): string {
   const shape = shapeLiteral(s.properties, st, level);
   let code: string;
@@ -66,6 +69,11 @@ export function objectExpression(s: ObjectSchema, st: EmitState, level: number):
   }
   if (s.maxProperties !== undefined) {
     code += `.refine((value) => Object.keys(value).length <= ${s.maxProperties}, { message: 'Expected at most ${s.maxProperties} properties' })`;
+  }
+  const own = st.ctx.ownProperties;
+  if (own !== undefined && s.properties.some((p) => PROTOTYPE_KEYS.has(p.name))) {
+    markUninferable(st);
+    code = `${own()}(${code})`;
   }
   return code;
 }

@@ -13,6 +13,6 @@ import type { InventorySnapshotted } from '../../../../../schemas/inventory-snap
  */
 export class AnalyticsInventorySnapshottedHandler implements EventHandler<InventorySnapshotted> {
   async handle(_data: InventorySnapshotted, context: EventContext): Promise<void> {
-    throw new NotImplementedError('analytics: no handler for inventory.snapshotted yet' + ` (eventId ${context.eventId})`);
+    throw new NotImplementedError({ eventType: 'inventory.snapshotted', groupId: 'analytics', eventId: context.eventId });
   }
 }

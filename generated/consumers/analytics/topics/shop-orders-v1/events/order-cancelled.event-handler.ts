@@ -13,6 +13,6 @@ import type { OrderCancelled } from '../../../../../schemas/order-cancelled.js';
  */
 export class AnalyticsOrderCancelledHandler implements EventHandler<OrderCancelled> {
   async handle(_data: OrderCancelled, context: EventContext): Promise<void> {
-    throw new NotImplementedError('analytics: no handler for order.cancelled yet' + ` (eventId ${context.eventId})`);
+    throw new NotImplementedError({ eventType: 'order.cancelled', groupId: 'analytics', eventId: context.eventId });
   }
 }

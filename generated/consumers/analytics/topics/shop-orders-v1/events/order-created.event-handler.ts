@@ -13,6 +13,6 @@ import type { OrderCreated } from '../../../../../schemas/order-created.js';
  */
 export class AnalyticsOrderCreatedHandler implements EventHandler<OrderCreated> {
   async handle(_data: OrderCreated, context: EventContext): Promise<void> {
-    throw new NotImplementedError('analytics: no handler for order.created yet' + ` (eventId ${context.eventId})`);
+    throw new NotImplementedError({ eventType: 'order.created', groupId: 'analytics', eventId: context.eventId });
   }
 }

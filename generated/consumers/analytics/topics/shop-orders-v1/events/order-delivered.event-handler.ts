@@ -13,6 +13,6 @@ import type { OrderDelivered } from '../../../../../schemas/order-delivered.js';
  */
 export class AnalyticsOrderDeliveredHandler implements EventHandler<OrderDelivered> {
   async handle(_data: OrderDelivered, context: EventContext): Promise<void> {
-    throw new NotImplementedError('analytics: no handler for order.delivered yet' + ` (eventId ${context.eventId})`);
+    throw new NotImplementedError({ eventType: 'order.delivered', groupId: 'analytics', eventId: context.eventId });
   }
 }

@@ -13,6 +13,6 @@ import type { OrderShipped } from '../../../../../schemas/order-shipped.js';
  */
 export class AnalyticsOrderShippedHandler implements EventHandler<OrderShipped> {
   async handle(_data: OrderShipped, context: EventContext): Promise<void> {
-    throw new NotImplementedError('analytics: no handler for order.shipped yet' + ` (eventId ${context.eventId})`);
+    throw new NotImplementedError({ eventType: 'order.shipped', groupId: 'analytics', eventId: context.eventId });
   }
 }

@@ -13,6 +13,6 @@ import type { OrderUpdated } from '../../../../../schemas/order-updated.js';
  */
 export class AnalyticsOrderUpdatedHandler implements EventHandler<OrderUpdated> {
   async handle(_data: OrderUpdated, context: EventContext): Promise<void> {
-    throw new NotImplementedError('analytics: no handler for order.updated yet' + ` (eventId ${context.eventId})`);
+    throw new NotImplementedError({ eventType: 'order.updated', groupId: 'analytics', eventId: context.eventId });
   }
 }

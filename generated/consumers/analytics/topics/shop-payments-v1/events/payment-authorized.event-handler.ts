@@ -13,6 +13,6 @@ import type { PaymentAuthorized } from '../../../../../schemas/payment-authorize
  */
 export class AnalyticsPaymentAuthorizedHandler implements EventHandler<PaymentAuthorized> {
   async handle(_data: PaymentAuthorized, context: EventContext): Promise<void> {
-    throw new NotImplementedError('analytics: no handler for payment.authorized yet' + ` (eventId ${context.eventId})`);
+    throw new NotImplementedError({ eventType: 'payment.authorized', groupId: 'analytics', eventId: context.eventId });
   }
 }

@@ -13,6 +13,6 @@ import type { PaymentCaptured } from '../../../../../schemas/payment-captured.js
  */
 export class AnalyticsPaymentCapturedHandler implements EventHandler<PaymentCaptured> {
   async handle(_data: PaymentCaptured, context: EventContext): Promise<void> {
-    throw new NotImplementedError('analytics: no handler for payment.captured yet' + ` (eventId ${context.eventId})`);
+    throw new NotImplementedError({ eventType: 'payment.captured', groupId: 'analytics', eventId: context.eventId });
   }
 }

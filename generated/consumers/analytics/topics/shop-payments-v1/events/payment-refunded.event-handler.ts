@@ -13,6 +13,6 @@ import type { PaymentRefunded } from '../../../../../schemas/payment-refunded.js
  */
 export class AnalyticsPaymentRefundedHandler implements EventHandler<PaymentRefunded> {
   async handle(_data: PaymentRefunded, context: EventContext): Promise<void> {
-    throw new NotImplementedError('analytics: no handler for payment.refunded yet' + ` (eventId ${context.eventId})`);
+    throw new NotImplementedError({ eventType: 'payment.refunded', groupId: 'analytics', eventId: context.eventId });
   }
 }

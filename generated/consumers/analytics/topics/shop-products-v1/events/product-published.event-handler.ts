@@ -13,6 +13,6 @@ import type { ProductPublished } from '../../../../../schemas/product-published.
  */
 export class AnalyticsProductPublishedHandler implements EventHandler<ProductPublished> {
   async handle(_data: ProductPublished, context: EventContext): Promise<void> {
-    throw new NotImplementedError('analytics: no handler for product.published yet' + ` (eventId ${context.eventId})`);
+    throw new NotImplementedError({ eventType: 'product.published', groupId: 'analytics', eventId: context.eventId });
   }
 }

@@ -13,6 +13,6 @@ import type { ProductRepriced } from '../../../../../schemas/product-repriced.js
  */
 export class AnalyticsProductRepricedHandler implements EventHandler<ProductRepriced> {
   async handle(_data: ProductRepriced, context: EventContext): Promise<void> {
-    throw new NotImplementedError('analytics: no handler for product.repriced yet' + ` (eventId ${context.eventId})`);
+    throw new NotImplementedError({ eventType: 'product.repriced', groupId: 'analytics', eventId: context.eventId });
   }
 }

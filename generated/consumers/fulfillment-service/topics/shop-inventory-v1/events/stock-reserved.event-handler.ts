@@ -13,6 +13,6 @@ import type { StockReserved } from '../../../../../schemas/stock-reserved.js';
  */
 export class FulfillmentServiceStockReservedHandler implements EventHandler<StockReserved> {
   async handle(_data: StockReserved, context: EventContext): Promise<void> {
-    throw new NotImplementedError('fulfillment-service: no handler for stock.reserved yet' + ` (eventId ${context.eventId})`);
+    throw new NotImplementedError({ eventType: 'stock.reserved', groupId: 'fulfillment-service', eventId: context.eventId });
   }
 }

@@ -13,6 +13,6 @@ import type { OrderCancelled } from '../../../../../schemas/order-cancelled.js';
  */
 export class FulfillmentServiceOrderCancelledHandler implements EventHandler<OrderCancelled> {
   async handle(_data: OrderCancelled, context: EventContext): Promise<void> {
-    throw new NotImplementedError('fulfillment-service: no handler for order.cancelled yet' + ` (eventId ${context.eventId})`);
+    throw new NotImplementedError({ eventType: 'order.cancelled', groupId: 'fulfillment-service', eventId: context.eventId });
   }
 }

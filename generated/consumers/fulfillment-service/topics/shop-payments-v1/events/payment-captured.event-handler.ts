@@ -13,6 +13,6 @@ import type { PaymentCaptured } from '../../../../../schemas/payment-captured.js
  */
 export class FulfillmentServicePaymentCapturedHandler implements EventHandler<PaymentCaptured> {
   async handle(_data: PaymentCaptured, context: EventContext): Promise<void> {
-    throw new NotImplementedError('fulfillment-service: no handler for payment.captured yet' + ` (eventId ${context.eventId})`);
+    throw new NotImplementedError({ eventType: 'payment.captured', groupId: 'fulfillment-service', eventId: context.eventId });
   }
 }

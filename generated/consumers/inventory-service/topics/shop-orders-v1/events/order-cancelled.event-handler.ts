@@ -13,6 +13,6 @@ import type { OrderCancelled } from '../../../../../schemas/order-cancelled.js';
  */
 export class InventoryServiceOrderCancelledHandler implements EventHandler<OrderCancelled> {
   async handle(_data: OrderCancelled, context: EventContext): Promise<void> {
-    throw new NotImplementedError('inventory-service: no handler for order.cancelled yet' + ` (eventId ${context.eventId})`);
+    throw new NotImplementedError({ eventType: 'order.cancelled', groupId: 'inventory-service', eventId: context.eventId });
   }
 }

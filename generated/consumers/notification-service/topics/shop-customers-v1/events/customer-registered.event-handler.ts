@@ -13,6 +13,6 @@ import type { CustomerRegistered } from '../../../../../schemas/customer-registe
  */
 export class NotificationServiceCustomerRegisteredHandler implements EventHandler<CustomerRegistered> {
   async handle(_data: CustomerRegistered, context: EventContext): Promise<void> {
-    throw new NotImplementedError('notification-service: no handler for customer.registered yet' + ` (eventId ${context.eventId})`);
+    throw new NotImplementedError({ eventType: 'customer.registered', groupId: 'notification-service', eventId: context.eventId });
   }
 }

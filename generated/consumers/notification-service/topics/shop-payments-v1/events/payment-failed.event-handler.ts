@@ -13,6 +13,6 @@ import type { PaymentFailed } from '../../../../../schemas/payment-failed.js';
  */
 export class NotificationServicePaymentFailedHandler implements EventHandler<PaymentFailed> {
   async handle(_data: PaymentFailed, context: EventContext): Promise<void> {
-    throw new NotImplementedError('notification-service: no handler for payment.failed yet' + ` (eventId ${context.eventId})`);
+    throw new NotImplementedError({ eventType: 'payment.failed', groupId: 'notification-service', eventId: context.eventId });
   }
 }

@@ -13,6 +13,6 @@ import type { PaymentRefunded } from '../../../../../schemas/payment-refunded.js
  */
 export class NotificationServicePaymentRefundedHandler implements EventHandler<PaymentRefunded> {
   async handle(_data: PaymentRefunded, context: EventContext): Promise<void> {
-    throw new NotImplementedError('notification-service: no handler for payment.refunded yet' + ` (eventId ${context.eventId})`);
+    throw new NotImplementedError({ eventType: 'payment.refunded', groupId: 'notification-service', eventId: context.eventId });
   }
 }

@@ -13,6 +13,6 @@ import type { AuditRecorded } from '../../../../../schemas/audit-recorded.js';
  */
 export class ShopPlatformWorkersAuditRecordedHandler implements EventHandler<AuditRecorded> {
   async handle(_data: AuditRecorded, context: EventContext): Promise<void> {
-    throw new NotImplementedError('shop-platform-workers: no handler for audit.recorded yet' + ` (eventId ${context.eventId})`);
+    throw new NotImplementedError({ eventType: 'audit.recorded', groupId: 'shop-platform-workers', eventId: context.eventId });
   }
 }
