@@ -1,6 +1,6 @@
 import { buildDeadLetterMessage, deadLetterReason } from './dead-letter.js';
 import type { TopicDelegator } from './delegator.js';
-import { recordFields, type DeliverySettings, type Item } from './delivery.js';
+import { recordFields, type DeliverySettings, type Item } from './delivery-record.js';
 import { HEADERS } from './envelope.js';
 import { toError } from './errors.js';
 import type { MetricLabels } from './metrics.js';

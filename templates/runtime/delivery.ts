@@ -1,90 +1,23 @@
-import { AttemptContext, OK, type AttemptResult, type Watch } from './attempt.js';
+import { AttemptContext, OK, type AttemptResult } from './attempt.js';
+import { AttemptWatcher, REVOKE_GRACE_MS } from './attempt-watch.js';
 import { OffsetCommitter } from './commit.js';
 import { DeadLetterWriter, type PartitionControl } from './dead-letter-writer.js';
-import type { RetryPolicy } from './definitions.js';
-import type { Route, TopicDelegator, UnknownEventTypePolicy } from './delegator.js';
-import { HEADERS, decodeEnvelope, type Envelope, type EnvelopeMigration } from './envelope.js';
+import type { Route, TopicDelegator } from './delegator.js';
+import { CONTINUE, Item, LEAVE, decodeItem, nextOffset, offsetBefore, recordFields, recordKey, delay, type DeliveryIo, type DeliverySettings, type Step } from './delivery-record.js';
+import { HEADERS, type Envelope } from './envelope.js';
 import { ConsumerStoppingError, EventError, HandlerTimeoutError, UnknownEventTypeError, isRetriable, toError } from './errors.js';
-import { decodeHeaders } from './headers.js';
-import type { Logger } from './logger.js';
-import type { MetricLabels, Metrics } from './metrics.js';
+import { LabelSets, type MetricLabels } from './metrics.js';
 import { BatchClaims, Leases } from './leases.js';
 import { FailureMemory, PartitionState } from './partition-state.js';
-import type { ClaimState, ProcessedStore } from './processed-store.js';
-import { backoffDelay, sleepWithHeartbeat, type RandomSource, type Sleep } from './retry.js';
-import { RebalanceInProgressError, tpKey, type CommitPolicy, type ConsumedRecord, type DeliveryListener, type RecordBatch, type TopicPartition, type TransportConsumer, type TransportProducer } from './transport.js';
+import { PartitionWaits } from './partition-waits.js';
+import type { ClaimState } from './processed-store.js';
+import { backoffDelay } from './retry.js';
+import { RebalanceInProgressError, tpKey, type ConsumedRecord, type DeliveryListener, type RecordBatch, type TopicPartition } from './transport.js';
 
-/** Settings of the {@link DeliveryEngine} (resolved from the group consumer's options). */
-export interface DeliverySettings {
-  groupId: string;
-  logger: Logger;
-  metrics: Metrics;
-  store: ProcessedStore | null;
-  /** This member's lease owner token. */
-  owner: string;
-  leaseMs: number;
-  migrateEnvelope: EnvelopeMigration | undefined;
-  isRetriable: ((error: unknown) => boolean) | undefined;
-  handlerTimeoutMs: number;
-  /** How long commits may keep failing before no further record is handled until one lands. */
-  maxUncommittedMs: number;
-  heartbeatIntervalMs: number;
-  retryPauseThresholdMs: number;
-  unknownEventTypes: UnknownEventTypePolicy;
-  deadLetterAttempts: number;
-  deadLetterRetry: RetryPolicy;
-  deadLetterStackTraces: boolean;
-  storeRetry: RetryPolicy;
-  sleep: Sleep | undefined;
-  random: RandomSource | undefined;
-}
-
-/** The transport pieces the engine drives. */
-export interface DeliveryIo {
-  consumer(): TransportConsumer | undefined;
-  deadLetterProducer(): TransportProducer | undefined;
-  commitPolicy(): CommitPolicy;
-}
-
-/** A record of a batch, decoded once, with what the engine will do with it. */
-export class Item {
-  private decoded: Record<string, string> | undefined;
-
-  constructor(
-    readonly record: ConsumedRecord,
-    readonly envelope: Envelope | undefined,
-    readonly error: unknown,
-    /** `handle` = a route matches (the only records that are claimed in the processed store). */
-    readonly action: 'handle' | 'ignore' | 'unknown' | 'undecodable',
-    /** The route, when `handle`. */
-    readonly target: Route | undefined,
-    decoded?: Record<string, string>,
-  ) {
-    this.decoded = decoded;
-  }
-
-  /** The record's headers as text, decoded on first use (most records never need them). */
-  get headers(): Record<string, string> {
-    this.decoded ??= decodeHeaders(this.record.headers);
-    return this.decoded;
-  }
-}
-
-const NO_HEADERS: Record<string, string> = Object.freeze(Object.create(null) as Record<string, string>);
-
-type Step = 'next' | 'leave';
-
-/**
- * How long a handler attempt running when its partition is revoked may still finish and count (kafkajs rejoins only
- * after the batch returns, and members have `rebalanceTimeoutMs` to rejoin); after it the attempt is left running
- * in the background, its lease held, and the batch returns.
- */
-const REVOKE_GRACE_MS = 2_000;
+export { Item, recordFields, type DeliveryIo, type DeliverySettings } from './delivery-record.js';
 
 /** Most records given to one `handleBatch` call. */
 const MAX_HANDLER_BATCH = 100;
-const CONTINUE: Step = 'next';
-const LEAVE: Step = 'leave';
 
 /**
  * The delivery engine: one {@link PartitionState} per assigned partition and one place that decides, for every
@@ -111,11 +44,10 @@ export class DeliveryEngine implements DeliveryListener {
   private stopping = false;
   private stopDeadline = Number.POSITIVE_INFINITY;
   private readonly batches = new Set<Promise<void>>();
-  private readonly watches = new Set<Watch>();
+  private readonly watcher = new AttemptWatcher((context, result) => this.zombieSettled(context, result));
+  private readonly waits: PartitionWaits;
   private readonly leases: Leases | undefined;
-  private readonly zombies = new Map<string, Promise<AttemptResult>>();
-  private readonly labels = new Map<string, Map<string, MetricLabels>>();
-  private labelCount = 0;
+  private readonly labels: LabelSets;
   private readonly unknownLogged = new Set<string>();
   private readonly dlq: DeadLetterWriter;
 
@@ -126,6 +58,16 @@ export class DeliveryEngine implements DeliveryListener {
   ) {
     this.committer = new OffsetCommitter(io.consumer, io.commitPolicy, settings.logger);
     this.dlq = new DeadLetterWriter(settings, io.deadLetterProducer, this.failures);
+    this.waits = new PartitionWaits({
+      settings,
+      io,
+      committer: this.committer,
+      stopping: () => this.stopping,
+      failed: (error, where) => {
+        this.lastError = { error, where };
+      },
+    });
+    this.labels = new LabelSets(settings.groupId);
     this.leases = settings.store === null ? undefined : new Leases(settings.store, settings.groupId, settings.owner, settings.leaseMs, settings.logger);
   }
 
@@ -144,7 +86,7 @@ export class DeliveryEngine implements DeliveryListener {
       if (owned.has(key)) continue;
       state.clearTimer();
       // A record waiting for a retry here is the next owner's now: give up its lease (unless a handler still runs).
-      if (state.eventId !== undefined && state.offset !== undefined && !this.zombies.has(`${state.topic}\u0000${state.partition}\u0000${state.offset}`)) lost.push(state.eventId);
+      if (state.eventId !== undefined && state.offset !== undefined && !this.watcher.zombies.has(`${state.topic}\u0000${state.partition}\u0000${state.offset}`)) lost.push(state.eventId);
       this.partitions.delete(key);
     }
     if (lost.length > 0) void this.leases?.release(lost);
@@ -176,7 +118,7 @@ export class DeliveryEngine implements DeliveryListener {
   beginStop(deadline: number): void {
     this.stopping = true;
     this.stopDeadline = deadline;
-    for (const watch of this.watches) watch.context.abort(new ConsumerStoppingError());
+    this.watcher.abortAll(new ConsumerStoppingError());
   }
 
   /** Resolves when every batch returned (or the stop deadline passed). */
@@ -193,7 +135,7 @@ export class DeliveryEngine implements DeliveryListener {
     this.leases?.dispose();
     this.committer.clear();
     this.dlq.dispose();
-    this.watches.clear();
+    this.watcher.clear();
   }
 
   /** Resumes a halted partition; its record is tried again from attempt 1. */
@@ -215,23 +157,6 @@ export class DeliveryEngine implements DeliveryListener {
     return state;
   }
 
-  /** One frozen label set per topic and event type (metrics key them once); at most 1000 event types, then `other`. */
-  private labelsFor(topic: string, eventType: string): MetricLabels {
-    let byType = this.labels.get(topic);
-    if (byType === undefined) this.labels.set(topic, (byType = new Map()));
-    let labels = byType.get(eventType);
-    if (labels === undefined) {
-      const capped = this.labelCount >= 1000;
-      labels = capped ? (byType.get('\u0000other') ?? Object.freeze({ group: this.settings.groupId, topic, event_type: 'other' })) : Object.freeze({ group: this.settings.groupId, topic, event_type: eventType });
-      if (capped) byType.set('\u0000other', labels);
-      else {
-        byType.set(eventType, labels);
-        this.labelCount += 1;
-      }
-    }
-    return labels;
-  }
-
   private async processBatch(batch: RecordBatch): Promise<void> {
     if (this.stopping || !batch.isCurrent()) return;
     const delegator = this.delegators.get(batch.topic);
@@ -248,10 +173,10 @@ export class DeliveryEngine implements DeliveryListener {
       const last = done[done.length - 1] as ConsumedRecord;
       batch.advance(last.offset);
       this.committer.mark(batch.topic, batch.partition, nextOffset(last.offset), batch.epoch);
-      this.settings.metrics.increment('duplicates_skipped', this.labelsFor(batch.topic, 'unknown'), done.length);
+      this.settings.metrics.increment('duplicates_skipped', this.labels.for(batch.topic, 'unknown'), done.length);
       this.settings.logger.info('Records this member completed before are delivered again (their commit did not land); skipped', { topic: batch.topic, partition: batch.partition, from: done[0]?.offset, to: last.offset });
     }
-    const items = records.map((record) => this.decode(record, delegator));
+    const items = records.map((record) => decodeItem(record, delegator, this.settings.migrateEnvelope));
     const ticker = setInterval(() => this.tick(batch, m), this.tickMs(delegator));
     const leases = this.leases;
     const claims =
@@ -260,7 +185,7 @@ export class DeliveryEngine implements DeliveryListener {
         : new BatchClaims(
             items.map((i) => (i.action === 'handle' ? i.envelope?.metadata.eventId : undefined)),
             leases,
-            (operation) => this.withStore(m, batch, m.offset ?? items[0]?.record.offset ?? '0', operation),
+            (operation) => this.waits.withStore(m, batch, m.offset ?? items[0]?.record.offset ?? '0', operation),
           );
     let finished = 0;
     try {
@@ -269,7 +194,7 @@ export class DeliveryEngine implements DeliveryListener {
       const handledInBatch = new Map<number, AttemptResult>();
       for (let i = 0; i < items.length; i++) {
         if (this.stopping || !batch.isCurrent()) break;
-        if (this.committer.failingSince !== undefined && Date.now() - this.committer.failingSince > this.settings.maxUncommittedMs && !(await this.holdForCommits(batch))) break;
+        if (this.committer.failingSince !== undefined && Date.now() - this.committer.failingSince > this.settings.maxUncommittedMs && !(await this.waits.holdForCommits(batch))) break;
         if (claims !== undefined && !(await claims.ensure(i))) break;
         const item = items[i] as Item;
         const id = item.action === 'handle' ? item.envelope?.metadata.eventId : undefined;
@@ -285,7 +210,7 @@ export class DeliveryEngine implements DeliveryListener {
         }
         const first = handledInBatch.get(i);
         const step =
-          first === undefined && claim !== 'done' && claim !== 'held' && item.action === 'handle' && this.zombies.size === 0 && this.failures.empty && !this.stopping
+          first === undefined && claim !== 'done' && claim !== 'held' && item.action === 'handle' && this.watcher.zombies.size === 0 && this.failures.empty && !this.stopping
             ? await this.fastRecord(m, delegator, item, batch)
             : await this.processRecord(m, delegator, item, claim, batch, claims === undefined ? undefined : () => claims.refresh(i).then((ok) => (ok ? claims.state(i) : undefined)), first);
         if (id !== undefined) completed.add(id);
@@ -302,27 +227,11 @@ export class DeliveryEngine implements DeliveryListener {
       if (claims !== undefined && leases !== undefined) {
         await leases.flushDeferred().catch((error: unknown) => this.settings.logger.warn('Marking events done failed', { error }));
         const left = this.stopping || !batch.isCurrent();
-        const keepCurrent = !left || this.zombies.has(recordKey(items[finished]?.record));
+        const keepCurrent = !left || this.watcher.zombies.has(recordKey(items[finished]?.record));
         await leases.release(claims.acquiredFrom(keepCurrent ? finished + 1 : finished));
       }
     }
     if (this.io.commitPolicy().intervalMs === 0 && this.committer.hasPending) await this.committer.flush().catch(() => undefined);
-  }
-
-  private decode(record: ConsumedRecord, delegator: TopicDelegator): Item {
-    // Headers are decoded up front only for a migration hook (it reads them); otherwise on first use.
-    const migrate = this.settings.migrateEnvelope;
-    const headers = migrate === undefined ? undefined : decodeHeaders(record.headers);
-    let envelope: Envelope;
-    try {
-      envelope = decodeEnvelope(record.value, headers ?? NO_HEADERS, migrate, record);
-    } catch (error) {
-      return new Item(record, undefined, error, 'undecodable', undefined, headers);
-    }
-    const type = envelope.metadata.eventType;
-    if (delegator.ignores(type)) return new Item(record, envelope, undefined, 'ignore', undefined, headers);
-    const target = delegator.resolve(type);
-    return new Item(record, envelope, undefined, target === undefined ? 'unknown' : 'handle', target, headers);
   }
 
   /**
@@ -333,14 +242,14 @@ export class DeliveryEngine implements DeliveryListener {
   private fastRecord(m: PartitionState, delegator: TopicDelegator, item: Item, batch: RecordBatch): Promise<Step> {
     const envelope = item.envelope as Envelope;
     const target = item.target as Route;
-    const labels = this.labelsFor(item.record.topic, envelope.metadata.eventType);
+    const labels = this.labels.for(item.record.topic, envelope.metadata.eventType);
     const started = performance.now();
     this.settings.metrics.increment('received', labels);
     m.enter('handling', item.record.offset, '', 1);
     m.eventId = envelope.metadata.eventId;
     const context = new AttemptContext(item.record, item, envelope.metadata, 1, this.settings.logger);
     const observe = (): void => this.settings.metrics.observeProcessingTime((performance.now() - started) / 1000, labels);
-    return this.run(target, envelope.data, context, delegator.handlerTimeoutMs ?? this.settings.handlerTimeoutMs).then((result) => {
+    return this.watcher.run(target, envelope.data, context, delegator.handlerTimeoutMs ?? this.settings.handlerTimeoutMs).then((result) => {
       const leases = this.leases;
       if (result.kind === 'ok' && (leases === undefined || leases.deferrable)) {
         leases?.completeLater(envelope.metadata.eventId);
@@ -367,15 +276,15 @@ export class DeliveryEngine implements DeliveryListener {
     const { record, envelope } = item;
     const started = performance.now();
     const eventType = envelope?.metadata.eventType ?? item.headers[HEADERS.eventType] ?? 'unknown';
-    const labels = this.labelsFor(record.topic, eventType);
+    const labels = this.labels.for(record.topic, eventType);
     this.settings.metrics.increment('received', labels);
     try {
       if (envelope === undefined) return await this.dlq.fail(this.ctl(m, batch), delegator, item, { error: item.error, attempts: 1, retriable: false }, labels);
       const { eventId } = envelope.metadata;
-      const zombie = this.zombies.size === 0 ? undefined : this.zombies.get(recordKey(record));
+      const zombie = this.watcher.zombies.size === 0 ? undefined : this.watcher.zombies.get(recordKey(record));
       if (zombie !== undefined) {
         // An attempt of an earlier epoch is still running here: its outcome decides.
-        const result = await this.waitFor(m, batch, zombie);
+        const result = await this.waits.waitFor(batch, zombie);
         if (result === undefined) return LEAVE;
         if (result.kind === 'ok') return await this.succeeded(m, batch, item, labels);
       }
@@ -385,7 +294,7 @@ export class DeliveryEngine implements DeliveryListener {
         return CONTINUE;
       }
       if (claim === 'held' && reclaim !== undefined) {
-        const got = await this.waitForLease(m, batch, item, reclaim);
+        const got = await this.waits.waitForLease(m, batch, item, reclaim);
         if (got === undefined) return LEAVE;
         if (got === 'done') {
           this.settings.metrics.increment('duplicates_skipped', labels);
@@ -424,7 +333,7 @@ export class DeliveryEngine implements DeliveryListener {
       else {
         const context = new AttemptContext(record, item, envelope.metadata, attempt, this.settings.logger);
         if (this.stopping) context.abort(new ConsumerStoppingError());
-        result = await this.run(target, envelope.data, context, timeoutMs);
+        result = await this.watcher.run(target, envelope.data, context, timeoutMs);
       }
       if (result.kind === 'ok') return await this.succeeded(m, batch, item, labels);
       this.settings.metrics.increment('failed', labels);
@@ -450,10 +359,10 @@ export class DeliveryEngine implements DeliveryListener {
       m.nextAttemptAt = Date.now() + delayMs;
       this.settings.logger.warn('Handler failed; retrying', { ...recordFields(item), attempt, delayMs, error });
       if (delayMs > this.settings.retryPauseThresholdMs) {
-        this.pauseFor(m, batch, delayMs);
+        this.waits.pauseFor(m, batch, delayMs);
         return LEAVE;
       }
-      if (!(await this.wait(batch, delayMs))) return LEAVE;
+      if (!(await this.waits.wait(batch, delayMs))) return LEAVE;
     }
   }
 
@@ -465,7 +374,7 @@ export class DeliveryEngine implements DeliveryListener {
       else {
         // The mark must land before the commit: a redelivery then finds the event done. If the store is down the
         // partition waits (fail closed); when stopping, the offset is committed anyway (the effect happened).
-        const ok = await this.withStore(m, batch, item.record.offset, () => leases.complete(eventId), true);
+        const ok = await this.waits.withStore(m, batch, item.record.offset, () => leases.complete(eventId), true);
         if (ok === undefined && !this.stopping) return LEAVE;
       }
     }
@@ -490,7 +399,7 @@ export class DeliveryEngine implements DeliveryListener {
     }
     this.settings.metrics.increment('failed', labels);
     if (policy === 'halt') {
-      this.halt(m, batch, item.record.offset, `unknown event type '${envelope.metadata.eventType}' (unknownEventTypes: halt)`);
+      this.waits.halt(m, batch, item.record.offset, `unknown event type '${envelope.metadata.eventType}' (unknownEventTypes: halt)`);
       return LEAVE;
     }
     return this.dlq.fail(this.ctl(m, batch), delegator, item, { error, attempts: 1, retriable: false }, labels);
@@ -501,61 +410,17 @@ export class DeliveryEngine implements DeliveryListener {
     return {
       state: m,
       stopping: () => this.stopping,
-      halt: (offset, reason) => this.halt(m, batch, offset, reason),
-      pauseFor: (ms) => this.pauseFor(m, batch, ms),
+      halt: (offset, reason) => this.waits.halt(m, batch, offset, reason),
+      pauseFor: (ms) => this.waits.pauseFor(m, batch, ms),
       completed: async (eventId) => {
         const leases = this.leases;
         if (leases === undefined || eventId === undefined) return;
-        await this.withStore(m, batch, m.offset ?? '0', () => leases.complete(eventId), true);
+        await this.waits.withStore(m, batch, m.offset ?? '0', () => leases.complete(eventId), true);
       },
       failed: (error, where) => {
         this.lastError = { error, where };
       },
     };
-  }
-
-  /** Runs one handler attempt, watched by the batch ticker (timeout, revoke, stop deadline). */
-  private run(target: Route, data: unknown, context: AttemptContext, timeoutMs: number): Promise<AttemptResult> {
-    let promise: Promise<void>;
-    try {
-      promise = target.invoke(data, context);
-    } catch (error) {
-      return Promise.resolve({ kind: 'failed', error });
-    }
-    return new Promise<AttemptResult>((resolve) => {
-      let open = true;
-      const watch: Watch = {
-        deadline: Date.now() + timeoutMs,
-        context,
-        settle: (result) => {
-          if (!open) return;
-          open = false;
-          this.watches.delete(watch);
-          if (result.kind === 'timeout' || result.kind === 'revoked' || result.kind === 'abandoned') this.zombie(context, promise);
-          resolve(result);
-        },
-      };
-      this.watches.add(watch);
-      promise.then(
-        () => watch.settle(OK),
-        (error: unknown) => watch.settle({ kind: 'failed', error }),
-      );
-    });
-  }
-
-  /** A handler that outlived its attempt: keep its lease alive and let a redelivery here wait for its outcome. */
-  private zombie(context: AttemptContext, promise: Promise<void>): void {
-    const key = recordKey(context.record);
-    const finished = promise.then(
-      (): AttemptResult => OK,
-      (error: unknown): AttemptResult => ({ kind: 'failed', error }),
-    );
-    this.zombies.set(key, finished);
-    // Forgotten only once its outcome is in the store, so a redelivery in between waits for it.
-    void finished.then(async (late) => {
-      await this.zombieSettled(context, late);
-      if (this.zombies.get(key) === finished) this.zombies.delete(key);
-    });
   }
 
   /**
@@ -572,7 +437,7 @@ export class DeliveryEngine implements DeliveryListener {
       if (item.action !== 'handle' || item.target !== target || id === undefined || ids.has(id) || completed.has(id)) break;
       if (claims !== undefined && claims.state(k) !== 'acquired') break;
       if (this.failures.get(item.record.topic, item.record.partition, item.record.offset) !== undefined) break;
-      if (this.zombies.size > 0 && this.zombies.has(recordKey(item.record))) break;
+      if (this.watcher.zombies.size > 0 && this.watcher.zombies.has(recordKey(item.record))) break;
       ids.add(id);
       out.push(k);
     }
@@ -592,41 +457,14 @@ export class DeliveryEngine implements DeliveryListener {
     const contexts = group.map((item) => new AttemptContext(item.record, item, (item.envelope as Envelope).metadata, 1, this.settings.logger));
     if (this.stopping) for (const c of contexts) c.abort(new ConsumerStoppingError());
     const timeoutMs = delegator.handlerTimeoutMs ?? this.settings.handlerTimeoutMs;
-    const all = await this.watch(contexts, timeoutMs, () => invoke(group.map((item, n) => ({ data: (item.envelope as Envelope).data, context: contexts[n] as AttemptContext }))));
+    const all = await this.watcher.runMany(contexts, timeoutMs, () => invoke(group.map((item, n) => ({ data: (item.envelope as Envelope).data, context: contexts[n] as AttemptContext }))));
     if (all.kind === 'revoked' || all.kind === 'abandoned') return undefined;
     const results: AttemptResult[] =
       all.kind === 'ok' ? all.value.map((e): AttemptResult => (e === undefined ? OK : { kind: 'failed', error: e })) : group.map((): AttemptResult => (all.kind === 'failed' ? { kind: 'failed', error: all.error } : { kind: 'timeout' }));
     const done = group.filter((_, n) => results[n]?.kind === 'ok').map((item) => (item.envelope as Envelope).metadata.eventId);
     const leases = this.leases;
-    if (leases !== undefined && done.length > 0 && (await this.withStore(m, batch, first.record.offset, () => leases.completeAll(done), true)) === undefined && !this.stopping) return undefined;
+    if (leases !== undefined && done.length > 0 && (await this.waits.withStore(m, batch, first.record.offset, () => leases.completeAll(done), true)) === undefined && !this.stopping) return undefined;
     return results;
-  }
-
-  /** Runs `work` under a watch for several contexts (a batch handler): the result, or how the wait ended. */
-  private watch<T>(contexts: AttemptContext[], timeoutMs: number, work: () => Promise<T>): Promise<{ kind: 'ok'; value: T } | { kind: 'failed'; error: unknown } | { kind: 'timeout' | 'revoked' | 'abandoned' }> {
-    let promise: Promise<T>;
-    try {
-      promise = work();
-    } catch (error) {
-      return Promise.resolve({ kind: 'failed', error });
-    }
-    const lead = contexts[0] as AttemptContext;
-    const all = Object.assign(Object.create(lead) as AttemptContext, { abort: (reason: unknown) => contexts.forEach((c) => c.abort(reason)) });
-    return new Promise((resolve) => {
-      let open = true;
-      const finish = (result: { kind: 'ok'; value: T } | { kind: 'failed'; error: unknown } | { kind: 'timeout' | 'revoked' | 'abandoned' }): void => {
-        if (!open) return;
-        open = false;
-        this.watches.delete(watch);
-        resolve(result);
-      };
-      const watch: Watch = { deadline: Date.now() + timeoutMs, context: all, settle: (r) => (r.kind === 'ok' || r.kind === 'failed' ? undefined : finish(r)) };
-      this.watches.add(watch);
-      promise.then(
-        (value) => finish({ kind: 'ok', value }),
-        (error: unknown) => finish({ kind: 'failed', error }),
-      );
-    });
   }
 
   /**
@@ -642,25 +480,9 @@ export class DeliveryEngine implements DeliveryListener {
     else if (!active) await leases.release([context.eventId]);
   }
 
-  /** Every tick of a batch: heartbeat, time out attempts, notice a lost partition or the stop deadline. */
+  /** Every tick of a batch: settle attempts that ran out of time, and heartbeat while work is in progress. */
   private tick(batch: RecordBatch, m: PartitionState): void {
-    const now = Date.now();
-    for (const watch of this.watches) {
-      if (watch.context.topic !== batch.topic || watch.context.partition !== batch.partition) continue;
-      if (now >= this.stopDeadline) {
-        watch.context.abort(new ConsumerStoppingError());
-        watch.settle({ kind: 'abandoned' });
-      } else if (now >= watch.deadline) {
-        watch.context.abort(new HandlerTimeoutError(watch.deadline));
-        watch.settle({ kind: 'timeout' });
-      } else if (!batch.isCurrent()) {
-        watch.revokedAt ??= now;
-        if (now - watch.revokedAt >= REVOKE_GRACE_MS) {
-          watch.context.abort(new RebalanceInProgressError('Partition revoked'));
-          watch.settle({ kind: 'revoked' });
-        }
-      }
-    }
+    this.watcher.check(batch, this.stopDeadline);
     if (m.phase === 'idle' || !batch.isCurrent()) return;
     batch.heartbeat().catch((error: unknown) => {
       if (error instanceof RebalanceInProgressError) return; // isCurrent() turns false; the next tick settles
@@ -673,140 +495,9 @@ export class DeliveryEngine implements DeliveryListener {
     return Math.max(5, Math.min(1_000, this.settings.heartbeatIntervalMs, Math.ceil(timeout / 10)));
   }
 
-  /**
-   * Commits have failed for longer than `maxUncommittedMs` (e.g. the group coordinator died and kafkajs has not found
-   * the new one): handle no further record until a commit lands again, so what a later rebalance hands to another
-   * member (who handles it again) stays bounded. False when stop or a lost partition ended the wait.
-   */
-  private async holdForCommits(batch: RecordBatch): Promise<boolean> {
-    this.settings.logger.warn('Offset commits keep failing; holding new records until a commit lands', { topic: batch.topic, partition: batch.partition, failingForMs: Date.now() - (this.committer.failingSince ?? Date.now()) });
-    while (this.committer.failingSince !== undefined) {
-      if (!(await this.wait(batch, 500))) return false;
-      await this.committer.flush().catch(() => undefined);
-    }
-    return true;
-  }
-
-  /** Waits in place (heartbeating); false when the wait was cut short by stop or a lost partition. */
-  private async wait(batch: RecordBatch, ms: number): Promise<boolean> {
-    const controller = new AbortController();
-    const check = setInterval(() => {
-      if (this.stopping || !batch.isCurrent()) controller.abort(new ConsumerStoppingError());
-    }, Math.min(100, Math.max(5, ms)));
-    try {
-      const options = { heartbeat: () => batch.heartbeat(), intervalMs: this.settings.heartbeatIntervalMs, signal: controller.signal };
-      await sleepWithHeartbeat(ms, this.settings.sleep === undefined ? options : { ...options, sleep: this.settings.sleep });
-      return !this.stopping && batch.isCurrent();
-    } catch {
-      return false;
-    } finally {
-      clearInterval(check);
-    }
-  }
-
-  /** Pauses the partition for `ms`; the record is fetched again when it resumes (attempts are remembered). */
-  private pauseFor(m: PartitionState, batch: RecordBatch, ms: number): void {
-    const consumer = this.io.consumer();
-    const tp = [{ topic: batch.topic, partitions: [batch.partition] }];
-    consumer?.pause(tp);
-    m.clearTimer();
-    m.timer = setTimeout(() => {
-      m.timer = undefined;
-      if (!this.stopping) consumer?.resume(tp);
-    }, ms);
-  }
-
-  private halt(m: PartitionState, batch: RecordBatch, offset: string, reason: string): void {
-    const consumer = this.io.consumer();
-    const tp = [{ topic: batch.topic, partitions: [batch.partition] }];
-    consumer?.pause(tp);
-    m.clearTimer();
-    m.enter('halted', offset, reason);
-    m.resume = () => consumer?.resume(tp);
-    this.settings.logger.error('Partition halted until resumed (resumePartition)', { topic: batch.topic, partition: batch.partition, offset, reason });
-  }
-
-  /** Runs a store call until it succeeds (fail closed); undefined when stop or a lost partition cut it short. */
-  private async withStore<T>(m: PartitionState, batch: RecordBatch, offset: string, operation: () => Promise<T>, untilStop = false): Promise<{ value: T } | undefined> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const value = await operation();
-        if (m.phase === 'waiting-store') m.idle();
-        return { value };
-      } catch (error) {
-        if (this.stopping || (!untilStop && !batch.isCurrent())) return undefined;
-        m.enter('waiting-store', offset, `processed store unavailable: ${toError(error).message}`);
-        this.lastError = { error, where: { topic: batch.topic, partition: batch.partition, offset } };
-        const delayMs = backoffDelay(this.settings.storeRetry, Math.min(attempt, 30), this.settings.random);
-        this.settings.logger.warn('Processed store unavailable; waiting', { attempt, delayMs, error });
-        if (!(await this.wait(batch, delayMs))) return undefined;
-      }
-    }
-  }
-
-  /** Waits until another member's lease on the record's event ends: `acquired`, `done`, or undefined when cut short. */
-  private async waitForLease(m: PartitionState, batch: RecordBatch, item: Item, reclaim: () => Promise<ClaimState | undefined>): Promise<'acquired' | 'done' | undefined> {
-    const { record } = item;
-    m.enter('waiting-lease', record.offset, 'dedup lease held by another member');
-    this.settings.logger.info('Event is being processed by another member; waiting for its lease', recordFields(item));
-    const pollMs = Math.max(50, Math.min(1_000, this.settings.leaseMs / 10));
-    for (;;) {
-      if (!(await this.wait(batch, pollMs))) return undefined;
-      const state = await reclaim();
-      if (state === undefined) return undefined;
-      if (state !== 'held') {
-        m.idle();
-        return state;
-      }
-    }
-  }
-
-  private async waitFor(m: PartitionState, batch: RecordBatch, zombie: Promise<AttemptResult>): Promise<AttemptResult | undefined> {
-    for (;;) {
-      const result = await Promise.race([zombie, delay(100).then(() => undefined)]);
-      if (result !== undefined) return result;
-      if (this.stopping || !batch.isCurrent()) return undefined;
-      void m;
-    }
-  }
-
   private classify(delegator: TopicDelegator, error: unknown): boolean {
     if (error instanceof EventError) return error.retriable;
     return (delegator.isRetriable ?? this.settings.isRetriable ?? isRetriable)(error);
   }
 }
 
-/** Log fields of a record: where it is and which event it carries. */
-export function recordFields(item: Item): Record<string, unknown> {
-  const { record, envelope } = item;
-  return {
-    topic: record.topic,
-    partition: record.partition,
-    offset: record.offset,
-    eventId: envelope?.metadata.eventId ?? item.headers[HEADERS.eventId],
-    eventType: envelope?.metadata.eventType ?? item.headers[HEADERS.eventType],
-    correlationId: envelope?.metadata.correlationId ?? item.headers[HEADERS.correlationId],
-  };
-}
-
-/** `a < b` for offsets as decimal strings (no leading zeros): shorter is smaller, else lexicographic. */
-function offsetBefore(a: string, b: string): boolean {
-  return a.length < b.length || (a.length === b.length && a < b);
-}
-
-/** `offset + 1` as a decimal string (BigInt only past 2^53). */
-function nextOffset(offset: string): string {
-  const n = Number(offset);
-  return Number.isSafeInteger(n + 1) ? String(n + 1) : (BigInt(offset) + 1n).toString();
-}
-
-function recordKey(record: ConsumedRecord | undefined): string {
-  return record === undefined ? '' : `${record.topic}\u0000${record.partition}\u0000${record.offset}`;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    timer.unref?.();
-  });
-}
