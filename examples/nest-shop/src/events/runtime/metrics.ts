@@ -177,3 +177,35 @@ function formatLabels(labels: MetricLabels): string {
   const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`);
   return parts.length > 0 ? `{${parts.join(',')}}` : '';
 }
+
+/**
+ * One frozen label set per topic and event type for a consumer group, so the hot path neither builds label objects
+ * nor series keys per record; at most `maxEventTypes` distinct event types, the rest counted as `other` (records
+ * with garbage event types cannot explode the number of series).
+ */
+export class LabelSets {
+  private readonly byTopic = new Map<string, Map<string, MetricLabels>>();
+  private count = 0;
+
+  constructor(
+    private readonly group: string,
+    private readonly maxEventTypes = 1000,
+  ) {}
+
+  /** The labels of `topic` and `eventType`. */
+  for(topic: string, eventType: string): MetricLabels {
+    let byType = this.byTopic.get(topic);
+    if (byType === undefined) this.byTopic.set(topic, (byType = new Map()));
+    let labels = byType.get(eventType);
+    if (labels !== undefined) return labels;
+    if (this.count >= this.maxEventTypes) {
+      labels = byType.get('\u0000other') ?? Object.freeze({ group: this.group, topic, event_type: 'other' });
+      byType.set('\u0000other', labels);
+      return labels;
+    }
+    labels = Object.freeze({ group: this.group, topic, event_type: eventType });
+    byType.set(eventType, labels);
+    this.count += 1;
+    return labels;
+  }
+}
