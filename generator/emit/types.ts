@@ -16,12 +16,18 @@ export interface GeneratedFile {
 
 export type Target = 'plain' | 'nestjs';
 
+/** Optional services around the events (`--with`, `"with"` in the config file); off by default. */
+export const SERVICES = ['gateway', 'live', 'outbox', 'sagas'] as const;
+export type Service = (typeof SERVICES)[number];
+
 export interface EmitOptions {
   target: Target;
   /** eventgen version written in banners. */
   version: string;
   /** Emit `docs/` (Markdown + site); default true. Services that publish docs elsewhere turn it off. */
   docs?: boolean;
+  /** Optional services to emit (`gateway/`, ...); default none. */
+  services?: readonly Service[];
 }
 
 /** An emitter: a pure function of the catalog, through its symbol table (`table.catalog` is the model). */

@@ -155,6 +155,19 @@ export function readClassification(ctx: ModelContext, at: At): DataClassificatio
   return 'internal';
 }
 
+/** Publishing priorities, most urgent first (`x-priority` on a message; the gateway's `X-Event-Priority`). */
+export const PRIORITIES = ['critical', 'high', 'normal', 'low'] as const;
+export type EventPriority = (typeof PRIORITIES)[number];
+
+/** `x-priority` (message): the event's default priority when published through the gateway (default `normal`). */
+export function readPriority(ctx: ModelContext, at: At): EventPriority | undefined {
+  const raw = ctx.read(at);
+  if (raw === undefined) return undefined;
+  if (typeof raw === 'string' && (PRIORITIES as readonly string[]).includes(raw)) return raw as EventPriority;
+  ctx.report('error', 'extension-invalid', `x-priority must be one of ${PRIORITIES.join(', ')}, got ${JSON.stringify(raw)}`, at);
+  return undefined;
+}
+
 export function readVersion(ctx: ModelContext, at: At): string {
   const raw = ctx.read(at);
   if (raw === undefined) return '1.0.0';

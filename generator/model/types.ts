@@ -277,6 +277,8 @@ export interface EventType {
   payload: Schema;
   /** Declared application headers (message `headers`), if any. */
   headers?: Schema;
+  /** Default publishing priority (`x-priority`); absent = `normal`. */
+  priority?: 'critical' | 'high' | 'normal' | 'low';
   examples: EventExample[];
   deprecated: boolean;
   /** How the payload may evolve (`x-compatibility`, default BACKWARD); read by `gen diff`. */

@@ -1,0 +1,55 @@
+/**
+ * What the gateway publishes: one route per event type a producer of the catalog sends (the events
+ * `createProducers()` covers), on its first such topic in catalog order. Events whose only topics take channel
+ * parameters are left out (the gateway has no way to ask for the values yet): reported as info diagnostics.
+ */
+import type { Diagnostic } from '../../model/types.js';
+import type { EventSymbols, SymbolTable, TopicSymbols } from '../../symbols/table.js';
+
+export type EventPriority = 'critical' | 'high' | 'normal' | 'low';
+
+export interface GatewayRoute {
+  event: EventSymbols;
+  /** The topic the gateway writes the event to. */
+  topic: TopicSymbols;
+  /** Consumer groups of the catalog receiving the event on that topic (their statuses start PENDING). */
+  groups: string[];
+  /**
+   * Whether a client may choose the Kafka key (`X-Partition-Key`): only when the catalog declares no partition-key
+   * rule for the event; a declared rule (field or constant) is what keeps one entity's events in order.
+   */
+  keyOverride: boolean;
+  /** Default priority (`x-priority`, else `normal`). */
+  priority: EventPriority;
+}
+
+export function gatewayRoutes(table: SymbolTable): { routes: GatewayRoute[]; diagnostics: Diagnostic[] } {
+  const routes: GatewayRoute[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const seen = new Set<string>();
+  const skipped = new Map<string, EventSymbols>();
+  for (const topic of table.topics) {
+    if (topic.producer === undefined) continue;
+    for (const type of topic.topic.produced) {
+      if (seen.has(type)) continue;
+      const event = table.event(type);
+      if (topic.parameters !== undefined) {
+        skipped.set(type, event);
+        continue;
+      }
+      seen.add(type);
+      skipped.delete(type);
+      const groups = table.catalog.groups
+        .filter((g) => g.subscriptions.some((s) => s.topic === topic.topic.id && s.events.includes(type)))
+        .map((g) => g.groupId)
+        .sort();
+      routes.push({ event, topic, groups, keyOverride: event.event.key.kind === 'none', priority: event.event.priority ?? 'normal' });
+    }
+  }
+  for (const [type, event] of skipped) {
+    const d: Diagnostic = { severity: 'info', rule: 'gateway-parameters', message: `event "${type}" is not published by the gateway: its topics take channel parameters` };
+    if (event.event.loc !== undefined) d.location = event.event.loc;
+    diagnostics.push(d);
+  }
+  return { routes, diagnostics };
+}
