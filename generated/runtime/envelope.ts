@@ -28,7 +28,12 @@ export interface EnvelopeMetadata {
   dataClassification: DataClassification;
   /** The Kafka key used for the record (`null` = no key). */
   partitionKey: string | null;
+  /** Publishing priority (`critical`, `high`, `normal`, `low`), when the publisher set one (the gateway does). */
+  priority?: EventPriority;
 }
+
+/** Publishing priorities, most urgent first. The gateway sheds lower priorities first under load. */
+export type EventPriority = 'critical' | 'high' | 'normal' | 'low';
 
 /** The JSON record value: metadata plus the event payload. */
 export interface Envelope<TData = unknown> {
@@ -47,6 +52,7 @@ export const HEADERS = Object.freeze({
   contentType: 'content-type',
   source: 'source',
   traceparent: 'traceparent',
+  priority: 'event-priority',
 });
 
 /** Zod schema of an envelope; unknown metadata fields are kept so newer producers do not break older consumers. */
@@ -101,6 +107,7 @@ export function envelopeHeaders(metadata: EnvelopeMetadata, traceparent?: string
     [HEADERS.source]: metadata.source,
   };
   if (traceparent !== undefined) headers[HEADERS.traceparent] = traceparent;
+  if (metadata.priority !== undefined) headers[HEADERS.priority] = metadata.priority;
   return headers;
 }
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { z } from 'zod/v4';
 import { parseEventData, parseEventDataSync, type EventDefinition } from './definitions.js';
 import type { EventContext } from './delegator.js';
-import { encodeEnvelope, envelopeHeaders, type Envelope, type EnvelopeMetadata } from './envelope.js';
+import { encodeEnvelope, envelopeHeaders, type Envelope, type EnvelopeMetadata, type EventPriority } from './envelope.js';
 import { EventValidationError, toError } from './errors.js';
 import { toHealthError, type HealthError, type ProducerHealth } from './health.js';
 import { uuidV5 } from './ids.js';
@@ -36,6 +36,10 @@ export interface SendOptions {
   causedBy?: EventContext;
   /** Explicit partition, bypassing the key-based partitioner. */
   partition?: number;
+  /** Producing service written to `metadata.source` (default: the producer's `source`), e.g. the gateway's caller. */
+  source?: string;
+  /** Priority, written to `metadata.priority` and the `event-priority` header. */
+  priority?: EventPriority;
 }
 
 /** One event of {@link EventProducer.sendBatch}; build it with {@link batchItem} to keep `data` typed. */
@@ -221,7 +225,7 @@ export class EventProducer {
       eventVersion: definition.version,
       correlationId: options.correlationId ?? cause?.correlationId ?? newId(),
       timestamp: (this.options.now?.() ?? new Date()).toISOString(),
-      source: this.options.source,
+      source: options.source ?? this.options.source,
       dataClassification: definition.classification,
       partitionKey: key,
     };
@@ -229,6 +233,7 @@ export class EventProducer {
     if (causationId !== undefined) metadata.causationId = causationId;
     const userId = options.userId ?? cause?.metadata.userId;
     if (userId !== undefined) metadata.userId = userId;
+    if (options.priority !== undefined) metadata.priority = options.priority;
     const envelope: Envelope = { metadata, data: parsed.data };
     const message: OutgoingMessage = {
       key,

@@ -136,7 +136,10 @@ export interface StatusStore {
   reserveIdempotencyKey(key: string, requestHash: string, eventId: string, leaseMs: number): Promise<IdempotencyReservation>;
   /** Stores the answer for a reserved key, kept `ttlMs`. */
   completeIdempotencyKey(key: string, requestHash: string, result: string, ttlMs: number): Promise<void>;
-  /** Drops a reservation whose publish failed for certain (so the client may retry with the same key). */
+  /**
+   * Ends a reservation whose publish failed, so the client may retry with the same key at once: the retry (same
+   * request) takes it over with the same event id, so a record the failed attempt may have written is deduplicated.
+   */
   releaseIdempotencyKey(key: string, requestHash: string): Promise<void>;
   /** Throws when the store is unreachable. */
   ping(): Promise<void>;
@@ -277,7 +280,7 @@ export class InMemoryStatusStore implements StatusStore {
 
   async releaseIdempotencyKey(key: string, requestHash: string): Promise<void> {
     const held = this.keys.get(key);
-    if (held !== undefined && held.requestHash === requestHash && held.result === undefined) this.keys.delete(key);
+    if (held !== undefined && held.requestHash === requestHash && held.result === undefined) held.expiresAt = this.now();
   }
 
   async ping(): Promise<void> {}
