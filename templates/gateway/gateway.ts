@@ -12,6 +12,8 @@ import {
   InMemoryStatusStore,
   Metrics,
   overallStatus,
+  parseEventData,
+  parseEventDataSync,
   ProduceError,
   uuidV5,
   type BatchItem,
@@ -25,7 +27,7 @@ import {
   type SendOptions,
   type StatusStore,
 } from '../runtime/index.js';
-import { applyCors, clip, HttpMetrics, HttpProblem, pointer, pointerToken, readJsonBody, sendJson, sendProblem, type CorsOptions, type ProblemField } from './http.js';
+import { applyCors, clip, HttpMetrics, HttpProblem, pointer, pointerToken, readJsonBody, sendJson, sendProblem, type CorsOptions, type JsonBody, type ProblemField } from './http.js';
 
 /** One event type the gateway publishes (the generated `GATEWAY_ROUTES`). */
 export interface GatewayRoute {
@@ -171,17 +173,20 @@ interface Publish {
   meta: Meta;
   /** JSON pointer of this item's payload in the request. */
   at: string;
+  /** Whether the body could hold a `__proto__` key (see {@link JsonBody}). */
+  mayHoldProto: boolean;
 }
 
-/** Validates a payload with its event's schema; problems are appended to `errors` (located by `at`). */
-function validatePayload(p: Publish, errors: ProblemField[]): unknown {
-  const protoAt = protoKey(p.data, p.at);
+/** Validates a payload with its event's (compiled) schema; problems are appended to `errors` (located by `at`). */
+async function validatePayload(p: Publish, errors: ProblemField[]): Promise<unknown> {
+  const protoAt = p.mayHoldProto ? protoKey(p.data, p.at) : undefined;
   if (protoAt !== undefined) {
     // Zod (like any JS object) cannot carry such a key: it would be dropped silently. Refuse it instead.
     errors.push({ pointer: protoAt, detail: 'the property name "__proto__" is not accepted' });
     return undefined;
   }
-  const result = p.route.definition.schema.safeParse(p.data);
+  const schema = p.route.definition.schema;
+  const result = parseEventDataSync(schema, p.data) ?? (await parseEventData(schema, p.data));
   if (result.success) return result.data;
   for (const issue of result.error.issues) errors.push({ pointer: pointer(p.at, issue.path), detail: issue.message });
   return undefined;
@@ -246,10 +251,20 @@ export function createGateway(options: EventGatewayOptions): EventGateway {
   /** Admission by priority: nothing waits in a queue. */
   const admit = (priority: EventPriority, events: number): void => {
     if (closing !== undefined) throw new HttpProblem(503, 'shutting-down', 'Shutting down', 'The gateway is stopping; retry on another instance.', { headers: { 'retry-after': String(retryAfter.overloaded), connection: 'close' } });
-    if (inFlight + events > maxInFlight * PRIORITY_SHARE[priority]) {
-      throw new HttpProblem(503, 'overloaded', 'Overloaded', `Too many events in flight for priority ${priority}; retry shortly.`, { headers: { 'retry-after': String(retryAfter.overloaded) } });
-    }
+    if (inFlight + events > maxInFlight * PRIORITY_SHARE[priority]) throw overloaded[priority];
   };
+
+  /**
+   * Before the body is read: refuses at once when even one more event of `priority` would not be admitted (a cheap
+   * answer under overload, so refusing does not cost as much as publishing). The exact check follows validation.
+   */
+  const admitEarly = (priority: EventPriority): void => {
+    if (closing === undefined && inFlight + 1 > maxInFlight * PRIORITY_SHARE[priority]) throw overloaded[priority];
+  };
+  // Prebuilt: a refusal under overload allocates no error (and captures no stack trace).
+  const overloaded = Object.fromEntries(
+    PRIORITIES.map((p) => [p, new HttpProblem(503, 'overloaded', 'Overloaded', `Too many events in flight for priority ${p}; retry shortly.`, { headers: { 'retry-after': String(retryAfter.overloaded) } })]),
+  ) as Record<EventPriority, HttpProblem>;
 
   const readHeader = (req: IncomingMessage, name: string): string | undefined => {
     const v = req.headers[name];
@@ -299,7 +314,7 @@ export function createGateway(options: EventGatewayOptions): EventGateway {
     }
     const meta = checkMeta(raw, route, (field) => `/headers/${HEADER_OF[field as keyof Meta]}`, errors);
     if (errors.length) throw invalid(errors);
-    return [{ route, data: body, meta, at: '' }];
+    return [{ route, data: body, meta, at: '', mayHoldProto: true }];
   };
 
   const ENVELOPE_FIELDS = new Set(['eventType', 'data', 'correlationId', 'priority', 'source', 'userId', 'key']);
@@ -326,7 +341,7 @@ export function createGateway(options: EventGatewayOptions): EventGateway {
       return undefined;
     }
     const meta = checkMeta(o, route, (field) => `${at}/${field}`, errors);
-    return { route, data: o.data, meta, at: `${at}/data` };
+    return { route, data: o.data, meta, at: `${at}/data`, mayHoldProto: true };
   };
 
   const untypedRequest = (body: unknown): Publish[] => {
@@ -362,7 +377,8 @@ export function createGateway(options: EventGatewayOptions): EventGateway {
     }, 'low');
     // Payload validation before anything else: a bad body costs no store or broker call.
     const errors: ProblemField[] = [...earlier];
-    const parsed = items.map((p) => validatePayload(p, errors));
+    const parsed: unknown[] = [];
+    for (const p of items) parsed.push(await validatePayload(p, errors));
     if (errors.length) throw invalid(errors.sort(byItem));
     admit(priority, items.length);
     inFlight += items.length;
@@ -512,10 +528,11 @@ export function createGateway(options: EventGatewayOptions): EventGateway {
     }
     if (path === '/events' || path === '/events:batch') {
       allow(method, 'POST');
+      admitEarly('critical');
       const body = await readJsonBody(req, limits);
       const structural: ProblemField[] = [];
-      const items = path === '/events' ? untypedRequest(body) : batchRequest(body, structural);
-      await answer(req, res, items, `${path === '/events' ? 'single' : 'batch'}:${path}`, body, false, structural);
+      const items = withProtoHint(path === '/events' ? untypedRequest(body.value) : batchRequest(body.value, structural), body);
+      await answer(req, res, items, `${path === '/events' ? 'single' : 'batch'}:${path}`, body.value, false, structural);
       return path;
     }
     if (path.startsWith('/events/')) {
@@ -523,8 +540,10 @@ export function createGateway(options: EventGatewayOptions): EventGateway {
       if (method === 'POST') {
         const r = segment === undefined ? undefined : routes.get(segment);
         if (r === undefined) throw unknownEventType(segment ?? path.slice(8));
+        const headerPriority = readHeader(req, 'x-event-priority');
+        admitEarly(headerPriority !== undefined && headerPriority in PRIORITY_SHARE ? (headerPriority as EventPriority) : r.priority);
         const body = await readJsonBody(req, limits);
-        await answer(req, res, typedRequest(req, r, body), `single:/events/${r.eventType}`, body, true);
+        await answer(req, res, withProtoHint(typedRequest(req, r, body.value), body), `single:/events/${r.eventType}`, body.value, true);
         return '/events/{eventType}';
       }
       allow(method, 'GET');
@@ -622,6 +641,11 @@ export function createGateway(options: EventGatewayOptions): EventGateway {
 
 class TimeoutError extends Error {
   override name = 'TimeoutError';
+}
+
+function withProtoHint(items: Publish[], body: JsonBody): Publish[] {
+  for (const item of items) item.mayHoldProto = body.mayHoldProto;
+  return items;
 }
 
 function allow(method: string, expected: string): void {

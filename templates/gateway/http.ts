@@ -62,12 +62,20 @@ export interface BodyLimits {
   maxDepth: number;
 }
 
+/** A parsed request body. */
+export interface JsonBody {
+  /** The parsed value. */
+  value: unknown;
+  /** Whether the text could hold a `__proto__` key (literally or through `\u` escapes): only then is it searched for. */
+  mayHoldProto: boolean;
+}
+
 /**
  * Reads and parses a JSON request body within `limits`: 415 for another content type or charset, 413 over the size
  * limit (checked on `Content-Length` first, then while reading), 400 for invalid UTF-8, too deep nesting or invalid
  * JSON (with the position).
  */
-export async function readJsonBody(req: IncomingMessage, limits: BodyLimits): Promise<unknown> {
+export async function readJsonBody(req: IncomingMessage, limits: BodyLimits): Promise<JsonBody> {
   const type = req.headers['content-type'];
   if (!isJsonContentType(type)) {
     throw new HttpProblem(415, 'unsupported-media-type', 'Unsupported media type', `Send the body as application/json (UTF-8)${type ? `, not ${clip(type, 100)}` : ''}.`);
@@ -88,7 +96,7 @@ export async function readJsonBody(req: IncomingMessage, limits: BodyLimits): Pr
   const depth = nestingDepth(text, limits.maxDepth);
   if (depth > limits.maxDepth) throw new HttpProblem(400, 'too-deep', 'Body nested too deeply', `JSON nesting deeper than ${limits.maxDepth} levels is refused.`);
   try {
-    return JSON.parse(text);
+    return { value: JSON.parse(text) as unknown, mayHoldProto: text.includes('__proto__') || text.includes('\\u') };
   } catch (error) {
     throw new HttpProblem(400, 'invalid-json', 'Invalid JSON', `The request body is not valid JSON: ${clip((error as Error).message, 200)}`);
   }

@@ -252,6 +252,7 @@ describe('gateway: hostile requests', () => {
     { name: 'unsafe integer', body: '{"orderId":"o","amount":123456789012345678901234567890}', status: 422 },
     { name: '__proto__ key at the top', body: '{"__proto__":{"admin":true},"orderId":"o","amount":1}', status: 422 },
     { name: '__proto__ key in a record', body: '{"orderId":"o","amount":1,"tags":{"__proto__":"x"}}', status: 422 },
+    { name: 'escaped __proto__ key', body: '{"orderId":"o","amount":1,"tags":{"\\u005f_proto__":"x"}}', status: 422 },
     { name: 'constructor key in a record', body: '{"orderId":"o","amount":1,"tags":{"constructor":"x","toString":"y"}}', status: 202 },
     { name: 'constructor key', body: '{"orderId":"o","amount":1,"constructor":{"prototype":{}}}', status: 422 },
     { name: 'deep nesting', body: `{"orderId":"o","amount":1,"tags":${deep(10_000)}}`, status: 400 },
