@@ -23,3 +23,4 @@ export * from './config.js';
 export * from './kafka-transport.js';
 export * from './redis-store.js';
 export * from './status-store.js';
+export * from './redis-status-store.js';
