@@ -7,6 +7,7 @@ import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { ProcessedStore } from './processed-store.js';
 import type { RandomSource, Sleep } from './retry.js';
+import type { StatusReporter } from './status-reporter.js';
 import type { CommitPolicy, ConsumedRecord, TransportConsumer, TransportProducer } from './transport.js';
 
 /** Settings of the {@link DeliveryEngine} (resolved from the group consumer's options). */
@@ -32,6 +33,8 @@ export interface DeliverySettings {
   storeRetry: RetryPolicy;
   sleep: Sleep | undefined;
   random: RandomSource | undefined;
+  /** Event status reporting (advisory), when the consumer has a `statusStore`. */
+  status: StatusReporter | undefined;
 }
 
 /** The transport pieces the engine drives. */

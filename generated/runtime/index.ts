@@ -24,3 +24,5 @@ export * from './config.js';
 export * from './kafka-transport.js';
 export * from './redis-store.js';
 export * from './status-store.js';
+export * from './redis-status-store.js';
+export { StatusReporter, type StatusReporterOptions, type StatusReportingOptions } from './status-reporter.js';

@@ -11,6 +11,8 @@ import { defaultLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { InMemoryProcessedStore, toProcessedStore, type LegacyProcessedStore, type ProcessedStore } from './processed-store.js';
 import type { RandomSource, Sleep } from './retry.js';
+import { StatusReporter, type StatusReportingOptions } from './status-reporter.js';
+import type { StatusStore } from './status-store.js';
 import type { TopicPartition, TransportConsumer, TransportProducer, Transport } from './transport.js';
 
 /** Options of {@link GroupConsumer}. */
@@ -28,6 +30,13 @@ export interface GroupConsumerOptions {
    * (`RedisProcessedStore`) also keeps two members from running the same event at once (a lease per event).
    */
   store?: ProcessedStore | LegacyProcessedStore | null;
+  /**
+   * Where this group reports event statuses (default none). Advisory: updates are buffered and written in batches in
+   * the background (see {@link StatusReporter}); a slow or failing store never blocks, slows or fails delivery.
+   */
+  statusStore?: StatusStore;
+  /** Buffering of status updates (flush every 100 ms or 500 updates, at most 10 000 buffered, 5 s per flush). */
+  statusReporting?: StatusReportingOptions;
   /** Metrics sink (default a new {@link Metrics}, exposed as `consumer.metrics`). */
   metrics?: Metrics;
   /** Hook turning legacy/flat record values into envelopes. */
@@ -79,6 +88,8 @@ export interface GroupConsumerOptions {
 const STORE_RETRY: RetryPolicy = { ...DEFAULT_RETRY_POLICY, initialDelayMs: 100, maxDelayMs: 5_000 };
 const DEAD_LETTER_RETRY: RetryPolicy = { maxRetries: 0, initialDelayMs: 1_000, maxDelayMs: 30_000, multiplier: 2, jitter: 0.2 };
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+/** Longest time `stop()` spends writing buffered event statuses. */
+const STATUS_FLUSH_MS = 2_000;
 
 /**
  * Runs one consumer group member: the {@link DeliveryEngine} on a transport, plus lifecycle, signals and health.
@@ -97,6 +108,7 @@ export class GroupConsumer {
   private consumer: TransportConsumer | undefined;
   private dlqProducer: TransportProducer | undefined;
   private engine: DeliveryEngine | undefined;
+  private reporter: StatusReporter | undefined;
   private status: ConsumerStatus = 'stopped';
   private starting: Promise<void> | undefined;
   private abandonStart: (() => void) | undefined;
@@ -177,6 +189,8 @@ export class GroupConsumer {
 
   private createEngine(): DeliveryEngine {
     const o = this.options;
+    const reporter = o.statusStore === undefined ? undefined : new StatusReporter({ ...o.statusReporting, store: o.statusStore, groupId: this.groupId, logger: this.logger, metrics: this.metrics });
+    this.reporter = reporter;
     const engine = new DeliveryEngine(
       this.delegators,
       {
@@ -199,6 +213,7 @@ export class GroupConsumer {
         storeRetry: o.storeRetry ?? STORE_RETRY,
         sleep: o.sleep,
         random: o.random,
+        status: reporter,
       },
       {
         consumer: () => this.consumer,
@@ -240,6 +255,9 @@ export class GroupConsumer {
       this.abandonStart?.();
     }
     await engine?.drain();
+    // Statuses of what was handled are written meanwhile (advisory: at most ~2 s, never past the deadline).
+    const reporter = this.reporter;
+    const statuses = reporter?.stop(Math.min(STATUS_FLUSH_MS, deadline - Date.now()));
     const steps: Array<[string, () => Promise<unknown> | undefined]> = [
       ['final commit', () => engine?.committer.flush()],
       ['leaving the group', () => consumer?.stop()],
@@ -262,9 +280,11 @@ export class GroupConsumer {
       );
       if (!ok) this.logger.error(`Stop deadline passed while ${what}; going on without waiting`, { deadlineMsLeft: left });
     }
+    await statuses;
     engine?.dispose();
     this.removeCollector?.();
     this.removeCollector = undefined;
+    if (this.reporter === reporter) this.reporter = undefined;
     if (engine !== undefined) {
       this.processedBefore += engine.processed;
       if (engine.lastError !== undefined) this.lastErrorBefore = toHealthError(engine.lastError.error, engine.lastError.where);

@@ -188,12 +188,32 @@ export function overallStatus(record: EventStatusRecord): EventStatus {
   return 'PENDING';
 }
 
-function toGroupStatus(u: StatusUpdate): GroupStatus {
+/** Longest `lastError` stored (longer messages are cut, ending in `…`). */
+export const MAX_STATUS_ERROR_LENGTH = 1000;
+/** Longest `reason` stored. */
+const MAX_REASON_LENGTH = 200;
+
+/** `text` cut to at most `max` characters (ending in `…` when cut, never splitting a surrogate pair). */
+export function clipText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = Math.max(0, max - 1);
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}\u2026`;
+}
+
+/** The stored form of an update: only the fields it carries, texts bounded ({@link MAX_STATUS_ERROR_LENGTH}). */
+export function toGroupStatus(u: StatusUpdate): GroupStatus {
   const g: GroupStatus = { status: u.status, attempts: u.attempts, updatedAt: u.at };
   if (u.nextAttemptAt !== undefined) g.nextAttemptAt = u.nextAttemptAt;
-  if (u.lastError !== undefined) g.lastError = u.lastError;
-  if (u.reason !== undefined) g.reason = u.reason;
-  if (u.deadLetter !== undefined) g.deadLetter = { ...u.deadLetter };
+  if (u.lastError !== undefined) g.lastError = clipText(u.lastError, MAX_STATUS_ERROR_LENGTH);
+  if (u.reason !== undefined) g.reason = clipText(u.reason, MAX_REASON_LENGTH);
+  if (u.deadLetter !== undefined) {
+    const d: DeadLetterCoordinates = { topic: u.deadLetter.topic };
+    if (u.deadLetter.partition !== undefined) d.partition = u.deadLetter.partition;
+    if (u.deadLetter.offset !== undefined) d.offset = u.deadLetter.offset;
+    g.deadLetter = d;
+  }
   return g;
 }
 
@@ -303,11 +323,13 @@ export class InMemoryStatusStore implements StatusStore {
     return entry;
   }
 
+  // Over the bound: expired keys go first, then the oldest.
   private trimKeys(now: number): void {
     if (this.keys.size <= this.maxEvents) return;
-    for (const [k, v] of this.keys) {
+    for (const [k, v] of this.keys) if (v.expiresAt <= now && v.result !== undefined) this.keys.delete(k);
+    for (const k of this.keys.keys()) {
       if (this.keys.size <= this.maxEvents) break;
-      if (v.expiresAt <= now || v.result !== undefined || this.keys.size > this.maxEvents) this.keys.delete(k);
+      this.keys.delete(k);
     }
   }
 }

@@ -7,7 +7,8 @@ import { toError } from './errors.js';
 import type { MetricLabels } from './metrics.js';
 import type { FailureMemory, PartitionState } from './partition-state.js';
 import { backoffDelay } from './retry.js';
-import { sendErrorCode, type TransportProducer } from './transport.js';
+import type { DeadLetterCoordinates } from './status-store.js';
+import { sendErrorCode, type RecordMetadata, type TransportProducer } from './transport.js';
 
 /** What the dead-letter writer may do to the partition whose record failed. */
 export interface PartitionControl {
@@ -58,6 +59,10 @@ export class DeadLetterWriter {
     }
     const memory = this.failures.upsert(record.topic, record.partition, record.offset);
     memory.attempts = Math.max(memory.attempts, failure.attempts);
+    const status = this.settings.status;
+    // Statuses are about events: only records with an envelope; FAILED once per terminal failure (not per write retry).
+    const eventId = status === undefined ? undefined : item.envelope?.metadata.eventId;
+    if (status !== undefined && eventId !== undefined && memory.terminal === undefined) status.failed(eventId, memory.attempts, failure.error, reason);
     memory.terminal ??= { error: failure.error, reason, retriable: failure.retriable };
     const message = toError(failure.error).message;
     if (!delegator.deadLetter.enabled) {
@@ -68,16 +73,17 @@ export class DeadLetterWriter {
     const correlationId = item.envelope?.metadata.correlationId ?? item.headers[HEADERS.correlationId];
     const input = { record, groupId: this.settings.groupId, reason, error: failure.error, attempts: memory.attempts, correlationId, includeStack: this.settings.deadLetterStackTraces };
     let reduced = false;
+    let written: RecordMetadata | undefined;
     try {
       const producer = this.producer();
       if (producer === undefined) throw new Error('Dead-letter producer is not connected');
-      const send = (m: ReturnType<typeof buildDeadLetterMessage>): Promise<unknown> => producer.send([{ topic: delegator.deadLetter.topic, messages: [m] }]);
+      const send = (m: ReturnType<typeof buildDeadLetterMessage>): Promise<RecordMetadata[]> => producer.send([{ topic: delegator.deadLetter.topic, messages: [m] }]);
       try {
-        await send(buildDeadLetterMessage(input));
+        written = (await send(buildDeadLetterMessage(input)))?.[0];
       } catch (error) {
         if (sendErrorCode(error) !== 'MESSAGE_TOO_LARGE') throw error;
         reduced = true;
-        await send(buildDeadLetterMessage({ ...input, reduced: true }));
+        written = (await send(buildDeadLetterMessage({ ...input, reduced: true })))?.[0];
       }
     } catch (error) {
       memory.deadLetterFailures += 1;
@@ -99,6 +105,12 @@ export class DeadLetterWriter {
     this.failures.delete(record.topic, record.partition, record.offset);
     ctl.state.idle();
     this.settings.metrics.increment('dead_lettered', labels);
+    if (status !== undefined && eventId !== undefined) {
+      const deadLetter: DeadLetterCoordinates = { topic: delegator.deadLetter.topic };
+      if (written?.partition !== undefined) deadLetter.partition = written.partition;
+      if (written?.offset !== undefined) deadLetter.offset = written.offset;
+      status.deadLettered(eventId, memory.attempts, failure.error, reason, deadLetter);
+    }
     this.settings.logger.warn(reduced ? 'Record dead-lettered as a reduced record (value left out: too large)' : 'Record dead-lettered', {
       ...recordFields(item),
       reason,

@@ -248,6 +248,8 @@ export class DeliveryEngine implements DeliveryListener {
     this.settings.metrics.increment('received', labels);
     m.enter('handling', item.record.offset, '', 1);
     m.eventId = envelope.metadata.eventId;
+    const status = this.settings.status;
+    if (status !== undefined) status.processing(envelope.metadata.eventId, 1);
     const context = new AttemptContext(item.record, item, envelope.metadata, 1, this.settings.logger);
     const observe = (): void => this.settings.metrics.observeProcessingTime((performance.now() - started) / 1000, labels);
     return this.watcher.run(target, envelope.data, context, delegator.handlerTimeoutMs ?? this.settings.handlerTimeoutMs).then((result) => {
@@ -257,6 +259,7 @@ export class DeliveryEngine implements DeliveryListener {
         m.idle();
         this.processed += 1;
         this.settings.metrics.increment('processed', labels);
+        if (status !== undefined) status.processed(envelope.metadata.eventId, 1);
         observe();
         return CONTINUE;
       }
@@ -287,7 +290,7 @@ export class DeliveryEngine implements DeliveryListener {
         // An attempt of an earlier epoch is still running here: its outcome decides.
         const result = await this.waits.waitFor(batch, zombie);
         if (result === undefined) return LEAVE;
-        if (result.kind === 'ok') return await this.succeeded(m, batch, item, labels);
+        if (result.kind === 'ok') return await this.succeeded(m, batch, item, labels, (this.failures.get(record.topic, record.partition, record.offset)?.attempts ?? 0) + 1);
       }
       if (claim === 'done') {
         this.settings.metrics.increment('duplicates_skipped', labels);
@@ -314,7 +317,7 @@ export class DeliveryEngine implements DeliveryListener {
         const t = remembered.terminal;
         return await this.dlq.fail(this.ctl(m, batch), delegator, item, { error: t.error, attempts: remembered.attempts, retriable: t.retriable }, labels);
       }
-      if (first?.kind === 'ok') return await this.succeeded(m, batch, item, labels, true);
+      if (first?.kind === 'ok') return await this.succeeded(m, batch, item, labels, 1, true);
       return await this.attempts(m, batch, delegator, target, item, remembered?.attempts ?? 0, labels, first);
     } finally {
       this.settings.metrics.observeProcessingTime((performance.now() - started) / 1000, labels);
@@ -332,11 +335,13 @@ export class DeliveryEngine implements DeliveryListener {
       let result: AttemptResult;
       if (first !== undefined && attempt === done + 1) result = first;
       else {
+        const status = this.settings.status;
+        if (status !== undefined) status.processing(envelope.metadata.eventId, attempt);
         const context = new AttemptContext(record, item, envelope.metadata, attempt, this.settings.logger);
         if (this.stopping) context.abort(new ConsumerStoppingError());
         result = await this.watcher.run(target, envelope.data, context, timeoutMs);
       }
-      if (result.kind === 'ok') return await this.succeeded(m, batch, item, labels);
+      if (result.kind === 'ok') return await this.succeeded(m, batch, item, labels, attempt);
       this.settings.metrics.increment('failed', labels);
       if (result.kind === 'revoked' || result.kind === 'abandoned') {
         m.idle();
@@ -358,6 +363,8 @@ export class DeliveryEngine implements DeliveryListener {
       this.settings.metrics.increment('retried', labels);
       m.enter('retrying', record.offset, toError(error).message, attempt);
       m.nextAttemptAt = Date.now() + delayMs;
+      const status = this.settings.status;
+      if (status !== undefined) status.retrying(envelope.metadata.eventId, attempt, m.nextAttemptAt, error);
       this.settings.logger.warn('Handler failed; retrying', { ...recordFields(item), attempt, delayMs, error });
       if (delayMs > this.settings.retryPauseThresholdMs) {
         this.waits.pauseFor(m, batch, delayMs);
@@ -367,7 +374,7 @@ export class DeliveryEngine implements DeliveryListener {
     }
   }
 
-  private async succeeded(m: PartitionState, batch: RecordBatch, item: Item, labels: MetricLabels, markedDone = false): Promise<Step> {
+  private async succeeded(m: PartitionState, batch: RecordBatch, item: Item, labels: MetricLabels, attempts: number, markedDone = false): Promise<Step> {
     const eventId = (item.envelope as Envelope).metadata.eventId;
     const leases = this.leases;
     if (leases !== undefined && !markedDone) {
@@ -383,6 +390,8 @@ export class DeliveryEngine implements DeliveryListener {
     m.idle();
     this.processed += 1;
     this.settings.metrics.increment('processed', labels);
+    const status = this.settings.status;
+    if (status !== undefined) status.processed(eventId, attempts);
     return CONTINUE;
   }
 
@@ -400,6 +409,8 @@ export class DeliveryEngine implements DeliveryListener {
     }
     this.settings.metrics.increment('failed', labels);
     if (policy === 'halt') {
+      const status = this.settings.status;
+      if (status !== undefined) status.failed(envelope.metadata.eventId, 1, error, 'unknown-event-type');
       this.waits.halt(m, batch, item.record.offset, `unknown event type '${envelope.metadata.eventType}' (unknownEventTypes: halt)`);
       return LEAVE;
     }
@@ -455,6 +466,8 @@ export class DeliveryEngine implements DeliveryListener {
     if (invoke === undefined) return undefined;
     const first = group[0] as Item;
     m.enter('handling', first.record.offset, '', 1);
+    const status = this.settings.status;
+    if (status !== undefined) for (const item of group) status.processing((item.envelope as Envelope).metadata.eventId, 1);
     const contexts = group.map((item) => new AttemptContext(item.record, item, (item.envelope as Envelope).metadata, 1, this.settings.logger));
     if (this.stopping) for (const c of contexts) c.abort(new ConsumerStoppingError());
     const timeoutMs = delegator.handlerTimeoutMs ?? this.settings.handlerTimeoutMs;

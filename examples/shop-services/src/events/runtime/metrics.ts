@@ -3,7 +3,7 @@
 export type MetricLabels = Readonly<Record<string, string>>;
 
 /** The counters the runtime maintains. */
-export type CounterName = 'received' | 'processed' | 'failed' | 'retried' | 'dead_lettered' | 'duplicates_skipped' | 'ignored' | 'produced';
+export type CounterName = 'received' | 'processed' | 'failed' | 'retried' | 'dead_lettered' | 'duplicates_skipped' | 'ignored' | 'produced' | 'status_updates_dropped';
 
 const COUNTERS: Record<CounterName, { name: string; help: string }> = {
   received: { name: 'events_received_total', help: 'Records received by the consumer.' },
@@ -14,6 +14,7 @@ const COUNTERS: Record<CounterName, { name: string; help: string }> = {
   duplicates_skipped: { name: 'events_duplicates_skipped_total', help: 'Records skipped because their eventId was already processed.' },
   ignored: { name: 'events_ignored_total', help: 'Records of event types this group does not receive, acknowledged without a handler.' },
   produced: { name: 'events_produced_total', help: 'Events sent by producers.' },
+  status_updates_dropped: { name: 'status_updates_dropped_total', help: 'Event status updates not written to the status store (buffer full, store failing or slow); statuses are advisory.' },
 };
 
 /** The gauges the runtime maintains (sampled when metrics are exported). */
