@@ -18,6 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { synthesizeExample } from '../../generator/emit/docs/example.js';
+import { emitDocs } from '../../generator/emit/docs/index.js';
 import { buildOpenApi, componentName, DOCS_OPENAPI_FILE, emitOpenApiFiles, eventPath, GATEWAY_OPENAPI_FILE, openApiJson } from '../../generator/emit/gateway/openapi.js';
 import { gatewayRoutes, type GatewayRoute } from '../../generator/emit/gateway/routes.js';
 import { generateFromString, type GenerateResult } from '../../generator/index.js';
@@ -289,5 +290,39 @@ describe('payload JSON Schemas accept and reject exactly what the generated Zod 
     expect(order({ ...example, surprise: true })).toBe(false);
     const items = example['items'] as Array<Record<string, JsonValue>>;
     expect(order({ ...example, items: [{ ...items[0], quantity: 0 }] })).toBe(false);
+  });
+});
+
+describe('docs link the OpenAPI document when the gateway is generated', () => {
+  const options = { target: 'plain' as const, version: '9.9.9' };
+  const file = (files: Array<{ path: string; content: string }>, p: string): string => {
+    const f = files.find((x) => x.path === p);
+    if (f === undefined) throw new Error(`${p} not emitted`);
+    return f.content;
+  };
+
+  it('README, site overview and event pages, only with the gateway', () => {
+    const { table } = get('shop');
+    const on = emitDocs(table, { ...options, services: ['gateway'] });
+    const off = emitDocs(table, options);
+    expect(file(on, 'docs/README.md')).toContain('[`openapi.json`](<openapi.json>)');
+    expect(file(on, 'docs/README.md')).toContain('publishes 17 event types over HTTP');
+    expect(file(on, 'docs/site/index.html')).toContain('<a href="../openapi.json"><code>openapi.json</code></a>');
+    expect(file(on, 'docs/site/index.html')).toContain('<section id="gateway">');
+    expect(file(on, 'docs/events/order-created.md')).toContain('| HTTP | `POST /events/order.created` ([OpenAPI](<../openapi.json>)) |');
+    expect(file(on, 'docs/site/events/order-created.html')).toContain('<code>POST /events/order.created</code> (<a href="../../openapi.json">OpenAPI</a>)');
+    for (const f of off) expect(f.content, f.path).not.toContain('openapi.json');
+    // The docs copy of the document sits where those links point.
+    expect(emitOpenApiFiles(table, gatewayRoutes(table).routes, options).map((f) => f.path)).toContain('docs/openapi.json');
+  });
+
+  it('escapes hostile routes as the docs escape everything else', () => {
+    const { table } = get('hostile-gateway');
+    const on = emitDocs(table, { ...options, services: ['gateway'] });
+    const html = on.filter((f) => f.path.startsWith('docs/site/events/')).map((f) => f.content).join('\n');
+    expect(html).toContain('<code>POST /events/100%25%20%3F%23&amp;</code>');
+    expect(html).toContain('<code>POST /events/say%20%22hi%22%20&#39;there&#39;</code>');
+    const md = on.filter((f) => f.path.startsWith('docs/events/')).map((f) => f.content).join('\n');
+    expect(md).toContain("| HTTP | `POST /events/say%20%22hi%22%20'there'` ([OpenAPI](<../openapi.json>)) |");
   });
 });
