@@ -165,6 +165,9 @@ describe('hostile catalog strings', () => {
     expect(schemas).toEqual(expect.arrayContaining(['Accepted', 'GatewayAccepted', 'Problem', 'GatewayProblem', 'PublishRequest', 'GatewayPublishRequest']));
     const refs = JSON.stringify(d.paths['/events']);
     expect(refs).toContain('#/components/schemas/GatewayPublishRequest');
+    const responses = JSON.stringify((doc as { components: { responses: object } }).components.responses);
+    expect(responses).toContain('"#/components/schemas/GatewayProblem"');
+    expect(responses).not.toContain('"#/components/schemas/Problem"');
     expect(d.paths['/events/accepted']?.['post']?.requestBody).toMatchObject({ content: { 'application/json': { schema: { $ref: '#/components/schemas/Accepted' } } } });
     expect(d.paths['/events/event.batch']?.['post']?.operationId).toBe('publishEventBatchEvent');
     expect(d.paths['/events:batch']?.['post']?.operationId).toBe('publishEventBatch');

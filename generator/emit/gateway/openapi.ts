@@ -103,7 +103,7 @@ const closed = (properties: Entry[], required: string[], extra: Entry[] = []): J
 const open = (properties: Entry[], required: string[], extra: Entry[] = []): JsonSchema =>
   obj(...extra, ['type', 'object'], ['properties', record(properties)], ['required', required.length > 0 ? required : undefined]);
 const json = (schema: JsonSchema, extra: Entry[] = []): JsonSchema => obj(['application/json', obj(['schema', schema], ...extra)]);
-const problemContent = (): JsonSchema => obj(['application/problem+json', obj(['schema', ref('schemas', 'Problem')])]);
+const problemContent = (F: Names['fixed']): JsonSchema => obj(['application/problem+json', obj(['schema', ref('schemas', F.Problem)])]);
 const code = (s: string): string => mdCode(s);
 /** Catalog prose (Markdown, passed through) without trailing blank lines; `undefined` when empty. */
 const prose = (s: string | undefined): string | undefined => {
@@ -377,7 +377,7 @@ function statusOperation(F: Names['fixed']): JsonSchema {
       record([
         ['200', obj(['description', 'The status.'], ['content', json(ref('schemas', F.EventStatus))])],
         ...errorResponses(['401']),
-        ['404', obj(['description', 'No status is known for this event id (never published here, or expired).'], ['content', problemContent()])],
+        ['404', obj(['description', 'No status is known for this event id (never published here, or expired).'], ['content', problemContent(F)])],
         ...errorResponses(['503']),
       ]),
     ],
@@ -623,7 +623,7 @@ function headers(): JsonSchema {
 
 function responses(F: Names['fixed']): JsonSchema {
   const problem = (description: string, headerEntries: Entry[] = []): JsonSchema =>
-    obj(['description', description], ['headers', headerEntries.length > 0 ? record(headerEntries) : undefined], ['content', problemContent()]);
+    obj(['description', description], ['headers', headerEntries.length > 0 ? record(headerEntries) : undefined], ['content', problemContent(F)]);
   const retryAfter: Entry = ['Retry-After', ref('headers', 'RetryAfter')];
   return obj(
     [
