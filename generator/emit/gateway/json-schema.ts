@@ -34,7 +34,9 @@ export function record(entries: ReadonlyArray<readonly [string, unknown]>): Json
   const out: JsonSchema = {};
   for (const [key, value] of entries) {
     if (value === undefined) continue;
-    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    // Assignment would call Object.prototype's `__proto__` setter; every other key is a plain own property.
+    if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    else out[key] = value;
   }
   return out;
 }
