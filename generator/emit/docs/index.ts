@@ -6,6 +6,8 @@
 import type { Catalog } from '../../model/types.js';
 import type { SymbolTable } from '../../symbols/table.js';
 import { sanitizeForComment } from '../../write/banner.js';
+import { eventPath } from '../gateway/openapi.js';
+import { gatewayRoutes } from '../gateway/routes.js';
 import type { EmitOptions, GeneratedFile } from '../types.js';
 import { searchIndexScript } from './search.js';
 import { layoutFlow, renderFlowSvg } from './svg.js';
@@ -82,10 +84,28 @@ function tidyMarkdown(md: string): string {
   return md.replace(/[ \t]+$/gm, '').replace(/\n{3,}/g, '\n\n').trim() + '\n';
 }
 
+/**
+ * With the event gateway (`options.services` includes `gateway`): the overview links its OpenAPI document
+ * (`docs/openapi.json`, written by the gateway's emitter) and each published event shows its route.
+ */
+export function withGateway(view: CatalogView, table: SymbolTable, options: EmitOptions): CatalogView {
+  if (options.services?.includes('gateway') !== true) return view;
+  const routes = gatewayRoutes(table).routes;
+  const http = new Map(routes.map((r) => [r.event.event.type, `POST ${eventPath(r.event.event.type)}`]));
+  return {
+    ...view,
+    gateway: { routes: routes.length },
+    events: view.events.map((e) => {
+      const route = http.get(e.type);
+      return route === undefined ? e : { ...e, http: route };
+    }),
+  };
+}
+
 /** `gen events`: Markdown under `docs/`, the site under `docs/site/`. */
 export function emitDocs(table: SymbolTable, options: EmitOptions): GeneratedFile[] {
   const catalog = table.catalog;
-  const view = buildView(table);
+  const view = withGateway(buildView(table), table, options);
   return [
     ...emitMarkdown(catalog, options, view).map((f) => ({ ...f, path: `${DOCS_DIR}/${f.path}` })),
     ...emitSite(catalog, options, view).map((f) => ({ ...f, path: `${SITE_DIR}/${f.path}` })),

@@ -61,6 +61,8 @@ export interface EventView {
   examples: ExampleView[];
   /** Shared schemas the payload uses. */
   schemas: LinkView[];
+  /** The event gateway's route for it (`POST /events/...`), when the gateway is generated and publishes it. */
+  http?: string;
 }
 
 export interface TopicView {
@@ -115,6 +117,13 @@ export interface CatalogView {
   events: EventView[];
   groups: GroupView[];
   schemas: SchemaView[];
+  /** Present when the event gateway is generated: its OpenAPI document is `docs/openapi.json`. */
+  gateway?: GatewayView;
+}
+
+export interface GatewayView {
+  /** How many event types it publishes. */
+  routes: number;
 }
 
 function rowViews(rows: readonly FieldRow[]): RowView[] {
