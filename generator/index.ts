@@ -9,6 +9,7 @@ import { emitAll, type GeneratedFile, type RuntimeSource, type Target } from './
 import { applyTraits, displayPath, lenientRepairs, loadCatalog, parseSource, type LoadedCatalog } from './load/index.js';
 import { buildCatalog } from './model/build.js';
 import type { Catalog, Diagnostic } from './model/types.js';
+import type { Service } from './emit/types.js';
 import { RUNTIME_EXPORTS_FILE, runtimeExports } from './symbols/runtime-exports.js';
 import { buildSymbolTable, type SymbolTable } from './symbols/table.js';
 import { addBanner } from './write/banner.js';
@@ -45,6 +46,21 @@ export function runtimeSources(): RuntimeSource[] {
   return cachedRuntime;
 }
 
+const cachedTemplates = new Map<string, RuntimeSource[]>();
+/** The sources of an optional service, `templates/<name>/*.ts` (copied verbatim to `<out>/<name>/`). */
+export function templateSources(name: string): RuntimeSource[] {
+  let sources = cachedTemplates.get(name);
+  if (sources === undefined) {
+    const dir = path.join(packageRoot(), 'templates', name);
+    sources = readdirSync(dir)
+      .filter((n) => n.endsWith('.ts') && !n.endsWith('.test.ts'))
+      .sort()
+      .map((n) => ({ name: n, content: readFileSync(path.join(dir, n), 'utf8') }));
+    cachedTemplates.set(name, sources);
+  }
+  return sources;
+}
+
 export interface GenerateOptions {
   target?: Target;
   cwd?: string;
@@ -52,6 +68,8 @@ export interface GenerateOptions {
   validate?: boolean;
   /** Emit docs/ (default true). */
   docs?: boolean;
+  /** Optional services (`gateway`, ...); default none. */
+  services?: readonly Service[];
   /** Read spec violations the model can still read unambiguously as located warnings (default false). */
   lenient?: boolean;
 }
@@ -67,7 +85,7 @@ export interface GenerateResult {
 
 const hasErrors = (d: Diagnostic[]): boolean => d.some((x) => x.severity === 'error');
 
-function emit(loaded: LoadedCatalog, sourcePath: string, target: Target, t0: number, diagnostics: Diagnostic[], docs = true): GenerateResult {
+function emit(loaded: LoadedCatalog, sourcePath: string, target: Target, t0: number, diagnostics: Diagnostic[], docs = true, services: readonly Service[] = []): GenerateResult {
   const t1 = performance.now();
   const { catalog, diagnostics: modelDiags } = buildCatalog(loaded, { sourcePath });
   diagnostics.push(...modelDiags);
@@ -79,7 +97,7 @@ function emit(loaded: LoadedCatalog, sourcePath: string, target: Target, t0: num
   diagnostics.push(...symbols.diagnostics);
   if (hasErrors(diagnostics)) return { files: [], diagnostics, timings };
   const version = eventgenVersion();
-  const files = emitAll(symbols.table, { target, version, docs, runtime }).map((f) =>
+  const files = emitAll(symbols.table, { target, version, docs, runtime, services, gateway: services.includes('gateway') ? templateSources('gateway') : [] }).map((f) =>
     f.ownership === 'managed' ? { ...f, content: addBanner(f.path, f.content, version, sourcePath) } : f,
   );
   timings.emitMs = performance.now() - t2;
@@ -93,7 +111,7 @@ export async function generate(catalogPath: string, options: GenerateOptions = {
   const { loaded, diagnostics } = await loadCatalog(catalogPath, { cwd, validate: options.validate !== false, lenient: options.lenient === true });
   const empty = { loadMs: performance.now() - t0, parserMs: 0, modelMs: 0, emitMs: 0 };
   if (!loaded || hasErrors(diagnostics)) return { files: [], diagnostics, timings: empty };
-  return emit(loaded, displayPath(loaded.main.absPath, cwd), options.target ?? 'plain', t0, [...diagnostics], options.docs !== false);
+  return emit(loaded, displayPath(loaded.main.absPath, cwd), options.target ?? 'plain', t0, [...diagnostics], options.docs !== false, options.services);
 }
 
 /**
@@ -112,7 +130,7 @@ export async function generateTargets(
   if (!loaded || hasErrors(diagnostics)) return { diagnostics, files };
   let all = diagnostics;
   for (const target of targets) {
-    const r = emit(loaded, displayPath(loaded.main.absPath, cwd), target, t0, [...diagnostics], options.docs !== false);
+    const r = emit(loaded, displayPath(loaded.main.absPath, cwd), target, t0, [...diagnostics], options.docs !== false, options.services);
     all = r.diagnostics;
     if (hasErrors(r.diagnostics)) return { diagnostics: r.diagnostics, files: new Map() };
     files.set(target, r.files);

@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { generate } from '../generator/index.js';
 import { FIXTURE_CATALOGS, fixturePath, generateAt, ROOT } from './support/tree.js';
 
+const COPIED_GATEWAY = new Set(readdirSync(path.join(ROOT, 'templates/gateway')).filter((n) => n.endsWith('.ts') && !n.endsWith('.test.ts')).map((n) => `gateway/${n}`));
+
 function listFiles(dir: string, base = dir): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -41,6 +43,13 @@ describe('golden: bundled catalog → generated/', () => {
     }
   });
 
+  it('copies the gateway server verbatim under a banner', async () => {
+    const result = await generateAt(path.join(ROOT, 'catalog/shop.asyncapi.yaml'));
+    const copied = result.files.filter((f) => COPIED_GATEWAY.has(f.path));
+    expect(copied.map((f) => f.path).sort()).toEqual([...COPIED_GATEWAY].sort());
+    for (const f of copied) expect(f.content.split('\n').slice(1).join('\n')).toBe(readFileSync(path.join(ROOT, 'templates', f.path), 'utf8'));
+  });
+
   it('is deterministic: two runs give byte-identical files', async () => {
     const a = await generateAt(path.join(ROOT, 'catalog/shop.asyncapi.yaml'));
     const b = await generateAt(path.join(ROOT, 'catalog/shop.asyncapi.yaml'));
@@ -52,7 +61,8 @@ describe.each(FIXTURE_CATALOGS)('golden: fixture %s', (name) => {
   it('matches test/golden file by file', async () => {
     const result = await generateAt(fixturePath(name));
     expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-    const files = result.files.filter((f) => !f.path.startsWith('runtime/'));
+    // The runtime and the gateway server are copies of templates/, checked once above.
+    const files = result.files.filter((f) => !f.path.startsWith('runtime/') && !COPIED_GATEWAY.has(f.path));
     const tree = files.map((f) => `${f.ownership === 'scaffold' ? 'scaffold' : 'managed '} ${f.path}`).join('\n') + '\n';
     await expect(tree).toMatchFileSnapshot(path.join(ROOT, 'test/golden', name, '__tree.txt'));
     for (const f of files) {
@@ -64,7 +74,7 @@ describe.each(FIXTURE_CATALOGS)('golden: fixture %s', (name) => {
 describe('examples/shop-services/src/events is the tree of the bundled catalog (stubs implemented there)', () => {
   it('has every managed file current and every stub present (regenerate: see examples/shop-services/README.md)', async () => {
     const dir = path.join(ROOT, 'examples/shop-services/src/events');
-    const result = await generate(path.relative(ROOT, path.join(ROOT, 'catalog/shop.asyncapi.yaml')), { cwd: ROOT, docs: false });
+    const result = await generate(path.relative(ROOT, path.join(ROOT, 'catalog/shop.asyncapi.yaml')), { cwd: ROOT, docs: false, services: ['gateway'] });
     expect(listFiles(dir).sort()).toEqual(result.files.map((f) => f.path).sort());
     for (const f of result.files) if (f.ownership === 'managed') expect(readFileSync(path.join(dir, f.path), 'utf8'), f.path).toBe(f.content);
   });

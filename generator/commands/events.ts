@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { generate } from '../index.js';
 import { applyPlan, driftOf, formatPlan, planWrite, summarize } from '../write/index.js';
-import { LENIENT_OPTION, paint, printDiagnostics, readConfig, reportConflicts, resolveCatalog, resolveLenient, UsageError, type CliCommand, type Io } from './common.js';
+import { LENIENT_OPTION, paint, printDiagnostics, readConfig, reportConflicts, resolveCatalog, resolveLenient, resolveServices, UsageError, type CliCommand, type Io } from './common.js';
 import { watchCatalog } from './watch.js';
 
 const TARGETS = ['plain', 'nestjs'] as const;
@@ -17,6 +17,7 @@ interface EventsArgs {
   watch?: boolean;
   docs?: boolean;
   lenient?: boolean;
+  with?: unknown;
 }
 
 async function runEvents(args: EventsArgs, io: Io): Promise<number> {
@@ -30,7 +31,7 @@ async function runEvents(args: EventsArgs, io: Io): Promise<number> {
   }
   if (args.check && args.dryRun) throw new UsageError('--check and --dry-run cannot be combined');
 
-  const result = await generate(catalog, { cwd: io.cwd, target: target as (typeof TARGETS)[number], docs: args.docs ?? config.docs ?? true, lenient: resolveLenient(args.lenient, io.cwd) });
+  const result = await generate(catalog, { cwd: io.cwd, target: target as (typeof TARGETS)[number], docs: args.docs ?? config.docs ?? true, lenient: resolveLenient(args.lenient, io.cwd), services: resolveServices(args.with, io.cwd) });
   const errors = printDiagnostics(result.diagnostics, io, args.verbose);
   if (errors) {
     io.err(paint(io, '31', `eventgen: ${catalog} has ${errors} error${errors === 1 ? '' : 's'}; nothing was written`));
@@ -82,11 +83,13 @@ export const eventsCommand: CliCommand = {
     watch: { type: 'boolean', default: false, describe: 'Regenerate whenever a catalog file changes' },
     docs: { type: 'boolean', describe: 'Emit docs/ (Markdown + static site); --no-docs to skip (default: true)' },
     lenient: LENIENT_OPTION,
+    with: { type: 'string', array: true, describe: 'Also generate optional services: gateway (HTTP publish API + status tracking, docs/gateway.md)' },
   },
   examples: [
     ['$0 events --catalog catalog/shop.asyncapi.yaml --out generated', 'generate'],
     ['$0 events --check', 'fail CI when generated code is out of date'],
     ['$0 events --catalog exported.yaml --lenient', 'read a catalog another tool wrote (spec violations become warnings)'],
+    ['$0 events --with gateway', 'also generate gateway/: the HTTP publish API of the catalog'],
   ],
   run: (a, io) => {
     const ev: EventsArgs = { check: a.check === true, dryRun: a['dry-run'] === true, verbose: a.verbose === true };
@@ -95,6 +98,7 @@ export const eventsCommand: CliCommand = {
     if (typeof a.target === 'string') ev.target = a.target;
     if (typeof a.docs === 'boolean') ev.docs = a.docs;
     if (typeof a.lenient === 'boolean') ev.lenient = a.lenient;
+    if (a.with !== undefined) ev.with = a.with;
     if (a.watch !== true) return runEvents(ev, io);
     if (ev.check || ev.dryRun) throw new UsageError('--watch cannot be combined with --check or --dry-run');
     const catalog = resolveCatalog(ev.catalog, io.cwd);

@@ -8,6 +8,7 @@ import { emitBarrel } from './barrel.js';
 import { emitConsumers } from './consumers.js';
 import { emitDocs } from './docs/index.js';
 import { emitEvents } from './events.js';
+import { emitGateway } from './gateway/index.js';
 import { nestjsTarget } from './nestjs/index.js';
 import { emitProducers } from './producers.js';
 import { emitRuntime, type RuntimeSource } from './runtime.js';
@@ -21,6 +22,8 @@ export type { RuntimeSource } from './runtime.js';
 
 export interface EmitAllOptions extends EmitOptions {
   runtime: readonly RuntimeSource[];
+  /** `templates/gateway/` sources, when `services` includes the gateway. */
+  gateway?: readonly RuntimeSource[];
 }
 
 /** What differs per target: the consumer layout (with its stubs) and the root barrel; everything else is shared. */
@@ -45,6 +48,7 @@ export function emitAll(table: SymbolTable, options: EmitAllOptions): GeneratedF
     ...target.emit(table, options),
     ...(options.docs === false ? [] : emitDocs(table, options)),
     ...emitTopicProvisioning(table, options),
+    ...(options.services?.includes('gateway') ? emitGateway(table, options, options.gateway ?? []) : []),
   ];
   files.push(target.barrel(table, new Set(files.map((f) => f.path))));
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

@@ -18,9 +18,12 @@ export function fixturePath(name: string): string {
   return path.join(FIXTURES, name, 'asyncapi.yaml');
 }
 
-/** Generate with paths shown relative to the repo root (stable banners). */
+/**
+ * Generate with paths shown relative to the repo root (stable banners). With the gateway (`--with gateway`), as
+ * the bundled catalog's eventgen.config.json asks: every golden and compiled tree covers the gateway's emitters too.
+ */
 export async function generateAt(catalog: string): Promise<GenerateResult> {
-  return generate(path.relative(ROOT, catalog), { cwd: ROOT });
+  return generate(path.relative(ROOT, catalog), { cwd: ROOT, services: ['gateway'] });
 }
 
 /** Write files to a fresh directory under test/output (plain writes: this is test scaffolding). */
