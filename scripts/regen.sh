@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 npm run -s build
 node bin/gen.js events
 node bin/gen.js events --catalog catalog/shop.asyncapi.yaml --out examples/shop-services/src/events --no-docs --with gateway
-node bin/gen.js events --catalog catalog/shop.asyncapi.yaml --out examples/nest-shop/src/events --target nestjs --no-docs
+node bin/gen.js events --catalog catalog/shop.asyncapi.yaml --out examples/nest-shop/src/events --target nestjs --no-docs --with none

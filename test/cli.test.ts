@@ -235,3 +235,33 @@ describe('the bundled catalog in this repo', () => {
     expect(r.code).toBe(0);
   });
 });
+
+describe('gen events --with (optional services)', () => {
+  it('--with gateway adds gateway/, --check sees it, the config file can ask for it and --with none overrides that', async () => {
+    const ws = workspace(MINIMAL);
+    expect((await gen(ws, 'events', ...CATALOG, '--with', 'gateway')).code).toBe(0);
+    expect(readdirSync(path.join(ws, 'out/gateway')).sort()).toEqual(['gateway.ts', 'http.ts', 'index.ts', 'main.ts', 'openapi.ts', 'routes.ts']);
+    expect(existsSync(path.join(ws, 'out/docs/openapi.json'))).toBe(true);
+    // Without the switch the gateway is no longer generated: --check reports drift, a run removes it (managed files).
+    expect((await gen(ws, 'events', ...CATALOG, '--check')).code).toBe(1);
+    writeFileSync(path.join(ws, 'eventgen.config.json'), JSON.stringify({ catalog: 'catalog/asyncapi.yaml', out: 'out', with: ['gateway'] }));
+    expect((await gen(ws, 'events', '--check')).code).toBe(0);
+    expect((await gen(ws, 'events', '--with', 'none')).code).toBe(0);
+    expect(existsSync(path.join(ws, 'out/gateway'))).toBe(false);
+  });
+
+  it('refuses unknown and not yet available services, and a malformed "with", as usage errors (exit 2) writing nothing', async () => {
+    const ws = workspace(MINIMAL);
+    const unknown = await gen(ws, 'events', ...CATALOG, '--with', 'gatewy');
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain('unknown service "gatewy" (available: gateway; planned: live, outbox, sagas)');
+    const planned = await gen(ws, 'events', ...CATALOG, '--with', 'gateway,live');
+    expect(planned.code).toBe(2);
+    expect(planned.err).toContain('service "live" is not available in this version');
+    writeFileSync(path.join(ws, 'eventgen.config.json'), JSON.stringify({ catalog: 'catalog/asyncapi.yaml', out: 'out', with: 'gateway' }));
+    const bad = await gen(ws, 'events');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('"with" must be a list of services');
+    expect(existsSync(path.join(ws, 'out'))).toBe(false);
+  });
+});

@@ -142,7 +142,9 @@ export const AVAILABLE_SERVICES = ['gateway'] as const;
 export function resolveServices(explicit: unknown, cwd: string): Array<(typeof AVAILABLE_SERVICES)[number]> {
   const raw = explicit !== undefined ? (Array.isArray(explicit) ? explicit : [explicit]).flatMap((x) => String(x).split(',')) : (readConfig(cwd).config.with ?? []);
   const out = new Set<(typeof AVAILABLE_SERVICES)[number]>();
-  for (const name of raw.map((x) => x.trim()).filter(Boolean)) {
+  const names = raw.map((x) => x.trim()).filter(Boolean);
+  if (explicit !== undefined && names.length === 1 && names[0] === 'none') return []; // `--with none`: override the config file
+  for (const name of names) {
     if ((AVAILABLE_SERVICES as readonly string[]).includes(name)) out.add(name as (typeof AVAILABLE_SERVICES)[number]);
     else if (['live', 'outbox', 'sagas'].includes(name)) throw new UsageError(`service "${name}" is not available in this version of eventgen (available: ${AVAILABLE_SERVICES.join(', ')})`);
     else throw new UsageError(`unknown service "${name}" (available: ${AVAILABLE_SERVICES.join(', ')}; planned: live, outbox, sagas)`);
