@@ -34,20 +34,8 @@ export function eventgenVersion(): string {
   return cachedVersion;
 }
 
-let cachedRuntime: RuntimeSource[] | undefined;
-export function runtimeSources(): RuntimeSource[] {
-  if (!cachedRuntime) {
-    const dir = path.join(packageRoot(), 'templates', 'runtime');
-    cachedRuntime = readdirSync(dir)
-      .filter((n) => n.endsWith('.ts') && !n.endsWith('.test.ts'))
-      .sort()
-      .map((name) => ({ name, content: readFileSync(path.join(dir, name), 'utf8') }));
-  }
-  return cachedRuntime;
-}
-
 const cachedTemplates = new Map<string, RuntimeSource[]>();
-/** The sources of an optional service, `templates/<name>/*.ts` (copied verbatim to `<out>/<name>/`). */
+/** `templates/<name>/*.ts` (tests excluded), read once: the runtime, or an optional service's sources (`gateway`). */
 export function templateSources(name: string): RuntimeSource[] {
   let sources = cachedTemplates.get(name);
   if (sources === undefined) {
@@ -59,6 +47,11 @@ export function templateSources(name: string): RuntimeSource[] {
     cachedTemplates.set(name, sources);
   }
   return sources;
+}
+
+/** The runtime sources, `templates/runtime/*.ts`. */
+export function runtimeSources(): RuntimeSource[] {
+  return templateSources('runtime');
 }
 
 export interface GenerateOptions {

@@ -6,6 +6,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { formatLabels } from '../runtime/index.js';
 
 /** One invalid field: a JSON pointer into the request (`/data/amount`, `/headers/x-event-priority`) and why. */
 export interface ProblemField {
@@ -222,16 +223,13 @@ export class HttpMetrics {
     const total = `${this.prefix}http_requests_total`;
     const duration = `${this.prefix}http_request_duration_seconds`;
     const lines = [`# HELP ${total} HTTP requests answered by the gateway.`, `# TYPE ${total} counter`];
-    for (const r of this.requests.values()) lines.push(`${total}{route=${q(r.route)},method=${q(r.method)},status="${r.status}"} ${r.count}`);
+    for (const r of this.requests.values()) lines.push(`${total}${formatLabels({ route: r.route, method: r.method, status: String(r.status) })} ${r.count}`);
     lines.push(`# HELP ${duration} Time to answer a request.`, `# TYPE ${duration} histogram`);
     for (const d of this.durations.values()) {
-      DURATION_BUCKETS.forEach((b, i) => lines.push(`${duration}_bucket{route=${q(d.route)},le="${b}"} ${d.counts[i] ?? 0}`));
-      lines.push(`${duration}_bucket{route=${q(d.route)},le="+Inf"} ${d.count}`, `${duration}_sum{route=${q(d.route)}} ${d.sum}`, `${duration}_count{route=${q(d.route)}} ${d.count}`);
+      DURATION_BUCKETS.forEach((b, i) => lines.push(`${duration}_bucket${formatLabels({ route: d.route, le: String(b) })} ${d.counts[i] ?? 0}`));
+      const route = formatLabels({ route: d.route });
+      lines.push(`${duration}_bucket${formatLabels({ route: d.route, le: '+Inf' })} ${d.count}`, `${duration}_sum${route} ${d.sum}`, `${duration}_count${route} ${d.count}`);
     }
     return `${lines.join('\n')}\n`;
   }
-}
-
-function q(s: string): string {
-  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 }

@@ -7,7 +7,7 @@ import type { At, ModelContext } from './context.js';
 import { isRecord } from './context.js';
 import { readEnvironmentParameters } from './parameters.js';
 import { readTopicConfig } from './topic-config.js';
-import type { CompatibilityMode, DataClassification, DeadLetterPolicy, RetryPolicy, Topic, TopicEnvironment } from './types.js';
+import type { CompatibilityMode, DataClassification, DeadLetterPolicy, EventPriority, RetryPolicy, Topic, TopicEnvironment } from './types.js';
 
 export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 3, initialDelayMs: 200, maxDelayMs: 30_000, multiplier: 2, jitter: 0.2 };
 
@@ -156,8 +156,7 @@ export function readClassification(ctx: ModelContext, at: At): DataClassificatio
 }
 
 /** Publishing priorities, most urgent first (`x-priority` on a message; the gateway's `X-Event-Priority`). */
-export const PRIORITIES = ['critical', 'high', 'normal', 'low'] as const;
-export type EventPriority = (typeof PRIORITIES)[number];
+export const PRIORITIES: readonly EventPriority[] = ['critical', 'high', 'normal', 'low'];
 
 /** `x-priority` (message): the event's default priority when published through the gateway (default `normal`). */
 export function readPriority(ctx: ModelContext, at: At): EventPriority | undefined {

@@ -261,6 +261,9 @@ export interface EventExample {
 /** Schema-registry style compatibility mode of an event's payload (`x-compatibility`). */
 export type CompatibilityMode = 'BACKWARD' | 'FORWARD' | 'FULL' | 'NONE';
 
+/** Publishing priority of an event (`x-priority`), most urgent first in `PRIORITIES` (model/extensions.ts). */
+export type EventPriority = 'critical' | 'high' | 'normal' | 'low';
+
 export interface EventType {
   /** The `eventType` string on the wire, e.g. `order.created` (envelope + `event-type` header). */
   type: string;
@@ -278,7 +281,7 @@ export interface EventType {
   /** Declared application headers (message `headers`), if any. */
   headers?: Schema;
   /** Default publishing priority (`x-priority`); absent = `normal`. */
-  priority?: 'critical' | 'high' | 'normal' | 'low';
+  priority?: EventPriority;
   examples: EventExample[];
   deprecated: boolean;
   /** How the payload may evolve (`x-compatibility`, default BACKWARD); read by `gen diff`. */

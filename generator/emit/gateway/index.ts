@@ -7,7 +7,7 @@ import { sym } from '../../symbols/sym.js';
 import { TsModule } from '../printer.js';
 import { jsdoc, tsString, tsValue } from '../text.js';
 import type { EmitOptions, GeneratedFile } from '../types.js';
-import type { RuntimeSource } from '../runtime.js';
+import { copyTemplates, type RuntimeSource } from '../runtime.js';
 import { buildOpenApi, emitOpenApiFiles } from './openapi.js';
 import { gatewayRoutes } from './routes.js';
 
@@ -20,10 +20,7 @@ const SERVER = `${GATEWAY_DIR}/gateway.ts`;
 
 export function emitGateway(table: SymbolTable, options: EmitOptions, sources: readonly RuntimeSource[]): GeneratedFile[] {
   const { routes } = gatewayRoutes(table);
-  const files: GeneratedFile[] = [...sources]
-    .filter((s) => s.name.endsWith('.ts') && !s.name.endsWith('.test.ts'))
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map((s) => ({ path: `${GATEWAY_DIR}/${s.name}`, content: s.content, ownership: 'managed' as const }));
+  const files: GeneratedFile[] = copyTemplates(sources, GATEWAY_DIR);
 
   // routes.ts: the catalog's events as gateway routes.
   const rmod = new TsModule(ROUTES);

@@ -16,7 +16,9 @@ import { jsonBannerComment } from '../../write/banner.js';
 import { mdCode } from '../docs/escape.js';
 import type { EmitOptions, GeneratedFile } from '../types.js';
 import { cloneJson, record, toJsonSchema, type JsonSchema, type JsonSchemaContext } from './json-schema.js';
-import type { EventPriority, GatewayRoute } from './routes.js';
+import { PRIORITIES } from '../../model/extensions.js';
+import type { EventPriority } from '../../model/types.js';
+import type { GatewayRoute } from './routes.js';
 
 /** The document the gateway module serves. */
 export const GATEWAY_OPENAPI_FILE = 'gateway/openapi.json';
@@ -27,7 +29,6 @@ export const OPENAPI_BANNER_KEY = 'x-generated';
 /** Most events in one `POST /events:batch` (the gateway's default `maxBatchItems`). */
 export const MAX_BATCH_EVENTS = 500;
 
-const PRIORITIES: readonly EventPriority[] = ['critical', 'high', 'normal', 'low'];
 const STATUSES = ['PENDING', 'PROCESSING', 'RETRYING', 'PROCESSED', 'FAILED', 'DEAD_LETTERED'] as const;
 const SOURCE_PATTERN = '^[A-Za-z0-9._:/-]{1,128}$';
 const MAX_ID = 255;

@@ -3,10 +3,8 @@
  * `createProducers()` covers), on its first such topic in catalog order. Events whose only topics take channel
  * parameters are left out (the gateway has no way to ask for the values yet): reported as info diagnostics.
  */
-import type { Diagnostic } from '../../model/types.js';
+import type { Diagnostic, EventPriority } from '../../model/types.js';
 import type { EventSymbols, SymbolTable, TopicSymbols } from '../../symbols/table.js';
-
-export type EventPriority = 'critical' | 'high' | 'normal' | 'low';
 
 export interface GatewayRoute {
   event: EventSymbols;

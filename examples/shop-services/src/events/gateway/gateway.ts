@@ -327,7 +327,7 @@ export function createGateway(options: EventGatewayOptions): EventGateway {
       return undefined;
     }
     const o = item as Record<string, unknown>;
-    for (const k of Object.keys(o)) if (!ENVELOPE_FIELDS.has(k)) errors.push({ pointer: `${at}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, detail: 'unknown field' });
+    for (const k of Object.keys(o)) if (!ENVELOPE_FIELDS.has(k)) errors.push({ pointer: `${at}/${pointerToken(k)}`, detail: 'unknown field' });
     if (typeof o.eventType !== 'string') {
       errors.push({ pointer: `${at}/eventType`, detail: 'is required: the event type, e.g. one of the paths under /events/' });
       return undefined;
@@ -358,7 +358,7 @@ export function createGateway(options: EventGatewayOptions): EventGateway {
     if (body === null || typeof body !== 'object' || Array.isArray(body) || !Array.isArray((body as { events?: unknown }).events)) {
       throw invalid([{ pointer: '/events', detail: 'is required: an array of { eventType, data, ... }' }]);
     }
-    for (const k of Object.keys(body)) if (k !== 'events') errors.push({ pointer: `/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, detail: 'unknown field' });
+    for (const k of Object.keys(body)) if (k !== 'events') errors.push({ pointer: `/${pointerToken(k)}`, detail: 'unknown field' });
     const events = (body as { events: unknown[] }).events;
     if (events.length === 0) throw invalid([{ pointer: '/events', detail: 'must hold at least one event' }]);
     if (events.length > maxBatch) throw new HttpProblem(413, 'batch-too-large', 'Batch too large', `A batch holds at most ${maxBatch} events; this one has ${events.length}.`);

@@ -174,7 +174,8 @@ function labelKey(labels: MetricLabels): string {
   return key;
 }
 
-function formatLabels(labels: MetricLabels): string {
+/** A Prometheus label set, `{a="x",b="y"}` (values escaped), or `''` for none. */
+export function formatLabels(labels: MetricLabels): string {
   const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`);
   return parts.length > 0 ? `{${parts.join(',')}}` : '';
 }
