@@ -418,6 +418,8 @@ export function createGateway(options: EventGatewayOptions): EventGateway {
         written = await withTimeout('Kafka', publishTimeoutMs, options.producer.sendBatch(batch));
       } catch (error) {
         if (idempotencyKey !== undefined) await store.releaseIdempotencyKey(idempotencyKey, requestHash).catch(() => undefined);
+        // Refused for certain: nothing was written, so no PENDING status may promise it. Uncertain: keep it.
+        if (!isUncertain(error)) await store.discard?.(ids).catch(() => undefined);
         throw publishProblem(error);
       }
       const results = written.map((m, i) => ({
@@ -676,14 +678,21 @@ function decodeSegment(s: string): string | undefined {
   }
 }
 
+/** A send that may or may not have been written (timeout, connection lost), as opposed to one the broker refused. */
+function isUncertain(error: unknown): boolean {
+  return !(error instanceof EventValidationError || (error instanceof ProduceError && REFUSED.has(error.code)));
+}
+
+/** Send failures where the broker refused the records themselves: certainly not written. */
+const REFUSED = new Set(['MESSAGE_TOO_LARGE', 'UNKNOWN_TOPIC', 'NOT_AUTHORIZED', 'INVALID_RECORD']);
+
 /** What a failed send means for the client: 413 for a record Kafka refuses as too large, else 503 (retry). */
 function publishProblem(error: unknown): HttpProblem {
   if (error instanceof EventValidationError) return invalid(error.issues.map((i) => ({ pointer: pointer('', i.path), detail: i.message })));
   if (error instanceof ProduceError && error.code === 'MESSAGE_TOO_LARGE') {
     return new HttpProblem(413, 'record-too-large', 'Event too large for Kafka', 'The broker refused the record as too large; nothing was written.');
   }
-  const uncertain = error instanceof TimeoutError || (error instanceof ProduceError && error.code === 'UNCERTAIN');
-  return new HttpProblem(503, 'kafka-unavailable', 'Kafka unavailable', uncertain ? 'Kafka did not confirm the write; it may or may not be written. Retry with the same Idempotency-Key to publish it exactly once.' : 'Kafka refused or could not take the write; nothing was written. Retry later.', {
+  return new HttpProblem(503, 'kafka-unavailable', 'Kafka unavailable', isUncertain(error) ? 'Kafka did not confirm the write; it may or may not be written. Retry with the same Idempotency-Key to publish it exactly once.' : 'Kafka refused or could not take the write; nothing was written. Retry later.', {
     headers: { 'retry-after': '5' },
   });
 }

@@ -101,6 +101,20 @@ redis.call('HSET', KEYS[1], 'event', ARGV[1])
 for i = 6, #ARGV do redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[2]) end
 redis.call('PEXPIRE', KEYS[1], ttl(KEYS[1], ARGV[3], ARGV[4], ARGV[5]))
 return 1`;
+// KEYS: event hashes. Each is deleted only while every group is still PENDING (nothing a consumer wrote is lost).
+const DISCARD = `local removed = 0
+for _, key in ipairs(KEYS) do
+  local fields = redis.call('HGETALL', key)
+  local untouched = #fields > 0
+  for i = 1, #fields, 2 do
+    if string.sub(fields[i], 1, 2) == 'g:' and cjson.decode(fields[i + 1]).status ~= 'PENDING' then untouched = false end
+  end
+  if untouched then
+    redis.call('DEL', key)
+    removed = removed + 1
+  end
+end
+return removed`;
 // Idempotency keys are hashes: h = request hash, e = event id, u = lease end (Redis time, ms), r = answer once done.
 const NOW = `if redis.replicate_commands then pcall(redis.replicate_commands) end
 local t = redis.call('TIME')
@@ -199,6 +213,12 @@ export class RedisStatusStore implements StatusStore {
   }
 
   /** {@inheritDoc StatusStore.get} */
+  async discard(eventIds: readonly string[]): Promise<void> {
+    if (eventIds.length === 0) return;
+    const keys = eventIds.map((id) => this.statusKey(id));
+    await this.call('EVAL discard', this.client.eval(DISCARD, keys.length, ...keys));
+  }
+
   async get(eventId: string): Promise<EventStatusRecord | undefined> {
     const hash = await this.call('HGETALL', this.client.hgetall(this.statusKey(eventId)));
     if (hash === null || typeof hash !== 'object') return undefined;

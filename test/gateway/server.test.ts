@@ -17,6 +17,7 @@ import {
   InMemoryTransport,
   Metrics,
   silentLogger,
+  SendError,
   type StatusStore,
   type Transport,
   type TransportProducer,
@@ -211,6 +212,32 @@ describe('gateway: Idempotency-Key', () => {
     // The failed attempt reserved an id; the retry published under it.
     const retriedId = ((await retried.json()) as { eventId: string }).eventId;
     expect(ids).toContain(retriedId);
+  });
+});
+
+describe('gateway: failed sends and statuses', () => {
+  it('a send the broker refused for certain leaves no PENDING status; an uncertain one keeps it (the record may exist)', async () => {
+    const inner = new InMemoryStatusStore();
+    const recorded: string[] = [];
+    const statusStore: StatusStore = Object.assign(Object.create(inner) as InMemoryStatusStore, {
+      pending: (e: Parameters<StatusStore['pending']>[0]) => {
+        recorded.push(e.eventId);
+        return inner.pending(e);
+      },
+    });
+    const gated = new GatedTransport(new InMemoryTransport());
+    const { base } = await start({ transport: gated, statusStore });
+    gated.failNext = new SendError('This server does not host this topic-partition', 'UNKNOWN_TOPIC');
+    expect((await post(`${base}/events/order.placed`, { orderId: 'o-7', amount: 1 })).status).toBe(503);
+    const refusedId = recorded.at(-1) as string;
+    expect(refusedId).toBeDefined();
+    expect(await inner.get(refusedId)).toBeUndefined();
+    expect((await fetch(`${base}/events/${refusedId}`)).status).toBe(404);
+    gated.failNext = Object.assign(new Error('Request timed out'), { name: 'KafkaJSRequestTimeoutError' });
+    expect((await post(`${base}/events/order.placed`, { orderId: 'o-8', amount: 1 })).status).toBe(503);
+    const uncertainId = recorded.at(-1) as string;
+    expect(uncertainId).not.toBe(refusedId);
+    expect((await inner.get(uncertainId))?.groups['billing']?.status).toBe('PENDING');
   });
 });
 

@@ -86,6 +86,16 @@ describe.skipIf(!available)('RedisStatusStore on a real Redis', () => {
     expect(JSON.parse(raw['g:billing'] as string)).toEqual({ status: 'PROCESSED', attempts: 1, updatedAt: 1_000 });
   });
 
+  it('discard: forgets events whose groups are all still PENDING, keeps any a consumer reported on', async () => {
+    const s = store();
+    await s.pending(event('d1'));
+    await s.pending(event('d2'));
+    await s.update([up('d2', 'billing', 'PROCESSING', 1)]);
+    await s.discard(['d1', 'd2', 'never-seen']);
+    expect(await s.get('d1')).toBeUndefined();
+    expect((await s.get('d2'))?.groups['billing']?.status).toBe('PROCESSING');
+  });
+
   it('applies a batch monotonically per group in one call: late PROCESSING never overwrites PROCESSED; FAILED → DEAD_LETTERED', async () => {
     const s = store();
     const calls: string[] = [];

@@ -204,3 +204,16 @@ describe('InMemoryStatusStore', () => {
     await expect(store.ping()).resolves.toBeUndefined();
   });
 });
+
+describe('InMemoryStatusStore.discard', () => {
+  it('forgets events whose groups are all still PENDING, keeps any a consumer reported on', async () => {
+    const store = new InMemoryStatusStore();
+    const base = { eventType: 't', topic: 'x', groups: ['a', 'b'], acceptedAt: 1 };
+    await store.pending({ ...base, eventId: 'd1' });
+    await store.pending({ ...base, eventId: 'd2' });
+    await store.update([{ eventId: 'd2', groupId: 'a', status: 'PROCESSED', attempts: 1, at: 2 }]);
+    await store.discard(['d1', 'd2', 'unknown']);
+    expect(await store.get('d1')).toBeUndefined();
+    expect((await store.get('d2'))?.groups['a']?.status).toBe('PROCESSED');
+  });
+});

@@ -143,6 +143,11 @@ export interface StatusStore {
   releaseIdempotencyKey(key: string, requestHash: string): Promise<void>;
   /** Throws when the store is unreachable. */
   ping(): Promise<void>;
+  /**
+   * Forgets events a publisher recorded but certainly did not write (the broker refused them): only records whose
+   * groups are all still PENDING are removed, so nothing a consumer reported is lost. Optional for custom stores.
+   */
+  discard?(eventIds: readonly string[]): Promise<void>;
 }
 
 const RANK: Record<EventStatus, number> = { PENDING: 0, PROCESSING: 1, RETRYING: 2, PROCESSED: 10, FAILED: 10, DEAD_LETTERED: 11 };
@@ -304,6 +309,13 @@ export class InMemoryStatusStore implements StatusStore {
   }
 
   async ping(): Promise<void> {}
+
+  async discard(eventIds: readonly string[]): Promise<void> {
+    for (const id of eventIds) {
+      const entry = this.entries.get(id);
+      if (entry !== undefined && [...entry.groups.values()].every((g) => g.status === 'PENDING')) this.entries.delete(id);
+    }
+  }
 
   private entry(eventId: string, create: boolean): Entry | undefined {
     const now = this.now();
