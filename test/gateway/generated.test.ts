@@ -9,7 +9,6 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEventGateway, GATEWAY_ROUTES, OPENAPI_DOCUMENT, type EventGateway } from '../../generated/gateway/index.js';
 import {
-  EventProducer,
   InMemoryStatusStore,
   InMemoryTransport,
   inventoryService,

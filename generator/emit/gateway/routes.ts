@@ -1,9 +1,9 @@
 /**
  * What the gateway publishes: one route per event type a producer of the catalog sends (the events
  * `createProducers()` covers), on its first such topic in catalog order. Events whose only topics take channel
- * parameters are left out (the gateway has no way to ask for the values yet): reported as info diagnostics.
+ * parameters are left out (the gateway has no way to ask for the values yet; docs/gateway.md says so).
  */
-import type { Diagnostic, EventPriority } from '../../model/types.js';
+import type { EventPriority } from '../../model/types.js';
 import type { EventSymbols, SymbolTable, TopicSymbols } from '../../symbols/table.js';
 
 export interface GatewayRoute {
@@ -21,22 +21,16 @@ export interface GatewayRoute {
   priority: EventPriority;
 }
 
-export function gatewayRoutes(table: SymbolTable): { routes: GatewayRoute[]; diagnostics: Diagnostic[] } {
+export function gatewayRoutes(table: SymbolTable): { routes: GatewayRoute[] } {
   const routes: GatewayRoute[] = [];
-  const diagnostics: Diagnostic[] = [];
   const seen = new Set<string>();
-  const skipped = new Map<string, EventSymbols>();
   for (const topic of table.topics) {
     if (topic.producer === undefined) continue;
     for (const type of topic.topic.produced) {
       if (seen.has(type)) continue;
       const event = table.event(type);
-      if (topic.parameters !== undefined) {
-        skipped.set(type, event);
-        continue;
-      }
+      if (topic.parameters !== undefined) continue;
       seen.add(type);
-      skipped.delete(type);
       const groups = table.catalog.groups
         .filter((g) => g.subscriptions.some((s) => s.topic === topic.topic.id && s.events.includes(type)))
         .map((g) => g.groupId)
@@ -44,10 +38,5 @@ export function gatewayRoutes(table: SymbolTable): { routes: GatewayRoute[]; dia
       routes.push({ event, topic, groups, keyOverride: event.event.key.kind === 'none', priority: event.event.priority ?? 'normal' });
     }
   }
-  for (const [type, event] of skipped) {
-    const d: Diagnostic = { severity: 'info', rule: 'gateway-parameters', message: `event "${type}" is not published by the gateway: its topics take channel parameters` };
-    if (event.event.loc !== undefined) d.location = event.event.loc;
-    diagnostics.push(d);
-  }
-  return { routes, diagnostics };
+  return { routes };
 }
