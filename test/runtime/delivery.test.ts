@@ -3,6 +3,8 @@
  * kafkajs client: each numbered scenario of issue 11 ("Delivery engine v2") is a test here. Guarantees on a real
  * broker with several processes are in test/integration.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -407,7 +409,26 @@ describe('delivery engine on a fake kafkajs client', () => {
     const log = config.logCreator?.(0)!;
     log({ namespace: 'Producer', level: 2, label: 'WARN', log: { message: 'Limiting retries for the idempotent producer may invalidate EoS guarantees', timestamp: '' } });
     log({ namespace: 'Connection', level: 1, label: 'ERROR', log: { message: 'Connection error: ECONNREFUSED', timestamp: '' } });
-    expect(lines.map((l) => `${l['level']} ${l['msg']}`)).toEqual(['debug Limiting retries for the idempotent producer may invalidate EoS guarantees', 'error Connection error: ECONNREFUSED']);
+    // What kafkajs' Connection logs on a fresh cluster (no errorCode field, only the error's message): routine.
+    log({ namespace: 'Connection', level: 1, label: 'ERROR', log: { message: 'Response GroupCoordinator(key: 10, version: 2)', error: 'The group coordinator is not available', correlationId: 2, size: 55, timestamp: '' } });
+    // A protocol error that is not part of group life stays an error.
+    log({ namespace: 'Connection', level: 1, label: 'ERROR', log: { message: 'Response Produce(key: 0, version: 7)', error: 'Not authorized to access topics: [Topic authorization failed]', correlationId: 3, size: 60, timestamp: '' } });
+    expect(lines.map((l) => `${l['level']} ${l['msg']}`)).toEqual([
+      'debug Limiting retries for the idempotent producer may invalidate EoS guarantees',
+      'error Connection error: ECONNREFUSED',
+      'info Response GroupCoordinator(key: 10, version: 2)',
+      'error Response Produce(key: 0, version: 7)',
+    ]);
+  });
+
+  it('(11) the routine group answers are worded as this kafkajs words them', async () => {
+    const { createRequire } = await import('node:module');
+    const table = (createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as { errorCodes: Array<{ code: number; message: string }> }).errorCodes;
+    const source = readFileSync(path.resolve(import.meta.dirname, '../../templates/runtime/kafka-transport.ts'), 'utf8');
+    for (const code of [27, 15, 16, 14, 22, 25]) {
+      const message = table.find((e) => e.code === code)?.message ?? `code ${code} missing`;
+      expect(source).toContain(message);
+    }
   });
 
   it('(12) a partition held by retries is visible: health, gauge metric and a warning per retry', async () => {

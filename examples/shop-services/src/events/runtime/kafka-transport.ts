@@ -47,9 +47,18 @@ export function toKafkaJsConfig(config: KafkaConfig, logger: Logger = defaultLog
 }
 
 // Protocol answers kafkajs logs as errors that are part of normal group life (rebalances, coordinator moves,
-// a broker still loading): REBALANCE_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR,
-// COORDINATOR_LOAD_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID. kafkajs retries or rejoins by itself.
-const ROUTINE_ERROR_CODES: ReadonlySet<unknown> = new Set([27, 15, 16, 14, 22, 25]);
+// a broker still loading or a fresh cluster creating __consumer_offsets); kafkajs retries or rejoins by itself.
+// Its Connection logs `Response <Api>(…)` with only the error's message (no code), so the messages are matched:
+// REBALANCE_IN_PROGRESS (27), GROUP_COORDINATOR_NOT_AVAILABLE (15), NOT_COORDINATOR_FOR_GROUP (16),
+// GROUP_LOAD_IN_PROGRESS (14), ILLEGAL_GENERATION (22), UNKNOWN_MEMBER_ID (25), as kafkajs 2 words them.
+const ROUTINE_RESPONSE_ERRORS: ReadonlySet<unknown> = new Set([
+  'The group is rebalancing, so a rejoin is needed',
+  'The group coordinator is not available',
+  'This is not the correct coordinator for this group',
+  "The coordinator is loading and hence can't process requests for this group",
+  'Specified group generation id is not valid',
+  'The coordinator is not aware of this member',
+]);
 
 // kafkajs messages that are routine, not problems: shown at debug/info instead of warn/error.
 const ROUTINE: ReadonlyArray<[RegExp, 'debug' | 'info']> = [
@@ -69,7 +78,7 @@ function logKafkaJs(logger: Logger, entry: LogEntry): void {
   const extra: Record<string, unknown> = { ...fields, kafkajs: entry.namespace };
   const text = typeof message === 'string' ? message : String(message);
   const routine =
-    entry.level > KafkaLogLevel.WARN ? undefined : /^Response \w+\(/.test(text) && ROUTINE_ERROR_CODES.has(fields['errorCode']) ? 'info' : ROUTINE.find(([pattern]) => pattern.test(text))?.[1];
+    entry.level > KafkaLogLevel.WARN ? undefined : /^Response \w+\(/.test(text) && ROUTINE_RESPONSE_ERRORS.has(fields['error']) ? 'info' : ROUTINE.find(([pattern]) => pattern.test(text))?.[1];
   if (routine !== undefined) logger[routine](text, extra);
   else if (entry.level === KafkaLogLevel.ERROR) logger.error(text, extra);
   else if (entry.level === KafkaLogLevel.WARN) logger.warn(text, extra);
