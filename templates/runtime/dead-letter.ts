@@ -1,4 +1,4 @@
-import { DecodeError, EnvelopeError, EventValidationError, UnknownEventTypeError, toError } from './errors.js';
+import { DecodeError, EnvelopeError, EventValidationError, EventVersionError, UnknownEventTypeError, toError } from './errors.js';
 import { copyHeaders, headerBytes, truncateUtf8 } from './headers.js';
 import type { ConsumedRecord, OutgoingMessage, RecordHeaders } from './transport.js';
 
@@ -8,6 +8,7 @@ export type DeadLetterReason =
   | 'envelope'
   | 'validation'
   | 'unknown-event-type'
+  | 'version'
   | 'handler-non-retriable'
   | 'retries-exhausted';
 
@@ -27,6 +28,10 @@ export const DLQ_HEADERS = Object.freeze({
   correlationId: 'dlq-correlation-id',
   /** Present on a reduced record: the original value's size in bytes (the value itself was left out). */
   valueOmitted: 'dlq-value-omitted-bytes',
+  /** Reason `version`: the record's `eventVersion`. */
+  eventVersion: 'dlq-event-version',
+  /** Reason `version`: the version the consumer supports. */
+  supportedVersion: 'dlq-supported-version',
 });
 
 /** Byte limits of the `dlq-*` text headers (Kafka counts headers in the record's size; UTF-8 bytes, not characters). */
@@ -38,6 +43,7 @@ export function deadLetterReason(error: unknown, retriable: boolean): DeadLetter
   if (error instanceof EnvelopeError) return 'envelope';
   if (error instanceof EventValidationError) return error.stage === 'produce' ? 'handler-non-retriable' : 'validation';
   if (error instanceof UnknownEventTypeError) return 'unknown-event-type';
+  if (error instanceof EventVersionError) return 'version';
   return retriable ? 'retries-exhausted' : 'handler-non-retriable';
 }
 
@@ -89,6 +95,10 @@ export function buildDeadLetterMessage(input: DeadLetterInput): OutgoingMessage 
   headers[DLQ_HEADERS.attempts] = String(input.attempts);
   headers[DLQ_HEADERS.failedAt] = (input.failedAt ?? new Date()).toISOString();
   if (input.correlationId !== undefined) headers[DLQ_HEADERS.correlationId] = cap(input.correlationId);
+  if (input.error instanceof EventVersionError) {
+    headers[DLQ_HEADERS.eventVersion] = cap(input.error.seenVersion);
+    headers[DLQ_HEADERS.supportedVersion] = cap(input.error.supportedVersion);
+  }
   if (input.reduced === true) {
     headers[DLQ_HEADERS.valueOmitted] = String(record.value?.length ?? 0);
     return { key: record.key, value: null, headers };

@@ -1,4 +1,5 @@
 import { z } from 'zod/v4';
+import type { UpcastStep } from './legacy.js';
 
 /** Sensitivity of an event's data, from the catalog (`x-data-classification`). */
 export type DataClassification = 'public' | 'internal' | 'confidential' | 'restricted';
@@ -23,6 +24,11 @@ export interface EventDefinition<TType extends string = string, TSchema extends 
    * Declared as a method so a specific definition is assignable to `EventDefinition` without `any`.
    */
   partitionKey(data: z.output<TSchema>): string | null;
+  /**
+   * The event's version chain (catalog `x-previous-versions`), oldest first: a consumed payload whose `eventVersion`
+   * is older is upcast with these steps before validation (see `upcast`); absent = no version check at all.
+   */
+  readonly upcasters?: readonly UpcastStep[];
 }
 
 /** Declares an event; infers the literal event type and the schema so handlers and producers are typed. */

@@ -1,8 +1,9 @@
 import type { z } from 'zod/v4';
 import { DEFAULT_RETRY_POLICY, defaultDeadLetterPolicy, parseEventData, parseEventDataSync, type DeadLetterPolicy, type EventDefinition, type RetryPolicy } from './definitions.js';
-import type { EnvelopeMetadata } from './envelope.js';
+import type { EnvelopeMetadata, EnvelopeMigration } from './envelope.js';
 import { EventValidationError, UnknownEventTypeError } from './errors.js';
 import type { EventHeaders } from './headers.js';
+import { legacyMigration, upcast, type LegacyFormat } from './legacy.js';
 import type { Logger } from './logger.js';
 import { validateRetryPolicy } from './retry.js';
 import type { ConsumedRecord } from './transport.js';
@@ -51,6 +52,13 @@ export interface EventHandler<TData> {
    * one (retries, dead-lettering) before later records of the partition are committed.
    */
   handleBatch?(items: ReadonlyArray<BatchEntry<TData>>): Promise<void | ReadonlyArray<unknown>>;
+  /**
+   * Optional: brings a payload whose `context.metadata.eventVersion` differs from the event's version to the current
+   * shape before validation, instead of the catalog's upcasters (`x-previous-versions`; call `upcast(definition,
+   * version, data)` to extend them). Throw {@link EventVersionError} for a version it cannot read (dead-letter reason
+   * `version`).
+   */
+  upcast?(data: unknown, context: EventContext): unknown;
 }
 
 /** One record given to {@link EventHandler.handleBatch}. */
@@ -93,6 +101,7 @@ export function route<TType extends string, TSchema extends z.ZodType>(
   handler: EventHandler<z.output<TSchema>>,
 ): Route {
   const handleBatch = handler.handleBatch?.bind(handler);
+  const prepare = upcasterOf(definition, handler);
   return {
     kind: 'exact',
     eventType: definition.eventType,
@@ -106,7 +115,16 @@ export function route<TType extends string, TSchema extends z.ZodType>(
             const at: number[] = [];
             for (let i = 0; i < items.length; i++) {
               const item = items[i] as { data: unknown; context: EventContext };
-              const parsed = await parseEventData(definition.schema, item.data);
+              let data = item.data;
+              if (prepare !== undefined) {
+                try {
+                  data = prepare(data, item.context);
+                } catch (error) {
+                  outcomes[i] = error;
+                  continue;
+                }
+              }
+              const parsed = await parseEventData(definition.schema, data);
               if (parsed.success) {
                 valid.push({ data: parsed.data, context: item.context });
                 at.push(i);
@@ -124,7 +142,15 @@ export function route<TType extends string, TSchema extends z.ZodType>(
             return outcomes;
           },
         }),
-    invoke: (data, context) => {
+    invoke: (raw, context) => {
+      let data = raw;
+      if (prepare !== undefined) {
+        try {
+          data = prepare(raw, context);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      }
       const parsed = parseEventDataSync(definition.schema, data);
       if (parsed === undefined) {
         return parseEventData(definition.schema, data).then((result) => {
@@ -136,6 +162,14 @@ export function route<TType extends string, TSchema extends z.ZodType>(
       return handler.handle(parsed.data, context);
     },
   };
+}
+
+/** The version step of a route: the handler's own `upcast`, else the definition's upcasters, else none. */
+function upcasterOf(definition: EventDefinition, handler: EventHandler<never>): ((data: unknown, context: EventContext) => unknown) | undefined {
+  const own = handler.upcast?.bind(handler);
+  if (own !== undefined) return (data, context) => (context.metadata.eventVersion === definition.version ? data : own(data, context));
+  if (definition.upcasters === undefined) return undefined;
+  return (data, context) => upcast(definition, context.metadata.eventVersion, data);
 }
 
 /**
@@ -168,6 +202,11 @@ export interface TopicDelegatorOptions {
   unknownEventTypes?: UnknownEventTypePolicy;
   /** Longest time one handler attempt may take on this topic (default: the consumer's `handlerTimeoutMs`). */
   handlerTimeoutMs?: number;
+  /**
+   * The topic's records written before the envelope (catalog `x-legacy`): such records are turned into envelopes
+   * before envelope validation (ahead of the consumer's `migrateEnvelope`), see {@link legacyMigration}.
+   */
+  legacy?: LegacyFormat;
 }
 
 /**
@@ -191,6 +230,8 @@ export class TopicDelegator {
   readonly unknownEventTypes: UnknownEventTypePolicy | undefined;
   /** Per-topic handler attempt limit, if any. */
   readonly handlerTimeoutMs: number | undefined;
+  /** The topic's own migration hook (from `legacy`), applied before the consumer's. */
+  readonly migrateEnvelope: EnvelopeMigration | undefined;
   private readonly exact = new Map<string, Route>();
   private readonly patterns: Array<{ regex: RegExp; route: Route }> = [];
   private readonly ignored: ReadonlySet<string>;
@@ -209,6 +250,8 @@ export class TopicDelegator {
       else if (this.exact.has(r.eventType)) throw new Error(`Duplicate route for event type '${r.eventType}' on topic '${this.topic}'`);
       else this.exact.set(r.eventType, r);
     }
+    const definitions = options.routes.flatMap((r) => (r.kind === 'exact' ? [r.definition] : []));
+    this.migrateEnvelope = options.legacy === undefined ? undefined : legacyMigration(options.legacy, definitions);
   }
 
   /** Event types with an exact route. */

@@ -81,6 +81,8 @@ export interface RecordPosition {
   offset: string;
   /** Record timestamp in epoch milliseconds (decimal string). */
   timestamp?: string;
+  /** Record key, when known. */
+  key?: Buffer | string | null;
 }
 
 /**
