@@ -71,6 +71,7 @@ function topicHandler(table: SymbolTable, group: GroupSymbols, sub: Subscription
     ...(sub.ignored.length
       ? ['      // Other event types of this topic, not received by this group: acknowledged without a handler.', `      ignore: [${sub.ignored.map((e) => tsString(e)).join(', ')}],`]
       : []),
+    ...(topic.legacy ? ['      // x-legacy: records written before the envelope become envelopes before validation.', `      legacy: ${tsValue(topic.legacy)},`] : []),
     '    });',
     '  }',
     '}',

@@ -39,6 +39,7 @@ export function emitEvents(table: SymbolTable, _options: EmitOptions): Generated
         `  schema: ${schema},`,
         `  classification: ${tsString(e.classification)},`,
         `  partitionKey: ${partitionKey(e)},`,
+        ...(e.previousVersions ? ['  // x-previous-versions: consumed payloads of older versions are upcast with these steps, in order.', '  upcasters: [', ...e.previousVersions.map((step) => `    ${tsValue(step)},`), '  ],'] : []),
         '});',
       ]
         .filter(Boolean)
@@ -78,6 +79,7 @@ function topicLiteral(ts: TopicSymbols): string {
     t.parameters?.length ? `  parameters: [${t.parameters.map((p) => `{ name: ${tsString(p.name)}${p.values ? `, values: [${p.values.map((v) => tsString(v)).join(', ')}]` : ''} }`).join(', ')}],` : '',
     `  retry: ${tsValue(t.retry)},`,
     `  deadLetter: ${tsValue(t.deadLetter)},`,
+    t.legacy ? `  legacy: ${tsValue(t.legacy)},` : '',
   ].filter(Boolean);
   return `{\n${lines.join('\n')}\n}`;
 }

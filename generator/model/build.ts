@@ -18,6 +18,7 @@ import { readPayload, SchemaRegistry } from './payloads.js';
 import { readStructure, type RawChannel } from './structure.js';
 import type { Catalog, ConsumerGroup, Diagnostic, EventExample, EventType, JsonValue, ServerInfo, Topic } from './types.js';
 import { kebabCase } from './naming.js';
+import { readLegacy, readPreviousVersions } from './legacy.js';
 import { exampleProblem } from './validate.js';
 
 const KAFKA_PROTOCOLS = new Set(['kafka', 'kafka-secure']);
@@ -165,6 +166,8 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
       const v = str(raw[k]);
       if (v) event[k] = v;
     }
+    const previousVersions = readPreviousVersions(ctx, ctx.child(m.at, 'x-previous-versions'), event.version);
+    if (previousVersions !== undefined) event.previousVersions = previousVersions;
     const priority = readPriority(ctx, ctx.child(m.at, 'x-priority'));
     if (priority !== undefined) event.priority = priority;
     const headers = ctx.read(ctx.child(m.at, 'headers'));
@@ -224,6 +227,8 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
         e.topics.push(name);
       }
     }
+    const legacy = readLegacy(ctx, ctx.child(ch.at, 'x-legacy'), topic.events);
+    if (legacy !== undefined) topic.legacy = legacy;
     if (topic.events.length === 0) ctx.report('warning', 'channel-no-messages', `channel "${ch.id}" declares no messages: no code is generated for it`, ch.at);
     topics.push(topic);
     topicByChannel.set(ch.id, topic);

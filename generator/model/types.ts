@@ -288,6 +288,8 @@ export interface EventType {
   compatibility: CompatibilityMode;
   /** Channel ids (`Topic.id`) this event is carried on, sorted. */
   topics: string[];
+  /** Upcaster steps from earlier versions, oldest first (`x-previous-versions`); absent = no version chain. */
+  previousVersions?: UpcastStep[];
   names: EventNames;
   loc?: SourceLocation;
 }
@@ -305,9 +307,31 @@ export interface TopicNames {
   topicHandlerClass: string;
 }
 
+/** One step of an event's version chain (`x-previous-versions`): from `version` (a major number) to the next one. */
+export interface UpcastStep {
+  version: number;
+  rename?: Record<string, string>;
+  remove?: string[];
+  defaults?: Record<string, JsonValue>;
+}
+
+/** The shape of a topic's records written before the envelope (channel `x-legacy`). */
+export interface LegacyFormat {
+  typeField: string;
+  timestampField?: string;
+  dataField?: string;
+  userIdField?: string;
+  versionField?: string;
+  correlationIdField?: string;
+  /** Legacy type → catalog event type (types not listed are taken as they are). */
+  types?: Record<string, string>;
+}
+
 export interface Topic {
   /** Channel id in the catalog. */
   id: string;
+  /** Records written before the envelope (`x-legacy`), turned into envelopes by the topic delegators. */
+  legacy?: LegacyFormat;
   /**
    * Kafka topic name (binding `topic`, else channel address, else channel id). With `parameters`, the address
    * template (`orders.{region}`): each record's topic is the template with the parameter values filled in.

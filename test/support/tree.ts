@@ -9,7 +9,7 @@ export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const OUTPUT = path.join(ROOT, 'test/output');
 export const FIXTURES = path.join(ROOT, 'test/fixtures/catalogs');
 
-export const FIXTURE_CATALOGS = ['minimal', 'legacy-26', 'multi-file', 'hostile', 'java'] as const;
+export const FIXTURE_CATALOGS = ['minimal', 'legacy-26', 'multi-file', 'hostile', 'java', 'legacy-formats'] as const;
 
 /** Fixtures that are compiled (both targets) but have no golden tree: their names are pinned by unit tests. */
 export const COMPILE_ONLY_FIXTURES = ['names'] as const;

@@ -25,6 +25,8 @@ export function emitNestDispatcher(table: SymbolTable): GeneratedFile {
   const t = (name: string): string => mod.type(table.runtime(name));
   const baseTopicHandler = mod.type(N.BaseTopicHandler);
   const connection = mod.use(N.KafkaConnection);
+  // Only catalogs with an \`x-legacy\` channel carry the legacy format (other trees stay as they were).
+  const legacy = table.topics.some((ts) => ts.topic.legacy !== undefined);
   const body = `
 /** A handler registered by an \`@EventHandler()\` method (style 2). */
 export interface HandlerRegistration {
@@ -65,7 +67,9 @@ interface CatalogTopic {
   readonly retry: ${t('RetryPolicy')};
   readonly deadLetter: { readonly enabled: boolean; readonly topic: string };
   /** Channel parameters of an address such as \`orders.{region}\`, with the values the catalog lists. */
-  readonly parameters?: ReadonlyArray<{ readonly name: string; readonly values?: readonly string[] }>;
+  readonly parameters?: ReadonlyArray<{ readonly name: string; readonly values?: readonly string[] }>;${legacy ? `
+  /** Records written before the envelope (catalog \`x-legacy\`). */
+  readonly legacy?: ${t('LegacyFormat')};` : ''}
 }
 
 const CATALOG_EVENTS: Readonly<Record<string, ${t('EventDefinition')} | undefined>> = ${events};
@@ -225,7 +229,7 @@ export class KafkaDispatcher {
       // Events the catalog declares on this topic that nobody here handles are acknowledged, not dead-lettered.
       ignore: (catalog?.events ?? []).filter((type) => !routes.invokers.has(type)),
     };
-    if (catalog !== undefined) options.retry = { ...catalog.retry };
+    if (catalog !== undefined) options.retry = { ...catalog.retry };${legacy ? '\n    if (catalog?.legacy !== undefined) options.legacy = catalog.legacy;' : ''}
     if (routes.isRetriable !== undefined) options.isRetriable = routes.isRetriable;
     return new ${delegator}(options);
   }
