@@ -6,6 +6,7 @@ export * from './envelope.js';
 export * from './transport.js';
 export * from './headers.js';
 export * from './ids.js';
+export * from './legacy.js';
 export * from './partitioner.js';
 export { InMemoryTransport, type InMemoryTransportOptions } from './memory-transport.js';
 export * from './retry.js';
