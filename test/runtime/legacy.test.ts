@@ -135,6 +135,17 @@ describe('legacyMigration (x-legacy)', () => {
     expect(migrate({ type: 'ORDER' }, {}, POSITION)?.metadata.timestamp).toBe(new Date(1700000000000).toISOString());
   });
 
+  it('keeps a __proto__ key of a record (or a step) an own property: no prototype is set', () => {
+    const envelope = migrate(JSON.parse('{"type":"ORDER","orderId":"o","__proto__":{"sku":"injected"}}'), {}, POSITION);
+    const data = envelope?.data as Record<string, unknown>;
+    expect(Object.getPrototypeOf(data)).toBe(Object.prototype);
+    expect(data['sku']).toBeUndefined();
+    expect(Object.keys(data)).toEqual(['orderId', '__proto__']);
+    const stepped = applyUpcastStep({ version: 1, rename: { a: '__proto__' } }, { a: { sku: 'x' } }) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(stepped)).toBe(Object.prototype);
+    expect(stepped['sku']).toBeUndefined();
+  });
+
   it('decodeEnvelope accepts the migrated envelope', () => {
     const envelope = decodeEnvelope(JSON.stringify({ type: 'ORDER', orderId: 'o', sku: 's' }), {}, migrate, POSITION);
     expect(envelope.metadata.eventType).toBe('order.placed');
