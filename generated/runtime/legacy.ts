@@ -57,11 +57,11 @@ export function applyUpcastStep(step: UpcastStep, data: unknown): unknown {
     if (!Object.prototype.hasOwnProperty.call(out, from)) continue;
     const value = out[from];
     delete out[from];
-    out[to] = value;
+    setOwn(out, to, value);
   }
   for (const field of step.remove ?? []) delete out[field];
   for (const [field, value] of Object.entries(step.defaults ?? {})) {
-    if (out[field] === undefined) out[field] = structuredClone(value);
+    if (!Object.prototype.hasOwnProperty.call(out, field) || out[field] === undefined) setOwn(out, field, structuredClone(value));
   }
   return out;
 }
@@ -120,11 +120,11 @@ export function legacyMigration(format: LegacyFormat, definitions: readonly Even
     };
     let data: unknown;
     if (format.dataField !== undefined) {
-      if (!(format.dataField in value)) return undefined;
+      if (!Object.prototype.hasOwnProperty.call(value, format.dataField)) return undefined;
       data = value[format.dataField];
     } else {
       const rest: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) if (!known.has(k)) rest[k] = v;
+      for (const [k, v] of Object.entries(value)) if (!known.has(k)) setOwn(rest, k, v);
       data = rest;
     }
     const userId = text(format.userIdField);
@@ -149,6 +149,11 @@ export function legacyMigration(format: LegacyFormat, definitions: readonly Even
 /** Runs migrations in order; the first that returns an envelope wins. */
 export function chainMigrations(first: EnvelopeMigration, second: EnvelopeMigration): EnvelopeMigration {
   return (raw, headers, record) => first(raw, headers, record) ?? second(raw, headers, record);
+}
+
+/** An own, enumerable property even for `__proto__` (a key JSON.parse can produce): no prototype is ever set. */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function oldestVersion(definition: EventDefinition | undefined): string {
