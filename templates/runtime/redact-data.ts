@@ -1,4 +1,5 @@
 import type { DataClassification, EventDefinition } from './definitions.js';
+import type { LogFields, Logger } from './logger.js';
 
 /**
  * Redaction of classified data in what the runtime writes about a record: log lines, dead-letter headers, health and
@@ -31,6 +32,8 @@ export interface Redactor {
   values(data: unknown): string[];
   /** `text` without any occurrence of the sensitive values of `data` (never longer than `text`). */
   text(text: string, data: unknown): string;
+  /** {@link Redactor.text} for many texts about the same `data` (the values are collected once). */
+  scrubber(data: unknown): (text: string) => string;
   /**
    * The error to log and dead-letter instead of `error`: a copy (same prototype, so `instanceof`, `name` and
    * `retriable` are kept) whose message, stack, cause and other own fields no longer contain the sensitive values
@@ -197,11 +200,32 @@ function makeRedactor(definition: RedactionInfo): Redactor {
     },
     values,
     text: (text, data) => scrubberOf(values(data))(text),
+    scrubber: (data) => scrubberOf(values(data)),
     error: (error, data) => {
       const found = values(data);
       return found.length === 0 ? error : scrubError(error, scrubberOf(found));
     },
   };
+}
+
+/**
+ * A logger whose lines (message and fields, errors included) have the sensitive values of an event's `data` removed;
+ * `logger` itself for events with nothing sensitive. The runtime gives handlers such a `context.logger`.
+ */
+export function redactingLogger(logger: Logger, definition: RedactionInfo | undefined, data: unknown): Logger {
+  const r = redactorFor(definition);
+  if (r === undefined) return logger;
+  let scrub: ((text: string) => string) | undefined;
+  const get = (): ((text: string) => string) => (scrub ??= r.scrubber(data));
+  const clean = (fields: LogFields | undefined): LogFields | undefined => (fields === undefined ? undefined : (scrubDeep(fields, get(), 0, new WeakMap()) as LogFields));
+  const wrap = (inner: Logger): Logger => ({
+    debug: (m, f) => inner.debug(get()(m), clean(f)),
+    info: (m, f) => inner.info(get()(m), clean(f)),
+    warn: (m, f) => inner.warn(get()(m), clean(f)),
+    error: (m, f) => inner.error(get()(m), clean(f)),
+    child: (f) => wrap(inner.child(clean(f) ?? {})),
+  });
+  return wrap(logger);
 }
 
 /** A scrubbed copy of `error` (see {@link Redactor.error}); `error` itself when no text changed. */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { EventValidationError, NonRetriableError, RetriableError, DecodeError, isRetriable } from '../../templates/runtime/errors.js';
-import { REDACTED_FIELD, maskQuoted, redactEventData, redactEventError, redactEventText, redactUndecoded, redactorFor, type RedactionInfo } from '../../templates/runtime/redact-data.js';
+import { createLogger } from '../../templates/runtime/logger.js';
+import { REDACTED_FIELD, maskQuoted, redactingLogger, redactEventData, redactEventError, redactEventText, redactUndecoded, redactorFor, type RedactionInfo } from '../../templates/runtime/redact-data.js';
 
 const fields: RedactionInfo = {
   eventType: 'order.created',
@@ -120,5 +121,16 @@ describe('redaction of texts and errors', () => {
     const plainTopic = { eventTypes: ['a'], resolve: () => ({ kind: 'exact', definition: { eventType: 'a', classification: 'internal' as const } }) };
     expect(redactUndecoded(plainTopic, error)).toBe(error);
     expect(maskQuoted('a "b" c "d" e')).toBe('a ********* e');
+  });
+
+  it('wraps a logger: messages, fields, errors and child fields are scrubbed; no wrapper for events with nothing sensitive', () => {
+    const lines: string[] = [];
+    const base = createLogger({ level: 'debug', write: (l) => void lines.push(l) });
+    expect(redactingLogger(base, { eventType: 'x', classification: 'internal' }, data)).toBe(base);
+    const log = redactingLogger(base, fields, data).child({ who: 'jane.doe@example.com' });
+    log.info('mail to jane.doe@example.com', { card: data.payment.cards[0], error: new Error('pin 123456 wrong'), total: 99 });
+    const [line] = lines;
+    for (const secret of ['jane.doe@example.com', '4242', '123456']) expect(line).not.toContain(secret);
+    expect(JSON.parse(line ?? '{}')).toMatchObject({ msg: 'mail to [REDACTED]', who: '[REDACTED]', card: { brand: 'visa', last4: '****' }, total: 99 });
   });
 });

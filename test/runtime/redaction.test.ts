@@ -1,7 +1,7 @@
 /**
  * End to end on the in-memory transport: classified data (a confidential event, sensitive fields of an internal
- * event) never appears in the runtime's log lines, dead-letter headers, health or statuses, while the dead-letter
- * record keeps the original value bytes.
+ * event) never appears in the runtime's log lines (handlers' context.logger lines included), dead-letter headers,
+ * health or statuses, while the dead-letter record keeps the original value bytes.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -16,6 +16,7 @@ import {
   decodeHeaders,
   defineEvent,
   route,
+  type EventContext,
 } from '../../templates/runtime/index.js';
 
 const EMAIL = 'jane.doe@example.com';
@@ -51,7 +52,7 @@ function envelope(eventType: string, data: unknown, eventId: string): string {
   return JSON.stringify({ metadata: { eventId, eventType, eventVersion: '1.0.0', correlationId: `corr-${eventId}`, timestamp: new Date().toISOString(), source: 'raw', dataClassification: 'confidential', partitionKey: 'k' }, data });
 }
 
-async function setup(paid: (data: z.output<typeof OrderPaid.schema>) => Promise<void>) {
+async function setup(paid: (data: z.output<typeof OrderPaid.schema>, ctx: EventContext) => Promise<void>) {
   const transport = new InMemoryTransport({ defaultPartitions: 1, redeliveryDelayMs: 5 });
   const lines: string[] = [];
   const logger = createLogger({ level: 'debug', write: (line) => void lines.push(line) });
@@ -80,8 +81,9 @@ function expectClean(text: string): void {
 describe('redaction of classified data', () => {
   it('a confidential event failing validation, a handler error embedding the e-mail and card digits, an undecodable record: nothing leaks, the DLQ value is unchanged', async () => {
     let calls = 0;
-    const s = await setup(async (data) => {
+    const s = await setup(async (data, ctx) => {
       calls += 1;
+      ctx.logger.warn(`charging ${data.customer.email}`, { card: data.card, orderId: data.orderId }); // a handler's own line
       if (calls === 1) throw new RetriableError(`payment service rejected card ${data.card.last4} of ${data.customer.email}`);
       throw new NonRetriableError(`customer ${data.customer.email} is blocked`);
     });
@@ -103,6 +105,8 @@ describe('redaction of classified data', () => {
     for (const h of headers) expectClean(JSON.stringify(h));
     expect(s.lines.some((l) => l.includes('Handler failed; retrying'))).toBe(true);
     expect(s.lines.filter((l) => l.includes('Record dead-lettered'))).toHaveLength(3);
+    const own = s.lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => String(l['msg']).startsWith('charging'));
+    expect(own).toMatchObject({ msg: 'charging [REDACTED]', card: { last4: '****' }, orderId: 'o-1', eventType: 'order.paid' });
     expectClean(s.lines.join('\n'));
     expectClean(JSON.stringify(s.consumer.health()));
     const statuses = await Promise.all(['e-1', 'e-2'].map((id) => s.statusStore.get(id)));
