@@ -27,7 +27,10 @@ const WHOLE: ReadonlySet<DataClassification> = new Set<DataClassification>(['con
 
 /** Redacts one event's data; made once per event definition by {@link redactorFor}. */
 export interface Redactor {
-  /** A copy of `data` safe to log: the whole payload as `[REDACTED:<classification>]`, or its sensitive fields as `[REDACTED]`. */
+  /**
+   * A copy of `data` safe to log: the whole payload as `[REDACTED:<classification>]` for a confidential/restricted
+   * event (`[REDACTED]` when only the payload schema itself is marked), else each sensitive field as `[REDACTED]`.
+   */
   data(data: unknown): unknown;
   /** The sensitive values of `data` (strings and numbers of at least {@link MIN_SCRUBBED_LENGTH} characters). */
   values(data: unknown): string[];
@@ -184,7 +187,8 @@ function scrubberOf(values: readonly string[]): (text: string) => string {
 
 function makeRedactor(definition: RedactionInfo): Redactor {
   const whole = WHOLE.has(definition.classification) || (definition.sensitiveFields ?? []).includes('');
-  const marker = `[REDACTED:${WHOLE.has(definition.classification) ? definition.classification : 'confidential'}]`;
+  // The payload itself marked sensitive (`""`) on an internal event: its level is not known here, so no suffix.
+  const marker = WHOLE.has(definition.classification) ? `[REDACTED:${definition.classification}]` : REDACTED_FIELD;
   const paths = whole ? [] : (definition.sensitiveFields ?? []).map(tokens);
   const values = (data: unknown): string[] => {
     const out = new Set<string>();
