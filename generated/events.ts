@@ -32,6 +32,7 @@ export const OrderCreatedEvent = defineEvent({
   topics: ['shop.orders.v1'],
   schema: OrderCreatedSchema,
   classification: 'confidential',
+  sensitiveFields: ['/customer/email'],
   partitionKey: (data) => String(data.orderId),
 });
 
@@ -64,6 +65,7 @@ export const OrderCancelledEvent = defineEvent({
   topics: ['shop.orders.v1'],
   schema: OrderCancelledSchema,
   classification: 'internal',
+  sensitiveFields: ['/comment'],
   partitionKey: (data) => String(data.orderId),
 });
 
@@ -113,6 +115,7 @@ export const PaymentAuthorizedEvent = defineEvent({
   topics: ['shop.payments.v1'],
   schema: PaymentAuthorizedSchema,
   classification: 'restricted',
+  sensitiveFields: ['/method/ibanLast4', '/method/last4', '/method/payerEmail'],
   partitionKey: (data) => String(data.orderId),
 });
 
@@ -143,6 +146,7 @@ export const PaymentFailedEvent = defineEvent({
   topics: ['shop.payments.v1'],
   schema: PaymentFailedSchema,
   classification: 'internal',
+  sensitiveFields: ['/providerMessage'],
   partitionKey: (data) => String(data.orderId),
 });
 
@@ -177,6 +181,7 @@ export const CustomerRegisteredEvent = defineEvent({
   topics: ['shop.customers.v1'],
   schema: CustomerRegisteredSchema,
   classification: 'confidential',
+  sensitiveFields: ['/customer/birthDate', '/customer/email', '/customer/phone'],
   partitionKey: (data) => String(data.customer.id),
 });
 
@@ -192,6 +197,7 @@ export const CustomerUpdatedEvent = defineEvent({
   topics: ['shop.customers.v1'],
   schema: CustomerUpdatedSchema,
   classification: 'confidential',
+  sensitiveFields: ['/customer/birthDate', '/customer/email', '/customer/phone'],
   partitionKey: (data) => String(data.customer.id),
 });
 

@@ -16,6 +16,7 @@ import {
   parseEventData,
   parseEventDataSync,
   ProduceError,
+  redactEventText,
   uuidV5,
   type BatchItem,
   type EventDefinition,
@@ -189,7 +190,8 @@ async function validatePayload(p: Publish, errors: ProblemField[]): Promise<unkn
   const schema = p.route.definition.schema;
   const result = parseEventDataSync(schema, p.data) ?? (await parseEventData(schema, p.data));
   if (result.success) return result.data;
-  for (const issue of result.error.issues) errors.push({ pointer: pointer(p.at, issue.path), detail: issue.message });
+  // A rule's message may quote the value: classified values are not echoed (redact-data.ts; a no-op for other events).
+  for (const issue of result.error.issues) errors.push({ pointer: pointer(p.at, issue.path), detail: redactEventText(p.route.definition, p.data, issue.message) });
   return undefined;
 }
 

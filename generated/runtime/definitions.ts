@@ -21,6 +21,12 @@ export interface EventDefinition<TType extends string = string, TSchema extends 
   /** Sensitivity of the payload. */
   readonly classification: DataClassification;
   /**
+   * JSON pointers of the payload fields classified `confidential` or `restricted` in the catalog (`*` = any array
+   * item or map value, `""` = the whole payload); absent when there are none. Redacted in the runtime's logs and
+   * dead-letter headers (see `redact-data.ts`).
+   */
+  readonly sensitiveFields?: readonly string[];
+  /**
    * Kafka key for a (validated) payload; `null` = no key (round-robin partitioning).
    * Declared as a method so a specific definition is assignable to `EventDefinition` without `any`.
    */

@@ -12,6 +12,7 @@ export { InMemoryTransport, type InMemoryTransportOptions } from './memory-trans
 export * from './retry.js';
 export * from './processed-store.js';
 export * from './logger.js';
+export { REDACTED_FIELD, MIN_SCRUBBED_LENGTH, isSensitiveEvent, redactEventData, redactEventText, redactEventError, redactingLogger, type RedactionInfo } from './redact-data.js';
 export * from './metrics.js';
 export * from './health.js';
 export * from './dead-letter.js';

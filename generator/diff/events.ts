@@ -73,6 +73,7 @@ function compareEvent(base: DiffSide, head: DiffSide, b: EventType, h: EventType
     if (lowered) add('classification-lowered', 'breaking', s, `${msg}: data handled as ${b.classification} may now be logged or shared as ${h.classification}; needs a data-protection review`, bl, hl);
     else add('classification-raised', 'non-breaking', s, `${msg}: consumers must handle the data more strictly`, bl, hl);
   }
+  compareSensitiveFields(b, h, (rule, severity, message) => add(rule, severity, s, message, b.loc, h.loc));
   if (b.compatibility !== h.compatibility) {
     add('compatibility-changed', 'info', s, `x-compatibility ${b.compatibility} → ${h.compatibility} (payload changes are judged under ${h.compatibility})`, locateIn(base, b.loc, 'x-compatibility'), locateIn(head, h.loc, 'x-compatibility'));
   }
@@ -87,6 +88,23 @@ function compareEvent(base: DiffSide, head: DiffSide, b: EventType, h: EventType
   }
   out.push(...schemaChanges);
   checkVersion(base, head, b, h, schemaChanges, out);
+}
+
+/** Whether `pointer` is redacted under `list` (listed, or under a listed object, or the whole payload). */
+const coveredBy = (pointer: string, list: readonly string[]): boolean => list.some((q) => q === '' || q === pointer || pointer.startsWith(`${q}/`));
+
+/**
+ * Field-level `x-data-classification`: a field that stops being confidential/restricted (while the event as a whole
+ * is not) may now be logged — breaking, like a lowered event classification; a newly sensitive field is not.
+ */
+function compareSensitiveFields(b: EventType, h: EventType, add: (rule: string, severity: 'breaking' | 'non-breaking', message: string) => void): void {
+  const whole = (e: EventType): boolean => CLASSIFICATION_RANK[e.classification] >= CLASSIFICATION_RANK.confidential;
+  const bf = whole(b) ? [''] : (b.sensitiveFields ?? []);
+  const hf = whole(h) ? [''] : (h.sensitiveFields ?? []);
+  const lowered = (b.sensitiveFields ?? []).filter((p) => !coveredBy(p, hf));
+  const raised = (h.sensitiveFields ?? []).filter((p) => !coveredBy(p, bf));
+  if (lowered.length) add('field-classification-lowered', 'breaking', `fields no longer confidential/restricted (or removed): ${lowered.join(', ')}; their values may now be logged or shared, needs a data-protection review`);
+  if (raised.length) add('field-classification-raised', 'non-breaking', `fields now confidential/restricted: ${raised.join(', ')}`);
 }
 
 const major = (v: string): number => Number.parseInt(v.replace(/^v/, ''), 10);

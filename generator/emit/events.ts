@@ -38,6 +38,7 @@ export function emitEvents(table: SymbolTable, _options: EmitOptions): Generated
         `  topics: [${e.topics.map((t) => tsString(t)).join(', ')}],`,
         `  schema: ${schema},`,
         `  classification: ${tsString(e.classification)},`,
+        e.sensitiveFields?.length ? `  sensitiveFields: [${e.sensitiveFields.map((f) => tsString(f)).join(', ')}],` : '',
         `  partitionKey: ${partitionKey(e)},`,
         ...(e.previousVersions ? ['  // x-previous-versions: consumed payloads of older versions are upcast with these steps, in order.', '  upcasters: [', ...e.previousVersions.map((step) => `    ${tsValue(step)},`), '  ],'] : []),
         '});',

@@ -5,6 +5,7 @@
  */
 import type { LoadedCatalog } from '../load/index.js';
 import { isRecord, ModelContext, type At } from './context.js';
+import { sensitiveFields } from './sensitive-fields.js';
 import { bindingString, checkDeadLetterTopics, DEFAULT_RETRY, readClassification, readCompatibility, readDeadLetter, readDeadLetterDefaults, readEnvironments, readPriority, readRetry, readVersion, topicName } from './extensions.js';
 import { readAddressSlash, topicForAddress, type AddressOptions } from './addresses.js';
 import { checkSomethingToGenerate } from './coverage.js';
@@ -340,6 +341,8 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
   registry.finish(catalog);
   const named = new Map(catalog.schemas.map((n) => [n.id, n]));
   for (const e of catalog.events) {
+    const sensitive = sensitiveFields(e.payload, named);
+    if (sensitive.length > 0) e.sensitiveFields = sensitive;
     const at = eventAt.get(e);
     e.examples.forEach((ex, i) => {
       const problem = exampleProblem(e.payload, ex.payload, named);

@@ -8,7 +8,7 @@ export const isRecord = (v: unknown): v is Raw => typeof v === 'object' && v !==
 
 export function applyMeta(schema: Schema, meta: SchemaMeta): Schema {
   const out: Schema = { ...schema };
-  for (const key of ['title', 'description', 'default', 'examples', 'deprecated', 'loc'] as const) {
+  for (const key of ['title', 'description', 'default', 'examples', 'deprecated', 'classification', 'loc'] as const) {
     if (meta[key] !== undefined) (out as SchemaMeta)[key] = meta[key] as never;
   }
   if (meta.nullable && out.kind !== 'null' && out.kind !== 'unknown') out.nullable = true;

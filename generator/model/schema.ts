@@ -5,6 +5,7 @@
  * malformed schemas are located errors with a permissive fallback.
  */
 import type {
+  DataClassification,
   Diagnostic,
   ObjectProperty,
   Schema,
@@ -36,6 +37,9 @@ import {
   matchesType,
   toJson,
 } from './schema-util.js';
+
+/** The values of `x-data-classification`, least to most sensitive. */
+export const DATA_CLASSIFICATIONS: readonly DataClassification[] = ['public', 'internal', 'confidential', 'restricted'];
 
 export { findRecursive, topoOrder, collectRefs } from './schema-graph.js';
 
@@ -130,6 +134,18 @@ class Normalizer {
     else if ('example' in raw) meta.examples = [toJson(raw['example'])];
     if (raw['deprecated'] === true) meta.deprecated = true;
     if (raw['nullable'] === true) meta.nullable = true;
+    const classification = raw['x-data-classification'];
+    if (classification !== undefined) {
+      if (typeof classification === 'string' && (DATA_CLASSIFICATIONS as readonly string[]).includes(classification)) meta.classification = classification as DataClassification;
+      else {
+        this.ctx.report({
+          severity: 'error',
+          rule: 'extension-invalid',
+          message: `x-data-classification must be one of ${DATA_CLASSIFICATIONS.join(', ')}, got ${JSON.stringify(classification) ?? String(classification)}`,
+          location: this.ctx.locate(child(at, 'x-data-classification')),
+        });
+      }
+    }
     return meta;
   }
 

@@ -40,6 +40,8 @@ export interface SchemaMeta {
   deprecated?: boolean;
   /** `type: [x, "null"]`, `nullable: true` (OpenAPI style) or a `null` member folded in. */
   nullable?: boolean;
+  /** `x-data-classification` on this schema node (a property, an item, a shared schema), when set. */
+  classification?: DataClassification;
   /** Where this schema node is defined. */
   loc?: SourceLocation;
 }
@@ -275,6 +277,12 @@ export interface EventType {
   /** Event schema version, e.g. `1.0.0` (`x-event-version`). */
   version: string;
   classification: DataClassification;
+  /**
+   * JSON pointers into the payload of the fields classified `confidential` or `restricted` (`x-data-classification`
+   * on schema properties, at any depth; `*` = any array item or map value; `""` = the whole payload), sorted.
+   * Absent when there are none.
+   */
+  sensitiveFields?: string[];
   key: KeyRule;
   /** The top-level payload schema (usually an object or a ref to a named schema). */
   payload: Schema;

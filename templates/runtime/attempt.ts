@@ -1,7 +1,8 @@
-import type { EventContext } from './delegator.js';
-import type { EnvelopeMetadata } from './envelope.js';
+import type { EventContext, Route } from './delegator.js';
+import type { Envelope, EnvelopeMetadata } from './envelope.js';
 import type { EventHeaders } from './headers.js';
 import type { LogFields, Logger } from './logger.js';
+import { redactingLogger } from './redact-data.js';
 import type { ConsumedRecord } from './transport.js';
 
 /**
@@ -23,7 +24,7 @@ export class AttemptContext implements EventContext {
   /** @param source where the decoded headers come from (decoded on first use). */
   constructor(
     readonly record: ConsumedRecord,
-    private readonly source: { readonly headers: EventHeaders },
+    private readonly source: { readonly headers: EventHeaders; readonly target?: Route | undefined; readonly envelope?: Envelope | undefined },
     readonly metadata: EnvelopeMetadata,
     readonly attempt: number,
     private readonly baseLogger: Logger,
@@ -51,9 +52,10 @@ export class AttemptContext implements EventContext {
     return this.controller.signal;
   }
 
-  /** Logger with the record's coordinates and ids. */
+  /** Logger with the record's coordinates and ids; classified values of the record are redacted (redact-data.ts). */
   get logger(): Logger {
-    this.log ??= this.baseLogger.child(contextFields(this));
+    const target = this.source.target;
+    this.log ??= redactingLogger(this.baseLogger.child(contextFields(this)), target?.kind === 'exact' ? target.definition : undefined, this.source.envelope?.data);
     return this.log;
   }
 

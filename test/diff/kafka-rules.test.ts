@@ -167,6 +167,17 @@ describe('event rules', () => {
     expect(one(diffYaml(BASE, confidential), 'classification-raised').severity).toBe('non-breaking');
   });
 
+  it('field classification lowered is breaking, raised non-breaking; nothing when the event is confidential as a whole', () => {
+    const marked = edit(BASE, '          note:\n            type: string', '          note:\n            type: string\n            x-data-classification: confidential');
+    const c = one(diffYaml(marked, BASE), 'field-classification-lowered');
+    expect(c.severity).toBe('breaking');
+    expect(c.message).toContain('/note');
+    expect(one(diffYaml(BASE, marked), 'field-classification-raised').severity).toBe('non-breaking');
+    const wholeBase = edit(marked, '      x-event-type: order.created\n', '      x-event-type: order.created\n      x-data-classification: confidential\n');
+    const wholeHead = edit(BASE, '      x-event-type: order.created\n', '      x-event-type: order.created\n      x-data-classification: confidential\n');
+    expect(diffYaml(wholeBase, wholeHead).filter((x) => x.rule.startsWith('field-classification'))).toEqual([]);
+  });
+
   it('event deprecated: info', () => {
     const head = catalog({ message: '      deprecated: true\n' });
     expect(one(diffYaml(BASE, head), 'event-deprecated').severity).toBe('info');
