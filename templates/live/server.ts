@@ -344,7 +344,7 @@ export function createLiveServer(options: LiveServerOptions): LiveServer {
     // The stricter of the catalog's classification and the one the envelope carries.
     let cls = route.classification;
     const carried = meta.dataClassification;
-    if (typeof carried === 'string' && carried in CLASS_RANK && CLASS_RANK[carried as LiveClassification] > CLASS_RANK[cls]) cls = carried as LiveClassification;
+    if (typeof carried === 'string' && Object.hasOwn(CLASS_RANK, carried) && CLASS_RANK[carried as LiveClassification] > CLASS_RANK[cls]) cls = carried as LiveClassification;
     if (cls === 'restricted') {
       counters.restrictedSuppressed++;
       return 0;
