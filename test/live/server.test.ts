@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { connect as netConnect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLiveServer, demoTokens, staticLiveTokens, type LiveChannel, type LiveEnvelope, type LiveEventRoute, type LiveServer, type LiveServerOptions } from '../../templates/live/server.js';
+import WebSocket from 'ws';
+import { connectLive, LiveClientError } from '../../templates/live/client.js';
 import { silentLogger } from '../../templates/runtime/index.js';
 import { connect, percentile, sleep, type TestClient } from './helpers.js';
 
@@ -308,5 +310,55 @@ describe('liveness', () => {
     expect(busy.closeCode).toBeUndefined();
     await sleep(50);
     expect(server.stats().connections).toBe(1);
+  });
+});
+
+describe('client (templates/live/client.ts)', () => {
+  type Map = Record<string, { metadata: { eventType: string }; data: { sku?: string; userId?: string } }>;
+
+  it('subscribes, receives, reports refused subscriptions and unsubscribes; token in the query string', async () => {
+    const { server, url } = await start();
+    const errors: LiveClientError[] = [];
+    const client = connectLive<Map>(url, { token: 'demo:u1', WebSocket, onError: (e) => errors.push(e) });
+    await client.opened;
+    const got: string[] = [];
+    const prices = client.subscribe('market.prices', (e) => got.push(`p:${e.data.sku}`));
+    const orders = client.subscribe('orders', (e) => got.push(`o:${e.data.userId}`));
+    await Promise.all([prices.ready, orders.ready]);
+    await expect(client.subscribe('stock.adjusted', () => undefined).ready).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(client.subscribe('nope', () => undefined).ready).rejects.toBeInstanceOf(LiveClientError);
+    server.publish(envelope('price.updated', { sku: 'a' }));
+    server.publish(envelope('order.created', { userId: 'u2' }));
+    server.publish(envelope('order.created', { userId: 'u1' }));
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => got.length >= 2 && (clearInterval(t), resolve()), 10);
+    });
+    await prices.unsubscribe();
+    server.publish(envelope('price.updated', { sku: 'b' }));
+    server.publish(envelope('order.created', { userId: 'u1' }));
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => got.length >= 3 && (clearInterval(t), resolve()), 10);
+    });
+    await sleep(50);
+    expect(got).toEqual(['p:a', 'o:u1', 'o:u1']);
+    expect(errors).toEqual([]);
+    client.close();
+  });
+
+  it('rejects `opened` when the upgrade is refused (401), and accepts a ready ws socket with an Authorization header', async () => {
+    const { server, url } = await start();
+    const refused = connectLive<Map>(url, { token: 'wrong', WebSocket });
+    await expect(refused.opened).rejects.toBeInstanceOf(LiveClientError);
+    const socket = new WebSocket(url, { headers: { authorization: 'Bearer demo-service:billing' } });
+    const client = connectLive<Map>(url, { socket });
+    await client.opened;
+    const got: string[] = [];
+    await client.subscribe('stock.adjusted', (e) => got.push(e.metadata.eventType)).ready;
+    expect(server.publish(envelope('stock.adjusted', { sku: 'a' }))).toBe(1);
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => got.length >= 1 && (clearInterval(t), resolve()), 10);
+    });
+    expect(got).toEqual(['stock.adjusted']);
+    client.close();
   });
 });
