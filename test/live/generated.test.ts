@@ -4,6 +4,7 @@
  * `createLiveGateway` runs on the in-memory transport: events produced with the generated producers reach real ws
  * clients according to their classification, through the typed `createLiveClient` too.
  */
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -181,5 +182,43 @@ describe('generated live/ (fixture catalog)', () => {
     expect(u1.events('orders')).toHaveLength(sent.u1);
     expect(typed).toHaveLength(sent.u2);
     await producers.orders.orderCreated({ orderId: 'x', userId: 'u1', total: 1 }).catch(() => undefined);
+  }, 60_000);
+
+  it('live/main.ts runs as a service (LIVE_TOKENS, in memory, 401, /health) and refuses to start without authentication', async () => {
+    const run = (env: Record<string, string>) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(dir, 'live/main.ts')], {
+        cwd: ROOT,
+        env: { ...process.env, PORT: '0', KAFKA_BROKERS: '', LOG_LEVEL: 'info', LIVE_TOKENS: '', LIVE_DEMO_TOKENS: '', LIVE_ALLOW_ANONYMOUS: '', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      closers.push(() => {
+        if (child.exitCode === null) child.kill('SIGKILL');
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      return { child, exited, out: () => out };
+    };
+    const refused = run({});
+    expect(await refused.exited).toBe(1);
+    expect(refused.out()).toContain('LIVE_TOKENS');
+
+    const svc = run({ LIVE_TOKENS: JSON.stringify({ 's3cret-t0ken': { kind: 'user', id: 'u1' } }) });
+    const deadline = Date.now() + 30_000;
+    let m: RegExpExecArray | null = null;
+    while ((m = /"url":"ws:\/\/([^"/]+)\/ws"/.exec(svc.out())) === null && Date.now() < deadline) await sleep(50);
+    expect(m, svc.out()).not.toBeNull();
+    const base = (m as RegExpExecArray)[1] as string;
+    await expect(connect(`ws://${base}/ws`)).rejects.toMatchObject({ status: 401 });
+    const c = await connect(`ws://${base}/ws?token=s3cret-t0ken`);
+    closers.push(() => c.close());
+    expect((await c.subscribe('orders')).type).toBe('subscribed');
+    const health = (await (await fetch(`http://${base}/health`)).json()) as { status: string; connections: number };
+    expect(health).toMatchObject({ status: 'ok', connections: 1 });
+    expect(svc.out()).not.toContain('s3cret-t0ken'); // tokens never logged
+    c.close();
+    svc.child.kill('SIGTERM');
+    expect(await svc.exited).toBe(0);
   }, 60_000);
 });
