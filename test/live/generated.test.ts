@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { generate, type GenerateResult } from '../../generator/index.js';
+import { generate, generateFromString, type GenerateResult } from '../../generator/index.js';
 import type { LiveClient, LiveClientOptions } from '../../templates/live/client.js';
 import type { LiveAuthenticate, LiveChannel, LiveEventRoute, LiveServer, LiveServerOptions } from '../../templates/live/server.js';
 import type { ConsumerHealth, InMemoryTransport, InMemoryTransportOptions, Logger, Transport } from '../../templates/runtime/index.js';
@@ -21,7 +21,7 @@ interface Root {
   InMemoryTransport: new (options?: InMemoryTransportOptions) => InMemoryTransport;
   silentLogger: Logger;
   createProducers(from: { transport: Transport; logger: Logger }): {
-    orders: Record<'orderCreated' | 'orderCancelled' | 'stockAdjusted' | 'auditRecorded', (data: Record<string, unknown>) => Promise<unknown>>;
+    orders: Record<'orderCreated' | 'orderCancelled' | 'orderShipped' | 'stockAdjusted' | 'auditRecorded', (data: Record<string, unknown>) => Promise<unknown>>;
     marketPrices: Record<'priceUpdated', (data: Record<string, unknown>) => Promise<unknown>>;
   };
 }
@@ -87,6 +87,7 @@ describe('generated live/ (fixture catalog)', () => {
       'price.updated': 'event',
       'order.created': 'event',
       'order.cancelled': 'event',
+      'order.shipped': 'event',
       'stock.adjusted': 'event',
       'market.prices': 'topic',
       orders: 'topic',
@@ -96,6 +97,11 @@ describe('generated live/ (fixture catalog)', () => {
     expect(routes['audit.recorded']).toMatchObject({ classification: 'restricted', channels: [] });
     expect(routes['order.created']).toMatchObject({ topic: 'orders', classification: 'confidential', channels: ['order.created', 'orders', 'order.*'] });
     expect(routes['stock.adjusted']?.classification).toBe('internal');
+    // x-live: the user field of a confidential event and the overflow policy of its channel.
+    expect(routes['order.shipped']).toMatchObject({ classification: 'confidential', userField: 'customer.id', channels: ['order.shipped', 'orders', 'order.*'] });
+    expect(routes['order.created']?.userField).toBeUndefined();
+    expect(live.LIVE_CHANNELS.find((c) => c.name === 'order.shipped')?.overflow).toBe('close');
+    expect(live.LIVE_CHANNELS.find((c) => c.name === 'orders')?.overflow).toBeUndefined();
     expect(routes['price.updated']?.classification).toBe('public');
     expect([...live.LIVE_TOPICS]).toEqual(['market.prices', 'orders']);
     expect(live.LIVE_DEFINITIONS.has('audit.recorded')).toBe(false);
@@ -148,6 +154,9 @@ describe('generated live/ (fixture catalog)', () => {
       if (i % 2 === 0) await producers.orders.orderCreated({ orderId: `o${i}`, userId, total: i });
       else await producers.orders.orderCancelled({ orderId: `o${i}`, userId });
     }
+    // The user id of order.shipped is customer.id (x-live.userField); its data.userId is not looked at.
+    await producers.orders.orderShipped({ orderId: 'shipped-1', customer: { id: 'u2' } });
+    sent.u2++;
     await producers.orders.stockAdjusted({ sku: 'a', delta: -1 });
     await producers.orders.auditRecorded({ userId: 'u1', action: 'login' });
     await producers.marketPrices.priceUpdated({ sku: 'a', price: 9.5 });
@@ -158,13 +167,14 @@ describe('generated live/ (fixture catalog)', () => {
     await sleep(200);
     for (const [c, user] of [[u1, 'u1'], [u2, 'u2']] as const) {
       const orders = c.events('orders');
-      expect(orders.filter((f) => f.event?.data.userId !== user)).toEqual([]);
+      expect(orders.filter((f) => (f.event?.data.userId ?? (f.event?.data.customer as { id?: string } | undefined)?.id) !== user)).toEqual([]);
       expect(orders).toHaveLength(sent[user]);
       expect(c.frames.some((f) => f.event?.metadata.eventType === 'audit.recorded' || f.event?.metadata.eventType === 'stock.adjusted')).toBe(false);
     }
     expect(svc.events().map((f) => f.event?.metadata.eventType)).toEqual(['stock.adjusted']);
     expect(typed).toHaveLength(sent.u2);
-    expect(typed.every((t) => /^order\.(created|cancelled):o\d+/.test(t))).toBe(true);
+    expect(typed.every((t) => /^order\.(created|cancelled|shipped):(o\d+|shipped-1)/.test(t))).toBe(true);
+    expect(typed).toContain('order.shipped:shipped-1');
     expect(gateway.server.stats().restrictedSuppressed).toBe(0); // restricted events are not even handed to the server
     const health = gateway.health();
     expect(health).toMatchObject({ healthy: true, connections: 4 });
@@ -221,4 +231,21 @@ describe('generated live/ (fixture catalog)', () => {
     svc.child.kill('SIGTERM');
     expect(await svc.exited).toBe(0);
   }, 60_000);
+
+  it('refuses a malformed x-live with located extension-invalid errors', () => {
+    const catalog = [
+      'asyncapi: 3.0.0',
+      'info: { title: Bad Live, version: "1" }',
+      'channels:',
+      '  c:',
+      '    address: bad.c',
+      '    messages:',
+      '      a: { name: a.one, x-live: { userField: "__proto__.x", overflow: explode, channels: [x] }, payload: { type: object } }',
+      '      b: { name: b.one, x-live: yes, payload: { type: object } }',
+    ].join('\n');
+    const errors = generateFromString(catalog).diagnostics.filter((d) => d.severity === 'error');
+    expect(errors.map((d) => d.rule)).toEqual(['extension-invalid', 'extension-invalid', 'extension-invalid', 'extension-invalid']);
+    expect(errors.map((d) => d.message).join('\n')).toMatch(/unknown property "channels"[\s\S]*userField[\s\S]*overflow[\s\S]*x-live must be an object/);
+    expect(errors.every((d) => d.location !== undefined)).toBe(true);
+  });
 });

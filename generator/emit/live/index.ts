@@ -7,7 +7,8 @@
  * Channels: one per event type, one per topic, and one pattern `<prefix>.*` per dotted prefix shared by at least two
  * event types (the runtime's glob: `*` is one segment). Restricted events get no channel (they are never sent); a name
  * taken by an earlier channel (a topic named like an event type) is not declared twice. Topics whose address takes
- * channel parameters are left out (the consumer cannot subscribe to a template).
+ * channel parameters are left out (the consumer cannot subscribe to a template). `x-live` on a message sets the
+ * event's user field (confidential events) and the overflow policy of its event channel.
  */
 import type { DataClassification } from '../../model/types.js';
 import type { EventSymbols, SymbolTable, TopicSymbols } from '../../symbols/table.js';
@@ -36,6 +37,8 @@ export interface LiveChannelPlan {
   name: string;
   kind: 'event' | 'topic' | 'pattern';
   description?: string;
+  /** `x-live.overflow` of the event, on its event channel. */
+  overflow?: 'drop-oldest' | 'close';
   /** Non-restricted events delivered on it. */
   events: EventSymbols[];
 }
@@ -62,7 +65,7 @@ export function livePlan(table: SymbolTable): LivePlan {
   const eventChannels = new Map<string, LiveChannelPlan>();
   for (const type of eventTypes.filter(visible)) {
     const e = table.event(type);
-    const c = add({ name: type, kind: 'event', ...(e.event.summary ? { description: e.event.summary } : {}), events: [e] });
+    const c = add({ name: type, kind: 'event', ...(e.event.summary ? { description: e.event.summary } : {}), ...(e.event.live?.overflow ? { overflow: e.event.live.overflow } : {}), events: [e] });
     if (c) eventChannels.set(type, c);
   }
   const topicChannels = new Map<string, LiveChannelPlan>();
@@ -136,13 +139,13 @@ export function emitLive(table: SymbolTable, _options: EmitOptions, sources: rea
     `export const ${liveEvents}: readonly ${routeType}[] = Object.freeze([`,
     ...plan.events.map(
       (e) =>
-        `  { eventType: ${tsString(e.event.event.type)}, topic: ${tsString(e.topic.topic.name)}, classification: ${tsString(e.classification)}, channels: [${e.channels.map(tsString).join(', ')}] },`,
+        `  { eventType: ${tsString(e.event.event.type)}, topic: ${tsString(e.topic.topic.name)}, classification: ${tsString(e.classification)}${e.event.event.live?.userField ? `, userField: ${tsString(e.event.event.live.userField)}` : ''}, channels: [${e.channels.map(tsString).join(', ')}] },`,
     ),
     ']);',
     '',
     jsdoc('The channels clients may subscribe to: one per event type, one per topic, and `<prefix>.*` patterns.'),
     `export const ${liveChannels}: readonly ${channelType}[] = Object.freeze([`,
-    ...plan.channels.map((c) => `  { name: ${tsString(c.name)}, kind: ${tsString(c.kind)}${c.description ? `, description: ${tsString(c.description)}` : ''} },`),
+    ...plan.channels.map((c) => `  { name: ${tsString(c.name)}, kind: ${tsString(c.kind)}${c.description ? `, description: ${tsString(c.description)}` : ''}${c.overflow ? `, overflow: ${tsString(c.overflow)}` : ''} },`),
     ']);',
     '',
     jsdoc('The topics the live gateway consumes by default (those carrying an event it may send).'),
