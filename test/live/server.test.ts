@@ -246,8 +246,10 @@ describe('backpressure', () => {
     });
     for (let i = 0; i < total; i++) {
       server.publish(envelope('price.updated', { i, t: performance.now(), pad }));
-      // ~20 KB per millisecond: a rate the fast client keeps up with, so every event of its reaches it.
+      // ~20 KB per millisecond, and never more than 100 events ahead of the fast client: a rate it keeps up with, so
+      // every event reaches it (the stalled one is far behind from the first few MB on).
       if (i % 10 === 9) await sleep(1);
+      while (latencies.length < i - 100) await sleep(1);
     }
     await fast.until(() => fast.events().length === total, 20_000, 'fast client events');
     const stats = server.stats();
