@@ -250,14 +250,24 @@ describe('gen events --with (optional services)', () => {
     expect(existsSync(path.join(ws, 'out/gateway'))).toBe(false);
   });
 
+  it('--with live adds live/ (server, client, channels, index, main) next to the gateway; --with none removes it', async () => {
+    const ws = workspace(MINIMAL);
+    expect((await gen(ws, 'events', ...CATALOG, '--with', 'gateway,live')).code).toBe(0);
+    expect(readdirSync(path.join(ws, 'out/live')).sort()).toEqual(['channels.ts', 'client.ts', 'index.ts', 'main.ts', 'server.ts']);
+    expect(existsSync(path.join(ws, 'out/gateway/index.ts'))).toBe(true);
+    expect((await gen(ws, 'events', ...CATALOG, '--with', 'live', '--check')).code).toBe(1); // the gateway would go
+    expect((await gen(ws, 'events', ...CATALOG, '--with', 'none')).code).toBe(0);
+    expect(existsSync(path.join(ws, 'out/live'))).toBe(false);
+  });
+
   it('refuses unknown and not yet available services, and a malformed "with", as usage errors (exit 2) writing nothing', async () => {
     const ws = workspace(MINIMAL);
     const unknown = await gen(ws, 'events', ...CATALOG, '--with', 'gatewy');
     expect(unknown.code).toBe(2);
-    expect(unknown.err).toContain('unknown service "gatewy" (available: gateway; planned: live, outbox, sagas)');
-    const planned = await gen(ws, 'events', ...CATALOG, '--with', 'gateway,live');
+    expect(unknown.err).toContain('unknown service "gatewy" (available: gateway, live; planned: outbox, sagas)');
+    const planned = await gen(ws, 'events', ...CATALOG, '--with', 'gateway,outbox');
     expect(planned.code).toBe(2);
-    expect(planned.err).toContain('service "live" is not available in this version');
+    expect(planned.err).toContain('service "outbox" is not available in this version');
     writeFileSync(path.join(ws, 'eventgen.config.json'), JSON.stringify({ catalog: 'catalog/asyncapi.yaml', out: 'out', with: 'gateway' }));
     const bad = await gen(ws, 'events');
     expect(bad.code).toBe(2);

@@ -31,8 +31,8 @@ describe('the published package', () => {
     expect(pkg.files).toContain('docs');
   });
 
-  it('depends in production only on what the CLI and the generated runtime import (ioredis is for tests)', () => {
-    const code = [...sources(path.join(ROOT, 'generator')), ...sources(path.join(ROOT, 'templates/runtime')), path.join(ROOT, 'bin/gen.js')]
+  it('depends in production only on what the CLI, the generated runtime and the live server import (ioredis is for tests)', () => {
+    const code = [...sources(path.join(ROOT, 'generator')), ...sources(path.join(ROOT, 'templates/runtime')), ...sources(path.join(ROOT, 'templates/live')), path.join(ROOT, 'bin/gen.js')]
       .map((f) => readFileSync(f, 'utf8'))
       .join('\n');
     for (const dep of Object.keys(pkg.dependencies)) {

@@ -6,7 +6,7 @@
 import type { LoadedCatalog } from '../load/index.js';
 import { isRecord, ModelContext, type At } from './context.js';
 import { sensitiveFields } from './sensitive-fields.js';
-import { bindingString, checkDeadLetterTopics, DEFAULT_RETRY, readClassification, readCompatibility, readDeadLetter, readDeadLetterDefaults, readEnvironments, readPriority, readRetry, readVersion, topicName } from './extensions.js';
+import { bindingString, checkDeadLetterTopics, DEFAULT_RETRY, readClassification, readCompatibility, readDeadLetter, readDeadLetterDefaults, readEnvironments, readLive, readPriority, readRetry, readVersion, topicName } from './extensions.js';
 import { readAddressSlash, topicForAddress, type AddressOptions } from './addresses.js';
 import { checkSomethingToGenerate } from './coverage.js';
 import { checkParameters, readParameters, templateParameters } from './parameters.js';
@@ -171,6 +171,8 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
     if (previousVersions !== undefined) event.previousVersions = previousVersions;
     const priority = readPriority(ctx, ctx.child(m.at, 'x-priority'));
     if (priority !== undefined) event.priority = priority;
+    const live = readLive(ctx, ctx.child(m.at, 'x-live'));
+    if (live !== undefined) event.live = live;
     const headers = ctx.read(ctx.child(m.at, 'headers'));
     if (headers !== undefined) event.headers = registry.normalize(ctx.child(m.at, 'headers'));
     events.set(type, event);

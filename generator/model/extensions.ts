@@ -7,7 +7,7 @@ import type { At, ModelContext } from './context.js';
 import { isRecord } from './context.js';
 import { readEnvironmentParameters } from './parameters.js';
 import { readTopicConfig } from './topic-config.js';
-import type { CompatibilityMode, DataClassification, DeadLetterPolicy, EventPriority, RetryPolicy, Topic, TopicEnvironment } from './types.js';
+import type { CompatibilityMode, DataClassification, DeadLetterPolicy, EventPriority, LiveSettings, RetryPolicy, Topic, TopicEnvironment } from './types.js';
 
 export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 3, initialDelayMs: 200, maxDelayMs: 30_000, multiplier: 2, jitter: 0.2 };
 
@@ -165,6 +165,30 @@ export function readPriority(ctx: ModelContext, at: At): EventPriority | undefin
   if (typeof raw === 'string' && (PRIORITIES as readonly string[]).includes(raw)) return raw as EventPriority;
   ctx.report('error', 'extension-invalid', `x-priority must be one of ${PRIORITIES.join(', ')}, got ${JSON.stringify(raw)}`, at);
   return undefined;
+}
+
+const LIVE_USER_FIELD = /^[A-Za-z_$][A-Za-z0-9_$-]{0,63}(\.[A-Za-z_$][A-Za-z0-9_$-]{0,63}){0,7}$/;
+const LIVE_OVERFLOW = ['drop-oldest', 'close'] as const;
+
+/** `x-live` (message): `{ userField, overflow }` for the live fan-out (docs/live.md); undefined when absent or invalid. */
+export function readLive(ctx: ModelContext, at: At): LiveSettings | undefined {
+  const raw = ctx.read(at);
+  if (raw === undefined) return undefined;
+  if (!isRecord(raw)) {
+    ctx.report('error', 'extension-invalid', 'x-live must be an object such as { userField: customer.id, overflow: close }', at);
+    return undefined;
+  }
+  unknownKeys(ctx, raw, ['userField', 'overflow'], at, 'x-live');
+  const out: LiveSettings = {};
+  if (raw.userField !== undefined) {
+    if (typeof raw.userField === 'string' && LIVE_USER_FIELD.test(raw.userField) && !raw.userField.split('.').some((p) => p === '__proto__' || p === 'constructor' || p === 'prototype')) out.userField = raw.userField;
+    else ctx.report('error', 'extension-invalid', `x-live.userField must be a dotted path of property names into the payload (e.g. customer.id), got ${JSON.stringify(raw.userField)}`, ctx.child(at, 'userField'));
+  }
+  if (raw.overflow !== undefined) {
+    if (typeof raw.overflow === 'string' && (LIVE_OVERFLOW as readonly string[]).includes(raw.overflow)) out.overflow = raw.overflow as LiveSettings['overflow'];
+    else ctx.report('error', 'extension-invalid', `x-live.overflow must be one of ${LIVE_OVERFLOW.join(', ')}, got ${JSON.stringify(raw.overflow)}`, ctx.child(at, 'overflow'));
+  }
+  return out.userField === undefined && out.overflow === undefined ? undefined : out;
 }
 
 export function readVersion(ctx: ModelContext, at: At): string {

@@ -263,6 +263,14 @@ export interface EventExample {
 /** Schema-registry style compatibility mode of an event's payload (`x-compatibility`). */
 export type CompatibilityMode = 'BACKWARD' | 'FORWARD' | 'FULL' | 'NONE';
 
+/** How the live fan-out (`--with live`) treats an event (`x-live` on the message). */
+export interface LiveSettings {
+  /** Dotted path into the payload holding the user id of a confidential event (default: `userId`, then `metadata.userId`). */
+  userField?: string;
+  /** What happens on the event's own channel when a subscriber is too slow (default `drop-oldest`). */
+  overflow?: 'drop-oldest' | 'close';
+}
+
 /** Publishing priority of an event (`x-priority`), most urgent first in `PRIORITIES` (model/extensions.ts). */
 export type EventPriority = 'critical' | 'high' | 'normal' | 'low';
 
@@ -288,6 +296,8 @@ export interface EventType {
   payload: Schema;
   /** Declared application headers (message `headers`), if any. */
   headers?: Schema;
+  /** Live fan-out settings (`x-live`); absent = the defaults. */
+  live?: LiveSettings;
   /** Default publishing priority (`x-priority`); absent = `normal`. */
   priority?: EventPriority;
   examples: EventExample[];
