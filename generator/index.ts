@@ -35,7 +35,7 @@ export function eventgenVersion(): string {
 }
 
 const cachedTemplates = new Map<string, RuntimeSource[]>();
-/** `templates/<name>/*.ts` (tests excluded), read once: the runtime, or an optional service's sources (`gateway`). */
+/** `templates/<name>/*.ts` (tests excluded), read once: the runtime, or an optional service's sources (`gateway`, `live`). */
 export function templateSources(name: string): RuntimeSource[] {
   let sources = cachedTemplates.get(name);
   if (sources === undefined) {
@@ -90,7 +90,7 @@ function emit(loaded: LoadedCatalog, sourcePath: string, target: Target, t0: num
   diagnostics.push(...symbols.diagnostics);
   if (hasErrors(diagnostics)) return { files: [], diagnostics, timings };
   const version = eventgenVersion();
-  const files = emitAll(symbols.table, { target, version, docs, runtime, services, gateway: services.includes('gateway') ? templateSources('gateway') : [] }).map((f) =>
+  const files = emitAll(symbols.table, { target, version, docs, runtime, services, gateway: services.includes('gateway') ? templateSources('gateway') : [], live: services.includes('live') ? templateSources('live') : [] }).map((f) =>
     f.ownership === 'managed' ? { ...f, content: addBanner(f.path, f.content, version, sourcePath) } : f,
   );
   timings.emitMs = performance.now() - t2;

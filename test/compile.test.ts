@@ -30,6 +30,20 @@ describe('compile: generated trees under tsc --strict (NodeNext)', () => {
   });
 });
 
+describe('compile: --with live trees under tsc --strict (NodeNext)', () => {
+  it('type-checks the live fixture and the hostile fixture with the gateway and live/, with no any', async () => {
+    const dirs: string[] = [];
+    for (const name of ['live', 'hostile']) {
+      const result = await generate(path.relative(ROOT, fixturePath(name)), { cwd: ROOT, services: ['gateway', 'live'] });
+      expect(result.diagnostics.filter((d) => d.severity === 'error'), name).toEqual([]);
+      expect(result.files.some((f) => f.path === 'live/channels.ts'), name).toBe(true);
+      for (const f of result.files) expect(ANY.test(f.content), `${name}/${f.path} contains any`).toBe(false);
+      dirs.push(writeTree(path.join('compile-live', name), result.files));
+    }
+    expect(typecheck(dirs)).toEqual([]);
+  });
+});
+
 /**
  * zod compatibility. Generated code (and the runtime) import `zod/v4`: the Zod 4 API under the same path in zod
  * 3.25.x and zod 4.x. The repository itself is on zod 4; a project pinned to zod 3.25 is a temporary package under

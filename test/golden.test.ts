@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { generate } from '../generator/index.js';
 import { FIXTURE_CATALOGS, fixturePath, generateAt, ROOT } from './support/tree.js';
 
+const COPIED_LIVE = new Set(readdirSync(path.join(ROOT, 'templates/live')).filter((n) => n.endsWith('.ts') && !n.endsWith('.test.ts')).map((n) => `live/${n}`));
 const COPIED_GATEWAY = new Set(readdirSync(path.join(ROOT, 'templates/gateway')).filter((n) => n.endsWith('.ts') && !n.endsWith('.test.ts')).map((n) => `gateway/${n}`));
 
 function listFiles(dir: string, base = dir): string[] {
@@ -68,6 +69,28 @@ describe.each(FIXTURE_CATALOGS)('golden: fixture %s', (name) => {
     for (const f of files) {
       await expect(f.content).toMatchFileSnapshot(path.join(ROOT, 'test/golden', name, f.path + '.golden'));
     }
+  });
+});
+
+describe('golden: fixture live with --with gateway,live', () => {
+  const run = () => generate(path.relative(ROOT, fixturePath('live')), { cwd: ROOT, services: ['gateway', 'live'] });
+
+  it('matches test/golden/live file by file', async () => {
+    const result = await run();
+    expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const files = result.files.filter((f) => !f.path.startsWith('runtime/') && !COPIED_GATEWAY.has(f.path) && !COPIED_LIVE.has(f.path));
+    const tree = files.map((f) => `${f.ownership === 'scaffold' ? 'scaffold' : 'managed '} ${f.path}`).join('\n') + '\n';
+    await expect(tree).toMatchFileSnapshot(path.join(ROOT, 'test/golden/live', '__tree.txt'));
+    for (const f of files) {
+      await expect(f.content).toMatchFileSnapshot(path.join(ROOT, 'test/golden/live', f.path + '.golden'));
+    }
+  });
+
+  it('copies the live server and client verbatim under a banner', async () => {
+    const result = await run();
+    const copied = result.files.filter((f) => COPIED_LIVE.has(f.path));
+    expect(copied.map((f) => f.path).sort()).toEqual([...COPIED_LIVE].sort());
+    for (const f of copied) expect(f.content.split('\n').slice(1).join('\n')).toBe(readFileSync(path.join(ROOT, 'templates', f.path), 'utf8'));
   });
 });
 

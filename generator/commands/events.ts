@@ -83,13 +83,14 @@ export const eventsCommand: CliCommand = {
     watch: { type: 'boolean', default: false, describe: 'Regenerate whenever a catalog file changes' },
     docs: { type: 'boolean', describe: 'Emit docs/ (Markdown + static site); --no-docs to skip (default: true)' },
     lenient: LENIENT_OPTION,
-    with: { type: 'string', array: true, describe: 'Also generate optional services: gateway (HTTP publish API + status tracking, docs/gateway.md); none overrides the config file' },
+    with: { type: 'string', array: true, describe: 'Also generate optional services: gateway (HTTP publish API + status tracking, docs/gateway.md), live (WebSocket fan-out of events to browsers, docs/live.md); none overrides the config file' },
   },
   examples: [
     ['$0 events --catalog catalog/shop.asyncapi.yaml --out generated', 'generate'],
     ['$0 events --check', 'fail CI when generated code is out of date'],
     ['$0 events --catalog exported.yaml --lenient', 'read a catalog another tool wrote (spec violations become warnings)'],
     ['$0 events --with gateway', 'also generate gateway/: the HTTP publish API of the catalog'],
+    ['$0 events --with gateway,live', 'also generate live/: WebSocket fan-out of the catalog\'s events'],
   ],
   run: (a, io) => {
     const ev: EventsArgs = { check: a.check === true, dryRun: a['dry-run'] === true, verbose: a.verbose === true };

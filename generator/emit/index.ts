@@ -9,6 +9,7 @@ import { emitConsumers } from './consumers.js';
 import { emitDocs } from './docs/index.js';
 import { emitEvents } from './events.js';
 import { emitGateway } from './gateway/index.js';
+import { emitLive } from './live/index.js';
 import { nestjsTarget } from './nestjs/index.js';
 import { emitProducers } from './producers.js';
 import { emitRuntime, type RuntimeSource } from './runtime.js';
@@ -24,6 +25,8 @@ export interface EmitAllOptions extends EmitOptions {
   runtime: readonly RuntimeSource[];
   /** `templates/gateway/` sources, when `services` includes the gateway. */
   gateway?: readonly RuntimeSource[];
+  /** `templates/live/` sources, when `services` includes live. */
+  live?: readonly RuntimeSource[];
 }
 
 /** What differs per target: the consumer layout (with its stubs) and the root barrel; everything else is shared. */
@@ -49,6 +52,7 @@ export function emitAll(table: SymbolTable, options: EmitAllOptions): GeneratedF
     ...(options.docs === false ? [] : emitDocs(table, options)),
     ...emitTopicProvisioning(table, options),
     ...(options.services?.includes('gateway') ? emitGateway(table, options, options.gateway ?? []) : []),
+    ...(options.services?.includes('live') ? emitLive(table, options, options.live ?? []) : []),
   ];
   files.push(target.barrel(table, new Set(files.map((f) => f.path))));
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

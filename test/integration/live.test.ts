@@ -1,0 +1,133 @@
+/**
+ * `--with live` on a real Kafka broker: the live fixture catalog (topics renamed to unique ones) is generated, its
+ * producers write 1,000 confidential order events for u1/u2 plus restricted audit events, and the generated
+ * `createLiveGateway` (its own consumer group) fans them out to two real ws clients. Asserts: 401 without a token,
+ * exact counts per user, zero leaks, zero restricted frames, and that unsubscribing stops delivery.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Admin } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generate } from '../../generator/index.js';
+import type { LiveAuthenticate, LiveServer, LiveServerOptions } from '../../templates/live/server.js';
+import type { KafkaTransportOptions, Logger, Transport } from '../../templates/runtime/index.js';
+import { connect, sleep, type TestClient } from '../live/helpers.js';
+import { kafkaBrokers, uniqueName } from '../support/kafka.js';
+import { fixturePath, ROOT, writeTree } from '../support/tree.js';
+import { admin, createTopics, testLogger } from './helpers.js';
+
+const brokers = await kafkaBrokers();
+
+// The generated modules' shapes, as far as this test uses them (the tree is written under test/output).
+interface Root {
+  KafkaTransport: new (options: KafkaTransportOptions) => Transport;
+  kafkaConfig(options: { brokers: string; clientId: string }): KafkaTransportOptions['config'];
+  /** Keyed by the (unique) topic name's member name. */
+  createProducers(from: { transport: Transport; logger: Logger }): Record<string, Partial<Record<'orderCreated' | 'auditRecorded', (data: Record<string, unknown>) => Promise<unknown>>>>;
+}
+interface Live {
+  demoTokens(): LiveAuthenticate;
+  createLiveGateway(options: Omit<LiveServerOptions, 'events' | 'channels'> & { transport: Transport; fromBeginning?: boolean; groupId?: string }): {
+    server: LiveServer;
+    start(): Promise<void>;
+    listen(port: number): Promise<{ port: number }>;
+    close(): Promise<void>;
+  };
+}
+
+describe.skipIf(!brokers)('live gateway on Kafka', () => {
+  let a: Admin;
+  let root: Root;
+  let live: Live;
+  let gateway: ReturnType<Live['createLiveGateway']>;
+  let transport: Transport;
+  let url: string;
+  const clients: TestClient[] = [];
+  const ordersTopic = uniqueName('it-live-orders');
+  const pricesTopic = uniqueName('it-live-prices');
+
+  beforeAll(async () => {
+    a = await admin(brokers!);
+    await createTopics(a, [
+      { topic: ordersTopic, partitions: 3 },
+      { topic: pricesTopic, partitions: 1 },
+    ]);
+    const catalog = readFileSync(fixturePath('live'), 'utf8').replace('address: orders', `address: ${ordersTopic}`).replace('address: market.prices', `address: ${pricesTopic}`);
+    const name = uniqueName('live-it');
+    const catalogDir = writeTree(`${name}-catalog`, [{ path: 'asyncapi.yaml', content: catalog, ownership: 'managed' }]);
+    const result = await generate(path.relative(ROOT, path.join(catalogDir, 'asyncapi.yaml')), { cwd: ROOT, services: ['live'], docs: false });
+    expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const dir = writeTree(name, result.files);
+    root = (await import(path.join(dir, 'index.ts'))) as Root;
+    live = (await import(path.join(dir, 'live/index.ts'))) as Live;
+    transport = new root.KafkaTransport({
+      config: root.kafkaConfig({ brokers: brokers!, clientId: 'eventgen-it-live' }),
+      logger: testLogger(),
+      producer: {},
+      consumer: { heartbeatIntervalMs: 1000, sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 20_000 },
+    });
+    gateway = live.createLiveGateway({ transport, authenticate: live.demoTokens(), groupId: uniqueName('g-live'), fromBeginning: true, logger: testLogger(), closeGraceMs: 500 });
+    await gateway.start();
+    const { port } = await gateway.listen(0);
+    url = `ws://127.0.0.1:${port}/ws`;
+  });
+
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    await gateway?.close();
+    await a?.deleteTopics({ topics: [ordersTopic, pricesTopic] }).catch(() => undefined);
+    await a?.disconnect();
+  });
+
+  it('1,000 confidential orders for u1/u2 reach exactly their user, restricted ones nobody; 401 without a token; unsubscribe stops delivery', async () => {
+    await expect(connect(url)).rejects.toMatchObject({ status: 401 });
+    const u1 = await connect(url, { headers: { authorization: 'Bearer demo:u1' } });
+    const u2 = await connect(`${url}?token=demo:u2`);
+    clients.push(u1, u2);
+    for (const c of [u1, u2]) {
+      expect((await c.subscribe(ordersTopic)).type).toBe('subscribed');
+      expect((await c.subscribe('order.created')).type).toBe('subscribed');
+    }
+    const orders = Object.values(root.createProducers({ transport, logger: testLogger() })).find((p) => p.orderCreated !== undefined);
+    const orderCreated = orders?.orderCreated?.bind(orders);
+    const auditRecorded = orders?.auditRecorded?.bind(orders);
+    if (orderCreated === undefined || auditRecorded === undefined) throw new Error('no orders producer generated');
+    const sent = { u1: 0, u2: 0 };
+    const started = Date.now();
+    for (let batch = 0; batch < 10; batch++) {
+      const sends: Array<Promise<unknown>> = [];
+      for (let i = batch * 100; i < (batch + 1) * 100; i++) {
+        const userId = i % 2 === 0 ? 'u1' : 'u2';
+        sent[userId]++;
+        sends.push(orderCreated({ orderId: `o-${i}`, userId, total: i }));
+        if (i % 20 === 0) sends.push(auditRecorded({ userId, action: `audit-${i}` }));
+      }
+      await Promise.all(sends);
+    }
+    const produceMs = Date.now() - started;
+    await u1.until(() => u1.events(ordersTopic).length >= sent.u1 && u1.events('order.created').length >= sent.u1, 60_000, 'u1 events');
+    await u2.until(() => u2.events(ordersTopic).length >= sent.u2 && u2.events('order.created').length >= sent.u2, 60_000, 'u2 events');
+    await sleep(500);
+    let leaks = 0;
+    for (const [c, user] of [[u1, 'u1'], [u2, 'u2']] as const) {
+      leaks += c.events().filter((f) => f.event?.data.userId !== user).length;
+      const ids = new Set(c.events(ordersTopic).map((f) => f.event?.data.orderId));
+      expect(c.events(ordersTopic)).toHaveLength(sent[user]);
+      expect(c.events('order.created')).toHaveLength(sent[user]);
+      expect(ids.size).toBe(sent[user]);
+      expect(c.frames.filter((f) => f.event?.metadata.eventType === 'audit.recorded')).toHaveLength(0);
+      expect(c.frames.filter((f) => f.type === 'dropped')).toHaveLength(0);
+    }
+    console.log(`[live-kafka] produced ${sent.u1 + sent.u2} confidential + 50 restricted events in ${produceMs} ms; u1 got ${u1.events(ordersTopic).length}, u2 got ${u2.events(ordersTopic).length} per channel; leaks ${leaks}; restricted frames 0 (${Date.now() - started} ms end to end)`);
+    expect(leaks).toBe(0);
+    expect(gateway.server.stats().restrictedSuppressed).toBe(0); // never even handed to the server
+
+    // Unsubscribing stops delivery.
+    await u1.unsubscribe(ordersTopic);
+    await u1.unsubscribe('order.created');
+    await Promise.all(Array.from({ length: 20 }, (_, i) => orderCreated({ orderId: `late-${i}`, userId: i % 2 === 0 ? 'u1' : 'u2', total: 1 })));
+    await u2.until(() => u2.events(ordersTopic).length === sent.u2 + 10, 30_000, 'late u2 events');
+    await sleep(500);
+    expect(u1.events(ordersTopic)).toHaveLength(sent.u1);
+  }, 120_000);
+});
