@@ -41,7 +41,7 @@ function open(i: number): Promise<void> {
       const s = numberAt(data, SEQ);
       if (s > lastSeq[i]!) lastSeq[i] = s;
       if (!measuring) return;
-      counts[i] += 1;
+      counts[i] = counts[i]! + 1;
       if (sample) latencies.push(performance.timeOrigin + performance.now() - numberAt(data, T));
     });
     ws.on('open', () => {

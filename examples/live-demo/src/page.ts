@@ -11,6 +11,7 @@ export const PAGE_HTML = `<!doctype html>
 <meta charset="utf-8">
 <title>eventgen live demo</title>
 <link rel="stylesheet" href="/app.css">
+<script src="/app.js" defer></script>
 </head>
 <body>
 <header>
