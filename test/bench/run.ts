@@ -1,6 +1,6 @@
 /**
  * `npm run bench` (full; writes BENCHMARKS.md) and `npm run bench -- --quick` (smoke run for CI; writes
- * test/output/bench-quick.md). Options: `--only gen,runtime,kafka,gateway,soak`, `--out <file>`,
+ * test/output/bench-quick.md). Options: `--only gen,runtime,kafka,gateway,live,soak`, `--out <file>`,
  * `--render a.json,b.json` (re-render the report from saved results, later files winning per section).
  * Every number is measured against its baseline in the same run, interleaved, and reported as a median.
  */
@@ -11,6 +11,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { generationBench, type GenerationSize } from './generation.js';
 import { GATEWAY_MODES, gatewayBench, type GatewayResult } from './gateway.js';
+import { liveBench, type LiveResult } from './live.js';
 import { CONSUMER_CASES, brokerAnswers, kafkaBench, type KafkaResult } from './kafka.js';
 import type { RuntimeResult } from './runtime.js';
 import type { SoakResult } from './soak.js';
@@ -25,7 +26,7 @@ const arg = (name: string): string | undefined => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const only = new Set((arg('--only') ?? 'gen,runtime,kafka,gateway,soak').split(','));
+const only = new Set((arg('--only') ?? 'gen,runtime,kafka,gateway,live,soak').split(','));
 const outFile = path.resolve(ROOT, arg('--out') ?? (quick ? 'test/output/bench-quick.md' : 'BENCHMARKS.md'));
 
 function newest(dir: string): number {
@@ -61,6 +62,7 @@ interface Report {
   runtime?: RuntimeResult;
   kafka?: KafkaResult | { skipped: string };
   gateway?: GatewayResult | { skipped: string };
+  live?: LiveResult;
   soak?: SoakResult;
 }
 
@@ -71,7 +73,7 @@ async function main(): Promise<void> {
     const reports = merge.split(',').map((f) => JSON.parse(readFileSync(path.resolve(ROOT, f), 'utf8')) as Report);
     const merged = reports.slice(1).reduce<Report>((acc, r) => {
       const out: Report = { ...acc };
-      for (const key of ['generation', 'runtime', 'kafka', 'gateway', 'soak'] as const) {
+      for (const key of ['generation', 'runtime', 'kafka', 'gateway', 'live', 'soak'] as const) {
         const value = r[key];
         if (value !== undefined && !(typeof value === 'object' && 'skipped' in value)) Object.assign(out, { [key]: value });
       }
@@ -121,6 +123,10 @@ async function main(): Promise<void> {
         progress(`gateway skipped: ${report.gateway.skipped}`);
       }
     }
+    if (only.has('live')) {
+      progress('live: WebSocket fan-out to local clients');
+      report.live = await liveBench({ quick });
+    }
     if (only.has('soak') && !quick) {
       progress('memory soak: 1,000,000 events');
       report.soak = await tsChild<SoakResult>('soak.ts', ['1000000'], 3_600_000);
@@ -159,6 +165,7 @@ function render(r: Report): string {
     '- **Runtime in process**: `order.created` as generated for the bundled catalog (strict objects, guid/email/regex/enum/datetime, 3 line items; ~1.1 KB JSON payload), 6 partitions, `EventProducer.sendBatch` in batches of 100 → `InMemoryTransport` → `GroupConsumer` (default in-memory dedup store, metrics) → `TopicDelegator` → `route` (Zod) → handler. Baseline: the same transport, producer sends `JSON.stringify({ type, data })`, consumer does `JSON.parse` + `Map` lookup + handler, no envelope and no validation. Floor: the same JSON + lookup with no transport. Rates are **messages per CPU-second** of the (single-threaded) process, i.e. throughput on one core, which is far less sensitive to other load than wall time (wall-time rates are in the JSON).',
     '- **Real broker**: local single broker (`npm run kafka:start`), topics with 6 partitions, 1.1 KB payloads. Producer: `EventProducer.sendBatch` over `KafkaTransport` (idempotent, acks=all, 1 in flight, no compression) vs raw kafkajs `sendBatch` with the same settings and the same records (envelope + headers), batches of 500, sequential. Consumer: each run reads the generated producer\'s records from the beginning in a new group; rate from the first record handed to the handler to the last (group join excluded), CPU = process user+system time over the same window per record. Baseline = raw kafkajs `eachMessage` with `JSON.parse` only (default autoCommit); reference = raw `eachBatch`. Generated = `GroupConsumer` over `KafkaTransport` (eachBatch, envelope + Zod, batched commits), `store: null`, then with `RedisProcessedStore` leases (ioredis, 127.0.0.1:6379) one partition at a time and with `partitionsConsumedConcurrently: 6`. Cases rotate order per repetition.',
     '- **Gateway (HTTP publish)**: three servers, each in its own child process (`test/bench/gateway-server.ts`) publishing `POST /events/order.created` to a fresh 6-partition topic on the real broker: *baseline* = a hand-written minimal `node:http` endpoint (bounded body read, `JSON.parse`, one kafkajs `producer.send` per request with the raw producer settings above: idempotent, acks=all, 1 in flight, no compression; answers 202 `{ eventId }`); *gateway* = `createGateway` (templates/gateway) on its own `node:http` server with `EventProducer` over `KafkaTransport`, an `InMemoryStatusStore` and no authentication (per request: bounded UTF-8 JSON body read, nesting check, Zod validation, admission, two status-store writes, envelope + headers, metrics); *fastify* = the same gateway `handle` mounted in fastify 5 (`removeAllContentTypeParsers()` + a catch-all parser that leaves the body unread, `reply.hijack()`, the raw request/response handed to `handle`): framework overhead only. Load: autocannon (programmatic, in the benchmark process, sharing the machine with the server and the broker), 64 connections, each sending its own ~1.1 KB valid `order.created` payload (own `orderId`, so keys spread over the partitions; checked against the generated `OrderCreatedSchema` and accepted with 202 by each server before measuring), a warm-up run, then a measured run per server; modes rotate order per repetition. Accepted requests/s = 2xx answers / duration; latencies are per response as measured by autocannon; server CPU = user + system time of the server process (/proc) per accepted request. *Overload*: the gateway with `maxInFlight` 64 (priority `normal` is admitted while fewer than 51 events are in flight) under 256 connections that resend at once on every answer (no back-off): the share answered 503, the latency of accepted and refused requests, whether refusals carry `Retry-After` (one burst by hand), and the server\'s RSS before and after.',
+    '- **Live fan-out (WebSocket)**: two servers, each in its own child process (`test/bench/live-server.ts`), fanning ~1 KB `price.updated` envelopes out to N local `ws` clients opened by one client process (`test/bench/live-clients.ts`; 1,000 clients in the full run, 200 in `--quick`): *baseline* = the minimal `ws` broadcast (one `JSON.stringify` per event, `send` to every open client; no subscriptions, bounds or authentication); *live* = `createLiveServer` (templates/live) with a public channel every client subscribed to (subscription lookup, classification, per-connection byte bound, metrics). Publishing is paced by a window of 64 events in flight (the lowest sequence number every client has received, relayed every 20 ms), so neither server buffers without bound and the rate is what the whole loop sustains. After 1 s of warm-up: frames delivered per second (all clients), latency publish → client on every 10th client (clocks of one machine), server CPU per delivered frame. Clients scan frames for two numbers without `JSON.parse` (the same cost in both modes). Modes alternate per repetition.',
     '- **Memory soak**: 1,000,000 events through producer + consumer (envelope, Zod, default in-memory dedup store capped at 100,000 entries, metrics) on a streaming in-memory transport that keeps no log; heap sampled after a forced GC every 100,000 events; warm-up = the first 200,000 (the dedup store fills up to its cap).',
     '',
     '## Results',
@@ -273,15 +280,27 @@ function render(r: Report): string {
       );
     }
   }
+  if (r.live) {
+    const v = r.live;
+    L.push('### 5. Live fan-out (WebSocket)', '', `${v.clients.toLocaleString('en-US')} clients on loopback, ~1 KB events, window ${v.window} events, ${v.seconds} s measured per run, ${v.repetitions} repetition(s).`, '', '| server | frames/s delivered (median) | events/s | p50 | p99 | server CPU per frame |', '|---|---|---|---|---|---|');
+    const label = { baseline: 'minimal `ws` broadcast (baseline)', live: 'live gateway server (`createLiveServer`)' } as const;
+    for (const mode of ['baseline', 'live'] as const) {
+      const runs = v.runs.filter((x) => x.mode === mode);
+      const m = v.medians[mode];
+      L.push(`| ${label[mode]} | ${rate(m.framesPerSecond)} | ${rate(median(runs.map((x) => x.eventsPerSecond)))} | ${ms(m.p50)} ms | ${ms(m.p99)} ms | ${us(m.serverCpuUsPerFrame)} |`);
+    }
+    L.push('', `Paired ratio of delivered frames/s, live / baseline: **${ratio(v.ratios.liveVsBaseline)}** (per repetition: ${v.ratios.perRep.map((x) => ratio(x)).join(', ')}).`, '');
+    targets.push(`| live fan-out ≥ 0.8× a minimal \`ws\` broadcast (frames/s delivered, ${v.clients.toLocaleString('en-US')} clients) | ${ratio(v.ratios.liveVsBaseline)} (${rate(v.medians.live.framesPerSecond)} vs ${rate(v.medians.baseline.framesPerSecond)} frames/s; p99 ${ms(v.medians.live.p99)} vs ${ms(v.medians.baseline.p99)} ms) | ${verdict(v.ratios.liveVsBaseline >= 0.8)} |`);
+  }
   if (r.soak) {
     const s = r.soak;
-    L.push('### 5. Memory soak', '', `${s.events.toLocaleString('en-US')} events in ${s.seconds.toFixed(0)} s.`, '', '| events | heap used after GC | RSS |', '|---|---|---|');
+    L.push('### 6. Memory soak', '', `${s.events.toLocaleString('en-US')} events in ${s.seconds.toFixed(0)} s.`, '', '| events | heap used after GC | RSS |', '|---|---|---|');
     for (const x of s.samples) L.push(`| ${x.events.toLocaleString('en-US')} | ${x.heapUsedMb.toFixed(1)} MB | ${x.rssMb.toFixed(0)} MB |`);
     L.push('');
     targets.push(`| soak: heap after warm-up within 10% | max ${ratio(s.growth)} of the heap at ${s.warmupEvents.toLocaleString('en-US')} events | ${verdict(s.growth <= 1.1)} |`);
   }
   L.push('## Targets', '', ...targets, '');
-  L.push(ANALYSIS, '', '## Reproduce', '', '```sh', 'npm install', 'npm run kafka:start && npm run redis:start   # optional: sections 3 and 4 are skipped without a broker', 'npm run bench                                  # full run (~30-60 min on 2 cores), writes BENCHMARKS.md (raw results: test/output/bench-benchmarks.json)', 'npm run bench -- --quick                       # smoke run (CI), writes test/output/bench-quick.md', 'npm run bench -- --only runtime                # one section: gen, runtime, kafka, gateway, soak', 'npx tsx test/bench/runtime.ts --before <dir>   # runtime A/B: another copy of templates/runtime as an extra case', '```', '');
+  L.push(ANALYSIS, '', '## Reproduce', '', '```sh', 'npm install', 'npm run kafka:start && npm run redis:start   # optional: sections 3 and 4 are skipped without a broker', 'npm run bench                                  # full run (~30-60 min on 2 cores), writes BENCHMARKS.md (raw results: test/output/bench-benchmarks.json)', 'npm run bench -- --quick                       # smoke run (CI), writes test/output/bench-quick.md', 'npm run bench -- --only runtime                # one section: gen, runtime, kafka, gateway, live, soak', 'npx tsx test/bench/runtime.ts --before <dir>   # runtime A/B: another copy of templates/runtime as an extra case', '```', '');
   return L.join('\n');
 }
 
