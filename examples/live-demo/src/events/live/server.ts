@@ -241,7 +241,8 @@ export function createLiveServer(options: LiveServerOptions): LiveServer {
       c.queue = c.queue.slice(c.head);
       c.head = 0;
     }
-    if (c.dropped > 0 && c.head === c.queue.length && c.inflight === 0 && !c.closing) {
+    // Caught up (nothing queued any more): tell the client how many frames it missed.
+    if (c.dropped > 0 && c.head === c.queue.length && !c.closing) {
       const count = c.dropped;
       c.dropped = 0;
       write(c, Buffer.from(`{"type":"dropped","count":${count}}`), undefined);

@@ -3,6 +3,7 @@ import type { RetryPolicy } from './definitions.js';
 import type { Route, TopicDelegator, UnknownEventTypePolicy } from './delegator.js';
 import { HEADERS, decodeEnvelope, type Envelope, type EnvelopeMigration } from './envelope.js';
 import { decodeHeaders } from './headers.js';
+import { chainMigrations } from './legacy.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { ProcessedStore } from './processed-store.js';
@@ -72,7 +73,9 @@ export class Item {
 export const NO_HEADERS: Record<string, string> = Object.freeze(Object.create(null) as Record<string, string>);
 
 /** Decodes a record once and decides what the engine will do with it (handle, ignore, unknown, undecodable). */
-export function decodeItem(record: ConsumedRecord, delegator: TopicDelegator, migrate: EnvelopeMigration | undefined): Item {
+export function decodeItem(record: ConsumedRecord, delegator: TopicDelegator, consumerMigrate: EnvelopeMigration | undefined): Item {
+  const own = delegator.migrateEnvelope;
+  const migrate = own === undefined ? consumerMigrate : consumerMigrate === undefined ? own : chainMigrations(own, consumerMigrate);
   // Headers are decoded up front only for a migration hook (it reads them); otherwise on first use.
   const headers = migrate === undefined ? undefined : decodeHeaders(record.headers);
   let envelope: Envelope;

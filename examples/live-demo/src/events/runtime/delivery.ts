@@ -11,6 +11,7 @@ import { LabelSets, type MetricLabels } from './metrics.js';
 import { BatchClaims, Leases } from './leases.js';
 import { FailureMemory, PartitionState } from './partition-state.js';
 import { PartitionWaits } from './partition-waits.js';
+import { redactEventError, redactUndecoded } from './redact-data.js';
 import type { ClaimState } from './processed-store.js';
 import { backoffDelay } from './retry.js';
 import { RebalanceInProgressError, tpKey, type ConsumedRecord, type DeliveryListener, type RecordBatch, type TopicPartition } from './transport.js';
@@ -283,7 +284,7 @@ export class DeliveryEngine implements DeliveryListener {
     const labels = this.labels.for(record.topic, eventType);
     this.settings.metrics.increment('received', labels);
     try {
-      if (envelope === undefined) return await this.dlq.fail(this.ctl(m, batch), delegator, item, { error: item.error, attempts: 1, retriable: false }, labels);
+      if (envelope === undefined) return await this.dlq.fail(this.ctl(m, batch), delegator, item, { error: redactUndecoded(delegator, item.error), attempts: 1, retriable: false }, labels);
       const { eventId } = envelope.metadata;
       const zombie = this.watcher.zombies.size === 0 ? undefined : this.watcher.zombies.get(recordKey(record));
       if (zombie !== undefined) {
@@ -347,7 +348,8 @@ export class DeliveryEngine implements DeliveryListener {
         m.idle();
         return LEAVE;
       }
-      const error = result.kind === 'timeout' ? new HandlerTimeoutError(timeoutMs) : result.error;
+      // Classified data never reaches logs, health, statuses or dead-letter headers (redact-data.ts).
+      const error = result.kind === 'timeout' ? new HandlerTimeoutError(timeoutMs) : redactEventError(target.kind === 'exact' ? target.definition : undefined, envelope.data, result.error);
       this.lastError = { error, where: { topic: record.topic, partition: record.partition, offset: record.offset } };
       // Stopping: never dead-letter; the next owner handles the record again.
       if (this.stopping) {

@@ -82,6 +82,8 @@ export interface RecordPosition {
   offset: string;
   /** Record timestamp in epoch milliseconds (decimal string). */
   timestamp?: string;
+  /** Record key, when known. */
+  key?: Buffer | string | null;
 }
 
 /**

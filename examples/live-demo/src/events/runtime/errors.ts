@@ -104,6 +104,27 @@ export class UnknownEventTypeError extends NonRetriableError {
   }
 }
 
+/**
+ * A record's `eventVersion` cannot be brought to the version this consumer supports: it is newer, unreadable, or
+ * older with no upcaster step for it (catalog `x-previous-versions`). Non-retriable; dead-letter reason `version`.
+ */
+export class EventVersionError extends NonRetriableError {
+  /**
+   * @param eventType the event.
+   * @param seenVersion the record's `eventVersion`.
+   * @param supportedVersion the version this consumer's schema describes.
+   * @param detail why it cannot be upcast.
+   */
+  constructor(
+    readonly eventType: string,
+    readonly seenVersion: string,
+    readonly supportedVersion: string,
+    detail: string,
+  ) {
+    super(`Event '${eventType}' version ${seenVersion} cannot be upcast to the supported version ${supportedVersion}: ${detail}`);
+  }
+}
+
 /** The dead-letter record could not be written; the original offset stays uncommitted. Retriable. */
 export class DeadLetterWriteError extends RetriableError {}
 
