@@ -349,3 +349,28 @@ describe('GroupConsumer', () => {
     }
   });
 });
+
+describe('consumer lag gauge', () => {
+  it('exports eventgen_consumer_lag per owned partition from the fetch high watermark: the records not handled yet, 0 once caught up, gone after stop', async () => {
+    const memory = new InMemoryTransport({ defaultPartitions: 1, redeliveryDelayMs: 5 });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const created = handler<OrderCreated>(async (_d, _c, call) => {
+      if (call === 1) await gate;
+    });
+    const producer = new EventProducer({ transport: memory, source: 'test' });
+    await producer.sendBatch(Array.from({ length: 10 }, (_, i) => ({ topic: 'shop.orders', definition: OrderCreatedEvent, data: { orderId: `o-${i}` } })));
+    const h = await harness({ memory, created });
+    const lag = (): string | undefined => /^eventgen_consumer_lag\{group="payments",topic="shop\.orders",partition="0"\} (\d+)$/m.exec(h.consumer.metrics.toPrometheus())?.[1];
+    await until(() => created.calls.length === 1);
+    // Blocked on the first record of a batch of 10: all 10 are behind.
+    await until(() => lag() === '10');
+    release();
+    await until(() => created.calls.length === 10);
+    await until(() => lag() === '0');
+    await h.producer.sendBatch(Array.from({ length: 3 }, (_, i) => ({ topic: 'shop.orders', definition: OrderCreatedEvent, data: { orderId: `p-${i}` } })));
+    await until(() => created.calls.length === 13 && lag() === '0');
+    await h.consumer.stop();
+    expect(h.consumer.metrics.toPrometheus()).not.toMatch(/^eventgen_consumer_lag\{/m);
+  });
+});
