@@ -284,6 +284,7 @@ export class GroupConsumer {
     engine?.dispose();
     this.removeCollector?.();
     this.removeCollector = undefined;
+    this.metrics.clearGauge('lag', { group: this.groupId }); // a stopped member owns no partition
     if (this.reporter === reporter) this.reporter = undefined;
     if (engine !== undefined) {
       this.processedBefore += engine.processed;
@@ -332,6 +333,8 @@ export class GroupConsumer {
     this.metrics.setGauge('partitions_retrying', labels, h.retryingPartitions.length);
     this.metrics.setGauge('partitions_failing', labels, h.failingPartitions.length);
     this.metrics.setGauge('partitions_halted', labels, h.haltedPartitions.length);
+    this.metrics.clearGauge('lag', labels);
+    for (const { topic, partition, lag } of this.engine?.lags ?? []) this.metrics.setGauge('lag', { group: this.groupId, topic, partition: String(partition) }, lag);
   }
 
   private async warnUncommitted(consumer: TransportConsumer, partitions: readonly TopicPartition[]): Promise<void> {

@@ -78,6 +78,13 @@ export class DeliveryEngine implements DeliveryListener {
     return this.assigned;
   }
 
+  /** Consumer lag of each owned partition as of its last fetch (partitions not fetched yet are left out). */
+  get lags(): Array<TopicPartition & { lag: number }> {
+    const out: Array<TopicPartition & { lag: number }> = [];
+    for (const state of this.partitions.values()) if (state.lag !== undefined && state.epoch === this.epoch) out.push({ topic: state.topic, partition: state.partition, lag: state.lag });
+    return out;
+  }
+
   onAssigned(epoch: number, partitions: readonly TopicPartition[]): void {
     this.epoch = epoch;
     this.assigned = [...partitions];
@@ -178,6 +185,7 @@ export class DeliveryEngine implements DeliveryListener {
       this.settings.metrics.increment('duplicates_skipped', this.labels.for(batch.topic, 'unknown'), done.length);
       this.settings.logger.info('Records this member completed before are delivered again (their commit did not land); skipped', { topic: batch.topic, partition: batch.partition, from: done[0]?.offset, to: last.offset });
     }
+    if (batch.highWatermark !== undefined && records.length > 0) m.lag = lagOf(batch.highWatermark, (records[0] as ConsumedRecord).offset);
     const items = records.map((record) => decodeItem(record, delegator, this.settings.migrateEnvelope));
     const ticker = setInterval(() => this.tick(batch, m), this.tickMs(delegator));
     const leases = this.leases;
@@ -224,6 +232,8 @@ export class DeliveryEngine implements DeliveryListener {
     } finally {
       clearInterval(ticker);
       if (finished > 0) this.completedUpTo.set(tp, nextOffset((items[finished - 1] as Item).record.offset));
+      const next = this.completedUpTo.get(tp) ?? items[0]?.record.offset;
+      if (batch.highWatermark !== undefined && next !== undefined) m.lag = lagOf(batch.highWatermark, next);
       // Leases of records this batch did not reach: give them up so another owner does not wait for them. The
       // record it stopped at keeps its lease while it waits for a retry here, or while its handler still runs.
       if (claims !== undefined && leases !== undefined) {
@@ -517,3 +527,12 @@ export class DeliveryEngine implements DeliveryListener {
   }
 }
 
+/** `highWatermark − next` for decimal offset strings, at least 0 (a number: lags beyond 2^53 are not a concern). */
+function lagOf(highWatermark: string, next: string): number {
+  try {
+    const lag = BigInt(highWatermark) - BigInt(next);
+    return lag > 0n ? Number(lag) : 0;
+  } catch {
+    return 0;
+  }
+}

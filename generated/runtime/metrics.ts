@@ -18,13 +18,14 @@ const COUNTERS: Record<CounterName, { name: string; help: string }> = {
 };
 
 /** The gauges the runtime maintains (sampled when metrics are exported). */
-export type GaugeName = 'partitions_assigned' | 'partitions_retrying' | 'partitions_failing' | 'partitions_halted';
+export type GaugeName = 'partitions_assigned' | 'partitions_retrying' | 'partitions_failing' | 'partitions_halted' | 'lag';
 
 const GAUGES: Record<GaugeName, { name: string; help: string }> = {
   partitions_assigned: { name: 'consumer_partitions_assigned', help: 'Partitions this member owns.' },
   partitions_retrying: { name: 'consumer_partitions_retrying', help: 'Partitions held by retries of one record (later records wait).' },
   partitions_failing: { name: 'consumer_partitions_failing', help: 'Partitions that cannot progress now (dead-letter write failing, processed store unavailable).' },
   partitions_halted: { name: 'consumer_partitions_halted', help: 'Partitions paused until resumed by hand.' },
+  lag: { name: 'consumer_lag', help: 'Records behind the end of each owned partition, as of its last fetch (high watermark - next offset to handle).' },
 };
 
 /** Default processing-time histogram buckets, in seconds. */
@@ -91,6 +92,13 @@ export class Metrics {
     let series = this.gauges.get(gauge);
     if (series === undefined) this.gauges.set(gauge, (series = new Map()));
     series.set(this.key(labels), { labels: { ...labels }, value });
+  }
+
+  /** Removes every series of a gauge whose labels include `filter` (e.g. partitions this member no longer owns). */
+  clearGauge(gauge: GaugeName, filter: MetricLabels = {}): void {
+    const series = this.gauges.get(gauge);
+    if (series === undefined) return;
+    for (const [key, s] of series) if (Object.entries(filter).every(([k, v]) => s.labels[k] === v)) series.delete(key);
   }
 
   /** Current value of a gauge for exactly these labels (undefined when never set). */

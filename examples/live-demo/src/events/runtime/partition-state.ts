@@ -45,6 +45,11 @@ export class PartitionState {
   resume: (() => void) | undefined;
   /** Timer of a paused retry. */
   timer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * Records behind the partition's end as of the last fetch: high watermark − next offset to handle (undefined until a
+   * batch that carried the high watermark finished). No broker call: the fetch response carries it.
+   */
+  lag: number | undefined;
 
   constructor(
     readonly topic: string,
