@@ -8,11 +8,12 @@ import type { SymbolTable } from '../../symbols/table.js';
 import { sanitizeForComment } from '../../write/banner.js';
 import { eventPath } from '../gateway/openapi.js';
 import { gatewayRoutes } from '../gateway/routes.js';
+import { livePlan } from '../live/index.js';
 import type { EmitOptions, GeneratedFile } from '../types.js';
 import { searchIndexScript } from './search.js';
 import { layoutFlow, renderFlowSvg } from './svg.js';
 import { asset, template } from './templates.js';
-import { buildView, type CatalogView } from './view.js';
+import { buildView, type CatalogView, type LinkView } from './view.js';
 
 export const DOCS_DIR = 'docs';
 export const SITE_DIR = 'docs/site';
@@ -102,10 +103,31 @@ export function withGateway(view: CatalogView, table: SymbolTable, options: Emit
   };
 }
 
+/** With the live fan-out (`options.services` includes `live`): the overview lists its channels and who may receive what. */
+export function withLive(view: CatalogView, table: SymbolTable, options: EmitOptions): CatalogView {
+  if (options.services?.includes('live') !== true) return view;
+  const plan = livePlan(table);
+  const pages = new Map(view.events.map((e) => [e.type, e.page]));
+  const link = (type: string): LinkView => ({ text: type, page: pages.get(type) ?? 'index' });
+  return {
+    ...view,
+    live: {
+      channels: plan.channels.map((c) => ({
+        name: c.name,
+        kind: c.kind,
+        ...(c.description ? { description: c.description } : {}),
+        overflow: c.overflow ?? 'drop-oldest',
+        events: c.events.map((e) => ({ ...link(e.event.type), classification: e.event.classification })),
+      })),
+      restricted: plan.events.filter((e) => e.classification === 'restricted').map((e) => link(e.event.event.type)),
+    },
+  };
+}
+
 /** `gen events`: Markdown under `docs/`, the site under `docs/site/`. */
 export function emitDocs(table: SymbolTable, options: EmitOptions): GeneratedFile[] {
   const catalog = table.catalog;
-  const view = withGateway(buildView(table), table, options);
+  const view = withLive(withGateway(buildView(table), table, options), table, options);
   return [
     ...emitMarkdown(catalog, options, view).map((f) => ({ ...f, path: `${DOCS_DIR}/${f.path}` })),
     ...emitSite(catalog, options, view).map((f) => ({ ...f, path: `${SITE_DIR}/${f.path}` })),

@@ -119,6 +119,14 @@ export interface CatalogView {
   schemas: SchemaView[];
   /** Present when the event gateway is generated: its OpenAPI document is `docs/openapi.json`. */
   gateway?: GatewayView;
+  /** Present when the live fan-out is generated (`--with live`): its channels. */
+  live?: LiveView;
+}
+
+export interface LiveView {
+  channels: Array<{ name: string; kind: 'event' | 'topic' | 'pattern'; description?: string; overflow: string; events: Array<LinkView & { classification: string }> }>;
+  /** Events that are never sent to a client (`restricted`). */
+  restricted: LinkView[];
 }
 
 export interface GatewayView {
