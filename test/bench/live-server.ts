@@ -88,6 +88,7 @@ process.on('message', (m: { start?: { window: number }; ack?: number; stop?: boo
   }
   if (typeof m.ack === 'number') acked = Math.max(acked, m.ack);
   if (m.stop) running = false;
+  if ((m as { exit?: boolean }).exit) process.exit(0); // writes the --cpu-prof profile, if any
   if (m.stats) {
     const cpu = process.cpuUsage();
     send({ stats: { published, cpuUs: cpu.user + cpu.system, rss: process.memoryUsage().rss } });

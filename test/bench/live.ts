@@ -65,8 +65,13 @@ function waitFor<T>(child: ChildProcess, key: string, timeoutMs = 120_000): Prom
   });
 }
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+// LIVE_BENCH_PROFILE=<dir>: the servers run with --cpu-prof into <dir> (one profile per server process).
+const PROFILE = process.env.LIVE_BENCH_PROFILE;
 const forkTs = (file: string, args: string[]): ChildProcess =>
-  fork(path.join(ROOT, 'test', 'bench', file), args, { execArgv: ['--import', TSX_IMPORT], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  fork(path.join(ROOT, 'test', 'bench', file), args, {
+    execArgv: ['--import', TSX_IMPORT, ...(PROFILE !== undefined && file === 'live-server.ts' ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : [])],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
 
 export async function runOnce(mode: LiveMode, clients: number, window: number, seconds: number): Promise<LiveRun> {
   const server = forkTs('live-server.ts', [mode]);
@@ -108,6 +113,12 @@ export async function runOnce(mode: LiveMode, clients: number, window: number, s
       load.kill('SIGKILL');
     }
   } finally {
+    const exited = new Promise<void>((resolve) => {
+      if (server.exitCode !== null) resolve();
+      else server.once('exit', () => resolve());
+    });
+    if (server.connected) server.send({ exit: true });
+    await Promise.race([exited, sleep(5_000)]);
     server.kill('SIGKILL');
   }
 }

@@ -2,7 +2,8 @@
  * `--with live` on a real Kafka broker: the live fixture catalog (topics renamed to unique ones) is generated, its
  * producers write 1,000 confidential order events for u1/u2 plus restricted audit events, and the generated
  * `createLiveGateway` (its own consumer group) fans them out to two real ws clients. Asserts: 401 without a token,
- * exact counts per user, zero leaks, zero restricted frames, and that unsubscribing stops delivery.
+ * exact counts per user, zero leaks, zero restricted frames, and that unsubscribing stops delivery; then a stalled
+ * client (its socket not read) stays within its byte bound while another client's latency is unchanged.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../generator/index.js';
 import type { LiveAuthenticate, LiveServer, LiveServerOptions } from '../../templates/live/server.js';
 import type { KafkaTransportOptions, Logger, Transport } from '../../templates/runtime/index.js';
-import { connect, sleep, type TestClient } from '../live/helpers.js';
+import { connect, percentile, sleep, type TestClient } from '../live/helpers.js';
 import { kafkaBrokers, uniqueName } from '../support/kafka.js';
 import { fixturePath, ROOT, writeTree } from '../support/tree.js';
 import { admin, createTopics, testLogger } from './helpers.js';
@@ -23,7 +24,7 @@ interface Root {
   KafkaTransport: new (options: KafkaTransportOptions) => Transport;
   kafkaConfig(options: { brokers: string; clientId: string }): KafkaTransportOptions['config'];
   /** Keyed by the (unique) topic name's member name. */
-  createProducers(from: { transport: Transport; logger: Logger }): Record<string, Partial<Record<'orderCreated' | 'auditRecorded', (data: Record<string, unknown>) => Promise<unknown>>>>;
+  createProducers(from: { transport: Transport; logger: Logger }): Record<string, Partial<Record<'orderCreated' | 'auditRecorded' | 'priceUpdated', (data: Record<string, unknown>) => Promise<unknown>>>>;
 }
 interface Live {
   demoTokens(): LiveAuthenticate;
@@ -31,6 +32,7 @@ interface Live {
     server: LiveServer;
     start(): Promise<void>;
     listen(port: number): Promise<{ port: number }>;
+    health(): { healthy: boolean; consumer: { assignedPartitions: number } };
     close(): Promise<void>;
   };
 }
@@ -129,5 +131,62 @@ describe.skipIf(!brokers)('live gateway on Kafka', () => {
     await u2.until(() => u2.events(ordersTopic).length === sent.u2 + 10, 30_000, 'late u2 events');
     await sleep(500);
     expect(u1.events(ordersTopic)).toHaveLength(sent.u1);
+  }, 120_000);
+
+  it('a stalled client stays within its byte bound while a fast client receives every event with unchanged latency (p99 reported)', async () => {
+    const bound = 16 * 1024;
+    const stallGateway = live.createLiveGateway({ transport, authenticate: live.demoTokens(), groupId: uniqueName('g-live-stall'), fromBeginning: false, logger: testLogger(), closeGraceMs: 500, maxBufferedBytes: bound });
+    try {
+      await stallGateway.start();
+      const { port } = await stallGateway.listen(0);
+      const stallUrl = `ws://127.0.0.1:${port}/ws`;
+      // fromBeginning false: wait for the assignment, so no event produced below is before the group's start.
+      const deadline = Date.now() + 30_000;
+      while (stallGateway.health().consumer.assignedPartitions < 4 && Date.now() < deadline) await sleep(100);
+      expect(stallGateway.health().consumer.assignedPartitions).toBe(4);
+      const fast = await connect(`${stallUrl}?token=demo:fast`);
+      clients.push(fast);
+      expect((await fast.subscribe(pricesTopic)).type).toBe('subscribed');
+      const prices = Object.values(root.createProducers({ transport, logger: testLogger() })).find((p) => p.priceUpdated !== undefined);
+      const priceUpdated = prices?.priceUpdated?.bind(prices);
+      if (priceUpdated === undefined) throw new Error('no prices producer generated');
+      // ~2.2 KB frames (a long sku), 6,000 per phase (~13 MB): more than the kernel's socket buffers of a paused
+      // loopback peer absorb, so the server's own bound is what stops the stalled socket's memory from growing.
+      const total = 6000;
+      const sku = (phase: string, i: number): string => `${phase}-${i}-${'s'.repeat(2000)}`;
+      const burst = async (phase: string): Promise<number[]> => {
+        const before = fast.events(pricesTopic).length;
+        const seen: number[] = [];
+        const onFrame = (): void => {
+          const f = fast.frames[fast.frames.length - 1];
+          if (f?.type === 'event' && f.channel === pricesTopic) seen.push(Date.now() - Date.parse(f.event?.metadata.timestamp ?? ''));
+        };
+        fast.ws.on('message', onFrame);
+        for (let b = 0; b < total / 200; b++) await Promise.all(Array.from({ length: 200 }, (_, i) => priceUpdated({ sku: sku(phase, b * 200 + i), price: b * 200 + i })));
+        await fast.until(() => fast.events(pricesTopic).length >= before + total, 60_000, `${phase} prices`);
+        fast.ws.off('message', onFrame);
+        return seen;
+      };
+      const alone = await burst('alone');
+      const stalled = await connect(`${stallUrl}?token=demo:stalled`);
+      clients.push(stalled);
+      expect((await stalled.subscribe(pricesTopic)).type).toBe('subscribed');
+      (stalled.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      const beside = await burst('beside');
+      const stats = stallGateway.server.stats();
+      const p99Alone = percentile(alone, 99);
+      const p99Beside = percentile(beside, 99);
+      console.log(`[live-kafka] stalled client: ${total} events of ~2.2 KB, peak bytes held for one socket ${stats.peakConnectionBytes} (bound ${bound}), dropped ${stats.framesDropped}; fast client produce→client p50/p99 alone ${percentile(alone, 50)}/${p99Alone} ms, beside the stalled one ${percentile(beside, 50)}/${p99Beside} ms`);
+      expect(fast.events(pricesTopic)).toHaveLength(2 * total);
+      expect(alone).toHaveLength(total);
+      expect(beside).toHaveLength(total);
+      expect(fast.frames.filter((f) => f.type === 'dropped')).toHaveLength(0);
+      expect(stats.peakConnectionBytes).toBeLessThanOrEqual(bound + 1024);
+      expect(stats.framesDropped).toBeGreaterThan(0);
+      // Unchanged within the noise of a shared 2-core machine: the fan-out never waits for a socket.
+      expect(p99Beside).toBeLessThanOrEqual(3 * p99Alone + 500);
+    } finally {
+      await stallGateway.close();
+    }
   }, 120_000);
 });

@@ -151,9 +151,12 @@ type ErrorCode = 'unknown-channel' | 'forbidden' | 'bad-request' | 'too-many-sub
 
 interface Frame {
   buf: Buffer;
-  /** The channel of an event frame (counted in `live_frames_sent_total`); undefined for control frames. */
-  channel: string | undefined;
+  /** The sent-frames counter of an event frame's channel (`live_frames_sent_total`); undefined for control frames. */
+  sent: { n: number } | undefined;
 }
+
+/** Options of every `ws.send`: one object, not one per frame. */
+const TEXT = { binary: false } as const;
 
 interface Conn {
   ws: WebSocket;
@@ -163,8 +166,11 @@ interface Conn {
   queue: Frame[];
   head: number;
   queuedBytes: number;
-  /** Bytes given to `ws` whose write has not completed. */
-  inflight: number;
+  /**
+   * A write that took the socket's buffer past the window is in progress: later frames wait in `queue` (where the
+   * oldest can still be dropped) until its completion callback pumps them. Writes below the window take no callback.
+   */
+  waiting: boolean;
   dropped: number;
   alive: boolean;
   closing: boolean;
@@ -210,8 +216,8 @@ export function createLiveServer(options: LiveServerOptions): LiveServer {
   }
   const subscribers = new Map<string, Set<Conn>>();
   for (const name of channels.keys()) subscribers.set(name, new Set());
-  const framesSent = new Map<string, number>();
-  for (const name of channels.keys()) framesSent.set(name, 0);
+  const framesSent = new Map<string, { n: number }>();
+  for (const name of channels.keys()) framesSent.set(name, { n: 0 });
 
   const conns = new Set<Conn>();
   let upgrading = 0;
@@ -224,15 +230,15 @@ export function createLiveServer(options: LiveServerOptions): LiveServer {
 
   // ---- sending ---------------------------------------------------------------------------------------------------
 
-  const held = (c: Conn): number => Math.max(c.inflight, c.ws.bufferedAmount) + c.queuedBytes;
+  /** Bytes this process holds for a socket: what `ws` has not handed to the kernel yet, plus its own queue. */
+  const held = (c: Conn): number => c.ws.bufferedAmount + c.queuedBytes;
 
   function pump(c: Conn): void {
-    while (c.head < c.queue.length && !c.closing) {
+    while (c.head < c.queue.length && !c.waiting && !c.closing) {
       const frame = c.queue[c.head] as Frame;
-      if (c.inflight > 0 && c.inflight + frame.buf.length > window) break;
       c.queue[c.head++] = undefined as unknown as Frame;
       c.queuedBytes -= frame.buf.length;
-      write(c, frame.buf, frame.channel);
+      write(c, frame.buf, frame.sent);
     }
     if (c.head === c.queue.length) {
       c.queue.length = 0;
@@ -241,28 +247,36 @@ export function createLiveServer(options: LiveServerOptions): LiveServer {
       c.queue = c.queue.slice(c.head);
       c.head = 0;
     }
-    // Caught up (nothing queued any more): tell the client how many frames it missed.
-    if (c.dropped > 0 && c.head === c.queue.length && !c.closing) {
+    if (c.dropped > 0 && c.head === c.queue.length && !c.waiting && !c.closing) {
       const count = c.dropped;
       c.dropped = 0;
       write(c, Buffer.from(`{"type":"dropped","count":${count}}`), undefined);
     }
   }
 
-  function write(c: Conn, buf: Buffer, channel: string | undefined): void {
-    const size = buf.length;
-    c.inflight += size;
-    if (channel !== undefined) {
+  /**
+   * Hands a frame to `ws`. Below the window it is a plain send (no callback: the common case costs what a broadcast
+   * costs); the write that takes the socket's buffer past the window gets a completion callback, and until it fires
+   * further frames wait in the connection's queue.
+   */
+  function write(c: Conn, buf: Buffer, sent: { n: number } | undefined): void {
+    if (sent !== undefined) {
       counters.framesSent++;
-      framesSent.set(channel, (framesSent.get(channel) ?? 0) + 1);
+      sent.n++;
     }
+    const buffered = c.ws.bufferedAmount + buf.length;
+    if (buffered + c.queuedBytes > counters.peakConnectionBytes) counters.peakConnectionBytes = buffered + c.queuedBytes;
     try {
-      c.ws.send(buf, { binary: false }, () => {
-        c.inflight -= size;
-        pump(c);
-      });
+      if (buffered <= window) c.ws.send(buf, TEXT);
+      else {
+        c.waiting = true;
+        c.ws.send(buf, TEXT, () => {
+          c.waiting = false;
+          pump(c);
+        });
+      }
     } catch {
-      c.inflight -= size;
+      c.waiting = false;
     }
   }
 
@@ -270,6 +284,10 @@ export function createLiveServer(options: LiveServerOptions): LiveServer {
   function enqueue(c: Conn, frame: Frame, overflow: 'drop-oldest' | 'close'): boolean {
     if (c.closing) return false;
     const size = frame.buf.length;
+    if (!c.waiting && c.head === c.queue.length && c.ws.bufferedAmount + size <= maxBuffered) {
+      write(c, frame.buf, frame.sent); // nothing queued: straight to the socket
+      return true;
+    }
     if (held(c) + size > maxBuffered) {
       if (overflow === 'close') {
         counters.slowCloses++;
@@ -307,9 +325,9 @@ export function createLiveServer(options: LiveServerOptions): LiveServer {
       counters.framesDropped++;
       return;
     }
-    if (c.head === c.queue.length && c.inflight === 0) write(c, buf, undefined);
+    if (c.head === c.queue.length && !c.waiting) write(c, buf, undefined);
     else {
-      c.queue.push({ buf, channel: undefined });
+      c.queue.push({ buf, sent: undefined });
       c.queuedBytes += buf.length;
     }
   }
@@ -376,7 +394,7 @@ export function createLiveServer(options: LiveServerOptions): LiveServer {
               return 0;
             }
           }
-          frame = { buf: Buffer.from(`{"type":"event","channel":${JSON.stringify(channel)},"event":${body}}`), channel };
+          frame = { buf: Buffer.from(`{"type":"event","channel":${JSON.stringify(channel)},"event":${body}}`), sent: framesSent.get(channel) };
         }
         if (enqueue(c, frame, overflow) && c.seq !== mySeq) {
           c.seq = mySeq;
@@ -429,7 +447,7 @@ export function createLiveServer(options: LiveServerOptions): LiveServer {
   // ---- connections -----------------------------------------------------------------------------------------------
 
   function onConnection(ws: WebSocket, principal: LivePrincipal | null): void {
-    const c: Conn = { ws, principal, subs: new Set(), queue: [], head: 0, queuedBytes: 0, inflight: 0, dropped: 0, alive: true, closing: false, idleSince: Date.now(), seq: 0 };
+    const c: Conn = { ws, principal, subs: new Set(), queue: [], head: 0, queuedBytes: 0, waiting: false, dropped: 0, alive: true, closing: false, idleSince: Date.now(), seq: 0 };
     conns.add(c);
     ws.on('message', (data, isBinary) => {
       try {
@@ -548,7 +566,7 @@ export function createLiveServer(options: LiveServerOptions): LiveServer {
     };
     metric('live_connections', 'gauge', 'Open WebSocket connections.', [[{}, s.connections]]);
     metric('live_subscriptions', 'gauge', 'Subscriptions per channel.', [...subscribers].map(([ch, set]) => [{ channel: ch }, set.size]));
-    metric('live_frames_sent_total', 'counter', 'Event frames given to sockets, per channel.', [...framesSent].map(([ch, n]) => [{ channel: ch }, n]));
+    metric('live_frames_sent_total', 'counter', 'Event frames given to sockets, per channel.', [...framesSent].map(([ch, counter]) => [{ channel: ch }, counter.n]));
     metric('live_frames_dropped_total', 'counter', 'Frames dropped because a socket was too slow (drop-oldest or closed).', [[{}, s.framesDropped]]);
     metric('live_auth_failures_total', 'counter', 'Upgrades refused with 401.', [[{}, s.authFailures]]);
     metric('live_slow_closes_total', 'counter', 'Sockets closed with 1013 for being too slow.', [[{}, s.slowCloses]]);
