@@ -25,6 +25,7 @@ async function runTopics(args: Record<string, unknown>, io: Io): Promise<number>
     action: known,
     json: args.json === true,
     removeUndeclaredConfigs: args['remove-undeclared-configs'] === true,
+    allOrNothing: args['all-or-nothing'] === true,
     ...(typeof args.env === 'string' ? { environment: args.env } : {}),
     ...(typeof args.brokers === 'string' ? { brokers: args.brokers } : {}),
   };
@@ -41,6 +42,7 @@ export const topicsCommand: CliCommand = {
     brokers: { type: 'string', describe: 'Bootstrap brokers host:port[,...] (default: KAFKA_BROKERS)' },
     json: { type: 'boolean', default: false, describe: 'Print a JSON report (for CI)' },
     'remove-undeclared-configs': { type: 'boolean', default: false, describe: 'apply: remove topic config overrides the catalog does not declare' },
+    'all-or-nothing': { type: 'boolean', default: false, describe: 'apply: change nothing when a difference cannot be fixed (default: apply the rest, exit 1)' },
     verbose: { type: 'boolean', default: false, describe: 'Show info diagnostics' },
     lenient: LENIENT_OPTION,
   },

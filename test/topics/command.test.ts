@@ -4,10 +4,13 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main, type Io } from '../../generator/cli.js';
 import type { KafkaConfig } from '../../templates/runtime/config.js';
 import {
+  applyTopicPlan,
   parseTopicsArgs,
+  planTopics,
   runTopicsCli,
   runTopicsCommand,
   topicsConnectionFromEnv,
+  type LiveTopic,
   type TopicsAdmin,
   type TopicsAdminSession,
   type TopicsIo,
@@ -147,14 +150,88 @@ describe('runTopicsCommand', () => {
     expect(cluster.topics.get('orders')?.overrides).toEqual({ 'retention.ms': '86400000' });
   });
 
-  it('refuses an apply that would need fewer partitions, changing nothing', async () => {
+  it('apply makes every fixable change when one cannot be fixed (fewer partitions), then exits 1 naming it', async () => {
     const cluster = new FakeCluster();
     cluster.topics.set('orders', { partitions: 5, rf: 1, overrides: { 'retention.ms': '1' } });
     const out = io();
     expect(await runTopicsCommand(topology, { action: 'apply' }, out, cluster.connect)).toBe(1);
+    // The missing dead-letter topic is created and the retention repaired; the partitions are left alone.
+    expect(cluster.calls).toEqual(['create orders.dlq', 'alter orders retention.ms=86400000']);
+    expect(cluster.topics.get('orders')).toEqual({ partitions: 5, rf: 1, overrides: { 'retention.ms': '86400000' } });
+    expect(out.text()).toContain('error: orders has 5 partitions but the catalog declares 3: Kafka cannot remove partitions');
+    expect(out.text()).toContain('  created orders.dlq\n  orders: set retention.ms=86400000\n');
+    expect(out.text()).toContain('topics: c.yaml: applied 2 changes; 1 error: cannot fix orders partitions (catalog 3, cluster 5) (see above) (brokers b1:9092)');
+    expect(out.text()).not.toContain('nothing was changed');
+
+    // Nothing left to fix: apply changes nothing more and still exits 1 on the partitions; check too.
+    const again = io();
+    expect(await runTopicsCommand(topology, { action: 'apply' }, again, cluster.connect)).toBe(1);
+    expect(cluster.calls).toHaveLength(2);
+    expect(again.text()).toContain('applied 0 changes; 1 error: cannot fix orders partitions (catalog 3, cluster 5)');
+    expect(await runTopicsCommand(topology, { action: 'check' }, io(), cluster.connect)).toBe(1);
+  });
+
+  it('apply --all-or-nothing refuses the whole plan when one difference cannot be fixed', async () => {
+    const cluster = new FakeCluster();
+    cluster.topics.set('orders', { partitions: 5, rf: 1, overrides: { 'retention.ms': '1' } });
+    const out = io();
+    expect(await runTopicsCommand(topology, { action: 'apply', allOrNothing: true }, out, cluster.connect)).toBe(1);
     expect(cluster.calls).toEqual([]);
     expect(out.text()).toContain('error: orders has 5 partitions but the catalog declares 3: Kafka cannot remove partitions');
-    expect(out.text()).toContain('1 error; nothing was changed');
+    expect(out.text()).toContain('1 error; nothing was changed (--all-or-nothing): cannot fix orders partitions (catalog 3, cluster 5)');
+
+    // Without an error the flag changes nothing: the plan is applied whole.
+    const fine = new FakeCluster();
+    expect(await runTopicsCommand(topology, { action: 'apply', allOrNothing: true }, io(), fine.connect)).toBe(0);
+    expect(fine.calls).toEqual(['create orders', 'create orders.dlq']);
+  });
+
+  it('plan and check name what apply cannot fix and what it would still change', async () => {
+    const cluster = new FakeCluster();
+    cluster.topics.set('orders', { partitions: 5, rf: 1, overrides: { 'retention.ms': '1' } });
+    const out = io();
+    expect(await runTopicsCommand(topology, { action: 'plan' }, out, cluster.connect)).toBe(1);
+    expect(cluster.calls).toEqual([]);
+    expect(out.text()).toContain('1 error; apply cannot fix orders partitions (catalog 3, cluster 5) (see above); it would make the other 2 changes (none with --all-or-nothing)');
+  });
+
+  it('apply --json lists the applied changes and the unfixable differences', async () => {
+    const cluster = new FakeCluster();
+    cluster.topics.set('orders', { partitions: 5, rf: 1, overrides: { 'retention.ms': '1' } });
+    cluster.topics.set('orders.dlq', { partitions: 1, rf: 1, overrides: {} });
+    const out = io();
+    expect(await runTopicsCommand(topology, { action: 'apply', json: true }, out, cluster.connect)).toBe(1);
+    const report = JSON.parse(out.stdout.join('\n')) as TopicsReport;
+    expect(report).toMatchObject({ ok: false, errors: 1, applied: ['orders: set retention.ms=86400000'] });
+    expect(report.unfixable).toMatchObject([{ topic: 'orders', kind: 'partitions', severity: 'error', catalog: '3', cluster: '5' }]);
+    expect(report.remaining.map((d) => d.kind)).toEqual(['partitions']);
+
+    const refused = io();
+    cluster.topics.get('orders')!.overrides = { 'retention.ms': '1' };
+    expect(await runTopicsCommand(topology, { action: 'apply', json: true, allOrNothing: true }, refused, cluster.connect)).toBe(1);
+    expect(JSON.parse(refused.stdout.join('\n'))).toMatchObject({ ok: false, applied: [], unfixable: [{ kind: 'partitions' }] });
+    expect(cluster.topics.get('orders')?.overrides).toEqual({ 'retention.ms': '1' });
+  });
+
+  it('a hidden sensitive override blocks only its own topic\'s configs; other topics are repaired', async () => {
+    const plan = planTopics(
+      [
+        { name: 'a', partitions: 1, config: { 'retention.ms': '5' } },
+        { name: 'b', partitions: 1, config: { 'retention.ms': '5' } },
+      ],
+      new Map<string, LiveTopic>([
+        ['a', { name: 'a', partitions: 1, replicationFactor: 1, config: { 'retention.ms': { value: '1', override: true }, secret: { value: null, override: true } } }],
+        ['b', { name: 'b', partitions: 1, replicationFactor: 1, config: { 'retention.ms': { value: '1', override: true } } }],
+      ]),
+    );
+    expect(plan.errors).toBe(1);
+    const cluster = new FakeCluster();
+    cluster.topics.set('a', { partitions: 1, rf: 1, overrides: {} });
+    cluster.topics.set('b', { partitions: 1, rf: 1, overrides: { 'retention.ms': '1' } });
+    expect(await applyTopicPlan(cluster.admin(), plan)).toEqual(['b: set retention.ms=5']);
+    expect(cluster.calls).toEqual(['alter b retention.ms=5']);
+    await expect(applyTopicPlan(cluster.admin(), plan, { allOrNothing: true })).rejects.toThrow('the plan has 1 error; nothing was changed');
+    expect(cluster.calls).toHaveLength(1);
   });
 
   it('--json prints one parseable report; --env selects the environment', async () => {
@@ -210,8 +287,9 @@ describe('connection settings and arguments', () => {
   });
 
   it('parses plan|apply|check and flags; refuses the rest', () => {
-    expect(parseTopicsArgs([])).toEqual({ action: 'plan', json: false, removeUndeclaredConfigs: false });
-    expect(parseTopicsArgs(['check', '--env=prod', '--brokers', 'x:1', '--json'])).toEqual({ action: 'check', environment: 'prod', brokers: 'x:1', json: true, removeUndeclaredConfigs: false });
+    expect(parseTopicsArgs([])).toEqual({ action: 'plan', json: false, removeUndeclaredConfigs: false, allOrNothing: false });
+    expect(parseTopicsArgs(['check', '--env=prod', '--brokers', 'x:1', '--json'])).toEqual({ action: 'check', environment: 'prod', brokers: 'x:1', json: true, removeUndeclaredConfigs: false, allOrNothing: false });
+    expect(parseTopicsArgs(['apply', '--all-or-nothing'])).toMatchObject({ action: 'apply', allOrNothing: true });
     expect(parseTopicsArgs(['--help'])).toBeUndefined();
     expect(() => parseTopicsArgs(['drop'])).toThrow(/unknown command: drop/);
     expect(() => parseTopicsArgs(['--force'])).toThrow(/unknown option: --force/);

@@ -178,12 +178,12 @@ describe.skipIf(!brokers)('gen topics and scripts/topics.sh on a real broker', (
     expect((await gen(ws.dir, 'check', '--env', 'production')).code).toBe(0);
   });
 
-  it('refuses a catalog that lowers partitions, and partitions added out of band, changing nothing', async () => {
+  it('apply --all-or-nothing refuses a catalog that lowers partitions, and partitions added out of band, changing nothing', async () => {
     // orders now has 6 partitions (production); the default catalog declares 3.
-    const lowered = await gen(ws.dir, 'apply');
+    const lowered = await gen(ws.dir, 'apply', '--all-or-nothing');
     expect(lowered.code).toBe(1);
     expect(lowered.out).toContain(`error: ${ws.prefix}.orders.v1 has 6 partitions but the catalog declares 3: Kafka cannot remove partitions. Fix: declare partitions: 6 (or more)`);
-    expect(lowered.out).toContain('nothing was changed');
+    expect(lowered.out).toContain('nothing was changed (--all-or-nothing)');
 
     const payments = `${ws.prefix}.payments.v1`;
     await admin.createPartitions({ topicPartitions: [{ topic: payments, count: 2 }] });
@@ -191,9 +191,50 @@ describe.skipIf(!brokers)('gen topics and scripts/topics.sh on a real broker', (
     expect(check.code).toBe(1);
     expect(check.report.errors).toBe(1);
     expect(check.report.drift.find((d) => d.topic === payments)).toMatchObject({ kind: 'partitions', severity: 'error', catalog: '1', cluster: '2' });
-    expect((await gen(ws.dir, 'apply', '--env', 'production')).code).toBe(1);
+    expect((await gen(ws.dir, 'apply', '--env', 'production', '--all-or-nothing')).code).toBe(1);
     const { topics } = await admin.fetchTopicMetadata({ topics: [payments, `${ws.prefix}.orders.v1`] });
     expect(topics.map((t) => t.partitions.length).sort()).toEqual([2, 6]);
+  });
+
+  it('#16: partitions raised out of band to 8 (catalog 6) and retention.ms=1000: apply fixes the retention, names the partitions, exits 1', async () => {
+    const own = workspace();
+    const orders = `${own.prefix}.orders.v1`;
+    expect((await gen(own.dir, 'apply', '--env', 'production')).code).toBe(0);
+    await admin.createPartitions({ topicPartitions: [{ topic: orders, count: 8 }] });
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: orders, configEntries: [{ name: 'cleanup.policy', value: 'delete' }, { name: 'max.message.bytes', value: '1048576' }, { name: 'retention.ms', value: '1000' }] }],
+    });
+    const retention = async (): Promise<string | undefined> => {
+      const d = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: orders, configNames: ['retention.ms'] }] });
+      return d.resources[0]?.configEntries.find((e) => e.configName === 'retention.ms')?.configValue;
+    };
+    const partitions = async (): Promise<number | undefined> => (await admin.fetchTopicMetadata({ topics: [orders] })).topics[0]?.partitions.length;
+    expect(await retention()).toBe('1000');
+
+    // All or nothing (the old behaviour): one second of retention stays.
+    const refused = await gen(own.dir, 'apply', '--env', 'production', '--all-or-nothing');
+    expect(refused.code).toBe(1);
+    expect(refused.out).toContain(`error: ${orders} has 8 partitions but the catalog declares 6: Kafka cannot remove partitions`);
+    expect(refused.out).toContain(`1 error; nothing was changed (--all-or-nothing): cannot fix ${orders} partitions (catalog 6, cluster 8)`);
+    expect(await retention()).toBe('1000');
+    expect(await partitions()).toBe(8);
+
+    // Default: the retention is repaired, the partitions are reported, exit 1.
+    const repaired = await gen(own.dir, 'apply', '--env', 'production');
+    expect(repaired.code).toBe(1);
+    expect(repaired.err).toBe('');
+    expect(repaired.out).toContain(`  ${orders}: set retention.ms=1209600000`);
+    expect(repaired.out).toContain(`applied 1 change; 1 error: cannot fix ${orders} partitions (catalog 6, cluster 8)`);
+    expect(await retention()).toBe('1209600000');
+    expect(await partitions()).toBe(8);
+
+    // What is left is the partition count only; apply again changes nothing and still exits 1.
+    const left = await report(own.dir, 'apply', '--env', 'production');
+    expect(left.code).toBe(1);
+    expect(left.report.applied).toEqual([]);
+    expect(left.report.unfixable).toMatchObject([{ topic: orders, kind: 'partitions', catalog: '6', cluster: '8' }]);
+    expect(left.report.drift.filter((d) => d.severity !== 'warning').map((d) => [d.topic, d.kind])).toEqual([[orders, 'partitions']]);
   });
 
   it('scripts/topics.sh with Kafka\'s own tools (KAFKA_BIN) yields the same topics, and is idempotent', async () => {
