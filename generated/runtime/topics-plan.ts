@@ -59,7 +59,7 @@ export interface TopicDrift {
   readonly cluster: string | null;
   /** What `apply` does about it. */
   readonly action: TopicDriftAction;
-  /** `error`: apply refuses to run; `warning`: reported only; `drift`: apply repairs it. */
+  /** `error`: apply cannot fix it (it makes the other changes and exits 1; `--all-or-nothing`: none); `warning`: reported only; `drift`: apply repairs it. */
   readonly severity: 'drift' | 'warning' | 'error';
   readonly message: string;
 }
@@ -84,7 +84,7 @@ export interface TopicPlan {
   readonly create: readonly TopicCreation[];
   readonly addPartitions: ReadonlyArray<{ readonly topic: string; readonly count: number }>;
   readonly alterConfigs: readonly TopicConfigChange[];
-  /** Number of `error` findings; apply changes nothing while this is not 0. */
+  /** Number of `error` findings: apply exits 1 after the other changes (with `allOrNothing`, changes nothing). */
   readonly errors: number;
 }
 

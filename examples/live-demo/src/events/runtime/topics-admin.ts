@@ -61,9 +61,18 @@ export async function describeLiveTopics(admin: TopicsAdmin, names: readonly str
   return live;
 }
 
-/** Carry out a plan: create topics, add partitions, alter configs. Refuses a plan with errors. */
-export async function applyTopicPlan(admin: TopicsAdmin, plan: TopicPlan): Promise<string[]> {
-  if (plan.errors > 0) throw new Error(`the plan has ${plan.errors} error${plan.errors === 1 ? '' : 's'}; nothing was changed`);
+export interface ApplyTopicPlanOptions {
+  /** Refuse (throw, change nothing) when the plan has an error, instead of applying the changes it can make. */
+  readonly allOrNothing?: boolean;
+}
+
+/**
+ * Carry out a plan: create topics, add partitions, alter configs. The plan's errors (a partition decrease,
+ * a hidden sensitive override) have no change in it, so every change it holds is safe to make on its own;
+ * with `allOrNothing` a plan with errors is refused and nothing is changed.
+ */
+export async function applyTopicPlan(admin: TopicsAdmin, plan: TopicPlan, options: ApplyTopicPlanOptions = {}): Promise<string[]> {
+  if (options.allOrNothing && plan.errors > 0) throw new Error(`the plan has ${plan.errors} error${plan.errors === 1 ? '' : 's'}; nothing was changed`);
   const done: string[] = [];
   if (plan.create.length) {
     await admin.createTopics({
@@ -160,6 +169,8 @@ export interface TopicsCommandOptions {
   readonly json?: boolean;
   /** Remove per-topic overrides the catalog does not declare (apply). */
   readonly removeUndeclaredConfigs?: boolean;
+  /** apply: change nothing when any difference cannot be fixed (default: apply the rest, exit 1). */
+  readonly allOrNothing?: boolean;
 }
 
 export interface TopicsIo {
@@ -181,6 +192,8 @@ export interface TopicsReport {
   readonly warnings: number;
   readonly drift: TopicPlan['drift'];
   readonly applied: readonly string[];
+  /** The errors: differences apply cannot fix (it applies the rest, or nothing with --all-or-nothing). */
+  readonly unfixable: TopicPlan['drift'];
   /** Drift left after apply (e.g. a replication factor apply does not change). */
   readonly remaining: TopicPlan['drift'];
 }
@@ -214,8 +227,9 @@ export async function runTopicsCommand(
     const plan = planTopics(desired, await describeLiveTopics(session.admin, names), planOptions);
     let applied: string[] = [];
     let remaining: TopicPlan['drift'] = [];
-    if (options.action === 'apply' && plan.errors === 0) {
-      applied = await applyTopicPlan(session.admin, plan);
+    const allOrNothing = options.allOrNothing === true;
+    if (options.action === 'apply' && (plan.errors === 0 || !allOrNothing)) {
+      applied = await applyTopicPlan(session.admin, plan, { allOrNothing });
       if (applied.length) remaining = (await settle(session.admin, desired, names, planOptions)).drift.filter((d) => d.severity !== 'warning');
     }
     const warnings = plan.drift.filter((d) => d.severity === 'warning').length;
@@ -231,6 +245,7 @@ export async function runTopicsCommand(
         warnings,
         drift: plan.drift,
         applied,
+        unfixable: plan.drift.filter((d) => d.severity === 'error'),
         remaining,
       };
       io.out(JSON.stringify(report, null, 2));
@@ -238,7 +253,7 @@ export async function runTopicsCommand(
     }
     const table = formatTopicPlan(plan);
     if (table) io.out(table);
-    io.out(summaryLine(options.action, plan, applied, remaining, desired.length, where, connection.summary));
+    io.out(summaryLine(options.action, plan, applied, remaining, desired.length, where, connection.summary, allOrNothing));
     return failed ? 1 : 0;
   } catch (err) {
     const message = `topics: ${options.action} failed against ${connection.summary}: ${errorMessage(err)}`;
@@ -260,12 +275,30 @@ async function settle(admin: TopicsAdmin, desired: readonly TopicSpec[], names: 
   return plan;
 }
 
-function summaryLine(action: TopicsAction, plan: TopicPlan, applied: readonly string[], remaining: TopicPlan['drift'], total: number, where: string, conn: string): string {
+function summaryLine(
+  action: TopicsAction,
+  plan: TopicPlan,
+  applied: readonly string[],
+  remaining: TopicPlan['drift'],
+  total: number,
+  where: string,
+  conn: string,
+  allOrNothing: boolean,
+): string {
   const changes = plan.drift.filter((d) => d.action !== 'none').length;
   const warnings = plan.drift.filter((d) => d.severity === 'warning').length;
   const tail = `${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''} (${conn})`;
   if (plan.errors > 0) {
-    return `topics: ${where}: ${plan.errors} error${plan.errors === 1 ? '' : 's'}; ${action === 'apply' ? 'nothing was changed' : 'apply would refuse to run'}${tail}`;
+    const errors = `${plan.errors} error${plan.errors === 1 ? '' : 's'}`;
+    const named = `cannot fix ${plan.drift.filter((d) => d.severity === 'error').map(unfixableName).join(', ')} (see above)`;
+    if (action !== 'apply') {
+      return `topics: ${where}: ${errors}; apply ${named}; it would make the other ${changes} change${changes === 1 ? '' : 's'} (none with --all-or-nothing)${tail}`;
+    }
+    if (allOrNothing) return `topics: ${where}: ${errors}; nothing was changed (--all-or-nothing): ${named}${tail}`;
+    const lines = applied.map((a) => `  ${a}`);
+    const left = remaining.filter((d) => d.severity !== 'error');
+    const more = left.length ? `; ${left.length} other difference${left.length === 1 ? ' remains' : 's remain'}` : '';
+    return [...lines, `topics: ${where}: applied ${applied.length} change${applied.length === 1 ? '' : 's'}; ${errors}: ${named}${more}${tail}`].join('\n');
   }
   if (action === 'apply') {
     const lines = applied.map((a) => `  ${a}`);
@@ -282,6 +315,12 @@ function summaryLine(action: TopicsAction, plan: TopicPlan, applied: readonly st
   return `topics: ${where}: ${plan.drift.length - warnings} difference${plan.drift.length - warnings === 1 ? '' : 's'}, ${changes} change${changes === 1 ? '' : 's'} for apply${tail}`;
 }
 
+/** An error finding in a few words for the summary line: `orders partitions (catalog 6, cluster 8)`. */
+function unfixableName(d: TopicPlan['drift'][number]): string {
+  const what = d.kind === 'config' || d.kind === 'undeclared-config' ? `config ${d.subject}` : d.subject;
+  return `${d.topic} ${what} (catalog ${d.catalog ?? '-'}, cluster ${d.cluster ?? '-'})`;
+}
+
 function errorMessage(err: unknown): string {
   if (err instanceof Error) {
     const cause: unknown = (err as Error & { cause?: unknown }).cause;
@@ -290,10 +329,12 @@ function errorMessage(err: unknown): string {
   return String(err);
 }
 
-export const TOPICS_USAGE = `usage: topics [plan|apply|check] [--env <name>] [--brokers <host:port,...>] [--json] [--remove-undeclared-configs]
+export const TOPICS_USAGE = `usage: topics [plan|apply|check] [--env <name>] [--brokers <host:port,...>] [--json] [--remove-undeclared-configs] [--all-or-nothing]
 
   plan    show how the cluster differs from the catalog (default; changes nothing)
-  apply   create missing topics, add partitions, set declared configs
+  apply   create missing topics, add partitions, set declared configs; a difference it cannot fix
+          (fewer partitions than the cluster has, a hidden sensitive override) is reported and exits 1
+          after the other changes are made, or with --all-or-nothing nothing is changed
   check   exit 1 when the cluster differs from the catalog (for CI)
 
 Connection: --brokers or KAFKA_BROKERS; KAFKA_CLIENT_ID; KAFKA_SASL_MECHANISM (plain, scram-sha-256,
@@ -306,6 +347,7 @@ export function parseTopicsArgs(argv: readonly string[]): TopicsCommandOptions |
   let brokers: string | undefined;
   let json = false;
   let remove = false;
+  let allOrNothing = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -330,6 +372,9 @@ export function parseTopicsArgs(argv: readonly string[]): TopicsCommandOptions |
       case '--remove-undeclared-configs':
         remove = true;
         break;
+      case '--all-or-nothing':
+        allOrNothing = true;
+        break;
       case 'plan':
       case 'apply':
       case 'check':
@@ -344,6 +389,7 @@ export function parseTopicsArgs(argv: readonly string[]): TopicsCommandOptions |
     action: action ?? 'plan',
     json,
     removeUndeclaredConfigs: remove,
+    allOrNothing,
     ...(environment !== undefined ? { environment } : {}),
     ...(brokers !== undefined ? { brokers } : {}),
   };
