@@ -6,10 +6,11 @@ import type { TopicTopology } from '../runtime/topics-plan.js';
  * Kafka topics of Shop Platform Events 1.4.0: compares the cluster with the catalog and repairs it.
  *
  *   plan   (default) show the differences; changes nothing
- *   apply  create missing topics (and dead-letter topics), add partitions, set declared configs
+ *   apply  create missing topics (and dead-letter topics), add partitions, set declared configs; what it cannot
+ *          fix (fewer partitions, ...) is named and exits 1 after the rest is applied (--all-or-nothing: change nothing)
  *   check  exit 1 when the cluster differs (CI); add --json for a machine-readable report
  *
- * Flags: --env <name>, --brokers <host:port,...>, --json, --remove-undeclared-configs.
+ * Flags: --env <name>, --brokers <host:port,...>, --json, --remove-undeclared-configs, --all-or-nothing.
  * Connection: KAFKA_BROKERS, KAFKA_CLIENT_ID, KAFKA_SASL_MECHANISM/USERNAME/PASSWORD, KAFKA_SSL, KAFKA_SSL_CA_FILE.
  * Run with `node <build dir>/scripts/topics.js check` or `npx tsx scripts/topics.ts plan`.
  */
