@@ -64,6 +64,8 @@ describe('x-retry mode: topics', () => {
     const handler = (group: string) => files.find((f) => f.path.startsWith(`consumers/${group}/`) && f.path.endsWith('.topic-handler.ts'))?.content ?? '';
     expect(handler('billing')).toContain("retryTopics: { delaysMs: [1000, 2000], topics: ['shop.orders-billing-retry-1', 'shop.orders-billing-retry-2'] },");
     expect(handler('shipping')).toContain("topics: ['shop.orders-shipping-retry-1', 'shop.orders-shipping-retry-2']");
+    const page = files.find((f) => f.path === 'docs/topics/shop-orders.md')?.content ?? '';
+    expect(page).toContain('retry topics (non-blocking) after 1000 ms, 2000 ms: shop.orders-\\<group\\>-retry-{1..2} per consumer group, then the dead-letter topic');
     const specs = topicSpecs(catalog!);
     expect(specs.filter((s) => s.name.includes('-retry-'))).toEqual(
       ['billing', 'shipping'].flatMap((g) => [1, 2].map((n) => ({ name: `shop.orders-${g}-retry-${n}`, partitions: 3, replicationFactor: 1, config: { 'retention.ms': '604800000' } }))),
