@@ -8,7 +8,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   DLQ_HEADERS,
+  EventProducer,
   GroupConsumer,
+  InMemoryTransport,
   KafkaTransport,
   NonRetriableError,
   RETRY_HEADERS,
@@ -149,5 +151,46 @@ describe('retry topics', () => {
     expect(h[RETRY_HEADERS.originalOffset]).toBe('0');
     expect(retryHistory(h).map((e) => `${e.attempt}:${e.message}`)).toEqual(['1:fail 1', '2:fail 2']);
     expect(s.calls.filter((c) => c.eventId === s.calls[0]?.eventId).map((c) => c.attempt)).toEqual([1, 2, 3]);
+  });
+
+  it('in memory end to end (delays 30 ms, 60 ms): attempt 3 succeeds after the delays while later records go on (a handleBatch failure on the original topic counts as attempt 1)', async () => {
+    const transport = new InMemoryTransport({ defaultPartitions: 1 });
+    const policy = retryTopicsPolicy('orders', 'g', [30, 60]);
+    const attempts: Array<{ attempt: number; at: number; topic: string }> = [];
+    const others: number[] = [];
+    const delegator = new TopicDelegator({
+      topic: 'orders',
+      retryTopics: policy,
+      routes: [
+        route(OrderCreated, {
+          async handle(data, ctx) {
+            if (data.orderId !== 'flaky') return void others.push(Date.now());
+            attempts.push({ attempt: ctx.attempt, at: Date.now(), topic: ctx.topic });
+            if (ctx.attempt < 3) throw new Error('not yet');
+          },
+          async handleBatch(items) {
+            const outcomes = items.map((item) => {
+              if (item.data.orderId !== 'flaky') return void others.push(Date.now());
+              attempts.push({ attempt: item.context.attempt, at: Date.now(), topic: item.context.topic });
+              return new Error('not yet (batch)');
+            });
+            return outcomes;
+          },
+        }),
+      ],
+    });
+    const consumer = new GroupConsumer({ groupId: 'g', transport, topics: [delegator], logger: createLogger({ level: 'error', write: () => undefined }) });
+    running.push(consumer);
+    await consumer.start();
+    const producer = new EventProducer({ transport, source: 'test' });
+    await producer.send('orders', OrderCreated, { orderId: 'flaky' });
+    for (let i = 0; i < 20; i++) await producer.send('orders', OrderCreated, { orderId: `o-${i}` });
+    for (let i = 0; i < 100 && attempts.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(attempts.map((a) => [a.attempt, a.topic])).toEqual([[1, 'orders'], [2, policy.topics[0]], [3, policy.topics[1]]]);
+    expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(30);
+    expect(attempts[2]!.at - attempts[1]!.at).toBeGreaterThanOrEqual(60);
+    expect(others).toHaveLength(20);
+    expect(Math.max(...others)).toBeLessThan(attempts[1]!.at);
+    expect(transport.records('orders.dlq')).toHaveLength(0);
   });
 });
