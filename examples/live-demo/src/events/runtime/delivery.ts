@@ -201,7 +201,8 @@ export class DeliveryEngine implements DeliveryListener {
     let finished = 0;
     try {
       const completed = new Set<string>();
-      // Outcomes of records a batch handler already handled (their first attempt), by index.
+      // Outcomes of records a batch handler already handled (their first attempt), by index. Only on the original topic:
+      // retry-topic records are handled one by one (their attempt number comes from their headers).
       const handledInBatch = new Map<number, AttemptResult>();
       for (let i = 0; i < items.length; i++) {
         if (this.stopping || !batch.isCurrent()) break;
@@ -212,7 +213,7 @@ export class DeliveryEngine implements DeliveryListener {
         const id = item.action === 'handle' ? item.envelope?.metadata.eventId : undefined;
         // The same event id twice in one batch: the claim said `acquired` for both; the second is a duplicate.
         const claim = id !== undefined && completed.has(id) ? 'done' : claims?.state(i);
-        if (!handledInBatch.has(i) && claim !== 'done' && claim !== 'held' && item.target?.kind === 'exact' && item.target.invokeBatch !== undefined) {
+        if (!handledInBatch.has(i) && claim !== 'done' && claim !== 'held' && item.target?.kind === 'exact' && item.target.invokeBatch !== undefined && batch.topic === delegator.topic) {
           const group = this.batchable(items, i, claims, completed);
           if (group.length > 1) {
             const results = await this.runBatch(m, batch, delegator, item.target, group.map((k) => items[k] as Item));
