@@ -92,6 +92,32 @@ function compareTopic(base: DiffSide, head: DiffSide, b: Topic, h: Topic, add: A
   const retry = (Object.keys(b.retry) as Array<keyof Topic['retry']>).filter((k) => b.retry[k] !== h.retry[k]);
   if (retry.length) add('retry-policy-changed', 'info', s, retry.map((k) => `${k} ${b.retry[k]} → ${h.retry[k]}`).join(', '), locateIn(base, b.loc, 'x-retry'), locateIn(head, h.loc, 'x-retry'));
   compareDeadLetter(base, head, b, h, add);
+  compareRetryTopics(base, head, b, h, add);
+}
+
+/** `x-retry.mode: topics`: retry topics added, removed or changed (records waiting in a dropped retry topic are stranded). */
+function compareRetryTopics(base: DiffSide, head: DiffSide, b: Topic, h: Topic, add: Add): void {
+  const s = h.name;
+  const br = b.retryTopics;
+  const hr = h.retryTopics;
+  if (br === undefined && hr === undefined) return;
+  const bl = locateIn(base, b.loc, 'x-retry');
+  const hl = locateIn(head, h.loc, 'x-retry');
+  const delays = (r: NonNullable<Topic['retryTopics']>): string => `[${r.delaysMs.map((d) => `${d} ms`).join(', ')}]`;
+  if (br === undefined && hr !== undefined) {
+    add('retry-topics-added', 'non-breaking', s, `retries now go through retry topics (${hr.topicName}, delays ${delays(hr)}): provision them (gen topics) before deploying the consumers; retried records are handled after later records of their key`, bl, hl);
+    return;
+  }
+  if (br !== undefined && hr === undefined) {
+    add('retry-topics-removed', 'breaking', s, `retry topics (${br.topicName}) no longer read: records waiting in them are stranded unless drained before the consumers are redeployed`, bl, hl);
+    return;
+  }
+  if (br === undefined || hr === undefined) return;
+  if (br.topicName !== hr.topicName) add('retry-topics-renamed', 'breaking', s, `retry topic names ${br.topicName} → ${hr.topicName}: records waiting in the old retry topics are stranded`, bl, hl);
+  else if (hr.delaysMs.length < br.delaysMs.length) add('retry-topics-removed', 'breaking', s, `retry stages ${br.delaysMs.length} → ${hr.delaysMs.length}: records waiting in the dropped retry topics are stranded`, bl, hl);
+  else if (delays(br) !== delays(hr)) add('retry-topics-changed', hr.delaysMs.length > br.delaysMs.length ? 'non-breaking' : 'info', s, `retry delays ${delays(br)} → ${delays(hr)}`, bl, hl);
+  const cfg = (['partitions', 'retentionMs'] as const).filter((k) => br[k] !== hr[k]);
+  if (cfg.length) add('retry-topics-changed', 'info', s, `retry topic settings: ${cfg.map((k) => `${k} ${br[k] ?? 'default'} → ${hr[k] ?? 'default'}`).join(', ')}`, bl, hl);
 }
 
 function compareDeadLetter(base: DiffSide, head: DiffSide, b: Topic, h: Topic, add: Add): void {

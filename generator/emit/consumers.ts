@@ -7,6 +7,7 @@ import type { GroupSymbols, SubscriptionSymbols, SymbolTable } from '../symbols/
 import { TsModule } from './printer.js';
 import { fromTopicsText } from './stubs.js';
 import { parameterCombinations } from '../model/parameters.js';
+import { retryTopicNames } from '../model/extensions.js';
 import { parameterValue } from './topic-parameters.js';
 import { jsdoc, propertyKey, tsString, tsValue } from './text.js';
 import type { EmitOptions, GeneratedFile } from './types.js';
@@ -64,6 +65,12 @@ function topicHandler(table: SymbolTable, group: GroupSymbols, sub: Subscription
     `export class ${cls} extends ${delegator} {`,
     ...ctor.head,
     `      retry: ${tsValue(topic.retry)},`,
+    ...(topic.retryTopics
+      ? [
+          '      // x-retry mode topics: a failed record moves through these retry topics (its partition is not blocked), then to the dead-letter topic.',
+          `      retryTopics: ${tsValue({ delaysMs: topic.retryTopics.delaysMs, topics: retryTopicNames(topic.retryTopics, topic.name, group.group.groupId) })},`,
+        ]
+      : []),
     ctor.deadLetter,
     '      routes: [',
     ...routes,

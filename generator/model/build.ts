@@ -6,7 +6,7 @@
 import type { LoadedCatalog } from '../load/index.js';
 import { isRecord, ModelContext, type At } from './context.js';
 import { sensitiveFields } from './sensitive-fields.js';
-import { bindingString, checkDeadLetterTopics, DEFAULT_RETRY, readClassification, readCompatibility, readDeadLetter, readDeadLetterDefaults, readEnvironments, readLive, readPriority, readRetry, readVersion, topicName } from './extensions.js';
+import { bindingString, checkDeadLetterTopics, DEFAULT_RETRY, readClassification, readCompatibility, readDeadLetter, readDeadLetterDefaults, readEnvironments, readLive, readPriority, readRetry, readRetryTopics, readVersion, RETRY_TOPIC_KEYS, topicName } from './extensions.js';
 import { readAddressSlash, topicForAddress, type AddressOptions } from './addresses.js';
 import { checkSomethingToGenerate } from './coverage.js';
 import { checkParameters, readParameters, templateParameters } from './parameters.js';
@@ -201,7 +201,7 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
       config: readTopicConfig(ctx, ctx.child(bAt, 'topicConfiguration')),
       events: [],
       produced: [],
-      retry: readRetry(ctx, ctx.child(ch.at, 'x-retry'), retryDefault),
+      retry: readRetry(ctx, ctx.child(ch.at, 'x-retry'), retryDefault, RETRY_TOPIC_KEYS),
       deadLetter: readDeadLetter(ctx, ctx.child(ch.at, 'x-dead-letter'), dlqDefaults, name),
       environments: readEnvironments(ctx, ctx.child(ch.at, 'x-environments')),
       names: { typeName: '', fileName: '', memberName: '', producerClass: '', topicHandlerClass: '' },
@@ -219,6 +219,8 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
       topic.parameters = readParameters(ctx, ch.at, name, nameAt);
       checkParameters(ctx, topic, ch.at);
     }
+    const retryTopics = readRetryTopics(ctx, ctx.child(ch.at, 'x-retry'), topic.parameters !== undefined);
+    if (retryTopics !== undefined) topic.retryTopics = retryTopics;
     if (topics.some((t) => t.name === name)) {
       ctx.report('error', 'topic-duplicate', `Kafka topic "${name}" is declared by two channels; declare it once`, nameAt);
       continue;
@@ -232,6 +234,12 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
     }
     const legacy = readLegacy(ctx, ctx.child(ch.at, 'x-legacy'), topic.events);
     if (legacy !== undefined) topic.legacy = legacy;
+    if (topic.retryTopics !== undefined) {
+      const keyed = topic.events.filter((type) => [...events.values()].some((e) => e.type === type && e.key.kind !== 'none'));
+      if (keyed.length > 0) {
+        ctx.report('warning', 'retry-topics-ordering', `channel "${ch.id}" uses x-retry mode: topics on keyed events (${keyed.join(', ')}): a record that is retried is handled after later records of the same key (per-key order is not kept for retried records; see docs/catalog.md)`, ctx.child(ch.at, 'x-retry'));
+      }
+    }
     if (topic.events.length === 0) ctx.report('warning', 'channel-no-messages', `channel "${ch.id}" declares no messages: no code is generated for it`, ch.at);
     topics.push(topic);
     topicByChannel.set(ch.id, topic);

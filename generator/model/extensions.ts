@@ -7,7 +7,7 @@ import type { At, ModelContext } from './context.js';
 import { isRecord } from './context.js';
 import { readEnvironmentParameters } from './parameters.js';
 import { readTopicConfig } from './topic-config.js';
-import type { CompatibilityMode, DataClassification, DeadLetterPolicy, EventPriority, LiveSettings, RetryPolicy, Topic, TopicEnvironment } from './types.js';
+import type { CompatibilityMode, DataClassification, DeadLetterPolicy, EventPriority, LiveSettings, RetryPolicy, RetryTopicsSpec, Topic, TopicEnvironment } from './types.js';
 
 export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 3, initialDelayMs: 200, maxDelayMs: 30_000, multiplier: 2, jitter: 0.2 };
 
@@ -28,14 +28,14 @@ function unknownKeys(ctx: ModelContext, value: Record<string, unknown>, allowed:
 }
 
 /** `x-retry` (channel) or `x-eventgen.retry` (root), merged over `base`. */
-export function readRetry(ctx: ModelContext, at: At, base: RetryPolicy): RetryPolicy {
+export function readRetry(ctx: ModelContext, at: At, base: RetryPolicy, extraKeys: readonly string[] = []): RetryPolicy {
   const raw = ctx.read(at);
   if (raw === undefined) return base;
   if (!isRecord(raw)) {
     ctx.report('error', 'extension-invalid', 'x-retry must be an object', at);
     return base;
   }
-  unknownKeys(ctx, raw, Object.keys(RETRY_RULES), at, 'x-retry');
+  unknownKeys(ctx, raw, [...Object.keys(RETRY_RULES), ...extraKeys], at, 'x-retry');
   const out: RetryPolicy = { ...base };
   for (const key of Object.keys(RETRY_RULES) as Array<keyof RetryPolicy>) {
     const v = raw[key];
@@ -51,6 +51,80 @@ export function readRetry(ctx: ModelContext, at: At, base: RetryPolicy): RetryPo
     ctx.report('error', 'extension-invalid', `x-retry.maxDelayMs (${out.maxDelayMs}) is lower than initialDelayMs (${out.initialDelayMs})`, at);
   }
   return out;
+}
+
+/** Keys of a channel's `x-retry` that select and shape retry topics (read by {@link readRetryTopics}). */
+export const RETRY_TOPIC_KEYS = ['mode', 'delays', 'topicName', 'partitions', 'retentionMs'] as const;
+
+/** Default `x-retry.topicName`. */
+export const DEFAULT_RETRY_TOPIC_NAME = '{topic}.retry.{group}.{n}';
+
+const DURATION = /^(\d+)\s*(ms|s|m|h)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
+/** A delay: a positive integer of milliseconds, or text `<n>ms|s|m|h` (`5s`, `30s`, `5m`). */
+function readDuration(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isInteger(v) && v >= 1 ? v : undefined;
+  if (typeof v !== 'string') return undefined;
+  const m = DURATION.exec(v.trim());
+  if (m === null) return undefined;
+  const ms = Number(m[1]) * (UNIT_MS[m[2] as string] as number);
+  return ms >= 1 && Number.isSafeInteger(ms) ? ms : undefined;
+}
+
+/**
+ * A channel's `x-retry` retry-topic settings: `mode: topics` with `delays` (1 to 10 durations), optional `topicName`
+ * (with `{n}`; `{topic}`, `{group}` available), `partitions`, `retentionMs`. Undefined for `mode: in-process` (the
+ * default) or on errors (located; the topic then keeps in-process retries).
+ */
+export function readRetryTopics(ctx: ModelContext, at: At, parameterised: boolean): RetryTopicsSpec | undefined {
+  const raw = ctx.read(at);
+  if (!isRecord(raw)) return undefined;
+  const mode = raw.mode;
+  if (mode !== undefined && mode !== 'topics' && mode !== 'in-process') {
+    ctx.report('error', 'extension-invalid', `x-retry.mode must be "topics" or "in-process", got ${JSON.stringify(mode)}`, ctx.child(at, 'mode'));
+    return undefined;
+  }
+  if (mode !== 'topics') {
+    for (const key of RETRY_TOPIC_KEYS) {
+      if (key !== 'mode' && raw[key] !== undefined) ctx.report('error', 'extension-invalid', `x-retry.${key} applies to retry topics only: add mode: topics`, ctx.child(at, key));
+    }
+    return undefined;
+  }
+  let ok = true;
+  const fail = (message: string, where: At): void => {
+    ctx.report('error', 'extension-invalid', message, where);
+    ok = false;
+  };
+  if (parameterised) fail('x-retry.mode: topics is not supported on a channel address with parameters yet', ctx.child(at, 'mode'));
+  const delaysMs: number[] = [];
+  const delays = raw.delays;
+  if (!Array.isArray(delays) || delays.length === 0 || delays.length > 10) fail(`x-retry.delays must be a list of 1 to 10 delays (e.g. [5s, 30s, 5m]), got ${JSON.stringify(delays)}`, ctx.child(at, 'delays'));
+  else
+    delays.forEach((d, i) => {
+      const ms = readDuration(d);
+      if (ms === undefined) fail(`x-retry.delays[${i}] must be a positive integer of milliseconds or a duration like 5s, 30s, 5m, 1h, got ${JSON.stringify(d)}`, ctx.child(ctx.child(at, 'delays'), i));
+      else delaysMs.push(ms);
+    });
+  const spec: RetryTopicsSpec = { delaysMs, topicName: DEFAULT_RETRY_TOPIC_NAME };
+  const name = raw.topicName;
+  if (name !== undefined) {
+    if (typeof name !== 'string' || !name.includes('{n}') || /\{(?!topic\}|group\}|n\})[^}]*\}/.test(name) || !/^[A-Za-z0-9._{}-]+$/.test(name)) {
+      fail(`x-retry.topicName must be a topic name template containing {n} (also {topic}, {group}; letters, digits, . _ -), got ${JSON.stringify(name)}`, ctx.child(at, 'topicName'));
+    } else spec.topicName = name;
+  }
+  const partitions = positiveInt(ctx, raw.partitions, ctx.child(at, 'partitions'), 'x-retry.partitions');
+  if (raw.partitions !== undefined && partitions === undefined) ok = false;
+  if (partitions !== undefined) spec.partitions = partitions;
+  const retentionMs = positiveInt(ctx, raw.retentionMs, ctx.child(at, 'retentionMs'), 'x-retry.retentionMs');
+  if (raw.retentionMs !== undefined && retentionMs === undefined) ok = false;
+  if (retentionMs !== undefined) spec.retentionMs = retentionMs;
+  return ok ? spec : undefined;
+}
+
+/** The retry topics of `topic` for consumer group `group`, in order (same filling as the runtime's `retryTopicName`). */
+export function retryTopicNames(spec: RetryTopicsSpec, topic: string, group: string): string[] {
+  return spec.delaysMs.map((_, i) => spec.topicName.replaceAll('{topic}', topic).replaceAll('{group}', group).replaceAll('{n}', String(i + 1)));
 }
 
 export interface DeadLetterDefaults {

@@ -345,6 +345,18 @@ export interface LegacyFormat {
   types?: Record<string, string>;
 }
 
+/** `x-retry` with `mode: topics`: one retry topic per delay and consumer group. */
+export interface RetryTopicsSpec {
+  /** Delay before retry n (1-based) at index n - 1, in ms. */
+  delaysMs: number[];
+  /** Retry topic name template with `{topic}`, `{group}`, `{n}` (default `{topic}.retry.{group}.{n}`). */
+  topicName: string;
+  /** Partitions of each retry topic (default: the topic's). */
+  partitions?: number;
+  /** `retention.ms` of each retry topic (default 7 days). */
+  retentionMs?: number;
+}
+
 export interface Topic {
   /** Channel id in the catalog. */
   id: string;
@@ -370,6 +382,8 @@ export interface Topic {
   /** The `send` operations on this topic (none for a catalog without operations), for docs. */
   senders?: TopicSender[];
   retry: RetryPolicy;
+  /** Non-blocking retries through retry topics (`x-retry.mode: topics`); absent: in-process retries. */
+  retryTopics?: RetryTopicsSpec;
   deadLetter: DeadLetterPolicy;
   /**
    * Per-environment overrides (`x-environments` on the channel), e.g. more partitions in production.

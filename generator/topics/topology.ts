@@ -4,6 +4,7 @@
  * `gen topics`, `scripts/topics.ts`, `scripts/topics.sh` and `topology.json` provision.
  */
 import type { TopicSpec, TopicTopology } from '../../templates/runtime/topics-plan.js';
+import { retryTopicNames } from '../model/extensions.js';
 import { fillTemplate, parameterCombinations } from '../model/parameters.js';
 import type { Catalog, Topic } from '../model/types.js';
 
@@ -42,6 +43,9 @@ export function topicInstances(t: Topic, environment?: string): Array<{ name: st
   // A dead-letter topic written with the parameters (the default `<address>.dlq`) is one per topic; a literal one is shared.
   return combos.map((c) => ({ name: fillTemplate(t.name, c), deadLetter: fillTemplate(t.deadLetter.topic, c) }));
 }
+
+/** `retention.ms` of a retry topic when `x-retry.retentionMs` is not set: 7 days. */
+export const DEFAULT_RETRY_RETENTION_MS = 604_800_000;
 
 /** The topics to provision for one environment (undefined: the defaults). */
 export function topicSpecs(catalog: Catalog, environment?: string): TopicSpec[] {
@@ -84,6 +88,26 @@ export function topicSpecs(catalog: Catalog, environment?: string): TopicSpec[] 
       config: configStrings(config),
       deadLetterFor: sources.map((s) => s.name),
     });
+  }
+  // Retry topics (x-retry mode topics): per consuming group, one per delay; partitions and replicas the topic's
+  // unless x-retry says otherwise, retention x-retry.retentionMs or 7 days.
+  for (const t of catalog.topics) {
+    const spec = t.retryTopics;
+    if (spec === undefined) continue;
+    const main = resolved.get(t.name);
+    const partitions = spec.partitions ?? main?.partitions;
+    const replicas = main?.replicas;
+    for (const g of catalog.groups) {
+      if (!g.subscriptions.some((s) => s.topic === t.id)) continue;
+      for (const name of retryTopicNames(spec, t.name, g.groupId)) {
+        specs.push({
+          name,
+          ...(partitions !== undefined ? { partitions } : {}),
+          ...(replicas !== undefined ? { replicationFactor: replicas } : {}),
+          config: { 'retention.ms': String(spec.retentionMs ?? DEFAULT_RETRY_RETENTION_MS) },
+        });
+      }
+    }
   }
   return specs;
 }

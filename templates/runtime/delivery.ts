@@ -13,6 +13,7 @@ import { PartitionWaits } from './partition-waits.js';
 import { redactEventError, redactUndecoded } from './redact-data.js';
 import type { ClaimState } from './processed-store.js';
 import { backoffDelay } from './retry.js';
+import { buildRetryMessage, retryState } from './retry-topics.js';
 import { RebalanceInProgressError, tpKey, type ConsumedRecord, type DeliveryListener, type RecordBatch, type TopicPartition } from './transport.js';
 
 export { Item, recordFields, type DeliveryIo, type DeliverySettings } from './delivery-record.js';
@@ -199,17 +200,19 @@ export class DeliveryEngine implements DeliveryListener {
     let finished = 0;
     try {
       const completed = new Set<string>();
-      // Outcomes of records a batch handler already handled (their first attempt), by index.
+      // Outcomes of records a batch handler already handled (their first attempt), by index. Only on the original topic:
+      // retry-topic records are handled one by one (their attempt number comes from their headers).
       const handledInBatch = new Map<number, AttemptResult>();
       for (let i = 0; i < items.length; i++) {
         if (this.stopping || !batch.isCurrent()) break;
         if (this.committer.failingSince !== undefined && Date.now() - this.committer.failingSince > this.settings.maxUncommittedMs && !(await this.waits.holdForCommits(batch))) break;
+        if (delegator.retryTopics !== undefined && batch.topic !== delegator.topic && this.notDue(m, batch, items[i] as Item)) break;
         if (claims !== undefined && !(await claims.ensure(i))) break;
         const item = items[i] as Item;
         const id = item.action === 'handle' ? item.envelope?.metadata.eventId : undefined;
         // The same event id twice in one batch: the claim said `acquired` for both; the second is a duplicate.
         const claim = id !== undefined && completed.has(id) ? 'done' : claims?.state(i);
-        if (!handledInBatch.has(i) && claim !== 'done' && claim !== 'held' && item.target?.kind === 'exact' && item.target.invokeBatch !== undefined) {
+        if (!handledInBatch.has(i) && claim !== 'done' && claim !== 'held' && item.target?.kind === 'exact' && item.target.invokeBatch !== undefined && batch.topic === delegator.topic) {
           const group = this.batchable(items, i, claims, completed);
           if (group.length > 1) {
             const results = await this.runBatch(m, batch, delegator, item.target, group.map((k) => items[k] as Item));
@@ -256,11 +259,12 @@ export class DeliveryEngine implements DeliveryListener {
     const labels = this.labels.for(item.record.topic, envelope.metadata.eventType);
     const started = performance.now();
     this.settings.metrics.increment('received', labels);
-    m.enter('handling', item.record.offset, '', 1);
+    const attempt = 1 + this.priorAttempts(delegator, item);
+    m.enter('handling', item.record.offset, '', attempt);
     m.eventId = envelope.metadata.eventId;
     const status = this.settings.status;
-    if (status !== undefined) status.processing(envelope.metadata.eventId, 1);
-    const context = new AttemptContext(item.record, item, envelope.metadata, 1, this.settings.logger);
+    if (status !== undefined) status.processing(envelope.metadata.eventId, attempt);
+    const context = new AttemptContext(item.record, item, envelope.metadata, attempt, this.settings.logger);
     const observe = (): void => this.settings.metrics.observeProcessingTime((performance.now() - started) / 1000, labels);
     return this.watcher.run(target, envelope.data, context, delegator.handlerTimeoutMs ?? this.settings.handlerTimeoutMs).then((result) => {
       const leases = this.leases;
@@ -269,7 +273,7 @@ export class DeliveryEngine implements DeliveryListener {
         m.idle();
         this.processed += 1;
         this.settings.metrics.increment('processed', labels);
-        if (status !== undefined) status.processed(envelope.metadata.eventId, 1);
+        if (status !== undefined) status.processed(envelope.metadata.eventId, attempt);
         observe();
         return CONTINUE;
       }
@@ -338,12 +342,16 @@ export class DeliveryEngine implements DeliveryListener {
   private async attempts(m: PartitionState, batch: RecordBatch, delegator: TopicDelegator, target: Route, item: Item, done: number, labels: MetricLabels, first?: AttemptResult): Promise<Step> {
     const { record } = item;
     const envelope = item.envelope as Envelope;
-    const maxAttempts = delegator.retry.maxRetries + 1;
+    const topics = delegator.retryTopics;
+    // Retry topics: attempts before this record count on (one attempt per record of the chain, no in-process retry).
+    const prior = this.priorAttempts(delegator, item);
+    const maxAttempts = topics === undefined ? delegator.retry.maxRetries + 1 : done + 1;
     const timeoutMs = delegator.handlerTimeoutMs ?? this.settings.handlerTimeoutMs;
-    for (let attempt = done + 1; ; attempt++) {
+    for (let local = done + 1; ; local++) {
+      const attempt = prior + local;
       m.enter('handling', record.offset, '', attempt);
       let result: AttemptResult;
-      if (first !== undefined && attempt === done + 1) result = first;
+      if (first !== undefined && local === done + 1) result = first;
       else {
         const status = this.settings.status;
         if (status !== undefined) status.processing(envelope.metadata.eventId, attempt);
@@ -368,8 +376,12 @@ export class DeliveryEngine implements DeliveryListener {
       }
       const retriable = this.classify(delegator, error);
       const memory = this.failures.upsert(record.topic, record.partition, record.offset);
-      memory.attempts = attempt;
-      if (!retriable || attempt >= maxAttempts) return await this.dlq.fail(this.ctl(m, batch), delegator, item, { error, attempts: attempt, retriable }, labels);
+      memory.attempts = local; // attempts of this record here (the retry chain's earlier ones are in its headers)
+      if (topics !== undefined && retriable) {
+        const stage = record.topic === delegator.topic ? 0 : topics.topics.indexOf(record.topic) + 1;
+        if (stage < topics.topics.length) return await this.moveToRetryTopic(m, batch, delegator, item, stage, attempt, error, labels);
+      }
+      if (!retriable || local >= maxAttempts) return await this.dlq.fail(this.ctl(m, batch), delegator, item, { error, attempts: attempt, retriable }, labels);
       const delayMs = backoffDelay(delegator.retry, attempt, this.settings.random);
       this.settings.metrics.increment('retried', labels);
       m.enter('retrying', record.offset, toError(error).message, attempt);
@@ -383,6 +395,62 @@ export class DeliveryEngine implements DeliveryListener {
       }
       if (!(await this.waits.wait(batch, delayMs))) return LEAVE;
     }
+  }
+
+  /** Handler attempts made before this record (from its `retry-*` headers on a retry topic, else 0). */
+  private priorAttempts(delegator: TopicDelegator, item: Item): number {
+    return delegator.retryTopics === undefined || item.record.topic === delegator.topic ? 0 : retryState(item.headers).attempts;
+  }
+
+  /**
+   * A retry record not yet due: pause its partition until the due time (the record is fetched again then; heartbeats
+   * go on, nothing sleeps) and leave the batch. False when it is due.
+   */
+  private notDue(m: PartitionState, batch: RecordBatch, item: Item): boolean {
+    const { dueAt, attempts } = retryState(item.headers);
+    const wait = dueAt === undefined ? 0 : dueAt - Date.now();
+    if (wait <= 0) return false;
+    m.enter('retrying', item.record.offset, 'waiting for its retry time', attempts);
+    m.nextAttemptAt = dueAt;
+    this.waits.pauseFor(m, batch, wait);
+    return true;
+  }
+
+  /**
+   * Moves a failed record to retry topic `stage` (0-based) with its due time and attempt history; the original is
+   * completed (its offset committable) only once the write was acknowledged. Its dedup lease is given up, not marked
+   * done: the retry record carries the same event id. A failed write pauses the partition and the record is handled
+   * again when fetched again.
+   */
+  private async moveToRetryTopic(m: PartitionState, batch: RecordBatch, delegator: TopicDelegator, item: Item, stage: number, attempt: number, error: unknown, labels: MetricLabels): Promise<Step> {
+    const topics = delegator.retryTopics as NonNullable<TopicDelegator['retryTopics']>;
+    const { record } = item;
+    const envelope = item.envelope as Envelope;
+    const target = topics.topics[stage] as string;
+    const delayMs = topics.delaysMs[stage] ?? 0;
+    const dueAt = Date.now() + delayMs;
+    m.enter('retrying', record.offset, toError(error).message, attempt);
+    m.nextAttemptAt = dueAt;
+    try {
+      const producer = this.io.deadLetterProducer();
+      if (producer === undefined) throw new Error('Retry producer is not connected');
+      await producer.send([{ topic: target, messages: [buildRetryMessage({ record, headers: item.headers, groupId: this.settings.groupId, attempts: attempt, error, dueAt })] }]);
+    } catch (writeError) {
+      this.lastError = { error: writeError, where: { topic: record.topic, partition: record.partition, offset: record.offset } };
+      const failures = this.failures.upsert(record.topic, record.partition, record.offset).deadLetterFailures++;
+      const backoff = backoffDelay(this.settings.deadLetterRetry, Math.min(failures + 1, 30), this.settings.random);
+      this.settings.logger.error('Retry topic write failed; offset not committed, record handled again later', { ...recordFields(item), retryTopic: target, delayMs: backoff, error: writeError });
+      this.waits.pauseFor(m, batch, backoff);
+      return LEAVE;
+    }
+    if (this.leases !== undefined) await this.leases.release([envelope.metadata.eventId]);
+    this.failures.delete(record.topic, record.partition, record.offset);
+    m.idle();
+    this.settings.metrics.increment('retried', labels);
+    const status = this.settings.status;
+    if (status !== undefined) status.retrying(envelope.metadata.eventId, attempt, dueAt, error);
+    this.settings.logger.warn('Handler failed; record moved to its retry topic', { ...recordFields(item), attempt, retryTopic: target, dueAt: new Date(dueAt).toISOString(), error });
+    return CONTINUE;
   }
 
   private async succeeded(m: PartitionState, batch: RecordBatch, item: Item, labels: MetricLabels, attempts: number, markedDone = false): Promise<Step> {

@@ -62,6 +62,11 @@ export function configEntries(config: Topic['config']): Array<[string, string]> 
 }
 
 export function retryText(topic: Topic): string {
+  const rt = topic.retryTopics;
+  if (rt !== undefined) {
+    const names = rt.topicName.replaceAll('{topic}', topic.name).replaceAll('{group}', '<group>').replaceAll('{n}', rt.delaysMs.length === 1 ? '1' : `{1..${rt.delaysMs.length}}`);
+    return `retry topics (non-blocking) after ${rt.delaysMs.map(durationText).join(', ')}: ${names} per consumer group, then the dead-letter topic`;
+  }
   const r = topic.retry;
   if (r.maxRetries === 0) return 'no retries';
   return `${r.maxRetries} retries, ${r.initialDelayMs} ms → ${r.maxDelayMs} ms (×${r.multiplier}, jitter ${r.jitter})`;

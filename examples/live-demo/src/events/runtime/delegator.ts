@@ -7,6 +7,7 @@ import type { EventHeaders } from './headers.js';
 import { legacyMigration, upcast, type LegacyFormat } from './legacy.js';
 import type { Logger } from './logger.js';
 import { validateRetryPolicy } from './retry.js';
+import type { RetryTopicsPolicy } from './retry-topics.js';
 import type { ConsumedRecord } from './transport.js';
 
 /** What a handler gets besides the payload. */
@@ -191,6 +192,11 @@ export interface TopicDelegatorOptions {
   retry?: RetryPolicy;
   /** Dead-letter policy (default enabled, `<topic>.dlq`). */
   deadLetter?: DeadLetterPolicy;
+  /**
+   * Non-blocking retries through retry topics instead of in-process retries (catalog `x-retry.mode: topics`): the
+   * consumer also reads these topics and routes their records here. See {@link retryTopicsPolicy}.
+   */
+  retryTopics?: RetryTopicsPolicy;
   /** Overrides error classification for this topic (default {@link isRetriable}). */
   isRetriable?: (error: unknown) => boolean;
   /**
@@ -225,6 +231,8 @@ export class TopicDelegator {
   readonly retry: RetryPolicy;
   /** Dead-letter policy of the topic. */
   readonly deadLetter: DeadLetterPolicy;
+  /** Retry topics of this topic for the group, when retries go through topics. */
+  readonly retryTopics: RetryTopicsPolicy | undefined;
   /** Per-topic error classification, if any. */
   readonly isRetriable: ((error: unknown) => boolean) | undefined;
   /** Per-topic unknown event type policy, if any. */
@@ -243,6 +251,7 @@ export class TopicDelegator {
     this.retry = validateRetryPolicy(options.retry ?? DEFAULT_RETRY_POLICY);
     this.deadLetter = options.deadLetter ?? defaultDeadLetterPolicy(options.topic);
     this.isRetriable = options.isRetriable;
+    this.retryTopics = options.retryTopics;
     this.unknownEventTypes = options.unknownEventTypes;
     this.handlerTimeoutMs = options.handlerTimeoutMs;
     this.ignored = new Set(options.ignore ?? []);

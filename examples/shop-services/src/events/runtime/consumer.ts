@@ -131,6 +131,13 @@ export class GroupConsumer {
       if (this.delegators.has(delegator.topic)) throw new Error(`Topic '${delegator.topic}' has two delegators in group '${this.groupId}'`);
       this.delegators.set(delegator.topic, delegator);
     }
+    // Retry topics (x-retry mode topics) are read by the same group and routed to their topic's delegator.
+    for (const delegator of options.topics) {
+      for (const topic of delegator.retryTopics?.topics ?? []) {
+        if (this.delegators.has(topic)) throw new Error(`Retry topic '${topic}' of '${delegator.topic}' is also subscribed otherwise in group '${this.groupId}'`);
+        this.delegators.set(topic, delegator);
+      }
+    }
   }
 
   /** Connects, subscribes and joins the group; resolves once running. A signal during `start()` stops it gracefully. */
@@ -151,7 +158,7 @@ export class GroupConsumer {
     const engine = this.createEngine();
     this.engine = engine;
     try {
-      if ([...this.delegators.values()].some((d) => d.deadLetter.enabled)) {
+      if ([...this.delegators.values()].some((d) => d.deadLetter.enabled || d.retryTopics !== undefined)) {
         this.dlqProducer = this.options.transport.producer();
         await this.dlqProducer.connect();
       }

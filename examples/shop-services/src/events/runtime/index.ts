@@ -10,6 +10,7 @@ export * from './legacy.js';
 export * from './partitioner.js';
 export { InMemoryTransport, type InMemoryTransportOptions } from './memory-transport.js';
 export * from './retry.js';
+export * from './retry-topics.js';
 export * from './processed-store.js';
 export * from './logger.js';
 export { REDACTED_FIELD, MIN_SCRUBBED_LENGTH, isSensitiveEvent, redactEventData, redactEventText, redactEventError, redactingLogger, type RedactionInfo } from './redact-data.js';
