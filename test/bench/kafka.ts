@@ -51,7 +51,7 @@ export interface KafkaResult {
 export const CONSUMER_CASES = ['raw eachMessage', 'raw eachBatch', 'generated', 'generated + Redis', 'generated + Redis, 6 partitions concurrently'] as const;
 export type ConsumerCase = (typeof CONSUMER_CASES)[number];
 
-function brokersFromEnv(): string {
+export function brokersFromEnv(): string {
   return process.env.KAFKA_BROKERS?.trim() || `127.0.0.1:${process.env.KAFKA_LOCAL_PORT ?? '19092'}`;
 }
 
