@@ -1,0 +1,215 @@
+/**
+ * `gen dlq` on a real broker: list/show over a DLQ with three failure kinds; a filtered replay interrupted at
+ * `--limit` and rerun moves exactly the matching records, once; the loop guard stops a record that keeps failing;
+ * purge; located errors. Every run uses its own topic names.
+ */
+import kafkajs from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main, type Io } from '../../generator/cli.js';
+import { DlqSession, endOffsets } from '../../generator/dlq/engine.js';
+import { topicsConnectionFromEnv } from '../../templates/runtime/topics-admin.js';
+import {
+  buildDeadLetterMessage,
+  decodeHeaders,
+  encodeEnvelope,
+  envelopeHeaders,
+  EventValidationError,
+  UnknownEventTypeError,
+  type ConsumedRecord,
+  type DeadLetterReason,
+  type Envelope,
+  type OutgoingMessage,
+} from '../../templates/runtime/index.js';
+import { kafkaBrokers, skipReason, uniqueName } from '../support/kafka.js';
+
+const brokers = await kafkaBrokers();
+const skip = !brokers;
+if (skip) process.stderr.write(`dlq integration tests SKIPPED: ${skipReason() || 'no broker'}\n`);
+
+const prefix = uniqueName('egdlq');
+const ORIGINAL = `${prefix}.orders`;
+const DLQ = `${prefix}.orders.dlq`;
+const TARGET = `${prefix}.replayed`;
+const LOOP_DLQ = `${prefix}.loop.dlq`;
+const LOOP_TARGET = `${prefix}.loop`;
+
+let session: DlqSession;
+let producer: kafkajs.Producer;
+
+async function gen(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: Io = { out: (s) => (out += `${s}\n`), err: (s) => (err += `${s}\n`), cwd: process.cwd(), color: false };
+  const code = await main(['dlq', ...argv, '--brokers', brokers ?? ''], io);
+  return { code, out, err };
+}
+
+function envelope(i: number, eventType: string): Envelope {
+  return {
+    metadata: { eventId: `ev-${i}`, eventType, eventVersion: '1.0.0', correlationId: `c-${i}`, timestamp: new Date().toISOString(), source: 'test', dataClassification: 'internal', partitionKey: `k${i}` },
+    data: { n: i },
+  };
+}
+
+const KINDS: Array<{ type: string; reason: DeadLetterReason; group: string; error: () => Error; retriable: boolean }> = [
+  { type: 'order.created', reason: 'validation', group: 'billing', error: () => new EventValidationError('order.created', []), retriable: false },
+  { type: 'order.paid', reason: 'retries-exhausted', group: 'shipping', error: () => new Error('db down'), retriable: true },
+  { type: 'order.weird', reason: 'unknown-event-type', group: 'billing', error: () => new UnknownEventTypeError('order.weird'), retriable: false },
+];
+
+function deadLetterOf(record: ConsumedRecord, kind: (typeof KINDS)[number]): OutgoingMessage {
+  return buildDeadLetterMessage({ record, groupId: kind.group, reason: kind.reason, error: kind.error(), attempts: kind.retriable ? 4 : 1, correlationId: 'c' });
+}
+
+async function produce(topic: string, messages: OutgoingMessage[]): Promise<void> {
+  await producer.send({ topic, acks: -1, messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers as kafkajs.IHeaders, partition: 0 })) });
+}
+
+/** Every record of `topic` now. */
+async function readAll(topic: string): Promise<ConsumedRecord[]> {
+  const out: ConsumedRecord[] = [];
+  await session.scan(topic, { end: await endOffsets(session, topic) }, async (records) => void out.push(...records));
+  return out;
+}
+
+describe.skipIf(skip)('gen dlq (real broker)', () => {
+  beforeAll(async () => {
+    session = await DlqSession.connect(topicsConnectionFromEnv({ KAFKA_BROKERS: brokers }).config);
+    await session.admin.createTopics({
+      waitForLeaders: true,
+      topics: [ORIGINAL, DLQ, TARGET, LOOP_DLQ, LOOP_TARGET].map((topic) => ({ topic, numPartitions: topic === DLQ ? 2 : 1, replicationFactor: 1 })),
+    });
+    producer = session.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    // 30 dead letters, 10 of each kind, interleaved, spread over the DLQ's 2 partitions.
+    const messages: Array<{ partition: number; m: OutgoingMessage }> = [];
+    for (let i = 0; i < 30; i++) {
+      const kind = KINDS[i % 3]!;
+      const env = envelope(i, kind.type);
+      const record: ConsumedRecord = { topic: ORIGINAL, partition: 0, offset: String(i), key: Buffer.from(`k${i}`), value: encodeEnvelope(env), headers: envelopeHeaders(env.metadata), timestamp: String(Date.now()) };
+      messages.push({ partition: i % 2, m: deadLetterOf(record, kind) });
+    }
+    await producer.send({ topic: DLQ, acks: -1, messages: messages.map(({ partition, m }) => ({ partition, key: m.key, value: m.value, headers: m.headers as kafkajs.IHeaders })) });
+  });
+
+  afterAll(async () => {
+    await producer?.disconnect().catch(() => undefined);
+    await session?.admin.deleteTopics({ topics: [ORIGINAL, DLQ, TARGET, LOOP_DLQ, LOOP_TARGET] }).catch(() => undefined);
+    await session?.close();
+  });
+
+  it('list counts by event type, reason, group and age (table and --json)', async () => {
+    const json = await gen('list', '--topic', DLQ, '--json');
+    expect(json.err).toBe('');
+    expect(json.code).toBe(0);
+    const [s] = JSON.parse(json.out).topics;
+    expect(s.topic).toBe(DLQ);
+    expect(s.total).toBe(30);
+    expect(s.byEventType).toEqual({ 'order.created': 10, 'order.paid': 10, 'order.weird': 10 });
+    expect(s.byReason).toEqual({ validation: 10, 'retries-exhausted': 10, 'unknown-event-type': 10 });
+    expect(s.byGroup).toEqual({ billing: 20, shipping: 10 });
+    expect(s.byAge['< 1h']).toBe(30);
+    const table = await gen('list', '--topic', DLQ, '--reason', 'validation');
+    expect(table.code).toBe(0);
+    expect(table.out).toContain(`${DLQ}: 10 dead letters`);
+    expect(table.out).toMatch(/order\.created\s+10/);
+    expect(table.out).not.toContain('order.paid');
+  });
+
+  it('show prints the decoded envelope, payload, failure headers and stack', async () => {
+    // Record 1 (order.paid, retries-exhausted) is the first record of partition 1.
+    const text = await gen('show', DLQ, '1', '0');
+    expect(text.code).toBe(0);
+    expect(text.out).toContain(`original      ${ORIGINAL} partition 0 offset 1`);
+    expect(text.out).toContain('reason        retries-exhausted');
+    expect(text.out).toContain('group         shipping');
+    expect(text.out).toContain('Error: db down');
+    expect(text.out).toContain('"n": 1');
+    expect(text.out).toContain('stack');
+    const json = JSON.parse((await gen('show', DLQ, '0', '0', '--json')).out);
+    expect(json.eventId).toBe('ev-0');
+    expect(json.failure.reason).toBe('validation');
+    expect(json.payload).toEqual({ n: 0 });
+    expect(json.stack).toContain('EventValidationError');
+    const missing = await gen('show', DLQ, '0', '999');
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain('has no record at offset 999');
+  });
+
+  it('a filtered replay stopped at --limit and rerun moves exactly the matching records, once', async () => {
+    const dry = await gen('replay', '--topic', DLQ, '--reason', 'retries-exhausted', '--to', TARGET, '--dry-run');
+    expect(dry.code).toBe(0);
+    expect(dry.out.match(/^would replay /gm)?.length).toBe(10);
+    expect(await readAll(TARGET)).toHaveLength(0);
+
+    const first = await gen('replay', '--topic', DLQ, '--reason', 'retries-exhausted', '--to', TARGET, '--limit', '4', '--batch', '2');
+    expect(first.code).toBe(0);
+    expect(first.out).toContain('stopped at --limit');
+    expect(await readAll(TARGET)).toHaveLength(4);
+    const rerun = await gen('replay', '--topic', DLQ, '--reason', 'retries-exhausted', '--to', TARGET, '--batch', '3');
+    expect(rerun.code).toBe(0);
+    expect(rerun.out).toContain('replayed 6 of 6 matching');
+    const again = await gen('replay', '--topic', DLQ, '--reason', 'retries-exhausted', '--to', TARGET);
+    expect(again.out).toContain('replayed 0 of 0 matching');
+
+    const target = await readAll(TARGET);
+    expect(target).toHaveLength(10);
+    const from = target.map((r) => decodeHeaders(r.headers)['replayed-from']);
+    expect(new Set(from).size).toBe(10); // each DLQ record once
+    for (const r of target) {
+      const h = decodeHeaders(r.headers);
+      expect(h['event-type']).toBe('order.paid');
+      expect(h['replay-count']).toBe('1');
+      expect(Object.keys(h).filter((k) => k.startsWith('dlq-'))).toEqual([]);
+      expect(JSON.parse(r.value!.toString()).metadata.eventId).toBe(h['event-id']); // eventId kept: dedup still works
+    }
+    expect(new Set(target.map((r) => decodeHeaders(r.headers)['event-id']))).toEqual(new Set([1, 4, 7, 10, 13, 16, 19, 22, 25, 28].map((i) => `ev-${i}`)));
+  });
+
+  it('the loop guard stops a record that keeps failing', async () => {
+    const env = envelope(100, 'order.paid');
+    let record: ConsumedRecord = { topic: LOOP_TARGET, partition: 0, offset: '0', key: null, value: encodeEnvelope(env), headers: envelopeHeaders(env.metadata), timestamp: String(Date.now()) };
+    for (let cycle = 1; cycle <= 4; cycle++) {
+      await produce(LOOP_DLQ, [deadLetterOf(record, KINDS[1]!)]); // the consumer fails it (again)
+      const r = await gen('replay', '--topic', LOOP_DLQ, '--max-replays', '3');
+      expect(r.code).toBe(0);
+      const replayed = await readAll(LOOP_TARGET);
+      if (cycle <= 3) {
+        expect(replayed).toHaveLength(cycle);
+        record = replayed[cycle - 1]!;
+        expect(decodeHeaders(record.headers)['replay-count']).toBe(String(cycle));
+      } else {
+        expect(replayed).toHaveLength(3);
+        expect(r.err).toContain('replayed 3 times already (--max-replays 3)');
+        expect(r.out).toContain('skipped 1 at the loop guard');
+      }
+    }
+  });
+
+  it('errors are located and purge deletes only what deleteRecords can', async () => {
+    const unknown = await gen('list', '--topic', `${prefix}.nope`);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain(`no such topic on the cluster: ${prefix}.nope`);
+    const badReason = await gen('list', '--topic', DLQ, '--reason', 'oops');
+    expect(badReason.code).toBe(2);
+    expect(badReason.err).toContain('--reason "oops" is not a dead-letter reason');
+    const badTime = await gen('list', '--topic', DLQ, '--since', 'yesterday-ish');
+    expect(badTime.code).toBe(2);
+    const refused = await gen('purge', '--topic', DLQ, '--reason', 'validation', '--yes');
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain('Kafka cannot delete single records');
+    const dry = await gen('purge', '--topic', DLQ, '--dry-run');
+    expect(dry.out).toContain('would delete 30 records');
+    const purged = await gen('purge', '--topic', DLQ, '--yes');
+    expect(purged.code).toBe(0);
+    expect(purged.out).toContain('deleted 30 records');
+    expect(JSON.parse((await gen('list', '--topic', DLQ, '--json')).out).topics[0].total).toBe(0);
+  });
+
+  it('no broker: exit 1 with the address', async () => {
+    let err = '';
+    const code = await main(['dlq', 'list', '--topic', 'x.dlq', '--brokers', '127.0.0.1:1'], { out: () => undefined, err: (s) => (err += s), cwd: process.cwd(), color: false });
+    expect(code).toBe(1);
+    expect(err).toContain('cannot reach the cluster (brokers 127.0.0.1:1)');
+  });
+});
