@@ -54,7 +54,7 @@ function envelope(i: number, eventType: string): Envelope {
 const KINDS: Array<{ type: string; reason: DeadLetterReason; group: string; error: () => Error; retriable: boolean }> = [
   { type: 'order.created', reason: 'validation', group: 'billing', error: () => new EventValidationError('order.created', []), retriable: false },
   { type: 'order.paid', reason: 'retries-exhausted', group: 'shipping', error: () => new Error('db down'), retriable: true },
-  { type: 'order.weird', reason: 'unknown-event-type', group: 'billing', error: () => new UnknownEventTypeError('order.weird'), retriable: false },
+  { type: 'order.weird', reason: 'unknown-event-type', group: 'billing', error: () => new UnknownEventTypeError('order.weird', ORIGINAL), retriable: false },
 ];
 
 function deadLetterOf(record: ConsumedRecord, kind: (typeof KINDS)[number]): OutgoingMessage {
