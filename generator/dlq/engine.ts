@@ -86,12 +86,15 @@ function toRecord(topic: string, partition: number, m: KafkaMessage): ConsumedRe
 export class DlqSession {
   readonly kafka: InstanceType<typeof Kafka>;
   readonly admin: Admin;
-  private constructor(config: KafkaConfig) {
+  /** Bytes per partition per fetch (default 8 MiB; tests lower it to force many fetches). */
+  private readonly fetchBytes: number;
+  private constructor(config: KafkaConfig, options: { fetchBytes?: number }) {
+    this.fetchBytes = options.fetchBytes ?? 8 * 1024 * 1024;
     this.kafka = new Kafka({ ...toKafkaJsConfig(config), logLevel: logLevel.NOTHING, logCreator: () => () => undefined, retry: { retries: 3, initialRetryTime: 300 } });
     this.admin = this.kafka.admin();
   }
-  static async connect(config: KafkaConfig): Promise<DlqSession> {
-    const s = new DlqSession(config);
+  static async connect(config: KafkaConfig, options: { fetchBytes?: number } = {}): Promise<DlqSession> {
+    const s = new DlqSession(config, options);
     await s.admin.connect();
     return s;
   }
@@ -141,7 +144,7 @@ export class DlqSession {
     if (!remaining().length) return { complete: true };
     const throwaway = options.groupId === undefined;
     const groupId = options.groupId ?? `eventgen-dlq-scan-${randomUUID()}`;
-    const consumer: Consumer = this.kafka.consumer({ groupId, maxWaitTimeInMs: 200, maxBytesPerPartition: 8 * 1024 * 1024, maxBytes: 32 * 1024 * 1024 });
+    const consumer: Consumer = this.kafka.consumer({ groupId, maxWaitTimeInMs: 200, maxBytesPerPartition: this.fetchBytes, maxBytes: Math.max(this.fetchBytes, 32 * 1024 * 1024) });
     let stopped = false;
     let complete = false;
     let failure: unknown;
@@ -152,9 +155,11 @@ export class DlqSession {
       if (idle) clearTimeout(idle);
       idle = setTimeout(() => finish(), options.idleMs ?? 20_000);
     };
+    // An abort stops the scan between batches: a batch in flight finishes (produce, ack, commit) first.
+    let inFlight = false;
     const onAbort = (): void => {
       stopped = true;
-      finish();
+      if (!inFlight) finish();
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -164,8 +169,10 @@ export class DlqSession {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        eachBatch: async ({ batch, isRunning, isStale }) => {
+        eachBatch: async ({ batch, isRunning, isStale, resolveOffset }) => {
           if (stopped || !isRunning() || isStale()) return;
+          inFlight = true;
+          try {
           touch();
           const p = batch.partition;
           const at = pos.get(p);
@@ -186,6 +193,8 @@ export class DlqSession {
               };
               const go = await onBatch(records, p, next, commit);
               pos.set(p, next);
+              // kafkajs fetches from the last resolved offset: resolve the batch or it is fetched again.
+              if (go !== false) resolveOffset(batch.lastOffset());
               if (go === false) stopped = true;
             } catch (err) {
               failure = err;
@@ -196,6 +205,10 @@ export class DlqSession {
             complete = !stopped && failure === undefined;
             stopped = true;
             finish();
+          }
+          } finally {
+            inFlight = false;
+            if (stopped) finish();
           }
         },
       });

@@ -6,7 +6,7 @@
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main, type Io } from '../../generator/cli.js';
-import { DlqSession, endOffsets } from '../../generator/dlq/engine.js';
+import { DlqSession, endOffsets, makeFilter, replay } from '../../generator/dlq/engine.js';
 import { topicsConnectionFromEnv } from '../../templates/runtime/topics-admin.js';
 import {
   buildDeadLetterMessage,
@@ -164,6 +164,44 @@ describe.skipIf(skip)('gen dlq (real broker)', () => {
       expect(JSON.parse(r.value!.toString()).metadata.eventId).toBe(h['event-id']); // eventId kept: dedup still works
     }
     expect(new Set(target.map((r) => decodeHeaders(r.headers)['event-id']))).toEqual(new Set([1, 4, 7, 10, 13, 16, 19, 22, 25, 28].map((i) => `ev-${i}`)));
+  });
+
+  it('a replay over many small fetches, interrupted by an abort mid-way and rerun, moves each matching record once', async () => {
+    const BIG = `${prefix}.big.dlq`;
+    const BIG_TARGET = `${prefix}.big`;
+    await session.admin.createTopics({ waitForLeaders: true, topics: [BIG, BIG_TARGET].map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })) });
+    try {
+      const messages: OutgoingMessage[] = [];
+      for (let i = 0; i < 600; i++) {
+        const kind = KINDS[i % 3]!;
+        const env = envelope(1000 + i, kind.type);
+        messages.push(deadLetterOf({ topic: ORIGINAL, partition: 0, offset: String(i), key: null, value: encodeEnvelope(env), headers: envelopeHeaders(env.metadata), timestamp: String(Date.now()) }, kind));
+      }
+      for (let i = 0; i < messages.length; i += 100) await produce(BIG, messages.slice(i, i + 100));
+      // 4 KiB fetches: dozens of fetches, so progress crosses batches; abort after ~60 records are replayed.
+      const small = await DlqSession.connect(topicsConnectionFromEnv({ KAFKA_BROKERS: brokers }).config, { fetchBytes: 4096 });
+      try {
+        const filter = makeFilter({ eventTypes: ['order.created', 'order.weird'] });
+        const abort = new AbortController();
+        let seen = 0;
+        const first = await replay(small, BIG, { filter, to: BIG_TARGET, maxReplays: 3, rate: 0, batch: 7, dryRun: false, signal: abort.signal, onRecord: () => void (++seen >= 60 && abort.abort()) });
+        expect(first.stopped).toBe('interrupted');
+        expect(first.replayed).toBeGreaterThan(0);
+        expect(first.replayed).toBeLessThan(400);
+        const second = await replay(small, BIG, { filter, to: BIG_TARGET, maxReplays: 3, rate: 0, batch: 7, dryRun: false });
+        expect(second.stopped).toBe('done');
+        expect(first.replayed + second.replayed).toBe(400);
+      } finally {
+        await small.close();
+      }
+      const target = await readAll(BIG_TARGET);
+      expect(target).toHaveLength(400);
+      const from = new Set(target.map((r) => decodeHeaders(r.headers)['replayed-from']));
+      expect(from.size).toBe(400);
+      expect(target.every((r) => decodeHeaders(r.headers)['event-type'] !== 'order.paid')).toBe(true);
+    } finally {
+      await session.admin.deleteTopics({ topics: [BIG, BIG_TARGET] }).catch(() => undefined);
+    }
   });
 
   it('the loop guard stops a record that keeps failing', async () => {
