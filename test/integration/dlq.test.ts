@@ -3,6 +3,9 @@
  * `--limit` and rerun moves exactly the matching records, once; the loop guard stops a record that keeps failing;
  * purge; located errors. Every run uses its own topic names.
  */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main, type Io } from '../../generator/cli.js';
@@ -21,6 +24,7 @@ import {
   type OutgoingMessage,
 } from '../../templates/runtime/index.js';
 import { kafkaBrokers, skipReason, uniqueName } from '../support/kafka.js';
+import { FIXTURES } from '../support/tree.js';
 
 const brokers = await kafkaBrokers();
 const skip = !brokers;
@@ -242,6 +246,28 @@ describe.skipIf(skip)('gen dlq (real broker)', () => {
     expect(purged.code).toBe(0);
     expect(purged.out).toContain('deleted 30 records');
     expect(JSON.parse((await gen('list', '--topic', DLQ, '--json')).out).topics[0].total).toBe(0);
+  });
+
+  it('without --topic: the catalog\'s dead-letter topics that exist on the cluster', async () => {
+    const p = uniqueName('egdlqc');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'eventgen-dlq-'));
+    const shared = `${p}.dead-letters.v1`;
+    try {
+      writeFileSync(path.join(dir, 'asyncapi.yaml'), readFileSync(path.join(FIXTURES, 'topics/asyncapi.yaml'), 'utf8').replaceAll('egtopics', p));
+      await session.admin.createTopics({ waitForLeaders: true, topics: [{ topic: shared, numPartitions: 1, replicationFactor: 1 }] });
+      const env = envelope(7, 'order.created');
+      await produce(shared, [deadLetterOf({ topic: `${p}.payments.v1`, partition: 0, offset: '3', key: null, value: encodeEnvelope(env), headers: envelopeHeaders(env.metadata), timestamp: '0' }, KINDS[0]!)]);
+      let out = '';
+      let err = '';
+      const code = await main(['dlq', 'list', '--catalog', 'asyncapi.yaml', '--json', '--brokers', brokers ?? ''], { out: (s) => (out += s), err: (s) => (err += s), cwd: dir, color: false });
+      expect(err).toBe('');
+      expect(code).toBe(0);
+      const topics = JSON.parse(out).topics as Array<{ topic: string; total: number }>;
+      expect(topics.map((t) => [t.topic, t.total])).toEqual([[shared, 1]]);
+    } finally {
+      await session.admin.deleteTopics({ topics: [shared] }).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('no broker: exit 1 with the address', async () => {
