@@ -3,6 +3,7 @@
  * `--limit` and rerun moves exactly the matching records, once; the loop guard stops a record that keeps failing;
  * purge; located errors. Every run uses its own topic names.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -205,6 +206,41 @@ describe.skipIf(skip)('gen dlq (real broker)', () => {
       expect(target.every((r) => decodeHeaders(r.headers)['event-type'] !== 'order.paid')).toBe(true);
     } finally {
       await session.admin.deleteTopics({ topics: [BIG, BIG_TARGET] }).catch(() => undefined);
+    }
+  });
+
+  it('a replay process stopped by SIGINT and rerun moves each matching record once', async () => {
+    const SIG = `${prefix}.sig.dlq`;
+    const SIG_TARGET = `${prefix}.sig`;
+    await session.admin.createTopics({ waitForLeaders: true, topics: [SIG, SIG_TARGET].map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })) });
+    try {
+      const messages: OutgoingMessage[] = [];
+      for (let i = 0; i < 300; i++) {
+        const kind = KINDS[i % 3]!;
+        const env = envelope(5000 + i, kind.type);
+        messages.push(deadLetterOf({ topic: ORIGINAL, partition: 0, offset: String(i), key: null, value: encodeEnvelope(env), headers: envelopeHeaders(env.metadata), timestamp: String(Date.now()) }, kind));
+      }
+      await produce(SIG, messages);
+      const args = ['dlq', 'replay', '--topic', SIG, '--group', 'billing', '--to', SIG_TARGET, '--rate', '100/s', '--batch', '10', '--brokers', brokers ?? ''];
+      const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/gen-cli.ts', ...args], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      for (let i = 0; i < 200 && (await readAll(SIG_TARGET)).length < 30; i++) await new Promise((r) => setTimeout(r, 100));
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(out).toContain('interrupted, rerun to continue');
+      const partial = (await readAll(SIG_TARGET)).length;
+      expect(partial).toBeGreaterThanOrEqual(30);
+      expect(partial).toBeLessThan(200);
+      const rerun = await gen('replay', '--topic', SIG, '--group', 'billing', '--to', SIG_TARGET);
+      expect(rerun.code).toBe(0);
+      const target = await readAll(SIG_TARGET);
+      expect(target).toHaveLength(200); // kinds 0 and 2 are failed by billing
+      expect(new Set(target.map((r) => decodeHeaders(r.headers)['replayed-from'])).size).toBe(200);
+    } finally {
+      await session.admin.deleteTopics({ topics: [SIG, SIG_TARGET] }).catch(() => undefined);
     }
   });
 
