@@ -276,6 +276,11 @@ describe.skipIf(skip)('gen dlq (real broker)', () => {
     const refused = await gen('purge', '--topic', DLQ, '--reason', 'validation', '--yes');
     expect(refused.code).toBe(2);
     expect(refused.err).toContain('Kafka cannot delete single records');
+    const old = await gen('purge', '--topic', DLQ, '--until', '1d', '--dry-run'); // nothing was written a day ago
+    expect(old.code).toBe(0);
+    expect(old.out).toContain('would delete 0 records');
+    const soon = await gen('purge', '--topic', DLQ, '--until', new Date(Date.now() + 60_000).toISOString(), '--dry-run');
+    expect(soon.out).toContain('would delete 30 records');
     const dry = await gen('purge', '--topic', DLQ, '--dry-run');
     expect(dry.out).toContain('would delete 30 records');
     const purged = await gen('purge', '--topic', DLQ, '--yes');
