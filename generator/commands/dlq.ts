@@ -203,11 +203,11 @@ async function act(action: Action, args: Record<string, unknown>, io: Io, sessio
     for (const r of reports) {
       const targets = Object.entries(r.byTarget).map(([t, n]) => `${n} to ${t}`).join(', ');
       const skipped = r.loopGuard.length + r.noTarget.length;
-      const tail = r.stopped === 'limit' ? '; stopped at --limit, rerun to continue' : r.stopped === 'interrupted' ? '; interrupted, rerun to continue' : '';
+      const tail = r.stopped === 'limit' ? '; stopped at --limit, rerun to continue' : r.stopped === 'interrupted' ? '; interrupted, rerun to continue' : r.stopped === 'idle' ? '; no records arrived for 20 s before the end (another replay in the same group?), rerun to continue' : '';
       const line = `dlq replay ${r.topic}: ${dryRun ? 'would replay' : 'replayed'} ${r.replayed} of ${r.matched} matching (${r.scanned} read${targets ? `; ${targets}` : ''}${skipped ? `; skipped ${r.loopGuard.length} at the loop guard, ${r.noTarget.length} without a target` : ''})${dryRun ? '' : `, progress in group ${r.replayGroup}`}${tail}`;
       (json ? io.err : io.out)(line);
     }
-    return 0;
+    return reports.some((r) => r.stopped === 'idle') ? 1 : 0;
   }
 
   // purge

@@ -430,7 +430,7 @@ export interface ReplayReport {
   byTarget: Record<string, number>;
   loopGuard: Array<{ partition: number; offset: string; eventId: string | null; replayCount: number }>;
   noTarget: Array<{ partition: number; offset: string }>;
-  stopped: 'done' | 'limit' | 'interrupted';
+  stopped: 'done' | 'limit' | 'interrupted' | 'idle';
 }
 
 /** The default progress group: one per DLQ topic, filter and target, so another filter starts from the beginning. */
@@ -450,6 +450,7 @@ export async function replay(session: DlqSession, topic: string, o: ReplayOption
   const start = await session.committed(replayGroup, topic);
   const producer = o.dryRun ? undefined : await session.producer();
   const started = Date.now();
+  let scanComplete = true;
   const knownTopics = new Map<string, boolean>();
   const targetExists = async (t: string): Promise<boolean> => {
     let ok = knownTopics.get(t);
@@ -457,7 +458,7 @@ export async function replay(session: DlqSession, topic: string, o: ReplayOption
     return ok;
   };
   try {
-    await session.scan(topic, { start, end, ...(o.dryRun ? {} : { groupId: replayGroup }), ...(o.signal ? { signal: o.signal } : {}) }, async (records, partition, next, commit) => {
+    scanComplete = (await session.scan(topic, { start, end, ...(o.dryRun ? {} : { groupId: replayGroup }), ...(o.signal ? { signal: o.signal } : {}) }, async (records, partition, next, commit) => {
       let pending: Array<{ topic: string; key: Buffer | null; value: Buffer | null; headers: IHeaders }> = [];
       // Produce the pending records, wait for the acks (acks=all), then commit the DLQ position `to` in the replay
       // group. A crash between the acks and the commit repeats at most this batch (same eventIds: consumer dedup).
@@ -516,11 +517,12 @@ export async function replay(session: DlqSession, topic: string, o: ReplayOption
       }
       await flush(next);
       return undefined;
-    });
+    })).complete;
   } finally {
     await producer?.disconnect().catch(() => undefined);
   }
   if (o.signal?.aborted && report.stopped === 'done') report.stopped = 'interrupted';
+  else if (!scanComplete && report.stopped === 'done') report.stopped = 'idle';
   return report;
 }
 
