@@ -151,7 +151,7 @@ async function act(action: Action, args: Record<string, unknown>, io: Io, sessio
       for (const s of summaries) io.out(formatSummary(s));
       io.out(`dlq: ${summaries.reduce((n, s) => n + s.total, 0)} dead letters in ${summaries.length} topic${summaries.length === 1 ? '' : 's'} (${connection.summary})`);
     }
-    return 0;
+    return summaries.some((s) => !s.complete) ? 1 : 0;
   }
 
   if (action === 'replay') {
