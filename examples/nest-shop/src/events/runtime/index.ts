@@ -17,6 +17,7 @@ export { REDACTED_FIELD, MIN_SCRUBBED_LENGTH, isSensitiveEvent, redactEventData,
 export * from './metrics.js';
 export * from './health.js';
 export * from './dead-letter.js';
+export * from './dead-letter-record.js';
 export { OffsetCommitter, DEFAULT_COMMIT_POLICY } from './commit.js';
 export type { PartitionPhase } from './partition-state.js';
 export * from './delegator.js';
