@@ -27,7 +27,7 @@ export interface DlqBenchResult {
   counted: number;
 }
 
-export async function benchDlq(): Promise<DlqBenchResult> {
+export async function benchDlq(records = N): Promise<DlqBenchResult> {
   if (!existsSync(path.join(ROOT, 'dist/generator/commands/dlq.js'))) throw new Error('dist/ has no `gen dlq`: run `npm run -s build` first');
   const topic = `egbench-dlq-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
   const kafka = new Kafka({ clientId: 'eventgen-bench-dlq', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
@@ -44,9 +44,9 @@ export async function benchDlq(): Promise<DlqBenchResult> {
     ];
     const t0 = performance.now();
     const CHUNK = 300; // one produce request stays under the broker's 1 MB message.max.bytes
-    for (let base = 0; base < N; base += CHUNK) {
+    for (let base = 0; base < records; base += CHUNK) {
       const messages = [];
-      for (let i = base; i < Math.min(N, base + CHUNK); i++) {
+      for (let i = base; i < Math.min(records, base + CHUNK); i++) {
         const kind = kinds[i % kinds.length]!;
         const metadata = { eventId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, eventType: kind.type, eventVersion: '1.0.0', correlationId: `corr-${i}`, timestamp: new Date().toISOString(), source: 'bench', dataClassification: 'internal' as const, partitionKey: `order-${i % 997}` };
         const record: ConsumedRecord = {
@@ -64,13 +64,13 @@ export async function benchDlq(): Promise<DlqBenchResult> {
       await producer.send({ topic, acks: -1, messages });
     }
     const fillMs = performance.now() - t0;
-    if (process.env.DLQ_BENCH_VERBOSE) process.stderr.write(`filled ${N} in ${(fillMs / 1000).toFixed(1)} s\n`);
+    if (process.env.DLQ_BENCH_VERBOSE) process.stderr.write(`filled ${records} in ${(fillMs / 1000).toFixed(1)} s\n`);
     const t1 = performance.now();
     const { stdout } = await promisify(execFile)(process.execPath, [path.join(ROOT, 'bin/gen.js'), 'dlq', 'list', '--topic', topic, '--json', '--brokers', brokers], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
     const listMs = performance.now() - t1;
     const counted = Number(JSON.parse(stdout).topics[0].total);
-    if (counted !== N) throw new Error(`gen dlq list counted ${counted}, expected ${N}`);
-    return { brokers, records: N, fillMs, listMs, counted };
+    if (counted !== records) throw new Error(`gen dlq list counted ${counted}, expected ${records}`);
+    return { brokers, records, fillMs, listMs, counted };
   } finally {
     await producer.disconnect().catch(() => undefined);
     await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);

@@ -1,6 +1,6 @@
 /**
  * `npm run bench` (full; writes BENCHMARKS.md) and `npm run bench -- --quick` (smoke run for CI; writes
- * test/output/bench-quick.md). Options: `--only gen,runtime,kafka,gateway,live,retry,soak`, `--out <file>`,
+ * test/output/bench-quick.md). Options: `--only gen,runtime,kafka,gateway,live,retry,dlq,soak`, `--out <file>`,
  * `--render a.json,b.json` (re-render the report from saved results, later files winning per section).
  * Every number is measured against its baseline in the same run, interleaved, and reported as a median.
  */
@@ -13,6 +13,7 @@ import { generationBench, type GenerationSize } from './generation.js';
 import { GATEWAY_MODES, gatewayBench, type GatewayResult } from './gateway.js';
 import { liveBench, type LiveResult } from './live.js';
 import { retryBench, type RetryResult } from './retry.js';
+import { benchDlq, type DlqBenchResult } from './dlq.js';
 import { CONSUMER_CASES, brokerAnswers, kafkaBench, type KafkaResult } from './kafka.js';
 import type { RuntimeResult } from './runtime.js';
 import type { SoakResult } from './soak.js';
@@ -27,7 +28,7 @@ const arg = (name: string): string | undefined => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const only = new Set((arg('--only') ?? 'gen,runtime,kafka,gateway,live,retry,soak').split(','));
+const only = new Set((arg('--only') ?? 'gen,runtime,kafka,gateway,live,retry,dlq,soak').split(','));
 const outFile = path.resolve(ROOT, arg('--out') ?? (quick ? 'test/output/bench-quick.md' : 'BENCHMARKS.md'));
 
 function newest(dir: string): number {
@@ -65,6 +66,7 @@ interface Report {
   gateway?: GatewayResult | { skipped: string };
   live?: LiveResult;
   retry?: RetryResult | { skipped: string };
+  dlq?: DlqBenchResult | { skipped: string };
   soak?: SoakResult;
 }
 
@@ -75,7 +77,7 @@ async function main(): Promise<void> {
     const reports = merge.split(',').map((f) => JSON.parse(readFileSync(path.resolve(ROOT, f), 'utf8')) as Report);
     const merged = reports.slice(1).reduce<Report>((acc, r) => {
       const out: Report = { ...acc };
-      for (const key of ['generation', 'runtime', 'kafka', 'gateway', 'live', 'retry', 'soak'] as const) {
+      for (const key of ['generation', 'runtime', 'kafka', 'gateway', 'live', 'retry', 'dlq', 'soak'] as const) {
         const value = r[key];
         if (value !== undefined && !(typeof value === 'object' && 'skipped' in value)) Object.assign(out, { [key]: value });
       }
@@ -136,6 +138,16 @@ async function main(): Promise<void> {
       } else {
         report.retry = { skipped: 'no broker answered (start one with `npm run kafka:start` or set KAFKA_BROKERS)' };
         progress(`retry skipped: ${report.retry.skipped}`);
+      }
+    }
+    if (only.has('dlq')) {
+      if (await brokerAnswers()) {
+        ensureBuilt();
+        progress(`dlq: gen dlq list over ${quick ? '10,000' : '100,000'} dead letters`);
+        report.dlq = await benchDlq(quick ? 10_000 : 100_000);
+      } else {
+        report.dlq = { skipped: 'no broker answered (start one with `npm run kafka:start` or set KAFKA_BROKERS)' };
+        progress(`dlq skipped: ${report.dlq.skipped}`);
       }
     }
     if (only.has('soak') && !quick) {
@@ -316,15 +328,24 @@ function render(r: Report): string {
       targets.push(`| retry topics keep ≥ 0.9× the all-success partition throughput with 1% transient failures | ${ratio(v.ratios.topicsVsSuccess)} (${rate(v.medians.topics.partitionRate)} vs ${rate(v.medians.success.partitionRate)} records/s; blocking retries ${ratio(v.ratios.blockingVsSuccess)}, ${rate(v.medians.blocking.partitionRate)} records/s) | ${verdict(v.ratios.topicsVsSuccess >= 0.9)} |`);
     }
   }
+  if (r.dlq) {
+    L.push('### 7. `gen dlq list` (real broker)', '');
+    if ('skipped' in r.dlq) L.push(`Skipped: ${r.dlq.skipped}.`, '');
+    else {
+      const d = r.dlq;
+      L.push(`A fresh 3-partition dead-letter topic filled with ${d.records.toLocaleString('en-US')} dead letters as the runtime writes them (envelope value, event and \`dlq-*\` headers with a stack, three failure kinds) in ${ms(d.fillMs / 1000)} s; \`node bin/gen.js dlq list --topic <it> --json\` as a whole process counted ${d.counted.toLocaleString('en-US')} in **${ms(d.listMs / 1000)} s**.`, '');
+      targets.push(`| \`gen dlq list\` over ${d.records.toLocaleString('en-US')} dead letters < 10 s | ${ms(d.listMs / 1000)} s | ${verdict(d.records >= 100_000 ? d.listMs < 10_000 : undefined)} |`);
+    }
+  }
   if (r.soak) {
     const s = r.soak;
-    L.push('### 7. Memory soak', '', `${s.events.toLocaleString('en-US')} events in ${s.seconds.toFixed(0)} s.`, '', '| events | heap used after GC | RSS |', '|---|---|---|');
+    L.push('### 8. Memory soak', '', `${s.events.toLocaleString('en-US')} events in ${s.seconds.toFixed(0)} s.`, '', '| events | heap used after GC | RSS |', '|---|---|---|');
     for (const x of s.samples) L.push(`| ${x.events.toLocaleString('en-US')} | ${x.heapUsedMb.toFixed(1)} MB | ${x.rssMb.toFixed(0)} MB |`);
     L.push('');
     targets.push(`| soak: heap after warm-up within 10% | max ${ratio(s.growth)} of the heap at ${s.warmupEvents.toLocaleString('en-US')} events | ${verdict(s.growth <= 1.1)} |`);
   }
   L.push('## Targets', '', ...targets, '');
-  L.push(ANALYSIS, '', '## Reproduce', '', '```sh', 'npm install', 'npm run kafka:start && npm run redis:start   # optional: sections 3 and 4 are skipped without a broker', 'npm run bench                                  # full run (~30-60 min on 2 cores), writes BENCHMARKS.md (raw results: test/output/bench-benchmarks.json)', 'npm run bench -- --quick                       # smoke run (CI), writes test/output/bench-quick.md', 'npm run bench -- --only runtime                # one section: gen, runtime, kafka, gateway, live, retry, soak', 'npx tsx test/bench/runtime.ts --before <dir>   # runtime A/B: another copy of templates/runtime as an extra case', '```', '');
+  L.push(ANALYSIS, '', '## Reproduce', '', '```sh', 'npm install', 'npm run kafka:start && npm run redis:start   # optional: sections 3 and 4 are skipped without a broker', 'npm run bench                                  # full run (~30-60 min on 2 cores), writes BENCHMARKS.md (raw results: test/output/bench-benchmarks.json)', 'npm run bench -- --quick                       # smoke run (CI), writes test/output/bench-quick.md', 'npm run bench -- --only runtime                # one section: gen, runtime, kafka, gateway, live, retry, dlq, soak', 'npx tsx test/bench/runtime.ts --before <dir>   # runtime A/B: another copy of templates/runtime as an extra case', '```', '');
   return L.join('\n');
 }
 
