@@ -72,10 +72,20 @@ export class Item {
 /** Decoded headers of a record without any. */
 export const NO_HEADERS: Record<string, string> = Object.freeze(Object.create(null) as Record<string, string>);
 
+// The topic's migration followed by the consumer's, built once per delegator (not per record).
+const chains = new WeakMap<TopicDelegator, { consumer: EnvelopeMigration; chain: EnvelopeMigration }>();
+function chained(delegator: TopicDelegator, own: EnvelopeMigration, consumer: EnvelopeMigration): EnvelopeMigration {
+  const hit = chains.get(delegator);
+  if (hit !== undefined && hit.consumer === consumer) return hit.chain;
+  const chain = chainMigrations(own, consumer);
+  chains.set(delegator, { consumer, chain });
+  return chain;
+}
+
 /** Decodes a record once and decides what the engine will do with it (handle, ignore, unknown, undecodable). */
 export function decodeItem(record: ConsumedRecord, delegator: TopicDelegator, consumerMigrate: EnvelopeMigration | undefined): Item {
   const own = delegator.migrateEnvelope;
-  const migrate = own === undefined ? consumerMigrate : consumerMigrate === undefined ? own : chainMigrations(own, consumerMigrate);
+  const migrate = own === undefined ? consumerMigrate : consumerMigrate === undefined ? own : chained(delegator, own, consumerMigrate);
   // Headers are decoded up front only for a migration hook (it reads them); otherwise on first use.
   const headers = migrate === undefined ? undefined : decodeHeaders(record.headers);
   let envelope: Envelope;
