@@ -124,3 +124,22 @@ export function appendHistory(headers: Readonly<Record<string, string>>, entry: 
   const history = [...retryHistory(headers), entry];
   return JSON.stringify(history.slice(-RETRY_HISTORY_LIMITS.entries));
 }
+
+/**
+ * A retry-topic write in flight (the delivery engine pipelines them: later records are handled meanwhile). The
+ * original's offset, and every offset after it, is committable only once the write was acknowledged.
+ */
+export interface PendingMove {
+  /** Offset of the original record. */
+  readonly offset: string;
+  readonly eventId: string;
+  /** Retry topic written to. */
+  readonly target: string;
+  readonly attempt: number;
+  /** Set once the write was acknowledged. */
+  acked: boolean;
+  /** Settles with undefined once acknowledged, else with the write's error (never rejects). */
+  done: Promise<unknown>;
+  /** Writes the same message again (after a failed write); settles like {@link PendingMove.done}. */
+  readonly resend: () => Promise<unknown>;
+}

@@ -13,13 +13,15 @@ import { PartitionWaits } from './partition-waits.js';
 import { redactEventError, redactUndecoded } from './redact-data.js';
 import type { ClaimState } from './processed-store.js';
 import { backoffDelay } from './retry.js';
-import { buildRetryMessage, retryState } from './retry-topics.js';
+import { buildRetryMessage, retryState, type PendingMove } from './retry-topics.js';
 import { RebalanceInProgressError, tpKey, type ConsumedRecord, type DeliveryListener, type RecordBatch, type TopicPartition } from './transport.js';
 
 export { Item, recordFields, type DeliveryIo, type DeliverySettings } from './delivery-record.js';
 
 /** Most records given to one `handleBatch` call. */
 const MAX_HANDLER_BATCH = 100;
+/** Most retry-topic writes in flight per partition before the batch waits for the oldest. */
+const MAX_PENDING_MOVES = 64;
 
 /**
  * The delivery engine: one {@link PartitionState} per assigned partition and one place that decides, for every
@@ -198,6 +200,12 @@ export class DeliveryEngine implements DeliveryListener {
             (operation) => this.waits.withStore(m, batch, m.offset ?? items[0]?.record.offset ?? '0', operation),
           );
     let finished = 0;
+    /** Offset committed while retry-topic writes are in flight (the oldest one's). */
+    let held: string | undefined;
+    /** Offset of a retry-topic write that could not be made: nothing from it on completed. */
+    let stuckAt: string | undefined;
+    /** Event ids of records whose retry-topic write was acknowledged (their leases are given up after the loop). */
+    const written: string[] = [];
     try {
       const completed = new Set<string>();
       // Outcomes of records a batch handler already handled (their first attempt), by index. Only on the original topic:
@@ -229,11 +237,30 @@ export class DeliveryEngine implements DeliveryListener {
         if (step === LEAVE) break;
         finished = i + 1;
         batch.advance(item.record.offset);
-        this.committer.mark(batch.topic, batch.partition, nextOffset(item.record.offset), batch.epoch);
+        if (m.moves.length > 0) this.reapMoves(m, written);
+        if (m.moves.length === 0) this.committer.mark(batch.topic, batch.partition, nextOffset(item.record.offset), batch.epoch);
+        else if (m.moves.length >= MAX_PENDING_MOVES && !(await this.settleOldestMove(m, batch))) break;
+        else if (m.moves[0]?.offset !== held) this.committer.mark(batch.topic, batch.partition, (held = (m.moves[0] as PendingMove).offset), batch.epoch);
       }
+      // Retry-topic writes still in flight: the batch's offsets become committable as they are acknowledged.
+      while (m.moves.length > 0) {
+        if (!(await this.settleOldestMove(m, batch))) {
+          stuckAt = (m.moves[0] as PendingMove).offset;
+          await this.abandonMoves(m);
+        }
+      }
+      if (written.length > 0 && this.leases !== undefined) await this.leases.release(written.splice(0));
+      if (stuckAt !== undefined) this.committer.mark(batch.topic, batch.partition, stuckAt, batch.epoch);
+      else if (held !== undefined && finished > 0) this.committer.mark(batch.topic, batch.partition, nextOffset((items[finished - 1] as Item).record.offset), batch.epoch);
     } finally {
       clearInterval(ticker);
-      if (finished > 0) this.completedUpTo.set(tp, nextOffset((items[finished - 1] as Item).record.offset));
+      if (m.moves.length > 0) {
+        // Left by an error: nothing from the oldest write in flight on counts as completed.
+        stuckAt = (m.moves[0] as PendingMove).offset;
+        await this.abandonMoves(m).catch(() => undefined);
+      }
+      if (stuckAt !== undefined) this.completedUpTo.set(tp, stuckAt);
+      else if (finished > 0) this.completedUpTo.set(tp, nextOffset((items[finished - 1] as Item).record.offset));
       const next = this.completedUpTo.get(tp) ?? items[0]?.record.offset;
       if (batch.highWatermark !== undefined && next !== undefined) m.lag = lagOf(batch.highWatermark, next);
       // Leases of records this batch did not reach: give them up so another owner does not wait for them. The
@@ -379,7 +406,7 @@ export class DeliveryEngine implements DeliveryListener {
       memory.attempts = local; // attempts of this record here (the retry chain's earlier ones are in its headers)
       if (topics !== undefined && retriable) {
         const stage = record.topic === delegator.topic ? 0 : topics.topics.indexOf(record.topic) + 1;
-        if (stage < topics.topics.length) return await this.moveToRetryTopic(m, batch, delegator, item, stage, attempt, error, labels);
+        if (stage < topics.topics.length) return this.moveToRetryTopic(m, delegator, item, stage, attempt, error, labels);
       }
       if (!retriable || local >= maxAttempts) return await this.dlq.fail(this.ctl(m, batch), delegator, item, { error, attempts: attempt, retriable }, labels);
       const delayMs = backoffDelay(delegator.retry, attempt, this.settings.random);
@@ -417,33 +444,34 @@ export class DeliveryEngine implements DeliveryListener {
   }
 
   /**
-   * Moves a failed record to retry topic `stage` (0-based) with its due time and attempt history; the original is
-   * completed (its offset committable) only once the write was acknowledged. Its dedup lease is given up, not marked
-   * done: the retry record carries the same event id. A failed write pauses the partition and the record is handled
-   * again when fetched again.
+   * Moves a failed record to retry topic `stage` (0-based) with its due time and attempt history. The write is
+   * pipelined: the record counts as done for the loop, later records are handled meanwhile, and the offsets from this
+   * one on are held back from commits until the write is acknowledged ({@link settleOldestMove}). Its dedup lease is
+   * given up once written, not marked done: the retry record carries the same event id.
    */
-  private async moveToRetryTopic(m: PartitionState, batch: RecordBatch, delegator: TopicDelegator, item: Item, stage: number, attempt: number, error: unknown, labels: MetricLabels): Promise<Step> {
+  private moveToRetryTopic(m: PartitionState, delegator: TopicDelegator, item: Item, stage: number, attempt: number, error: unknown, labels: MetricLabels): Step {
     const topics = delegator.retryTopics as NonNullable<TopicDelegator['retryTopics']>;
     const { record } = item;
     const envelope = item.envelope as Envelope;
     const target = topics.topics[stage] as string;
-    const delayMs = topics.delaysMs[stage] ?? 0;
-    const dueAt = Date.now() + delayMs;
-    m.enter('retrying', record.offset, toError(error).message, attempt);
-    m.nextAttemptAt = dueAt;
-    try {
-      const producer = this.io.deadLetterProducer();
-      if (producer === undefined) throw new Error('Retry producer is not connected');
-      await producer.send([{ topic: target, messages: [buildRetryMessage({ record, headers: item.headers, groupId: this.settings.groupId, attempts: attempt, error, dueAt })] }]);
-    } catch (writeError) {
-      this.lastError = { error: writeError, where: { topic: record.topic, partition: record.partition, offset: record.offset } };
-      const failures = this.failures.upsert(record.topic, record.partition, record.offset).deadLetterFailures++;
-      const backoff = backoffDelay(this.settings.deadLetterRetry, Math.min(failures + 1, 30), this.settings.random);
-      this.settings.logger.error('Retry topic write failed; offset not committed, record handled again later', { ...recordFields(item), retryTopic: target, delayMs: backoff, error: writeError });
-      this.waits.pauseFor(m, batch, backoff);
-      return LEAVE;
-    }
-    if (this.leases !== undefined) await this.leases.release([envelope.metadata.eventId]);
+    const dueAt = Date.now() + (topics.delaysMs[stage] ?? 0);
+    const message = buildRetryMessage({ record, headers: item.headers, groupId: this.settings.groupId, attempts: attempt, error, dueAt });
+    const send = async (): Promise<unknown> => {
+      try {
+        const producer = this.io.deadLetterProducer();
+        if (producer === undefined) throw new Error('Retry producer is not connected');
+        await producer.send([{ topic: target, messages: [message] }]);
+        return undefined;
+      } catch (writeError) {
+        return writeError ?? new Error('Retry topic write failed');
+      }
+    };
+    const move: PendingMove = { offset: record.offset, eventId: envelope.metadata.eventId, target, attempt, acked: false, done: Promise.resolve(undefined), resend: send };
+    move.done = send().then((e) => {
+      if (e === undefined) move.acked = true;
+      return e;
+    });
+    m.moves.push(move);
     this.failures.delete(record.topic, record.partition, record.offset);
     m.idle();
     this.settings.metrics.increment('retried', labels);
@@ -451,6 +479,49 @@ export class DeliveryEngine implements DeliveryListener {
     if (status !== undefined) status.retrying(envelope.metadata.eventId, attempt, dueAt, error);
     this.settings.logger.warn('Handler failed; record moved to its retry topic', { ...recordFields(item), attempt, retryTopic: target, dueAt: new Date(dueAt).toISOString(), error });
     return CONTINUE;
+  }
+
+  /**
+   * Waits for the oldest retry-topic write of the partition, writing it again with backoff (heartbeating, in place)
+   * while it fails and the partition is still this member's. True once it was acknowledged (its lease is given up);
+   * false when it could not be (stop, lost partition): nothing from its offset on may be committed then.
+   */
+  private async settleOldestMove(m: PartitionState, batch: RecordBatch): Promise<boolean> {
+    const move = m.moves[0] as PendingMove;
+    let error = await move.done;
+    let failures = 0;
+    const own = error !== undefined && m.phase === 'idle';
+    while (error !== undefined) {
+      failures += 1;
+      const where = { topic: batch.topic, partition: batch.partition, offset: move.offset };
+      this.lastError = { error, where };
+      const backoff = backoffDelay(this.settings.deadLetterRetry, Math.min(failures, 30), this.settings.random);
+      if (own) m.enter('retrying', move.offset, `retry topic write failed: ${toError(error).message}`, move.attempt);
+      this.settings.logger.error('Retry topic write failed; offsets from this record on are not committed until it is written', { ...where, eventId: move.eventId, retryTopic: move.target, delayMs: backoff, error });
+      if (this.stopping || !batch.isCurrent() || !(await this.waits.wait(batch, backoff))) {
+        if (own) m.idle();
+        return false;
+      }
+      move.done = move.resend();
+      error = await move.done;
+      if (error === undefined) move.acked = true;
+    }
+    if (own) m.idle();
+    m.moves.shift();
+    if (this.leases !== undefined) await this.leases.release([move.eventId]);
+    return true;
+  }
+
+  /** Drops the acknowledged writes at the head of the partition's moves (no waiting), collecting their event ids. */
+  private reapMoves(m: PartitionState, written: string[]): void {
+    while (m.moves.length > 0 && (m.moves[0] as PendingMove).acked) written.push((m.moves.shift() as PendingMove).eventId);
+  }
+
+  /** After a retry-topic write that could not be made: waits for the others and gives up every lease (the records are handled again by the partition's next owner). */
+  private async abandonMoves(m: PartitionState): Promise<void> {
+    const moves = m.moves.splice(0);
+    await Promise.all(moves.map((move) => move.done));
+    if (this.leases !== undefined && moves.length > 0) await this.leases.release(moves.map((move) => move.eventId));
   }
 
   private async succeeded(m: PartitionState, batch: RecordBatch, item: Item, labels: MetricLabels, attempts: number, markedDone = false): Promise<Step> {

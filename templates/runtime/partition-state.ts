@@ -1,5 +1,6 @@
 import type { DeadLetterReason } from './dead-letter.js';
 import type { PartitionProblem, PartitionRetry } from './health.js';
+import type { PendingMove } from './retry-topics.js';
 
 /**
  * What one assigned partition is doing, as the delivery engine decided it:
@@ -49,6 +50,8 @@ export class PartitionState {
    * batch that carried the high watermark finished). No broker call: the fetch response carries it.
    */
   lag: number | undefined;
+  /** Retry-topic writes of the current batch not yet settled, oldest first (offsets from the first on are held back). */
+  readonly moves: PendingMove[] = [];
 
   constructor(
     readonly topic: string,

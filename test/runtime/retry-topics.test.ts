@@ -62,6 +62,14 @@ async function setup(handle: Handle, delaysMs = [1_000, 60_000]) {
   return { kafka, fc, consumer, calls, policy, sent };
 }
 
+async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 let seq = 0;
 function message(offset: number): FakeMessage {
   seq += 1;
@@ -103,13 +111,37 @@ describe('retry topics', () => {
     expect(s.consumer.metrics.get('retried')).toBe(1);
   });
 
-  it('the original is not committed before the retry write is acknowledged', async () => {
-    const s = await setup(() => Promise.reject(new Error('boom')));
-    for (const p of s.kafka.producers) p.behaviour = () => new Error('broker gone');
-    const result = await s.fc.deliver('orders', 0, [message(0), message(1)]);
-    expect(result.resolved).toEqual([]);
+  it('the original is not committed before the retry write is acknowledged; later records are handled meanwhile and not again', async () => {
+    const s = await setup((ctx) => {
+      if (ctx.offset === '0') throw new Error('boom');
+    });
+    // The producer refuses the write; the runtime's producer is then replaced, and the next try (after backoff) lands.
+    let refused = 0;
+    for (const p of s.kafka.producers) p.behaviour = () => (++refused, new Error('broker gone'));
+    const delivered = s.fc.deliver('orders', 0, [message(0), message(1), message(2)]);
+    await waitUntil(() => refused >= 1 && s.calls.length === 3);
+    // Records 1 and 2 were handled while the write of record 0 waits to be tried again; nothing is committed meanwhile.
+    expect(s.calls.map((c) => c.offset)).toEqual(['0', '1', '2']);
     expect(s.fc.committed()).toEqual([]);
-    expect([...s.fc.pausedPartitions]).toEqual(['orders[0]']);
+    expect(s.sent('orders.retry.g.1')).toHaveLength(0);
+    const result = await delivered;
+    expect(result.resolved).toEqual(['0', '1', '2']);
+    expect(s.fc.committed()).toEqual(['orders[0]=3']);
+    expect(s.sent('orders.retry.g.1')).toHaveLength(1);
+    expect(s.calls.map((c) => c.offset)).toEqual(['0', '1', '2']);
+  });
+
+  it('a retry write that cannot be made before the consumer stops: nothing from that record on is committed', async () => {
+    const s = await setup((ctx) => {
+      if (ctx.offset === '1') throw new Error('boom');
+    });
+    for (const p of s.kafka.producers) p.behaviour = () => new Error('broker gone');
+    const delivered = s.fc.deliver('orders', 0, [message(0), message(1), message(2)]);
+    await waitUntil(() => s.calls.length === 3);
+    await s.consumer.stop();
+    await delivered;
+    expect(s.fc.committed()).toEqual(['orders[0]=1']);
+    expect(s.sent('orders.retry.g.1')).toHaveLength(0);
   });
 
   it('a retry record not yet due pauses only its partition and is not handled; when due it is handled as attempt 2', async () => {
