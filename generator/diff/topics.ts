@@ -3,6 +3,7 @@
  * topic configuration, retry and dead-letter policies.
  */
 import type { Topic } from '../model/types.js';
+import { retryTopicsFor } from '../model/extensions.js';
 import { locateIn, rootAt } from './locate.js';
 import type { Change, ChangeSeverity, DiffSide } from './types.js';
 
@@ -97,12 +98,20 @@ function compareTopic(base: DiffSide, head: DiffSide, b: Topic, h: Topic, add: A
 
 /** `x-retry.mode: topics`: retry topics added, removed or changed (records waiting in a dropped retry topic are stranded). */
 function compareRetryTopics(base: DiffSide, head: DiffSide, b: Topic, h: Topic, add: Add): void {
-  const s = h.name;
-  const br = b.retryTopics;
-  const hr = h.retryTopics;
+  compareRetrySpecs(h.name, b.retryTopics, h.retryTopics, locateIn(base, b.loc, 'x-retry'), locateIn(head, h.loc, 'x-retry'), add);
+  // Groups whose receive operation chooses its own retry topics (operation x-retry), on either side: their effective settings.
+  for (const hg of head.catalog.groups) {
+    const bg = base.catalog.groups.find((g) => g.groupId === hg.groupId);
+    const hs = hg.subscriptions.find((x) => x.topic === h.id);
+    const bs = bg?.subscriptions.find((x) => x.topic === b.id);
+    if (bg === undefined || hs === undefined || bs === undefined || (hs.retryTopics === undefined && bs.retryTopics === undefined)) continue;
+    compareRetrySpecs(`${h.name} (group ${hg.groupId})`, retryTopicsFor(b, bg), retryTopicsFor(h, hg), locateIn(base, bg.loc), locateIn(head, hg.loc), add);
+  }
+}
+
+function compareRetrySpecs(s: string, br: Topic['retryTopics'], hr: Topic['retryTopics'], bl: Change['base'], hl: Change['head'], add: Add): void {
   if (br === undefined && hr === undefined) return;
-  const bl = locateIn(base, b.loc, 'x-retry');
-  const hl = locateIn(head, h.loc, 'x-retry');
+  if (JSON.stringify(br) === JSON.stringify(hr)) return;
   const delays = (r: NonNullable<Topic['retryTopics']>): string => `[${r.delaysMs.map((d) => `${d} ms`).join(', ')}]`;
   if (br === undefined && hr !== undefined) {
     add('retry-topics-added', 'non-breaking', s, `retries now go through retry topics (${hr.topicName}, delays ${delays(hr)}): provision them (gen topics) before deploying the consumers; retried records are handled after later records of their key`, bl, hl);

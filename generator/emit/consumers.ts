@@ -7,7 +7,7 @@ import type { GroupSymbols, SubscriptionSymbols, SymbolTable } from '../symbols/
 import { TsModule } from './printer.js';
 import { fromTopicsText } from './stubs.js';
 import { parameterCombinations } from '../model/parameters.js';
-import { retryTopicNames } from '../model/extensions.js';
+import { retryTopicNames, retryTopicsFor } from '../model/extensions.js';
 import { parameterValue } from './topic-parameters.js';
 import { jsdoc, propertyKey, tsString, tsValue } from './text.js';
 import type { EmitOptions, GeneratedFile } from './types.js';
@@ -41,6 +41,7 @@ function constructorParts(mod: TsModule, sub: SubscriptionSymbols, handlers: str
 
 function topicHandler(table: SymbolTable, group: GroupSymbols, sub: SubscriptionSymbols): GeneratedFile {
   const topic = sub.topic.topic;
+  const retryTopics = retryTopicsFor(topic, group.group);
   const mod = new TsModule(sub.file);
   const cls = mod.declare(sub.handlerClass);
   const handlers = mod.declare(sub.eventHandlers);
@@ -65,10 +66,10 @@ function topicHandler(table: SymbolTable, group: GroupSymbols, sub: Subscription
     `export class ${cls} extends ${delegator} {`,
     ...ctor.head,
     `      retry: ${tsValue(topic.retry)},`,
-    ...(topic.retryTopics
+    ...(retryTopics
       ? [
           '      // x-retry mode topics: a failed record moves through these retry topics (its partition is not blocked), then to the dead-letter topic.',
-          `      retryTopics: ${tsValue({ delaysMs: topic.retryTopics.delaysMs, topics: retryTopicNames(topic.retryTopics, topic.name, group.group.groupId) })},`,
+          `      retryTopics: ${tsValue({ delaysMs: retryTopics.delaysMs, topics: retryTopicNames(retryTopics, topic.name, group.group.groupId) })},`,
         ]
       : []),
     ctor.deadLetter,

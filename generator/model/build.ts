@@ -6,7 +6,7 @@
 import type { LoadedCatalog } from '../load/index.js';
 import { isRecord, ModelContext, type At } from './context.js';
 import { sensitiveFields } from './sensitive-fields.js';
-import { bindingString, checkDeadLetterTopics, DEFAULT_RETRY, readClassification, readCompatibility, readDeadLetter, readDeadLetterDefaults, readEnvironments, readLive, readPriority, readRetry, readRetryTopics, readVersion, RETRY_TOPIC_KEYS, topicName } from './extensions.js';
+import { bindingString, checkDeadLetterTopics, DEFAULT_RETRY, readClassification, readCompatibility, readDeadLetter, readDeadLetterDefaults, readEnvironments, readLive, readPriority, readOperationRetryTopics, readRetry, readRetryTopics, readVersion, RETRY_TOPIC_KEYS, topicName } from './extensions.js';
 import { readAddressSlash, topicForAddress, type AddressOptions } from './addresses.js';
 import { checkSomethingToGenerate } from './coverage.js';
 import { checkParameters, readParameters, templateParameters } from './parameters.js';
@@ -17,7 +17,7 @@ import { reportUnguardedCycles, resolveInheritanceCycles } from './schema-cycles
 import { pinnedString } from './senders.js';
 import { readPayload, SchemaRegistry } from './payloads.js';
 import { readStructure, type RawChannel } from './structure.js';
-import type { Catalog, ConsumerGroup, Diagnostic, EventExample, EventType, JsonValue, ServerInfo, Topic } from './types.js';
+import type { Catalog, ConsumerGroup, Diagnostic, EventExample, EventType, JsonValue, RetryTopicsSpec, ServerInfo, Topic } from './types.js';
 import { kebabCase } from './naming.js';
 import { readLegacy, readPreviousVersions } from './legacy.js';
 import { exampleProblem } from './validate.js';
@@ -61,7 +61,9 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
   }
   const source = str(extObj.source) ?? (kebabCase(title) || 'events');
   const defaultGroup = str(extObj.defaultGroup) ?? (kebabCase(title) || 'events');
-  const retryDefault = readRetry(ctx, ctx.child(extAt, 'retry'), DEFAULT_RETRY);
+  const retryDefault = readRetry(ctx, ctx.child(extAt, 'retry'), DEFAULT_RETRY, RETRY_TOPIC_KEYS);
+  // x-eventgen.retry with mode: topics: the default of every channel whose own x-retry sets no mode.
+  const retryTopicsDefault = readRetryTopics(ctx, ctx.child(extAt, 'retry'), false);
   const dlqDefaults = readDeadLetterDefaults(ctx, ctx.child(extAt, 'deadLetter'));
   const lenient = loaded.lenient === true;
   const addressSlash = readAddressSlash(ctx, ctx.child(extAt, 'addressSlash'));
@@ -219,7 +221,10 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
       topic.parameters = readParameters(ctx, ch.at, name, nameAt);
       checkParameters(ctx, topic, ch.at);
     }
-    const retryTopics = readRetryTopics(ctx, ctx.child(ch.at, 'x-retry'), topic.parameters !== undefined);
+    const ownRetry = ctx.read(ctx.child(ch.at, 'x-retry'));
+    const ownMode = isRecord(ownRetry) && ownRetry.mode !== undefined;
+    // A channel's own mode wins; a parameterised channel does not inherit the root's retry topics (not supported there yet).
+    const retryTopics = readRetryTopics(ctx, ctx.child(ch.at, 'x-retry'), topic.parameters !== undefined) ?? (ownMode || topic.parameters !== undefined ? undefined : retryTopicsDefault);
     if (retryTopics !== undefined) topic.retryTopics = retryTopics;
     if (topics.some((t) => t.name === name)) {
       ctx.report('error', 'topic-duplicate', `Kafka topic "${name}" is declared by two channels; declare it once`, nameAt);
@@ -250,7 +255,7 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
 
   // Producers and consumer groups from operations.
   const groups = new Map<string, ConsumerGroup>();
-  const subscribe = (groupId: string, isDefault: boolean, topic: Topic, evts: string[], opId: string | undefined, at: At): void => {
+  const subscribe = (groupId: string, isDefault: boolean, topic: Topic, evts: string[], opId: string | undefined, at: At, retryTopics?: RetryTopicsSpec | null): void => {
     let g = groups.get(groupId);
     if (!g) {
       g = { groupId, isDefault, subscriptions: [], operations: [], names: { typeName: '', fileName: '', memberName: '' }, loc: ctx.loc(at) };
@@ -263,6 +268,20 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
       g.subscriptions.push(sub);
     }
     for (const e of evts) if (!sub.events.includes(e)) sub.events.push(e);
+    if (retryTopics !== undefined) {
+      if (sub.retryTopics !== undefined && JSON.stringify(sub.retryTopics) !== JSON.stringify(retryTopics)) {
+        ctx.report('error', 'extension-invalid', `group "${groupId}" receives channel "${topic.id}" through several operations with different x-retry settings; declare them once`, ctx.child(at, 'x-retry'));
+      } else sub.retryTopics = retryTopics;
+    }
+  };
+  /** A receive operation's `x-retry`: its group's own retry topics on the channel (warned like a channel's when keyed). */
+  const groupRetryTopics = (opAt: At, topic: Topic): RetryTopicsSpec | null | undefined => {
+    const spec = readOperationRetryTopics(ctx, ctx.child(opAt, 'x-retry'), topic.parameters !== undefined);
+    if (spec && topic.retryTopics === undefined) {
+      const keyed = topic.events.filter((type) => [...events.values()].some((e) => e.type === type && e.key.kind !== 'none'));
+      if (keyed.length > 0) ctx.report('warning', 'retry-topics-ordering', `an operation on channel "${topic.id}" uses x-retry mode: topics on keyed events (${keyed.join(', ')}): a record that is retried is handled after later records of the same key (per-key order is not kept for retried records; see docs/catalog.md)`, ctx.child(opAt, 'x-retry'));
+    }
+    return spec;
   };
   const opsOnKafka = structure.operations.filter((o) => topicByChannel.has(o.channelId));
   if (structure.operations.length === 0) {
@@ -286,13 +305,14 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
       }
     }
     if (op.action === 'send') {
+      if (ctx.read(ctx.child(op.at, 'x-retry')) !== undefined) ctx.report('error', 'extension-invalid', 'x-retry belongs on a receive operation (retries are the consuming group\'s) or on the channel', ctx.child(op.at, 'x-retry'));
       for (const e of evts) if (!topic.produced.includes(e)) topic.produced.push(e);
       const clientId = op.kafkaBindingAt ? pinnedString(ctx.read(ctx.child(op.kafkaBindingAt, 'clientId'))) : undefined;
       (topic.senders ??= []).push({ operation: op.id, events: evts, ...(clientId ? { clientId } : {}) });
       continue;
     }
     const groupId = op.kafkaBindingAt ? bindingString(ctx, ctx.child(op.kafkaBindingAt, 'groupId'), 'groupId', 'group-id-invalid') : undefined;
-    subscribe(groupId ?? defaultGroup, !groupId, topic, evts, op.id, op.at);
+    subscribe(groupId ?? defaultGroup, !groupId, topic, evts, op.id, op.at, groupRetryTopics(op.at, topic));
   }
   for (const t of topics) t.produced = t.events.filter((e) => t.produced.includes(e));
   if (structure.operations.length > 0) {

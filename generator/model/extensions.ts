@@ -7,7 +7,7 @@ import type { At, ModelContext } from './context.js';
 import { isRecord } from './context.js';
 import { readEnvironmentParameters } from './parameters.js';
 import { readTopicConfig } from './topic-config.js';
-import type { CompatibilityMode, DataClassification, DeadLetterPolicy, EventPriority, LiveSettings, RetryPolicy, RetryTopicsSpec, Topic, TopicEnvironment } from './types.js';
+import type { CompatibilityMode, ConsumerGroup, DataClassification, DeadLetterPolicy, EventPriority, LiveSettings, RetryPolicy, RetryTopicsSpec, Topic, TopicEnvironment } from './types.js';
 
 export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 3, initialDelayMs: 200, maxDelayMs: 30_000, multiplier: 2, jitter: 0.2 };
 
@@ -120,6 +120,34 @@ export function readRetryTopics(ctx: ModelContext, at: At, parameterised: boolea
   if (raw.retentionMs !== undefined && retentionMs === undefined) ok = false;
   if (retentionMs !== undefined) spec.retentionMs = retentionMs;
   return ok ? spec : undefined;
+}
+
+/**
+ * A receive operation's `x-retry`: its group's own choice on the channel — `mode: topics` with the retry-topic keys, or
+ * `mode: in-process` (null) to opt out of the channel's retry topics. Undefined when absent or invalid (located).
+ */
+export function readOperationRetryTopics(ctx: ModelContext, at: At, parameterised: boolean): RetryTopicsSpec | null | undefined {
+  const raw = ctx.read(at);
+  if (raw === undefined) return undefined;
+  if (!isRecord(raw)) {
+    ctx.report('error', 'extension-invalid', 'x-retry must be an object', at);
+    return undefined;
+  }
+  for (const key of Object.keys(raw)) {
+    if (!(RETRY_TOPIC_KEYS as readonly string[]).includes(key)) ctx.report('error', 'extension-invalid', `x-retry on an operation chooses its group's retry topics only (${RETRY_TOPIC_KEYS.join(', ')}); "${key}" belongs in the channel's x-retry`, ctx.child(at, key));
+  }
+  if (raw.mode === undefined) {
+    ctx.report('error', 'extension-invalid', 'x-retry on an operation needs mode: topics (with delays) or mode: in-process', at);
+    return undefined;
+  }
+  const spec = readRetryTopics(ctx, at, parameterised);
+  return raw.mode === 'in-process' ? null : spec;
+}
+
+/** The retry-topic settings group `group` uses on `topic`: its receive operation's `x-retry`, else the channel's (or the root's). */
+export function retryTopicsFor(topic: Topic, group: ConsumerGroup): RetryTopicsSpec | undefined {
+  const own = group.subscriptions.find((s) => s.topic === topic.id)?.retryTopics;
+  return own === null ? undefined : (own ?? topic.retryTopics);
 }
 
 /** The retry topics of `topic` for consumer group `group`, in order (same filling as the runtime's `retryTopicName`). */

@@ -436,8 +436,12 @@ export interface ConsumerGroup {
   description?: string;
   /** True when the group came from the catalog-wide default (no `groupId` binding). */
   isDefault: boolean;
-  /** What the group receives: per topic, which events. Sorted by topic id. */
-  subscriptions: Array<{ topic: string; events: string[] }>;
+  /**
+   * What the group receives: per topic, which events. Sorted by topic id. `retryTopics`: the receive operation's own
+   * `x-retry` retry-topic choice for this group (null: `mode: in-process`, opting out of the channel's retry topics);
+   * absent: the channel's (see `retryTopicsFor`).
+   */
+  subscriptions: Array<{ topic: string; events: string[]; retryTopics?: RetryTopicsSpec | null }>;
   /** Operation ids that define this group. */
   operations: string[];
   names: GroupNames;

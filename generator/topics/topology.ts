@@ -4,7 +4,7 @@
  * `gen topics`, `scripts/topics.ts`, `scripts/topics.sh` and `topology.json` provision.
  */
 import type { TopicSpec, TopicTopology } from '../../templates/runtime/topics-plan.js';
-import { retryTopicNames } from '../model/extensions.js';
+import { retryTopicNames, retryTopicsFor } from '../model/extensions.js';
 import { fillTemplate, parameterCombinations } from '../model/parameters.js';
 import type { Catalog, Topic } from '../model/types.js';
 
@@ -92,13 +92,13 @@ export function topicSpecs(catalog: Catalog, environment?: string): TopicSpec[] 
   // Retry topics (x-retry mode topics): per consuming group, one per delay; partitions and replicas the topic's
   // unless x-retry says otherwise, retention x-retry.retentionMs or 7 days.
   for (const t of catalog.topics) {
-    const spec = t.retryTopics;
-    if (spec === undefined) continue;
     const main = resolved.get(t.name);
-    const partitions = spec.partitions ?? main?.partitions;
     const replicas = main?.replicas;
     for (const g of catalog.groups) {
       if (!g.subscriptions.some((s) => s.topic === t.id)) continue;
+      const spec = retryTopicsFor(t, g);
+      if (spec === undefined) continue;
+      const partitions = spec.partitions ?? main?.partitions;
       for (const name of retryTopicNames(spec, t.name, g.groupId)) {
         specs.push({
           name,

@@ -30,4 +30,16 @@ describe('gen diff: retry topics', () => {
     expect(rules(TOPICS(), TOPICS('      retentionMs: 3600000\n'))).toEqual([['retry-topics-changed', 'info']]);
     expect(rules(BASE, BASE)).toEqual([]);
   });
+
+  it('a group\'s own retry topics (receive operation x-retry) are compared per group', () => {
+    const group = (retry: string) => BASE.replace('          const: billing-service\n', `          const: billing-service\n    x-retry: ${retry}\n`);
+    expect(rules(BASE, group('{ mode: topics, delays: [5s] }'))).toEqual([['retry-topics-added', 'non-breaking']]);
+    expect(rules(group('{ mode: topics, delays: [5s] }'), BASE)).toEqual([['retry-topics-removed', 'breaking']]);
+    const removed = diffYaml(group('{ mode: topics, delays: [5s] }'), BASE).find((c) => c.rule === 'retry-topics-removed');
+    expect(removed?.subject).toBe('shop.orders.v1 (group billing-service)');
+    // The channel's retry topics stay, one group opts out: its records waiting in them are stranded.
+    const channel = (extra: string) => catalog({ channel: '    x-retry:\n      mode: topics\n      delays: [5s]\n' }).replace('          const: billing-service\n', `          const: billing-service\n${extra}`);
+    expect(rules(channel(''), channel('    x-retry: { mode: in-process }\n'))).toEqual([['retry-topics-removed', 'breaking']]);
+    expect(rules(group('{ mode: topics, delays: [5s] }'), group('{ mode: topics, delays: [5s] }'))).toEqual([]);
+  });
 });

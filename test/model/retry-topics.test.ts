@@ -1,4 +1,8 @@
-/** `x-retry: { mode: topics }` (issue #16 part 1): validation, generated delegators, provisioned retry topics, ordering warning. */
+/**
+ * `x-retry: { mode: topics }` (issue #16 part 1): validation, generated delegators, provisioned retry topics, ordering
+ * warning; declared per channel, as the catalog-wide default (`x-eventgen.retry`) or per consumer group (a receive
+ * operation's `x-retry`).
+ */
 import { describe, expect, it } from 'vitest';
 import { generateFromString } from '../../generator/index.js';
 import { topicSpecs } from '../../generator/topics/topology.js';
@@ -10,7 +14,7 @@ function model(body: string) {
   return { catalog: result.catalog, errors, warnings, files: result.files };
 }
 
-const ORDERS = (retry: string) => `
+const ORDERS = (retry: string, ops: { billing?: string; shipping?: string } = {}, root = '') => `${root}
 channels:
   orders:
     address: shop.orders
@@ -25,11 +29,11 @@ operations:
   onOrder:
     action: receive
     channel: { $ref: '#/channels/orders' }
-    bindings: { kafka: { groupId: billing } }
+    bindings: { kafka: { groupId: billing } }${ops.billing ? `\n    x-retry: ${ops.billing}` : ''}
   onOrderShip:
     action: receive
     channel: { $ref: '#/channels/orders' }
-    bindings: { kafka: { groupId: shipping } }
+    bindings: { kafka: { groupId: shipping } }${ops.shipping ? `\n    x-retry: ${ops.shipping}` : ''}
 `;
 
 describe('x-retry mode: topics', () => {
@@ -70,5 +74,41 @@ describe('x-retry mode: topics', () => {
     expect(specs.filter((s) => s.name.includes('-retry-'))).toEqual(
       ['billing', 'shipping'].flatMap((g) => [1, 2].map((n) => ({ name: `shop.orders-${g}-retry-${n}`, partitions: 3, replicationFactor: 1, config: { 'retention.ms': '604800000' } }))),
     );
+  });
+
+  it('x-eventgen.retry with mode: topics is the default of every channel that sets no mode of its own', () => {
+    const root = 'x-eventgen: { retry: { maxRetries: 2, mode: topics, delays: [10s] } }';
+    const inherited = model(ORDERS('{ multiplier: 3 }', {}, root));
+    expect(inherited.errors).toEqual([]);
+    expect(inherited.catalog?.topics[0]?.retryTopics).toEqual({ delaysMs: [10_000], topicName: '{topic}.retry.{group}.{n}' });
+    expect(inherited.catalog?.topics[0]?.retry.maxRetries).toBe(2);
+    expect(model(ORDERS('{ mode: in-process }', {}, root)).catalog?.topics[0]?.retryTopics).toBeUndefined();
+    expect(model(ORDERS('{ mode: topics, delays: [1s, 2s] }', {}, root)).catalog?.topics[0]?.retryTopics?.delaysMs).toEqual([1_000, 2_000]);
+    expect(model(ORDERS('{ maxRetries: 1 }', {}, 'x-eventgen: { retry: { mode: topics } }')).errors.map((e) => e.location?.pointer)).toEqual(['/x-eventgen/retry/delays']);
+  });
+
+  it('a receive operation\'s x-retry chooses its group\'s retry topics (or opts it out); handlers, topology, docs and warnings follow', () => {
+    const { catalog, files, errors, warnings } = model(ORDERS('{ maxRetries: 2 }', { billing: '{ mode: topics, delays: [1s, 5s] }' }));
+    expect(errors).toEqual([]);
+    expect(catalog?.topics[0]?.retryTopics).toBeUndefined();
+    const handler = (group: string) => files.find((f) => f.path.startsWith(`consumers/${group}/`) && f.path.endsWith('.topic-handler.ts'))?.content ?? '';
+    expect(handler('billing')).toContain("retryTopics: { delaysMs: [1000, 5000], topics: ['shop.orders.retry.billing.1', 'shop.orders.retry.billing.2'] },");
+    expect(handler('shipping')).not.toContain('retryTopics');
+    expect(topicSpecs(catalog!).map((t) => t.name).filter((n) => n.includes('.retry.'))).toEqual(['shop.orders.retry.billing.1', 'shop.orders.retry.billing.2']);
+    expect(files.find((f) => f.path === 'docs/topics/shop-orders.md')?.content).toContain('group billing: retry topics (non-blocking) after 1000 ms, 5000 ms');
+    expect(warnings.filter((w) => w.rule === 'retry-topics-ordering').map((w) => w.location?.pointer)).toEqual(['/operations/onOrder/x-retry']);
+    // The channel's retry topics, with one group opting out.
+    const out = model(ORDERS('{ mode: topics, delays: [1s] }', { shipping: '{ mode: in-process }' }));
+    expect(topicSpecs(out.catalog!).map((t) => t.name).filter((n) => n.includes('.retry.'))).toEqual(['shop.orders.retry.billing.1']);
+    expect(out.files.find((f) => f.path.startsWith('consumers/shipping/') && f.path.endsWith('.topic-handler.ts'))?.content).not.toContain('retryTopics');
+  });
+
+  it('refuses an operation x-retry without a mode, with in-process policy keys, or on a send operation', () => {
+    expect(model(ORDERS('{ maxRetries: 2 }', { billing: '{ delays: [1s] }' })).errors.map((e) => [e.location?.pointer, e.message])).toEqual([
+      ['/operations/onOrder/x-retry', 'x-retry on an operation needs mode: topics (with delays) or mode: in-process'],
+    ]);
+    expect(model(ORDERS('{ maxRetries: 2 }', { billing: '{ mode: topics, delays: [1s], maxRetries: 3 }' })).errors.map((e) => e.location?.pointer)).toEqual(['/operations/onOrder/x-retry/maxRetries']);
+    const send = model(ORDERS('{ maxRetries: 2 }').replace('action: receive', 'action: send\n    x-retry: { mode: topics, delays: [1s] }'));
+    expect(send.errors.map((e) => e.location?.pointer)).toEqual(['/operations/onOrder/x-retry']);
   });
 });

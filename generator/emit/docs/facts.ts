@@ -61,8 +61,17 @@ export function configEntries(config: Topic['config']): Array<[string, string]> 
     .map((k) => [k, configValue(config[k]) ?? '']);
 }
 
-export function retryText(topic: Topic): string {
-  const rt = topic.retryTopics;
+export function retryText(topic: Topic, groups: readonly ConsumerGroup[] = []): string {
+  const own = topicRetryText(topic, topic.retryTopics);
+  // Groups whose receive operation chose otherwise (operation x-retry).
+  const overrides = groups.flatMap((g) => {
+    const sub = g.subscriptions.find((s) => s.topic === topic.id);
+    return sub?.retryTopics === undefined ? [] : [`group ${g.groupId}: ${topicRetryText(topic, sub.retryTopics ?? undefined)}`];
+  });
+  return overrides.length === 0 ? own : `${own}; ${overrides.join('; ')}`;
+}
+
+function topicRetryText(topic: Topic, rt: Topic['retryTopics']): string {
   if (rt !== undefined) {
     const names = rt.topicName.replaceAll('{topic}', topic.name).replaceAll('{group}', '<group>').replaceAll('{n}', rt.delaysMs.length === 1 ? '1' : `{1..${rt.delaysMs.length}}`);
     return `retry topics (non-blocking) after ${rt.delaysMs.map(durationText).join(', ')}: ${names} per consumer group, then the dead-letter topic`;

@@ -272,7 +272,7 @@ export function buildView(table: SymbolTable): CatalogView {
       cleanup: facts.cleanupText(t),
       key: facts.topicKeyText(t, events),
       dlq: facts.dlqText(t),
-      retry: facts.retryText(t),
+      retry: facts.retryText(t, catalog.groups),
       config: facts.configEntries(t.config).map(([key, value]) => ({ key, value })),
       environments: Object.keys(t.environments)
         .sort()
