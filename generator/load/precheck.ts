@@ -1,8 +1,8 @@
 /**
  * Checks our own reading of the files makes before @asyncapi/parser runs, so that these refusals are located and in
- * our words: a `$ref` that points to nothing (the parser says "'#/User' does not exist @ '/abs/path'" at 1:1), and
- * payloads in a schema format eventgen cannot read (Avro, Protobuf, ...: the parser's errors about an Avro record
- * would only hide the reason).
+ * our words: a `$ref` that points to nothing (the parser says "'#/User' does not exist @ '/abs/path'" at 1:1),
+ * payloads in a schema format eventgen cannot read (Protobuf, RAML, ...), and Avro named types without a name (the
+ * AsyncAPI 2 schema's own errors about such a record would only hide the reason).
  */
 import path from 'node:path';
 import type { Diagnostic } from '../model/types.js';

@@ -1,4 +1,6 @@
 /** Avro payloads in the model (generator/model/avro.ts): each construct's mapping, named types, located refusals. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generate, generateFromString } from '../../generator/index.js';
@@ -189,5 +191,54 @@ describe('invalid Avro → located refusals in our words', () => {
               - { name: b, type: { type: enum, name: E, symbols: [B] } }`);
     expect(errors.map((e) => e.rule)).toContain('invalid-avro-schema');
     expect(errors.map((e) => e.message).join('\n')).toMatch(/"E" is defined twice, differently/);
+  });
+});
+
+describe('Avro through the loader (@asyncapi/parser validating)', () => {
+  it("`./user.avsc#/User` names the type User of that file (Microcks); 2.x examples are not checked as JSON Schema", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'eventgen-avro-'));
+    try {
+      writeFileSync(path.join(dir, 'user.avsc'), JSON.stringify({ namespace: 'acme', type: 'record', name: 'User', fields: [{ name: 'fullName', type: 'string' }, { name: 'age', type: 'int' }] }));
+      writeFileSync(
+        path.join(dir, 'asyncapi.yaml'),
+        `asyncapi: 2.6.0
+info: { title: Users, version: 1.0.0 }
+servers: { local: { url: 'localhost:9092', protocol: kafka } }
+channels:
+  users:
+    subscribe:
+      message:
+        name: user.signed-up
+        schemaFormat: application/vnd.apache.avro+json;version=1.9.0
+        payload:
+          $ref: './user.avsc#/User'
+        examples:
+          - payload: { fullName: Ada, age: 36 }
+`,
+      );
+      const r = await generate('asyncapi.yaml', { cwd: dir });
+      expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      const payload = r.catalog?.events[0]?.payload as ObjectSchema;
+      expect(payload.avro?.name).toBe('acme.User');
+      expect(payload.properties.map((p) => p.name)).toEqual(['fullName', 'age']);
+
+      // A nameless record is refused before the parser, in our words, where it is written.
+      writeFileSync(path.join(dir, 'nameless.yaml'), `asyncapi: 2.6.0
+info: { title: Users, version: 1.0.0 }
+channels:
+  users:
+    subscribe:
+      message:
+        schemaFormat: application/vnd.apache.avro;version=1.9.0
+        payload:
+          type: record
+          fields: [{ name: age, type: int }]
+`);
+      const bad = await generate('nameless.yaml', { cwd: dir });
+      const errors = bad.diagnostics.filter((d) => d.severity === 'error');
+      expect(errors.map((e) => [e.rule, e.location?.line])).toEqual([['invalid-avro-schema', 8]]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
