@@ -158,6 +158,29 @@ channels:
   });
 });
 
+describe('Avro examples', () => {
+  it('message examples are checked against the modelled Avro schema (example-invalid)', () => {
+    const result = generateFromString(`asyncapi: 3.0.0
+info: { title: T, version: 1.0.0 }
+channels:
+  users:
+    address: users
+    messages:
+      u:
+        name: user.updated
+        payload:
+          schemaFormat: application/vnd.apache.avro;version=1.9.0
+          schema: { type: record, name: User, fields: [{ name: age, type: int }] }
+        examples:
+          - payload: { age: 41 }
+          - payload: { age: old }
+`);
+    const warnings = result.diagnostics.filter((d) => d.severity === 'warning');
+    expect(warnings.map((w) => w.rule)).toEqual(['example-invalid']);
+    expect(warnings[0]?.message).toMatch(/age: expected integer/);
+  });
+});
+
 describe('invalid Avro → located refusals in our words', () => {
   /** [what, schema, message, a text on the line the error points at] */
   const cases: Array<[string, string, RegExp, string]> = [
