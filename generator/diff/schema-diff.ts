@@ -9,6 +9,7 @@ import { compareObjects } from './schema-objects.js';
 import type { Change, DiffSide } from './types.js';
 import { describeType, type Side, type Walker } from './walker.js';
 import { locateIn } from './locate.js';
+import { compareAvro } from './avro-rules.js';
 
 const SCALARS = new Set(['string', 'number', 'integer', 'boolean']);
 /** Comparisons per event: bounds the work on pathological (wide, deeply shared) schema graphs. */
@@ -97,6 +98,8 @@ class SchemaWalker implements Walker {
       this.report('default-changed', 'info', path, `default ${show(b.default)} → ${show(h.default)}`, this.locate('base', b.loc, 'default'), this.locate('head', h.loc, 'default'));
     }
     if (!b.deprecated && h.deprecated) this.report('field-deprecated', 'info', path, 'marked deprecated', b.loc, h.loc);
+    // Avro payloads on both sides: Avro's own resolution rules where they judge differently (diff/avro-rules.ts).
+    if (compareAvro(this, b, h, path)) return;
     if (b.kind === h.kind) return this.sameKind(b, h, path);
     if ((b.kind === 'integer' && h.kind === 'number') || (b.kind === 'number' && h.kind === 'integer')) {
       const wider = h.kind === 'number';

@@ -4,6 +4,7 @@ import { parseDocument } from 'yaml';
 import type { Diagnostic } from '../model/types.js';
 import { lenientRepairs } from './lenient.js';
 import { precheck } from './precheck.js';
+import { isAvroExampleFinding, parserTextWithAvroNames } from '../model/avro.js';
 import { parserSafeText, restoreNames } from './protect.js';
 import { applyTraits } from './traits.js';
 import { displayPath, joinPointer, loadSource, locationOf, type SourceFile } from './source.js';
@@ -139,7 +140,7 @@ export async function loadCatalog(entry: string, options: LoadOptions = {}): Pro
   let parserMs = 0;
   if (options.validate !== false) {
     const t0 = performance.now();
-    for (const f of files.values()) parserTexts.set(f.absPath, f.parserText);
+    for (const f of files.values()) parserTexts.set(f.absPath, f === first.file ? f.parserText : parserTextWithAvroNames(f.data, f.parserText));
     let result: Awaited<ReturnType<Parser['parse']>>;
     try {
       result = await asyncapiParser().parse(first.file.parserText, { source: absMain });
@@ -148,9 +149,16 @@ export async function loadCatalog(entry: string, options: LoadOptions = {}): Pro
     }
     parserMs = performance.now() - t0;
     const errors = result.diagnostics.filter((d) => d.severity === 0);
+    let avroExampleFindings = 0;
     for (const d of errors) {
       // "must match then schema" only says a deeper error exists; the deeper one is reported.
       if (/must match "(then|else)" schema/.test(d.message) && errors.length > 1) continue;
+      // Examples of an Avro payload checked as if it were JSON Schema: meaningless; the model checks them against
+      // the payload model/avro.ts reads (example-invalid).
+      if (isAvroExampleFinding(first.file.data, d.path)) {
+        avroExampleFindings++;
+        continue;
+      }
       const inBinding = d.path.includes('bindings');
       const rule = inBinding && d.path[0] === 'channels' ? 'topic-config-invalid' : inBinding ? 'binding-invalid' : 'asyncapi-schema';
       const src = typeof d.source === 'string' && d.source ? path.resolve(d.source) : absMain;
@@ -162,7 +170,7 @@ export async function loadCatalog(entry: string, options: LoadOptions = {}): Pro
           : { file: displayPath(src, cwd), line: d.range.start.line + 1, column: d.range.start.character + 1, pointer };
       diagnostics.push({ severity: 'error', rule, message: restoreNames(d.message), location });
     }
-    if (!result.document && !diagnostics.some((d) => d.severity === 'error')) {
+    if (!result.document && avroExampleFindings === 0 && !diagnostics.some((d) => d.severity === 'error')) {
       diagnostics.push({
         severity: 'error',
         rule: 'asyncapi-schema',

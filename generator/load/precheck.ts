@@ -1,12 +1,13 @@
 /**
  * Checks our own reading of the files makes before @asyncapi/parser runs, so that these refusals are located and in
- * our words: a `$ref` that points to nothing (the parser says "'#/User' does not exist @ '/abs/path'" at 1:1), and
- * payloads in a schema format eventgen cannot read (Avro, Protobuf, ...: the parser's errors about an Avro record
- * would only hide the reason).
+ * our words: a `$ref` that points to nothing (the parser says "'#/User' does not exist @ '/abs/path'" at 1:1),
+ * payloads in a schema format eventgen cannot read (Protobuf, RAML, ...), and Avro named types without a name (the
+ * AsyncAPI 2 schema's own errors about such a record would only hide the reason).
  */
 import path from 'node:path';
 import type { Diagnostic } from '../model/types.js';
 import { isJsonSchemaFormat, unsupportedFormatMessage } from '../model/schema-formats.js';
+import { avroNameAtTop, avroNamelessTypes, isAvroFormat } from '../model/avro.js';
 import { joinPointer, locationOf, valueAt, type SourceFile } from './source.js';
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -40,7 +41,8 @@ export function precheck(files: ReadonlyMap<string, SourceFile>): Diagnostic[] {
       if (typeof ref === 'string' && !/^[a-z][a-z0-9+.-]*:/i.test(ref)) {
         const [filePart = '', fragment = ''] = ref.split('#', 2) as [string?, string?];
         const target = filePart ? files.get(path.resolve(path.dirname(file.absPath), filePart)) : file;
-        if (target && valueAt(target.data, fragment) === undefined) {
+        // `user.avsc#/User`: an Avro type named in the fragment (Microcks' convention), read by model/avro.ts.
+        if (target && valueAt(target.data, fragment) === undefined && !avroNameAtTop(target.data, fragment.replace(/^\//, ''))) {
           const where = filePart ? filePart : 'this file';
           out.push({
             severity: 'error',
@@ -51,8 +53,12 @@ export function precheck(files: ReadonlyMap<string, SourceFile>): Diagnostic[] {
         }
       }
       const format = node.schemaFormat;
-      if (typeof format === 'string' && !isJsonSchemaFormat(format) && ('payload' in node || 'schema' in node)) {
+      if (typeof format === 'string' && !isJsonSchemaFormat(format) && !isAvroFormat(format) && ('payload' in node || 'schema' in node)) {
         out.push({ severity: 'error', rule: 'unsupported-schema-format', message: unsupportedFormatMessage(format), location: locationOf(file, joinPointer(pointer, 'schemaFormat')) });
+      }
+      if (typeof format === 'string' && isAvroFormat(format) && ('payload' in node || 'schema' in node)) {
+        const key = 'schema' in node ? 'schema' : 'payload';
+        for (const p of avroNamelessTypes(node[key], joinPointer(pointer, key))) out.push({ severity: 'error', rule: 'invalid-avro-schema', message: p.message, location: locationOf(file, p.pointer) });
       }
     }
   }

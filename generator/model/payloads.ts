@@ -7,6 +7,7 @@ import type { At, ModelContext } from './context.js';
 import { isRecord } from './context.js';
 import { findRecursive, normalizeSchema, type SchemaContext } from './schema.js';
 import { isJsonSchemaFormat, unsupportedFormatMessage } from './schema-formats.js';
+import { AvroReader, isAvroFormat } from './avro.js';
 import type { Catalog, NamedSchema, Schema } from './types.js';
 
 
@@ -44,9 +45,12 @@ export class SchemaRegistry {
   private readonly pending = new Map<string, At>();
   private readonly schemaCtx: SchemaContext;
   private readonly files = new Map<string, At['file']>();
+  /** Avro payloads (`model/avro.ts`): their named types are shared schemas `avro:<fullname>` in `named`. */
+  readonly avro: AvroReader;
 
   constructor(private readonly ctx: ModelContext) {
     for (const f of ctx.loaded.files.values()) this.files.set(f.absPath, f);
+    this.avro = new AvroReader(ctx, this.named);
     this.schemaCtx = {
       resolveRef: (ref, at) => {
         const from = this.at(at);
@@ -73,6 +77,7 @@ export class SchemaRegistry {
 
   /** Normalise every registered `$ref` target (and what they reference in turn). */
   drain(): void {
+    this.avro.resolve();
     while (this.pending.size) {
       const [id, at] = this.pending.entries().next().value as [string, At];
       this.pending.delete(id);
@@ -135,6 +140,7 @@ export function readPayload(ctx: ModelContext, registry: SchemaRegistry, msgAt: 
     formatAt = ctx.child(payloadAt, 'schemaFormat');
     schemaAt = ctx.child(payloadAt, 'schema');
   }
+  if (format && isAvroFormat(format)) return registry.avro.read(schemaAt);
   if (format && formatAt && !isJsonSchemaFormat(format)) {
     ctx.report('error', 'unsupported-schema-format', unsupportedFormatMessage(format), formatAt);
     return { kind: 'unknown' };

@@ -11,7 +11,7 @@ export function isJsonSchemaFormat(format: string): boolean {
   return JSON_SCHEMA_FORMATS.some((re) => re.test(format));
 }
 
-/** The refusal for a payload format eventgen cannot turn into Zod (Avro: issue 19). */
+/** The refusal for a payload format eventgen cannot turn into Zod (Avro is read: model/avro.ts). */
 export function unsupportedFormatMessage(format: string): string {
   const kind = /avro/i.test(format) ? 'Avro' : /protobuf/i.test(format) ? 'Protobuf' : /raml/i.test(format) ? 'RAML' : format;
   return `payload schema format "${format}" (${kind}) is not supported: eventgen needs JSON Schema (AsyncAPI schema) payloads`;

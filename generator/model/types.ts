@@ -44,6 +44,24 @@ export interface SchemaMeta {
   classification?: DataClassification;
   /** Where this schema node is defined. */
   loc?: SourceLocation;
+  /** Set on nodes read from an Avro schema (`model/avro.ts`): what Avro said, for docs and `gen diff`'s Avro rules. */
+  avro?: AvroInfo;
+}
+
+/** The Avro facts of a schema node that the JSON Schema shape does not carry. */
+export interface AvroInfo {
+  /** The Avro type: a primitive, `record`, `enum`, `fixed`, `array`, `map` or `union`. */
+  type: string;
+  /** Fullname of a named type (record, enum, fixed). */
+  name?: string;
+  /** Fullnames of a named type's aliases. */
+  aliases?: string[];
+  logicalType?: string;
+  /** Enum default symbol (used by readers for unknown symbols). */
+  enumDefault?: string;
+  size?: number;
+  precision?: number;
+  scale?: number;
 }
 
 export type StringFormat =
@@ -109,6 +127,8 @@ export interface ObjectProperty {
   name: string;
   schema: Schema;
   required: boolean;
+  /** Avro field aliases (names a reader also matches the field by), when the object is an Avro record. */
+  avroAliases?: string[];
 }
 
 export interface ObjectSchema extends SchemaMeta {
