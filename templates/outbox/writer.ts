@@ -60,7 +60,7 @@ export class OutboxWriter {
             const key = m.key === null ? null : Buffer.isBuffer(m.key) ? m.key.toString('utf8') : m.key;
             const value = m.value === null ? null : Buffer.isBuffer(m.value) ? m.value.toString('utf8') : m.value;
             // Records without a key are not ordered among themselves: each is its own ordering key.
-            await client.query(insert, [eventId, headers['event-type'] ?? null, topic, key, key ?? `\u0000${eventId}`, m.partition ?? null, value, JSON.stringify(headers)]);
+            await client.query(insert, [eventId, headers['event-type'] ?? null, topic, key, key ?? `\u0001${eventId}`, m.partition ?? null, value, JSON.stringify(headers)]);
             receipts.set(eventId, { eventId, topic, key });
             out.push({ topic, partition: -1, offset: eventId });
           }
