@@ -147,7 +147,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     'SELECT r.id::text AS id, r.event_id, r.topic, r.key, r.ordering_key, r.kafka_partition, r.value, r.headers FROM heads h ' +
     `CROSS JOIN LATERAL (SELECT * FROM ${names.outbox} x WHERE x.ordering_key = h.ordering_key AND x.status = 'pending' AND x.id >= h.id ORDER BY x.id LIMIT $2) r ` +
     'ORDER BY r.id';
-  const MARK = `UPDATE ${names.outbox} SET status = 'published', published_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])`;
+  const MARK = `UPDATE ${names.outbox} SET status = 'published', published_at = clock_timestamp(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])`;
   const FAIL =
     `UPDATE ${names.outbox} t SET attempts = t.attempts + 1, last_error = f.err, ` +
     "status = CASE WHEN t.attempts + 1 >= $3 THEN 'parked' ELSE 'pending' END, " +
