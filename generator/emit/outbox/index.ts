@@ -97,6 +97,6 @@ export function emitOutbox(table: SymbolTable, _options: EmitOptions, sources: r
 
   const imod = new TsModule(INDEX);
   for (const f of [TABLE, WRITER, RELAY, STORE, MIGRATION, PRODUCERS]) imod.reexportAll(f);
-  files.push({ path: INDEX, content: imod.render(jsdoc('The transactional outbox (docs/outbox.md): `createOutboxProducers`, `createOutboxRelay`, `PgProcessedStore`, the migration.')), ownership: 'managed' });
+  files.push({ path: INDEX, content: imod.render('// The transactional outbox (docs/outbox.md): createOutboxProducers, createOutboxRelay, PgProcessedStore, the migration.'), ownership: 'managed' });
   return files;
 }
