@@ -169,6 +169,31 @@ describe.skipIf(problem !== '')('outbox on PostgreSQL', () => {
     await db.pool.query(`DELETE FROM "${schema}".eventgen_outbox`);
   });
 
+  it("mode 'single-active': one relay publishes, the other stands by and takes over when the first stops", async () => {
+    const writer = new OutboxWriter(db.pool, { schema, source: 'test' });
+    const first = fakeProducer();
+    const second = fakeProducer();
+    const a = createOutboxRelay({ pool: db.pool, producer: first, schema, mode: 'single-active', pollIntervalMs: 100, logger: quiet });
+    const b = createOutboxRelay({ pool: db.pool, producer: second, schema, mode: 'single-active', pollIntervalMs: 100, logger: quiet });
+    await a.start();
+    await waitFor(() => a.health().status === 'running', 5000, 'a active');
+    await b.start();
+    try {
+      await waitFor(() => b.health().status === 'standby', 5000, 'b standby');
+      for (let seq = 0; seq < 10; seq++) await writer.insert('t.single', TickEvent, { key: `k${seq % 2}`, seq });
+      await waitFor(() => first.sent.length === 10, 5000, 'a publishes');
+      expect(second.sent).toHaveLength(0);
+      await a.stop();
+      for (let seq = 10; seq < 20; seq++) await writer.insert('t.single', TickEvent, { key: `k${seq % 2}`, seq });
+      await waitFor(() => second.sent.length === 10, 5000, 'b took over');
+      expect(b.health().status).toBe('running');
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+    await db.pool.query(`DELETE FROM "${schema}".eventgen_outbox`);
+  });
+
   it('cleanup deletes published rows past the retention, in batches', async () => {
     const producer = fakeProducer();
     const writer = new OutboxWriter(db.pool, { schema, source: 'test' });
