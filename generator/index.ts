@@ -90,7 +90,7 @@ function emit(loaded: LoadedCatalog, sourcePath: string, target: Target, t0: num
   diagnostics.push(...symbols.diagnostics);
   if (hasErrors(diagnostics)) return { files: [], diagnostics, timings };
   const version = eventgenVersion();
-  const files = emitAll(symbols.table, { target, version, docs, runtime, services, gateway: services.includes('gateway') ? templateSources('gateway') : [], live: services.includes('live') ? templateSources('live') : [] }).map((f) =>
+  const files = emitAll(symbols.table, { target, version, docs, runtime, services, gateway: services.includes('gateway') ? templateSources('gateway') : [], live: services.includes('live') ? templateSources('live') : [], outbox: services.includes('outbox') ? templateSources('outbox') : [] }).map((f) =>
     f.ownership === 'managed' ? { ...f, content: addBanner(f.path, f.content, version, sourcePath) } : f,
   );
   timings.emitMs = performance.now() - t2;

@@ -44,6 +44,20 @@ describe('compile: --with live trees under tsc --strict (NodeNext)', () => {
   });
 });
 
+describe('compile: --with outbox trees under tsc --strict (NodeNext)', () => {
+  it('type-checks the bundled catalog and the hostile fixture with outbox/, with no any', async () => {
+    const dirs: string[] = [];
+    for (const [name, file] of [['shop', path.join(ROOT, 'catalog/shop.asyncapi.yaml')], ['hostile', fixturePath('hostile')]] as const) {
+      const result = await generate(path.relative(ROOT, file), { cwd: ROOT, services: ['outbox'] });
+      expect(result.diagnostics.filter((d) => d.severity === 'error'), name).toEqual([]);
+      expect(result.files.some((f) => f.path === 'outbox/producers.ts'), name).toBe(true);
+      for (const f of result.files) expect(ANY.test(f.content), `${name}/${f.path} contains any`).toBe(false);
+      dirs.push(writeTree(path.join('compile-outbox', name), result.files));
+    }
+    expect(typecheck(dirs)).toEqual([]);
+  });
+});
+
 /**
  * zod compatibility. Generated code (and the runtime) import `zod/v4`: the Zod 4 API under the same path in zod
  * 3.25.x and zod 4.x. The repository itself is on zod 4; a project pinned to zod 3.25 is a temporary package under

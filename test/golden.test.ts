@@ -10,6 +10,7 @@ import { generate } from '../generator/index.js';
 import { FIXTURE_CATALOGS, fixturePath, generateAt, ROOT } from './support/tree.js';
 
 const COPIED_LIVE = new Set(readdirSync(path.join(ROOT, 'templates/live')).filter((n) => n.endsWith('.ts') && !n.endsWith('.test.ts')).map((n) => `live/${n}`));
+const COPIED_OUTBOX = new Set(readdirSync(path.join(ROOT, 'templates/outbox')).filter((n) => n.endsWith('.ts') && !n.endsWith('.test.ts')).map((n) => `outbox/${n}`));
 const COPIED_GATEWAY = new Set(readdirSync(path.join(ROOT, 'templates/gateway')).filter((n) => n.endsWith('.ts') && !n.endsWith('.test.ts')).map((n) => `gateway/${n}`));
 
 function listFiles(dir: string, base = dir): string[] {
@@ -90,6 +91,29 @@ describe('golden: fixture live with --with gateway,live', () => {
     const result = await run();
     const copied = result.files.filter((f) => COPIED_LIVE.has(f.path));
     expect(copied.map((f) => f.path).sort()).toEqual([...COPIED_LIVE].sort());
+    for (const f of copied) expect(f.content.split('\n').slice(1).join('\n')).toBe(readFileSync(path.join(ROOT, 'templates', f.path), 'utf8'));
+  });
+});
+
+describe('golden: fixture minimal with --with outbox', () => {
+  const run = () => generate(path.relative(ROOT, fixturePath('minimal')), { cwd: ROOT, services: ['outbox'], docs: false });
+
+  it('matches test/golden/outbox file by file', async () => {
+    const result = await run();
+    expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    // Only outbox/: the rest of the tree is the minimal fixture's golden (test/golden/minimal).
+    const files = result.files.filter((f) => f.path.startsWith('outbox/') && !COPIED_OUTBOX.has(f.path));
+    const tree = files.map((f) => `${f.ownership === 'scaffold' ? 'scaffold' : 'managed '} ${f.path}`).join('\n') + '\n';
+    await expect(tree).toMatchFileSnapshot(path.join(ROOT, 'test/golden/outbox', '__tree.txt'));
+    for (const f of files) {
+      await expect(f.content).toMatchFileSnapshot(path.join(ROOT, 'test/golden/outbox', f.path + '.golden'));
+    }
+  });
+
+  it('copies the outbox writer, relay and store verbatim under a banner', async () => {
+    const result = await run();
+    const copied = result.files.filter((f) => COPIED_OUTBOX.has(f.path));
+    expect(copied.map((f) => f.path).sort()).toEqual([...COPIED_OUTBOX].sort());
     for (const f of copied) expect(f.content.split('\n').slice(1).join('\n')).toBe(readFileSync(path.join(ROOT, 'templates', f.path), 'utf8'));
   });
 });

@@ -83,7 +83,7 @@ export const eventsCommand: CliCommand = {
     watch: { type: 'boolean', default: false, describe: 'Regenerate whenever a catalog file changes' },
     docs: { type: 'boolean', describe: 'Emit docs/ (Markdown + static site); --no-docs to skip (default: true)' },
     lenient: LENIENT_OPTION,
-    with: { type: 'string', array: true, describe: 'Also generate optional services: gateway (HTTP publish API + status tracking, docs/gateway.md), live (WebSocket fan-out of events to browsers, docs/live.md); none overrides the config file' },
+    with: { type: 'string', array: true, describe: 'Also generate optional services: gateway (HTTP publish API + status tracking, docs/gateway.md), live (WebSocket fan-out of events to browsers, docs/live.md), outbox (PostgreSQL transactional outbox + relay, docs/outbox.md); none overrides the config file' },
   },
   examples: [
     ['$0 events --catalog catalog/shop.asyncapi.yaml --out generated', 'generate'],

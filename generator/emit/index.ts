@@ -11,6 +11,7 @@ import { emitEvents } from './events.js';
 import { emitGateway } from './gateway/index.js';
 import { emitLive } from './live/index.js';
 import { nestjsTarget } from './nestjs/index.js';
+import { emitOutbox } from './outbox/index.js';
 import { emitProducers } from './producers.js';
 import { emitRuntime, type RuntimeSource } from './runtime.js';
 import { emitSchemas } from './schemas.js';
@@ -27,6 +28,8 @@ export interface EmitAllOptions extends EmitOptions {
   gateway?: readonly RuntimeSource[];
   /** `templates/live/` sources, when `services` includes live. */
   live?: readonly RuntimeSource[];
+  /** `templates/outbox/` sources, when `services` includes the outbox. */
+  outbox?: readonly RuntimeSource[];
 }
 
 /** What differs per target: the consumer layout (with its stubs) and the root barrel; everything else is shared. */
@@ -53,6 +56,7 @@ export function emitAll(table: SymbolTable, options: EmitAllOptions): GeneratedF
     ...emitTopicProvisioning(table, options),
     ...(options.services?.includes('gateway') ? emitGateway(table, options, options.gateway ?? []) : []),
     ...(options.services?.includes('live') ? emitLive(table, options, options.live ?? []) : []),
+    ...(options.services?.includes('outbox') ? emitOutbox(table, options, options.outbox ?? []) : []),
   ];
   files.push(target.barrel(table, new Set(files.map((f) => f.path))));
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

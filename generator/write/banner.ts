@@ -10,7 +10,7 @@ export const SCAFFOLD_MARKER = 'Scaffolded by eventgen';
 export const MARKER_MAX_LINES = 5;
 export const MARKER_MAX_CHARS = 300;
 
-type CommentStyle = 'line-slash' | 'markup' | 'hash';
+type CommentStyle = 'line-slash' | 'markup' | 'hash' | 'dash';
 
 const STYLE_BY_EXTENSION: Readonly<Record<string, CommentStyle>> = {
   '.ts': 'line-slash',
@@ -29,6 +29,7 @@ const STYLE_BY_EXTENSION: Readonly<Record<string, CommentStyle>> = {
   '.yml': 'hash',
   '.toml': 'hash',
   '.properties': 'hash',
+  '.sql': 'dash',
 };
 
 function extensionOf(path: string): string {
@@ -72,6 +73,8 @@ function wrap(style: CommentStyle, text: string): string {
       return `<!-- ${text} -->`;
     case 'hash':
       return `# ${text}`;
+    case 'dash':
+      return `-- ${text}`;
   }
 }
 

@@ -2,7 +2,7 @@
 export type MetricLabels = Readonly<Record<string, string>>;
 
 /** The counters the runtime maintains. */
-export type CounterName = 'received' | 'processed' | 'failed' | 'retried' | 'dead_lettered' | 'duplicates_skipped' | 'ignored' | 'produced' | 'status_updates_dropped';
+export type CounterName = 'received' | 'processed' | 'failed' | 'retried' | 'dead_lettered' | 'duplicates_skipped' | 'ignored' | 'produced' | 'status_updates_dropped' | 'outbox_published' | 'outbox_publish_failed' | 'outbox_parked';
 
 const COUNTERS: Record<CounterName, { name: string; help: string }> = {
   received: { name: 'events_received_total', help: 'Records received by the consumer.' },
@@ -14,10 +14,13 @@ const COUNTERS: Record<CounterName, { name: string; help: string }> = {
   ignored: { name: 'events_ignored_total', help: 'Records of event types this group does not receive, acknowledged without a handler.' },
   produced: { name: 'events_produced_total', help: 'Events sent by producers.' },
   status_updates_dropped: { name: 'status_updates_dropped_total', help: 'Event status updates not written to the status store (buffer full, store failing or slow); statuses are advisory.' },
+  outbox_published: { name: 'outbox_published_total', help: 'Outbox rows published to Kafka (acknowledged) by the relay; its rate is the publish rate.' },
+  outbox_publish_failed: { name: 'outbox_publish_failed_total', help: 'Outbox publish attempts that failed (the head row of its key backs off).' },
+  outbox_parked: { name: 'outbox_parked_total', help: 'Outbox rows parked after too many failed publish attempts.' },
 };
 
 /** The gauges the runtime maintains (sampled when metrics are exported). */
-export type GaugeName = 'partitions_assigned' | 'partitions_retrying' | 'partitions_failing' | 'partitions_halted' | 'lag';
+export type GaugeName = 'partitions_assigned' | 'partitions_retrying' | 'partitions_failing' | 'partitions_halted' | 'lag' | 'outbox_pending' | 'outbox_oldest_pending_age' | 'outbox_parked_rows';
 
 const GAUGES: Record<GaugeName, { name: string; help: string }> = {
   partitions_assigned: { name: 'consumer_partitions_assigned', help: 'Partitions this member owns.' },
@@ -25,6 +28,9 @@ const GAUGES: Record<GaugeName, { name: string; help: string }> = {
   partitions_failing: { name: 'consumer_partitions_failing', help: 'Partitions that cannot progress now (dead-letter write failing, processed store unavailable).' },
   partitions_halted: { name: 'consumer_partitions_halted', help: 'Partitions paused until resumed by hand.' },
   lag: { name: 'consumer_lag', help: 'Records behind the end of each owned partition, as of its last fetch (high watermark - next offset to handle).' },
+  outbox_pending: { name: 'outbox_pending_rows', help: 'Outbox rows not yet published (as of the relay\'s last sample).' },
+  outbox_oldest_pending_age: { name: 'outbox_oldest_pending_age_seconds', help: 'Age of the oldest unpublished outbox row, in seconds (0 when none).' },
+  outbox_parked_rows: { name: 'outbox_parked_rows', help: 'Outbox rows parked after too many failed publish attempts (need an operator).' },
 };
 
 /** Default processing-time histogram buckets, in seconds. */

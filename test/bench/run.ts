@@ -1,6 +1,6 @@
 /**
  * `npm run bench` (full; writes BENCHMARKS.md) and `npm run bench -- --quick` (smoke run for CI; writes
- * test/output/bench-quick.md). Options: `--only gen,runtime,kafka,gateway,live,retry,dlq,soak`, `--out <file>`,
+ * test/output/bench-quick.md). Options: `--only gen,runtime,kafka,gateway,live,retry,dlq,outbox,soak`, `--out <file>`,
  * `--render a.json,b.json` (re-render the report from saved results, later files winning per section).
  * Every number is measured against its baseline in the same run, interleaved, and reported as a median.
  */
@@ -14,6 +14,7 @@ import { GATEWAY_MODES, gatewayBench, type GatewayResult } from './gateway.js';
 import { liveBench, type LiveResult } from './live.js';
 import { retryBench, type RetryResult } from './retry.js';
 import { benchDlq, type DlqBenchResult } from './dlq.js';
+import { outboxBench, renderOutbox, type OutboxBenchResult } from './outbox.js';
 import { CONSUMER_CASES, brokerAnswers, kafkaBench, type KafkaResult } from './kafka.js';
 import type { RuntimeResult } from './runtime.js';
 import type { SoakResult } from './soak.js';
@@ -28,7 +29,7 @@ const arg = (name: string): string | undefined => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const only = new Set((arg('--only') ?? 'gen,runtime,kafka,gateway,live,retry,dlq,soak').split(','));
+const only = new Set((arg('--only') ?? 'gen,runtime,kafka,gateway,live,retry,dlq,outbox,soak').split(','));
 const outFile = path.resolve(ROOT, arg('--out') ?? (quick ? 'test/output/bench-quick.md' : 'BENCHMARKS.md'));
 
 function newest(dir: string): number {
@@ -67,6 +68,7 @@ interface Report {
   live?: LiveResult;
   retry?: RetryResult | { skipped: string };
   dlq?: DlqBenchResult | { skipped: string };
+  outbox?: OutboxBenchResult | { skipped: string };
   soak?: SoakResult;
 }
 
@@ -77,7 +79,7 @@ async function main(): Promise<void> {
     const reports = merge.split(',').map((f) => JSON.parse(readFileSync(path.resolve(ROOT, f), 'utf8')) as Report);
     const merged = reports.slice(1).reduce<Report>((acc, r) => {
       const out: Report = { ...acc };
-      for (const key of ['generation', 'runtime', 'kafka', 'gateway', 'live', 'retry', 'dlq', 'soak'] as const) {
+      for (const key of ['generation', 'runtime', 'kafka', 'gateway', 'live', 'retry', 'dlq', 'outbox', 'soak'] as const) {
         const value = r[key];
         if (value !== undefined && !(typeof value === 'object' && 'skipped' in value)) Object.assign(out, { [key]: value });
       }
@@ -149,6 +151,10 @@ async function main(): Promise<void> {
         report.dlq = { skipped: 'no broker answered (start one with `npm run kafka:start` or set KAFKA_BROKERS)' };
         progress(`dlq skipped: ${report.dlq.skipped}`);
       }
+    }
+    if (only.has('outbox')) {
+      progress('outbox: insert overhead and relay throughput (PostgreSQL + real broker)');
+      report.outbox = (await brokerAnswers()) ? await outboxBench({ quick }) : { skipped: 'no broker answered (start one with `npm run kafka:start` or set KAFKA_BROKERS)' };
     }
     if (only.has('soak') && !quick) {
       progress('memory soak: 1,000,000 events');
@@ -336,6 +342,11 @@ function render(r: Report): string {
       L.push(`A fresh 3-partition dead-letter topic filled with ${d.records.toLocaleString('en-US')} dead letters as the runtime writes them (envelope value, event and \`dlq-*\` headers with a stack, three failure kinds) in ${ms(d.fillMs / 1000)} s; \`node bin/gen.js dlq list --topic <it> --json\` as a whole process counted ${d.counted.toLocaleString('en-US')} in **${ms(d.listMs / 1000)} s**.`, '');
       targets.push(`| \`gen dlq list\` over ${d.records.toLocaleString('en-US')} dead letters < 10 s | ${ms(d.listMs / 1000)} s | ${verdict(d.records >= 100_000 ? d.listMs < 10_000 : undefined)} |`);
     }
+  }
+  if (r.outbox) {
+    const o = renderOutbox(r.outbox);
+    L.push(...o.lines);
+    targets.push(...o.targets);
   }
   if (r.soak) {
     const s = r.soak;
