@@ -264,7 +264,7 @@ describe('gen events --with (optional services)', () => {
     const ws = workspace(MINIMAL);
     const unknown = await gen(ws, 'events', ...CATALOG, '--with', 'gatewy');
     expect(unknown.code).toBe(2);
-    expect(unknown.err).toContain('unknown service "gatewy" (available: gateway, live; planned: outbox, sagas)');
+    expect(unknown.err).toContain('unknown service "gatewy" (available: gateway, live, sagas; planned: outbox)');
     const planned = await gen(ws, 'events', ...CATALOG, '--with', 'gateway,outbox');
     expect(planned.code).toBe(2);
     expect(planned.err).toContain('service "outbox" is not available in this version');

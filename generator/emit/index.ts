@@ -13,6 +13,7 @@ import { emitLive } from './live/index.js';
 import { nestjsTarget } from './nestjs/index.js';
 import { emitProducers } from './producers.js';
 import { emitRuntime, type RuntimeSource } from './runtime.js';
+import { emitSagas } from './sagas/index.js';
 import { emitSchemas } from './schemas.js';
 import { emitStubs } from './stubs.js';
 import { emitTopicProvisioning } from './topics/index.js';
@@ -53,6 +54,7 @@ export function emitAll(table: SymbolTable, options: EmitAllOptions): GeneratedF
     ...emitTopicProvisioning(table, options),
     ...(options.services?.includes('gateway') ? emitGateway(table, options, options.gateway ?? []) : []),
     ...(options.services?.includes('live') ? emitLive(table, options, options.live ?? []) : []),
+    ...(options.services?.includes('sagas') ? emitSagas(table, options) : []),
   ];
   files.push(target.barrel(table, new Set(files.map((f) => f.path))));
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
