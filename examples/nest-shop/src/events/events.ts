@@ -16,6 +16,10 @@ import { type PaymentRefunded, PaymentRefundedSchema } from './schemas/payment-r
 import { type ProductPublished, ProductPublishedSchema } from './schemas/product-published.js';
 import { type ProductRepriced, ProductRepricedSchema } from './schemas/product-repriced.js';
 import { type StockReleased, StockReleasedSchema } from './schemas/stock-released.js';
+import {
+  type StockReservationFailed,
+  StockReservationFailedSchema,
+} from './schemas/stock-reservation-failed.js';
 import { type StockReserved, StockReservedSchema } from './schemas/stock-reserved.js';
 
 /**
@@ -262,6 +266,21 @@ export const StockReleasedEvent = defineEvent({
 });
 
 /**
+ * Stock for an order could not be reserved (the order saga refunds its payment).
+ *
+ * Event type `stock.reservation-failed`, version 1.0.0, classification internal.
+ * Kafka key: payload field `sku`.
+ */
+export const StockReservationFailedEvent = defineEvent({
+  eventType: 'stock.reservation-failed',
+  version: '1.0.0',
+  topics: ['shop.inventory.v1'],
+  schema: StockReservationFailedSchema,
+  classification: 'internal',
+  partitionKey: (data) => String(data.sku),
+});
+
+/**
  * Full stock levels of every warehouse, published hourly.
  *
  * Event type `inventory.snapshotted`, version 1.0.0, classification internal.
@@ -308,6 +327,7 @@ export const events = {
   'product.repriced': ProductRepricedEvent,
   'stock.reserved': StockReservedEvent,
   'stock.released': StockReleasedEvent,
+  'stock.reservation-failed': StockReservationFailedEvent,
   'inventory.snapshotted': InventorySnapshottedEvent,
   'audit.recorded': AuditRecordedEvent,
 } as const;
@@ -332,6 +352,7 @@ export interface EventMap {
   'product.repriced': ProductRepriced;
   'stock.reserved': StockReserved;
   'stock.released': StockReleased;
+  'stock.reservation-failed': StockReservationFailed;
   'inventory.snapshotted': InventorySnapshotted;
   'audit.recorded': AuditRecorded;
 }

@@ -17,6 +17,7 @@ import {
   ProductPublishedEvent,
   ProductRepricedEvent,
   StockReleasedEvent,
+  StockReservationFailedEvent,
   StockReservedEvent,
 } from '../events.js';
 import {
@@ -41,6 +42,7 @@ import type { PaymentRefundedInput } from '../schemas/payment-refunded.js';
 import type { ProductPublishedInput } from '../schemas/product-published.js';
 import type { ProductRepricedInput } from '../schemas/product-repriced.js';
 import type { StockReleasedInput } from '../schemas/stock-released.js';
+import type { StockReservationFailedInput } from '../schemas/stock-reservation-failed.js';
 import type { StockReservedInput } from '../schemas/stock-reserved.js';
 import { KafkaConnection } from './kafka.connection.js';
 
@@ -212,6 +214,16 @@ export class KafkaProducerService implements OnApplicationShutdown {
    */
   stockReleased(data: StockReleasedInput, options?: SendOptions): Promise<RecordMetadata> {
     return this.producer.send('shop.inventory.v1', StockReleasedEvent, data, options);
+  }
+
+  /**
+   * Stock for an order could not be reserved (the order saga refunds its payment).
+   *
+   * Sends `stock.reservation-failed` v1.0.0 to `shop.inventory.v1`; Kafka key: payload field `sku`.
+   * The payload is validated before anything is sent.
+   */
+  stockReservationFailed(data: StockReservationFailedInput, options?: SendOptions): Promise<RecordMetadata> {
+    return this.producer.send('shop.inventory.v1', StockReservationFailedEvent, data, options);
   }
 
   /**
