@@ -16,11 +16,8 @@ import { type PaymentRefunded, PaymentRefundedSchema } from './schemas/payment-r
 import { type ProductPublished, ProductPublishedSchema } from './schemas/product-published.js';
 import { type ProductRepriced, ProductRepricedSchema } from './schemas/product-repriced.js';
 import { type StockReleased, StockReleasedSchema } from './schemas/stock-released.js';
-import {
-  type StockReservationFailed,
-  StockReservationFailedSchema,
-} from './schemas/stock-reservation-failed.js';
 import { type StockReserved, StockReservedSchema } from './schemas/stock-reserved.js';
+import { type StockUnavailable, StockUnavailableSchema } from './schemas/stock-unavailable.js';
 
 /**
  * A customer completed checkout and an order was placed.
@@ -268,14 +265,14 @@ export const StockReleasedEvent = defineEvent({
 /**
  * Stock for an order could not be reserved (the order saga refunds its payment).
  *
- * Event type `stock.reservation-failed`, version 1.0.0, classification internal.
+ * Event type `stock.unavailable`, version 1.0.0, classification internal.
  * Kafka key: payload field `sku`.
  */
-export const StockReservationFailedEvent = defineEvent({
-  eventType: 'stock.reservation-failed',
+export const StockUnavailableEvent = defineEvent({
+  eventType: 'stock.unavailable',
   version: '1.0.0',
   topics: ['shop.inventory.v1'],
-  schema: StockReservationFailedSchema,
+  schema: StockUnavailableSchema,
   classification: 'internal',
   partitionKey: (data) => String(data.sku),
 });
@@ -327,7 +324,7 @@ export const events = {
   'product.repriced': ProductRepricedEvent,
   'stock.reserved': StockReservedEvent,
   'stock.released': StockReleasedEvent,
-  'stock.reservation-failed': StockReservationFailedEvent,
+  'stock.unavailable': StockUnavailableEvent,
   'inventory.snapshotted': InventorySnapshottedEvent,
   'audit.recorded': AuditRecordedEvent,
 } as const;
@@ -352,7 +349,7 @@ export interface EventMap {
   'product.repriced': ProductRepriced;
   'stock.reserved': StockReserved;
   'stock.released': StockReleased;
-  'stock.reservation-failed': StockReservationFailed;
+  'stock.unavailable': StockUnavailable;
   'inventory.snapshotted': InventorySnapshotted;
   'audit.recorded': AuditRecorded;
 }

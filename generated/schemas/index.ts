@@ -31,5 +31,5 @@ export * from './shared/sku.js';
 export * from './shared/stock-level.js';
 export * from './shared/stock-movement.js';
 export * from './stock-released.js';
-export * from './stock-reservation-failed.js';
 export * from './stock-reserved.js';
+export * from './stock-unavailable.js';

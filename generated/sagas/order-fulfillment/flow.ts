@@ -6,11 +6,8 @@ import type { OrderShippedInput } from '../../schemas/order-shipped.js';
 import type { PaymentCaptured, PaymentCapturedInput } from '../../schemas/payment-captured.js';
 import type { PaymentFailed, PaymentFailedInput } from '../../schemas/payment-failed.js';
 import type { PaymentRefundedInput } from '../../schemas/payment-refunded.js';
-import type {
-  StockReservationFailed,
-  StockReservationFailedInput,
-} from '../../schemas/stock-reservation-failed.js';
 import type { StockReserved, StockReservedInput } from '../../schemas/stock-reserved.js';
+import type { StockUnavailable, StockUnavailableInput } from '../../schemas/stock-unavailable.js';
 
 /**
  * Saga `order-fulfillment` as declared in the catalog (`x-sagas`): its steps and compensations, in order.
@@ -22,10 +19,10 @@ export const SAGA = {
   description: 'From checkout to shipment. A declined payment cancels the order; missing stock refunds the payment.',
   steps: [
     { name: 'charge-payment', kind: 'step', on: 'order.created', group: 'payment-service.order-saga', emits: ['payment.captured'], failure: 'payment.failed' },
-    { name: 'reserve-stock', kind: 'step', on: 'payment.captured', group: 'inventory-service.order-saga', emits: ['stock.reserved'], failure: 'stock.reservation-failed' },
+    { name: 'reserve-stock', kind: 'step', on: 'payment.captured', group: 'inventory-service.order-saga', emits: ['stock.reserved'], failure: 'stock.unavailable' },
     { name: 'ship-order', kind: 'step', on: 'stock.reserved', group: 'fulfillment-service.order-saga', emits: ['order.shipped'] },
     { name: 'cancel-order', kind: 'compensation', on: 'payment.failed', group: 'order-service.order-saga', emits: ['order.cancelled'] },
-    { name: 'refund-payment', kind: 'compensation', on: 'stock.reservation-failed', group: 'payment-service.order-saga', emits: ['payment.refunded'] },
+    { name: 'refund-payment', kind: 'compensation', on: 'stock.unavailable', group: 'payment-service.order-saga', emits: ['payment.refunded'] },
   ],
 } as const;
 
@@ -34,7 +31,7 @@ export type SagaEmission =
   | { readonly emit: 'payment.captured'; readonly payload: PaymentCapturedInput }
   | { readonly emit: 'payment.failed'; readonly payload: PaymentFailedInput }
   | { readonly emit: 'stock.reserved'; readonly payload: StockReservedInput }
-  | { readonly emit: 'stock.reservation-failed'; readonly payload: StockReservationFailedInput }
+  | { readonly emit: 'stock.unavailable'; readonly payload: StockUnavailableInput }
   | { readonly emit: 'order.shipped'; readonly payload: OrderShippedInput }
   | { readonly emit: 'order.cancelled'; readonly payload: OrderCancelledInput }
   | { readonly emit: 'payment.refunded'; readonly payload: PaymentRefundedInput };
@@ -52,14 +49,14 @@ export interface ChargePaymentStep {
   handle(data: OrderCreated, context: EventContext): Promise<ChargePaymentOutcome>;
 }
 
-/** What step `reserve-stock` may answer with: `stock.reserved` or `stock.reservation-failed`. Nothing else type-checks. */
-export type ReserveStockOutcome = Extract<SagaEmission, { emit: 'stock.reserved' | 'stock.reservation-failed' }>;
+/** What step `reserve-stock` may answer with: `stock.reserved` or `stock.unavailable`. Nothing else type-checks. */
+export type ReserveStockOutcome = Extract<SagaEmission, { emit: 'stock.reserved' | 'stock.unavailable' }>;
 
-/** Step `reserve-stock`: handles `payment.captured` in consumer group `inventory-service.order-saga` and answers with one of `stock.reserved`, `stock.reservation-failed` (`stock.reservation-failed` on failure). */
+/** Step `reserve-stock`: handles `payment.captured` in consumer group `inventory-service.order-saga` and answers with one of `stock.reserved`, `stock.unavailable` (`stock.unavailable` on failure). */
 export interface ReserveStockStep {
   /**
    * Handles one `payment.captured` and returns the event to emit. Throw `RetriableError` for transient failures (retried),
-   * `NonRetriableError` for records that can never succeed (dead-lettered); business failures are `stock.reservation-failed`.
+   * `NonRetriableError` for records that can never succeed (dead-lettered); business failures are `stock.unavailable`.
    * May run more than once for one record (at-least-once): make it idempotent, e.g. keyed by `context.eventId`.
    */
   handle(data: PaymentCaptured, context: EventContext): Promise<ReserveStockOutcome>;
@@ -94,14 +91,14 @@ export interface CancelOrderStep {
 /** What step `refund-payment` may answer with: `payment.refunded`. Nothing else type-checks. */
 export type RefundPaymentOutcome = Extract<SagaEmission, { emit: 'payment.refunded' }>;
 
-/** Compensation `refund-payment`: handles `stock.reservation-failed` in consumer group `payment-service.order-saga` and answers with `payment.refunded`. */
+/** Compensation `refund-payment`: handles `stock.unavailable` in consumer group `payment-service.order-saga` and answers with `payment.refunded`. */
 export interface RefundPaymentStep {
   /**
-   * Handles one `stock.reservation-failed` and returns the event to emit. Throw `RetriableError` for transient failures (retried),
+   * Handles one `stock.unavailable` and returns the event to emit. Throw `RetriableError` for transient failures (retried),
    * `NonRetriableError` for records that can never succeed (dead-lettered); business failures are not declared (no failure event): throw.
    * May run more than once for one record (at-least-once): make it idempotent, e.g. keyed by `context.eventId`.
    */
-  handle(data: StockReservationFailed, context: EventContext): Promise<RefundPaymentOutcome>;
+  handle(data: StockUnavailable, context: EventContext): Promise<RefundPaymentOutcome>;
 }
 
 /** The step handlers of saga `order-fulfillment`, by step (your `createSteps()` in steps.ts builds them). */

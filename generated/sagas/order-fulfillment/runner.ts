@@ -3,8 +3,8 @@ import {
   OrderCreatedEvent,
   PaymentCapturedEvent,
   PaymentFailedEvent,
-  StockReservationFailedEvent,
   StockReservedEvent,
+  StockUnavailableEvent,
 } from '../../events.js';
 import type { Producers } from '../../producers/index.js';
 import {
@@ -22,8 +22,8 @@ import {
 import type { OrderCreated } from '../../schemas/order-created.js';
 import type { PaymentCaptured } from '../../schemas/payment-captured.js';
 import type { PaymentFailed } from '../../schemas/payment-failed.js';
-import type { StockReservationFailed } from '../../schemas/stock-reservation-failed.js';
 import type { StockReserved } from '../../schemas/stock-reserved.js';
+import type { StockUnavailable } from '../../schemas/stock-unavailable.js';
 import { ShopInventoryV1Topic, ShopOrdersV1Topic, ShopPaymentsV1Topic } from '../../topics.js';
 import type { SagaEmission, StepName, Steps } from './flow.js';
 
@@ -62,8 +62,8 @@ async function publish(producers: Producers, outcome: SagaEmission, context: Eve
     case 'stock.reserved':
       await producers.shopInventoryV1.stockReserved(outcome.payload, options);
       return;
-    case 'stock.reservation-failed':
-      await producers.shopInventoryV1.stockReservationFailed(outcome.payload, options);
+    case 'stock.unavailable':
+      await producers.shopInventoryV1.stockUnavailable(outcome.payload, options);
       return;
     case 'order.shipped':
       await producers.shopOrdersV1.orderShipped(outcome.payload, options);
@@ -111,7 +111,7 @@ export function createSaga(options: SagaOptions): SagaRunner {
     const handler = {
       async handle(data: PaymentCaptured, context: EventContext): Promise<void> {
         const outcome = await steps.reserveStock.handle(data, context);
-        check('reserve-stock', ['stock.reserved', 'stock.reservation-failed'], outcome, context);
+        check('reserve-stock', ['stock.reserved', 'stock.unavailable'], outcome, context);
         await publish(producers, outcome, context);
       },
     };
@@ -139,13 +139,13 @@ export function createSaga(options: SagaOptions): SagaRunner {
   }
   if (selected('refundPayment')) {
     const handler = {
-      async handle(data: StockReservationFailed, context: EventContext): Promise<void> {
+      async handle(data: StockUnavailable, context: EventContext): Promise<void> {
         const outcome = await steps.refundPayment.handle(data, context);
         check('refund-payment', ['payment.refunded'], outcome, context);
         await publish(producers, outcome, context);
       },
     };
-    add('refundPayment', 'payment-service.order-saga', ShopInventoryV1Topic.name, route(StockReservationFailedEvent, handler));
+    add('refundPayment', 'payment-service.order-saga', ShopInventoryV1Topic.name, route(StockUnavailableEvent, handler));
   }
   const settings = new Map<string, { retry: RetryPolicy; deadLetter: DeadLetterPolicy; events: readonly string[] }>([
     [ShopOrdersV1Topic.name, ShopOrdersV1Topic],

@@ -4,7 +4,7 @@ import type { PaymentCaptured } from '../../../schemas/payment-captured.js';
 import type { ReserveStockOutcome, ReserveStockStep } from '../flow.js';
 
 /**
- * Saga `order-fulfillment`. Step `reserve-stock`: handles `payment.captured` in consumer group `inventory-service.order-saga` and answers with one of `stock.reserved`, `stock.reservation-failed` (`stock.reservation-failed` on failure).
+ * Saga `order-fulfillment`. Step `reserve-stock`: handles `payment.captured` in consumer group `inventory-service.order-saga` and answers with one of `stock.reserved`, `stock.unavailable` (`stock.unavailable` on failure).
  *
  * Return the event to emit, e.g. `return { emit: 'stock.reserved', payload: { ... } };`: the runner publishes it with the
  * typed producers, caused by the handled record. The return type admits only the declared events.

@@ -17,8 +17,8 @@ import {
   ProductPublishedEvent,
   ProductRepricedEvent,
   StockReleasedEvent,
-  StockReservationFailedEvent,
   StockReservedEvent,
+  StockUnavailableEvent,
 } from '../events.js';
 import {
   EventProducer,
@@ -42,8 +42,8 @@ import type { PaymentRefundedInput } from '../schemas/payment-refunded.js';
 import type { ProductPublishedInput } from '../schemas/product-published.js';
 import type { ProductRepricedInput } from '../schemas/product-repriced.js';
 import type { StockReleasedInput } from '../schemas/stock-released.js';
-import type { StockReservationFailedInput } from '../schemas/stock-reservation-failed.js';
 import type { StockReservedInput } from '../schemas/stock-reserved.js';
+import type { StockUnavailableInput } from '../schemas/stock-unavailable.js';
 import { KafkaConnection } from './kafka.connection.js';
 
 /**
@@ -219,11 +219,11 @@ export class KafkaProducerService implements OnApplicationShutdown {
   /**
    * Stock for an order could not be reserved (the order saga refunds its payment).
    *
-   * Sends `stock.reservation-failed` v1.0.0 to `shop.inventory.v1`; Kafka key: payload field `sku`.
+   * Sends `stock.unavailable` v1.0.0 to `shop.inventory.v1`; Kafka key: payload field `sku`.
    * The payload is validated before anything is sent.
    */
-  stockReservationFailed(data: StockReservationFailedInput, options?: SendOptions): Promise<RecordMetadata> {
-    return this.producer.send('shop.inventory.v1', StockReservationFailedEvent, data, options);
+  stockUnavailable(data: StockUnavailableInput, options?: SendOptions): Promise<RecordMetadata> {
+    return this.producer.send('shop.inventory.v1', StockUnavailableEvent, data, options);
   }
 
   /**

@@ -6,10 +6,10 @@ import { SkuSchema } from './shared/sku.js';
 /**
  * Stock for an order could not be reserved (the order saga refunds its payment).
  *
- * Event type `stock.reservation-failed`, version 1.0.0, classification internal.
+ * Event type `stock.unavailable`, version 1.0.0, classification internal.
  * Kafka key: payload field `sku`.
  */
-export const StockReservationFailedSchema = z.strictObject({
+export const StockUnavailableSchema = z.strictObject({
   sku: SkuSchema,
   orderId: OrderIdSchema,
   quantity: z.number().int().min(1),
@@ -17,8 +17,8 @@ export const StockReservationFailedSchema = z.strictObject({
   occurredAt: z.iso.datetime({ offset: true }),
 });
 
-/** `StockReservationFailed` as handlers receive it: validated, defaults applied. */
-export type StockReservationFailed = z.output<typeof StockReservationFailedSchema>;
+/** `StockUnavailable` as handlers receive it: validated, defaults applied. */
+export type StockUnavailable = z.output<typeof StockUnavailableSchema>;
 
-/** What a producer may pass for `StockReservationFailed` (before defaults are applied). */
-export type StockReservationFailedInput = z.input<typeof StockReservationFailedSchema>;
+/** What a producer may pass for `StockUnavailable` (before defaults are applied). */
+export type StockUnavailableInput = z.input<typeof StockUnavailableSchema>;
