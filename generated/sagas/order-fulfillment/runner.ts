@@ -27,7 +27,11 @@ import type { StockUnavailable } from '../../schemas/stock-unavailable.js';
 import { ShopInventoryV1Topic, ShopOrdersV1Topic, ShopPaymentsV1Topic } from '../../topics.js';
 import type { SagaEmission, StepName, Steps } from './flow.js';
 
-/** Options of `createSaga`: the consumer options (transport, logger, store, ...) shared by every step consumer. */
+/**
+ * Options of `createSaga`: the consumer options (transport, logger, store, ...) shared by every step consumer.
+ * `fromBeginning` defaults to false here: a step group without committed offsets starts at new records, so a
+ * newly deployed saga does not replay (charge, ship, ...) the topics' history.
+ */
 export interface SagaOptions extends Omit<GroupConsumerOptions, 'groupId' | 'topics'> {
   /** Your step handlers (`createSteps()` of steps.ts). */
   steps: Steps;
@@ -159,7 +163,8 @@ export function createSaga(options: SagaOptions): SagaRunner {
       const routed = routes.map((r) => (r.kind === 'exact' ? r.eventType : ''));
       return new TopicDelegator({ topic, routes, ...(s ? { retry: s.retry, deadLetter: s.deadLetter, ignore: s.events.filter((e) => !routed.includes(e)) } : {}) });
     });
-    consumers.set(groupId, new GroupConsumer({ ...consumerOptions, groupId, topics: delegators }));
+    // A saga deployed on existing topics reacts to new events only (no replay of history), unless asked to.
+    consumers.set(groupId, new GroupConsumer({ fromBeginning: false, ...consumerOptions, groupId, topics: delegators }));
   }
   return {
     consumers,

@@ -147,7 +147,11 @@ function runnerFile(table: SymbolTable, saga: Saga, f: SagaFiles): GeneratedFile
   const topicsUsed: TopicSymbols[] = [];
   for (const s of saga.steps) for (const t of triggerTopics(table, s.on)) if (!topicsUsed.includes(t)) topicsUsed.push(t);
   const body: string[] = [
-    jsdoc('Options of `createSaga`: the consumer options (transport, logger, store, ...) shared by every step consumer.'),
+    jsdoc([
+      'Options of `createSaga`: the consumer options (transport, logger, store, ...) shared by every step consumer.',
+      '`fromBeginning` defaults to false here: a step group without committed offsets starts at new records, so a',
+      'newly deployed saga does not replay (charge, ship, ...) the topics\' history.',
+    ]),
     `export interface ${options} extends Omit<${groupOptions}, 'groupId' | 'topics'> {`,
     '  /** Your step handlers (`createSteps()` of steps.ts). */',
     `  steps: ${steps};`,
@@ -230,7 +234,8 @@ function runnerFile(table: SymbolTable, saga: Saga, f: SagaFiles): GeneratedFile
     "      const routed = routes.map((r) => (r.kind === 'exact' ? r.eventType : ''));",
     `      return new ${delegator}({ topic, routes, ...(s ? { retry: s.retry, deadLetter: s.deadLetter, ignore: s.events.filter((e) => !routed.includes(e)) } : {}) });`,
     '    });',
-    `    consumers.set(groupId, new ${groupConsumer}({ ...consumerOptions, groupId, topics: delegators }));`,
+    '    // A saga deployed on existing topics reacts to new events only (no replay of history), unless asked to.',
+    `    consumers.set(groupId, new ${groupConsumer}({ fromBeginning: false, ...consumerOptions, groupId, topics: delegators }));`,
     '  }',
     '  return {',
     '    consumers,',
