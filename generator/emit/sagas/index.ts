@@ -9,58 +9,16 @@
  * - `steps/<step>.step.ts` and `steps.ts` (scaffolds, the user's): one class per step, and `createSteps()`.
  */
 import type { Saga, SagaStep } from '../../model/types.js';
-import type { SymbolTable, TopicSymbols } from '../../symbols/table.js';
+import type { SymbolTable } from '../../symbols/table.js';
 import { sym } from '../../symbols/sym.js';
 import { withScaffoldHeader } from '../header.js';
 import { TsModule } from '../printer.js';
 import { jsdoc, tsString } from '../text.js';
 import type { EmitOptions, GeneratedFile } from '../types.js';
+import { emittedEvents, filesOf, outcomes, outcomeSym, SAGAS_DIR, stepSentence, stepSym, stubSym, type SagaFiles } from './plan.js';
+import { runnerFile } from './runner.js';
 
-export const SAGAS_DIR = 'sagas';
-
-interface SagaFiles {
-  dir: string;
-  flow: string;
-  runner: string;
-  steps: string;
-  index: string;
-  stub: (step: SagaStep) => string;
-}
-
-function filesOf(saga: Saga): SagaFiles {
-  const dir = `${SAGAS_DIR}/${saga.names.fileName}`;
-  return { dir, flow: `${dir}/flow.ts`, runner: `${dir}/runner.ts`, steps: `${dir}/steps.ts`, index: `${dir}/index.ts`, stub: (s) => `${dir}/steps/${s.names.fileName}.step.ts` };
-}
-
-/** Every event of the saga a step emits, in first-declared order. */
-function emittedEvents(saga: Saga): string[] {
-  const out: string[] = [];
-  for (const s of saga.steps) for (const e of [...s.emits, ...(s.failure ? [s.failure] : [])]) if (!out.includes(e)) out.push(e);
-  return out;
-}
-
-const outcomes = (s: SagaStep): string[] => [...s.emits, ...(s.failure ? [s.failure] : [])];
-
-/** The topic an event is published to: the first topic without parameters whose producer sends it. */
-function publishTopic(table: SymbolTable, type: string): TopicSymbols {
-  const t = table.topics.find((x) => x.parameters === undefined && x.producer !== undefined && x.topic.events.includes(type) && x.topic.produced.includes(type));
-  if (!t) throw new Error(`internal: no producer for saga event ${type}`);
-  return t;
-}
-
-/** The topics (without parameters) carrying an event: where a step triggered by it reads. */
-function triggerTopics(table: SymbolTable, type: string): TopicSymbols[] {
-  return table.topics.filter((x) => x.parameters === undefined && x.topic.events.includes(type));
-}
-
-const stepSym = (f: SagaFiles, s: SagaStep): ReturnType<typeof sym> => sym(`${s.names.typeName}Step`, f.flow, 'type');
-const outcomeSym = (f: SagaFiles, s: SagaStep): ReturnType<typeof sym> => sym(`${s.names.typeName}Outcome`, f.flow, 'type');
-const stubSym = (f: SagaFiles, s: SagaStep): ReturnType<typeof sym> => sym(`${s.names.typeName}StepHandler`, f.stub(s));
-
-function stepSentence(s: SagaStep): string {
-  const answers = outcomes(s).map((e) => `\`${e}\``);
-  return `${s.kind === 'step' ? 'Step' : 'Compensation'} \`${s.name}\`: handles \`${s.on}\` in consumer group \`${s.group}\` and answers with ${answers.length > 1 ? `one of ${answers.join(', ')}` : answers[0]}${s.failure ? ` (\`${s.failure}\` on failure)` : ''}.`;
-}
+export { SAGAS_DIR } from './plan.js';
 
 function flowFile(table: SymbolTable, saga: Saga, f: SagaFiles): GeneratedFile {
   const mod = new TsModule(f.flow);
@@ -123,133 +81,6 @@ function flowFile(table: SymbolTable, saga: Saga, f: SagaFiles): GeneratedFile {
     `export type ${stepName} = keyof ${steps};`,
   );
   return { path: f.flow, content: mod.render(body.join('\n')), ownership: 'managed' };
-}
-
-function runnerFile(table: SymbolTable, saga: Saga, f: SagaFiles): GeneratedFile {
-  const mod = new TsModule(f.runner);
-  const options = mod.declare(sym('SagaOptions', f.runner, 'type'));
-  const runner = mod.declare(sym('SagaRunner', f.runner, 'type'));
-  const create = mod.declare(sym('createSaga', f.runner));
-  const emission = mod.type(sym('SagaEmission', f.flow, 'type'));
-  const steps = mod.type(sym('Steps', f.flow, 'type'));
-  const stepName = mod.type(sym('StepName', f.flow, 'type'));
-  const producers = mod.type(table.fixed.Producers);
-  const groupConsumer = mod.use(table.runtime('GroupConsumer'));
-  const groupOptions = mod.type(table.runtime('GroupConsumerOptions'));
-  const delegator = mod.use(table.runtime('TopicDelegator'));
-  const route = mod.use(table.runtime('route'));
-  const routeType = mod.type(table.runtime('Route'));
-  const nonRetriable = mod.use(table.runtime('NonRetriableError'));
-  const context = mod.type(table.runtime('EventContext'));
-  const health = mod.type(table.runtime('ConsumerHealth'));
-
-  const events = emittedEvents(saga);
-  const topicsUsed: TopicSymbols[] = [];
-  for (const s of saga.steps) for (const t of triggerTopics(table, s.on)) if (!topicsUsed.includes(t)) topicsUsed.push(t);
-  const body: string[] = [
-    jsdoc([
-      'Options of `createSaga`: the consumer options (transport, logger, store, ...) shared by every step consumer.',
-      '`fromBeginning` defaults to false here: a step group without committed offsets starts at new records, so a',
-      'newly deployed saga does not replay (charge, ship, ...) the topics\' history.',
-    ]),
-    `export interface ${options} extends Omit<${groupOptions}, 'groupId' | 'topics'> {`,
-    '  /** Your step handlers (`createSteps()` of steps.ts). */',
-    `  steps: ${steps};`,
-    '  /** The typed producers (`createProducers({ transport })`): each outcome is published with them. */',
-    `  producers: ${producers};`,
-    '  /** Run only these steps (default: all). A service runs the steps it owns; the others run elsewhere. */',
-    `  only?: readonly ${stepName}[];`,
-    '  /** Consumer group per step instead of the catalog\'s (steps sharing a group id share one consumer). */',
-    `  groupIds?: Partial<Record<${stepName}, string>>;`,
-    '}',
-    '',
-    jsdoc(`A running saga \`${saga.name}\`: one consumer per step group.`),
-    `export interface ${runner} {`,
-    `  readonly consumers: ReadonlyMap<string, ${groupConsumer}>;`,
-    '  /** Starts every step consumer (joins the groups). */',
-    '  start(): Promise<void>;',
-    '  /** Stops every step consumer (finishes in-flight steps, commits, leaves the groups). */',
-    '  stop(): Promise<void>;',
-    `  health(): ${health}[];`,
-    '}',
-    '',
-    jsdoc('Publishes one outcome, caused by the handled record: same correlation id, causation id = its event id, derived event id.'),
-    `async function publish(producers: ${producers}, outcome: ${emission}, context: ${context}): Promise<void> {`,
-    '  const options = { causedBy: context };',
-    '  switch (outcome.emit) {',
-  ];
-  for (const e of events) {
-    const t = publishTopic(table, e);
-    body.push(`    case ${tsString(e)}:`, `      await producers.${t.member}.${table.event(e).member}(outcome.payload, options);`, '      return;');
-  }
-  body.push(
-    '  }',
-    '}',
-    '',
-    jsdoc([
-      `Runs saga \`${saga.name}\` (choreography): each step consumes its trigger event in its own consumer group, calls your`,
-      'handler, and publishes the event it answers with; compensations answer failure events the same way. Delivery is',
-      'at-least-once: a step may see a record again after a crash, so handlers must be idempotent (docs/sagas.md).',
-      ...(saga.description ? ['', saga.description] : []),
-    ]),
-    `export function ${create}(options: ${options}): ${runner} {`,
-    '  const { steps, producers, only, groupIds, ...consumerOptions } = options;',
-    `  const groups = new Map<string, Map<string, ${routeType}[]>>();`,
-    `  const add = (step: ${stepName}, group: string, topic: string, r: ${routeType}): void => {`,
-    '    const groupId = groupIds?.[step] ?? group;',
-    `    const topics = groups.get(groupId) ?? new Map<string, ${routeType}[]>();`,
-    '    groups.set(groupId, topics);',
-    '    topics.set(topic, [...(topics.get(topic) ?? []), r]);',
-    '  };',
-    `  const selected = (step: ${stepName}): boolean => only === undefined || only.includes(step);`,
-    `  const check = (step: string, declared: readonly string[], outcome: { emit: string }, context: ${context}): void => {`,
-    `    if (!declared.includes(outcome.emit)) throw new ${nonRetriable}(\`saga ${saga.name.replace(/[`$\\]/g, '')}: step \${step} answered \${JSON.stringify(outcome.emit)} to event \${context.eventId}, which it does not declare\`);`,
-    '  };',
-  );
-  for (const s of saga.steps) {
-    const m = s.names.memberName;
-    const key = tsString(m);
-    body.push(
-      `  if (selected(${key})) {`,
-      `    const handler = {`,
-      `      async handle(data: ${mod.type(table.event(s.on).type)}, context: ${context}): Promise<void> {`,
-      `        const outcome = await steps.${m}.handle(data, context);`,
-      `        check(${tsString(s.name)}, [${outcomes(s).map(tsString).join(', ')}], outcome, context);`,
-      '        await publish(producers, outcome, context);',
-      '      },',
-      '    };',
-      ...triggerTopics(table, s.on).map((t) => `    add(${key}, ${tsString(s.group)}, ${mod.use(t.constant)}.name, ${route}(${mod.use(table.event(s.on).definition)}, handler));`),
-      '  }',
-    );
-  }
-  const settings = topicsUsed.map((t) => `    [${mod.use(t.constant)}.name, ${mod.use(t.constant)}],`);
-  body.push(
-    `  const settings = new Map<string, { retry: ${mod.type(table.runtime('RetryPolicy'))}; deadLetter: ${mod.type(table.runtime('DeadLetterPolicy'))}; events: readonly string[] }>([`,
-    ...settings,
-    '  ]);',
-    `  const consumers = new Map<string, ${groupConsumer}>();`,
-    '  for (const [groupId, topics] of groups) {',
-    '    const delegators = [...topics].map(([topic, routes]) => {',
-    '      const s = settings.get(topic);',
-    "      const routed = routes.map((r) => (r.kind === 'exact' ? r.eventType : ''));",
-    `      return new ${delegator}({ topic, routes, ...(s ? { retry: s.retry, deadLetter: s.deadLetter, ignore: s.events.filter((e) => !routed.includes(e)) } : {}) });`,
-    '    });',
-    '    // A saga deployed on existing topics reacts to new events only (no replay of history), unless asked to.',
-    `    consumers.set(groupId, new ${groupConsumer}({ fromBeginning: false, ...consumerOptions, groupId, topics: delegators }));`,
-    '  }',
-    '  return {',
-    '    consumers,',
-    '    async start() {',
-    '      for (const c of consumers.values()) await c.start();',
-    '    },',
-    '    async stop() {',
-    '      await Promise.all([...consumers.values()].map((c) => c.stop()));',
-    '    },',
-    '    health: () => [...consumers.values()].map((c) => c.health()),',
-    '  };',
-    '}',
-  );
-  return { path: f.runner, content: mod.render(body.join('\n')), ownership: 'managed' };
 }
 
 function stubFile(table: SymbolTable, saga: Saga, f: SagaFiles, s: SagaStep): GeneratedFile {
