@@ -143,7 +143,7 @@ export async function loadModel(catalogPath: string, options: { cwd?: string; le
 /**
  * In-memory generation for tests: no disk, no @asyncapi/parser run (the model's own checks still apply).
  */
-export function generateFromString(text: string, options: { target?: Target; path?: string; lenient?: boolean } = {}): GenerateResult {
+export function generateFromString(text: string, options: { target?: Target; path?: string; lenient?: boolean; services?: readonly Service[] } = {}): GenerateResult {
   const t0 = performance.now();
   const absPath = path.resolve(options.path ?? 'catalog.asyncapi.yaml');
   const { file, diagnostics } = parseSource(text, absPath);
@@ -152,5 +152,5 @@ export function generateFromString(text: string, options: { target?: Target; pat
   if (options.lenient) diagnostics.push(...lenientRepairs(file, files));
   applyTraits(file, files);
   const loaded: LoadedCatalog = { main: file, files, diagnostics: [], parserMs: 0, lenient: options.lenient === true };
-  return emit(loaded, file.displayPath, options.target ?? 'plain', t0, [...diagnostics]);
+  return emit(loaded, file.displayPath, options.target ?? 'plain', t0, [...diagnostics], true, options.services);
 }

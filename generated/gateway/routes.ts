@@ -17,6 +17,7 @@ import {
   ProductRepricedEvent,
   StockReleasedEvent,
   StockReservedEvent,
+  StockUnavailableEvent,
 } from '../events.js';
 import type { GatewayRoute } from './gateway.js';
 
@@ -40,6 +41,7 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = Object.freeze([
   { eventType: 'product.repriced', topic: 'shop.products.v1', definition: ProductRepricedEvent, groups: ['analytics'], keyOverride: false, priority: 'normal' },
   { eventType: 'stock.reserved', topic: 'shop.inventory.v1', definition: StockReservedEvent, groups: ['fulfillment-service'], keyOverride: false, priority: 'normal' },
   { eventType: 'stock.released', topic: 'shop.inventory.v1', definition: StockReleasedEvent, groups: [], keyOverride: false, priority: 'normal' },
+  { eventType: 'stock.unavailable', topic: 'shop.inventory.v1', definition: StockUnavailableEvent, groups: [], keyOverride: false, priority: 'normal' },
   { eventType: 'inventory.snapshotted', topic: 'shop.inventory-snapshots.v1', definition: InventorySnapshottedEvent, groups: ['analytics'], keyOverride: false, priority: 'normal' },
   { eventType: 'audit.recorded', topic: 'shop.audit.v1', definition: AuditRecordedEvent, groups: ['shop-platform-workers'], keyOverride: false, priority: 'low' },
 ]);

@@ -135,8 +135,8 @@ export function reportConflicts(plan: WritePlan, out: string, io: Io): boolean {
   return conflicts.length > 0;
 }
 
-/** Services available in this version (the rest of `SERVICES` are planned: refused with a clear message). */
-export const AVAILABLE_SERVICES = ['gateway', 'live', 'outbox'] as const;
+/** Services `--with` accepts. */
+export const AVAILABLE_SERVICES = ['gateway', 'live', 'outbox', 'sagas'] as const;
 
 /** `--with a,b` / `--with a --with b`, else `with` in the config file; unknown or unavailable services are usage errors. */
 export function resolveServices(explicit: unknown, cwd: string): Array<(typeof AVAILABLE_SERVICES)[number]> {
@@ -146,8 +146,7 @@ export function resolveServices(explicit: unknown, cwd: string): Array<(typeof A
   if (explicit !== undefined && names.length === 1 && names[0] === 'none') return []; // `--with none`: override the config file
   for (const name of names) {
     if ((AVAILABLE_SERVICES as readonly string[]).includes(name)) out.add(name as (typeof AVAILABLE_SERVICES)[number]);
-    else if (['sagas'].includes(name)) throw new UsageError(`service "${name}" is not available in this version of eventgen (available: ${AVAILABLE_SERVICES.join(', ')})`);
-    else throw new UsageError(`unknown service "${name}" (available: ${AVAILABLE_SERVICES.join(', ')}; planned: sagas)`);
+    else throw new UsageError(`unknown service "${name}" (available: ${AVAILABLE_SERVICES.join(', ')})`);
   }
   return [...out].sort();
 }

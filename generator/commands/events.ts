@@ -83,7 +83,7 @@ export const eventsCommand: CliCommand = {
     watch: { type: 'boolean', default: false, describe: 'Regenerate whenever a catalog file changes' },
     docs: { type: 'boolean', describe: 'Emit docs/ (Markdown + static site); --no-docs to skip (default: true)' },
     lenient: LENIENT_OPTION,
-    with: { type: 'string', array: true, describe: 'Also generate optional services: gateway (HTTP publish API + status tracking, docs/gateway.md), live (WebSocket fan-out of events to browsers, docs/live.md), outbox (PostgreSQL transactional outbox + relay, docs/outbox.md); none overrides the config file' },
+    with: { type: 'string', array: true, describe: 'Also generate optional services: gateway (HTTP publish API + status tracking, docs/gateway.md), live (WebSocket fan-out of events to browsers, docs/live.md), outbox (PostgreSQL transactional outbox + relay, docs/outbox.md), sagas (typed choreography saga skeletons from x-sagas, docs/sagas.md); none overrides the config file' },
   },
   examples: [
     ['$0 events --catalog catalog/shop.asyncapi.yaml --out generated', 'generate'],
@@ -91,6 +91,7 @@ export const eventsCommand: CliCommand = {
     ['$0 events --catalog exported.yaml --lenient', 'read a catalog another tool wrote (spec violations become warnings)'],
     ['$0 events --with gateway', 'also generate gateway/: the HTTP publish API of the catalog'],
     ['$0 events --with gateway,live', 'also generate live/: WebSocket fan-out of the catalog\'s events'],
+    ['$0 events --with sagas', 'also generate sagas/: typed step stubs and runners of the catalog\'s x-sagas'],
   ],
   run: (a, io) => {
     const ev: EventsArgs = { check: a.check === true, dryRun: a['dry-run'] === true, verbose: a.verbose === true };

@@ -14,6 +14,7 @@ import { nestjsTarget } from './nestjs/index.js';
 import { emitOutbox } from './outbox/index.js';
 import { emitProducers } from './producers.js';
 import { emitRuntime, type RuntimeSource } from './runtime.js';
+import { emitSagas } from './sagas/index.js';
 import { emitSchemas } from './schemas.js';
 import { emitStubs } from './stubs.js';
 import { emitTopicProvisioning } from './topics/index.js';
@@ -57,6 +58,7 @@ export function emitAll(table: SymbolTable, options: EmitAllOptions): GeneratedF
     ...(options.services?.includes('gateway') ? emitGateway(table, options, options.gateway ?? []) : []),
     ...(options.services?.includes('live') ? emitLive(table, options, options.live ?? []) : []),
     ...(options.services?.includes('outbox') ? emitOutbox(table, options, options.outbox ?? []) : []),
+    ...(options.services?.includes('sagas') ? emitSagas(table, options) : []),
   ];
   files.push(target.barrel(table, new Set(files.map((f) => f.path))));
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

@@ -21,6 +21,7 @@ import type { Catalog, ConsumerGroup, Diagnostic, EventExample, EventType, JsonV
 import { kebabCase } from './naming.js';
 import { readLegacy, readPreviousVersions } from './legacy.js';
 import { exampleProblem } from './validate.js';
+import { readSagas } from './sagas.js';
 
 const KAFKA_PROTOCOLS = new Set(['kafka', 'kafka-secure']);
 const X_EVENTGEN_KEYS = ['source', 'defaultGroup', 'retry', 'deadLetter', 'addressSlash'];
@@ -368,6 +369,8 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
   };
   const description = str(info.description);
   if (description) catalog.description = description;
+  const sagas = readSagas(ctx, ctx.child(ctx.main, 'x-sagas'), { events, topics, groups: catalog.groups });
+  if (sagas.length > 0) catalog.sagas = sagas;
   registry.finish(catalog);
   const named = new Map(catalog.schemas.map((n) => [n.id, n]));
   for (const e of catalog.events) {

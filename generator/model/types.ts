@@ -489,5 +489,40 @@ export interface Catalog {
   events: EventType[];
   schemas: NamedSchema[];
   groups: ConsumerGroup[];
+  /** Choreography sagas declared in root `x-sagas` (absent or empty: none). */
+  sagas?: Saga[];
   diagnostics: Diagnostic[];
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Sagas (root `x-sagas`, docs/sagas.md)                                                        */
+/* ------------------------------------------------------------------------------------------ */
+
+/** One step of a choreography saga: a handler of `on` that answers with exactly one of its declared events. */
+export interface SagaStep {
+  /** Step name as declared (letters, digits, `_`, `-`). */
+  name: string;
+  /** `step` (forward) or `compensation` (undoes an earlier step after a failure event). */
+  kind: 'step' | 'compensation';
+  /** Event type (wire name) that triggers the step. */
+  on: string;
+  /** Kafka consumer group id the step's consumer joins. */
+  group: string;
+  /** Event types the step may emit on success (a compensation: its compensating event(s)). */
+  emits: string[];
+  /** Event type the step emits when it fails for a business reason (steps only). */
+  failure?: string;
+  description?: string;
+  names: { typeName: string; fileName: string; memberName: string };
+  loc?: SourceLocation;
+}
+
+export interface Saga {
+  /** Saga name as declared (letters, digits, `_`, `-`). */
+  name: string;
+  description?: string;
+  /** Forward steps then compensations, in declaration order. */
+  steps: SagaStep[];
+  names: { typeName: string; fileName: string; memberName: string };
+  loc?: SourceLocation;
 }

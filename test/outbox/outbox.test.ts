@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../generator/index.js';
 import { MIGRATION_TEMPLATE, renderMigration } from '../../generator/emit/outbox/migration.js';
 import { createOutboxRelay, type OutboxRelay } from '../../templates/outbox/relay.js';
-import { OutboxWriter } from '../../templates/outbox/writer.js';
+import { OutboxWriter, type OutboxReceipt } from '../../templates/outbox/writer.js';
 import { PgProcessedStore } from '../../templates/outbox/processed-store.js';
 import { createLogger, Metrics, SendError, type TopicMessages, type TransportProducer } from '../../templates/runtime/index.js';
 import { TickEvent } from '../integration/helpers.js';
@@ -81,7 +81,7 @@ describe.skipIf(problem !== '')('outbox on PostgreSQL', () => {
   it('generated createOutboxProducers: outbox row and business row commit together; a rollback leaves neither', async () => {
     const result = await generate(path.relative(ROOT, fixturePath('minimal')), { cwd: ROOT, services: ['outbox'], docs: false });
     const dir = writeTree('outbox-minimal-tx', result.files);
-    const { createOutboxProducers } = (await import(path.join(dir, 'outbox/producers.ts'))) as typeof import('../output/outbox-minimal-tx/outbox/producers.js');
+    const { createOutboxProducers } = (await import(path.join(dir, 'outbox/producers.ts'))) as { createOutboxProducers: (client: unknown, options: { schema: string }) => { usersV1: { userSignedUp(data: { userId: string; email: string }): Promise<OutboxReceipt> } } }; // the generated module (written by this test; its own types are checked by test/compile.test.ts)
     await db.pool.query(`CREATE TABLE "${schema}".users (id text PRIMARY KEY)`);
     const client = await db.pool.connect();
     try {

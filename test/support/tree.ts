@@ -19,11 +19,12 @@ export function fixturePath(name: string): string {
 }
 
 /**
- * Generate with paths shown relative to the repo root (stable banners). With the gateway (`--with gateway`), as
- * the bundled catalog's eventgen.config.json asks: every golden and compiled tree covers the gateway's emitters too.
+ * Generate with paths shown relative to the repo root (stable banners). With the gateway and the sagas (`--with
+ * gateway,sagas`), as the bundled catalog's eventgen.config.json asks: every golden and compiled tree covers those
+ * emitters too (catalogs without `x-sagas` get no sagas/).
  */
 export async function generateAt(catalog: string): Promise<GenerateResult> {
-  return generate(path.relative(ROOT, catalog), { cwd: ROOT, services: ['gateway'] });
+  return generate(path.relative(ROOT, catalog), { cwd: ROOT, services: ['gateway', 'sagas'] });
 }
 
 /** Write files to a fresh directory under test/output (plain writes: this is test scaffolding). */

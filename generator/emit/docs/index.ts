@@ -11,9 +11,10 @@ import { gatewayRoutes } from '../gateway/routes.js';
 import { livePlan } from '../live/index.js';
 import type { EmitOptions, GeneratedFile } from '../types.js';
 import { searchIndexScript } from './search.js';
+import { layoutSaga, renderSagaSvg } from './saga-svg.js';
 import { layoutFlow, renderFlowSvg } from './svg.js';
 import { asset, template } from './templates.js';
-import { buildView, type CatalogView, type LinkView } from './view.js';
+import { buildView, type CatalogView, type LinkView, type SagaStepView } from './view.js';
 
 export const DOCS_DIR = 'docs';
 export const SITE_DIR = 'docs/site';
@@ -24,7 +25,7 @@ interface PageSpec {
   page: string;
   title: string;
   kind: string;
-  template: 'index' | 'topic' | 'event' | 'group' | 'schema';
+  template: 'index' | 'topic' | 'event' | 'group' | 'schema' | 'saga';
   data: Record<string, unknown>;
 }
 
@@ -45,6 +46,12 @@ function pages(catalog: Catalog, view: CatalogView): PageSpec[] {
     ...view.events.map((event): PageSpec => ({ page: event.page, title: event.type, kind: 'event', template: 'event', data: { event } })),
     ...view.groups.map((group): PageSpec => ({ page: group.page, title: group.groupId, kind: 'group', template: 'group', data: { group } })),
     ...view.schemas.map((schema): PageSpec => ({ page: schema.page, title: schema.name, kind: 'schema', template: 'schema', data: { schema } })),
+    ...(view.sagas ?? []).map((saga, i): PageSpec => {
+      const model = catalog.sagas?.[i] as NonNullable<Catalog['sagas']>[number];
+      const pages = new Map(view.events.map((e) => [e.type, `${e.page}.html`]));
+      const svg = renderSagaSvg(layoutSaga(model, (type) => pages.get(type)), { root: rootFor(saga.page), idPrefix: 'saga', title: `Saga ${saga.name}: steps, success, failure and compensation edges` });
+      return { page: saga.page, title: saga.name, kind: 'saga', template: 'saga', data: { saga, flowHtml: svg } };
+    }),
   ];
 }
 
@@ -124,10 +131,37 @@ export function withLive(view: CatalogView, table: SymbolTable, options: EmitOpt
   };
 }
 
+/** The catalog's sagas (`x-sagas`, docs/sagas.md): a page each, drawn as a flow, listed on the overview. */
+export function withSagas(view: CatalogView, catalog: Catalog): CatalogView {
+  const sagas = catalog.sagas ?? [];
+  if (sagas.length === 0) return view;
+  const pages = new Map(view.events.map((e) => [e.type, e.page]));
+  const link = (type: string): LinkView => ({ text: type, page: pages.get(type) ?? 'index' });
+  const step = (s: NonNullable<Catalog['sagas']>[number]['steps'][number]): SagaStepView => ({
+    name: s.name,
+    kind: s.kind,
+    group: s.group,
+    on: link(s.on),
+    emits: s.emits.map(link),
+    ...(s.failure ? { failure: link(s.failure) } : {}),
+    ...(s.description ? { description: s.description } : {}),
+  });
+  return {
+    ...view,
+    sagas: sagas.map((saga) => ({
+      name: saga.name,
+      page: `sagas/${encodeURIComponent(saga.names.fileName)}`,
+      ...(saga.description ? { description: saga.description } : {}),
+      steps: saga.steps.filter((s) => s.kind === 'step').map(step),
+      compensations: saga.steps.filter((s) => s.kind === 'compensation').map(step),
+    })),
+  };
+}
+
 /** `gen events`: Markdown under `docs/`, the site under `docs/site/`. */
 export function emitDocs(table: SymbolTable, options: EmitOptions): GeneratedFile[] {
   const catalog = table.catalog;
-  const view = withLive(withGateway(buildView(table), table, options), table, options);
+  const view = withSagas(withLive(withGateway(buildView(table), table, options), table, options), catalog);
   return [
     ...emitMarkdown(catalog, options, view).map((f) => ({ ...f, path: `${DOCS_DIR}/${f.path}` })),
     ...emitSite(catalog, options, view).map((f) => ({ ...f, path: `${SITE_DIR}/${f.path}` })),

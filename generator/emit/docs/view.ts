@@ -121,6 +121,26 @@ export interface CatalogView {
   gateway?: GatewayView;
   /** Present when the live fan-out is generated (`--with live`): its channels. */
   live?: LiveView;
+  /** The catalog's choreography sagas (`x-sagas`), one page each; absent when there are none. */
+  sagas?: SagaView[];
+}
+
+export interface SagaStepView {
+  name: string;
+  kind: 'step' | 'compensation';
+  group: string;
+  on: LinkView;
+  emits: LinkView[];
+  failure?: LinkView;
+  description?: string;
+}
+
+export interface SagaView {
+  name: string;
+  page: string;
+  description?: string;
+  steps: SagaStepView[];
+  compensations: SagaStepView[];
 }
 
 export interface LiveView {

@@ -17,6 +17,7 @@ import { type ProductPublished, ProductPublishedSchema } from './schemas/product
 import { type ProductRepriced, ProductRepricedSchema } from './schemas/product-repriced.js';
 import { type StockReleased, StockReleasedSchema } from './schemas/stock-released.js';
 import { type StockReserved, StockReservedSchema } from './schemas/stock-reserved.js';
+import { type StockUnavailable, StockUnavailableSchema } from './schemas/stock-unavailable.js';
 
 /**
  * A customer completed checkout and an order was placed.
@@ -262,6 +263,21 @@ export const StockReleasedEvent = defineEvent({
 });
 
 /**
+ * Stock for an order could not be reserved (the order saga refunds its payment).
+ *
+ * Event type `stock.unavailable`, version 1.0.0, classification internal.
+ * Kafka key: payload field `sku`.
+ */
+export const StockUnavailableEvent = defineEvent({
+  eventType: 'stock.unavailable',
+  version: '1.0.0',
+  topics: ['shop.inventory.v1'],
+  schema: StockUnavailableSchema,
+  classification: 'internal',
+  partitionKey: (data) => String(data.sku),
+});
+
+/**
  * Full stock levels of every warehouse, published hourly.
  *
  * Event type `inventory.snapshotted`, version 1.0.0, classification internal.
@@ -308,6 +324,7 @@ export const events = {
   'product.repriced': ProductRepricedEvent,
   'stock.reserved': StockReservedEvent,
   'stock.released': StockReleasedEvent,
+  'stock.unavailable': StockUnavailableEvent,
   'inventory.snapshotted': InventorySnapshottedEvent,
   'audit.recorded': AuditRecordedEvent,
 } as const;
@@ -332,6 +349,7 @@ export interface EventMap {
   'product.repriced': ProductRepriced;
   'stock.reserved': StockReserved;
   'stock.released': StockReleased;
+  'stock.unavailable': StockUnavailable;
   'inventory.snapshotted': InventorySnapshotted;
   'audit.recorded': AuditRecorded;
 }

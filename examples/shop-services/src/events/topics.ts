@@ -71,7 +71,7 @@ export const ShopInventoryV1Topic = {
   partitions: 12,
   replicas: 3,
   config: { 'cleanup.policy': ['delete'], 'retention.ms': 259200000 },
-  events: ['stock.reserved', 'stock.released'],
+  events: ['stock.reserved', 'stock.released', 'stock.unavailable'],
   retry: { maxRetries: 10, initialDelayMs: 100, maxDelayMs: 5000, multiplier: 1.5, jitter: 0.1 },
   deadLetter: { enabled: true, topic: 'shop.inventory.v1.dlq', config: { 'retention.ms': '1209600000' }, partitions: 3, replicas: 3 },
 } as const;

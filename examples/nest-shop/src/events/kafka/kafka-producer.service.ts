@@ -18,6 +18,7 @@ import {
   ProductRepricedEvent,
   StockReleasedEvent,
   StockReservedEvent,
+  StockUnavailableEvent,
 } from '../events.js';
 import {
   EventProducer,
@@ -42,6 +43,7 @@ import type { ProductPublishedInput } from '../schemas/product-published.js';
 import type { ProductRepricedInput } from '../schemas/product-repriced.js';
 import type { StockReleasedInput } from '../schemas/stock-released.js';
 import type { StockReservedInput } from '../schemas/stock-reserved.js';
+import type { StockUnavailableInput } from '../schemas/stock-unavailable.js';
 import { KafkaConnection } from './kafka.connection.js';
 
 /**
@@ -212,6 +214,16 @@ export class KafkaProducerService implements OnApplicationShutdown {
    */
   stockReleased(data: StockReleasedInput, options?: SendOptions): Promise<RecordMetadata> {
     return this.producer.send('shop.inventory.v1', StockReleasedEvent, data, options);
+  }
+
+  /**
+   * Stock for an order could not be reserved (the order saga refunds its payment).
+   *
+   * Sends `stock.unavailable` v1.0.0 to `shop.inventory.v1`; Kafka key: payload field `sku`.
+   * The payload is validated before anything is sent.
+   */
+  stockUnavailable(data: StockUnavailableInput, options?: SendOptions): Promise<RecordMetadata> {
+    return this.producer.send('shop.inventory.v1', StockUnavailableEvent, data, options);
   }
 
   /**

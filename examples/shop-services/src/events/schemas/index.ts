@@ -32,3 +32,4 @@ export * from './shared/stock-level.js';
 export * from './shared/stock-movement.js';
 export * from './stock-released.js';
 export * from './stock-reserved.js';
+export * from './stock-unavailable.js';

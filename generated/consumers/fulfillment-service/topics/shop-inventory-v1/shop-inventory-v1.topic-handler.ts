@@ -23,7 +23,7 @@ export class ShopInventoryV1TopicHandler extends TopicDelegator {
         route(StockReservedEvent, handlers.stockReserved),
       ],
       // Other event types of this topic, not received by this group: acknowledged without a handler.
-      ignore: ['stock.released'],
+      ignore: ['stock.released', 'stock.unavailable'],
     });
   }
 }

@@ -9,7 +9,7 @@ import { FulfillmentServiceStockReservedHandler } from './events/stock-reserved.
  * in `./events/`, after the runtime validated the payload. Retry policy (10 retries) and dead-letter topic
  * (`shop.inventory.v1.dlq`) come from the catalog; override `isRetriableError()` to classify your errors.
  *
- * Other events of this topic (`stock.released`) are not received by this group: acknowledged.
+ * Other events of this topic (`stock.released`, `stock.unavailable`) are not received by this group: acknowledged.
  */
 @Injectable()
 export class ShopInventoryV1TopicHandler extends BaseTopicHandler implements OnModuleInit {
