@@ -190,7 +190,7 @@ describe('keys named after Object.prototype members, anywhere in the document', 
         '    messages:',
         '      m:',
         '        payload:',
-        "          $ref: './user.avsc#/User'",
+        "          $ref: './user.avsc#/Nobody'",
         '      n:',
         '        payload: { $ref: "#/components/schemas/100%" }',
       ].join('\n'),
@@ -202,7 +202,7 @@ describe('keys named after Object.prototype members, anywhere in the document', 
       ['ref-unresolved', 9, 17],
       ['ref-unresolved', 11, 26],
     ]);
-    expect(errors[0]?.message).toMatch(/^\$ref "\.\/user\.avsc#\/User" points to nothing: .*user\.avsc has no "\/User"$/);
+    expect(errors[0]?.message).toMatch(/^\$ref "\.\/user\.avsc#\/Nobody" points to nothing: .*user\.avsc has no "\/Nobody"$/);
     for (const e of errors) expect(e.message).not.toContain(tmp);
   });
 });
