@@ -85,7 +85,7 @@ describe('generated producers', () => {
 
   it('derive nested and constant keys from the catalog rules', async () => {
     const rules = Object.values(events).map((e) => [e.eventType, e.partitionKey.toString()]);
-    expect(rules.length).toBe(17);
+    expect(rules.length).toBe(18);
     const byType = new Map<string, (typeof events)[keyof typeof events]>(Object.values(events).map((e) => [e.eventType, e]));
     const registered = byType.get('customer.registered');
     expect(registered?.partitionKey({ customer: { id: 'c-42' } } as never)).toBe('c-42');

@@ -309,7 +309,7 @@ describe('docs link the OpenAPI document when the gateway is generated', () => {
     const on = emitDocs(table, { ...options, services: ['gateway'] });
     const off = emitDocs(table, options);
     expect(file(on, 'docs/README.md')).toContain('[`openapi.json`](<openapi.json>)');
-    expect(file(on, 'docs/README.md')).toContain('publishes 17 event types over HTTP');
+    expect(file(on, 'docs/README.md')).toContain('publishes 18 event types over HTTP');
     expect(file(on, 'docs/site/index.html')).toContain('<a href="../openapi.json"><code>openapi.json</code></a>');
     expect(file(on, 'docs/site/index.html')).toContain('<section id="gateway">');
     expect(file(on, 'docs/events/order-created.md')).toContain('| HTTP | `POST /events/order.created` ([OpenAPI](<../openapi.json>)) |');

@@ -17,6 +17,7 @@ const ALL = [
   'product.repriced',
   'stock.reserved',
   'stock.released',
+  'stock.unavailable',
   'inventory.snapshotted',
   'audit.recorded',
 ];
