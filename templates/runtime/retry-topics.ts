@@ -1,6 +1,6 @@
 import { toError } from './errors.js';
 import { copyHeaders, truncateUtf8 } from './headers.js';
-import type { ConsumedRecord, OutgoingMessage, RecordHeaders } from './transport.js';
+import type { ConsumedRecord, OutgoingMessage, RecordHeaders, TransportProducer } from './transport.js';
 
 /**
  * Non-blocking retries (catalog `x-retry: { mode: topics }`): a record whose handler failed with a retriable error is
@@ -141,4 +141,54 @@ export interface PendingMove {
   done: Promise<unknown>;
   /** Writes the same message again (after a failed write); settles like {@link PendingMove.done}. */
   readonly resend: () => Promise<unknown>;
+}
+
+/** Most messages one coalesced retry-topic write carries. */
+export const MAX_COALESCED_WRITE = 500;
+
+/**
+ * Coalesces the retry-topic writes a consumer makes while it works through fetched records into one produce request:
+ * writes queued before the event loop next turns (the records of one fetched batch whose handlers did not wait on
+ * I/O) go out together, at most {@link MAX_COALESCED_WRITE} per request. Each write settles like one send: undefined
+ * once acknowledged, else the error (never rejects). Order per topic and key is the queue's order.
+ */
+export class RetryTopicWriter {
+  private queue: Array<{ topic: string; message: OutgoingMessage; settle: (error: unknown) => void }> = [];
+  private scheduled = false;
+
+  constructor(private readonly producer: () => TransportProducer | undefined) {}
+
+  write(topic: string, message: OutgoingMessage): Promise<unknown> {
+    return new Promise<unknown>((settle) => {
+      this.queue.push({ topic, message, settle });
+      if (this.queue.length >= MAX_COALESCED_WRITE) this.flush();
+      else if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Sends what is queued now (also when the consumer stops: nothing queued is left unsettled). */
+  flush(): void {
+    this.scheduled = false;
+    const writes = this.queue;
+    if (writes.length === 0) return;
+    this.queue = [];
+    const byTopic = new Map<string, OutgoingMessage[]>();
+    for (const w of writes) {
+      const messages = byTopic.get(w.topic);
+      if (messages === undefined) byTopic.set(w.topic, [w.message]);
+      else messages.push(w.message);
+    }
+    const settleAll = (error: unknown): void => {
+      for (const w of writes) w.settle(error);
+    };
+    const producer = this.producer();
+    if (producer === undefined) return settleAll(new Error('Retry producer is not connected'));
+    producer.send([...byTopic].map(([topic, messages]) => ({ topic, messages }))).then(
+      () => settleAll(undefined),
+      (error: unknown) => settleAll(error ?? new Error('Retry topic write failed')),
+    );
+  }
 }

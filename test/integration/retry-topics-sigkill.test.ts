@@ -61,19 +61,27 @@ describe.skipIf(!brokers || !redis || pgReason !== '')('kafka: retry topics unde
     });
   }
 
-  it(`${N} records through [1s, 2s]; SIGKILL mid-chain: 0 lost, no attempt past 3, at most one repeated attempt per record`, async () => {
-    const topic = uniqueName('it-retry-kill');
-    const groupId = uniqueName('g-retry-kill');
-    const table = `retry_kill_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  /** A fresh topic (2 partitions), its retry topics and DLQ, a witness table, and `n` records produced (keys k0..k{keys-1}). */
+  async function scenario(name: string, n: number, keys: number, extra: Record<string, unknown> = {}) {
+    const topic = uniqueName(`it-${name}`);
+    const groupId = uniqueName(`g-${name}`);
+    const table = `${name.replaceAll('-', '_')}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
     await db.query(`create table ${table} (event_id text not null, seq int not null, attempt int not null, topic text not null, pid int not null, at_ms bigint not null)`);
     const policy = retryTopicsPolicy(topic, groupId, DELAYS);
     await createTopics(a, [{ topic, partitions: 2 }, { topic: `${topic}.dlq`, partitions: 1 }, ...policy.topics.map((t) => ({ topic: t, partitions: 2 }))]);
-    const t = transport(brokers!);
-    const producer = new EventProducer({ transport: t, source: 'it' });
-    await producer.sendBatch(Array.from({ length: N }, (_, i) => batchItem(topic, TickEvent, { key: `k${i}`, seq: i })));
+    const producer = new EventProducer({ transport: transport(brokers!), source: 'it' });
+    for (let i = 0; i < n; i += 500) await producer.sendBatch(Array.from({ length: Math.min(500, n - i) }, (_, k) => batchItem(topic, TickEvent, { key: `k${(i + k) % keys}`, seq: i + k })));
     await producer.disconnect();
-    const config = { brokers, topic, groupId, pg: PG_URL, table, redis, delaysMs: DELAYS };
-    const count = async (sql: string): Promise<number> => Number((await db.query<{ n: string }>(sql)).rows[0]?.n ?? 0);
+    return {
+      table,
+      config: { brokers, topic, groupId, pg: PG_URL, table, redis, delaysMs: DELAYS, ...extra },
+      count: async (sql: string): Promise<number> => Number((await db.query<{ n: string }>(sql)).rows[0]?.n ?? 0),
+      drop: () => db.query(`drop table if exists ${table}`),
+    };
+  }
+
+  it(`${N} records through [1s, 2s]; SIGKILL mid-chain: 0 lost, no attempt past 3, at most one repeated attempt per record`, async () => {
+    const { table, config, count, drop } = await scenario('retry-kill', N, N);
     try {
       const first = await start(config);
       // Mid-chain: some records are on their second attempt, none finished.
@@ -98,25 +106,14 @@ describe.skipIf(!brokers || !redis || pgReason !== '')('kafka: retry topics unde
       expect(beyond).toBe(0);
       expect(repeats.filter((r) => Number(r.repeats) > 1)).toEqual([]);
     } finally {
-      await db.query(`drop table if exists ${table}`);
+      await drop();
     }
   }, 120_000);
 
   it('3,000 records, 1 % through [1s, 2s] with the writes pipelined; SIGKILL under load: 0 lost, no attempt handled more than twice, none past 3', async () => {
     const n = 3_000;
     const failEvery = 100;
-    const topic = uniqueName('it-retry-kill-load');
-    const groupId = uniqueName('g-retry-kill-load');
-    const table = `retry_kill_load_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-    await db.query(`create table ${table} (event_id text not null, seq int not null, attempt int not null, topic text not null, pid int not null, at_ms bigint not null)`);
-    const policy = retryTopicsPolicy(topic, groupId, DELAYS);
-    await createTopics(a, [{ topic, partitions: 2 }, { topic: `${topic}.dlq`, partitions: 1 }, ...policy.topics.map((t) => ({ topic: t, partitions: 2 }))]);
-    const t = transport(brokers!);
-    const producer = new EventProducer({ transport: t, source: 'it' });
-    for (let i = 0; i < n; i += 500) await producer.sendBatch(Array.from({ length: 500 }, (_, k) => batchItem(topic, TickEvent, { key: `k${(i + k) % 97}`, seq: i + k })));
-    await producer.disconnect();
-    const config = { brokers, topic, groupId, pg: PG_URL, table, redis, delaysMs: DELAYS, failEvery };
-    const count = async (sql: string): Promise<number> => Number((await db.query<{ n: string }>(sql)).rows[0]?.n ?? 0);
+    const { table, config, count, drop } = await scenario('retry-kill-load', n, 97, { failEvery });
     const chained = n / failEvery;
     try {
       const first = await start(config);
@@ -141,7 +138,7 @@ describe.skipIf(!brokers || !redis || pgReason !== '')('kafka: retry topics unde
       expect(twice).toEqual([]);
       expect(completions - n).toBeLessThanOrEqual(n / 10);
     } finally {
-      await db.query(`drop table if exists ${table}`);
+      await drop();
     }
   }, 180_000);
 });

@@ -131,6 +131,32 @@ describe('retry topics', () => {
     expect(s.calls.map((c) => c.offset)).toEqual(['0', '1', '2']);
   });
 
+  it('the moves of one fetched batch go out as one produce request, in offset order, and commit together once acknowledged', async () => {
+    const s = await setup((ctx) => {
+      if (ctx.offset !== '2') throw new Error('flaky api');
+    });
+    const result = await s.fc.deliver('orders', 0, [0, 1, 2, 3, 4].map(message));
+    expect(result.resolved).toEqual(['0', '1', '2', '3', '4']);
+    const requests = s.kafka.producers.flatMap((p) => p.calls.filter((c) => c.startsWith('send orders.retry.g.1')));
+    expect(requests).toEqual(['send orders.retry.g.1:0,0,0,0']);
+    expect(s.sent('orders.retry.g.1').map((m) => decodeHeaders(m.message.headers)[RETRY_HEADERS.originalOffset])).toEqual(['0', '1', '3', '4']);
+    expect(s.fc.committed()).toEqual(['orders[0]=5']);
+  });
+
+  it('a coalesced request that fails is sent again record by record; nothing is committed before every one landed', async () => {
+    const s = await setup((ctx) => {
+      if (ctx.offset !== '1') throw new Error('flaky api');
+    });
+    let refused = 0;
+    for (const p of s.kafka.producers) p.behaviour = (batch) => (batch.some((t) => t.messages.length > 1) ? (++refused, new Error('request too large')) : undefined);
+    const result = await s.fc.deliver('orders', 0, [0, 1, 2].map(message));
+    expect(refused).toBe(1);
+    expect(result.resolved).toEqual(['0', '1', '2']);
+    expect(s.sent('orders.retry.g.1').map((m) => decodeHeaders(m.message.headers)[RETRY_HEADERS.originalOffset])).toEqual(['0', '2']);
+    expect(s.fc.committed()).toEqual(['orders[0]=3']);
+    expect(s.calls.map((c) => c.offset)).toEqual(['0', '1', '2']);
+  });
+
   it('a retry write that cannot be made before the consumer stops: nothing from that record on is committed', async () => {
     const s = await setup((ctx) => {
       if (ctx.offset === '1') throw new Error('boom');

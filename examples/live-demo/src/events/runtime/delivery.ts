@@ -14,7 +14,7 @@ import { PartitionWaits } from './partition-waits.js';
 import { redactEventError, redactUndecoded } from './redact-data.js';
 import type { ClaimState } from './processed-store.js';
 import { backoffDelay } from './retry.js';
-import { buildRetryMessage, retryState, type PendingMove } from './retry-topics.js';
+import { RetryTopicWriter, buildRetryMessage, retryState, type PendingMove } from './retry-topics.js';
 import { RebalanceInProgressError, tpKey, type ConsumedRecord, type DeliveryListener, type RecordBatch, type TopicPartition } from './transport.js';
 
 export { Item, recordFields, type DeliveryIo, type DeliverySettings } from './delivery-record.js';
@@ -55,6 +55,7 @@ export class DeliveryEngine implements DeliveryListener {
   private readonly labels: LabelSets;
   private readonly unknownLogged = new Set<string>();
   private readonly dlq: DeadLetterWriter;
+  private readonly retryWriter: RetryTopicWriter;
 
   constructor(
     private readonly delegators: ReadonlyMap<string, TopicDelegator>,
@@ -63,6 +64,7 @@ export class DeliveryEngine implements DeliveryListener {
   ) {
     this.committer = new OffsetCommitter(io.consumer, io.commitPolicy, settings.logger);
     this.dlq = new DeadLetterWriter(settings, io.deadLetterProducer, this.failures);
+    this.retryWriter = new RetryTopicWriter(io.deadLetterProducer);
     this.waits = new PartitionWaits({
       settings,
       io,
@@ -147,6 +149,7 @@ export class DeliveryEngine implements DeliveryListener {
     this.leases?.dispose();
     this.committer.clear();
     this.dlq.dispose();
+    this.retryWriter.flush();
     this.watcher.clear();
   }
 
@@ -240,7 +243,11 @@ export class DeliveryEngine implements DeliveryListener {
         batch.advance(item.record.offset);
         if (m.moves.length > 0) this.reapMoves(m, written);
         if (m.moves.length === 0) this.committer.mark(batch.topic, batch.partition, nextOffset(item.record.offset), batch.epoch);
-        else if (m.moves.length >= MAX_PENDING_MOVES && !(await this.settleOldestMove(m, batch))) break;
+        else if (m.moves.length >= MAX_PENDING_MOVES && !(await this.settleOldestMove(m, batch))) {
+          stuckAt = (m.moves[0] as PendingMove).offset;
+          await this.abandonMoves(m);
+          break;
+        }
         else if (m.moves[0]?.offset !== held) this.committer.mark(batch.topic, batch.partition, (held = (m.moves[0] as PendingMove).offset), batch.epoch);
       }
       // Retry-topic writes still in flight: the batch's offsets become committable as they are acknowledged.
@@ -457,7 +464,8 @@ export class DeliveryEngine implements DeliveryListener {
     const target = topics.topics[stage] as string;
     const dueAt = Date.now() + (topics.delaysMs[stage] ?? 0);
     const message = buildRetryMessage({ record, headers: item.headers, groupId: this.settings.groupId, attempts: attempt, error, dueAt });
-    const send = async (): Promise<unknown> => {
+    // The first write is coalesced with the batch's other moves; a write sent again after a failure goes alone.
+    const resend = async (): Promise<unknown> => {
       try {
         const producer = this.io.deadLetterProducer();
         if (producer === undefined) throw new Error('Retry producer is not connected');
@@ -467,8 +475,8 @@ export class DeliveryEngine implements DeliveryListener {
         return writeError ?? new Error('Retry topic write failed');
       }
     };
-    const move: PendingMove = { offset: record.offset, eventId: envelope.metadata.eventId, target, attempt, acked: false, done: Promise.resolve(undefined), resend: send };
-    move.done = send().then((e) => {
+    const move: PendingMove = { offset: record.offset, eventId: envelope.metadata.eventId, target, attempt, acked: false, done: Promise.resolve(undefined), resend };
+    move.done = this.retryWriter.write(target, message).then((e) => {
       if (e === undefined) move.acked = true;
       return e;
     });
