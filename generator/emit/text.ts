@@ -137,3 +137,32 @@ export function tsValue(value: unknown): string {
 export function indentRest(code: string, by: string): string {
   return code.replace(/\n(?=.)/g, `\n${by}`);
 }
+
+/**
+ * The end of a generated service's `main.ts`: inside `main()`, stop on SIGTERM/SIGINT by awaiting `<service>.close()`
+ * (exit 0, or log and exit 1), close `main()`, then run it and exit 1 with `startFailure` logged when it throws.
+ * `service` names the variable holding the running service, `label` is the log wording ("Event gateway").
+ */
+export function serviceMainTail(service: string, label: string, startFailure = `${label} failed to start`): string[] {
+  const lower = label.charAt(0).toLowerCase() + label.slice(1);
+  return [
+    "  for (const signal of ['SIGTERM', 'SIGINT'] as const) {",
+    '    process.once(signal, () => {',
+    `      logger.info(${tsString(`Stopping the ${lower}`)}, { signal });`,
+    `      ${service}.close().then(`,
+    '        () => process.exit(0),',
+    '        (error: unknown) => {',
+    `          logger.error(${tsString(`${label} did not stop cleanly`)}, { error });`,
+    '          process.exit(1);',
+    '        },',
+    '      );',
+    '    });',
+    '  }',
+    '}',
+    '',
+    'main().catch((error: unknown) => {',
+    `  logger.error(${tsString(startFailure)}, { error });`,
+    '  process.exit(1);',
+    '});',
+  ];
+}

@@ -5,7 +5,7 @@
 import type { SymbolTable } from '../../symbols/table.js';
 import { sym } from '../../symbols/sym.js';
 import { TsModule } from '../printer.js';
-import { jsdoc, tsString, tsValue } from '../text.js';
+import { jsdoc, serviceMainTail, tsString, tsValue } from '../text.js';
 import type { EmitOptions, GeneratedFile } from '../types.js';
 import { copyTemplates, type RuntimeSource } from '../runtime.js';
 import { buildOpenApi, emitOpenApiFiles } from './openapi.js';
@@ -129,24 +129,7 @@ export function emitGateway(table: SymbolTable, options: EmitOptions, sources: r
     '  });',
     "  const address = await gateway.listen(Number(env.PORT ?? 3000), env.HOST ?? '127.0.0.1');",
     "  logger.info('Event gateway listening', { url: `http://${address.address}:${address.port}`, kafka: env.KAFKA_BROKERS ? 'kafka' : 'in-memory', statuses: env.REDIS_URL ? 'redis' : 'in-memory' });",
-    "  for (const signal of ['SIGTERM', 'SIGINT'] as const) {",
-    '    process.once(signal, () => {',
-    "      logger.info('Stopping the event gateway', { signal });",
-    '      gateway.close().then(',
-    '        () => process.exit(0),',
-    '        (error: unknown) => {',
-    "          logger.error('Event gateway did not stop cleanly', { error });",
-    '          process.exit(1);',
-    '        },',
-    '      );',
-    '    });',
-    '  }',
-    '}',
-    '',
-    'main().catch((error: unknown) => {',
-    "  logger.error('Event gateway failed to start', { error });",
-    '  process.exit(1);',
-    '});',
+    ...serviceMainTail('gateway', 'Event gateway'),
   ].join('\n');
   files.push({ path: MAIN, content: mmod.render(mainBody), ownership: 'managed' });
 

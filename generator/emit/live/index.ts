@@ -15,7 +15,7 @@ import type { EventSymbols, SymbolTable, TopicSymbols } from '../../symbols/tabl
 import { sym } from '../../symbols/sym.js';
 import { TsModule } from '../printer.js';
 import { copyTemplates, type RuntimeSource } from '../runtime.js';
-import { jsdoc, tsString } from '../text.js';
+import { jsdoc, serviceMainTail, tsString } from '../text.js';
 import type { EmitOptions, GeneratedFile } from '../types.js';
 
 export const LIVE_DIR = 'live';
@@ -360,24 +360,7 @@ export function emitLive(table: SymbolTable, _options: EmitOptions, sources: rea
     "  const host = env.HOST ?? '127.0.0.1';",
     '  const { port } = await live.listen(Number(env.PORT ?? 3001), host);',
     "  logger.info('Live gateway listening', { url: `ws://${host}:${port}/ws`, kafka: env.KAFKA_BROKERS ? 'kafka' : 'in-memory' });",
-    "  for (const signal of ['SIGTERM', 'SIGINT'] as const) {",
-    '    process.once(signal, () => {',
-    "      logger.info('Stopping the live gateway', { signal });",
-    '      live.close().then(',
-    '        () => process.exit(0),',
-    '        (error: unknown) => {',
-    "          logger.error('Live gateway did not stop cleanly', { error });",
-    '          process.exit(1);',
-    '        },',
-    '      );',
-    '    });',
-    '  }',
-    '}',
-    '',
-    'main().catch((error: unknown) => {',
-    "  logger.error('Live gateway failed to start (authentication: set LIVE_TOKENS, LIVE_DEMO_TOKENS=1 or LIVE_ALLOW_ANONYMOUS=1)', { error });",
-    '  process.exit(1);',
-    '});',
+    ...serviceMainTail('live', 'Live gateway', 'Live gateway failed to start (authentication: set LIVE_TOKENS, LIVE_DEMO_TOKENS=1 or LIVE_ALLOW_ANONYMOUS=1)'),
   ].join('\n');
   files.push({ path: MAIN, content: mmod.render(mainBody), ownership: 'managed' });
   return files;
