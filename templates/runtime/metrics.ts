@@ -149,33 +149,57 @@ export class Metrics {
     return key;
   }
 
-  /** Prometheus text exposition format (version 0.0.4), with HELP and TYPE lines for every metric. */
-  toPrometheus(): string {
+  /**
+   * Every metric as a family (name with prefix, help, type) and its samples, collectors run first: what
+   * {@link toPrometheus} prints and what `registerPromClient` hands to a `prom-client` registry. Gauges never set are
+   * left out unless `includeEmptyGauges`.
+   */
+  families(options: { includeEmptyGauges?: boolean } = {}): MetricFamily[] {
     for (const collect of this.collectors) collect();
-    const lines: string[] = [];
+    const out: MetricFamily[] = [];
     for (const [counter, meta] of Object.entries(COUNTERS) as Array<[CounterName, { name: string; help: string }]>) {
-      const name = this.prefix + meta.name;
-      lines.push(`# HELP ${name} ${meta.help}`, `# TYPE ${name} counter`);
-      for (const { labels, value } of this.counters.get(counter)?.values() ?? []) lines.push(`${name}${formatLabels(labels)} ${value}`);
+      const samples = [...(this.counters.get(counter)?.values() ?? [])].map(({ labels, value }) => ({ labels, value }));
+      out.push({ name: this.prefix + meta.name, help: meta.help, type: 'counter', samples });
     }
     for (const [gauge, meta] of Object.entries(GAUGES) as Array<[GaugeName, { name: string; help: string }]>) {
       const series = this.gauges.get(gauge);
-      if (series === undefined) continue;
-      const name = this.prefix + meta.name;
-      lines.push(`# HELP ${name} ${meta.help}`, `# TYPE ${name} gauge`);
-      for (const { labels, value } of series.values()) lines.push(`${name}${formatLabels(labels)} ${value}`);
+      if (series === undefined && options.includeEmptyGauges !== true) continue;
+      out.push({ name: this.prefix + meta.name, help: meta.help, type: 'gauge', samples: [...(series?.values() ?? [])].map(({ labels, value }) => ({ labels, value })) });
     }
     const name = `${this.prefix}processing_duration_seconds`;
-    lines.push(`# HELP ${name} Time to process a record, from receipt to commit decision.`, `# TYPE ${name} histogram`);
+    const samples: MetricSample[] = [];
     for (const s of this.histogram.values()) {
-      this.buckets.forEach((bound, i) => {
-        lines.push(`${name}_bucket${formatLabels({ ...s.labels, le: String(bound) })} ${s.counts[i] ?? 0}`);
-      });
-      lines.push(`${name}_bucket${formatLabels({ ...s.labels, le: '+Inf' })} ${s.count}`);
-      lines.push(`${name}_sum${formatLabels(s.labels)} ${s.sum}`, `${name}_count${formatLabels(s.labels)} ${s.count}`);
+      this.buckets.forEach((bound, i) => samples.push({ suffix: '_bucket', labels: { ...s.labels, le: String(bound) }, value: s.counts[i] ?? 0 }));
+      samples.push({ suffix: '_bucket', labels: { ...s.labels, le: '+Inf' }, value: s.count }, { suffix: '_sum', labels: s.labels, value: s.sum }, { suffix: '_count', labels: s.labels, value: s.count });
+    }
+    out.push({ name, help: 'Time to process a record, from receipt to commit decision.', type: 'histogram', samples });
+    return out;
+  }
+
+  /** Prometheus text exposition format (version 0.0.4), with HELP and TYPE lines for every metric. */
+  toPrometheus(): string {
+    const lines: string[] = [];
+    for (const family of this.families()) {
+      lines.push(`# HELP ${family.name} ${family.help}`, `# TYPE ${family.name} ${family.type}`);
+      for (const sample of family.samples) lines.push(`${family.name}${sample.suffix ?? ''}${formatLabels(sample.labels)} ${sample.value}`);
     }
     return `${lines.join('\n')}\n`;
   }
+}
+
+/** One sample of a {@link MetricFamily}: `suffix` is `_bucket`, `_sum` or `_count` for histogram samples. */
+export interface MetricSample {
+  suffix?: '_bucket' | '_sum' | '_count';
+  labels: MetricLabels;
+  value: number;
+}
+
+/** A metric with its samples, as {@link Metrics.families} returns them. */
+export interface MetricFamily {
+  name: string;
+  help: string;
+  type: 'counter' | 'gauge' | 'histogram';
+  samples: MetricSample[];
 }
 
 /** Series key: the labels sorted by name, each part JSON-quoted so distinct label sets never collide (hot path). */

@@ -30,3 +30,5 @@ export * from './redis-store.js';
 export * from './status-store.js';
 export * from './redis-status-store.js';
 export { StatusReporter, type StatusReporterOptions, type StatusReportingOptions } from './status-reporter.js';
+export * from './prometheus.js';
+export * from './log-adapters.js';
