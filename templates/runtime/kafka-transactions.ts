@@ -2,7 +2,7 @@ import { Partitioners, type Message, type Producer } from 'kafkajs';
 import { ProducerFencedError, type TransactionInput, type TransactionalProducer } from './exactly-once.js';
 import type { KafkaClient } from './kafka-consumer.js';
 import type { Logger } from './logger.js';
-import type { OutgoingMessage, TopicPartition } from './transport.js';
+import type { OutgoingMessage, TopicMessages, TopicPartition } from './transport.js';
 
 /** kafkajs error types that mean a newer producer with the same transactional id exists. */
 const FENCED = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
@@ -44,8 +44,8 @@ export class KafkaTransactionalProducer implements TransactionalProducer {
     let txn: Awaited<ReturnType<Producer['transaction']>> | undefined;
     try {
       txn = await producer.transaction();
-      const topicMessages = input.messages.filter((t) => t.messages.length > 0).map((t) => ({ topic: t.topic, messages: t.messages.map(toKafkaMessage) }));
-      if (topicMessages.length > 0) await txn.sendBatch({ topicMessages, acks: -1 });
+      // In requests of at most ~512 KiB: one record batch per partition must stay under the broker's message size limit.
+      for (const topicMessages of chunks(input.messages)) await txn.sendBatch({ topicMessages, acks: -1 });
       const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
       for (const o of input.offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), { partition: o.partition, offset: o.offset }]);
       await txn.sendOffsets({ consumerGroupId: input.groupId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
@@ -109,6 +109,39 @@ export async function fetchCommittedOffsets(kafka: KafkaClient, groupId: string,
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
+}
+
+/** Bytes per `sendBatch` of a transaction (the broker's default `message.max.bytes` is 1 MiB). */
+const CHUNK_BYTES = 512 * 1024;
+
+/** The messages in consecutive chunks of about {@link CHUNK_BYTES}, order kept per topic. */
+function chunks(batch: readonly TopicMessages[]): Array<Array<{ topic: string; messages: Message[] }>> {
+  const out: Array<Array<{ topic: string; messages: Message[] }>> = [];
+  let current: Array<{ topic: string; messages: Message[] }> = [];
+  let bytes = 0;
+  for (const { topic, messages } of batch) {
+    let entry: { topic: string; messages: Message[] } | undefined;
+    for (const m of messages) {
+      const size = sizeOf(m);
+      if (bytes > 0 && bytes + size > CHUNK_BYTES) {
+        out.push(current);
+        current = [];
+        bytes = 0;
+        entry = undefined;
+      }
+      if (entry === undefined) current.push((entry = { topic, messages: [] }));
+      entry.messages.push(toKafkaMessage(m));
+      bytes += size;
+    }
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+function sizeOf(m: OutgoingMessage): number {
+  let n = 70 + (m.key === null ? 0 : Buffer.byteLength(m.key)) + (m.value === null ? 0 : Buffer.byteLength(m.value));
+  for (const [k, v] of Object.entries(m.headers ?? {})) for (const x of Array.isArray(v) ? v : [v]) n += k.length + 8 + (x === null ? 0 : Buffer.byteLength(x));
+  return n;
 }
 
 function toKafkaMessage(message: OutgoingMessage): Message {
