@@ -137,4 +137,20 @@ describe.skipIf(!brokers)('kafka: exactly-once consume → produce under SIGKILL
     expect(raw).toContain(-1);
     expect(raw.length).toBeGreaterThan(N + 1);
   }, 120_000);
+
+  it('one transaction with more outputs than a broker request takes (3,000 × 1 KB) commits, with its offset', async () => {
+    const output = uniqueName('it-eos-big');
+    const groupId = uniqueName('g-eos-big');
+    await createTopics(a, [{ topic: output, partitions: 1 }]);
+    const t = transport(brokers!);
+    const producer = t.transactionalProducer(uniqueName('eos-big'));
+    try {
+      const messages = Array.from({ length: 3_000 }, (_, i) => ({ key: `k${i}`, value: JSON.stringify({ data: { seq: i }, pad: 'x'.repeat(1_000) }) }));
+      await producer.commitTransaction({ messages: [{ topic: output, messages }], groupId, offsets: [{ topic: output, partition: 0, offset: '42' }] });
+    } finally {
+      await producer.disconnect();
+    }
+    expect((await readTopic(output, false, 3_000, 500)).length).toBe(3_000);
+    expect(await t.committedOffsets(groupId, [{ topic: output, partition: 0 }])).toEqual([{ topic: output, partition: 0, offset: '42' }]);
+  }, 60_000);
 });
