@@ -36,8 +36,10 @@ export class KafkaTransactionalProducer implements TransactionalProducer {
     private readonly transactionTimeoutMs = 60_000,
   ) {}
 
-  init(): Promise<void> {
-    return this.ready().then(() => undefined);
+  /** Registers the id again (a new kafkajs client and InitProducerId): fences every other producer with it. */
+  async init(): Promise<void> {
+    await this.reset();
+    await this.ready();
   }
 
   async commitTransaction(input: TransactionInput): Promise<void> {

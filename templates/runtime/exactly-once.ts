@@ -26,8 +26,9 @@ export interface TransactionInput {
 /** A transactional producer bound to one transactional id. */
 export interface TransactionalProducer {
   /**
-   * Registers the transactional id with the broker (Kafka's `initTransactions`): every earlier producer with the same
-   * id is fenced and its open transaction aborted. Idempotent; done again after a failed transaction.
+   * Registers the transactional id with the broker (Kafka's `initTransactions`), again on every call: every other
+   * producer with the same id is fenced, its open transaction aborted, and a transaction it was committing completed
+   * first. `commitTransaction` registers on first use and again after a failure.
    */
   init(): Promise<void>;
   /**
@@ -100,6 +101,8 @@ interface PartitionTxn {
   producer: TransactionalProducer | undefined;
   /** Epoch in which this member fenced the partition's earlier producers and read its committed offset. */
   readyEpoch: number;
+  /** The last transaction failed without a definite answer (it may have committed): check before writing again. */
+  uncertain: boolean;
 }
 
 /** Options of the {@link ExactlyOnce} coordinator. */
@@ -206,8 +209,23 @@ export class ExactlyOnce {
           stale.push(o);
           return;
         }
-        const take = p.pending.filter((a) => offsetBefore(a.offset, o.offset));
         try {
+          if (p.uncertain) {
+            // The last transaction failed without a definite answer: registering the id again completes it if it was
+            // committing (or aborts it); then the committed offset says whether its outputs were written.
+            await this.producerOf(p).init();
+            const [current] = await this.options.transport.committedOffsets(this.options.groupId, [{ topic: o.topic, partition: o.partition }]);
+            p.uncertain = false;
+            const at = current?.offset;
+            if (at !== undefined) {
+              p.pending = p.pending.filter((a) => !offsetBefore(a.offset, at));
+              if (!offsetBefore(at, o.offset)) {
+                this.options.logger.info('A transaction whose commit failed had committed after all; not written again', { topic: o.topic, partition: o.partition, committed: at });
+                return;
+              }
+            }
+          }
+          const take = p.pending.filter((a) => offsetBefore(a.offset, o.offset));
           await this.producerOf(p).commitTransaction({ messages: merge(take), groupId: this.options.groupId, offsets: [{ topic: o.topic, partition: o.partition, offset: o.offset }] });
           this.transactions += 1;
           const sent = new Set(take);
@@ -222,7 +240,10 @@ export class ExactlyOnce {
             p.pending = [];
             p.producer = undefined;
             stale.push(o);
-          } else failures.push(error);
+          } else {
+            p.uncertain = true;
+            failures.push(error);
+          }
         }
       }),
     );
@@ -247,7 +268,7 @@ export class ExactlyOnce {
   private txn(topic: string, partition: number): PartitionTxn {
     const key = tpKey(topic, partition);
     let p = this.partitions.get(key);
-    if (p === undefined) this.partitions.set(key, (p = { topic, partition, pending: [], attempts: new Map(), producer: undefined, readyEpoch: -1 }));
+    if (p === undefined) this.partitions.set(key, (p = { topic, partition, pending: [], attempts: new Map(), producer: undefined, readyEpoch: -1, uncertain: false }));
     return p;
   }
 

@@ -40,6 +40,8 @@ class FakeTxnTransport extends InMemoryTransport {
   readonly inits: string[] = [];
   failNext = 0;
   fenceNext = 0;
+  /** The next N transactions commit, then report a failure (a timeout on EndTxn). */
+  commitThenFail = 0;
   readonly offsets = new Map<string, string>();
 
   transactionalProducer(id: string): TransactionalProducer {
@@ -59,6 +61,10 @@ class FakeTxnTransport extends InMemoryTransport {
         this.committed.push({ id, messages: values(input.messages), offsets: input.offsets });
         for (const o of input.offsets) this.offsets.set(`${o.topic}/${o.partition}`, o.offset);
         if (input.messages.length > 0) this.append(input.messages);
+        if (this.commitThenFail > 0) {
+          this.commitThenFail -= 1;
+          throw new Error('EndTxn timed out (it committed)');
+        }
       },
       disconnect: async () => undefined,
     };
@@ -78,10 +84,11 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((c) => c.stop()));
 });
 
-async function setup(handle: (data: { n: number }, ctx: EventContext, out: EventProducer) => Promise<void>, options: { failNext?: number; fenceNext?: number } = {}) {
+async function setup(handle: (data: { n: number }, ctx: EventContext, out: EventProducer) => Promise<void>, options: { failNext?: number; fenceNext?: number; commitThenFail?: number } = {}) {
   const transport = new FakeTxnTransport({ defaultPartitions: 1, redeliveryDelayMs: 5 });
   transport.failNext = options.failNext ?? 0;
   transport.fenceNext = options.fenceNext ?? 0;
+  transport.commitThenFail = options.commitThenFail ?? 0;
   const out = new EventProducer({ transport, source: 'eos' });
   const delegator = new TopicDelegator({
     topic: 'in',
@@ -156,6 +163,21 @@ describe('exactly-once consume → produce', () => {
     await until(() => transport.offsets.get('in/0') === '2', 5000);
     expect(transport.committed.flatMap((t) => t.messages)).toEqual(['out:1/1', 'out:2/1']);
     expect(transport.records('out').map((r) => JSON.parse(String(r.value)).data.n)).toEqual([1, 2]);
+  });
+
+  it('a transaction that committed although its commit reported a failure is not written again (the committed offset decides)', async () => {
+    const { transport, input } = await setup(
+      async (data, ctx, out) => {
+        await out.send('out', OutEvent, { n: data.n, attempt: ctx.attempt }, { causedBy: ctx });
+      },
+      { commitThenFail: 1 },
+    );
+    await input.send('in', InEvent, { n: 1 });
+    await until(() => transport.offsets.get('in/0') === '1');
+    await input.send('in', InEvent, { n: 2 });
+    await until(() => transport.offsets.get('in/0') === '2');
+    expect(transport.records('out').map((r) => JSON.parse(String(r.value)).data.n)).toEqual([1, 2]);
+    expect(transport.inits).toEqual(['eventgen-g-in-0', 'eventgen-g-in-0']); // registered again after the uncertain failure
   });
 
   it('a fenced producer drops what it completed (the new owner redoes it) and never commits it later', async () => {
