@@ -170,6 +170,12 @@ export class EventProducer {
       const parsed = parseEventDataSync(item.definition.schema, item.data) ?? (await parseEventData(item.definition.schema, item.data));
       prepared.push(this.prepare(item, parsed));
     }
+    // Caused by a record of an exactly-once group: the events join that attempt's outputs (its Kafka transaction).
+    if (items.some((item) => item.options?.causedBy?.outputs !== undefined)) return this.sendCaused(items, prepared);
+    return this.sendPrepared(items, prepared);
+  }
+
+  private async sendPrepared(items: readonly BatchItem[], prepared: ReadonlyArray<{ topic: string; eventType: string; eventId: string; message: OutgoingMessage }>): Promise<RecordMetadata[]> {
     await this.connect();
     const byTopic = new Map<string, OutgoingMessage[]>();
     for (const { topic, message } of prepared) byTopic.set(topic, [...(byTopic.get(topic) ?? []), message]);
@@ -200,6 +206,34 @@ export class EventProducer {
       const retryItems = items.map((item, i) => ({ ...item, options: { ...item.options, eventId: eventIds[i] as string } }));
       throw new ProduceError(retryItems, eventIds, error);
     }
+  }
+
+  /**
+   * Events caused by records of an exactly-once group go to their cause's attempt outputs (metadata: partition -1,
+   * offset '-1', they are written when the transaction commits); any others are sent as usual.
+   */
+  private async sendCaused(items: readonly BatchItem[], prepared: ReadonlyArray<{ topic: string; eventType: string; eventId: string; message: OutgoingMessage }>): Promise<RecordMetadata[]> {
+    const out: RecordMetadata[] = new Array<RecordMetadata>(items.length);
+    const direct: number[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const outputs = items[i]?.options?.causedBy?.outputs;
+      const { topic, eventType, message } = prepared[i] as (typeof prepared)[number];
+      if (outputs === undefined) {
+        direct.push(i);
+        continue;
+      }
+      await outputs.send([{ topic, messages: [message] }]);
+      this.options.metrics?.increment('produced', { topic, event_type: eventType });
+      out[i] = { topic, partition: -1, offset: '-1' };
+    }
+    if (direct.length > 0) {
+      const sent = await this.sendPrepared(
+        direct.map((i) => items[i] as BatchItem),
+        direct.map((i) => prepared[i] as (typeof prepared)[number]),
+      );
+      direct.forEach((i, n) => (out[i] = sent[n] as RecordMetadata));
+    }
+    return out;
   }
 
   /** Connection state, events sent and last failure. */

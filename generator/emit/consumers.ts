@@ -176,11 +176,19 @@ function groupIndex(table: SymbolTable, group: GroupSymbols): GeneratedFile {
       ...(g.description ? [g.description, ''] : []),
       `Creates the consumer of group \`${g.groupId}\`: topics ${subs.map((s) => `\`${s.topic.topic.name}\``).join(', ')}.`,
       'Call `start()` to join the group and `stop()` to leave it gracefully.',
+      ...(g.exactlyOnce
+        ? [
+            '',
+            'Exactly-once (`x-exactly-once`): what handlers produce through `context.outputs` or typed producers called with',
+            '`{ causedBy: context }` commits with the consumed offsets in one Kafka transaction (needs `KafkaTransport`).',
+          ]
+        : []),
     ]),
     `export function ${create}(options: ${options}): ${consumer} {`,
     parameterised.length ? '  const { handlers, parameters, ...rest } = options;' : '  const { handlers, ...rest } = options;',
     `  const keyedByTopic = isKeyedByTopic(handlers);`,
     `  return new ${consumer}({`,
+    ...(g.exactlyOnce ? ['    exactlyOnce: true,'] : []),
     '    ...rest,',
     `    groupId: ${groupId},`,
     '    topics: [',

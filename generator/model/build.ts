@@ -6,7 +6,7 @@
 import type { LoadedCatalog } from '../load/index.js';
 import { isRecord, ModelContext, type At } from './context.js';
 import { sensitiveFields } from './sensitive-fields.js';
-import { bindingString, checkDeadLetterTopics, DEFAULT_RETRY, readClassification, readCompatibility, readDeadLetter, readDeadLetterDefaults, readEnvironments, readLive, readPriority, readOperationRetryTopics, readRetry, readRetryTopics, readVersion, RETRY_TOPIC_KEYS, topicName } from './extensions.js';
+import { bindingString, checkDeadLetterTopics, DEFAULT_RETRY, readClassification, readCompatibility, readDeadLetter, readDeadLetterDefaults, readEnvironments, readLive, readPriority, readOperationRetryTopics, readRetry, readRetryTopics, readVersion, RETRY_TOPIC_KEYS, retryTopicsFor, topicName } from './extensions.js';
 import { readAddressSlash, topicForAddress, type AddressOptions } from './addresses.js';
 import { checkSomethingToGenerate } from './coverage.js';
 import { checkParameters, readParameters, templateParameters } from './parameters.js';
@@ -284,6 +284,24 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
     }
     return spec;
   };
+  /** A receive operation's `x-exactly-once` (boolean): true makes its group exactly-once; an explicit false contradicts a true elsewhere. */
+  const exactlyOnceAt = new Map<string, { on?: At; off?: At }>();
+  const exactlyOnceOf = (groupId: string, opAt: At): void => {
+    const at = ctx.child(opAt, 'x-exactly-once');
+    const raw = ctx.read(at);
+    if (raw === undefined) return;
+    if (typeof raw !== 'boolean') {
+      ctx.report('error', 'extension-invalid', `x-exactly-once must be true or false, got ${JSON.stringify(raw)}`, at);
+      return;
+    }
+    const seen = exactlyOnceAt.get(groupId) ?? {};
+    if (raw) seen.on ??= at;
+    else seen.off ??= at;
+    exactlyOnceAt.set(groupId, seen);
+    if (seen.on !== undefined && seen.off !== undefined) ctx.report('error', 'extension-invalid', `group "${groupId}" is declared exactly-once by one receive operation and not by another (x-exactly-once: false); a group is exactly-once as a whole`, raw ? at : seen.off);
+    const g = groups.get(groupId);
+    if (raw && g !== undefined) g.exactlyOnce = true;
+  };
   const opsOnKafka = structure.operations.filter((o) => topicByChannel.has(o.channelId));
   if (structure.operations.length === 0) {
     // An organisation-wide catalog: every channel produced, one default group receives everything.
@@ -306,6 +324,7 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
       }
     }
     if (op.action === 'send') {
+      if (ctx.read(ctx.child(op.at, 'x-exactly-once')) !== undefined) ctx.report('error', 'extension-invalid', 'x-exactly-once belongs on a receive operation (the consuming group commits its outputs with its offsets)', ctx.child(op.at, 'x-exactly-once'));
       if (ctx.read(ctx.child(op.at, 'x-retry')) !== undefined) ctx.report('error', 'extension-invalid', 'x-retry belongs on a receive operation (retries are the consuming group\'s) or on the channel', ctx.child(op.at, 'x-retry'));
       for (const e of evts) if (!topic.produced.includes(e)) topic.produced.push(e);
       const clientId = op.kafkaBindingAt ? pinnedString(ctx.read(ctx.child(op.kafkaBindingAt, 'clientId'))) : undefined;
@@ -314,7 +333,9 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
     }
     const groupId = op.kafkaBindingAt ? bindingString(ctx, ctx.child(op.kafkaBindingAt, 'groupId'), 'groupId', 'group-id-invalid') : undefined;
     subscribe(groupId ?? defaultGroup, !groupId, topic, evts, op.id, op.at, groupRetryTopics(op.at, topic));
+    exactlyOnceOf(groupId ?? defaultGroup, op.at);
   }
+  checkExactlyOnce(ctx, [...groups.values()], topics, exactlyOnceAt);
   for (const t of topics) t.produced = t.events.filter((e) => t.produced.includes(e));
   if (structure.operations.length > 0) {
     const used = new Set(structure.operations.map((o) => o.channelId));
@@ -396,3 +417,21 @@ function positive(ctx: ModelContext, v: unknown, at: At, what: string): number |
   }
   return v;
 }
+
+/**
+ * Exactly-once groups: retry topics are refused (the move to a retry topic and the offset would need the same
+ * transaction, and the retry record is consumed again by the group; retries of exactly-once groups happen in place).
+ */
+function checkExactlyOnce(ctx: ModelContext, groups: readonly ConsumerGroup[], topics: readonly Topic[], declared: ReadonlyMap<string, { on?: At; off?: At }>): void {
+  for (const g of groups) {
+    if (g.exactlyOnce !== true) continue;
+    const at = declared.get(g.groupId)?.on;
+    for (const s of g.subscriptions) {
+      const topic = topics.find((t) => t.id === s.topic);
+      if (topic !== undefined && retryTopicsFor(topic, g) !== undefined) {
+        ctx.report('error', 'extension-invalid', `group "${g.groupId}" is exactly-once (x-exactly-once: true) but channel "${topic.id}" uses retry topics (x-retry mode: topics) for it: exactly-once groups retry in place; set x-retry: { mode: in-process } on the receive operation`, at ?? ctx.main);
+      }
+    }
+  }
+}
+

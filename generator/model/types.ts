@@ -464,6 +464,11 @@ export interface ConsumerGroup {
   subscriptions: Array<{ topic: string; events: string[]; retryTopics?: RetryTopicsSpec | null }>;
   /** Operation ids that define this group. */
   operations: string[];
+  /**
+   * Exactly-once consume → produce (`x-exactly-once: true` on one of the group's receive operations): outputs and
+   * offsets commit in one Kafka transaction. Absent: at-least-once.
+   */
+  exactlyOnce?: true;
   names: GroupNames;
   loc?: SourceLocation;
 }

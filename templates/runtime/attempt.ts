@@ -1,5 +1,6 @@
 import type { EventContext, Route } from './delegator.js';
 import type { Envelope, EnvelopeMetadata } from './envelope.js';
+import type { EventOutputs, ExactlyOnce } from './exactly-once.js';
 import type { EventHeaders } from './headers.js';
 import type { LogFields, Logger } from './logger.js';
 import { redactingLogger } from './redact-data.js';
@@ -17,6 +18,8 @@ export class AttemptContext implements EventContext {
   readonly eventType: string;
   readonly correlationId: string;
   readonly causationId: string | undefined;
+  /** This attempt's outputs in an exactly-once group (undefined otherwise). */
+  readonly outputs: EventOutputs | undefined;
   private controller: AbortController | undefined;
   private abortReason: unknown;
   private log: Logger | undefined;
@@ -28,7 +31,9 @@ export class AttemptContext implements EventContext {
     readonly metadata: EnvelopeMetadata,
     readonly attempt: number,
     private readonly baseLogger: Logger,
+    exactlyOnce?: ExactlyOnce,
   ) {
+    if (exactlyOnce !== undefined) this.outputs = exactlyOnce.begin(record);
     this.topic = record.topic;
     this.partition = record.partition;
     this.offset = record.offset;

@@ -4,6 +4,7 @@ import { DEFAULT_COMMIT_POLICY } from './commit.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './definitions.js';
 import type { TopicDelegator, UnknownEventTypePolicy } from './delegator.js';
 import { DeliveryEngine } from './delivery.js';
+import { ExactlyOnce, supportsTransactions, type TransactionalTransport } from './exactly-once.js';
 import type { EnvelopeMigration } from './envelope.js';
 import { toHealthError, type ConsumerHealth, type ConsumerStatus, type HealthError } from './health.js';
 import { defaultLogger, type Logger } from './logger.js';
@@ -82,6 +83,14 @@ export interface GroupConsumerOptions {
   sleep?: Sleep;
   /** Randomness for jitter (injectable for tests). */
   random?: RandomSource;
+  /**
+   * Exactly-once consume → produce (catalog `x-eventgen: { exactlyOnce: true }`): what handlers produce through
+   * `context.outputs` (or typed producers with `{ causedBy: context }`) and the consumed offsets commit in one Kafka
+   * transaction per input partition. Needs a transport with transactions (`KafkaTransport`); the group runs without
+   * a processed store (an explicit `store` is refused) and without retry topics. `transactionalIdPrefix` (default
+   * `eventgen`) starts the transactional ids `<prefix>-<group>-<topic>-<partition>`: unique per application.
+   */
+  exactlyOnce?: boolean | { transactionalIdPrefix?: string };
 }
 
 const STORE_RETRY: RetryPolicy = { ...DEFAULT_RETRY_POLICY, initialDelayMs: 100, maxDelayMs: 5_000 };
@@ -107,6 +116,7 @@ export class GroupConsumer {
   private consumer: TransportConsumer | undefined;
   private dlqProducer: TransportProducer | undefined;
   private engine: DeliveryEngine | undefined;
+  private exactlyOnce: ExactlyOnce | undefined;
   private reporter: StatusReporter | undefined;
   private status: ConsumerStatus = 'stopped';
   private starting: Promise<void> | undefined;
@@ -125,7 +135,14 @@ export class GroupConsumer {
     this.groupId = options.groupId;
     this.metrics = options.metrics ?? new Metrics();
     this.logger = (options.logger ?? defaultLogger()).child({ groupId: options.groupId });
-    this.store = options.store === undefined ? new InMemoryProcessedStore() : options.store === null ? null : toProcessedStore(options.store);
+    const eos = options.exactlyOnce !== undefined && options.exactlyOnce !== false;
+    if (eos && options.store !== undefined && options.store !== null) {
+      // A record marked done before its transaction committed would be skipped after an abort: its outputs lost.
+      throw new Error(`Group '${this.groupId}' is exactly-once: it cannot use a processed store (the Kafka transaction is the deduplication; use the store inside handlers for side effects outside Kafka)`);
+    }
+    this.store = eos || options.store === null ? null : options.store === undefined ? new InMemoryProcessedStore() : toProcessedStore(options.store);
+    if (eos && !supportsTransactions(options.transport)) throw new Error(`Group '${this.groupId}' is exactly-once but its transport has no transactions (use KafkaTransport)`);
+    if (eos && options.topics.some((d) => d.retryTopics !== undefined)) throw new Error(`Group '${this.groupId}' is exactly-once: retry topics are not supported (retries happen in place; exhausted records are dead-lettered)`);
     for (const delegator of options.topics) {
       if (this.delegators.has(delegator.topic)) throw new Error(`Topic '${delegator.topic}' has two delegators in group '${this.groupId}'`);
       this.delegators.set(delegator.topic, delegator);
@@ -195,6 +212,13 @@ export class GroupConsumer {
 
   private createEngine(): DeliveryEngine {
     const o = this.options;
+    let exactlyOnce: ExactlyOnce | undefined;
+    if (o.exactlyOnce !== undefined && o.exactlyOnce !== false) {
+      const transport = o.transport as Parameters<typeof supportsTransactions>[0] & TransactionalTransport;
+      const prefix = typeof o.exactlyOnce === 'object' ? o.exactlyOnce.transactionalIdPrefix : undefined;
+      exactlyOnce = new ExactlyOnce({ transport, groupId: this.groupId, logger: this.logger, ...(prefix === undefined ? {} : { transactionalIdPrefix: prefix }) });
+    }
+    this.exactlyOnce = exactlyOnce;
     const reporter = o.statusStore === undefined ? undefined : new StatusReporter({ ...o.statusReporting, store: o.statusStore, groupId: this.groupId, logger: this.logger, metrics: this.metrics });
     this.reporter = reporter;
     const engine = new DeliveryEngine(
@@ -220,6 +244,7 @@ export class GroupConsumer {
         sleep: o.sleep,
         random: o.random,
         status: reporter,
+        exactlyOnce,
       },
       {
         consumer: () => this.consumer,
@@ -269,6 +294,7 @@ export class GroupConsumer {
       ['leaving the group', () => consumer?.stop()],
       ['disconnecting the consumer', () => consumer?.disconnect()],
       ['disconnecting the dead-letter producer', () => this.dlqProducer?.disconnect()],
+      ['disconnecting the transactional producers', () => this.exactlyOnce?.close()],
     ];
     for (const [what, step] of steps) {
       const left = deadline - Date.now();
@@ -298,6 +324,7 @@ export class GroupConsumer {
     }
     this.consumer = undefined;
     this.dlqProducer = undefined;
+    this.exactlyOnce = undefined;
     this.engine = undefined;
     if (this.status !== 'crashed') this.status = 'stopped';
     this.logger.info('Consumer stopped');

@@ -2,6 +2,7 @@ import type { z } from 'zod/v4';
 import { DEFAULT_RETRY_POLICY, defaultDeadLetterPolicy, parseEventData, parseEventDataSync, type DeadLetterPolicy, type EventDefinition, type RetryPolicy } from './definitions.js';
 import type { EnvelopeMetadata, EnvelopeMigration } from './envelope.js';
 import { EventValidationError, UnknownEventTypeError } from './errors.js';
+import type { EventOutputs } from './exactly-once.js';
 import type { EventHeaders } from './headers.js';
 import { legacyMigration, upcast, type LegacyFormat } from './legacy.js';
 import type { Logger } from './logger.js';
@@ -33,6 +34,12 @@ export interface EventContext {
   readonly attempt: number;
   /** The whole envelope metadata. */
   readonly metadata: EnvelopeMetadata;
+  /**
+   * Exactly-once groups only: this attempt's outputs. Messages sent here (and by typed producers called with
+   * `{ causedBy: context }`) are written in the Kafka transaction that commits the record's offset if the attempt
+   * succeeds, and dropped if it fails. Undefined in other groups.
+   */
+  readonly outputs?: EventOutputs | undefined;
   /** Logger carrying correlationId, eventId, topic, partition and offset. */
   readonly logger: Logger;
   /**

@@ -3,10 +3,13 @@ import { describeKafkaConfig, kafkaConfigFromEnv, type KafkaConfig } from './con
 import { KafkaTransportConsumer, type KafkaClient, type KafkaConsumerOptions } from './kafka-consumer.js';
 import { KafkaTransportProducer, type KafkaProducerOptions } from './kafka-producer.js';
 import { defaultLogger, type Logger } from './logger.js';
-import type { Transport } from './transport.js';
+import type { TransactionalTransport } from './exactly-once.js';
+import { KafkaTransactionalProducer, fetchCommittedOffsets } from './kafka-transactions.js';
+import type { TopicPartition, Transport } from './transport.js';
 
 export { KafkaTransportConsumer, isRebalanceError, type KafkaClient, type KafkaConsumerOptions } from './kafka-consumer.js';
 export { KafkaTransportProducer, type Compression, type KafkaProducerOptions } from './kafka-producer.js';
+export { KafkaTransactionalProducer, isFencedError } from './kafka-transactions.js';
 
 /** Options of {@link KafkaTransport}. */
 export interface KafkaTransportOptions {
@@ -89,7 +92,7 @@ function logKafkaJs(logger: Logger, entry: LogEntry): void {
  * recovery after outages, and group members that hand batches to the delivery engine and commit only what it
  * completed, in the assignment it was completed in.
  */
-export class KafkaTransport implements Transport {
+export class KafkaTransport implements Transport, TransactionalTransport {
   /** The kafkajs client (for admin operations). */
   readonly kafka: KafkaClient;
   private readonly logger: Logger;
@@ -109,6 +112,16 @@ export class KafkaTransport implements Transport {
   /** Creates a member of consumer group `groupId`. */
   consumer(options: { groupId: string }): KafkaTransportConsumer {
     return new KafkaTransportConsumer(this.kafka, options.groupId, this.options.consumer ?? {}, this.logger.child({ groupId: options.groupId }));
+  }
+
+  /** Creates a transactional producer (exactly-once groups). */
+  transactionalProducer(transactionalId: string): KafkaTransactionalProducer {
+    return new KafkaTransactionalProducer(this.kafka, transactionalId, this.logger.child({ transactionalId }));
+  }
+
+  /** The group's committed offsets of the partitions. */
+  committedOffsets(groupId: string, partitions: readonly TopicPartition[]): Promise<Array<TopicPartition & { offset: string | undefined }>> {
+    return fetchCommittedOffsets(this.kafka, groupId, partitions);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * `npm run bench` (full; writes BENCHMARKS.md) and `npm run bench -- --quick` (smoke run for CI; writes
- * test/output/bench-quick.md). Options: `--only gen,runtime,kafka,gateway,live,retry,dlq,outbox,soak`, `--out <file>`,
+ * test/output/bench-quick.md). Options: `--only gen,runtime,kafka,gateway,live,retry,eos,dlq,outbox,soak`, `--out <file>`,
  * `--render a.json,b.json` (re-render the report from saved results, later files winning per section).
  * Every number is measured against its baseline in the same run, interleaved, and reported as a median.
  */
@@ -13,6 +13,7 @@ import { generationBench, type GenerationSize } from './generation.js';
 import { GATEWAY_MODES, gatewayBench, type GatewayResult } from './gateway.js';
 import { liveBench, type LiveResult } from './live.js';
 import { retryBench, type RetryResult } from './retry.js';
+import { exactlyOnceBench, type EosResult } from './exactly-once.js';
 import { benchDlq, type DlqBenchResult } from './dlq.js';
 import { outboxBench, renderOutbox, type OutboxBenchResult } from './outbox.js';
 import { CONSUMER_CASES, brokerAnswers, kafkaBench, type KafkaResult } from './kafka.js';
@@ -29,7 +30,7 @@ const arg = (name: string): string | undefined => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const only = new Set((arg('--only') ?? 'gen,runtime,kafka,gateway,live,retry,dlq,outbox,soak').split(','));
+const only = new Set((arg('--only') ?? 'gen,runtime,kafka,gateway,live,retry,eos,dlq,outbox,soak').split(','));
 const outFile = path.resolve(ROOT, arg('--out') ?? (quick ? 'test/output/bench-quick.md' : 'BENCHMARKS.md'));
 
 function newest(dir: string): number {
@@ -67,6 +68,7 @@ interface Report {
   gateway?: GatewayResult | { skipped: string };
   live?: LiveResult;
   retry?: RetryResult | { skipped: string };
+  eos?: EosResult | { skipped: string };
   dlq?: DlqBenchResult | { skipped: string };
   outbox?: OutboxBenchResult | { skipped: string };
   soak?: SoakResult;
@@ -79,7 +81,7 @@ async function main(): Promise<void> {
     const reports = merge.split(',').map((f) => JSON.parse(readFileSync(path.resolve(ROOT, f), 'utf8')) as Report);
     const merged = reports.slice(1).reduce<Report>((acc, r) => {
       const out: Report = { ...acc };
-      for (const key of ['generation', 'runtime', 'kafka', 'gateway', 'live', 'retry', 'dlq', 'outbox', 'soak'] as const) {
+      for (const key of ['generation', 'runtime', 'kafka', 'gateway', 'live', 'retry', 'eos', 'dlq', 'outbox', 'soak'] as const) {
         const value = r[key];
         if (value !== undefined && !(typeof value === 'object' && 'skipped' in value)) Object.assign(out, { [key]: value });
       }
@@ -142,6 +144,15 @@ async function main(): Promise<void> {
         progress(`retry skipped: ${report.retry.skipped}`);
       }
     }
+    if (only.has('eos')) {
+      if (await brokerAnswers()) {
+        progress('eos: transactional vs at-least-once consume → produce on the real broker');
+        report.eos = await exactlyOnceBench({ quick });
+      } else {
+        report.eos = { skipped: 'no broker answered (start one with `npm run kafka:start` or set KAFKA_BROKERS)' };
+        progress(`eos skipped: ${report.eos.skipped}`);
+      }
+    }
     if (only.has('dlq')) {
       if (await brokerAnswers()) {
         ensureBuilt();
@@ -195,6 +206,7 @@ function render(r: Report): string {
     '- **Real broker**: local single broker (`npm run kafka:start`), topics with 6 partitions, 1.1 KB payloads. Producer: `EventProducer.sendBatch` over `KafkaTransport` (idempotent, acks=all, 1 in flight, no compression) vs raw kafkajs `sendBatch` with the same settings and the same records (envelope + headers), batches of 500, sequential. Consumer: each run reads the generated producer\'s records from the beginning in a new group; rate from the first record handed to the handler to the last (group join excluded), CPU = process user+system time over the same window per record. Baseline = raw kafkajs `eachMessage` with `JSON.parse` only (default autoCommit); reference = raw `eachBatch`. Generated = `GroupConsumer` over `KafkaTransport` (eachBatch, envelope + Zod, batched commits), `store: null`, then with `RedisProcessedStore` leases (ioredis, 127.0.0.1:6379) one partition at a time and with `partitionsConsumedConcurrently: 6`. Cases rotate order per repetition.',
     '- **Gateway (HTTP publish)**: three servers, each in its own child process (`test/bench/gateway-server.ts`) publishing `POST /events/order.created` to a fresh 6-partition topic on the real broker: *baseline* = a hand-written minimal `node:http` endpoint (bounded body read, `JSON.parse`, one kafkajs `producer.send` per request with the raw producer settings above: idempotent, acks=all, 1 in flight, no compression; answers 202 `{ eventId }`); *gateway* = `createGateway` (templates/gateway) on its own `node:http` server with `EventProducer` over `KafkaTransport`, an `InMemoryStatusStore` and no authentication (per request: bounded UTF-8 JSON body read, nesting check, Zod validation, admission, two status-store writes, envelope + headers, metrics); *fastify* = the same gateway `handle` mounted in fastify 5 (`removeAllContentTypeParsers()` + a catch-all parser that leaves the body unread, `reply.hijack()`, the raw request/response handed to `handle`): framework overhead only. Load: autocannon (programmatic, in the benchmark process, sharing the machine with the server and the broker), 64 connections, each sending its own ~1.1 KB valid `order.created` payload (own `orderId`, so keys spread over the partitions; checked against the generated `OrderCreatedSchema` and accepted with 202 by each server before measuring), a warm-up run, then a measured run per server; modes rotate order per repetition. Accepted requests/s = 2xx answers / duration; latencies are per response as measured by autocannon; server CPU = user + system time of the server process (/proc) per accepted request. *Overload*: the gateway with `maxInFlight` 64 (priority `normal` is admitted while fewer than 51 events are in flight) under 256 connections that resend at once on every answer (no back-off): the share answered 503, the latency of accepted and refused requests, whether refusals carry `Retry-After` (one burst by hand), and the server\'s RSS before and after.',
     '- **Live fan-out (WebSocket)**: two servers, each in its own child process (`test/bench/live-server.ts`), fanning ~1 KB `price.updated` envelopes out to N local `ws` clients opened by one client process (`test/bench/live-clients.ts`; 1,000 clients in the full run, 200 in `--quick`): *baseline* = the minimal `ws` broadcast (one `JSON.stringify` per event, `send` to every open client; no subscriptions, bounds or authentication); *live* = `createLiveServer` (templates/live) with a public channel every client subscribed to (subscription lookup, classification, per-connection byte bound, metrics). Publishing is paced by a window of 64 events in flight (the lowest sequence number every client has received, relayed every 20 ms), so neither server buffers without bound and the rate is what the whole loop sustains. After 1 s of warm-up: frames delivered per second (all clients), latency publish → client on every 10th client (clocks of one machine), server CPU per delivered frame. Clients scan frames for two numbers without `JSON.parse` (the same cost in both modes). Modes alternate per repetition.',
+    '- **Exactly-once consume → produce** (test/bench/exactly-once.ts): on the real broker, N ~400-byte records (20,000 in the full run, 4,000 in `--quick`) on a 2-partition input topic, produced before the consumer starts; the group turns each into one record on a 2-partition output topic with the same `handleBatch` in both modes (one typed `sendBatch` with `{ causedBy: context }` per batch). *at-least-once*: a plain group (outputs sent and acknowledged before the offsets may be committed; no processed store); *exactly-once*: `exactlyOnce: true` (outputs buffered per attempt and written with the offsets in one Kafka transaction per partition and commit). Fresh topics and group per run, modes interleaved; records/s from `start()` until the committed offsets cover every input record (polled every 20 ms).',
     '- **Retry topics**: one partition on the real broker, N ~1.1 KB records (20,000 in the full run, 2,000 in `--quick`; blocking mode a quarter of that, at least 2,000, since its rate is set by its waits) produced before the consumer starts, after one unmeasured warm-up run per mode; every 100th fails once with a retriable error. Modes on fresh topics and groups, interleaved: *success* (nothing fails), *topics* (the failing records move to a retry topic with a 200 ms delay, `x-retry: { mode: topics }`; the moves of one fetched batch share one produce request), *blocking* (in-process retries with the same delay). From the first handled record: the partition\'s rate (original records per second up to the last first attempt on the original topic) and the completion rate (until every record succeeded).',
     '- **Memory soak**: 1,000,000 events through producer + consumer (envelope, Zod, default in-memory dedup store capped at 100,000 entries, metrics) on a streaming in-memory transport that keeps no log; heap sampled after a forced GC every 100,000 events; warm-up = the first 200,000 (the dedup store fills up to its cap).',
     '',
@@ -334,6 +346,17 @@ function render(r: Report): string {
       targets.push(`| retry topics keep ≥ 0.9× the all-success partition throughput with 1% transient failures | ${ratio(v.ratios.topicsVsSuccess)} (${rate(v.medians.topics.partitionRate)} vs ${rate(v.medians.success.partitionRate)} records/s; blocking retries ${ratio(v.ratios.blockingVsSuccess)}, ${rate(v.medians.blocking.partitionRate)} records/s) | ${verdict(v.ratios.topicsVsSuccess >= 0.9)} |`);
     }
   }
+  if (r.eos) {
+    L.push('### 6b. Exactly-once consume → produce (real broker)', '');
+    if ('skipped' in r.eos) L.push(`Skipped: ${r.eos.skipped}.`, '');
+    else {
+      const v = r.eos;
+      L.push(`${v.records.toLocaleString('en-US')} input records on ${v.partitions} partitions, each turned into one output record by the same \`handleBatch\` (typed \`sendBatch\` with \`causedBy\`), ${v.repetitions} repetition(s), modes interleaved; records/s from the consumer's start until every input offset is committed.`, '', '| mode | records/s (median) |', '|---|---|');
+      L.push(`| at-least-once (outputs acknowledged, then offsets committed) | ${rate(v.medians.plain)} |`, `| exactly-once (outputs and offsets in one transaction per partition) | ${rate(v.medians.transactional)} |`);
+      L.push('', `Paired ratio transactional / at-least-once: **${ratio(v.ratio)}** (per repetition: ${v.perRep.map((x) => ratio(x)).join(', ')}).`, '');
+      targets.push(`| exactly-once consume → produce ≥ 0.5× the at-least-once path | ${ratio(v.ratio)} (${rate(v.medians.transactional)} vs ${rate(v.medians.plain)} records/s) | ${verdict(v.ratio >= 0.5)} |`);
+    }
+  }
   if (r.dlq) {
     L.push('### 7. `gen dlq list` (real broker)', '');
     if ('skipped' in r.dlq) L.push(`Skipped: ${r.dlq.skipped}.`, '');
@@ -356,7 +379,7 @@ function render(r: Report): string {
     targets.push(`| soak: heap after warm-up within 10% | max ${ratio(s.growth)} of the heap at ${s.warmupEvents.toLocaleString('en-US')} events | ${verdict(s.growth <= 1.1)} |`);
   }
   L.push('## Targets', '', ...targets, '');
-  L.push(ANALYSIS, '', '## Reproduce', '', '```sh', 'npm install', 'npm run kafka:start && npm run redis:start   # optional: sections 3 and 4 are skipped without a broker', 'npm run bench                                  # full run (~30-60 min on 2 cores), writes BENCHMARKS.md (raw results: test/output/bench-benchmarks.json)', 'npm run bench -- --quick                       # smoke run (CI), writes test/output/bench-quick.md', 'npm run bench -- --only runtime                # one section: gen, runtime, kafka, gateway, live, retry, dlq, soak', 'npx tsx test/bench/runtime.ts --before <dir>   # runtime A/B: another copy of templates/runtime as an extra case', '```', '');
+  L.push(ANALYSIS, '', '## Reproduce', '', '```sh', 'npm install', 'npm run kafka:start && npm run redis:start   # optional: sections 3 and 4 are skipped without a broker', 'npm run bench                                  # full run (~30-60 min on 2 cores), writes BENCHMARKS.md (raw results: test/output/bench-benchmarks.json)', 'npm run bench -- --quick                       # smoke run (CI), writes test/output/bench-quick.md', 'npm run bench -- --only runtime                # one section: gen, runtime, kafka, gateway, live, retry, eos, dlq, outbox, soak', 'npx tsx test/bench/runtime.ts --before <dir>   # runtime A/B: another copy of templates/runtime as an extra case', '```', '');
   return L.join('\n');
 }
 

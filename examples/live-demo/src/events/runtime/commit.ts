@@ -23,7 +23,7 @@ export class OffsetCommitter {
   failingSince: number | undefined;
 
   constructor(
-    private readonly consumer: () => TransportConsumer | undefined,
+    private readonly consumer: () => Pick<TransportConsumer, 'commit'> | undefined,
     private readonly policy: () => CommitPolicy,
     private readonly logger: Logger,
   ) {}

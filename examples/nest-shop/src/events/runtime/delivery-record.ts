@@ -3,6 +3,7 @@ import type { RetryPolicy } from './definitions.js';
 import type { Route, TopicDelegator, UnknownEventTypePolicy } from './delegator.js';
 import { HEADERS, decodeEnvelope, type Envelope, type EnvelopeMigration } from './envelope.js';
 import { decodeHeaders } from './headers.js';
+import type { ExactlyOnce } from './exactly-once.js';
 import { chainMigrations } from './legacy.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
@@ -36,6 +37,8 @@ export interface DeliverySettings {
   random: RandomSource | undefined;
   /** Event status reporting (advisory), when the consumer has a `statusStore`. */
   status: StatusReporter | undefined;
+  /** Exactly-once consume → produce: outputs buffered per attempt, offsets committed in Kafka transactions. */
+  exactlyOnce?: ExactlyOnce | undefined;
 }
 
 /** The transport pieces the engine drives. */

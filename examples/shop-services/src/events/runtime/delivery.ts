@@ -62,7 +62,9 @@ export class DeliveryEngine implements DeliveryListener {
     private readonly settings: DeliverySettings,
     private readonly io: DeliveryIo,
   ) {
-    this.committer = new OffsetCommitter(io.consumer, io.commitPolicy, settings.logger);
+    // Exactly-once groups commit offsets in Kafka transactions, together with the outputs of the records before them.
+    const eos = settings.exactlyOnce;
+    this.committer = new OffsetCommitter(eos === undefined ? io.consumer : () => eos, io.commitPolicy, settings.logger);
     this.dlq = new DeadLetterWriter(settings, io.deadLetterProducer, this.failures);
     this.retryWriter = new RetryTopicWriter(io.deadLetterProducer);
     this.waits = new PartitionWaits({
@@ -94,6 +96,11 @@ export class DeliveryEngine implements DeliveryListener {
     this.epoch = epoch;
     this.assigned = [...partitions];
     this.committer.setEpoch(epoch);
+    if (this.settings.exactlyOnce !== undefined) {
+      // Outputs of the ended epoch were dropped with its offsets: its records must be handled again, not skipped.
+      this.settings.exactlyOnce.onAssigned(epoch, partitions);
+      this.completedUpTo.clear();
+    }
     const owned = new Set(partitions.map((p) => tpKey(p.topic, p.partition)));
     const lost: string[] = [];
     for (const [key, state] of this.partitions) {
@@ -178,6 +185,7 @@ export class DeliveryEngine implements DeliveryListener {
     if (delegator === undefined) throw new Error(`Group '${this.settings.groupId}' received a record of unsubscribed topic '${batch.topic}'`);
     const m = this.state(batch.topic, batch.partition);
     m.epoch = batch.epoch;
+    if (this.settings.exactlyOnce !== undefined && !(await this.settings.exactlyOnce.ready(batch))) return;
     const tp = tpKey(batch.topic, batch.partition);
     const upTo = this.completedUpTo.get(tp);
     let records = batch.records;
@@ -299,12 +307,13 @@ export class DeliveryEngine implements DeliveryListener {
     m.eventId = envelope.metadata.eventId;
     const status = this.settings.status;
     if (status !== undefined) status.processing(envelope.metadata.eventId, attempt);
-    const context = new AttemptContext(item.record, item, envelope.metadata, attempt, this.settings.logger);
+    const context = new AttemptContext(item.record, item, envelope.metadata, attempt, this.settings.logger, this.settings.exactlyOnce);
     const observe = (): void => this.settings.metrics.observeProcessingTime((performance.now() - started) / 1000, labels);
     return this.watcher.run(target, envelope.data, context, delegator.handlerTimeoutMs ?? this.settings.handlerTimeoutMs).then((result) => {
       const leases = this.leases;
       if (result.kind === 'ok' && (leases === undefined || leases.deferrable)) {
         leases?.completeLater(envelope.metadata.eventId);
+        this.settings.exactlyOnce?.accept(item.record);
         m.idle();
         this.processed += 1;
         this.settings.metrics.increment('processed', labels);
@@ -390,7 +399,7 @@ export class DeliveryEngine implements DeliveryListener {
       else {
         const status = this.settings.status;
         if (status !== undefined) status.processing(envelope.metadata.eventId, attempt);
-        const context = new AttemptContext(record, item, envelope.metadata, attempt, this.settings.logger);
+        const context = new AttemptContext(record, item, envelope.metadata, attempt, this.settings.logger, this.settings.exactlyOnce);
         if (this.stopping) context.abort(new ConsumerStoppingError());
         result = await this.watcher.run(target, envelope.data, context, timeoutMs);
       }
@@ -545,6 +554,7 @@ export class DeliveryEngine implements DeliveryListener {
         if (ok === undefined && !this.stopping) return LEAVE;
       }
     }
+    this.settings.exactlyOnce?.accept(item.record);
     this.failures.delete(item.record.topic, item.record.partition, item.record.offset);
     m.idle();
     this.processed += 1;
@@ -627,7 +637,7 @@ export class DeliveryEngine implements DeliveryListener {
     m.enter('handling', first.record.offset, '', 1);
     const status = this.settings.status;
     if (status !== undefined) for (const item of group) status.processing((item.envelope as Envelope).metadata.eventId, 1);
-    const contexts = group.map((item) => new AttemptContext(item.record, item, (item.envelope as Envelope).metadata, 1, this.settings.logger));
+    const contexts = group.map((item) => new AttemptContext(item.record, item, (item.envelope as Envelope).metadata, 1, this.settings.logger, this.settings.exactlyOnce));
     if (this.stopping) for (const c of contexts) c.abort(new ConsumerStoppingError());
     const timeoutMs = delegator.handlerTimeoutMs ?? this.settings.handlerTimeoutMs;
     const all = await this.watcher.runMany(contexts, timeoutMs, () => invoke(group.map((item, n) => ({ data: (item.envelope as Envelope).data, context: contexts[n] as AttemptContext }))));

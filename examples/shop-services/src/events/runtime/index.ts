@@ -23,6 +23,7 @@ export type { PartitionPhase } from './partition-state.js';
 export * from './delegator.js';
 export * from './producer.js';
 export * from './consumer.js';
+export * from './exactly-once.js';
 export * from './topics-admin.js';
 export * from './config.js';
 export * from './kafka-transport.js';

@@ -1,0 +1,61 @@
+/**
+ * A consume → produce process for the exactly-once SIGKILL test (bundled by the test): one exactly-once GroupConsumer
+ * that turns every input tick into one output tick (same seq) through a typed producer called with
+ * `{ causedBy: context }`. Config: EOS_CHILD (JSON): `abortFirst` = how many transactions fail at commit (after
+ * their messages were sent) to exercise the abort path. stdout: `READY` once running.
+ */
+import { Kafka, logLevel, type Producer, type ProducerConfig } from 'kafkajs';
+import { z } from 'zod';
+import { EventProducer, GroupConsumer, KafkaTransport, TopicDelegator, createLogger, defineEvent, kafkaConfig, route, type KafkaClient } from '../../../templates/runtime/index.js';
+
+const config = JSON.parse(process.env.EOS_CHILD ?? '{}') as { brokers: string; input: string; output: string; groupId: string; prefix: string; abortFirst?: number; delayEvery?: number };
+const Tick = defineEvent({ eventType: 'test.tick', version: '1.0.0', topics: [], schema: z.object({ key: z.string(), seq: z.number().int() }), classification: 'internal', partitionKey: (d) => d.key });
+const logger = createLogger({ level: 'warn', write: (line) => process.stderr.write(`${line}\n`) });
+const kafka = new Kafka({ clientId: 'eos-child', brokers: config.brokers.split(','), logLevel: logLevel.NOTHING });
+let aborts = config.abortFirst ?? 0;
+// Injects failures between a transaction's sends and its commit: the runtime must abort it.
+const client: KafkaClient = {
+  consumer: (c) => kafka.consumer(c),
+  admin: (c) => kafka.admin(c),
+  producer: (c?: ProducerConfig): Producer => {
+    const producer = kafka.producer(c);
+    if (c?.transactionalId === undefined) return producer;
+    const transaction = producer.transaction.bind(producer);
+    producer.transaction = async () => {
+      const txn = await transaction();
+      const commit = txn.commit.bind(txn);
+      txn.commit = async () => {
+        if (aborts > 0) {
+          aborts -= 1;
+          throw new Error('injected failure before the commit');
+        }
+        return commit();
+      };
+      return txn;
+    };
+    return producer;
+  },
+};
+const transport = new KafkaTransport({ config: kafkaConfig({ brokers: config.brokers, clientId: 'eos-child' }), logger, client, consumer: { heartbeatIntervalMs: 500, sessionTimeoutMs: 6_000, rebalanceTimeoutMs: 10_000 } });
+const out = new EventProducer({ transport, source: 'eos-child' });
+const consumer = new GroupConsumer({
+  groupId: config.groupId,
+  transport,
+  logger,
+  exactlyOnce: { transactionalIdPrefix: config.prefix },
+  topics: [
+    new TopicDelegator({
+      topic: config.input,
+      routes: [
+        route(Tick, {
+          async handle(data, ctx) {
+            await out.send(config.output, Tick, { key: data.key, seq: data.seq }, { causedBy: ctx });
+            if (config.delayEvery !== undefined && data.seq % config.delayEvery === 0) await new Promise((r) => setTimeout(r, 1));
+          },
+        }),
+      ],
+    }),
+  ],
+});
+await consumer.start();
+process.stdout.write('READY\n');
