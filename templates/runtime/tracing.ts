@@ -122,8 +122,17 @@ export function otelTracing(api: OtelApi, options: OtelTracingOptions = {}): Tra
   return new OtelTracing(api, options.tracer ?? api.trace.getTracer(options.tracerName ?? 'eventgen', options.tracerVersion));
 }
 
+/** Span names and the attributes known before a record is seen, per topic (the SDK copies attributes: shared safely). */
+interface TopicNames {
+  send: string;
+  process: string;
+  sendAttributes: Readonly<TraceAttributes>;
+  /** Per consumer group. */
+  processAttributes: Map<string, Readonly<TraceAttributes>>;
+}
+
 class OtelTracing implements Tracing {
-  private readonly names = new Map<string, { send: string; process: string }>();
+  private readonly names = new Map<string, TopicNames>();
 
   constructor(
     private readonly api: OtelApi,
@@ -133,14 +142,10 @@ class OtelTracing implements Tracing {
   send(topic: string, eventId: string, headers: Record<string, string>, traceparent: string | undefined): TraceSpan {
     const api = this.api;
     const parent = traceparent === undefined ? api.context.active() : api.propagation.extract(api.ROOT_CONTEXT, { traceparent }, OBJECT_GETTER);
-    const span = this.tracer.startSpan(
-      this.name(topic).send,
-      {
-        kind: PRODUCER,
-        attributes: { 'messaging.system': 'kafka', 'messaging.operation.type': 'send', 'messaging.operation.name': 'send', 'messaging.destination.name': topic, 'messaging.message.id': eventId },
-      },
-      parent,
-    );
+    const names = this.name(topic);
+    const span = this.tracer.startSpan(names.send, { kind: PRODUCER, attributes: names.sendAttributes }, parent);
+    if (!span.isRecording() && span.spanContext().traceId === INVALID_TRACE_ID) return NOOP_SPAN; // no SDK: nothing to carry
+    span.setAttributes({ 'messaging.message.id': eventId });
     const context = api.trace.setSpan(parent, span);
     api.propagation.inject(context, headers);
     return new OtelSpanHandle(api, span, context);
@@ -150,24 +155,15 @@ class OtelTracing implements Tracing {
     const api = this.api;
     const parent = api.propagation.extract(api.ROOT_CONTEXT, headers, HEADER_GETTER);
     const creation = api.trace.getSpanContext(parent);
-    const span = this.tracer.startSpan(
-      this.name(record.topic).process,
-      {
-        kind: CONSUMER,
-        attributes: {
-          'messaging.system': 'kafka',
-          'messaging.operation.type': 'process',
-          'messaging.operation.name': 'process',
-          'messaging.destination.name': record.topic,
-          'messaging.destination.partition.id': String(record.partition),
-          'messaging.consumer.group.name': groupId,
-          'messaging.kafka.offset': Number(record.offset),
-          'messaging.message.id': eventId,
-        },
-        links: creation === undefined ? [] : [{ context: creation }],
-      },
-      parent,
-    );
+    const names = this.name(record.topic);
+    let attributes = names.processAttributes.get(groupId);
+    if (attributes === undefined) names.processAttributes.set(groupId, (attributes = Object.freeze({ ...PROCESS_ATTRIBUTES, 'messaging.destination.name': record.topic, 'messaging.consumer.group.name': groupId })));
+    const span = this.tracer.startSpan(names.process, creation === undefined ? { kind: CONSUMER, attributes } : { kind: CONSUMER, attributes, links: [{ context: creation }] }, parent);
+    if (!span.isRecording()) {
+      // No SDK (an invalid context, nothing to carry): a shared no-op. Sampled out: keep the context for the handler.
+      return span.spanContext().traceId === INVALID_TRACE_ID ? NOOP_SPAN : new OtelSpanHandle(api, span, undefined, parent);
+    }
+    span.setAttributes({ 'messaging.destination.partition.id': String(record.partition), 'messaging.kafka.offset': Number(record.offset), 'messaging.message.id': eventId });
     return new OtelSpanHandle(api, span, undefined, parent);
   }
 
@@ -226,15 +222,28 @@ class OtelTracing implements Tracing {
     return handle;
   }
 
-  private name(topic: string): { send: string; process: string } {
+  private name(topic: string): TopicNames {
     let names = this.names.get(topic);
     if (names === undefined) {
-      names = { send: `send ${topic}`, process: `process ${topic}` };
+      names = { send: `send ${topic}`, process: `process ${topic}`, sendAttributes: Object.freeze({ ...SEND_ATTRIBUTES, 'messaging.destination.name': topic }), processAttributes: new Map() };
       if (this.names.size < 10_000) this.names.set(topic, names);
     }
     return names;
   }
 }
+
+const INVALID_TRACE_ID = '00000000000000000000000000000000';
+const SEND_ATTRIBUTES: TraceAttributes = { 'messaging.system': 'kafka', 'messaging.operation.type': 'send', 'messaging.operation.name': 'send' };
+const PROCESS_ATTRIBUTES: TraceAttributes = { 'messaging.system': 'kafka', 'messaging.operation.type': 'process', 'messaging.operation.name': 'process' };
+
+/** The span handed out when no SDK is registered: runs functions as they are, records nothing. */
+const NOOP_SPAN: TraceSpan = Object.freeze({
+  run: <T>(fn: () => T): T => fn(),
+  event: () => undefined,
+  set: () => undefined,
+  fail: () => undefined,
+  end: () => undefined,
+});
 
 const OBJECT_GETTER: OtelGetter<Record<string, string>> = {
   get: (carrier, key) => carrier[key],
