@@ -386,7 +386,7 @@ export class DeliveryEngine implements DeliveryListener {
 
   /** Starts the record's `process` span (tracing on). */
   private trace(item: Item): void {
-    item.span = (this.settings.tracing as Tracing).process(item.record, this.settings.groupId, item.envelope?.metadata.eventId, () => item.headers);
+    item.span = (this.settings.tracing as Tracing).process(item.record, this.settings.groupId, item.envelope?.metadata.eventId);
   }
 
   private endSpan(item: Item): void {
@@ -662,7 +662,7 @@ export class DeliveryEngine implements DeliveryListener {
     const timeoutMs = delegator.handlerTimeoutMs ?? this.settings.handlerTimeoutMs;
     const work = (): Promise<unknown[]> => invoke(group.map((item, n) => ({ data: (item.envelope as Envelope).data, context: contexts[n] as AttemptContext })));
     const tracing = this.settings.tracing;
-    const span = tracing === undefined ? undefined : tracing.processBatch(group.map((item) => item.record), this.settings.groupId, group.map((item) => () => item.headers));
+    const span = tracing === undefined ? undefined : tracing.processBatch(group.map((item) => item.record), this.settings.groupId);
     const all = await this.watcher.runMany(contexts, timeoutMs, span === undefined ? work : () => span.run(work));
     if (span !== undefined) {
       if (all.kind === 'failed') span.fail(all.error);

@@ -1,3 +1,4 @@
+import { headerText } from './headers.js';
 import type { ConsumedRecord } from './transport.js';
 
 /**
@@ -14,14 +15,14 @@ export interface Tracing {
   send(topic: string, eventId: string, headers: Record<string, string>, traceparent: string | undefined): TraceSpan;
   /**
    * A `process <topic>` span (kind CONSUMER) for one record: child of the producer's context extracted from the
-   * record's headers, with a link to it. `headers` decodes the record's headers (called only when a propagator reads them).
+   * record's headers, with a link to it.
    */
-  process(record: ConsumedRecord, groupId: string, eventId: string | undefined, headers: () => Record<string, string>): TraceSpan;
+  process(record: ConsumedRecord, groupId: string, eventId: string | undefined): TraceSpan;
   /**
    * A `process <topic>` span for the records one `handleBatch` call takes: no parent, a link to each record's
    * producer context.
    */
-  processBatch(records: readonly ConsumedRecord[], groupId: string, headers: ReadonlyArray<() => Record<string, string>>): TraceSpan;
+  processBatch(records: readonly ConsumedRecord[], groupId: string): TraceSpan;
   /** A `send <topic>` span (kind PRODUCER) for a dead-letter write, child of `parent` (the record's process span). */
   deadLetter(parent: TraceSpan | undefined, topic: string, record: ConsumedRecord, eventId: string | undefined, reason: string, error: unknown): TraceSpan;
 }
@@ -107,10 +108,13 @@ const PRODUCER = 3;
 const CONSUMER = 4;
 const STATUS_ERROR = 2;
 
-/** Reads a record's headers for a propagator; decoding happens only if a propagator asks. */
-const HEADER_GETTER: OtelGetter<() => Record<string, string>> = {
-  get: (carrier, key) => carrier()[key],
-  keys: (carrier) => Object.keys(carrier()),
+/** Reads a record's raw headers for a propagator (only the ones it asks for; the last of a repeated header, as `decodeHeaders`). */
+const HEADER_GETTER: OtelGetter<ConsumedRecord> = {
+  get: (record, key) => {
+    const raw = Object.prototype.hasOwnProperty.call(record.headers, key) ? record.headers[key] : undefined;
+    return headerText(Array.isArray(raw) ? raw[raw.length - 1] : raw);
+  },
+  keys: (record) => Object.keys(record.headers),
 };
 
 /**
@@ -151,9 +155,9 @@ class OtelTracing implements Tracing {
     return new OtelSpanHandle(api, span, context);
   }
 
-  process(record: ConsumedRecord, groupId: string, eventId: string | undefined, headers: () => Record<string, string>): TraceSpan {
+  process(record: ConsumedRecord, groupId: string, eventId: string | undefined): TraceSpan {
     const api = this.api;
-    const parent = api.propagation.extract(api.ROOT_CONTEXT, headers, HEADER_GETTER);
+    const parent = api.propagation.extract(api.ROOT_CONTEXT, record, HEADER_GETTER);
     const creation = api.trace.getSpanContext(parent);
     const names = this.name(record.topic);
     let attributes = names.processAttributes.get(groupId);
@@ -167,12 +171,12 @@ class OtelTracing implements Tracing {
     return new OtelSpanHandle(api, span, undefined, parent);
   }
 
-  processBatch(records: readonly ConsumedRecord[], groupId: string, headers: ReadonlyArray<() => Record<string, string>>): TraceSpan {
+  processBatch(records: readonly ConsumedRecord[], groupId: string): TraceSpan {
     const api = this.api;
     const first = records[0] as ConsumedRecord;
     const links: Array<{ context: OtelSpanContext }> = [];
-    for (const h of headers) {
-      const creation = api.trace.getSpanContext(api.propagation.extract(api.ROOT_CONTEXT, h, HEADER_GETTER));
+    for (const record of records) {
+      const creation = api.trace.getSpanContext(api.propagation.extract(api.ROOT_CONTEXT, record, HEADER_GETTER));
       if (creation !== undefined) links.push({ context: creation });
     }
     const span = this.tracer.startSpan(

@@ -184,6 +184,31 @@ describe('tracing with the OpenTelemetry SDK', () => {
     expect(spans.find((s) => s.name === 'send shop.orders.dlq')?.attributes['eventgen.dead_letter.reason']).toBe('handler-non-retriable');
   });
 
+  it('a handleBatch call: one process span linked to the send span of every record, handler spans nest', async () => {
+    const transport = new InMemoryTransport({ defaultPartitions: 1 });
+    const producer = new EventProducer({ transport, source: 'test', tracing: otelTracing(api) });
+    for (const orderId of ['a', 'b', 'c']) await producer.send('shop.orders', OrderCreatedEvent, { orderId });
+    const handler = {
+      handle: async () => {},
+      handleBatch: async (items: ReadonlyArray<unknown>) => {
+        api.trace.getTracer('user').startSpan(`bulk ${items.length}`).end();
+      },
+    };
+    const consumer = new GroupConsumer({ groupId: 'payments', transport, topics: [new TopicDelegator({ topic: 'shop.orders', routes: [route(OrderCreatedEvent, handler)] })], tracing: otelTracing(api) });
+    running.push(consumer);
+    await consumer.start();
+    await transport.drain();
+    const spans = exporter.getFinishedSpans();
+    const sends = spans.filter((s) => s.name === 'send shop.orders');
+    const processes = spans.filter((s) => s.name === 'process shop.orders');
+    expect(processes).toHaveLength(1);
+    const batch = processes[0] ?? expect.unreachable();
+    expect(batch.attributes['messaging.batch.message_count']).toBe(3);
+    expect(batch.parentSpanContext).toBeUndefined();
+    expect(batch.links.map((l) => l.context.spanId)).toEqual(sends.map((s) => s.spanContext().spanId));
+    expect(spans.find((s) => s.name === 'bulk 3')?.parentSpanContext?.spanId).toBe(batch.spanContext().spanId);
+  });
+
   it('an undecodable record gets a process span and a dead-letter span', async () => {
     const { transport } = await setup(async () => {}, otelTracing(api));
     const p = transport.producer();
