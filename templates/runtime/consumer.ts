@@ -13,6 +13,7 @@ import { InMemoryProcessedStore, toProcessedStore, type LegacyProcessedStore, ty
 import type { RandomSource, Sleep } from './retry.js';
 import { StatusReporter, type StatusReportingOptions } from './status-reporter.js';
 import type { StatusStore } from './status-store.js';
+import type { Tracing } from './tracing.js';
 import type { TopicPartition, TransportConsumer, TransportProducer, Transport } from './transport.js';
 
 /** Options of {@link GroupConsumer}. */
@@ -39,6 +40,11 @@ export interface GroupConsumerOptions {
   statusReporting?: StatusReportingOptions;
   /** Metrics sink (default a new {@link Metrics}, exposed as `consumer.metrics`). */
   metrics?: Metrics;
+  /**
+   * Spans per record (`process <topic>`, an event per failed attempt, the dead-letter write), e.g.
+   * `otelTracing(api)` with `import * as api from '@opentelemetry/api'` (default none: no tracing cost).
+   */
+  tracing?: Tracing;
   /** Hook turning legacy/flat record values into envelopes. */
   migrateEnvelope?: EnvelopeMigration;
   /**
@@ -245,6 +251,7 @@ export class GroupConsumer {
         random: o.random,
         status: reporter,
         exactlyOnce,
+        tracing: o.tracing,
       },
       {
         consumer: () => this.consumer,

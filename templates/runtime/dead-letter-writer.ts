@@ -7,6 +7,7 @@ import type { MetricLabels } from './metrics.js';
 import type { FailureMemory, PartitionState } from './partition-state.js';
 import { backoffDelay } from './retry.js';
 import type { DeadLetterCoordinates } from './status-store.js';
+import { errorType } from './tracing.js';
 import { sendErrorCode, type RecordMetadata, type TransportProducer } from './transport.js';
 
 /** What the dead-letter writer may do to the partition whose record failed. */
@@ -58,6 +59,7 @@ export class DeadLetterWriter {
     }
     const memory = this.failures.upsert(record.topic, record.partition, record.offset);
     memory.attempts = Math.max(memory.attempts, failure.attempts);
+    item.span?.fail(failure.error);
     const status = this.settings.status;
     // Statuses are about events: only records with an envelope; FAILED once per terminal failure (not per write retry).
     const eventId = status === undefined ? undefined : item.envelope?.metadata.eventId;
@@ -73,6 +75,8 @@ export class DeadLetterWriter {
     const input = { record, groupId: this.settings.groupId, reason, error: failure.error, attempts: memory.attempts, correlationId, includeStack: this.settings.deadLetterStackTraces };
     let reduced = false;
     let written: RecordMetadata | undefined;
+    const tracing = this.settings.tracing;
+    const span = tracing === undefined ? undefined : tracing.deadLetter(item.span, delegator.deadLetter.topic, record, item.envelope?.metadata.eventId, reason, failure.error);
     try {
       const producer = this.producer();
       if (producer === undefined) throw new Error('Dead-letter producer is not connected');
@@ -85,6 +89,10 @@ export class DeadLetterWriter {
         written = (await send(buildDeadLetterMessage({ ...input, reduced: true })))?.[0];
       }
     } catch (error) {
+      if (span !== undefined) {
+        span.event('dead-letter write failed', { 'error.type': errorType(error), 'exception.message': toError(error).message });
+        span.end();
+      }
       memory.deadLetterFailures += 1;
       const n = memory.deadLetterFailures;
       ctl.failed(error, where);
@@ -99,6 +107,10 @@ export class DeadLetterWriter {
       ctl.state.nextAttemptAt = Date.now() + delayMs;
       ctl.pauseFor(delayMs);
       return 'leave';
+    }
+    if (span !== undefined) {
+      span.set({ 'messaging.destination.partition.id': written?.partition === undefined ? undefined : String(written.partition), 'eventgen.dead_letter.reduced': reduced, 'eventgen.attempts': memory.attempts });
+      span.end();
     }
     await ctl.completed(item.action === 'handle' ? item.envelope?.metadata.eventId : undefined);
     this.failures.delete(record.topic, record.partition, record.offset);

@@ -8,6 +8,7 @@ import { toHealthError, type HealthError, type ProducerHealth } from './health.j
 import { uuidV5 } from './ids.js';
 import { defaultLogger, type Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import type { TraceSpan, Tracing } from './tracing.js';
 import { sendErrorCode, type OutgoingMessage, type RecordMetadata, type SendErrorCode, type Transport, type TransportProducer } from './transport.js';
 
 /** Per-send options. */
@@ -100,6 +101,11 @@ export interface EventProducerOptions {
   now?: () => Date;
   /** Id generator (default `randomUUID`). */
   newId?: () => string;
+  /**
+   * A `send <topic>` span per event with its context in the record's headers, e.g. `otelTracing(api)` with
+   * `import * as api from '@opentelemetry/api'` (default none).
+   */
+  tracing?: Tracing;
 }
 
 /** Sends validated, enveloped events. Generated `<topic>.producer.ts` classes wrap it with one method per event. */
@@ -176,6 +182,8 @@ export class EventProducer {
 
   private async sendPrepared(items: readonly BatchItem[], prepared: ReadonlyArray<{ topic: string; eventType: string; eventId: string; message: OutgoingMessage }>): Promise<RecordMetadata[]> {
     await this.connect();
+    const tracing = this.options.tracing;
+    const spans = tracing === undefined ? undefined : this.traceSends(tracing, items, prepared);
     const byTopic = new Map<string, OutgoingMessage[]>();
     for (const { topic, message } of prepared) byTopic.set(topic, [...(byTopic.get(topic) ?? []), message]);
     try {
@@ -190,14 +198,26 @@ export class EventProducer {
         cursors.set(topic, base);
         base += messages.length;
       }
-      return prepared.map(({ topic }) => {
+      const out = prepared.map(({ topic }) => {
         const index = cursors.get(topic) ?? 0;
         cursors.set(topic, index + 1);
         const metadata = result[index];
         if (metadata === undefined) throw new Error('Transport returned too few record metadata');
         return metadata;
       });
+      if (spans !== undefined)
+        spans.forEach((span, i) => {
+          const written = out[i] as RecordMetadata;
+          span.set({ 'messaging.destination.partition.id': String(written.partition) });
+          span.end();
+        });
+      return out;
     } catch (error) {
+      if (spans !== undefined)
+        for (const span of spans) {
+          span.fail(error);
+          span.end();
+        }
       this.lastSendFailed = true;
       this.lastError = toHealthError(error);
       this.logger.error('Send failed', { error, topics: [...byTopic.keys()], events: items.length });
@@ -233,6 +253,11 @@ export class EventProducer {
       direct.forEach((i, n) => (out[i] = sent[n] as RecordMetadata));
     }
     return out;
+  }
+
+  /** One `send` span per event; each writes its context into the event's headers. */
+  private traceSends(tracing: Tracing, items: readonly BatchItem[], prepared: ReadonlyArray<{ topic: string; eventId: string; message: OutgoingMessage }>): TraceSpan[] {
+    return prepared.map(({ topic, eventId, message }, i) => tracing.send(topic, eventId, message.headers as Record<string, string>, items[i]?.options?.traceparent));
   }
 
   /** Connection state, events sent and last failure. */

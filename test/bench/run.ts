@@ -1,6 +1,6 @@
 /**
  * `npm run bench` (full; writes BENCHMARKS.md) and `npm run bench -- --quick` (smoke run for CI; writes
- * test/output/bench-quick.md). Options: `--only gen,runtime,kafka,gateway,live,retry,eos,dlq,outbox,soak`, `--out <file>`,
+ * test/output/bench-quick.md). Options: `--only gen,runtime,tracing,kafka,gateway,live,retry,eos,dlq,outbox,soak`, `--out <file>`,
  * `--render a.json,b.json` (re-render the report from saved results, later files winning per section).
  * Every number is measured against its baseline in the same run, interleaved, and reported as a median.
  */
@@ -19,6 +19,7 @@ import { outboxBench, renderOutbox, type OutboxBenchResult } from './outbox.js';
 import { CONSUMER_CASES, brokerAnswers, kafkaBench, type KafkaResult } from './kafka.js';
 import type { RuntimeResult } from './runtime.js';
 import type { SoakResult } from './soak.js';
+import type { TracingResult } from './tracing.js';
 import { lastJson, machine, mb, median, ms, progress, rate, ratio, runChild, verdict, type MachineInfo } from './stats.js';
 
 const us = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(1)} µs` : 'n/a');
@@ -30,7 +31,7 @@ const arg = (name: string): string | undefined => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const only = new Set((arg('--only') ?? 'gen,runtime,kafka,gateway,live,retry,eos,dlq,outbox,soak').split(','));
+const only = new Set((arg('--only') ?? 'gen,runtime,tracing,kafka,gateway,live,retry,eos,dlq,outbox,soak').split(','));
 const outFile = path.resolve(ROOT, arg('--out') ?? (quick ? 'test/output/bench-quick.md' : 'BENCHMARKS.md'));
 
 function newest(dir: string): number {
@@ -64,6 +65,7 @@ interface Report {
   machineAfter: MachineInfo;
   generation?: GenerationSize[];
   runtime?: RuntimeResult;
+  tracing?: TracingResult;
   kafka?: KafkaResult | { skipped: string };
   gateway?: GatewayResult | { skipped: string };
   live?: LiveResult;
@@ -81,7 +83,7 @@ async function main(): Promise<void> {
     const reports = merge.split(',').map((f) => JSON.parse(readFileSync(path.resolve(ROOT, f), 'utf8')) as Report);
     const merged = reports.slice(1).reduce<Report>((acc, r) => {
       const out: Report = { ...acc };
-      for (const key of ['generation', 'runtime', 'kafka', 'gateway', 'live', 'retry', 'eos', 'dlq', 'outbox', 'soak'] as const) {
+      for (const key of ['generation', 'runtime', 'tracing', 'kafka', 'gateway', 'live', 'retry', 'eos', 'dlq', 'outbox', 'soak'] as const) {
         const value = r[key];
         if (value !== undefined && !(typeof value === 'object' && 'skipped' in value)) Object.assign(out, { [key]: value });
       }
@@ -112,6 +114,10 @@ async function main(): Promise<void> {
     if (only.has('runtime')) {
       progress('runtime in process (InMemoryTransport)');
       report.runtime = await tsChild<RuntimeResult>('runtime.ts', quick ? ['--quick'] : [], 900_000);
+    }
+    if (only.has('tracing')) {
+      progress('tracing: consumer throughput with tracing off, with no SDK, with the SDK (in process)');
+      report.tracing = await tsChild<TracingResult>('tracing.ts', quick ? ['--quick'] : [], 900_000);
     }
     if (only.has('kafka')) {
       if (await brokerAnswers()) {
@@ -244,6 +250,25 @@ function render(r: Report): string {
     L.push('', `Ratios (per CPU-second): generated / baseline **${ratio(rt.ratioVsBaseline)}**, generated without dedup store / baseline ${ratio(rt.ratioNoStoreVsBaseline)}, generated / floor ${ratio(rt.ratioVsFloor)}.`, '');
     const gen = median(rt.cases[0]?.cpuRates ?? []);
     targets.push(`| runtime in process ≥ 0.6× the same-transport baseline (per CPU-second) | ${ratio(rt.ratioVsBaseline)} (${rate(gen)} vs ${rate(median(rt.cases[2]?.cpuRates ?? []))} msgs per CPU-second) | ${verdict(rt.ratioVsBaseline >= 0.6)} |`);
+  }
+  if (r.tracing) {
+    const t = r.tracing;
+    L.push(
+      '### 2b. Tracing cost (consumer, in process)',
+      '',
+      `${t.messages.toLocaleString('en-US')} records per run, produced first, then consumed by a new group (in-memory dedup, metrics on); ${t.repetitions} interleaved repetitions. Rate = records per CPU-second of the consume phase.`,
+      '',
+      '| case | records per CPU-second (median) | records/s wall (median) |',
+      '|---|---|---|',
+      `| tracing off (no \`tracing\` option) | ${rate(median(t.cpuRates.off))} | ${rate(median(t.rates.off))} |`,
+      `| \`otelTracing(api)\`, no SDK registered | ${rate(median(t.cpuRates.noSdk))} | ${rate(median(t.rates.noSdk))} |`,
+      `| \`otelTracing(api)\`, SDK (BatchSpanProcessor, dropping exporter), ${t.sdkSpans.toLocaleString('en-US')} spans | ${rate(median(t.cpuRates.sdk))} | ${rate(median(t.rates.sdk))} |`,
+      '',
+      `Paired ratios to tracing off: SDK **${ratio(t.ratios.sdkVsOff)}** (${t.ratios.perRep.map((x) => ratio(x.sdk)).join(', ')}), no SDK **${ratio(t.ratios.noSdkVsOff)}** (${t.ratios.perRep.map((x) => ratio(x.noSdk)).join(', ')}).`,
+      '',
+    );
+    targets.push(`| consumer with tracing (SDK, no-op exporter) + metrics ≥ 0.9× tracing off | ${ratio(t.ratios.sdkVsOff)} | ${verdict(t.ratios.sdkVsOff >= 0.9)} |`);
+    targets.push(`| consumer with \`otelTracing(api)\` and no SDK ≥ 0.98× tracing off | ${ratio(t.ratios.noSdkVsOff)} | ${verdict(t.ratios.noSdkVsOff >= 0.98)} |`);
   }
   if (r.kafka) {
     L.push('### 3. Real broker', '');

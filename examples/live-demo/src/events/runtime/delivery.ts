@@ -15,6 +15,7 @@ import { redactEventError, redactUndecoded } from './redact-data.js';
 import type { ClaimState } from './processed-store.js';
 import { backoffDelay } from './retry.js';
 import { RetryTopicWriter, buildRetryMessage, retryState, type PendingMove } from './retry-topics.js';
+import { errorType, type Tracing } from './tracing.js';
 import { RebalanceInProgressError, tpKey, type ConsumedRecord, type DeliveryListener, type RecordBatch, type TopicPartition } from './transport.js';
 
 export { Item, recordFields, type DeliveryIo, type DeliverySettings } from './delivery-record.js';
@@ -302,6 +303,7 @@ export class DeliveryEngine implements DeliveryListener {
     const labels = this.labels.for(item.record.topic, envelope.metadata.eventType);
     const started = performance.now();
     this.settings.metrics.increment('received', labels);
+    if (this.settings.tracing !== undefined) this.trace(item);
     const attempt = 1 + this.priorAttempts(delegator, item);
     m.enter('handling', item.record.offset, '', attempt);
     m.eventId = envelope.metadata.eventId;
@@ -309,7 +311,7 @@ export class DeliveryEngine implements DeliveryListener {
     if (status !== undefined) status.processing(envelope.metadata.eventId, attempt);
     const context = new AttemptContext(item.record, item, envelope.metadata, attempt, this.settings.logger, this.settings.exactlyOnce);
     const observe = (): void => this.settings.metrics.observeProcessingTime((performance.now() - started) / 1000, labels);
-    return this.watcher.run(target, envelope.data, context, delegator.handlerTimeoutMs ?? this.settings.handlerTimeoutMs).then((result) => {
+    return this.runAttempt(item, target, context, delegator.handlerTimeoutMs ?? this.settings.handlerTimeoutMs).then((result) => {
       const leases = this.leases;
       if (result.kind === 'ok' && (leases === undefined || leases.deferrable)) {
         leases?.completeLater(envelope.metadata.eventId);
@@ -319,9 +321,17 @@ export class DeliveryEngine implements DeliveryListener {
         this.settings.metrics.increment('processed', labels);
         if (status !== undefined) status.processed(envelope.metadata.eventId, attempt);
         observe();
+        if (item.span !== undefined) this.endSpan(item);
         return CONTINUE;
       }
-      return this.attempts(m, batch, delegator, target, item, 0, labels, result).finally(observe);
+      return this.attempts(m, batch, delegator, target, item, 0, labels, result).finally(
+        item.span === undefined
+          ? observe
+          : () => {
+              observe();
+              this.endSpan(item);
+            },
+      );
     });
   }
 
@@ -340,6 +350,7 @@ export class DeliveryEngine implements DeliveryListener {
     const eventType = envelope?.metadata.eventType ?? item.headers[HEADERS.eventType] ?? 'unknown';
     const labels = this.labels.for(record.topic, eventType);
     this.settings.metrics.increment('received', labels);
+    if (this.settings.tracing !== undefined && first?.kind !== 'ok') this.trace(item);
     try {
       if (envelope === undefined) return await this.dlq.fail(this.ctl(m, batch), delegator, item, { error: redactUndecoded(delegator, item.error), attempts: 1, retriable: false }, labels);
       const { eventId } = envelope.metadata;
@@ -379,7 +390,25 @@ export class DeliveryEngine implements DeliveryListener {
       return await this.attempts(m, batch, delegator, target, item, remembered?.attempts ?? 0, labels, first);
     } finally {
       this.settings.metrics.observeProcessingTime((performance.now() - started) / 1000, labels);
+      if (item.span !== undefined) this.endSpan(item);
     }
+  }
+
+  /** Starts the record's `process` span (tracing on). */
+  private trace(item: Item): void {
+    item.span = (this.settings.tracing as Tracing).process(item.record, this.settings.groupId, item.envelope?.metadata.eventId);
+  }
+
+  private endSpan(item: Item): void {
+    item.span?.end();
+    item.span = undefined;
+  }
+
+  /** One handler attempt, inside the record's span when tracing. */
+  private runAttempt(item: Item, target: Route, context: AttemptContext, timeoutMs: number): Promise<AttemptResult> {
+    const span = item.span;
+    const data = (item.envelope as Envelope).data;
+    return span === undefined ? this.watcher.run(target, data, context, timeoutMs) : span.run(() => this.watcher.run(target, data, context, timeoutMs));
   }
 
   /** Attempts the handler until it succeeds or the failure is terminal; `first` = attempt 1 already made by a batch handler. */
@@ -401,7 +430,7 @@ export class DeliveryEngine implements DeliveryListener {
         if (status !== undefined) status.processing(envelope.metadata.eventId, attempt);
         const context = new AttemptContext(record, item, envelope.metadata, attempt, this.settings.logger, this.settings.exactlyOnce);
         if (this.stopping) context.abort(new ConsumerStoppingError());
-        result = await this.watcher.run(target, envelope.data, context, timeoutMs);
+        result = await this.runAttempt(item, target, context, timeoutMs);
       }
       if (result.kind === 'ok') return await this.succeeded(m, batch, item, labels, attempt);
       this.settings.metrics.increment('failed', labels);
@@ -419,6 +448,7 @@ export class DeliveryEngine implements DeliveryListener {
         return LEAVE;
       }
       const retriable = this.classify(delegator, error);
+      item.span?.event('attempt failed', { 'eventgen.attempt': attempt, 'error.type': errorType(error), 'exception.message': toError(error).message, 'eventgen.error.retriable': retriable });
       const memory = this.failures.upsert(record.topic, record.partition, record.offset);
       memory.attempts = local; // attempts of this record here (the retry chain's earlier ones are in its headers)
       if (topics !== undefined && retriable) {
@@ -490,6 +520,7 @@ export class DeliveryEngine implements DeliveryListener {
       return e;
     });
     m.moves.push(move);
+    item.span?.set({ 'eventgen.retry.topic': target });
     this.failures.delete(record.topic, record.partition, record.offset);
     m.idle();
     this.settings.metrics.increment('retried', labels);
@@ -640,7 +671,15 @@ export class DeliveryEngine implements DeliveryListener {
     const contexts = group.map((item) => new AttemptContext(item.record, item, (item.envelope as Envelope).metadata, 1, this.settings.logger, this.settings.exactlyOnce));
     if (this.stopping) for (const c of contexts) c.abort(new ConsumerStoppingError());
     const timeoutMs = delegator.handlerTimeoutMs ?? this.settings.handlerTimeoutMs;
-    const all = await this.watcher.runMany(contexts, timeoutMs, () => invoke(group.map((item, n) => ({ data: (item.envelope as Envelope).data, context: contexts[n] as AttemptContext }))));
+    const work = (): Promise<unknown[]> => invoke(group.map((item, n) => ({ data: (item.envelope as Envelope).data, context: contexts[n] as AttemptContext })));
+    const tracing = this.settings.tracing;
+    const span = tracing === undefined ? undefined : tracing.processBatch(group.map((item) => item.record), this.settings.groupId);
+    const all = await this.watcher.runMany(contexts, timeoutMs, span === undefined ? work : () => span.run(work));
+    if (span !== undefined) {
+      if (all.kind === 'failed') span.fail(all.error);
+      else if (all.kind !== 'ok') span.set({ 'error.type': all.kind });
+      span.end();
+    }
     if (all.kind === 'revoked' || all.kind === 'abandoned') return undefined;
     const results: AttemptResult[] =
       all.kind === 'ok' ? all.value.map((e): AttemptResult => (e === undefined ? OK : { kind: 'failed', error: e })) : group.map((): AttemptResult => (all.kind === 'failed' ? { kind: 'failed', error: all.error } : { kind: 'timeout' }));

@@ -33,3 +33,4 @@ export * from './redis-status-store.js';
 export { StatusReporter, type StatusReporterOptions, type StatusReportingOptions } from './status-reporter.js';
 export * from './prometheus.js';
 export * from './log-adapters.js';
+export { otelTracing, type Tracing, type TraceSpan, type TraceAttributes, type OtelApi, type OtelTracingOptions, type OtelTracer, type OtelSpan, type OtelSpanContext, type OtelContext, type OtelGetter } from './tracing.js';

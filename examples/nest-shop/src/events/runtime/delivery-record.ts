@@ -10,6 +10,7 @@ import type { Metrics } from './metrics.js';
 import type { ProcessedStore } from './processed-store.js';
 import type { RandomSource, Sleep } from './retry.js';
 import type { StatusReporter } from './status-reporter.js';
+import type { TraceSpan, Tracing } from './tracing.js';
 import type { CommitPolicy, ConsumedRecord, TransportConsumer, TransportProducer } from './transport.js';
 
 /** Settings of the {@link DeliveryEngine} (resolved from the group consumer's options). */
@@ -39,6 +40,8 @@ export interface DeliverySettings {
   status: StatusReporter | undefined;
   /** Exactly-once consume → produce: outputs buffered per attempt, offsets committed in Kafka transactions. */
   exactlyOnce?: ExactlyOnce | undefined;
+  /** Spans per record (`process`, attempt events, dead-letter writes), when the consumer has a `tracing` option. */
+  tracing: Tracing | undefined;
 }
 
 /** The transport pieces the engine drives. */
@@ -51,6 +54,8 @@ export interface DeliveryIo {
 /** A record of a batch, decoded once, with what the engine will do with it. */
 export class Item {
   private decoded: Record<string, string> | undefined;
+  /** The record's `process` span while the engine handles it (tracing on). */
+  span: TraceSpan | undefined = undefined;
 
   constructor(
     readonly record: ConsumedRecord,

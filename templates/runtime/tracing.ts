@@ -1,0 +1,303 @@
+import { headerText } from './headers.js';
+import type { ConsumedRecord } from './transport.js';
+
+/**
+ * Tracing seam. The runtime never imports `@opentelemetry/api`: it talks to this small interface, and
+ * {@link otelTracing} adapts the OpenTelemetry API module the application passes in
+ * (`tracing: otelTracing(api)` with `import * as api from '@opentelemetry/api'`). A generated tree therefore compiles
+ * and runs without the package; with no `tracing` option the engine's only cost is one `undefined` check per record.
+ */
+export interface Tracing {
+  /**
+   * A `send <topic>` span (kind PRODUCER) for one outgoing message, child of the active context (or of `traceparent`
+   * when the send names one); its context is written into `headers` (W3C `traceparent`/`tracestate`).
+   */
+  send(topic: string, eventId: string, headers: Record<string, string>, traceparent: string | undefined): TraceSpan;
+  /**
+   * A `process <topic>` span (kind CONSUMER) for one record: child of the producer's context extracted from the
+   * record's headers, with a link to it.
+   */
+  process(record: ConsumedRecord, groupId: string, eventId: string | undefined): TraceSpan;
+  /**
+   * A `process <topic>` span for the records one `handleBatch` call takes: no parent, a link to each record's
+   * producer context.
+   */
+  processBatch(records: readonly ConsumedRecord[], groupId: string): TraceSpan;
+  /** A `send <topic>` span (kind PRODUCER) for a dead-letter write, child of `parent` (the record's process span). */
+  deadLetter(parent: TraceSpan | undefined, topic: string, record: ConsumedRecord, eventId: string | undefined, reason: string, error: unknown): TraceSpan;
+}
+
+/** Attribute values of spans and span events. */
+export type TraceAttributes = Record<string, string | number | boolean | undefined>;
+
+/** A span started by the runtime. */
+export interface TraceSpan {
+  /** Runs `fn` with this span active: spans the handler starts become its children. */
+  run<T>(fn: () => T): T;
+  /** Adds a span event. */
+  event(name: string, attributes: TraceAttributes): void;
+  /** Sets attributes. */
+  set(attributes: TraceAttributes): void;
+  /** Records `error` as an exception event and sets the status to ERROR (`error.type` = its class). */
+  fail(error: unknown): void;
+  /** Ends the span (later calls are ignored). */
+  end(): void;
+}
+
+// ---- The part of the OpenTelemetry API (1.x) the adapter uses, typed structurally (no import). ----
+
+/** An OpenTelemetry `Context` (opaque here). */
+export interface OtelContext {
+  getValue(key: symbol): unknown;
+}
+/** An OpenTelemetry `SpanContext`. */
+export interface OtelSpanContext {
+  traceId: string;
+  spanId: string;
+  traceFlags: number;
+}
+/** An OpenTelemetry `Span` (the methods used). */
+export interface OtelSpan {
+  spanContext(): OtelSpanContext;
+  setAttributes(attributes: TraceAttributes): unknown;
+  addEvent(name: string, attributes?: TraceAttributes): unknown;
+  setStatus(status: { code: number; message?: string }): unknown;
+  recordException(exception: Error | string): void;
+  isRecording(): boolean;
+  end(): void;
+}
+/** An OpenTelemetry `Tracer`. */
+export interface OtelTracer {
+  startSpan(name: string, options?: { kind?: number; attributes?: TraceAttributes; links?: Array<{ context: OtelSpanContext }>; root?: boolean }, context?: OtelContext): OtelSpan;
+}
+/** Reads a carrier's fields (`TextMapGetter`). */
+export interface OtelGetter<C> {
+  get(carrier: C, key: string): string | string[] | undefined;
+  keys(carrier: C): string[];
+}
+/** The `@opentelemetry/api` module (1.x): pass `import * as api from '@opentelemetry/api'`. */
+export interface OtelApi {
+  trace: {
+    getTracer(name: string, version?: string): OtelTracer;
+    setSpan(context: OtelContext, span: OtelSpan): OtelContext;
+    getSpanContext(context: OtelContext): OtelSpanContext | undefined;
+  };
+  context: {
+    active(): OtelContext;
+    with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(context: OtelContext, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F>;
+  };
+  propagation: {
+    inject<C>(context: OtelContext, carrier: C): void;
+    extract<C>(context: OtelContext, carrier: C, getter?: OtelGetter<C>): OtelContext;
+  };
+  ROOT_CONTEXT: OtelContext;
+}
+
+/** Options of {@link otelTracing}. */
+export interface OtelTracingOptions {
+  /** Tracer name (default `eventgen`). */
+  tracerName?: string;
+  /** Tracer version. */
+  tracerVersion?: string;
+  /** A tracer to use instead of `api.trace.getTracer(tracerName)`. */
+  tracer?: OtelTracer;
+}
+
+// SpanKind and SpanStatusCode values of the OpenTelemetry API.
+const PRODUCER = 3;
+const CONSUMER = 4;
+const STATUS_ERROR = 2;
+
+/** Reads a record's raw headers for a propagator (only the ones it asks for; the last of a repeated header, as `decodeHeaders`). */
+const HEADER_GETTER: OtelGetter<ConsumedRecord> = {
+  get: (record, key) => {
+    const raw = Object.prototype.hasOwnProperty.call(record.headers, key) ? record.headers[key] : undefined;
+    return headerText(Array.isArray(raw) ? raw[raw.length - 1] : raw);
+  },
+  keys: (record) => Object.keys(record.headers),
+};
+
+/**
+ * Tracing with OpenTelemetry: spans follow the messaging semantic conventions (`messaging.system=kafka`), contexts go
+ * through the API's global propagator (register W3C trace context, as `NodeSDK` and `NodeTracerProvider.register()`
+ * do). With no SDK registered the API hands out non-recording spans: nothing is recorded and nothing fails.
+ */
+export function otelTracing(api: OtelApi, options: OtelTracingOptions = {}): Tracing {
+  return new OtelTracing(api, options.tracer ?? api.trace.getTracer(options.tracerName ?? 'eventgen', options.tracerVersion));
+}
+
+/** Span names and the attributes known before a record is seen, per topic (the SDK copies attributes: shared safely). */
+interface TopicNames {
+  send: string;
+  process: string;
+  sendAttributes: Readonly<TraceAttributes>;
+  /** Per consumer group. */
+  processAttributes: Map<string, Readonly<TraceAttributes>>;
+}
+
+class OtelTracing implements Tracing {
+  private readonly names = new Map<string, TopicNames>();
+
+  constructor(
+    private readonly api: OtelApi,
+    private readonly tracer: OtelTracer,
+  ) {}
+
+  send(topic: string, eventId: string, headers: Record<string, string>, traceparent: string | undefined): TraceSpan {
+    const api = this.api;
+    const parent = traceparent === undefined ? api.context.active() : api.propagation.extract(api.ROOT_CONTEXT, { traceparent }, OBJECT_GETTER);
+    const names = this.name(topic);
+    const span = this.tracer.startSpan(names.send, { kind: PRODUCER, attributes: names.sendAttributes }, parent);
+    if (!span.isRecording() && span.spanContext().traceId === INVALID_TRACE_ID) return NOOP_SPAN; // no SDK: nothing to carry
+    span.setAttributes({ 'messaging.message.id': eventId });
+    const context = api.trace.setSpan(parent, span);
+    api.propagation.inject(context, headers);
+    return new OtelSpanHandle(api, span, context);
+  }
+
+  process(record: ConsumedRecord, groupId: string, eventId: string | undefined): TraceSpan {
+    const api = this.api;
+    const parent = api.propagation.extract(api.ROOT_CONTEXT, record, HEADER_GETTER);
+    const creation = api.trace.getSpanContext(parent);
+    const names = this.name(record.topic);
+    let attributes = names.processAttributes.get(groupId);
+    if (attributes === undefined) names.processAttributes.set(groupId, (attributes = Object.freeze({ ...PROCESS_ATTRIBUTES, 'messaging.destination.name': record.topic, 'messaging.consumer.group.name': groupId })));
+    const span = this.tracer.startSpan(names.process, creation === undefined ? { kind: CONSUMER, attributes } : { kind: CONSUMER, attributes, links: [{ context: creation }] }, parent);
+    if (!span.isRecording()) {
+      // No SDK (an invalid context, nothing to carry): a shared no-op. Sampled out: keep the context for the handler.
+      return span.spanContext().traceId === INVALID_TRACE_ID ? NOOP_SPAN : new OtelSpanHandle(api, span, undefined, parent);
+    }
+    span.setAttributes({ 'messaging.destination.partition.id': String(record.partition), 'messaging.kafka.offset': Number(record.offset), 'messaging.message.id': eventId });
+    return new OtelSpanHandle(api, span, undefined, parent);
+  }
+
+  processBatch(records: readonly ConsumedRecord[], groupId: string): TraceSpan {
+    const api = this.api;
+    const first = records[0] as ConsumedRecord;
+    const links: Array<{ context: OtelSpanContext }> = [];
+    for (const record of records) {
+      const creation = api.trace.getSpanContext(api.propagation.extract(api.ROOT_CONTEXT, record, HEADER_GETTER));
+      if (creation !== undefined) links.push({ context: creation });
+    }
+    const span = this.tracer.startSpan(
+      this.name(first.topic).process,
+      {
+        kind: CONSUMER,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'process',
+          'messaging.operation.name': 'process',
+          'messaging.destination.name': first.topic,
+          'messaging.destination.partition.id': String(first.partition),
+          'messaging.consumer.group.name': groupId,
+          'messaging.batch.message_count': records.length,
+        },
+        links,
+      },
+      api.context.active(),
+    );
+    return new OtelSpanHandle(api, span, undefined, api.context.active());
+  }
+
+  deadLetter(parent: TraceSpan | undefined, topic: string, record: ConsumedRecord, eventId: string | undefined, reason: string, error: unknown): TraceSpan {
+    const api = this.api;
+    const context = parent instanceof OtelSpanHandle ? parent.context : api.context.active();
+    const span = this.tracer.startSpan(
+      this.name(topic).send,
+      {
+        kind: PRODUCER,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'send',
+          'messaging.operation.name': 'send',
+          'messaging.destination.name': topic,
+          'messaging.message.id': eventId,
+          'eventgen.dead_letter.reason': reason,
+          'eventgen.dead_letter.original_topic': record.topic,
+          'eventgen.dead_letter.original_partition': record.partition,
+          'eventgen.dead_letter.original_offset': Number(record.offset),
+          'error.type': errorType(error),
+        },
+      },
+      context,
+    );
+    const handle = new OtelSpanHandle(api, span, undefined, context);
+    handle.fail(error);
+    return handle;
+  }
+
+  private name(topic: string): TopicNames {
+    let names = this.names.get(topic);
+    if (names === undefined) {
+      names = { send: `send ${topic}`, process: `process ${topic}`, sendAttributes: Object.freeze({ ...SEND_ATTRIBUTES, 'messaging.destination.name': topic }), processAttributes: new Map() };
+      if (this.names.size < 10_000) this.names.set(topic, names);
+    }
+    return names;
+  }
+}
+
+const INVALID_TRACE_ID = '00000000000000000000000000000000';
+const SEND_ATTRIBUTES: TraceAttributes = { 'messaging.system': 'kafka', 'messaging.operation.type': 'send', 'messaging.operation.name': 'send' };
+const PROCESS_ATTRIBUTES: TraceAttributes = { 'messaging.system': 'kafka', 'messaging.operation.type': 'process', 'messaging.operation.name': 'process' };
+
+/** The span handed out when no SDK is registered: runs functions as they are, records nothing. */
+const NOOP_SPAN: TraceSpan = Object.freeze({
+  run: <T>(fn: () => T): T => fn(),
+  event: () => undefined,
+  set: () => undefined,
+  fail: () => undefined,
+  end: () => undefined,
+});
+
+const OBJECT_GETTER: OtelGetter<Record<string, string>> = {
+  get: (carrier, key) => carrier[key],
+  keys: (carrier) => Object.keys(carrier),
+};
+
+class OtelSpanHandle implements TraceSpan {
+  private ended = false;
+
+  constructor(
+    private readonly api: OtelApi,
+    private readonly span: OtelSpan,
+    private ctx: OtelContext | undefined,
+    private readonly parent?: OtelContext,
+  ) {}
+
+  /** The context with this span active. */
+  get context(): OtelContext {
+    this.ctx ??= this.api.trace.setSpan(this.parent ?? this.api.ROOT_CONTEXT, this.span);
+    return this.ctx;
+  }
+
+  run<T>(fn: () => T): T {
+    return this.api.context.with(this.context, fn);
+  }
+
+  event(name: string, attributes: TraceAttributes): void {
+    this.span.addEvent(name, attributes);
+  }
+
+  set(attributes: TraceAttributes): void {
+    this.span.setAttributes(attributes);
+  }
+
+  fail(error: unknown): void {
+    if (!this.span.isRecording()) return;
+    const e = error instanceof Error ? error : new Error(String(error));
+    this.span.recordException(e);
+    this.span.setAttributes({ 'error.type': errorType(error) });
+    this.span.setStatus({ code: STATUS_ERROR, message: e.message });
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.span.end();
+  }
+}
+
+/** `error.type` of an error: its class name. */
+export function errorType(error: unknown): string {
+  return error instanceof Error ? error.name || error.constructor.name : typeof error === 'string' ? 'Error' : '_OTHER';
+}

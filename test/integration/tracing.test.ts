@@ -1,0 +1,123 @@
+/**
+ * Tracing (#17) across a real broker: a producer and a consumer on their own Kafka clients, the OpenTelemetry SDK with
+ * the in-memory exporter. One trace id from the `send` span to the `process` span (child of, and linked to, the send
+ * span, context carried in the record's W3C headers); a record that keeps failing shows its retry attempts as span
+ * events and its dead-letter write as its own span with the failure recorded.
+ */
+import * as api from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { Admin } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventProducer, GroupConsumer, RetriableError, TopicDelegator, otelTracing, route, type EventHandler } from '../../templates/runtime/index.js';
+import { kafkaBrokers, uniqueName } from '../support/kafka.js';
+import { TickEvent, admin, createTopics, readAll, testLogger, transport, waitFor, type Tick } from './helpers.js';
+
+const brokers = await kafkaBrokers();
+
+describe.skipIf(!brokers)('kafka: tracing', () => {
+  let a: Admin;
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  beforeAll(async () => {
+    a = await admin(brokers!);
+    api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    api.propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    api.trace.setGlobalTracerProvider(provider);
+  });
+  afterAll(async () => {
+    await a?.disconnect();
+    await provider.shutdown();
+    api.trace.disable();
+    api.propagation.disable();
+    api.context.disable();
+  });
+
+  it('one trace from producer to consumer; 3 retries and the dead-letter write visible', async () => {
+    const topic = uniqueName('it-tracing');
+    const dlq = `${topic}.dlq`;
+    const groupId = uniqueName('g-tracing');
+    await createTopics(a, [
+      { topic, partitions: 2 },
+      { topic: dlq, partitions: 1 },
+    ]);
+    const handled: string[] = [];
+    const handler: EventHandler<Tick> = {
+      async handle(data, ctx) {
+        handled.push(`${data.key}:${ctx.attempt}`);
+        api.trace.getTracer('user').startSpan(`user ${data.key}`).end();
+        if (data.key === 'bad') throw new RetriableError(`attempt ${ctx.attempt} failed`);
+      },
+    };
+    const consumerTransport = transport(brokers!);
+    const consumer = new GroupConsumer({
+      groupId,
+      transport: consumerTransport,
+      topics: [
+        new TopicDelegator({
+          topic,
+          retry: { maxRetries: 3, initialDelayMs: 20, maxDelayMs: 100, multiplier: 2, jitter: 0 },
+          deadLetter: { enabled: true, topic: dlq },
+          routes: [route(TickEvent, handler)],
+        }),
+      ],
+      fromBeginning: true,
+      logger: testLogger(),
+      tracing: otelTracing(api),
+    });
+    const producerTransport = transport(brokers!);
+    const producer = new EventProducer({ transport: producerTransport, source: 'it', tracing: otelTracing(api) });
+    try {
+      await consumer.start();
+      await producer.send(topic, TickEvent, { key: 'good', seq: 0 }, { eventId: 'ev-good' });
+      await producer.send(topic, TickEvent, { key: 'bad', seq: 0 }, { eventId: 'ev-bad' });
+      await waitFor(
+        () => exporter.getFinishedSpans().filter((s) => s.name === `send ${dlq}`).length === 1 && exporter.getFinishedSpans().filter((s) => s.name === `process ${topic}`).length === 2,
+        20_000,
+        () => `handled ${handled.join(' ')}; spans ${exporter.getFinishedSpans().map((s) => s.name).join(', ')}`,
+      );
+    } finally {
+      await consumer.stop();
+      await producer.disconnect();
+    }
+    const spans = exporter.getFinishedSpans();
+    for (const key of ['good', 'bad']) {
+      const send = spans.find((s) => s.name === `send ${topic}` && s.attributes['messaging.message.id'] === `ev-${key}`) ?? expect.unreachable();
+      const process = spans.find((s) => s.name === `process ${topic}` && s.attributes['messaging.message.id'] === `ev-${key}`) ?? expect.unreachable();
+      const user = spans.filter((s) => s.name === `user ${key}`);
+      const traceId = send.spanContext().traceId;
+      expect(send.kind).toBe(api.SpanKind.PRODUCER);
+      expect(process.kind).toBe(api.SpanKind.CONSUMER);
+      expect(process.spanContext().traceId).toBe(traceId);
+      expect(process.parentSpanContext?.spanId).toBe(send.spanContext().spanId);
+      expect(process.links.map((l) => l.context.spanId)).toEqual([send.spanContext().spanId]);
+      expect(process.attributes).toMatchObject({
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': topic,
+        'messaging.destination.partition.id': send.attributes['messaging.destination.partition.id'],
+        'messaging.consumer.group.name': groupId,
+      });
+      expect(typeof process.attributes['messaging.kafka.offset']).toBe('number');
+      expect(user.length).toBeGreaterThan(0);
+      for (const u of user) expect(u.parentSpanContext?.spanId).toBe(process.spanContext().spanId);
+      if (key === 'good') {
+        expect(process.status.code).toBe(api.SpanStatusCode.UNSET);
+        continue;
+      }
+      const failed = process.events.filter((e) => e.name === 'attempt failed');
+      expect(failed.map((e) => e.attributes?.['eventgen.attempt'])).toEqual([1, 2, 3, 4]);
+      expect(failed.every((e) => e.attributes?.['error.type'] === 'RetriableError' && e.attributes?.['eventgen.error.retriable'] === true)).toBe(true);
+      expect(process.status.code).toBe(api.SpanStatusCode.ERROR);
+      const dead = spans.find((s) => s.name === `send ${dlq}`) ?? expect.unreachable();
+      expect(dead.spanContext().traceId).toBe(traceId);
+      expect(dead.parentSpanContext?.spanId).toBe(process.spanContext().spanId);
+      expect(dead.status).toEqual({ code: api.SpanStatusCode.ERROR, message: 'attempt 4 failed' });
+      expect(dead.attributes).toMatchObject({ 'messaging.destination.name': dlq, 'eventgen.dead_letter.reason': 'retries-exhausted', 'eventgen.attempts': 4, 'messaging.message.id': 'ev-bad' });
+      expect(dead.events.some((e) => e.name === 'exception')).toBe(true);
+    }
+    const [deadLetter] = await readAll(brokers!, dlq, 1);
+    expect(deadLetter?.headers['dlq-attempts']).toBe('4');
+  }, 30_000);
+});
