@@ -1,8 +1,9 @@
 /**
  * The content-hash cache of `gen events` (issue #20): one small JSON file per (working directory, catalog, output
  * directory, options) recording what a successful run saw: the sha256 of every catalog file (the entry and every
- * file reached through `$ref`), eventgen's build fingerprint, and the output tree as it was left (every regular
- * file: size, mtime and sha256; user-owned stubs: presence only, their content is the user's).
+ * file reached through `$ref`), eventgen's own files (version, code, templates), and the output tree as it was left
+ * (every directory's mtime; every regular file's size, mtime and content hash; user-owned stubs: presence only,
+ * their content is the user's).
  *
  * An unchanged catalog with an unchanged output tree answers `--check` and a regeneration from this record. Node
  * built-ins only: this module is loaded before yargs and the generator (`cache/fast.ts`).
@@ -16,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import type { Diagnostic } from '../model/types.js';
 
 /** Bumped whenever the record's shape or meaning changes: older records are misses. */
-const SCHEMA = 1;
+const SCHEMA = 2;
 
 /** Directory name of the cache when it lives in the output directory (no node_modules); never walked. */
 export const OUTPUT_CACHE_DIR = '.eventgen-cache';
@@ -47,20 +48,30 @@ export interface CachedResult {
   diagnostics: Diagnostic[];
 }
 
-/** One regular file of the output tree: `[relative path, size, mtimeMs, sha256]`, or `[path]` for a stub. */
-type OutputRecord = [string] | [string, number, number, string];
+/** A regular file of the output tree: `[name, size, mtimeMs, hash]`, or `[name]` for a stub (presence only). */
+type FileRecord = [string] | [string, number, number, string];
+/** A directory of the output tree (`''` is the root; mtimeMs -1 when it does not exist) and its regular files. */
+type DirRecord = [string, number, FileRecord[]];
+/** eventgen's own files and directories: `[absolute path, size, mtimeMs]`. */
+type SelfRecord = [string, number, number];
 
 export interface CacheEntry {
   schema: number;
-  fingerprint: string;
+  /** eventgen's package.json, code and templates as they were (a rebuilt eventgen is a miss). */
+  self: SelfRecord[];
   options: CacheOptions;
-  /** `[absolute path, sha256]` of every catalog file read. */
+  /** `[absolute path, sha256 hex]` of every catalog file read. */
   catalogFiles: Array<[string, string]>;
-  outputs: OutputRecord[];
+  /** Every directory of the output tree, sorted, with its regular files sorted. */
+  tree: DirRecord[];
   result: CachedResult;
 }
 
-export const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+/** sha256 in hex, as the loader records each catalog file it read (`SourceFile.hash`). */
+export const sha256Hex = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+/** sha256, first 128 bits, base64url: a change detector for output files, compact in the record. */
+export const hashOf = (data: string | Buffer): string => createHash('sha256').update(data).digest().subarray(0, 16).toString('base64url');
 
 let packageRootMemo: string | undefined;
 /** eventgen's package root (from `generator/cache/` or `dist/generator/cache/`). */
@@ -75,37 +86,40 @@ export function packageRootOf(): string {
   }
 }
 
-function statTree(dir: string, into: string[]): void {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const e of entries) {
+function statTree(dir: string, into: SelfRecord[]): void {
+  const d = statSync(dir);
+  into.push([dir, 0, d.mtimeMs]); // a file added or removed changes it
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, e.name);
-    if (e.isDirectory()) {
-      if (!SKIPPED_DIRECTORIES.has(e.name)) statTree(full, into);
-    } else if (e.isFile()) {
+    if (e.isDirectory()) statTree(full, into);
+    else if (e.isFile()) {
       const s = statSync(full);
-      into.push(`${full}\t${s.size}\t${s.mtimeMs}`);
+      into.push([full, s.size, s.mtimeMs]);
     }
   }
 }
 
-let fingerprintMemo: string | undefined;
 /**
- * eventgen's version plus the sizes and mtimes of its own code and templates: a rebuilt or edited eventgen (same
- * version number during development) never answers from a record another build wrote.
+ * eventgen itself: its package.json (the version), its code (`generator/` or `dist/generator/`) and its templates,
+ * as sizes and mtimes: a rebuilt or edited eventgen (same version number during development) never answers from a
+ * record another build wrote.
  */
-export function fingerprint(): string {
-  if (fingerprintMemo) return fingerprintMemo;
+export function selfRecord(): SelfRecord[] {
   const root = packageRootOf();
-  const version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
-  const parts: string[] = [];
-  statTree(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'), parts); // generator/ or dist/generator/
-  statTree(path.join(root, 'templates'), parts);
-  return (fingerprintMemo = `${version}+${sha256(parts.join('\n')).slice(0, 16)}`);
+  const pkg = statSync(path.join(root, 'package.json'));
+  const out: SelfRecord[] = [[path.join(root, 'package.json'), pkg.size, pkg.mtimeMs]];
+  statTree(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'), out); // generator/ or dist/generator/
+  statTree(path.join(root, 'templates'), out);
+  return out;
+}
+
+function selfUnchanged(self: SelfRecord[]): boolean {
+  if (self.length === 0 || self[0]?.[0] !== path.join(packageRootOf(), 'package.json')) return false;
+  for (const [file, size, mtimeMs] of self) {
+    const s = statSync(file, { throwIfNoEntry: false });
+    if (!s || s.mtimeMs !== mtimeMs || (!s.isDirectory() && s.size !== size)) return false;
+  }
+  return true;
 }
 
 /**
@@ -130,29 +144,39 @@ export function cacheDir(cwd: string, outAbs: string, env: NodeJS.ProcessEnv = p
 }
 
 export function cacheFile(options: CacheOptions, env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(cacheDir(options.cwd, options.out, env), `events-${sha256(JSON.stringify(options)).slice(0, 20)}.json`);
+  return path.join(cacheDir(options.cwd, options.out, env), `events-${createHash('sha256').update(JSON.stringify(options)).digest('hex').slice(0, 20)}.json`);
 }
 
-/** Regular files below `root`, relative with forward slashes, sorted; symlinks never followed. */
-export function walkOutput(root: string): string[] {
-  const out: string[] = [];
+const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * The output tree: every directory (relative, forward slashes, `''` the root) with its mtime and its regular files,
+ * both sorted; symlinks never followed; node_modules, .git and the cache skipped.
+ */
+export function walkOutput(root: string): Array<{ dir: string; mtimeMs: number; files: string[] }> {
+  const out: Array<{ dir: string; mtimeMs: number; files: string[] }> = [];
   const pending: string[] = [''];
   while (pending.length > 0) {
     const rel = pending.pop() as string;
+    const abs = rel === '' ? root : path.join(root, rel);
     let entries;
+    let mtimeMs;
     try {
-      entries = readdirSync(rel === '' ? root : path.join(root, rel), { withFileTypes: true });
+      mtimeMs = lstatSync(abs).mtimeMs;
+      entries = readdirSync(abs, { withFileTypes: true });
     } catch {
+      if (rel === '') out.push({ dir: '', mtimeMs: -1, files: [] });
       continue;
     }
+    const files: string[] = [];
     for (const e of entries) {
-      const r = rel === '' ? e.name : `${rel}/${e.name}`;
       if (e.isDirectory()) {
-        if (!SKIPPED_DIRECTORIES.has(e.name)) pending.push(r);
-      } else if (e.isFile()) out.push(r);
+        if (!SKIPPED_DIRECTORIES.has(e.name)) pending.push(rel === '' ? e.name : `${rel}/${e.name}`);
+      } else if (e.isFile()) files.push(e.name);
     }
+    out.push({ dir: rel, mtimeMs, files: files.sort(byName) });
   }
-  return out.sort();
+  return out.sort((a, b) => byName(a.dir, b.dir));
 }
 
 /** Read and shape-check a record; undefined when missing, unreadable or corrupt (a miss). */
@@ -161,8 +185,8 @@ export function readEntry(file: string): { entry: CacheEntry; mtimeMs: number } 
     const text = readFileSync(file, 'utf8');
     const mtimeMs = statSync(file).mtimeMs;
     const e = JSON.parse(text) as CacheEntry;
-    if (!e || typeof e !== 'object' || e.schema !== SCHEMA || typeof e.fingerprint !== 'string') return undefined;
-    if (!Array.isArray(e.catalogFiles) || !Array.isArray(e.outputs) || !e.result || !Array.isArray(e.result.orphans) || !Array.isArray(e.result.diagnostics)) return undefined;
+    if (!e || typeof e !== 'object' || e.schema !== SCHEMA || !Array.isArray(e.self) || !e.options) return undefined;
+    if (!Array.isArray(e.catalogFiles) || !Array.isArray(e.tree) || !e.result || !Array.isArray(e.result.orphans) || !Array.isArray(e.result.diagnostics)) return undefined;
     if (typeof e.result.managed !== 'number' || typeof e.result.stubs !== 'number') return undefined;
     return { entry: e, mtimeMs };
   } catch {
@@ -190,27 +214,21 @@ export function writeEntry(file: string, entry: CacheEntry): boolean {
   }
 }
 
-/** Forget a record (after a failed or refused run: never answer from a state that is no longer the disk's). */
-export function dropEntry(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch {
-    // none
-  }
-}
-
 export type Verdict = { hit: true; refreshed?: CacheEntry } | { hit: false; why: string };
 
 /**
- * Whether the disk still matches the record: same eventgen build, same options, same catalog bytes, the same set of
- * regular files in the output tree, every non-stub file with the same size and mtime, or else the same sha256
- * (a touched but unchanged file still hits; `refreshed` then carries its new stats). A file whose mtime is not
- * older than the record itself is hashed (its size and mtime cannot tell an edit made in the same clock tick).
+ * Whether the disk still matches the record: the same eventgen, the same options, the same catalog bytes, the same
+ * directories and regular files in the output tree, and every non-stub file with the same size and mtime or else
+ * the same content hash (a touched but unchanged file still hits; `refreshed` then carries its new stats).
+ *
+ * Directories whose mtime is unchanged still hold the same names (creating, deleting or renaming an entry changes
+ * its directory's mtime), so the tree is read again only when one changed. A directory or file whose mtime is not
+ * older than the record itself is checked the slow way: its mtime cannot tell a change made in the same clock tick.
  */
 export function verify(found: { entry: CacheEntry; mtimeMs: number }, options: CacheOptions): Verdict {
   const { entry } = found;
-  if (entry.fingerprint !== fingerprint()) return { hit: false, why: 'eventgen changed' };
   if (JSON.stringify(entry.options) !== JSON.stringify(options)) return { hit: false, why: 'options changed' };
+  if (!selfUnchanged(entry.self)) return { hit: false, why: 'eventgen changed' };
   for (const [file, hash] of entry.catalogFiles) {
     let bytes: Buffer;
     try {
@@ -218,38 +236,60 @@ export function verify(found: { entry: CacheEntry; mtimeMs: number }, options: C
     } catch {
       return { hit: false, why: `${file} unreadable` };
     }
-    if (sha256(bytes) !== hash) return { hit: false, why: `${file} changed` };
+    if (sha256Hex(bytes) !== hash) return { hit: false, why: `${file} changed` };
   }
-  const onDisk = walkOutput(options.out);
-  if (onDisk.length !== entry.outputs.length) return { hit: false, why: 'output files added or removed' };
-  let refreshed: OutputRecord[] | undefined;
-  for (let i = 0; i < onDisk.length; i++) {
-    const rec = entry.outputs[i] as OutputRecord;
-    const rel = onDisk[i] as string;
-    if (rec[0] !== rel) return { hit: false, why: `output ${rel} added or removed` };
-    if (rec.length === 1) continue; // a stub: present is all that matters
-    const abs = path.join(options.out, rel);
-    let s;
-    try {
-      s = lstatSync(abs);
-    } catch {
-      return { hit: false, why: `output ${rel} removed` };
+  const root = options.out;
+  let tree = entry.tree;
+  let stale = false;
+  for (const [dir, mtimeMs] of tree) {
+    const s = lstatSync(dir === '' ? root : path.join(root, dir), { throwIfNoEntry: false });
+    if (mtimeMs === -1 && !s) continue;
+    if (!s || !s.isDirectory() || s.mtimeMs !== mtimeMs || mtimeMs >= found.mtimeMs) {
+      stale = true;
+      break;
     }
-    if (!s.isFile()) return { hit: false, why: `output ${rel} replaced` };
-    const [, size, mtimeMs, hash] = rec;
-    if (s.size === size && s.mtimeMs === mtimeMs && mtimeMs < found.mtimeMs) continue;
-    if (s.size !== size) return { hit: false, why: `output ${rel} changed` };
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(abs);
-    } catch {
-      return { hit: false, why: `output ${rel} unreadable` };
-    }
-    if (sha256(bytes) !== hash) return { hit: false, why: `output ${rel} changed` };
-    refreshed ??= entry.outputs.slice();
-    refreshed[i] = [rel, s.size, s.mtimeMs, hash];
   }
-  return refreshed ? { hit: true, refreshed: { ...entry, outputs: refreshed } } : { hit: true };
+  if (stale) {
+    const now = walkOutput(root);
+    if (now.length !== tree.length) return { hit: false, why: 'output directories added or removed' };
+    const next: DirRecord[] = [];
+    for (let i = 0; i < now.length; i++) {
+      const cur = now[i] as { dir: string; mtimeMs: number; files: string[] };
+      const [dir, , files] = tree[i] as DirRecord;
+      if (cur.dir !== dir || cur.files.length !== files.length) return { hit: false, why: `output files added or removed in ${dir || '.'}/` };
+      for (let j = 0; j < files.length; j++) if ((files[j] as FileRecord)[0] !== cur.files[j]) return { hit: false, why: `output ${dir}/${cur.files[j]} added or removed` };
+      next.push([dir, cur.mtimeMs, files]);
+    }
+    tree = next;
+  }
+  let refreshed = stale;
+  const updated: DirRecord[] = [];
+  for (const [dir, dirMtime, files] of tree) {
+    let newFiles: FileRecord[] | undefined;
+    for (let j = 0; j < files.length; j++) {
+      const rec = files[j] as FileRecord;
+      if (rec.length === 1) continue; // a stub: present is all that matters (the tree says it is)
+      const [name, size, mtimeMs, hash] = rec;
+      const rel = dir === '' ? name : `${dir}/${name}`;
+      const abs = path.join(root, rel);
+      const s = lstatSync(abs, { throwIfNoEntry: false });
+      if (!s || !s.isFile()) return { hit: false, why: `output ${rel} removed or replaced` };
+      if (s.size !== size) return { hit: false, why: `output ${rel} changed` };
+      if (s.mtimeMs === mtimeMs && mtimeMs < found.mtimeMs) continue;
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(abs);
+      } catch {
+        return { hit: false, why: `output ${rel} unreadable` };
+      }
+      if (hashOf(bytes) !== hash) return { hit: false, why: `output ${rel} changed` };
+      newFiles ??= files.slice();
+      newFiles[j] = [name, s.size, s.mtimeMs, hash];
+    }
+    if (newFiles) refreshed = true;
+    updated.push([dir, dirMtime, newFiles ?? files]);
+  }
+  return refreshed ? { hit: true, refreshed: { ...entry, tree: updated } } : { hit: true };
 }
 
 /**
@@ -257,23 +297,23 @@ export function verify(found: { entry: CacheEntry; mtimeMs: number }, options: C
  * content (managed) or to null (a stub); other files in the tree (orphan stubs, the user's files) are hashed from disk.
  */
 export function buildEntry(options: CacheOptions, catalogFiles: Array<[string, string]>, generated: Map<string, string | null>, result: CachedResult): CacheEntry | undefined {
-  const outputs: OutputRecord[] = [];
-  for (const rel of walkOutput(options.out)) {
-    const abs = path.join(options.out, rel);
-    const content = generated.get(rel);
-    if (content === null) {
-      outputs.push([rel]);
-      continue;
+  const tree: DirRecord[] = [];
+  for (const { dir, mtimeMs, files } of walkOutput(options.out)) {
+    const records: FileRecord[] = [];
+    for (const name of files) {
+      const rel = dir === '' ? name : `${dir}/${name}`;
+      const content = generated.get(rel);
+      if (content === null) {
+        records.push([name]);
+        continue;
+      }
+      const abs = path.join(options.out, rel);
+      const s = lstatSync(abs, { throwIfNoEntry: false });
+      if (!s) return undefined; // the tree is changing under us: do not record it
+      if (content !== undefined && s.size !== Buffer.byteLength(content)) return undefined; // not what we wrote
+      records.push([name, s.size, s.mtimeMs, hashOf(content !== undefined ? content : readFileSync(abs))]);
     }
-    let s;
-    try {
-      s = lstatSync(abs);
-    } catch {
-      return undefined; // the tree is changing under us: do not record it
-    }
-    if (content !== undefined && s.size !== Buffer.byteLength(content)) return undefined; // not what we wrote: do not record
-    const hash = content !== undefined ? sha256(content) : sha256(readFileSync(abs));
-    outputs.push([rel, s.size, s.mtimeMs, hash]);
+    tree.push([dir, mtimeMs, records]);
   }
-  return { schema: SCHEMA, fingerprint: fingerprint(), options, catalogFiles: [...catalogFiles].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)), outputs, result };
+  return { schema: SCHEMA, self: selfRecord(), options, catalogFiles: [...catalogFiles].sort((a, b) => byName(a[0], b[0])), tree, result };
 }
