@@ -14,11 +14,11 @@ if (argv[0] === 'events') {
   const { fastEvents } = await import(new URL('../dist/generator/cache/fast.js', import.meta.url).href);
   const color = !process.env.NO_COLOR && process.stderr.isTTY === true;
   const code = fastEvents(argv, { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n'), cwd: process.cwd(), color });
-  if (code !== undefined) {
+  if (typeof code === 'number') {
     process.exitCode = code;
   } else {
     const { run } = await import(cli.href);
-    await run();
+    await run({ cacheMissed: code === 'miss' });
   }
 } else {
   const { run } = await import(cli.href);

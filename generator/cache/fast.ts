@@ -192,10 +192,10 @@ export function cacheOptions(cwd: string, r: { catalog: string; out: string; tar
 }
 
 /**
- * The fast path for a whole process: an exit code when the cache answered, undefined to run the normal CLI.
- * Never throws.
+ * The fast path for a whole process: an exit code when the cache answered; `'miss'` when it was consulted and did
+ * not answer, undefined when the command line is not one it reads (run the normal CLI either way). Never throws.
  */
-export function fastEvents(argv: string[], io: FastIo): number | undefined {
+export function fastEvents(argv: string[], io: FastIo): number | 'miss' | undefined {
   const t0 = performance.now();
   try {
     const flags = parseArgv(argv);
@@ -205,7 +205,7 @@ export function fastEvents(argv: string[], io: FastIo): number | undefined {
     const target = flags.target ?? config.target ?? 'plain';
     if (!(TARGETS as readonly string[]).includes(target)) throw new FallThrough();
     const options = cacheOptions(io.cwd, { catalog, out, target, docs: flags.docs ?? config.docs ?? true, lenient: flags.lenient ?? config.lenient === true, services: services(flags.with, config) });
-    return answerFromCache(options, flags.check ? 'check' : 'generate', { catalog, out }, io, t0);
+    return answerFromCache(options, flags.check ? 'check' : 'generate', { catalog, out }, io, t0) ?? 'miss';
   } catch {
     return undefined;
   }

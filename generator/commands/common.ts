@@ -15,6 +15,8 @@ export interface Io {
   color: boolean;
   /** Ends long-running commands (`--watch`) when aborted. */
   signal?: AbortSignal;
+  /** The cache was consulted already and missed (`bin/gen.js`'s fast path): do not read it again for the first run. */
+  cacheMissed?: boolean;
 }
 
 /** A usage problem: printed with a hint, exit code 2. */

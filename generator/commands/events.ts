@@ -6,6 +6,7 @@ import { LENIENT_OPTION, paint, printDiagnostics, readConfig, reportConflicts, r
 import { watchCatalog } from './watch.js';
 import { orphanStubLine, summaryLine as formatSummary, TARGETS, upToDateLine } from './format.js';
 import { answerFromCache, cacheOptions, recordRun } from '../cache/fast.js';
+import { COMMAND_LIST } from './list.js';
 
 interface EventsArgs {
   catalog?: string;
@@ -38,7 +39,8 @@ async function runEvents(args: EventsArgs, io: Io): Promise<number> {
   const services = resolveServices(args.with, io.cwd);
   const useCache = args.cache !== false;
   const keyOptions = cacheOptions(io.cwd, { catalog, out, target, docs, lenient, services });
-  if (useCache && !args.dryRun && !args.verbose) {
+  if (io.cacheMissed) io.cacheMissed = false; // one miss per process start; `--watch` reruns consult it again
+  else if (useCache && !args.dryRun && !args.verbose) {
     const answered = answerFromCache(keyOptions, args.check ? 'check' : 'generate', { catalog, out }, io, t0);
     if (answered !== undefined) return answered;
   }
@@ -88,8 +90,8 @@ function summaryLine(head: string, s: ReturnType<typeof summarize>, ms: number):
 
 
 export const eventsCommand: CliCommand = {
-  command: 'events',
-  describe: 'Generate typed producers, consumers, stubs and validators from an AsyncAPI catalog',
+  command: COMMAND_LIST.events.command,
+  describe: COMMAND_LIST.events.describe,
   options: {
     catalog: { type: 'string', describe: 'AsyncAPI catalog file (YAML or JSON)' },
     out: { type: 'string', describe: 'Output directory (default: generated)' },
