@@ -5,11 +5,11 @@
  * (`--verbose`, `--dry-run`, `--watch`, `--help`, a YAML config file, a usage error, ...) falls through to the
  * normal path. A hit prints what a cold run would print and exits 0; a miss changes nothing.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic } from '../model/types.js';
 import { AVAILABLE_SERVICES, CONFIG_KEYS, formatDiagnostic, orphanStubLine, summaryLine, TARGETS, upToDateLine } from '../commands/format.js';
-import { buildEntry, cacheFile, readEntry, verify, writeEntry, type CacheOptions, type CachedResult } from './store.js';
+import { buildEntry, cacheFile, newestMtime, readEntry, verify, writeEntry, type CacheOptions, type CachedResult } from './store.js';
 
 export interface FastIo {
   out: (s: string) => void;
@@ -47,7 +47,7 @@ export function answerFromCache(options: CacheOptions, mode: CacheMode, shown: {
     return undefined;
   }
   if (verdict.refreshed) writeEntry(file, verdict.refreshed);
-  debug(io, 'hit');
+  debug(io, verdict.refreshed ? `hit (${verdict.rehashed ?? 0} files hashed${verdict.reread ? ', tree re-read' : ''}; record refreshed)` : 'hit');
   const { result } = found.entry;
   for (const d of result.diagnostics) io.err(formatDiagnostic(d, io));
   for (const o of result.orphans) io.err(orphanStubLine(shown.out, o, io));
@@ -74,7 +74,16 @@ export function recordRun(
     }
     const result: CachedResult = { managed, stubs: files.length - managed, orphans: [...orphans], diagnostics: diagnostics.filter((d) => d.severity !== 'info') };
     const entry = buildEntry(options, sources, generated, result);
-    if (entry) writeEntry(cacheFile(options), entry);
+    if (!entry) return;
+    const file = cacheFile(options);
+    if (!writeEntry(file, entry)) return;
+    // Files and directories written in the record's own clock tick would be checked the slow way by every warm run
+    // until a hit refreshes the record: wait for the next tick and write it again (a cold run takes seconds anyway).
+    const newest = newestMtime(entry);
+    for (let i = 0; i < 5 && statSync(file).mtimeMs <= newest; i++) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+      writeEntry(file, entry);
+    }
   } catch {
     // the cache is an optimisation
   }

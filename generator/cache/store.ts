@@ -214,7 +214,7 @@ export function writeEntry(file: string, entry: CacheEntry): boolean {
   }
 }
 
-export type Verdict = { hit: true; refreshed?: CacheEntry } | { hit: false; why: string };
+export type Verdict = { hit: true; refreshed?: CacheEntry; rehashed?: number; reread?: boolean } | { hit: false; why: string };
 
 /**
  * Whether the disk still matches the record: the same eventgen, the same options, the same catalog bytes, the same
@@ -263,6 +263,7 @@ export function verify(found: { entry: CacheEntry; mtimeMs: number }, options: C
     tree = next;
   }
   let refreshed = stale;
+  let rehashed = 0;
   const updated: DirRecord[] = [];
   for (const [dir, dirMtime, files] of tree) {
     let newFiles: FileRecord[] | undefined;
@@ -285,11 +286,22 @@ export function verify(found: { entry: CacheEntry; mtimeMs: number }, options: C
       if (hashOf(bytes) !== hash) return { hit: false, why: `output ${rel} changed` };
       newFiles ??= files.slice();
       newFiles[j] = [name, s.size, s.mtimeMs, hash];
+      rehashed++;
     }
     if (newFiles) refreshed = true;
     updated.push([dir, dirMtime, newFiles ?? files]);
   }
-  return refreshed ? { hit: true, refreshed: { ...entry, tree: updated } } : { hit: true };
+  return refreshed ? { hit: true, refreshed: { ...entry, tree: updated }, rehashed, reread: stale } : { hit: true };
+}
+
+/** The newest mtime a record holds (directories and files). */
+export function newestMtime(entry: CacheEntry): number {
+  let max = -1;
+  for (const [, dirMtime, files] of entry.tree) {
+    max = Math.max(max, dirMtime);
+    for (const f of files) if (f.length > 1) max = Math.max(max, f[2] as number);
+  }
+  return max;
 }
 
 /**
