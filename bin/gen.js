@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // eventgen command line: runs the compiled CLI (dist/ is built by `npm install` via the prepare script).
+// `gen events` first asks the content-hash cache (dist/generator/cache/fast.js, Node built-ins only): an unchanged
+// catalog and output answer without loading yargs or the generator.
 import { existsSync } from 'node:fs';
 
 const cli = new URL('../dist/generator/cli.js', import.meta.url);
@@ -7,5 +9,18 @@ if (!existsSync(cli)) {
   process.stderr.write('gen: eventgen is not built yet; run `npm run build` in the eventgen package\n');
   process.exit(2);
 }
-const { run } = await import(cli.href);
-await run();
+const argv = process.argv.slice(2);
+if (argv[0] === 'events') {
+  const { fastEvents } = await import(new URL('../dist/generator/cache/fast.js', import.meta.url).href);
+  const color = !process.env.NO_COLOR && process.stderr.isTTY === true;
+  const code = fastEvents(argv, { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n'), cwd: process.cwd(), color });
+  if (typeof code === 'number') {
+    process.exitCode = code;
+  } else {
+    const { run } = await import(cli.href);
+    await run({ cacheMissed: code === 'miss' });
+  }
+} else {
+  const { run } = await import(cli.href);
+  await run();
+}

@@ -25,7 +25,17 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .fail((msg, err) => {
       usage = msg || err?.message || 'usage error';
     });
-  for (const cmd of COMMANDS) {
+  // Only the modules of commands the command line names are loaded; the others are listed by name for --help.
+  const named = new Set(argv);
+  const loaded = await Promise.all(COMMANDS.map(async (c) => (named.has(c.name) ? await c.load() : undefined)));
+  for (const [i, lazy] of COMMANDS.entries()) {
+    const cmd = loaded[i];
+    if (!cmd) {
+      parser = parser.command(lazy.command, lazy.describe, (y) => y, () => {
+        throw new UsageError(`cannot run ${lazy.name} here`); // unreachable: a named command is loaded
+      });
+      continue;
+    }
     parser = parser.command(
       cmd.command,
       cmd.describe,
@@ -65,10 +75,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
   return code;
 }
 
-/** Entry point used by `bin/gen.js`. */
-export async function run(): Promise<void> {
+/** Entry point used by `bin/gen.js` (`cacheMissed`: its fast path consulted the cache of `gen events` already). */
+export async function run(options: { cacheMissed?: boolean } = {}): Promise<void> {
   const color = !process.env.NO_COLOR && process.stderr.isTTY === true;
   const io: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n'), cwd: process.cwd(), color };
+  if (options.cacheMissed) io.cacheMissed = true;
   try {
     process.exitCode = await main(process.argv.slice(2), io);
   } catch (err) {

@@ -74,6 +74,8 @@ export interface GenerateResult {
   /** Every exported name of the tree and the file that declares it. */
   symbols?: SymbolTable;
   timings: { loadMs: number; parserMs: number; modelMs: number; emitMs: number };
+  /** `[absolute path, sha256]` of every catalog file read (the entry and every `$ref`'d file), for the cache. */
+  sources?: Array<[string, string]>;
 }
 
 const hasErrors = (d: Diagnostic[]): boolean => d.some((x) => x.severity === 'error');
@@ -104,7 +106,9 @@ export async function generate(catalogPath: string, options: GenerateOptions = {
   const { loaded, diagnostics } = await loadCatalog(catalogPath, { cwd, validate: options.validate !== false, lenient: options.lenient === true });
   const empty = { loadMs: performance.now() - t0, parserMs: 0, modelMs: 0, emitMs: 0 };
   if (!loaded || hasErrors(diagnostics)) return { files: [], diagnostics, timings: empty };
-  return emit(loaded, displayPath(loaded.main.absPath, cwd), options.target ?? 'plain', t0, [...diagnostics], options.docs !== false, options.services);
+  const result = emit(loaded, displayPath(loaded.main.absPath, cwd), options.target ?? 'plain', t0, [...diagnostics], options.docs !== false, options.services);
+  result.sources = [...new Set(loaded.files.values())].filter((f) => f.hash !== undefined).map((f) => [f.absPath, f.hash as string]);
+  return result;
 }
 
 /**

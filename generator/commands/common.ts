@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import type { Options } from 'yargs';
 import type { Diagnostic } from '../model/types.js';
 import { conflictsOf, type WritePlan } from '../write/index.js';
+import { AVAILABLE_SERVICES, CONFIG_KEYS, formatDiagnostic, paint } from './format.js';
 
 /** Where a command reads and writes: injected so tests run the CLI in process. */
 export interface Io {
@@ -14,13 +15,14 @@ export interface Io {
   color: boolean;
   /** Ends long-running commands (`--watch`) when aborted. */
   signal?: AbortSignal;
+  /** The cache was consulted already and missed (`bin/gen.js`'s fast path): do not read it again for the first run. */
+  cacheMissed?: boolean;
 }
 
 /** A usage problem: printed with a hint, exit code 2. */
 export class UsageError extends Error {}
 
-/** Keys allowed in eventgen.config.(json|yaml); commands may read more of them. */
-export const CONFIG_KEYS = ['catalog', 'out', 'target', 'docs', 'lenient', 'with'];
+export { AVAILABLE_SERVICES, CONFIG_KEYS } from './format.js';
 
 const BOOLEAN_KEYS = ['docs', 'lenient'] as const;
 
@@ -98,16 +100,7 @@ export function defaultCatalog(cwd: string): string {
   throw new UsageError('no catalog: pass --catalog <file>, set "catalog" in eventgen.config.json, or add ./asyncapi.yaml');
 }
 
-export function paint(io: Io, code: string, s: string): string {
-  return io.color ? `\u001b[${code}m${s}\u001b[0m` : s;
-}
-
-export function formatDiagnostic(d: Diagnostic, io: Io): string {
-  const where = d.location ? `${d.location.file}:${d.location.line}:${d.location.column}` : '(catalog)';
-  const sev = d.severity === 'error' ? paint(io, '31', 'error') : d.severity === 'warning' ? paint(io, '33', 'warning') : paint(io, '36', 'info');
-  return `${where}  ${sev}  ${d.rule}  ${d.message}`;
-}
-
+export { formatDiagnostic, paint } from './format.js';
 
 /** A `gen` sub-command. Options are declared once: they drive yargs and the unknown-option check. */
 export interface CliCommand {
@@ -135,8 +128,6 @@ export function reportConflicts(plan: WritePlan, out: string, io: Io): boolean {
   return conflicts.length > 0;
 }
 
-/** Services `--with` accepts. */
-export const AVAILABLE_SERVICES = ['gateway', 'live', 'outbox', 'sagas'] as const;
 
 /** `--with a,b` / `--with a --with b`, else `with` in the config file; unknown or unavailable services are usage errors. */
 export function resolveServices(explicit: unknown, cwd: string): Array<(typeof AVAILABLE_SERVICES)[number]> {

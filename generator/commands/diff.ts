@@ -3,6 +3,7 @@ import { diffCatalogs, failsOn, SEVERITIES, type ChangeSeverity } from '../diff/
 import { formatJson, formatMarkdown, formatText } from '../diff/format.js';
 import { loadSide, parseSpec, SideError, specAtRef, type SideSpec } from '../diff/sources.js';
 import { LENIENT_OPTION, paint, printDiagnostics, resolveCatalog, resolveLenient, UsageError, type CliCommand, type Io } from './common.js';
+import { COMMAND_LIST } from './list.js';
 
 const FORMATS = ['text', 'json', 'markdown'] as const;
 
@@ -56,8 +57,8 @@ async function runDiff(a: DiffArgs, io: Io): Promise<number> {
 }
 
 export const diffCommand: CliCommand = {
-  command: 'diff [from] [to]',
-  describe: 'Classify the changes between two catalog versions (breaking, non-breaking, info) for CI',
+  command: COMMAND_LIST.diff.command,
+  describe: COMMAND_LIST.diff.describe,
   positionals: ['from', 'to'],
   options: {
     base: { type: 'string', describe: 'Git ref of the base version; the head is the working-tree --catalog' },

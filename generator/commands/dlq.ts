@@ -27,6 +27,7 @@ import {
 import { loadModel } from '../index.js';
 import { topicSpecs } from '../topics/topology.js';
 import { LENIENT_OPTION, paint, printDiagnostics, resolveCatalog, resolveLenient, UsageError, type CliCommand, type Io } from './common.js';
+import { COMMAND_LIST } from './list.js';
 
 const ACTIONS = ['list', 'show', 'replay', 'purge'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -249,8 +250,8 @@ const FILTERS = {
 } as const;
 
 export const dlqCommand: CliCommand = {
-  command: 'dlq [action] [topic] [partition] [offset]',
-  describe: 'Inspect dead-letter topics (list, show), replay dead letters to their topic, purge them',
+  command: COMMAND_LIST.dlq.command,
+  describe: COMMAND_LIST.dlq.describe,
   positionals: ['action', 'topic', 'partition', 'offset'],
   options: {
     catalog: { type: 'string', describe: 'AsyncAPI catalog file: its dead-letter topics are the default' },

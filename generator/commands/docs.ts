@@ -8,6 +8,7 @@ import { generate } from '../index.js';
 import { SITE_DIR } from '../emit/docs/index.js';
 import { applyPlan, driftOf, formatPlan, planWrite } from '../write/index.js';
 import { LENIENT_OPTION, paint, printDiagnostics, reportConflicts, resolveCatalog, resolveLenient, UsageError, type CliCommand, type Io } from './common.js';
+import { COMMAND_LIST } from './list.js';
 
 interface DocsArgs {
   catalog?: string;
@@ -49,8 +50,8 @@ async function runDocs(args: DocsArgs, io: Io): Promise<number> {
 }
 
 export const docsCommand: CliCommand = {
-  command: 'docs',
-  describe: 'Generate only the static HTML docs site (for publishing)',
+  command: COMMAND_LIST.docs.command,
+  describe: COMMAND_LIST.docs.describe,
   options: {
     catalog: { type: 'string', describe: 'AsyncAPI catalog file (YAML or JSON)' },
     out: { type: 'string', describe: 'Output directory for the site (required)' },

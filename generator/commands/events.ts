@@ -4,8 +4,9 @@ import { generate } from '../index.js';
 import { applyPlan, driftOf, formatPlan, planWrite, summarize } from '../write/index.js';
 import { LENIENT_OPTION, paint, printDiagnostics, readConfig, reportConflicts, resolveCatalog, resolveLenient, resolveServices, UsageError, type CliCommand, type Io } from './common.js';
 import { watchCatalog } from './watch.js';
-
-const TARGETS = ['plain', 'nestjs'] as const;
+import { orphanStubLine, summaryLine as formatSummary, TARGETS, upToDateLine } from './format.js';
+import { answerFromCache, cacheOptions, recordRun } from '../cache/fast.js';
+import { COMMAND_LIST } from './list.js';
 
 interface EventsArgs {
   catalog?: string;
@@ -18,6 +19,8 @@ interface EventsArgs {
   docs?: boolean;
   lenient?: boolean;
   with?: unknown;
+  /** Consult and update the content-hash cache (default true; `--no-cache`). */
+  cache?: boolean;
 }
 
 async function runEvents(args: EventsArgs, io: Io): Promise<number> {
@@ -31,7 +34,18 @@ async function runEvents(args: EventsArgs, io: Io): Promise<number> {
   }
   if (args.check && args.dryRun) throw new UsageError('--check and --dry-run cannot be combined');
 
-  const result = await generate(catalog, { cwd: io.cwd, target: target as (typeof TARGETS)[number], docs: args.docs ?? config.docs ?? true, lenient: resolveLenient(args.lenient, io.cwd), services: resolveServices(args.with, io.cwd) });
+  const docs = args.docs ?? config.docs ?? true;
+  const lenient = resolveLenient(args.lenient, io.cwd);
+  const services = resolveServices(args.with, io.cwd);
+  const useCache = args.cache !== false;
+  const keyOptions = cacheOptions(io.cwd, { catalog, out, target, docs, lenient, services });
+  if (io.cacheMissed) io.cacheMissed = false; // one miss per process start; `--watch` reruns consult it again
+  else if (useCache && !args.dryRun && !args.verbose) {
+    const answered = answerFromCache(keyOptions, args.check ? 'check' : 'generate', { catalog, out }, io, t0);
+    if (answered !== undefined) return answered;
+  }
+
+  const result = await generate(catalog, { cwd: io.cwd, target: target as (typeof TARGETS)[number], docs, lenient, services });
   const errors = printDiagnostics(result.diagnostics, io, args.verbose);
   if (errors) {
     io.err(paint(io, '31', `eventgen: ${catalog} has ${errors} error${errors === 1 ? '' : 's'}; nothing was written`));
@@ -41,16 +55,20 @@ async function runEvents(args: EventsArgs, io: Io): Promise<number> {
   const plan = await planWrite(outDir, result.files);
   if (reportConflicts(plan, out, io)) return 1;
   const ms = Math.round(performance.now() - t0);
+  const record = (orphans: string[]): void => {
+    if (useCache && result.sources) recordRun(keyOptions, result.sources, result.files, orphans, result.diagnostics);
+  };
   if (args.check) {
     const drift = driftOf(plan);
     const s = summarize(plan);
-    for (const o of s.orphanStubs) io.err(`${out}/${o}  ${paint(io, '33', 'warning')}  orphan-stub  its event is no longer in the catalog; delete it when you no longer need it`);
+    for (const o of s.orphanStubs) io.err(orphanStubLine(out, o, io));
     if (drift.length) {
       io.out(formatPlan({ ...plan, entries: drift }));
       io.err(paint(io, '31', `eventgen: ${out}/ is out of date (${drift.length} file${drift.length === 1 ? '' : 's'}); run \`gen events\``));
       return 1;
     }
-    io.out(`eventgen: ${out}/ is up to date with ${catalog} (${plan.entries.length} files checked, ${ms} ms)`);
+    record(s.orphanStubs);
+    io.out(upToDateLine(out, catalog, plan.entries.length, ms));
     return 0;
   }
   if (args.dryRun) {
@@ -59,20 +77,21 @@ async function runEvents(args: EventsArgs, io: Io): Promise<number> {
     return 0;
   }
   const summary = await applyPlan(plan, result.files);
-  for (const o of summary.orphanStubs) io.err(`${out}/${o}  ${paint(io, '33', 'warning')}  orphan-stub  its event is no longer in the catalog; delete it when you no longer need it`);
+  for (const o of summary.orphanStubs) io.err(orphanStubLine(out, o, io));
   if (args.verbose) for (const f of [...summary.written, ...summary.stubsCreated]) io.out(`  wrote ${out}/${f}`);
+  record(summary.orphanStubs);
   io.out(summaryLine(`${catalog} → ${out}/:`, summary, Math.round(performance.now() - t0)));
   return 0;
 }
 
 function summaryLine(head: string, s: ReturnType<typeof summarize>, ms: number): string {
-  return `eventgen: ${head} ${s.written.length} written, ${s.unchanged.length} unchanged, ${s.removed.length} removed, ${s.stubsCreated.length} stubs created, ${s.stubsKept.length} stubs kept, ${s.orphanStubs.length} orphan stubs (${ms} ms)`;
+  return formatSummary(head, { written: s.written.length, unchanged: s.unchanged.length, removed: s.removed.length, stubsCreated: s.stubsCreated.length, stubsKept: s.stubsKept.length, orphanStubs: s.orphanStubs.length }, ms);
 }
 
 
 export const eventsCommand: CliCommand = {
-  command: 'events',
-  describe: 'Generate typed producers, consumers, stubs and validators from an AsyncAPI catalog',
+  command: COMMAND_LIST.events.command,
+  describe: COMMAND_LIST.events.describe,
   options: {
     catalog: { type: 'string', describe: 'AsyncAPI catalog file (YAML or JSON)' },
     out: { type: 'string', describe: 'Output directory (default: generated)' },
@@ -83,6 +102,7 @@ export const eventsCommand: CliCommand = {
     watch: { type: 'boolean', default: false, describe: 'Regenerate whenever a catalog file changes' },
     docs: { type: 'boolean', describe: 'Emit docs/ (Markdown + static site); --no-docs to skip (default: true)' },
     lenient: LENIENT_OPTION,
+    cache: { type: 'boolean', default: true, describe: 'Answer an unchanged catalog and output from the content-hash cache (node_modules/.cache/eventgen, or $EVENTGEN_CACHE_DIR); --no-cache to bypass it' },
     with: { type: 'string', array: true, describe: 'Also generate optional services: gateway (HTTP publish API + status tracking, docs/gateway.md), live (WebSocket fan-out of events to browsers, docs/live.md), outbox (PostgreSQL transactional outbox + relay, docs/outbox.md), sagas (typed choreography saga skeletons from x-sagas, docs/sagas.md); none overrides the config file' },
   },
   examples: [
@@ -101,6 +121,7 @@ export const eventsCommand: CliCommand = {
     if (typeof a.docs === 'boolean') ev.docs = a.docs;
     if (typeof a.lenient === 'boolean') ev.lenient = a.lenient;
     if (a.with !== undefined) ev.with = a.with;
+    if (a.cache === false) ev.cache = false;
     if (a.watch !== true) return runEvents(ev, io);
     if (ev.check || ev.dryRun) throw new UsageError('--watch cannot be combined with --check or --dry-run');
     const catalog = resolveCatalog(ev.catalog, io.cwd);

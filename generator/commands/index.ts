@@ -1,9 +1,21 @@
-/** Every `gen` sub-command. A new command is one module and one line here. */
+/** Every `gen` sub-command. A new command is one module, one line in list.ts and one line here. */
 import type { CliCommand } from './common.js';
-import { diffCommand } from './diff.js';
-import { dlqCommand } from './dlq.js';
-import { docsCommand } from './docs.js';
-import { eventsCommand } from './events.js';
-import { topicsCommand } from './topics.js';
+import { COMMAND_LIST } from './list.js';
 
-export const COMMANDS: CliCommand[] = [eventsCommand, topicsCommand, diffCommand, docsCommand, dlqCommand];
+export interface LazyCommand {
+  name: keyof typeof COMMAND_LIST;
+  command: string;
+  describe: string;
+  /** The command's module: loaded only when the command line names it. */
+  load(): Promise<CliCommand>;
+}
+
+const lazy = (name: keyof typeof COMMAND_LIST, load: () => Promise<CliCommand>): LazyCommand => ({ name, ...COMMAND_LIST[name], load });
+
+export const COMMANDS: LazyCommand[] = [
+  lazy('events', async () => (await import('./events.js')).eventsCommand),
+  lazy('topics', async () => (await import('./topics.js')).topicsCommand),
+  lazy('diff', async () => (await import('./diff.js')).diffCommand),
+  lazy('docs', async () => (await import('./docs.js')).docsCommand),
+  lazy('dlq', async () => (await import('./dlq.js')).dlqCommand),
+];

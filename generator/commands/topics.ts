@@ -7,6 +7,7 @@ import { runTopicsCommand, type TopicsAction, type TopicsCommandOptions } from '
 import { loadModel } from '../index.js';
 import { catalogTopology } from '../topics/topology.js';
 import { LENIENT_OPTION, paint, printDiagnostics, resolveCatalog, resolveLenient, UsageError, type CliCommand, type Io } from './common.js';
+import { COMMAND_LIST } from './list.js';
 
 const ACTIONS: readonly TopicsAction[] = ['plan', 'apply', 'check'];
 
@@ -33,8 +34,8 @@ async function runTopics(args: Record<string, unknown>, io: Io): Promise<number>
 }
 
 export const topicsCommand: CliCommand = {
-  command: 'topics [action]',
-  describe: 'Compare the catalog\'s topics with a cluster (plan, check) or create/repair them (apply)',
+  command: COMMAND_LIST.topics.command,
+  describe: COMMAND_LIST.topics.describe,
   positionals: ['action'],
   options: {
     catalog: { type: 'string', describe: 'AsyncAPI catalog file (YAML or JSON)' },

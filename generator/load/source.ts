@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
@@ -16,6 +17,8 @@ export interface SourceFile {
    * `--lenient` repairs, the repaired data serialized.
    */
   parserText: string;
+  /** sha256 of the bytes read (files loaded from disk; for the cache). */
+  hash?: string;
   /** 1-based line/column of a JSON pointer; the deepest existing ancestor when the path is missing. */
   locate(pointer: string): { line: number; column: number };
 }
@@ -131,9 +134,9 @@ export function parseSource(text: string, absPath: string, cwd?: string): { file
 }
 
 export async function loadSource(absPath: string, cwd?: string): Promise<{ file?: SourceFile; diagnostics: Diagnostic[] }> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(absPath, 'utf8');
+    bytes = await readFile(absPath);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
     return {
@@ -147,7 +150,9 @@ export async function loadSource(absPath: string, cwd?: string): Promise<{ file?
       ],
     };
   }
-  return parseSource(text, absPath, cwd);
+  const parsed = parseSource(bytes.toString('utf8'), absPath, cwd);
+  if (parsed.file) parsed.file.hash = createHash('sha256').update(bytes).digest('hex');
+  return parsed;
 }
 
 export function locationOf(file: SourceFile, pointer: string): SourceLocation {

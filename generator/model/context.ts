@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { LoadedCatalog, SourceFile } from '../load/index.js';
-import { joinPointer, locationOf, valueAt } from '../load/index.js';
+import { joinPointer, locationOf, valueAt } from '../load/source.js';
 import type { Diagnostic, Severity, SourceLocation } from './types.js';
 
 /** A position in the loaded catalog: which file, which JSON pointer. */

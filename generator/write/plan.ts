@@ -48,8 +48,8 @@ export interface PlanOptions {
 
 export const DEFAULT_SCAFFOLD_PATTERN = /\.event-handler\.ts$|(^|\/)handlers\.ts$/;
 
-/** Directory names never descended into. */
-const SKIPPED_DIRECTORIES = new Set(['node_modules', '.git']);
+/** Directory names never descended into (`.eventgen-cache`: the cache of `gen events` when it lives in the output). */
+const SKIPPED_DIRECTORIES = new Set(['node_modules', '.git', '.eventgen-cache']);
 
 function testPattern(pattern: RegExp, path: string): boolean {
   pattern.lastIndex = 0; // a /g or /y pattern keeps state between calls

@@ -28,6 +28,9 @@ export interface GenerationSize {
     parseOnlyRss: number[];
     generateRss: number[];
     checkRss: number[];
+    /** Whole processes answered by the content-hash cache (unchanged catalog and output; `--check`, regenerate). */
+    warmCheckMs: number[];
+    warmRegenerateMs: number[];
     filesWritten: number;
     ratio: number;
     checkRatio: number;
@@ -42,10 +45,17 @@ function countFiles(dir: string): number {
   return n;
 }
 
-async function cli(args: string[], cwd: string, timeoutMs: number): Promise<{ ms: number; rss: number; stdout: string }> {
-  const r = await runChild(process.execPath, [CLI, ...args], { cwd, timeoutMs, env: { ...process.env, NO_COLOR: '1' } });
+async function cli(args: string[], cwd: string, timeoutMs: number): Promise<{ ms: number; rss: number; stdout: string; stderr: string }> {
+  // The cache lives in the benchmark's directory (never in the repository's node_modules); its trace says hit or miss.
+  const env = { ...process.env, NO_COLOR: '1', EVENTGEN_CACHE_DIR: path.join(cwd, 'cache'), EVENTGEN_CACHE_DEBUG: '1' };
+  const r = await runChild(process.execPath, [CLI, ...args], { cwd, timeoutMs, env });
   if (r.code !== 0) throw new Error(`gen ${args.join(' ')} exited ${r.code}: ${r.stderr.slice(-2000)}`);
-  return { ms: r.wallMs, rss: r.maxRssBytes, stdout: r.stdout };
+  return { ms: r.wallMs, rss: r.maxRssBytes, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A cold run must not be answered by the cache, a warm one must be. */
+function expectCache(r: { stderr: string }, hit: boolean, what: string): void {
+  if (/eventgen-cache: hit/.test(r.stderr) !== hit) throw new Error(`${what}: expected a cache ${hit ? 'hit' : 'miss'}: ${r.stderr.slice(-500)}`);
 }
 
 export async function generationBench(options: { sizes: Array<{ events: number; reps: number; cliReps: number }>; workDir: string }): Promise<GenerationSize[]> {
@@ -58,20 +68,24 @@ export async function generationBench(options: { sizes: Array<{ events: number; 
     writeFileSync(catalog, syntheticCatalog(events));
     const timeoutMs = 60_000 + events * 600;
 
-    progress(`generation ${events} events: in process (${reps} reps)`);
-    const worker = await runChild(process.execPath, ['--expose-gc', '--import', TSX_IMPORT, path.join(ROOT, 'test', 'bench', 'gen-worker.ts'), catalog, String(reps)], {
-      cwd: dir,
-      timeoutMs: timeoutMs * (reps + 2),
-    });
-    if (worker.code !== 0) throw new Error(`gen-worker failed: ${worker.stderr.slice(-3000)}`);
-    const inProcess = lastJson<GenWorkerResult>(worker.stdout);
-    if (inProcess.errors > 0) throw new Error(`the synthetic ${events}-event catalog has ${inProcess.errors} errors`);
+    let inProcess: GenWorkerResult = { errors: 0, files: Number.NaN, bytes: Number.NaN, parseMs: [], generateMs: [], phases: [], maxRssBytes: Number.NaN };
+    if (reps > 0) {
+      progress(`generation ${events} events: in process (${reps} reps)`);
+      const worker = await runChild(process.execPath, ['--expose-gc', '--import', TSX_IMPORT, path.join(ROOT, 'test', 'bench', 'gen-worker.ts'), catalog, String(reps)], {
+        cwd: dir,
+        timeoutMs: timeoutMs * (reps + 2),
+      });
+      if (worker.code !== 0) throw new Error(`gen-worker failed: ${worker.stderr.slice(-3000)}`);
+      inProcess = lastJson<GenWorkerResult>(worker.stdout);
+      if (inProcess.errors > 0) throw new Error(`the synthetic ${events}-event catalog has ${inProcess.errors} errors`);
+    }
 
     progress(`generation ${events} events: CLI vs parse-only process (${cliReps} reps)`);
-    const c: GenerationSize['cli'] = { parseOnlyMs: [], generateMs: [], checkMs: [], regenerateMs: [], parseOnlyRss: [], generateRss: [], checkRss: [], filesWritten: 0, ratio: NaN, checkRatio: NaN };
+    const c: GenerationSize['cli'] = { parseOnlyMs: [], generateMs: [], checkMs: [], regenerateMs: [], parseOnlyRss: [], generateRss: [], checkRss: [], warmCheckMs: [], warmRegenerateMs: [], filesWritten: 0, ratio: NaN, checkRatio: NaN };
     for (let r = 0; r < cliReps; r++) {
       const out = path.join(dir, 'out');
       rmSync(out, { recursive: true, force: true });
+      rmSync(path.join(dir, 'cache'), { recursive: true, force: true });
       // Rotate the order of the cold processes between repetitions.
       const steps = ['parse', 'generate'] as const;
       for (const step of r % 2 === 0 ? steps : [...steps].reverse()) {
@@ -82,21 +96,30 @@ export async function generationBench(options: { sizes: Array<{ events: number; 
           c.parseOnlyRss.push(p.maxRssBytes);
         } else {
           const g = await cli(['events', '--catalog', catalog, '--out', out], dir, timeoutMs);
+          expectCache(g, false, 'cold gen events');
           c.generateMs.push(g.ms);
           c.generateRss.push(g.rss);
         }
       }
       c.filesWritten = countFiles(out);
       // --check on the unchanged tree, then a plain re-generation of it (nothing to write), both cold.
-      const k = await cli(['events', '--catalog', catalog, '--out', out, '--check'], dir, timeoutMs);
+      // Cold: --no-cache (the whole pipeline); warm: answered by the cache the cold runs wrote. Interleaved.
+      const k = await cli(['events', '--catalog', catalog, '--out', out, '--check', '--no-cache'], dir, timeoutMs);
       c.checkMs.push(k.ms);
       c.checkRss.push(k.rss);
-      c.regenerateMs.push((await cli(['events', '--catalog', catalog, '--out', out], dir, timeoutMs)).ms);
-      progress(`  CLI rep ${r + 1}/${cliReps}: parse-only ${Math.round(c.parseOnlyMs[r] ?? 0)} ms, gen ${Math.round(c.generateMs[r] ?? 0)} ms, --check ${Math.round(c.checkMs[r] ?? 0)} ms, regen ${Math.round(c.regenerateMs[r] ?? 0)} ms`);
+      const wk = await cli(['events', '--catalog', catalog, '--out', out, '--check'], dir, timeoutMs);
+      expectCache(wk, true, 'warm --check');
+      c.warmCheckMs.push(wk.ms);
+      c.regenerateMs.push((await cli(['events', '--catalog', catalog, '--out', out, '--no-cache'], dir, timeoutMs)).ms);
+      const wr = await cli(['events', '--catalog', catalog, '--out', out], dir, timeoutMs);
+      expectCache(wr, true, 'warm regenerate');
+      c.warmRegenerateMs.push(wr.ms);
+      progress(`  CLI rep ${r + 1}/${cliReps}: parse-only ${Math.round(c.parseOnlyMs[r] ?? 0)} ms, gen ${Math.round(c.generateMs[r] ?? 0)} ms, --check ${Math.round(c.checkMs[r] ?? 0)} ms (warm ${Math.round(c.warmCheckMs[r] ?? 0)} ms), regen ${Math.round(c.regenerateMs[r] ?? 0)} ms (warm ${Math.round(c.warmRegenerateMs[r] ?? 0)} ms)`);
     }
     c.ratio = pairedRatio(c.generateMs, c.parseOnlyMs);
     c.checkRatio = pairedRatio(c.checkMs, c.generateMs);
     rmSync(path.join(dir, 'out'), { recursive: true, force: true });
+    rmSync(path.join(dir, 'cache'), { recursive: true, force: true });
     results.push({
       events,
       catalogBytes: statSync(catalog).size,
