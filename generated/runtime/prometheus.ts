@@ -2,8 +2,8 @@
 import type { MetricFamily, Metrics } from './metrics.js';
 
 /**
- * The parts of a `prom-client` (v14–v15) `Registry` the bridge uses. `prom-client` is an optional peer: the runtime
- * never imports it; pass your registry (`register` or a `new Registry()`).
+ * The parts of a `prom-client` (v14–v15) `Registry` the bridge uses. The runtime never imports `prom-client`: pass
+ * your registry (`register` or a `new Registry()`).
  */
 export interface PromRegistryLike {
   registerMetric(metric: never): void;

@@ -8,6 +8,7 @@ import { NEST } from '../../symbols/files.js';
 import { pkg } from '../../symbols/sym.js';
 import type { SymbolTable } from '../../symbols/table.js';
 import { TsModule } from '../printer.js';
+import { tsString } from '../text.js';
 import type { GeneratedFile } from '../types.js';
 
 export function emitNestDispatcher(table: SymbolTable): GeneratedFile {
@@ -27,6 +28,8 @@ export function emitNestDispatcher(table: SymbolTable): GeneratedFile {
   const connection = mod.use(N.KafkaConnection);
   // Only catalogs with an \`x-legacy\` channel carry the legacy format (other trees stay as they were).
   const legacy = table.topics.some((ts) => ts.topic.legacy !== undefined);
+  // Only catalogs with an \`x-exactly-once\` group carry the flag (other trees stay as they were).
+  const exactlyOnce = table.groups.filter((g) => g.group.exactlyOnce === true).map((g) => g.group.groupId);
   const body = `
 /** A handler registered by an \`@EventHandler()\` method (style 2). */
 export interface HandlerRegistration {
@@ -51,7 +54,9 @@ export interface GroupPlan {
   /** One delegator per subscribed topic. */
   topics: ${t('TopicDelegator')}[];
   /** Whether a registration asked to start at the beginning. */
-  fromBeginning: boolean;
+  fromBeginning: boolean;${exactlyOnce.length > 0 ? `
+  /** Exactly-once consume → produce (catalog \`x-exactly-once\`): outputs and offsets in one Kafka transaction. */
+  exactlyOnce: boolean;` : ''}
 }
 
 type Invoke = (data: unknown, context: ${t('EventContext')}) => Promise<void>;
@@ -73,7 +78,9 @@ interface CatalogTopic {
 }
 
 const CATALOG_EVENTS: Readonly<Record<string, ${t('EventDefinition')} | undefined>> = ${events};
-const CATALOG_TOPICS: Readonly<Record<string, CatalogTopic | undefined>> = ${topics};
+const CATALOG_TOPICS: Readonly<Record<string, CatalogTopic | undefined>> = ${topics};${exactlyOnce.length > 0 ? `
+/** Consumer groups the catalog declares exactly-once (\`x-exactly-once: true\`). */
+const EXACTLY_ONCE_GROUPS: ReadonlySet<string> = new Set<string>([${exactlyOnce.map((g) => tsString(g)).join(', ')}]);` : ''}
 
 /**
  * The catalog event types an event name or glob matches: an exact name, or a glob where \`*\` matches one
@@ -187,7 +194,8 @@ export class KafkaDispatcher {
     }
     return [...groups].map(([groupId, g]) => ({
       groupId,
-      fromBeginning: g.fromBeginning,
+      fromBeginning: g.fromBeginning,${exactlyOnce.length > 0 ? `
+      exactlyOnce: EXACTLY_ONCE_GROUPS.has(groupId),` : ''}
       topics: [...g.topics].flatMap(([topic, routes]) => this.instances(topic).map((instance) => this.delegator(topic, instance, routes))),
     }));
   }

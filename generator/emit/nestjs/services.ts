@@ -118,6 +118,7 @@ function consumerService(table: SymbolTable): GeneratedFile {
   const options = mod.type(table.runtime('GroupConsumerOptions'));
   const connection = mod.use(table.nest.KafkaConnection);
   const dispatcher = mod.use(table.nest.KafkaDispatcher);
+  const eos = table.groups.some((g) => g.group.exactlyOnce === true);
   const body = `
 /**
  * Runs one runtime \`GroupConsumer\` per consumer group that has handlers (either style): started in
@@ -159,8 +160,8 @@ export class KafkaConsumerService implements ${bootstrap}, ${destroy} {
         metrics,
         fromBeginning: plan.fromBeginning || settings.fromBeginning,
       };
-      if (options.store !== undefined) consumerOptions.store = options.store;
-      if (options.migrateEnvelope !== undefined) consumerOptions.migrateEnvelope = options.migrateEnvelope;
+      if (options.store !== undefined${eos ? ' && !plan.exactlyOnce' : ''}) consumerOptions.store = options.store;
+      if (options.migrateEnvelope !== undefined) consumerOptions.migrateEnvelope = options.migrateEnvelope;${eos ? '\n      // Catalog x-exactly-once: outputs and offsets commit in one Kafka transaction, without a processed store (docs/runtime.md).\n      if (plan.exactlyOnce) consumerOptions.exactlyOnce = true;' : ''}
       return new ${groupConsumer}(consumerOptions);
     });
     try {

@@ -2,8 +2,8 @@
 import { DEFAULT_REDACT_PATTERN, redact, type LogFields, type Logger } from './logger.js';
 
 /**
- * Adapters that send the runtime's log lines to the logger a service already uses, so it has one log format. pino is
- * an optional peer: the runtime never imports it, you pass your logger. Fields are redacted as the JSON-lines default
+ * Adapters that send the runtime's log lines to the logger a service already uses, so it has one log format. The
+ * runtime never imports pino: you pass your logger. Fields are redacted as the JSON-lines default
  * does (secret-looking keys; classified event fields are already removed by the runtime before they reach any
  * logger), bound fields included. The NestJS target logs through Nest's `Logger` already (`kafka/kafka.logger.ts`).
  */
