@@ -142,6 +142,33 @@ describe.skipIf(problem !== '')('outbox on PostgreSQL', () => {
     await db.pool.query(`DELETE FROM "${schema}".eventgen_outbox`);
   });
 
+  it('a backing-off key whose rows fill the claim window does not stall keys behind it (the complete scan finds them)', async () => {
+    const producer = fakeProducer();
+    producer.failing.add('hot/0');
+    const writer = new OutboxWriter(db.pool, { schema, source: 'test' });
+    // 1,200 rows of one key first (the window is 1,000 rows at batchKeys 2), then two other keys.
+    const client = await db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const tx = new OutboxWriter(client, { schema, source: 'test' });
+      for (let seq = 0; seq < 1_200; seq++) await tx.insert('t.window', TickEvent, { key: 'hot', seq });
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    for (let seq = 0; seq < 3; seq++) for (const key of ['x', 'y']) await writer.insert('t.window', TickEvent, { key, seq });
+    const relay = createOutboxRelay({ pool: db.pool, producer, schema, batchKeys: 2, rowsPerKey: 10, maxAttempts: 100, backoff: { initialMs: 60_000, maxMs: 60_000 }, pollIntervalMs: 50, logger: quiet });
+    await relay.start();
+    try {
+      await waitFor(() => producer.sent.filter((s) => s.key !== 'hot').length >= 6, 10_000, 'keys behind the blocked window published');
+      expect(producer.sent.filter((s) => s.key === 'x').map((s) => s.eventId)).toHaveLength(3);
+      expect(producer.sent.filter((s) => s.key === 'hot')).toEqual([]);
+    } finally {
+      await relay.stop();
+    }
+    await db.pool.query(`DELETE FROM "${schema}".eventgen_outbox`);
+  });
+
   it('LISTEN wakes the relay at once; with the listener terminated, polling still publishes within its interval', async () => {
     const producer = fakeProducer();
     const writer = new OutboxWriter(db.pool, { schema, source: 'test' });
