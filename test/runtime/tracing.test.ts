@@ -132,6 +132,29 @@ describe('tracing with the OpenTelemetry SDK', () => {
     expect(sends[1]?.parentSpanContext?.spanId).toBe('b7ad6b7169203331');
   });
 
+  it("an event caused by an exactly-once attempt gets its send span (child of the process span), its context in the output's headers", async () => {
+    const { producer } = await setup(async () => {}, otelTracing(api));
+    const written: Array<{ topic: string; headers: Record<string, string> }> = [];
+    const outputs = { send: async (batch: Array<{ topic: string; messages: Array<{ headers?: Record<string, string> }> }>) => void written.push(...batch.map((b) => ({ topic: b.topic, headers: b.messages[0]?.headers ?? {} }))) };
+    const cause = { eventId: 'in-1', correlationId: 'c-1', metadata: {}, outputs } as unknown as EventContext;
+    const process = api.trace.getTracer('consumer').startSpan('process in');
+    const [meta] = await api.context.with(api.trace.setSpan(api.context.active(), process), () => producer.sendBatch([{ topic: 'shop.orders', definition: OrderCreatedEvent, data: { orderId: 'o-9' }, options: { causedBy: cause } }]));
+    process.end();
+    expect(meta).toEqual({ topic: 'shop.orders', partition: -1, offset: '-1' });
+    const send = exporter.getFinishedSpans().find((s) => s.name === 'send shop.orders');
+    expect(send?.parentSpanContext?.spanId).toBe(process.spanContext().spanId);
+    expect(attr(send!, 'messaging.kafka.transactional')).toBe(true);
+    expect(written).toHaveLength(1);
+    expect(written[0]?.headers.traceparent).toContain(send!.spanContext().spanId);
+
+    // A refused output: the span records the failure and the send rejects.
+    exporter.reset();
+    const refusing = { ...cause, outputs: { send: async () => Promise.reject(new Error('sealed')) } } as unknown as EventContext;
+    await expect(producer.sendBatch([{ topic: 'shop.orders', definition: OrderCreatedEvent, data: { orderId: 'o-10' }, options: { causedBy: refusing } }])).rejects.toThrow('sealed');
+    const failed = exporter.getFinishedSpans().find((s) => s.name === 'send shop.orders');
+    expect(failed?.status.code).toBe(api.SpanStatusCode.ERROR);
+  });
+
   it('one event per failed attempt (3 retries), then the dead-letter write as its own span with the failure recorded', async () => {
     let calls = 0;
     const { transport, producer } = await setup(async () => {

@@ -230,7 +230,9 @@ export class EventProducer {
 
   /**
    * Events caused by records of an exactly-once group go to their cause's attempt outputs (metadata: partition -1,
-   * offset '-1', they are written when the transaction commits); any others are sent as usual.
+   * offset '-1', they are written when the transaction commits); any others are sent as usual. With tracing, each
+   * caused event gets its `send` span like any other (its context in the event's headers, so the consumer downstream
+   * links to it); the span covers handing the event to the transaction, whose commit belongs to the cause's process.
    */
   private async sendCaused(items: readonly BatchItem[], prepared: ReadonlyArray<{ topic: string; eventType: string; eventId: string; message: OutgoingMessage }>): Promise<RecordMetadata[]> {
     const out: RecordMetadata[] = new Array<RecordMetadata>(items.length);
@@ -242,7 +244,16 @@ export class EventProducer {
         direct.push(i);
         continue;
       }
-      await outputs.send([{ topic, messages: [message] }]);
+      const span = this.options.tracing?.send(topic, (prepared[i] as (typeof prepared)[number]).eventId, message.headers as Record<string, string>, items[i]?.options?.traceparent);
+      try {
+        await outputs.send([{ topic, messages: [message] }]);
+      } catch (error) {
+        span?.fail(error);
+        span?.end();
+        throw error;
+      }
+      span?.set({ 'messaging.kafka.transactional': true });
+      span?.end();
       this.options.metrics?.increment('produced', { topic, event_type: eventType });
       out[i] = { topic, partition: -1, offset: '-1' };
     }
