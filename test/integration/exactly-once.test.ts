@@ -5,15 +5,12 @@
  * commit (the runtime aborts them), and a transaction is aborted on purpose with kafkajs: a `read_uncommitted`
  * reader sees those records (so the test can fail), the `read_committed` one does not.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { build } from 'esbuild';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventProducer, batchItem } from '../../templates/runtime/index.js';
 import { kafkaBrokers, uniqueName } from '../support/kafka.js';
-import { TickEvent, admin, committed, createTopics, endOffsets, transport, waitFor } from './helpers.js';
+import { TickEvent, admin, committed, createTopics, endOffsets, transport, waitFor, childProcesses } from './helpers.js';
 
 const brokers = await kafkaBrokers();
 const N = 4_000;
@@ -43,38 +40,16 @@ async function readTopic(topic: string, readUncommitted: boolean, atLeast: numbe
 
 describe.skipIf(!brokers)('kafka: exactly-once consume → produce under SIGKILL', () => {
   let a: Admin;
-  const children: ChildProcess[] = [];
-  let script = '';
+  const children = childProcesses({ entry: path.resolve(import.meta.dirname, 'exactly-once/child.ts'), name: 'exactly-once', envVar: 'EOS_CHILD' });
+  const start = children.start;
   beforeAll(async () => {
     a = await admin(brokers!);
-    const dir = path.resolve(import.meta.dirname, '../output/exactly-once');
-    mkdirSync(dir, { recursive: true });
-    script = path.join(dir, 'child.mjs');
-    await build({ entryPoints: [path.resolve(import.meta.dirname, 'exactly-once/child.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: script, logLevel: 'error' });
+    await children.prepare();
   });
   afterAll(async () => {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    children.killAll();
     await a?.disconnect();
   });
-
-  function start(config: Record<string, unknown>): Promise<ChildProcess> {
-    const child = spawn(process.execPath, [script], { env: { ...process.env, EOS_CHILD: JSON.stringify(config) }, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    let err = '';
-    child.stderr?.on('data', (d: Buffer) => void (err += d.toString()));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`child not ready: ${err}`)), 30_000);
-      child.stdout?.on('data', (d: Buffer) => {
-        if (d.toString().includes('READY')) {
-          clearTimeout(timer);
-          resolve(child);
-        }
-      });
-      child.on('exit', (code, signal) => {
-        if (code !== null && code !== 0) reject(new Error(`child exited ${code} ${signal}: ${err}`));
-      });
-    });
-  }
 
   const sum = (m: Map<number, string>): number => [...m.values()].reduce((s, v) => s + Math.max(0, Number(v)), 0);
 

@@ -1,4 +1,8 @@
 /** Shared pieces of the Kafka integration tests: topics, transports, a test event and polling. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { build } from 'esbuild';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { z } from 'zod';
 import {
@@ -89,4 +93,44 @@ export async function readAll(brokers: string, topic: string, expected: number, 
     await consumer.disconnect();
   }
   return out;
+}
+
+/**
+ * The child processes of a SIGKILL test. `prepare()` bundles `entry` (a TypeScript file) once into
+ * test/output/<name>/child.mjs; `start(config)` runs a copy with `config` as JSON in the environment variable `envVar`
+ * and resolves when the child prints READY (rejects when it exits first or is not ready within 30 s); `killAll()`
+ * SIGKILLs the copies still running (for `afterAll`).
+ */
+export function childProcesses(options: { entry: string; name: string; envVar: string }): { prepare(): Promise<void>; start(config: Record<string, unknown>): Promise<ChildProcess>; killAll(): void } {
+  const children: ChildProcess[] = [];
+  const dir = path.resolve(import.meta.dirname, '../output', options.name);
+  const script = path.join(dir, 'child.mjs');
+  return {
+    async prepare() {
+      mkdirSync(dir, { recursive: true });
+      await build({ entryPoints: [options.entry], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: script, logLevel: 'error' });
+    },
+    start(config) {
+      const child = spawn(process.execPath, [script], { env: { ...process.env, [options.envVar]: JSON.stringify(config) }, stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
+      let err = '';
+      child.stderr?.on('data', (d: Buffer) => void (err += d.toString()));
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`child not ready in 30 s: ${err}`)), 30_000);
+        child.stdout?.on('data', (d: Buffer) => {
+          if (d.toString().includes('READY')) {
+            clearTimeout(timer);
+            resolve(child);
+          }
+        });
+        child.on('exit', (code, signal) => {
+          clearTimeout(timer);
+          reject(new Error(`child exited (${code ?? signal}) before READY: ${err}`));
+        });
+      });
+    },
+    killAll() {
+      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    },
+  };
 }

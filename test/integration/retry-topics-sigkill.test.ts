@@ -6,16 +6,13 @@
  * one repeated attempt. A second case runs 3,000 records of which 1 % take the chain, so the retry-topic writes are
  * in flight (pipelined) while the records behind them are handled when the process is killed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { build } from 'esbuild';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Admin } from 'kafkajs';
 import { EventProducer, batchItem, retryTopicsPolicy } from '../../templates/runtime/index.js';
 import { kafkaBrokers, redisUrl, uniqueName } from '../support/kafka.js';
-import { TickEvent, admin, createTopics, transport, waitFor } from './helpers.js';
+import { TickEvent, admin, createTopics, transport, waitFor, childProcesses } from './helpers.js';
 import { PG_URL, pgProblem } from './witness/witness-db.js';
 
 const brokers = await kafkaBrokers();
@@ -27,39 +24,19 @@ const N = 60;
 describe.skipIf(!brokers || !redis || pgReason !== '')('kafka: retry topics under SIGKILL (witness: PostgreSQL)', () => {
   let a: Admin;
   let db: pg.Client;
-  const children: ChildProcess[] = [];
-  let script = '';
+  const children = childProcesses({ entry: path.resolve(import.meta.dirname, 'retry-topics/child.ts'), name: 'retry-topics', envVar: 'RETRY_CHILD' });
+  const start = children.start;
   beforeAll(async () => {
     a = await admin(brokers!);
     db = new pg.Client({ connectionString: PG_URL });
     await db.connect();
-    const dir = path.resolve(import.meta.dirname, '../output/retry-topics');
-    mkdirSync(dir, { recursive: true });
-    script = path.join(dir, 'child.mjs');
-    await build({ entryPoints: [path.resolve(import.meta.dirname, 'retry-topics/child.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: script, logLevel: 'error' });
+    await children.prepare();
   });
   afterAll(async () => {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    children.killAll();
     await a?.disconnect();
     await db?.end();
   });
-
-  function start(config: Record<string, unknown>): Promise<ChildProcess> {
-    const child = spawn(process.execPath, [script], { env: { ...process.env, RETRY_CHILD: JSON.stringify(config) }, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    let err = '';
-    child.stderr?.on('data', (d: Buffer) => void (err += d.toString()));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`child not ready: ${err}`)), 30_000);
-      child.stdout?.on('data', (d: Buffer) => {
-        if (d.toString().includes('READY')) {
-          clearTimeout(timer);
-          resolve(child);
-        }
-      });
-      child.on('exit', (code) => reject(new Error(`child exited ${code}: ${err}`)));
-    });
-  }
 
   /** A fresh topic (2 partitions), its retry topics and DLQ, a witness table, and `n` records produced (keys k0..k{keys-1}). */
   async function scenario(name: string, n: number, keys: number, extra: Record<string, unknown> = {}) {
