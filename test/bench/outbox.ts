@@ -4,10 +4,12 @@
  *
  * - Insert overhead: business transactions (BEGIN; INSERT a business row; COMMIT) with and without one outbox row
  *   written by `OutboxWriter` (validation + envelope + INSERT), interleaved in blocks; mean and p50 per transaction.
- * - Relay throughput: E ~0.3 KB events over 100 keys, committed to the outbox first, then drained to a fresh
- *   6-partition topic (commit → ack, events/s) by (a) 3 concurrent relays (head-of-key `FOR UPDATE SKIP LOCKED`) and
- *   (b) 3 relays with `mode: 'single-active'` (advisory lock: one publishes); the baseline is a direct `EventProducer`
- *   sending the same events with `sendBatch` in chunks of 1,000. Relays run in this process (one event loop).
+ * - Relay throughput: E ~0.3 KB events over 100 keys, written once by `OutboxWriter` and kept as a template that each
+ *   run copies into the outbox (one statement, id order) for its own fresh 6-partition topic, then drained (commit →
+ *   ack, events/s) by (a) 3 concurrent relays (head-of-key `FOR UPDATE SKIP LOCKED`) and (b) 3 relays with
+ *   `mode: 'single-active'` (advisory lock: one publishes); the baseline is a direct `EventProducer` sending the same
+ *   events with `sendBatch` in chunks of 1,000. Relays run in this process (one event loop). The three run in turn,
+ *   the order rotating, over REPS repetitions; ratios are the median of the per-repetition pairs.
  * - Latency: E/2 events committed in transactions of 50 while 3 concurrent relays run; per event, the relay's ack
  *   mark (`published_at`, clock_timestamp after the ack) minus the commit time; the direct producer's p99 is per
  *   sendBatch of 50 (call → ack).
@@ -23,7 +25,7 @@ import { MIGRATION_TEMPLATE, renderMigration } from '../../generator/emit/outbox
 import { createOutboxRelay, type OutboxRelay } from '../../templates/outbox/relay.js';
 import { OutboxWriter } from '../../templates/outbox/writer.js';
 import { batchItem, createLogger, defineEvent, EventProducer, KafkaTransport, kafkaConfig } from '../../templates/runtime/index.js';
-import { ms, rate, ratio, verdict } from './stats.js';
+import { median, ms, pairedRatio, progress, rate, ratio, verdict } from './stats.js';
 
 const { Kafka, logLevel } = kafkajs;
 const brokers = process.env.KAFKA_BROKERS?.trim() || '127.0.0.1:19092';
@@ -38,12 +40,14 @@ export interface OutboxBenchResult {
   transactions: number;
   insert: { withoutMs: number; withMs: number; withoutP50: number; withP50: number; overheadMs: number };
   events: number;
-  direct: { eventsPerSecond: number; p99: number };
-  concurrent: { eventsPerSecond: number; relays: number };
-  singleActive: { eventsPerSecond: number; relays: number };
+  repetitions: number;
+  direct: { eventsPerSecond: number; p99: number; runs: number[] };
+  concurrent: { eventsPerSecond: number; relays: number; runs: number[] };
+  singleActive: { eventsPerSecond: number; relays: number; runs: number[] };
   latency: { events: number; p50: number; p99: number };
   orderKept: boolean;
-  ratios: { concurrentVsDirect: number; singleVsDirect: number };
+  /** Paired medians over the repetitions (each relay run against the direct run of its repetition). */
+  ratios: { concurrentVsDirect: number; singleVsDirect: number; concurrentPerRep: number[] };
 }
 
 const p = (xs: number[], q: number): number => {
@@ -57,7 +61,8 @@ const transport = (): KafkaTransport => new KafkaTransport({ config: kafkaConfig
 export async function outboxBench(options: { quick?: boolean } = {}): Promise<OutboxBenchResult> {
   const quick = options.quick === true;
   const transactions = quick ? 1000 : 5000;
-  const E = quick ? 10_000 : 50_000;
+  const E = quick ? 5_000 : 30_000;
+  const REPS = quick ? 2 : 3;
   const schema = `eg_outbox_bench_${Date.now().toString(36)}`;
   const pool = new pg.Pool({ connectionString: PG_URL, max: 12 });
   const kafka = new Kafka({ clientId: 'eventgen-bench-outbox-admin', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
@@ -117,8 +122,19 @@ export async function outboxBench(options: { quick?: boolean } = {}): Promise<Ou
         }
       }
     };
+    // The backlog of every relay run: E rows written once by the writer, kept as a template; each run copies them
+    // (in id order, one statement) with its own topic, so the runs drain the same rows and the fill costs little.
+    const template = `"${schema}".bench_template`;
+    const templateTopic = 'egbench-outbox-template';
+    await fill(templateTopic, E);
+    await pool.query(`CREATE TABLE ${template} AS SELECT id, event_id, event_type, key, ordering_key, kafka_partition, value, headers FROM ${outbox} ORDER BY id`);
+    await pool.query(`DELETE FROM ${outbox}`);
+    const backlog = async (topic: string): Promise<void> => {
+      await pool.query(`INSERT INTO ${outbox} (event_id, event_type, topic, key, ordering_key, kafka_partition, value, headers) SELECT event_id, event_type, $1, key, ordering_key, kafka_partition, value, headers FROM ${template} ORDER BY id`, [topic]);
+      await pool.query(`ANALYZE ${outbox}`);
+    };
     const drainWith = async (mode: 'concurrent' | 'single-active', topic: string): Promise<number> => {
-      await fill(topic, E);
+      await backlog(topic);
       const relays: OutboxRelay[] = [0, 1, 2].map(() => createOutboxRelay({ pool, transport: transport(), schema, mode, pollIntervalMs: 200, logger: quiet }));
       const t0 = performance.now();
       await Promise.all(relays.map((r) => r.start()));
@@ -133,26 +149,41 @@ export async function outboxBench(options: { quick?: boolean } = {}): Promise<Ou
       return E / seconds;
     };
 
-    // 2. Direct producer baseline: the same events, sendBatch in chunks of 1,000; p99 per chunk of 50.
-    const directTopic = await newTopic();
+    // 2. Direct producer baseline: the same events, sendBatch in chunks of 1,000 (one connected producer, warmed up).
     const producer = new EventProducer({ transport: transport(), source: 'bench', logger: quiet });
     await producer.connect();
-    const items = Array.from({ length: E }, (_, i) => batchItem(directTopic, Event, { key: `k${i % KEYS}`, seq: i, note: NOTE }));
-    const d0 = performance.now();
-    for (let i = 0; i < E; i += 1000) await producer.sendBatch(items.slice(i, i + 1000));
-    const directRate = E / ((performance.now() - d0) / 1000);
+    const direct = async (topic: string): Promise<number> => {
+      const items = Array.from({ length: E }, (_, i) => batchItem(topic, Event, { key: `k${i % KEYS}`, seq: i, note: NOTE }));
+      const d0 = performance.now();
+      for (let i = 0; i < E; i += 1000) await producer.sendBatch(items.slice(i, i + 1000));
+      return E / ((performance.now() - d0) / 1000);
+    };
+
+    // 3. Interleaved repetitions (the order rotates), each run on a fresh topic; ratios paired per repetition.
+    const runs = { direct: [] as number[], concurrent: [] as number[], single: [] as number[] };
+    let concurrentTopic = '';
+    const modes = ['direct', 'concurrent', 'single'] as const;
+    for (let rep = 0; rep < REPS; rep++) {
+      for (let m = 0; m < modes.length; m++) {
+        const mode = modes[(m + rep) % modes.length] as (typeof modes)[number];
+        progress(`outbox: repetition ${rep + 1}/${REPS}, ${mode}`);
+        const topic = await newTopic();
+        if (mode === 'direct') runs.direct.push(await direct(topic));
+        else if (mode === 'concurrent') {
+          runs.concurrent.push(await drainWith('concurrent', topic));
+          if (concurrentTopic === '') concurrentTopic = topic;
+        } else runs.single.push(await drainWith('single-active', topic));
+      }
+    }
+    const directTopic = await newTopic();
+    const items = Array.from({ length: E / 2 }, (_, i) => batchItem(directTopic, Event, { key: `k${i % KEYS}`, seq: i, note: NOTE }));
     const chunkLatency: number[] = [];
-    for (let i = 0; i < E / 2; i += 50) {
+    for (let i = 0; i < items.length; i += 50) {
       const t = performance.now();
       await producer.sendBatch(items.slice(i, i + 50));
       chunkLatency.push(performance.now() - t);
     }
     await producer.disconnect();
-
-    // 3. Relay throughput, claim strategies.
-    const concurrentTopic = await newTopic();
-    const concurrentRate = await drainWith('concurrent', concurrentTopic);
-    const singleRate = await drainWith('single-active', await newTopic());
 
     // 4. Commit → ack latency while inserting.
     const latencyTopic = await newTopic();
@@ -178,12 +209,17 @@ export async function outboxBench(options: { quick?: boolean } = {}): Promise<Ou
       transactions,
       insert,
       events: E,
-      direct: { eventsPerSecond: directRate, p99: p(chunkLatency, 0.99) },
-      concurrent: { eventsPerSecond: concurrentRate, relays: 3 },
-      singleActive: { eventsPerSecond: singleRate, relays: 3 },
+      repetitions: REPS,
+      direct: { eventsPerSecond: median(runs.direct), p99: p(chunkLatency, 0.99), runs: runs.direct },
+      concurrent: { eventsPerSecond: median(runs.concurrent), relays: 3, runs: runs.concurrent },
+      singleActive: { eventsPerSecond: median(runs.single), relays: 3, runs: runs.single },
       latency: { events: latencies.length, p50: p(latencies, 0.5), p99: p(latencies, 0.99) },
       orderKept,
-      ratios: { concurrentVsDirect: concurrentRate / directRate, singleVsDirect: singleRate / directRate },
+      ratios: {
+        concurrentVsDirect: pairedRatio(runs.concurrent, runs.direct),
+        singleVsDirect: pairedRatio(runs.single, runs.direct),
+        concurrentPerRep: runs.concurrent.map((x, i) => x / (runs.direct[i] as number)),
+      },
     };
   } finally {
     await admin.deleteTopics({ topics }).catch(() => undefined);
@@ -224,11 +260,13 @@ export function renderOutbox(r: OutboxBenchResult | { skipped: string }): { line
       '',
       `Insert overhead (${r.transactions.toLocaleString('en-US')} business transactions per mode, interleaved): ${ms(r.insert.withoutMs)} ms mean (p50 ${ms(r.insert.withoutP50)}) without the outbox row, ${ms(r.insert.withMs)} ms (p50 ${ms(r.insert.withP50)}) with it: **+${us(r.insert.overheadMs)}** per transaction.`,
       '',
-      `| ${r.events.toLocaleString('en-US')} events, 100 keys, 6 partitions | events/s (commit → ack) | vs direct |`,
+      `| ${r.events.toLocaleString('en-US')} events, 100 keys, 6 partitions; median of ${r.repetitions} interleaved runs | events/s (commit → ack) | vs direct (paired) |`,
       '|---|---|---|',
       `| direct \`EventProducer.sendBatch\` (chunks of 1,000; baseline) | ${rate(r.direct.eventsPerSecond)} | 1.00× |`,
       `| 3 relays, head-of-key \`FOR UPDATE SKIP LOCKED\` (default) | ${rate(r.concurrent.eventsPerSecond)} | ${ratio(r.ratios.concurrentVsDirect)} |`,
       `| 3 relays, \`single-active\` (advisory lock, one publishes) | ${rate(r.singleActive.eventsPerSecond)} | ${ratio(r.ratios.singleVsDirect)} |`,
+      '',
+      `Per repetition, 3 relays vs direct: ${r.ratios.concurrentPerRep.map(ratio).join(', ')}.`,
       '',
       `Commit → ack latency with 3 relays while inserting ${r.latency.events.toLocaleString('en-US')} events in transactions of 50: p50 ${ms(r.latency.p50)} ms, p99 **${ms(r.latency.p99)} ms** (direct sendBatch of 50: p99 ${ms(r.direct.p99)} ms). Per-key order on the relays' topic: ${r.orderKept ? 'kept' : '**broken**'}.`,
       '',
