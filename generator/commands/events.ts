@@ -130,6 +130,6 @@ export const eventsCommand: CliCommand = {
     // Incremental: the first run reconciles the whole tree, later runs write only the files an edit changed.
     const options = resolveOptions(ev, io);
     const session = new WatchSession(options, io);
-    return watchCatalog(options.catalog, () => session.run(), io);
+    return watchCatalog(options.catalog, () => session.run(), io, undefined, () => session.files());
   },
 };

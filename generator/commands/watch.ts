@@ -1,13 +1,11 @@
 /** `--watch`: regenerate whenever a catalog file changes, until interrupted, writing only what an edit changed. */
-import { watch } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { generate, type GeneratedFile } from '../index.js';
 import { applyPlan, planChanges, planWrite, type WritePlan } from '../write/index.js';
 import type { Service } from '../emit/types.js';
 import { paint, printDiagnostics, reportConflicts, type Io } from './common.js';
 import { orphanStubLine, summaryLine, type TARGETS } from './format.js';
-
-const CATALOG_FILE = /\.(ya?ml|json)$/i;
 
 /** What `gen events` generates with (flags, config file and defaults resolved). */
 export interface EventsOptions {
@@ -31,6 +29,8 @@ export interface EventsOptions {
 export class WatchSession {
   /** The files of the last run that was written, by path. */
   private last: Map<string, GeneratedFile> | undefined;
+  /** Absolute paths of the catalog's files as of the last run that read them all. */
+  private sources: string[] = [];
 
   constructor(
     private readonly options: EventsOptions,
@@ -41,7 +41,8 @@ export class WatchSession {
     const t0 = performance.now();
     const { catalog, out, target, docs, lenient, services, verbose } = this.options;
     const io = this.io;
-    const result = await generate(catalog, { cwd: io.cwd, target, docs, lenient, services });
+    const result = await generate(catalog, { cwd: io.cwd, target, docs, lenient, services, incremental: true });
+    if (result.sources) this.sources = result.sources.map(([p]) => p);
     const errors = printDiagnostics(result.diagnostics, io, verbose);
     if (errors) {
       io.err(paint(io, '31', `eventgen: ${catalog} has ${errors} error${errors === 1 ? '' : 's'}; nothing was written`));
@@ -75,22 +76,49 @@ export class WatchSession {
     io.out(summaryLine(`${catalog} → ${out}/:`, counts, Math.round(performance.now() - t0)));
     return 0;
   }
+
+  /** The catalog's files (entry and `$ref`'d files) as of the last run that loaded them all. */
+  files(): readonly string[] {
+    return this.sources;
+  }
 }
 
 /**
- * Runs `run` once, then again after every change to a YAML/JSON file under the catalog's directory
- * (multi-file catalogs included), debounced (editors save in several writes; a run on a half-written file only prints
- * errors and writes nothing, and the last write runs it again). Resolves with 0 when `io.signal` aborts or on SIGINT/SIGTERM.
+ * Runs `run` once, then again after every change to a catalog file, debounced (editors save in several writes; a run
+ * on a half-written file only prints errors and writes nothing, and the last write runs it again). Watched: the
+ * directories holding the catalog's files (`files()`: the entry and every `$ref`'d file of the last run, refreshed
+ * after each run), not recursively, so an output directory inside the catalog's directory is never walked or
+ * watched; a change to a file of the catalog (also when an editor saves by renaming a new file over it) triggers a
+ * run. Resolves with 0 when `io.signal` aborts or on SIGINT/SIGTERM.
  */
-export async function watchCatalog(catalog: string, run: () => Promise<number>, io: Io, debounceMs = 30): Promise<number> {
-  const dir = path.dirname(path.resolve(io.cwd, catalog));
+export async function watchCatalog(catalog: string, run: () => Promise<number>, io: Io, debounceMs = 30, files: () => readonly string[] = () => []): Promise<number> {
+  const main = path.resolve(io.cwd, catalog);
   await run();
-  io.out(`eventgen: watching ${path.relative(io.cwd, dir) || '.'} for catalog changes (Ctrl-C to stop)`);
+  io.out(`eventgen: watching ${path.relative(io.cwd, main) || main} and the files it references for changes (Ctrl-C to stop)`);
   return new Promise<number>((resolve) => {
     let timer: NodeJS.Timeout | undefined;
     let running = Promise.resolve();
-    const watcher = watch(dir, { recursive: true }, (_event, name) => {
-      if (name && !CATALOG_FILE.test(String(name))) return;
+    const watchers = new Map<string, FSWatcher>();
+    let watched = new Set<string>();
+    const refresh = (): void => {
+      watched = new Set([main, ...files()]);
+      const dirs = new Set([...watched].map((f) => path.dirname(f)));
+      for (const [dir, w] of watchers) {
+        if (dirs.has(dir)) continue;
+        w.close();
+        watchers.delete(dir);
+      }
+      for (const dir of dirs) {
+        if (watchers.has(dir)) continue;
+        try {
+          watchers.set(dir, watch(dir, (_event, name) => onChange(dir, name)));
+        } catch {
+          // a directory that is gone: its files are reported missing by the next run
+        }
+      }
+    };
+    const onChange = (dir: string, name: string | Buffer | null): void => {
+      if (name !== null && !watched.has(path.join(dir, String(name)))) return;
       clearTimeout(timer);
       timer = setTimeout(() => {
         running = running.then(async () => {
@@ -100,12 +128,14 @@ export async function watchCatalog(catalog: string, run: () => Promise<number>, 
             // A write that failed (permissions, a path turned into a directory, ...): say so and keep watching.
             io.err(paint(io, '31', `eventgen: ${(err as Error).message}`));
           }
+          refresh();
         });
       }, debounceMs);
-    });
+    };
+    refresh();
     const stop = (): void => {
       clearTimeout(timer);
-      watcher.close();
+      for (const w of watchers.values()) w.close();
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       void running.then(() => resolve(0));
