@@ -48,6 +48,8 @@ export interface WatchResult {
   /** Per edit: files the run wrote. */
   written: number[];
   file: string;
+  /** Process start until the first run finished and watching began. */
+  firstRunMs?: number;
 }
 
 function countFiles(dir: string): number {
@@ -74,15 +76,19 @@ function expectCache(r: { stderr: string }, hit: boolean, what: string): void {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
- * `gen events --watch` as a whole process on `catalog`: after its first run, `edits` times rewrite the catalog with
- * one event's summary changed and time how long until that event's schema file (managed, rewritten by the run) holds
- * the new text. The catalog is restored afterwards.
+ * `gen events --watch` as a whole process on a copy of `source`: after its first run, `edits` times rewrite the catalog
+ * with one event's summary changed and time how long until that event's schema file (managed, rewritten by the run)
+ * holds the new text. `cli`: another build's bin/gen.js (an A/B against an older watch).
  */
-export async function watchBench(catalog: string, dir: string, edits: number, timeoutMs: number): Promise<WatchResult> {
+export async function watchBench(source: string, dir: string, edits: number, timeoutMs: number, cli = CLI): Promise<WatchResult> {
+  // As in a project: the catalog in its own directory, the output beside it.
   const out = path.join(dir, 'watch-out');
   rmSync(out, { recursive: true, force: true });
-  const original = readFileSync(catalog, 'utf8');
-  const child = spawn(process.execPath, [CLI, 'events', '--catalog', catalog, '--out', out, '--watch', '--no-cache'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  mkdirSync(path.join(dir, 'watch-catalog'), { recursive: true });
+  const catalog = path.join(dir, 'watch-catalog', path.basename(source));
+  const original = readFileSync(source, 'utf8');
+  writeFileSync(catalog, original);
+  const child = spawn(process.execPath, [cli, 'events', '--catalog', catalog, '--out', out, '--watch', '--no-cache'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -96,9 +102,11 @@ export async function watchBench(catalog: string, dir: string, edits: number, ti
     }
   };
   const runs = (): RegExpMatchArray[] => [...stdout.matchAll(/→ [^\n]*: (\d+) written,[^\n]*\((\d+) ms\)/g)];
+  const started = performance.now();
   const result: WatchResult = { editToDiskMs: [], runMs: [], written: [], file: '' };
   try {
     await until(() => stdout.includes('watching'), 'the first run');
+    result.firstRunMs = performance.now() - started;
     const schemas = path.join(out, 'schemas');
     const file = readdirSync(schemas).sort().map((n) => path.join(schemas, n)).find((f) => readFileSync(f, 'utf8').includes('Entity 5 changed.'));
     if (!file) throw new Error('watch bench: no schema file mentions "Entity 5 changed."');
