@@ -65,6 +65,8 @@ export interface GenerateOptions {
   services?: readonly Service[];
   /** Read spec violations the model can still read unambiguously as located warnings (default false). */
   lenient?: boolean;
+  /** Repeated generation of one catalog in one process (`--watch`): see `LoadOptions.incremental`. */
+  incremental?: boolean;
 }
 
 export interface GenerateResult {
@@ -103,7 +105,7 @@ function emit(loaded: LoadedCatalog, sourcePath: string, target: Target, t0: num
 export async function generate(catalogPath: string, options: GenerateOptions = {}): Promise<GenerateResult> {
   const cwd = options.cwd ?? process.cwd();
   const t0 = performance.now();
-  const { loaded, diagnostics } = await loadCatalog(catalogPath, { cwd, validate: options.validate !== false, lenient: options.lenient === true });
+  const { loaded, diagnostics } = await loadCatalog(catalogPath, { cwd, validate: options.validate !== false, lenient: options.lenient === true, incremental: options.incremental === true });
   const empty = { loadMs: performance.now() - t0, parserMs: 0, modelMs: 0, emitMs: 0 };
   if (!loaded || hasErrors(diagnostics)) return { files: [], diagnostics, timings: empty };
   const result = emit(loaded, displayPath(loaded.main.absPath, cwd), options.target ?? 'plain', t0, [...diagnostics], options.docs !== false, options.services);
@@ -122,7 +124,7 @@ export async function generateTargets(
 ): Promise<{ diagnostics: Diagnostic[]; files: Map<Target, GeneratedFile[]> }> {
   const cwd = options.cwd ?? process.cwd();
   const t0 = performance.now();
-  const { loaded, diagnostics } = await loadCatalog(catalogPath, { cwd, validate: options.validate !== false, lenient: options.lenient === true });
+  const { loaded, diagnostics } = await loadCatalog(catalogPath, { cwd, validate: options.validate !== false, lenient: options.lenient === true, incremental: options.incremental === true });
   const files = new Map<Target, GeneratedFile[]>();
   if (!loaded || hasErrors(diagnostics)) return { diagnostics, files };
   let all = diagnostics;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { generate } from '../index.js';
 import { applyPlan, driftOf, formatPlan, planWrite, summarize } from '../write/index.js';
 import { LENIENT_OPTION, paint, printDiagnostics, readConfig, reportConflicts, resolveCatalog, resolveLenient, resolveServices, UsageError, type CliCommand, type Io } from './common.js';
-import { watchCatalog } from './watch.js';
+import { watchCatalog, WatchSession, type EventsOptions } from './watch.js';
 import { orphanStubLine, summaryLine as formatSummary, TARGETS, upToDateLine } from './format.js';
 import { answerFromCache, cacheOptions, recordRun } from '../cache/fast.js';
 import { COMMAND_LIST } from './list.js';
@@ -23,8 +23,8 @@ interface EventsArgs {
   cache?: boolean;
 }
 
-async function runEvents(args: EventsArgs, io: Io): Promise<number> {
-  const t0 = performance.now();
+/** The options of a run: flags, else the config file, else the defaults; usage errors thrown. */
+function resolveOptions(args: EventsArgs, io: Io): EventsOptions {
   const { config } = readConfig(io.cwd);
   const catalog = resolveCatalog(args.catalog, io.cwd);
   const out = args.out ?? config.out ?? 'generated';
@@ -33,10 +33,13 @@ async function runEvents(args: EventsArgs, io: Io): Promise<number> {
     throw new UsageError(`unknown target "${target}" (available: ${TARGETS.join(', ')})`);
   }
   if (args.check && args.dryRun) throw new UsageError('--check and --dry-run cannot be combined');
-
   const docs = args.docs ?? config.docs ?? true;
-  const lenient = resolveLenient(args.lenient, io.cwd);
-  const services = resolveServices(args.with, io.cwd);
+  return { catalog, out, target: target as EventsOptions['target'], docs, lenient: resolveLenient(args.lenient, io.cwd), services: resolveServices(args.with, io.cwd), verbose: args.verbose };
+}
+
+async function runEvents(args: EventsArgs, io: Io): Promise<number> {
+  const t0 = performance.now();
+  const { catalog, out, target, docs, lenient, services } = resolveOptions(args, io);
   const useCache = args.cache !== false;
   const keyOptions = cacheOptions(io.cwd, { catalog, out, target, docs, lenient, services });
   if (io.cacheMissed) io.cacheMissed = false; // one miss per process start; `--watch` reruns consult it again
@@ -45,7 +48,7 @@ async function runEvents(args: EventsArgs, io: Io): Promise<number> {
     if (answered !== undefined) return answered;
   }
 
-  const result = await generate(catalog, { cwd: io.cwd, target: target as (typeof TARGETS)[number], docs, lenient, services });
+  const result = await generate(catalog, { cwd: io.cwd, target, docs, lenient, services });
   const errors = printDiagnostics(result.diagnostics, io, args.verbose);
   if (errors) {
     io.err(paint(io, '31', `eventgen: ${catalog} has ${errors} error${errors === 1 ? '' : 's'}; nothing was written`));
@@ -124,7 +127,9 @@ export const eventsCommand: CliCommand = {
     if (a.cache === false) ev.cache = false;
     if (a.watch !== true) return runEvents(ev, io);
     if (ev.check || ev.dryRun) throw new UsageError('--watch cannot be combined with --check or --dry-run');
-    const catalog = resolveCatalog(ev.catalog, io.cwd);
-    return watchCatalog(catalog, () => runEvents(ev, io), io);
+    // Incremental: the first run reconciles the whole tree, later runs write only the files an edit changed.
+    const options = resolveOptions(ev, io);
+    const session = new WatchSession(options, io);
+    return watchCatalog(options.catalog, () => session.run(), io, undefined, () => session.files());
   },
 };

@@ -1,33 +1,141 @@
-/** `--watch`: regenerate whenever a catalog file changes, until interrupted. */
-import { watch } from 'node:fs';
+/** `--watch`: regenerate whenever a catalog file changes, until interrupted, writing only what an edit changed. */
+import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
-import type { Io } from './common.js';
+import { generate, type GeneratedFile } from '../index.js';
+import { applyPlan, planChanges, planWrite, type WritePlan } from '../write/index.js';
+import type { Service } from '../emit/types.js';
+import { paint, printDiagnostics, reportConflicts, type Io } from './common.js';
+import { orphanStubLine, summaryLine, type TARGETS } from './format.js';
 
-const CATALOG_FILE = /\.(ya?ml|json)$/i;
+/** What `gen events` generates with (flags, config file and defaults resolved). */
+export interface EventsOptions {
+  catalog: string;
+  out: string;
+  target: (typeof TARGETS)[number];
+  docs: boolean;
+  lenient: boolean;
+  services: Service[];
+  verbose: boolean;
+}
 
 /**
- * Runs `run` once, then again after every change to a YAML/JSON file under the catalog's directory
- * (multi-file catalogs included), debounced. Resolves with 0 when `io.signal` aborts or on SIGINT/SIGTERM.
+ * One `gen events --watch` process. The first run reconciles the whole output tree (as `gen events`); every later
+ * run regenerates in memory (the parser and the runtime sources stay loaded), compares with what the previous run
+ * generated, and asks the writer only about the files whose content changed and the paths no longer generated: the
+ * rest of the tree is neither read nor written. A run with catalog errors prints them and writes nothing; the next
+ * good run compares against the last tree written, so a fix after a broken edit recovers. Edits to the output
+ * between runs are seen when the file is generated differently again, or on the next start.
  */
-export async function watchCatalog(catalog: string, run: () => Promise<number>, io: Io, debounceMs = 150): Promise<number> {
-  const dir = path.dirname(path.resolve(io.cwd, catalog));
+export class WatchSession {
+  /** The files of the last run that was written, by path. */
+  private last: Map<string, GeneratedFile> | undefined;
+  /** Absolute paths of the catalog's files as of the last run that read them all. */
+  private sources: string[] = [];
+
+  constructor(
+    private readonly options: EventsOptions,
+    private readonly io: Io,
+  ) {}
+
+  async run(): Promise<number> {
+    const t0 = performance.now();
+    const { catalog, out, target, docs, lenient, services, verbose } = this.options;
+    const io = this.io;
+    const result = await generate(catalog, { cwd: io.cwd, target, docs, lenient, services, incremental: true });
+    if (result.sources) this.sources = result.sources.map(([p]) => p);
+    const errors = printDiagnostics(result.diagnostics, io, verbose);
+    if (errors) {
+      io.err(paint(io, '31', `eventgen: ${catalog} has ${errors} error${errors === 1 ? '' : 's'}; nothing was written`));
+      return 1;
+    }
+    const outDir = path.resolve(io.cwd, out);
+    let plan: WritePlan;
+    let files: GeneratedFile[];
+    if (this.last === undefined) {
+      files = result.files;
+      plan = await planWrite(outDir, files);
+    } else {
+      const previous = this.last;
+      files = result.files.filter((f) => {
+        const before = previous.get(f.path);
+        return before === undefined || before.content !== f.content || before.ownership !== f.ownership;
+      });
+      const now = new Set(result.files.map((f) => f.path));
+      const removed = [...previous.keys()].filter((p) => !now.has(p));
+      plan = await planChanges(outDir, result.files, files, removed);
+    }
+    if (reportConflicts(plan, out, io)) return 1;
+    const summary = await applyPlan(plan, files);
+    this.last = new Map(result.files.map((f) => [f.path, f]));
+    for (const o of summary.orphanStubs) io.err(orphanStubLine(out, o, io));
+    if (verbose) for (const f of [...summary.written, ...summary.stubsCreated, ...summary.removed]) io.out(`  ${summary.removed.includes(f) ? 'removed' : 'wrote'} ${out}/${f}`);
+    let stubs = 0;
+    for (const f of result.files) if (f.ownership === 'scaffold') stubs++;
+    const managed = result.files.length - stubs;
+    const counts = { written: summary.written.length, unchanged: managed - summary.written.length, removed: summary.removed.length, stubsCreated: summary.stubsCreated.length, stubsKept: stubs - summary.stubsCreated.length, orphanStubs: summary.orphanStubs.length };
+    io.out(summaryLine(`${catalog} → ${out}/:`, counts, Math.round(performance.now() - t0)));
+    return 0;
+  }
+
+  /** The catalog's files (entry and `$ref`'d files) as of the last run that loaded them all. */
+  files(): readonly string[] {
+    return this.sources;
+  }
+}
+
+/**
+ * Runs `run` once, then again after every change to a catalog file, debounced (editors save in several writes; a run
+ * on a half-written file only prints errors and writes nothing, and the last write runs it again). Watched: the
+ * directories holding the catalog's files (`files()`: the entry and every `$ref`'d file of the last run, refreshed
+ * after each run), not recursively, so an output directory inside the catalog's directory is never walked or
+ * watched; a change to a file of the catalog (also when an editor saves by renaming a new file over it) triggers a
+ * run. Resolves with 0 when `io.signal` aborts or on SIGINT/SIGTERM.
+ */
+export async function watchCatalog(catalog: string, run: () => Promise<number>, io: Io, debounceMs = 30, files: () => readonly string[] = () => []): Promise<number> {
+  const main = path.resolve(io.cwd, catalog);
   await run();
-  io.out(`eventgen: watching ${path.relative(io.cwd, dir) || '.'} for catalog changes (Ctrl-C to stop)`);
+  io.out(`eventgen: watching ${path.relative(io.cwd, main) || main} and the files it references for changes (Ctrl-C to stop)`);
   return new Promise<number>((resolve) => {
     let timer: NodeJS.Timeout | undefined;
     let running = Promise.resolve();
-    const watcher = watch(dir, { recursive: true }, (_event, name) => {
-      if (name && !CATALOG_FILE.test(String(name))) return;
+    const watchers = new Map<string, FSWatcher>();
+    let watched = new Set<string>();
+    const refresh = (): void => {
+      watched = new Set([main, ...files()]);
+      const dirs = new Set([...watched].map((f) => path.dirname(f)));
+      for (const [dir, w] of watchers) {
+        if (dirs.has(dir)) continue;
+        w.close();
+        watchers.delete(dir);
+      }
+      for (const dir of dirs) {
+        if (watchers.has(dir)) continue;
+        try {
+          watchers.set(dir, watch(dir, (_event, name) => onChange(dir, name)));
+        } catch {
+          // a directory that is gone: its files are reported missing by the next run
+        }
+      }
+    };
+    const onChange = (dir: string, name: string | Buffer | null): void => {
+      if (name !== null && !watched.has(path.join(dir, String(name)))) return;
       clearTimeout(timer);
       timer = setTimeout(() => {
         running = running.then(async () => {
-          await run();
+          try {
+            await run();
+          } catch (err) {
+            // A write that failed (permissions, a path turned into a directory, ...): say so and keep watching.
+            io.err(paint(io, '31', `eventgen: ${(err as Error).message}`));
+          }
+          refresh();
         });
       }, debounceMs);
-    });
+    };
+    refresh();
     const stop = (): void => {
       clearTimeout(timer);
-      watcher.close();
+      for (const w of watchers.values()) w.close();
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       void running.then(() => resolve(0));

@@ -23,6 +23,8 @@ export interface LoadedCatalog {
   parserMs: number;
   /** Read with `--lenient`: the model, too, accepts what it can read in exactly one way (with warnings). */
   lenient?: boolean;
+  /** What @asyncapi/parser validated: the whole catalog, or (`incremental`) only the messages an edit changed. */
+  parserScope?: 'catalog' | 'changed-messages';
 }
 
 export interface LoadOptions {
@@ -31,6 +33,59 @@ export interface LoadOptions {
   validate?: boolean;
   /** Repair what `lenient.ts` accepts (with located warnings) before validating. */
   lenient?: boolean;
+  /**
+   * `gen events --watch`: remember this load; when the next load of the same catalog differs from the last valid one
+   * only inside some `components.messages` entries, the parser validates a document of just those messages (with the
+   * rest of `components`) instead of the whole catalog. Any finding there sends it through the whole parse again.
+   */
+  incremental?: boolean;
+}
+
+/** The last valid load of a catalog (by absolute path) under `incremental`: what the next one is compared with. */
+interface LastLoad {
+  /** sha256 of every other catalog file. */
+  others: Map<string, string | undefined>;
+  /** The main document without `components.messages`, as JSON. */
+  rest: string;
+  /** Each `components.messages` entry as JSON. */
+  messages: Map<string, string>;
+}
+const lastLoads = new Map<string, LastLoad>();
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+function snapshotOf(main: SourceFile, files: Map<string, SourceFile>): LastLoad {
+  const data = main.data;
+  const components = isRecord(data) ? data.components : undefined;
+  const msgs = isRecord(components) && isRecord(components.messages) ? components.messages : {};
+  const messages = new Map(Object.entries(msgs).map(([id, m]) => [id, JSON.stringify(m)] as const));
+  const rest = isRecord(data) && isRecord(components) ? JSON.stringify({ ...data, components: { ...components, messages: Object.keys(msgs) } }) : JSON.stringify(data);
+  const others = new Map<string, string | undefined>();
+  for (const f of new Set(files.values())) if (f !== main) others.set(f.absPath, f.hash);
+  return { others, rest, messages };
+}
+
+/**
+ * The document the parser needs to see after an edit that changed only these messages: the same `asyncapi`, `info`
+ * and `components` (so their `$ref`s resolve) with just the changed messages. Undefined when the edit reached
+ * anything else (or a message with another schema format, whose parsing differs).
+ */
+function limitedDocument(last: LastLoad | undefined, now: LastLoad, main: SourceFile): string | undefined {
+  if (!last || last.rest !== now.rest || last.others.size !== now.others.size) return undefined;
+  for (const [p, h] of now.others) if (h === undefined || last.others.get(p) !== h) return undefined;
+  const changed = [...now.messages].filter(([id, json]) => last.messages.get(id) !== json).map(([id]) => id);
+  if (changed.length === 0 || changed.length > 20) return undefined;
+  const data = main.data as Record<string, unknown>;
+  const components = data.components as Record<string, unknown>;
+  const all = components.messages as Record<string, unknown>;
+  const messages: Record<string, unknown> = {};
+  for (const id of changed) {
+    if ((now.messages.get(id) ?? '').includes('"schemaFormat"')) return undefined;
+    messages[id] = all[id];
+  }
+  return serializedForParser({ asyncapi: data.asyncapi, info: data.info, components: { ...components, messages } });
 }
 
 let parser: Parser | undefined;
@@ -138,16 +193,30 @@ export async function loadCatalog(entry: string, options: LoadOptions = {}): Pro
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
 
   let parserMs = 0;
+  let parserScope: LoadedCatalog['parserScope'];
+  const snapshot = options.incremental && !repairs.length && options.validate !== false ? snapshotOf(first.file, files) : undefined;
   if (options.validate !== false) {
     const t0 = performance.now();
     for (const f of files.values()) parserTexts.set(f.absPath, f === first.file ? f.parserText : parserTextWithAvroNames(f.data, f.parserText));
-    let result: Awaited<ReturnType<Parser['parse']>>;
+    let result: Awaited<ReturnType<Parser['parse']>> | undefined;
+    let scope: 'catalog' | 'changed-messages' = 'catalog';
     try {
-      result = await asyncapiParser().parse(first.file.parserText, { source: absMain });
+      const limited = snapshot ? limitedDocument(lastLoads.get(absMain), snapshot, first.file) : undefined;
+      if (limited !== undefined) {
+        const r = await asyncapiParser().parse(limited, { source: absMain });
+        // Trusted only when clean; a finding (or no limited document) means the whole catalog is parsed, so every
+        // reported finding is located in the user's text as always.
+        if (r.document && !r.diagnostics.some((d) => d.severity === 0)) {
+          result = r;
+          scope = 'changed-messages';
+        }
+      }
+      result ??= await asyncapiParser().parse(first.file.parserText, { source: absMain });
     } finally {
       for (const f of files.values()) parserTexts.delete(f.absPath);
     }
     parserMs = performance.now() - t0;
+    parserScope = scope;
     const errors = result.diagnostics.filter((d) => d.severity === 0);
     let avroExampleFindings = 0;
     for (const d of errors) {
@@ -180,6 +249,7 @@ export async function loadCatalog(entry: string, options: LoadOptions = {}): Pro
     }
   }
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  if (snapshot) lastLoads.set(absMain, snapshot);
   applyTraits(first.file, files);
-  return { loaded: { main: first.file, files, diagnostics, parserMs, lenient: options.lenient === true }, diagnostics };
+  return { loaded: { main: first.file, files, diagnostics, parserMs, lenient: options.lenient === true, parserScope }, diagnostics };
 }

@@ -13,7 +13,7 @@ export {
   scaffoldHeader,
 } from './banner.js';
 export { assertRealParentInside, assertSafeRelativePath, assertUniquePaths, collisionKey, resolveInside } from './paths.js';
-export { DEFAULT_SCAFFOLD_PATTERN, planWrite } from './plan.js';
+export { DEFAULT_SCAFFOLD_PATTERN, planChanges, planWrite } from './plan.js';
 export type { PlanAction, PlanEntry, PlanOptions, WritePlan } from './plan.js';
 export { applyPlan, conflictsOf, driftOf, formatPlan, summarize } from './apply.js';
 export type { ApplyOptions, WriteSummary } from './apply.js';

@@ -2,7 +2,8 @@
  * Generation benchmark: synthetic catalogs (test/bench/synthetic.ts) generated in process and through the CLI,
  * against @asyncapi/parser parsing the same document (in process, and as a cold one-shot process).
  */
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { GenWorkerResult } from './gen-worker.js';
@@ -35,6 +36,20 @@ export interface GenerationSize {
     ratio: number;
     checkRatio: number;
   };
+  /** `gen events --watch` (one process): an edit of one event's summary → its schema file's new content on disk. */
+  watch?: WatchResult;
+}
+
+export interface WatchResult {
+  /** Per edit: from writing the catalog file until the changed output file holds the new text (polled every 2 ms). */
+  editToDiskMs: number[];
+  /** Per edit: the run's own time as the watch process prints it (generate + write). */
+  runMs: number[];
+  /** Per edit: files the run wrote. */
+  written: number[];
+  file: string;
+  /** Process start until the first run finished and watching began. */
+  firstRunMs?: number;
 }
 
 function countFiles(dir: string): number {
@@ -58,9 +73,70 @@ function expectCache(r: { stderr: string }, hit: boolean, what: string): void {
   if (/eventgen-cache: hit/.test(r.stderr) !== hit) throw new Error(`${what}: expected a cache ${hit ? 'hit' : 'miss'}: ${r.stderr.slice(-500)}`);
 }
 
-export async function generationBench(options: { sizes: Array<{ events: number; reps: number; cliReps: number }>; workDir: string }): Promise<GenerationSize[]> {
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * `gen events --watch` as a whole process on a copy of `source`: after its first run, `edits` times rewrite the catalog
+ * with one event's summary changed and time how long until that event's schema file (managed, rewritten by the run)
+ * holds the new text. `cli`: another build's bin/gen.js (an A/B against an older watch).
+ */
+export async function watchBench(source: string, dir: string, edits: number, timeoutMs: number, cli = CLI): Promise<WatchResult> {
+  // As in a project: the catalog in its own directory, the output beside it.
+  const out = path.join(dir, 'watch-out');
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(path.join(dir, 'watch-catalog'), { recursive: true });
+  const catalog = path.join(dir, 'watch-catalog', path.basename(source));
+  const original = readFileSync(source, 'utf8');
+  writeFileSync(catalog, original);
+  const child = spawn(process.execPath, [cli, 'events', '--catalog', catalog, '--out', out, '--watch', '--no-cache'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((r) => child.on('close', () => r()));
+  const until = async (cond: () => boolean, what: string): Promise<void> => {
+    const deadline = performance.now() + timeoutMs;
+    while (!cond()) {
+      if (performance.now() > deadline || child.exitCode !== null) throw new Error(`watch bench: ${what} did not happen: ${stderr.slice(-1500)}`);
+      await sleep(2);
+    }
+  };
+  const runs = (): RegExpMatchArray[] => [...stdout.matchAll(/→ [^\n]*: (\d+) written,[^\n]*\((\d+) ms\)/g)];
+  const started = performance.now();
+  const result: WatchResult = { editToDiskMs: [], runMs: [], written: [], file: '' };
+  try {
+    await until(() => stdout.includes('watching'), 'the first run');
+    result.firstRunMs = performance.now() - started;
+    const schemas = path.join(out, 'schemas');
+    const file = readdirSync(schemas).sort().map((n) => path.join(schemas, n)).find((f) => readFileSync(f, 'utf8').includes('Entity 5 changed.'));
+    if (!file) throw new Error('watch bench: no schema file mentions "Entity 5 changed."');
+    result.file = path.relative(out, file);
+    for (let i = 1; i <= edits; i++) {
+      await sleep(300);
+      const before = runs().length;
+      const marker = `Entity 5 changed (edit ${i}).`;
+      const t0 = performance.now();
+      writeFileSync(catalog, original.replace('summary: Entity 5 changed.', `summary: ${marker}`));
+      await until(() => existsSync(file) && readFileSync(file, 'utf8').includes(marker), `edit ${i} on disk`);
+      result.editToDiskMs.push(performance.now() - t0);
+      await until(() => runs().length > before, `the summary of run ${i}`);
+      const last = runs().at(-1);
+      result.written.push(Number(last?.[1]));
+      result.runMs.push(Number(last?.[2]));
+      progress(`  watch edit ${i}/${edits}: on disk after ${Math.round(result.editToDiskMs.at(-1) ?? 0)} ms (run ${result.runMs.at(-1)} ms, ${result.written.at(-1)} files written)`);
+    }
+  } finally {
+    writeFileSync(catalog, original);
+    child.kill('SIGINT');
+    await exited;
+    rmSync(out, { recursive: true, force: true });
+  }
+  return result;
+}
+
+export async function generationBench(options: { sizes: Array<{ events: number; reps: number; cliReps: number; watchEdits?: number }>; workDir: string }): Promise<GenerationSize[]> {
   const results: GenerationSize[] = [];
-  for (const { events, reps, cliReps } of options.sizes) {
+  for (const { events, reps, cliReps, watchEdits = 0 } of options.sizes) {
     const dir = path.join(options.workDir, `gen-${events}`);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
@@ -116,6 +192,11 @@ export async function generationBench(options: { sizes: Array<{ events: number; 
       c.warmRegenerateMs.push(wr.ms);
       progress(`  CLI rep ${r + 1}/${cliReps}: parse-only ${Math.round(c.parseOnlyMs[r] ?? 0)} ms, gen ${Math.round(c.generateMs[r] ?? 0)} ms, --check ${Math.round(c.checkMs[r] ?? 0)} ms (warm ${Math.round(c.warmCheckMs[r] ?? 0)} ms), regen ${Math.round(c.regenerateMs[r] ?? 0)} ms (warm ${Math.round(c.warmRegenerateMs[r] ?? 0)} ms)`);
     }
+    let watch: WatchResult | undefined;
+    if (watchEdits > 0) {
+      progress(`generation ${events} events: gen events --watch, ${watchEdits} edits of one event`);
+      watch = await watchBench(catalog, dir, watchEdits, timeoutMs);
+    }
     c.ratio = pairedRatio(c.generateMs, c.parseOnlyMs);
     c.checkRatio = pairedRatio(c.checkMs, c.generateMs);
     rmSync(path.join(dir, 'out'), { recursive: true, force: true });
@@ -127,6 +208,7 @@ export async function generationBench(options: { sizes: Array<{ events: number; 
       bytesGenerated: inProcess.bytes,
       inProcess: { ...inProcess, ratio: pairedRatio(inProcess.generateMs, inProcess.parseMs) },
       cli: c,
+      ...(watch ? { watch } : {}),
     });
   }
   return results;

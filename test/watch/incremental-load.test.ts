@@ -1,0 +1,74 @@
+/**
+ * The loader under `incremental` (`gen events --watch`): after an edit that changed only `components.messages`
+ * entries, @asyncapi/parser validates a document of just those messages; anything else, or any finding there, means
+ * the whole catalog is parsed, so errors are located in the user's file exactly as in a cold run.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadCatalog } from '../../generator/load/index.js';
+import { syntheticCatalog } from '../bench/synthetic.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'eventgen-incremental-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const errorsOf = (r: Awaited<ReturnType<typeof loadCatalog>>): string[] =>
+  r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.location?.line}:${d.location?.column} ${d.rule} ${d.message}`);
+
+describe('incremental load', () => {
+  it('limits the parse to the changed messages, and parses the whole catalog for anything else or any finding', async () => {
+    const file = path.join(dir, 'catalog.yaml');
+    const original = syntheticCatalog(30);
+    writeFileSync(file, original);
+    const load = () => loadCatalog(file, { cwd: dir, incremental: true });
+
+    const first = await load();
+    expect(errorsOf(first)).toEqual([]);
+    expect(first.loaded?.parserScope).toBe('catalog');
+
+    // One message's summary and a new payload property: only that message is validated.
+    const edited = original.replace('summary: Entity 7 changed.', 'summary: Entity 7 changed (edited).').replace('          note7: { type: [string, "null"], maxLength: 200 }\n', '          note7: { type: [string, "null"], maxLength: 200 }\n          extra7: { type: integer, minimum: 1 }\n');
+    expect(edited).not.toBe(original);
+    writeFileSync(file, edited);
+    const second = await load();
+    expect(errorsOf(second)).toEqual([]);
+    expect(second.loaded?.parserScope).toBe('changed-messages');
+
+    // A broken message: the limited parse finds it, the whole parse reports it where a cold run does.
+    const broken = edited.replace('extra7: { type: integer, minimum: 1 }', 'extra7: { type: integer, minimum: lots }');
+    writeFileSync(file, broken);
+    const bad = await load();
+    const cold = await loadCatalog(file, { cwd: dir });
+    expect(errorsOf(bad).length).toBeGreaterThan(0);
+    expect(errorsOf(bad)).toEqual(errorsOf(cold));
+    const line = broken.split('\n').findIndex((l) => l.includes('minimum: lots')) + 1;
+    expect(errorsOf(bad)[0]).toMatch(new RegExp(`^${line}:\\d+ asyncapi-schema `));
+
+    // Fixed again: compared with the last valid load, one message changed.
+    writeFileSync(file, edited.replace('minimum: 1 }', 'minimum: 2 }'));
+    const fixed = await load();
+    expect(errorsOf(fixed)).toEqual([]);
+    expect(fixed.loaded?.parserScope).toBe('changed-messages');
+
+    // An edit outside components.messages (a channel's partitions): the whole catalog.
+    writeFileSync(file, edited.replace('minimum: 1 }', 'minimum: 2 }').replace('partitions: 6', 'partitions: 12'));
+    const channel = await load();
+    expect(errorsOf(channel)).toEqual([]);
+    expect(channel.loaded?.parserScope).toBe('catalog');
+
+    // A new message: the whole catalog (the set of messages changed).
+    writeFileSync(file, syntheticCatalog(31));
+    const added = await load();
+    expect(errorsOf(added)).toEqual([]);
+    expect(added.loaded?.parserScope).toBe('catalog');
+  });
+
+  it('without incremental, every load parses the whole catalog', async () => {
+    const file = path.join(dir, 'plain.yaml');
+    writeFileSync(file, syntheticCatalog(10));
+    await loadCatalog(file, { cwd: dir });
+    writeFileSync(file, syntheticCatalog(10).replace('summary: Entity 3 changed.', 'summary: other'));
+    expect((await loadCatalog(file, { cwd: dir })).loaded?.parserScope).toBe('catalog');
+  });
+});
