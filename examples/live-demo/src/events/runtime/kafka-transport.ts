@@ -6,7 +6,7 @@ import { KafkaTransportProducer, type KafkaProducerOptions } from './kafka-produ
 import { defaultLogger, type Logger } from './logger.js';
 import type { TransactionalTransport } from './exactly-once.js';
 import { KafkaTransactionalProducer, fetchCommittedOffsets } from './kafka-transactions.js';
-import type { TopicPartition, Transport } from './transport.js';
+import type { OffsetReader, PartitionOffsets, TopicPartition, Transport } from './transport.js';
 
 export { KafkaTransportConsumer, isRebalanceError, type KafkaClient, type KafkaConsumerOptions } from './kafka-consumer.js';
 export { KafkaTransportProducer, type Compression, type KafkaProducerOptions } from './kafka-producer.js';
@@ -120,9 +120,72 @@ export class KafkaTransport implements Transport, TransactionalTransport {
     return new KafkaTransactionalProducer(this.kafka, transactionalId, this.logger.child({ transactionalId }));
   }
 
+  /** An admin connection reading committed and end offsets (for the consumer's lag sampler). */
+  offsetReader(): KafkaOffsetReader {
+    return new KafkaOffsetReader(this.kafka);
+  }
+
   /** The group's committed offsets of the partitions. */
   committedOffsets(groupId: string, partitions: readonly TopicPartition[]): Promise<Array<TopicPartition & { offset: string | undefined }>> {
     return fetchCommittedOffsets(this.kafka, groupId, partitions);
+  }
+}
+
+/**
+ * {@link OffsetReader} on one kafkajs admin client, connected on first use and kept for later samples; after a
+ * failed request it is dropped and the next call connects a new one (a broker outage does not leave it broken).
+ */
+export class KafkaOffsetReader implements OffsetReader {
+  private admin: ReturnType<KafkaClient['admin']> | undefined;
+  private connecting: Promise<ReturnType<KafkaClient['admin']>> | undefined;
+  private closed = false;
+
+  constructor(private readonly kafka: KafkaClient) {}
+
+  async topicOffsets(topics: readonly string[]): Promise<PartitionOffsets[]> {
+    return this.use(async (admin) => {
+      const answers = await Promise.all(topics.map(async (topic) => ({ topic, partitions: await admin.fetchTopicOffsets(topic) })));
+      return answers.flatMap(({ topic, partitions }) => partitions.map((p) => ({ topic, partition: p.partition, start: p.low, end: p.high })));
+    });
+  }
+
+  async groupOffsets(groupId: string, topics: readonly string[]): Promise<Array<TopicPartition & { offset: string | undefined }>> {
+    return this.use(async (admin) => {
+      const answer = await admin.fetchOffsets({ groupId, topics: [...topics] });
+      return answer.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.offset === '-1' || p.offset === '' ? undefined : p.offset })));
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const admin = this.admin ?? (await this.connecting?.catch(() => undefined));
+    this.admin = undefined;
+    await admin?.disconnect().catch(() => undefined);
+  }
+
+  private async use<T>(request: (admin: ReturnType<KafkaClient['admin']>) => Promise<T>): Promise<T> {
+    if (this.closed) throw new Error('Offset reader closed');
+    if (this.admin === undefined) {
+      this.connecting ??= (async () => {
+        const admin = this.kafka.admin();
+        await admin.connect();
+        return admin;
+      })().finally(() => (this.connecting = undefined));
+      const connected = await this.connecting;
+      if (this.closed) {
+        await connected.disconnect().catch(() => undefined);
+        throw new Error('Offset reader closed');
+      }
+      this.admin = connected;
+    }
+    const admin = this.admin;
+    try {
+      return await request(admin);
+    } catch (error) {
+      if (this.admin === admin) this.admin = undefined;
+      await admin.disconnect().catch(() => undefined);
+      throw error;
+    }
   }
 }
 
