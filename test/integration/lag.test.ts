@@ -95,4 +95,44 @@ describe.skipIf(!brokers)('kafka: consumer lag sampling', () => {
     // A stopped member reports no lag.
     expect(consumer.metrics.toPrometheus()).not.toMatch(/^eventgen_consumer_lag\{/m);
   });
+
+  it('dead_letter_topic_records follows the records written to the dead-letter topic (counted by events_dead_lettered_total)', async () => {
+    const topic = uniqueName('it-lag-dlq');
+    const dlq = `${topic}.dlq`;
+    const groupId = uniqueName('g-lag-dlq');
+    await createTopics(a, [
+      { topic, partitions: 2 },
+      { topic: dlq, partitions: 2 },
+    ]);
+    const handler: EventHandler<Tick> = {
+      async handle(data) {
+        if (data.key.startsWith('bad')) throw new NonRetriableError(`refused ${data.key}`);
+      },
+    };
+    const consumer = new GroupConsumer({
+      groupId,
+      transport: transport(brokers!),
+      topics: [new TopicDelegator({ topic, deadLetter: { enabled: true, topic: dlq }, routes: [route(TickEvent, handler)] })],
+      fromBeginning: true,
+      logger: testLogger(),
+      lagSampleIntervalMs: 300,
+    });
+    const producer = new EventProducer({ transport: transport(brokers!), source: 'it' });
+    const size = (): number | undefined => {
+      const family = parse(consumer.metrics.toPrometheus()).find((f) => f.name === 'eventgen_dead_letter_topic_records');
+      const sample = family?.metrics.find((m) => m.labels?.group === groupId && m.labels.topic === dlq);
+      return sample?.value === undefined ? undefined : Number(sample.value);
+    };
+    try {
+      await consumer.start();
+      await waitFor(() => size() === 0, 10_000, () => `size ${size()}`);
+      for (let i = 0; i < 7; i++) await producer.send(topic, TickEvent, { key: i % 2 === 0 ? `bad-${i}` : `good-${i}`, seq: i });
+      await waitFor(() => size() === 4 && consumer.metrics.get('dead_lettered', { group: groupId }) === 4, 20_000, () => `size ${size()}, dead-lettered ${consumer.metrics.get('dead_lettered', { group: groupId })}`);
+      await waitFor(() => lagOf(consumer.metrics.toPrometheus(), groupId, topic, 0) === 0 && lagOf(consumer.metrics.toPrometheus(), groupId, topic, 1) === 0, 10_000);
+      expect(consumer.metrics.get('processed', { group: groupId })).toBe(3);
+    } finally {
+      await consumer.stop();
+      await producer.disconnect();
+    }
+  });
 });
