@@ -7,7 +7,7 @@ import type { TopicDelegator, UnknownEventTypePolicy } from './delegator.js';
 import { DeliveryEngine } from './delivery.js';
 import { ExactlyOnce, supportsTransactions, type TransactionalTransport } from './exactly-once.js';
 import type { EnvelopeMigration } from './envelope.js';
-import { toHealthError, type ConsumerHealth, type ConsumerStatus, type HealthError } from './health.js';
+import { toHealthError, type ConsumerHealth, type ConsumerStatus, type HealthError, type PartitionHealth } from './health.js';
 import { defaultLogger, type Logger } from './logger.js';
 import { DEFAULT_LAG_SAMPLE_INTERVAL_MS, LagSampler, type LagSample } from './lag.js';
 import { Metrics } from './metrics.js';
@@ -16,7 +16,7 @@ import type { RandomSource, Sleep } from './retry.js';
 import { StatusReporter, type StatusReportingOptions } from './status-reporter.js';
 import type { StatusStore } from './status-store.js';
 import type { Tracing } from './tracing.js';
-import type { TopicPartition, TransportConsumer, TransportProducer, Transport } from './transport.js';
+import { tpKey, type TopicPartition, type TransportConsumer, type TransportProducer, type Transport } from './transport.js';
 
 /** Options of {@link GroupConsumer}. */
 export interface GroupConsumerOptions {
@@ -48,6 +48,11 @@ export interface GroupConsumerOptions {
    * transport that reads offsets (`KafkaTransport`); two admin requests per sample, none per record.
    */
   lagSampleIntervalMs?: number;
+  /**
+   * How long a partition may have records pending without its committed offset advancing before `health()` reports it
+   * with `stuckSince` (default 60 000 ms). `consumer_partition_stuck_seconds` shows the raw duration.
+   */
+  stuckAfterMs?: number;
   /**
    * Spans per record (`process <topic>`, an event per failed attempt, the dead-letter write), e.g.
    * `otelTracing(api)` with `import * as api from '@opentelemetry/api'` (default none: no tracing cost).
@@ -241,6 +246,8 @@ export class GroupConsumer {
       logger: this.logger,
       intervalMs,
       fromBeginning: this.options.fromBeginning ?? true,
+      // Observe progress at every sample, so "stuck since" starts no later than the sample that saw records pending.
+      onSample: () => void this.partitionHealth(),
     });
     this.sampler.start();
   }
@@ -360,7 +367,9 @@ export class GroupConsumer {
     engine?.dispose();
     this.removeCollector?.();
     this.removeCollector = undefined;
-    this.metrics.clearGauge('fetch_lag', { group: this.groupId }); // a stopped member owns no partition
+    // A stopped member owns no partition.
+    this.metrics.clearGauge('fetch_lag', { group: this.groupId });
+    this.metrics.clearGauge('partition_stuck', { group: this.groupId });
     if (this.reporter === reporter) this.reporter = undefined;
     if (engine !== undefined) {
       this.processedBefore += engine.processed;
@@ -392,6 +401,7 @@ export class GroupConsumer {
       groupId: this.groupId,
       topics: [...this.delegators.keys()],
       assignedPartitions: this.engine?.assignedPartitions.length ?? 0,
+      partitions: this.partitionHealth(),
       failingPartitions: failing,
       haltedPartitions: halted,
       retryingPartitions: retrying,
@@ -403,8 +413,20 @@ export class GroupConsumer {
     return health;
   }
 
+  private partitionHealth(now = Date.now(), stuckAfterMs = this.options.stuckAfterMs ?? 60_000): PartitionHealth[] {
+    const sample = this.sampler?.latest;
+    const sampled = sample === undefined ? undefined : new Map(sample.partitions.map((p) => [tpKey(p.topic, p.partition), { lag: p.lag, at: sample.at }]));
+    return this.engine?.partitionHealth(now, stuckAfterMs, sampled) ?? [];
+  }
+
   private collectGauges(): void {
     const h = this.health();
+    const now = Date.now();
+    this.metrics.clearGauge('partition_stuck', { group: this.groupId });
+    for (const p of this.partitionHealth(now, 0)) {
+      const seconds = p.stuckSince === undefined ? 0 : Math.max(0, (now - Date.parse(p.stuckSince)) / 1000);
+      this.metrics.setGauge('partition_stuck', { group: this.groupId, topic: p.topic, partition: String(p.partition) }, seconds);
+    }
     const labels = { group: this.groupId };
     this.metrics.setGauge('partitions_assigned', labels, h.assignedPartitions);
     this.metrics.setGauge('partitions_retrying', labels, h.retryingPartitions.length);
