@@ -187,7 +187,7 @@ export interface PartitionOffsets extends TopicPartition {
 
 /** Reads offsets from the cluster (admin requests), for lag sampling; one connection reused until `close()`. */
 export interface OffsetReader {
-  /** Earliest and end offsets of every partition of the topics. */
+  /** Earliest and end offsets of every partition of the topics (topics that do not exist are left out). */
   topicOffsets(topics: readonly string[]): Promise<PartitionOffsets[]>;
   /** The group's committed offsets of every partition of the topics (`undefined` = none committed). */
   groupOffsets(groupId: string, topics: readonly string[]): Promise<Array<TopicPartition & { offset: string | undefined }>>;

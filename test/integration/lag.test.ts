@@ -135,4 +135,35 @@ describe.skipIf(!brokers)('kafka: consumer lag sampling', () => {
       await producer.disconnect();
     }
   });
+
+  it('a dead-letter topic that does not exist does not delay or fail the lag (its size is simply absent)', async () => {
+    const topic = uniqueName('it-lag-nodlq');
+    const groupId = uniqueName('g-lag-nodlq');
+    await createTopics(a, [{ topic, partitions: 1 }]);
+    const consumer = new GroupConsumer({
+      groupId,
+      transport: transport(brokers!),
+      topics: [new TopicDelegator({ topic, deadLetter: { enabled: true, topic: `${topic}.missing-dlq` }, routes: [route(TickEvent, { handle: async () => undefined })] })],
+      fromBeginning: true,
+      logger: testLogger(),
+      lagSampleIntervalMs: 300,
+    });
+    const producer = new EventProducer({ transport: transport(brokers!), source: 'it' });
+    try {
+      await consumer.start();
+      for (let seq = 0; seq < 3; seq++) await producer.send(topic, TickEvent, { key: 'k', seq });
+      await waitFor(() => consumer.metrics.get('processed', { group: groupId }) === 3, 15_000);
+      // Samples keep coming every ~300 ms although each read of the missing topic takes seconds of client retries.
+      const started = Date.now();
+      await waitFor(() => lagOf(consumer.metrics.toPrometheus(), groupId, topic, 0) === 0, 10_000);
+      const stamp = (): number => Number(/^eventgen_consumer_lag_sampled_timestamp_seconds\{group="[^"]+"\} (\d+)$/m.exec(consumer.metrics.toPrometheus())?.[1]);
+      const first = stamp();
+      await waitFor(() => stamp() > first, 3_000, () => `no new sample since ${first}`);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(consumer.metrics.toPrometheus()).not.toMatch(/^eventgen_dead_letter_topic_records\{/m);
+    } finally {
+      await consumer.stop();
+      await producer.disconnect();
+    }
+  });
 });

@@ -240,6 +240,7 @@ export class FakeKafka {
         if (missing !== undefined) throw Object.assign(new Error('This server does not host this topic-partition'), { type: 'UNKNOWN_TOPIC_OR_PARTITION' });
         return { topics: topics.map((name) => ({ name, partitions: Array.from({ length: this.topics.get(name) ?? 0 }, (_, partitionId) => ({ partitionId, leader: 0 })) })) };
       },
+      listTopics: async () => [...this.topics.keys()],
       fetchTopicOffsets: async (topic: string) =>
         Array.from({ length: this.topics.get(topic) ?? 1 }, (_, partition) => {
           const high = this.endOffsets.get(`${topic} ${partition}`) ?? '0';

@@ -9,6 +9,7 @@ function reader(state: { ends: PartitionOffsets[]; committed: Array<TopicPartiti
     async topicOffsets(topics) {
       this.calls += 1;
       if (state.fail === true) throw new Error('broker down');
+      if (topics.includes('missing.dlq')) throw new Error('This server does not host this topic-partition');
       return state.ends.filter((e) => topics.includes(e.topic));
     },
     async groupOffsets(_group, topics) {
@@ -65,6 +66,17 @@ describe('LagSampler', () => {
     await sampler.stop();
     expect(r.closed).toBe(1);
     expect(metrics.toPrometheus()).not.toMatch(/^eventgen_(consumer_lag|dead_letter_topic_records)\{/m);
+  });
+
+  it('a dead-letter topic that cannot be read fails alone: lag and the other dead-letter sizes are still published', async () => {
+    const metrics = new Metrics();
+    const r = reader({ ends: [{ topic: 't', partition: 0, start: '0', end: '5' }, { topic: 't.dlq', partition: 0, start: '1', end: '3' }], committed: [{ topic: 't', partition: 0, offset: '2' }] });
+    const sampler = new LagSampler({ groupId: 'g', reader: r, topics: ['t'], deadLetterTopics: ['missing.dlq', 't.dlq'], metrics, logger: silentLogger, intervalMs: 1000, fromBeginning: true });
+    const sample = await sampler.sample();
+    expect(sample?.partitions.map((p) => p.lag)).toEqual([3]);
+    expect(sample?.deadLetterTopics).toEqual([{ topic: 't.dlq', records: 2 }]);
+    expect(metrics.gauge('dead_letter_records', { group: 'g', topic: 'missing.dlq' })).toBeUndefined();
+    expect(metrics.gauge('lag', { group: 'g', topic: 't', partition: '0' })).toBe(3);
   });
 
   it('without fromBeginning a partition with no commit has lag 0; the interval must be positive', async () => {

@@ -132,58 +132,52 @@ export class KafkaTransport implements Transport, TransactionalTransport {
 }
 
 /**
- * {@link OffsetReader} on one kafkajs admin client, connected on first use and kept for later samples; after a
- * failed request it is dropped and the next call connects a new one (a broker outage does not leave it broken).
+ * {@link OffsetReader} on one kafkajs admin client, connected on first use and kept for later samples (kafkajs
+ * reconnects its broker connections by itself on the next request after an outage). A failed connect is retried on
+ * the next call.
  */
 export class KafkaOffsetReader implements OffsetReader {
-  private admin: ReturnType<KafkaClient['admin']> | undefined;
   private connecting: Promise<ReturnType<KafkaClient['admin']>> | undefined;
   private closed = false;
 
   constructor(private readonly kafka: KafkaClient) {}
 
+  /** Offsets of the topics that exist (missing ones are left out). */
   async topicOffsets(topics: readonly string[]): Promise<PartitionOffsets[]> {
-    return this.use(async (admin) => {
-      const answers = await Promise.all(topics.map(async (topic) => ({ topic, partitions: await admin.fetchTopicOffsets(topic) })));
-      return answers.flatMap(({ topic, partitions }) => partitions.map((p) => ({ topic, partition: p.partition, start: p.low, end: p.high })));
-    });
+    const admin = await this.admin();
+    // Only topics that exist: kafkajs keeps every topic once asked for in its metadata requests, so one missing topic
+    // (a dead-letter topic not created yet) would fail every later request of this admin client.
+    const existing = new Set(await admin.listTopics());
+    const answers = await Promise.all(topics.filter((t) => existing.has(t)).map(async (topic) => ({ topic, partitions: await admin.fetchTopicOffsets(topic) })));
+    return answers.flatMap(({ topic, partitions }) => partitions.map((p) => ({ topic, partition: p.partition, start: p.low, end: p.high })));
   }
 
   async groupOffsets(groupId: string, topics: readonly string[]): Promise<Array<TopicPartition & { offset: string | undefined }>> {
-    return this.use(async (admin) => {
-      const answer = await admin.fetchOffsets({ groupId, topics: [...topics] });
-      return answer.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.offset === '-1' || p.offset === '' ? undefined : p.offset })));
-    });
+    const admin = await this.admin();
+    const answer = await admin.fetchOffsets({ groupId, topics: [...topics] });
+    return answer.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.offset === '-1' || p.offset === '' ? undefined : p.offset })));
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    const admin = this.admin ?? (await this.connecting?.catch(() => undefined));
-    this.admin = undefined;
+    const admin = await this.connecting?.catch(() => undefined);
+    this.connecting = undefined;
     await admin?.disconnect().catch(() => undefined);
   }
 
-  private async use<T>(request: (admin: ReturnType<KafkaClient['admin']>) => Promise<T>): Promise<T> {
+  private async admin(): Promise<ReturnType<KafkaClient['admin']>> {
     if (this.closed) throw new Error('Offset reader closed');
-    if (this.admin === undefined) {
-      this.connecting ??= (async () => {
-        const admin = this.kafka.admin();
-        await admin.connect();
-        return admin;
-      })().finally(() => (this.connecting = undefined));
-      const connected = await this.connecting;
-      if (this.closed) {
-        await connected.disconnect().catch(() => undefined);
-        throw new Error('Offset reader closed');
-      }
-      this.admin = connected;
-    }
-    const admin = this.admin;
+    const connecting = (this.connecting ??= (async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      return admin;
+    })());
     try {
-      return await request(admin);
+      const admin = await connecting;
+      if (this.closed) throw new Error('Offset reader closed');
+      return admin;
     } catch (error) {
-      if (this.admin === admin) this.admin = undefined;
-      await admin.disconnect().catch(() => undefined);
+      if (this.connecting === connecting && !this.closed) this.connecting = undefined;
       throw error;
     }
   }

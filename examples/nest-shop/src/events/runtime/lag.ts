@@ -62,6 +62,9 @@ export class LagSampler {
   private stopped = true;
   private failing = false;
   private readonly gauges = new Set<string>();
+  private readonly missing = new Set<string>();
+  private deadLetterRead: Promise<void> | undefined;
+  private deadLetterSizes: Array<{ topic: string; records: number }> = [];
 
   constructor(private readonly options: LagSamplerOptions) {
     if (!(options.intervalMs > 0)) throw new Error(`Lag sample interval must be > 0 ms (got ${options.intervalMs}); 0 disables the sampler`);
@@ -86,6 +89,7 @@ export class LagSampler {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     await this.running?.catch(() => undefined);
+    await this.deadLetterRead?.catch(() => undefined);
     await this.options.reader.close().catch(() => undefined);
     const group = { group: this.options.groupId };
     this.options.metrics.clearGauge('lag', group);
@@ -104,30 +108,28 @@ export class LagSampler {
 
   private async read(): Promise<LagSample | undefined> {
     const o = this.options;
+    const deadLetter = this.readDeadLetter();
     try {
-      const topics = [...new Set([...o.topics, ...o.deadLetterTopics])];
-      const [ends, committed] = await Promise.all([o.reader.topicOffsets(topics), o.topics.length === 0 ? [] : o.reader.groupOffsets(o.groupId, o.topics)]);
+      const [ends, committed] = await Promise.all([o.topics.length === 0 ? [] : o.reader.topicOffsets(o.topics), o.topics.length === 0 ? [] : o.reader.groupOffsets(o.groupId, o.topics)]);
       const at = Date.now();
       const byPartition = new Map(committed.map((c) => [tpKey(c.topic, c.partition), c.offset]));
-      const subscribed = new Set(o.topics);
-      const dead = new Set(o.deadLetterTopics);
       const partitions: PartitionLag[] = [];
-      const dlq = new Map<string, bigint>();
       for (const p of ends) {
-        if (dead.has(p.topic)) dlq.set(p.topic, (dlq.get(p.topic) ?? 0n) + positive(BigInt(p.end) - BigInt(p.start)));
-        if (!subscribed.has(p.topic)) continue;
         const offset = byPartition.get(tpKey(p.topic, p.partition));
         const end = BigInt(p.end);
         const start = BigInt(p.start);
         const lag = offset === undefined ? (o.fromBeginning ? end - start : 0n) : end - (BigInt(offset) > start ? BigInt(offset) : start);
         partitions.push({ topic: p.topic, partition: p.partition, committed: offset, end: p.end, lag: Number(positive(lag)) });
       }
-      const sample: LagSample = { at, partitions, deadLetterTopics: [...dlq].map(([topic, records]) => ({ topic, records: Number(records) })) };
+      const sample: LagSample = { at, partitions, deadLetterTopics: this.deadLetterSizes };
       this.publish(sample);
       if (this.failing) o.logger.info('Consumer lag sampling works again');
       this.failing = false;
       this.latest = sample;
       o.onSample?.(sample);
+      // The sample reports the dead-letter sizes read with it when they arrive soon (they are published regardless).
+      await waitAtMost(deadLetter, DEAD_LETTER_WAIT_MS);
+      sample.deadLetterTopics = this.deadLetterSizes;
       return sample;
     } catch (error) {
       if (!this.failing) o.logger.warn('Consumer lag sample failed; the lag gauges keep their last values (see consumer_lag_sampled_timestamp_seconds)', { error });
@@ -135,6 +137,44 @@ export class LagSampler {
       this.failing = true;
       return undefined;
     }
+  }
+
+  /**
+   * Reads the dead-letter topics' sizes on their own requests, apart from the lag: a topic that does not exist (yet)
+   * costs the client's metadata retries (seconds) and fails alone, without delaying or failing the lag. At most one
+   * read at a time; a sample while one runs reuses it.
+   */
+  private readDeadLetter(): Promise<void> {
+    const o = this.options;
+    if (this.deadLetterRead !== undefined || o.deadLetterTopics.length === 0) return this.deadLetterRead ?? Promise.resolve();
+    const read = Promise.all(
+      o.deadLetterTopics.map((topic) =>
+        o.reader.topicOffsets([topic]).then(
+          (ends) => {
+            if (ends.length > 0) return { topic, records: Number(ends.reduce((n, p) => n + positive(BigInt(p.end) - BigInt(p.start)), 0n)) };
+            if (!this.missing.has(topic)) o.logger.debug('Dead-letter topic does not exist (yet); its size is not reported', { topic });
+            this.missing.add(topic);
+            return undefined;
+          },
+          (error: unknown) => {
+            if (!this.missing.has(topic)) o.logger.debug('Dead-letter topic size not readable', { topic, error });
+            this.missing.add(topic);
+            return undefined;
+          },
+        ),
+      ),
+    ).then((results) => {
+      const group = { group: o.groupId };
+      const sizes = results.filter((d): d is { topic: string; records: number } => d !== undefined);
+      this.deadLetterSizes = sizes;
+      for (const d of sizes) {
+        this.missing.delete(d.topic);
+        o.metrics.setGauge('dead_letter_records', { ...group, topic: d.topic }, d.records);
+      }
+      for (const topic of this.missing) o.metrics.clearGauge('dead_letter_records', { ...group, topic });
+    });
+    this.deadLetterRead = read.finally(() => (this.deadLetterRead = undefined));
+    return this.deadLetterRead;
   }
 
   private publish(sample: LagSample): void {
@@ -153,9 +193,17 @@ export class LagSampler {
     }
     this.gauges.clear();
     for (const key of seen) this.gauges.add(key);
-    for (const d of sample.deadLetterTopics) metrics.setGauge('dead_letter_records', { group, topic: d.topic }, d.records);
     metrics.setGauge('lag_sampled', { group }, Math.floor(sample.at / 1000));
   }
+}
+
+/** How long a sample waits for the dead-letter sizes read with it before resolving without them. */
+const DEAD_LETTER_WAIT_MS = 2_000;
+
+async function waitAtMost(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([promise.catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 function positive(n: bigint): bigint {
