@@ -63,6 +63,8 @@ export class LagSampler {
   private readonly gauges = new Set<string>();
   private readonly missing = new Set<string>();
   private deadLetterRead: Promise<void> | undefined;
+  /** Set by stop(): a sample finishing later publishes nothing. */
+  private closed = false;
   private deadLetterSizes: Array<{ topic: string; records: number }> = [];
 
   constructor(private readonly options: LagSamplerOptions) {
@@ -87,8 +89,10 @@ export class LagSampler {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    await this.running?.catch(() => undefined);
-    await this.deadLetterRead?.catch(() => undefined);
+    // A sample stuck in the client's retries (broker down) must not hold up a stop: closing the reader ends it.
+    if (this.running !== undefined) await waitAtMost(this.running, STOP_WAIT_MS);
+    if (this.deadLetterRead !== undefined) await waitAtMost(this.deadLetterRead, STOP_WAIT_MS);
+    this.closed = true;
     await this.options.reader.close().catch(() => undefined);
     const group = { group: this.options.groupId };
     this.options.metrics.clearGauge('lag', group);
@@ -121,6 +125,7 @@ export class LagSampler {
         partitions.push({ topic: p.topic, partition: p.partition, committed: offset, end: p.end, lag: Number(positive(lag)) });
       }
       const sample: LagSample = { at, partitions, deadLetterTopics: this.deadLetterSizes };
+      if (this.closed) return undefined;
       this.publish(sample);
       if (this.failing) o.logger.info('Consumer lag sampling works again');
       this.failing = false;
@@ -131,6 +136,7 @@ export class LagSampler {
       sample.deadLetterTopics = this.deadLetterSizes;
       return sample;
     } catch (error) {
+      if (this.closed) return undefined;
       if (!this.failing) o.logger.warn('Consumer lag sample failed; the lag gauges keep their last values (see consumer_lag_sampled_timestamp_seconds)', { error });
       else o.logger.debug('Consumer lag sample failed again', { error });
       this.failing = true;
@@ -166,6 +172,7 @@ export class LagSampler {
       const group = { group: o.groupId };
       const sizes = results.filter((d): d is { topic: string; records: number } => d !== undefined);
       this.deadLetterSizes = sizes;
+      if (this.closed) return;
       for (const d of sizes) {
         this.missing.delete(d.topic);
         o.metrics.setGauge('dead_letter_records', { ...group, topic: d.topic }, d.records);
@@ -198,6 +205,8 @@ export class LagSampler {
 
 /** How long a sample waits for the dead-letter sizes read with it before resolving without them. */
 const DEAD_LETTER_WAIT_MS = 2_000;
+/** How long `stop()` waits for a sample in flight before closing the reader under it. */
+const STOP_WAIT_MS = 1_000;
 
 async function waitAtMost(promise: Promise<unknown>, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;

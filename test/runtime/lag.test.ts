@@ -87,6 +87,24 @@ describe('LagSampler', () => {
     expect(() => new LagSampler({ groupId: 'g', reader: r, topics: ['t'], deadLetterTopics: [], metrics, logger: silentLogger, intervalMs: 0, fromBeginning: true })).toThrow(/interval must be > 0/);
   });
 
+  it('stop() does not wait for a sample stuck in the client (broker down) beyond a second; nothing is published after it', async () => {
+    const metrics = new Metrics();
+    let answer!: () => void;
+    const stuck: OffsetReader = {
+      topicOffsets: () => new Promise((resolve) => (answer = () => resolve([{ topic: 't', partition: 0, start: '0', end: '9' }]))),
+      groupOffsets: async () => [],
+      close: async () => undefined,
+    };
+    const sampler = new LagSampler({ groupId: 'g', reader: stuck, topics: ['t'], deadLetterTopics: [], metrics, logger: silentLogger, intervalMs: 1000, fromBeginning: true });
+    const sampling = sampler.sample();
+    const started = Date.now();
+    await sampler.stop();
+    expect(Date.now() - started).toBeLessThan(1_500);
+    answer();
+    expect(await sampling).toBeUndefined();
+    expect(metrics.gauge('lag', { group: 'g', topic: 't', partition: '0' })).toBeUndefined();
+  });
+
   it('samples on its interval until stopped', async () => {
     const metrics = new Metrics();
     const r = reader({ ends: [{ topic: 't', partition: 0, start: '0', end: '5' }], committed: [] });
