@@ -72,9 +72,9 @@ export class LagSampler {
     if (!(options.intervalMs > 0)) throw new Error(`Lag sample interval must be > 0 ms (got ${options.intervalMs}); 0 disables the sampler`);
   }
 
-  /** Takes a sample now, then one every `intervalMs` (until {@link stop}). */
+  /** Takes a sample now, then one every `intervalMs` (until {@link stop}; a stopped sampler does not start again). */
   start(): void {
-    if (!this.stopped) return;
+    if (!this.stopped || this.closed) return;
     this.stopped = false;
     this.schedule(0);
   }
