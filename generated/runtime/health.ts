@@ -42,6 +42,36 @@ export interface PartitionRetry extends PartitionProblem {
   nextAttemptAt?: string;
 }
 
+/**
+ * What an owned partition is doing: `running` (handling or waiting for records), `paused-for-retry` (a record waits
+ * for its next attempt; later records wait behind it), `waiting` (another member holds the record's dedup lease),
+ * `failing` (its dead-letter write or the processed store keeps failing) or `halted` (paused until resumed).
+ */
+export type PartitionRunState = 'running' | 'paused-for-retry' | 'waiting' | 'failing' | 'halted';
+
+/** One owned partition in {@link ConsumerHealth.partitions}. */
+export interface PartitionHealth {
+  /** Topic name. */
+  topic: string;
+  /** Partition number. */
+  partition: number;
+  /** What it is doing. */
+  state: PartitionRunState;
+  /** Offset of the record it is busy with, when not running freely. */
+  offset?: string;
+  /** Next offset this member last committed for it (undefined until its first commit here). */
+  committedOffset?: string;
+  /** Records not committed yet (end − committed), from the last lag sample (see `lagSampleIntervalMs`). */
+  lag?: number;
+  /** Records behind the end as of its last fetch (no broker call). */
+  fetchLag?: number;
+  /**
+   * Since when (ISO time) it has records pending while its committed offset did not advance, once that lasted
+   * `stuckAfterMs` (default 60 s): a handler that hangs, retries that keep failing, a halt, a commit that never lands.
+   */
+  stuckSince?: string;
+}
+
 /** Health of an {@link EventProducer}. */
 export interface ProducerHealth {
   /** True when connected and the last send did not fail. */
@@ -75,6 +105,8 @@ export interface ConsumerHealth {
   retryingPartitions: PartitionRetry[];
   /** Partitions this member owns now. */
   assignedPartitions: number;
+  /** Every owned partition: state, offsets, lag and since when it is stuck. */
+  partitions: PartitionHealth[];
   /** Records processed successfully since start. */
   processed: number;
   /** Since when offset commits keep failing (ISO time); the consumer is unhealthy meanwhile. */

@@ -21,14 +21,18 @@ const COUNTERS: Record<CounterName, { name: string; help: string }> = {
 };
 
 /** The gauges the runtime maintains (sampled when metrics are exported). */
-export type GaugeName = 'partitions_assigned' | 'partitions_retrying' | 'partitions_failing' | 'partitions_halted' | 'lag' | 'outbox_pending' | 'outbox_oldest_pending_age' | 'outbox_parked_rows';
+export type GaugeName = 'partitions_assigned' | 'partitions_retrying' | 'partitions_failing' | 'partitions_halted' | 'lag' | 'fetch_lag' | 'lag_sampled' | 'partition_stuck' | 'dead_letter_records' | 'outbox_pending' | 'outbox_oldest_pending_age' | 'outbox_parked_rows';
 
 const GAUGES: Record<GaugeName, { name: string; help: string }> = {
   partitions_assigned: { name: 'consumer_partitions_assigned', help: 'Partitions this member owns.' },
   partitions_retrying: { name: 'consumer_partitions_retrying', help: 'Partitions held by retries of one record (later records wait).' },
   partitions_failing: { name: 'consumer_partitions_failing', help: 'Partitions that cannot progress now (dead-letter write failing, processed store unavailable).' },
   partitions_halted: { name: 'consumer_partitions_halted', help: 'Partitions paused until resumed by hand.' },
-  lag: { name: 'consumer_lag', help: 'Records behind the end of each owned partition, as of its last fetch (high watermark - next offset to handle).' },
+  lag: { name: 'consumer_lag', help: "Records of each partition of the group's topics not committed yet (end offset - committed offset), sampled on an interval from the cluster." },
+  fetch_lag: { name: 'consumer_fetch_lag', help: 'Records behind the end of each owned partition, as of its last fetch (high watermark - next offset to handle); no broker call of its own.' },
+  lag_sampled: { name: 'consumer_lag_sampled_timestamp_seconds', help: 'When consumer_lag and dead_letter_topic_records were last sampled successfully (Unix time, seconds).' },
+  partition_stuck: { name: 'consumer_partition_stuck_seconds', help: 'Seconds since an owned partition with pending records last advanced its committed offset (0 while it progresses or has nothing pending).' },
+  dead_letter_records: { name: 'dead_letter_topic_records', help: 'Records in each dead-letter topic the group writes (end - earliest offset, all partitions), sampled with consumer_lag.' },
   outbox_pending: { name: 'outbox_pending_rows', help: 'Outbox rows not yet published (as of the relay\'s last sample).' },
   outbox_oldest_pending_age: { name: 'outbox_oldest_pending_age_seconds', help: 'Age of the oldest unpublished outbox row, in seconds (0 when none).' },
   outbox_parked_rows: { name: 'outbox_parked_rows', help: 'Outbox rows parked after too many failed publish attempts (need an operator).' },

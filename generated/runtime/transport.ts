@@ -178,12 +178,32 @@ export interface TransportConsumer {
   uncommittedPartitions?(partitions: readonly TopicPartition[]): Promise<TopicPartition[]>;
 }
 
+/** A partition's earliest retained offset and end offset (high watermark), decimal strings. */
+export interface PartitionOffsets extends TopicPartition {
+  /** Earliest offset still in the log. */
+  start: string;
+  /** Offset the next record will get. */
+  end: string;
+}
+
+/** Reads offsets from the cluster (admin requests), for lag sampling; one connection reused until `close()`. */
+export interface OffsetReader {
+  /** Earliest and end offsets of every partition of the topics (topics that do not exist are left out). */
+  topicOffsets(topics: readonly string[]): Promise<PartitionOffsets[]>;
+  /** The group's committed offsets of every partition of the topics (`undefined` = none committed). */
+  groupOffsets(groupId: string, topics: readonly string[]): Promise<Array<TopicPartition & { offset: string | undefined }>>;
+  /** Closes the connection (idempotent). */
+  close(): Promise<void>;
+}
+
 /** A Kafka client: a factory for producers and group consumers. */
 export interface Transport {
   /** Creates a producer. */
   producer(): TransportProducer;
   /** Creates a member of consumer group `groupId`. */
   consumer(options: { groupId: string }): TransportConsumer;
+  /** Creates an offset reader, where the transport can read committed and end offsets (consumer lag sampling). */
+  offsetReader?(): OffsetReader;
 }
 
 /** The member's epoch ended: the partition may belong to another member now. */

@@ -15,7 +15,8 @@ import type { ClaimState } from './processed-store.js';
 import { backoffDelay } from './retry.js';
 import { RetryTopicWriter, buildRetryMessage, retryState, type PendingMove } from './retry-topics.js';
 import { errorType, type Tracing } from './tracing.js';
-import { RebalanceInProgressError, tpKey, type ConsumedRecord, type DeliveryListener, type RecordBatch, type TopicPartition } from './transport.js';
+import type { PartitionHealth } from './health.js';
+import { RebalanceInProgressError, tpKey, type ConsumedRecord, type DeliveryListener, type OffsetCommit, type RecordBatch, type TopicPartition, type TransportConsumer } from './transport.js';
 
 export { Item, recordFields, type DeliveryIo, type DeliverySettings } from './delivery-record.js';
 
@@ -64,7 +65,13 @@ export class DeliveryEngine implements DeliveryListener {
   ) {
     // Exactly-once groups commit offsets in Kafka transactions, together with the outputs of the records before them.
     const eos = settings.exactlyOnce;
-    this.committer = new OffsetCommitter(eos === undefined ? io.consumer : () => eos, io.commitPolicy, settings.logger);
+    const target = eos === undefined ? io.consumer : (): typeof eos => eos;
+    // Commits that landed move each partition's progress (health's "stuck since").
+    const committing = (): Pick<TransportConsumer, 'commit'> | undefined => {
+      const client = target();
+      return client === undefined ? undefined : { commit: (offsets) => client.commit(offsets).then(() => this.committed(offsets)) };
+    };
+    this.committer = new OffsetCommitter(committing, io.commitPolicy, settings.logger);
     this.dlq = new DeadLetterWriter(settings, io.deadLetterProducer, this.failures);
     this.retryWriter = new RetryTopicWriter(io.deadLetterProducer);
     this.waits = new PartitionWaits({
@@ -90,6 +97,21 @@ export class DeliveryEngine implements DeliveryListener {
     const out: Array<TopicPartition & { lag: number }> = [];
     for (const state of this.partitions.values()) if (state.lag !== undefined && state.epoch === this.epoch) out.push({ topic: state.topic, partition: state.partition, lag: state.lag });
     return out;
+  }
+
+  /**
+   * Health of each owned partition (see {@link PartitionState.health}); `sampled` = the last lag sample per
+   * partition (`tpKey`), when the consumer samples lag.
+   */
+  partitionHealth(now: number, stuckAfterMs: number, sampled?: ReadonlyMap<string, { lag: number; at: number }>): PartitionHealth[] {
+    const out: PartitionHealth[] = [];
+    for (const [key, state] of this.partitions) if (state.epoch === this.epoch) out.push(state.health(now, stuckAfterMs, sampled?.get(key)));
+    return out;
+  }
+
+  private committed(offsets: readonly OffsetCommit[]): void {
+    const now = Date.now();
+    for (const o of offsets) this.partitions.get(tpKey(o.topic, o.partition))?.progress.committedTo(o.offset, now);
   }
 
   onAssigned(epoch: number, partitions: readonly TopicPartition[]): void {

@@ -5,7 +5,7 @@ import { KafkaTransportProducer, type KafkaProducerOptions } from './kafka-produ
 import { defaultLogger, type Logger } from './logger.js';
 import type { TransactionalTransport } from './exactly-once.js';
 import { KafkaTransactionalProducer, fetchCommittedOffsets } from './kafka-transactions.js';
-import type { TopicPartition, Transport } from './transport.js';
+import type { OffsetReader, PartitionOffsets, TopicPartition, Transport } from './transport.js';
 
 export { KafkaTransportConsumer, isRebalanceError, type KafkaClient, type KafkaConsumerOptions } from './kafka-consumer.js';
 export { KafkaTransportProducer, type Compression, type KafkaProducerOptions } from './kafka-producer.js';
@@ -119,9 +119,66 @@ export class KafkaTransport implements Transport, TransactionalTransport {
     return new KafkaTransactionalProducer(this.kafka, transactionalId, this.logger.child({ transactionalId }));
   }
 
+  /** An admin connection reading committed and end offsets (for the consumer's lag sampler). */
+  offsetReader(): KafkaOffsetReader {
+    return new KafkaOffsetReader(this.kafka);
+  }
+
   /** The group's committed offsets of the partitions. */
   committedOffsets(groupId: string, partitions: readonly TopicPartition[]): Promise<Array<TopicPartition & { offset: string | undefined }>> {
     return fetchCommittedOffsets(this.kafka, groupId, partitions);
+  }
+}
+
+/**
+ * {@link OffsetReader} on one kafkajs admin client, connected on first use and kept for later samples (kafkajs
+ * reconnects its broker connections by itself on the next request after an outage). A failed connect is retried on
+ * the next call.
+ */
+export class KafkaOffsetReader implements OffsetReader {
+  private connecting: Promise<ReturnType<KafkaClient['admin']>> | undefined;
+  private closed = false;
+
+  constructor(private readonly kafka: KafkaClient) {}
+
+  /** Offsets of the topics that exist (missing ones are left out). */
+  async topicOffsets(topics: readonly string[]): Promise<PartitionOffsets[]> {
+    const admin = await this.admin();
+    // Only topics that exist: kafkajs keeps every topic once asked for in its metadata requests, so one missing topic
+    // (a dead-letter topic not created yet) would fail every later request of this admin client.
+    const existing = new Set(await admin.listTopics());
+    const answers = await Promise.all(topics.filter((t) => existing.has(t)).map(async (topic) => ({ topic, partitions: await admin.fetchTopicOffsets(topic) })));
+    return answers.flatMap(({ topic, partitions }) => partitions.map((p) => ({ topic, partition: p.partition, start: p.low, end: p.high })));
+  }
+
+  async groupOffsets(groupId: string, topics: readonly string[]): Promise<Array<TopicPartition & { offset: string | undefined }>> {
+    const admin = await this.admin();
+    const answer = await admin.fetchOffsets({ groupId, topics: [...topics] });
+    return answer.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.offset === '-1' || p.offset === '' ? undefined : p.offset })));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const admin = await this.connecting?.catch(() => undefined);
+    this.connecting = undefined;
+    await admin?.disconnect().catch(() => undefined);
+  }
+
+  private async admin(): Promise<ReturnType<KafkaClient['admin']>> {
+    if (this.closed) throw new Error('Offset reader closed');
+    const connecting = (this.connecting ??= (async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      return admin;
+    })());
+    try {
+      const admin = await connecting;
+      if (this.closed) throw new Error('Offset reader closed');
+      return admin;
+    } catch (error) {
+      if (this.connecting === connecting && !this.closed) this.connecting = undefined;
+      throw error;
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 import type { DeadLetterReason } from './dead-letter.js';
-import type { PartitionProblem, PartitionRetry } from './health.js';
+import type { PartitionHealth, PartitionProblem, PartitionRetry, PartitionRunState } from './health.js';
 import type { PendingMove } from './retry-topics.js';
 
 /**
@@ -23,6 +23,56 @@ export interface RememberedFailure {
   /** When the first attempt failed (epoch ms). */
   since: number;
 }
+
+/**
+ * Commit progress of one partition, for "stuck since": a partition is stuck from the later of the moment its
+ * committed offset last advanced (or it was assigned) and the moment records were first seen pending, for as long as
+ * records stay pending. Pending is observed when health or metrics are read (and after every lag sample), so the
+ * start of pending is as exact as those observations, or exact when a record is known to be in progress.
+ */
+export class ProgressWatch {
+  /** Next offset last committed by this member. */
+  committed: string | undefined;
+  /** When the committed offset last advanced, or the watch began (epoch ms). */
+  advancedAt: number;
+  /** Since when records are pending (epoch ms); undefined while nothing is. */
+  pendingSince: number | undefined;
+
+  constructor(now = Date.now()) {
+    this.advancedAt = now;
+  }
+
+  /** A commit of `offset` (next offset to consume) landed at `now`. */
+  committedTo(offset: string, now = Date.now()): void {
+    if (offset === this.committed) return;
+    this.committed = offset;
+    this.advancedAt = now;
+  }
+
+  /**
+   * Records `pending` at `now` (`pendingFrom`: when they became pending, when known exactly) and returns since when
+   * the partition makes no progress with records pending, or undefined when nothing is pending.
+   */
+  observe(pending: boolean, now = Date.now(), pendingFrom?: number): number | undefined {
+    if (!pending) {
+      this.pendingSince = undefined;
+      return undefined;
+    }
+    this.pendingSince = Math.min(this.pendingSince ?? now, pendingFrom ?? now);
+    return Math.max(this.advancedAt, this.pendingSince);
+  }
+}
+
+const RUN_STATES: Record<PartitionPhase, PartitionRunState> = {
+  idle: 'running',
+  handling: 'running',
+  'dead-lettering': 'running',
+  retrying: 'paused-for-retry',
+  'waiting-lease': 'waiting',
+  'dead-letter-retry': 'failing',
+  'waiting-store': 'failing',
+  halted: 'halted',
+};
 
 /** State of one topic-partition of this member (see {@link PartitionPhase}). */
 export class PartitionState {
@@ -52,6 +102,8 @@ export class PartitionState {
   lag: number | undefined;
   /** Retry-topic writes of the current batch not yet settled, oldest first (offsets from the first on are held back). */
   readonly moves: PendingMove[] = [];
+  /** Commit progress, for "stuck since". */
+  readonly progress = new ProgressWatch();
 
   constructor(
     readonly topic: string,
@@ -89,6 +141,24 @@ export class PartitionState {
     const p: PartitionProblem = { topic: this.topic, partition: this.partition, reason: this.reason, since: new Date(this.since).toISOString() };
     if (this.offset !== undefined) p.offset = this.offset;
     return p;
+  }
+
+  /**
+   * The partition in health: records are pending when a record is unfinished (not idle), the last fetch saw records
+   * behind it, or a lag sample newer than the last commit progress counted some; `stuckSince` once that lasted
+   * `stuckAfterMs`.
+   */
+  health(now: number, stuckAfterMs: number, sampled?: { lag: number; at: number }): PartitionHealth {
+    const busy = this.phase !== 'idle';
+    const pending = busy || (this.lag ?? 0) > 0 || (sampled !== undefined && sampled.lag > 0 && sampled.at >= this.progress.advancedAt);
+    const stuckFrom = this.progress.observe(pending, now, busy ? this.since : undefined);
+    const h: PartitionHealth = { topic: this.topic, partition: this.partition, state: RUN_STATES[this.phase] };
+    if (busy && this.offset !== undefined) h.offset = this.offset;
+    if (this.progress.committed !== undefined) h.committedOffset = this.progress.committed;
+    if (sampled !== undefined) h.lag = sampled.lag;
+    if (this.lag !== undefined) h.fetchLag = this.lag;
+    if (stuckFrom !== undefined && now - stuckFrom >= stuckAfterMs) h.stuckSince = new Date(stuckFrom).toISOString();
+    return h;
   }
 
   /** The partition as a retry in progress. */

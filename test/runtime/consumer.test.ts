@@ -351,7 +351,7 @@ describe('GroupConsumer', () => {
 });
 
 describe('consumer lag gauge', () => {
-  it('exports eventgen_consumer_lag per owned partition from the fetch high watermark: the records not handled yet, 0 once caught up, gone after stop', async () => {
+  it('exports eventgen_consumer_fetch_lag per owned partition from the fetch high watermark: the records not handled yet, 0 once caught up, gone after stop', async () => {
     const memory = new InMemoryTransport({ defaultPartitions: 1, redeliveryDelayMs: 5 });
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
@@ -361,7 +361,7 @@ describe('consumer lag gauge', () => {
     const producer = new EventProducer({ transport: memory, source: 'test' });
     await producer.sendBatch(Array.from({ length: 10 }, (_, i) => ({ topic: 'shop.orders', definition: OrderCreatedEvent, data: { orderId: `o-${i}` } })));
     const h = await harness({ memory, created });
-    const lag = (): string | undefined => /^eventgen_consumer_lag\{group="payments",topic="shop\.orders",partition="0"\} (\d+)$/m.exec(h.consumer.metrics.toPrometheus())?.[1];
+    const lag = (): string | undefined => /^eventgen_consumer_fetch_lag\{group="payments",topic="shop\.orders",partition="0"\} (\d+)$/m.exec(h.consumer.metrics.toPrometheus())?.[1];
     await until(() => created.calls.length === 1);
     // Blocked on the first record of a batch of 10: all 10 are behind.
     await until(() => lag() === '10');
@@ -371,6 +371,6 @@ describe('consumer lag gauge', () => {
     await h.producer.sendBatch(Array.from({ length: 3 }, (_, i) => ({ topic: 'shop.orders', definition: OrderCreatedEvent, data: { orderId: `p-${i}` } })));
     await until(() => created.calls.length === 13 && lag() === '0');
     await h.consumer.stop();
-    expect(h.consumer.metrics.toPrometheus()).not.toMatch(/^eventgen_consumer_lag\{/m);
+    expect(h.consumer.metrics.toPrometheus()).not.toMatch(/^eventgen_consumer_fetch_lag\{/m);
   });
 });

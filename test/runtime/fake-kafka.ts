@@ -213,6 +213,8 @@ export class FakeKafka {
   readonly topics = new Map<string, number>();
   /** Committed offsets the admin reports per `group topic partition` (missing = none, '-1'). */
   readonly committedOffsets = new Map<string, string>();
+  /** End offset per `topic partition` for the lag sampler's fetchTopicOffsets (default 0; start offsets are 0). */
+  readonly endOffsets = new Map<string, string>();
   /** Called before each new consumer is returned, to script it. */
   onConsumer: ((consumer: FakeConsumer) => void) | undefined;
 
@@ -238,6 +240,12 @@ export class FakeKafka {
         if (missing !== undefined) throw Object.assign(new Error('This server does not host this topic-partition'), { type: 'UNKNOWN_TOPIC_OR_PARTITION' });
         return { topics: topics.map((name) => ({ name, partitions: Array.from({ length: this.topics.get(name) ?? 0 }, (_, partitionId) => ({ partitionId, leader: 0 })) })) };
       },
+      listTopics: async () => [...this.topics.keys()],
+      fetchTopicOffsets: async (topic: string) =>
+        Array.from({ length: this.topics.get(topic) ?? 1 }, (_, partition) => {
+          const high = this.endOffsets.get(`${topic} ${partition}`) ?? '0';
+          return { partition, offset: high, high, low: '0' };
+        }),
       fetchOffsets: async ({ groupId, topics }: { groupId: string; topics: string[] }) =>
         topics.map((topic) => ({
           topic,

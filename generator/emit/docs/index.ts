@@ -10,6 +10,7 @@ import { eventPath } from '../gateway/openapi.js';
 import { gatewayRoutes } from '../gateway/routes.js';
 import { livePlan } from '../live/index.js';
 import type { EmitOptions, GeneratedFile } from '../types.js';
+import { emitObservability } from './grafana.js';
 import { searchIndexScript } from './search.js';
 import { layoutSaga, renderSagaSvg } from './saga-svg.js';
 import { layoutFlow, renderFlowSvg } from './svg.js';
@@ -164,6 +165,7 @@ export function emitDocs(table: SymbolTable, options: EmitOptions): GeneratedFil
   const view = withSagas(withLive(withGateway(buildView(table), table, options), table, options), catalog);
   return [
     ...emitMarkdown(catalog, options, view).map((f) => ({ ...f, path: `${DOCS_DIR}/${f.path}` })),
+    ...emitObservability(catalog, options).map((f) => ({ ...f, path: `${DOCS_DIR}/${f.path}` })),
     ...emitSite(catalog, options, view).map((f) => ({ ...f, path: `${SITE_DIR}/${f.path}` })),
   ];
 }

@@ -250,7 +250,7 @@ export function emitLive(table: SymbolTable, _options: EmitOptions, sources: rea
     `    channels: ${cChannels},`,
     '    health: () => {',
     '      const h = consumer?.health();',
-    "      return h === undefined ? { healthy: false, status: 'stopped' } : { healthy: h.healthy, status: h.status, groupId: h.groupId, assignedPartitions: h.assignedPartitions, processed: h.processed };",
+    "      return h === undefined ? { healthy: false, status: 'stopped' } : { healthy: h.healthy, status: h.status, groupId: h.groupId, assignedPartitions: h.assignedPartitions, processed: h.processed, partitions: h.partitions };",
     '    },',
     "    metrics: () => consumer?.metrics.toPrometheus() ?? '',",
     '  });',

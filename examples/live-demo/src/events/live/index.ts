@@ -87,7 +87,7 @@ export function createLiveGateway(options: LiveGatewayOptions): LiveGateway {
     channels: LIVE_CHANNELS,
     health: () => {
       const h = consumer?.health();
-      return h === undefined ? { healthy: false, status: 'stopped' } : { healthy: h.healthy, status: h.status, groupId: h.groupId, assignedPartitions: h.assignedPartitions, processed: h.processed };
+      return h === undefined ? { healthy: false, status: 'stopped' } : { healthy: h.healthy, status: h.status, groupId: h.groupId, assignedPartitions: h.assignedPartitions, processed: h.processed, partitions: h.partitions };
     },
     metrics: () => consumer?.metrics.toPrometheus() ?? '',
   });

@@ -73,6 +73,9 @@ export class KafkaHealthIndicator {
         healthy: c.healthy,
         failingPartitions: c.failingPartitions.length,
         haltedPartitions: c.haltedPartitions.length,
+        stuckPartitions: c.partitions.filter((p) => p.stuckSince !== undefined).length,
+        // Per owned partition: state (running, paused-for-retry, waiting, failing, halted), offsets, lag, stuckSince.
+        partitions: c.partitions,
         lastError: c.lastError?.message,
       })),
     };

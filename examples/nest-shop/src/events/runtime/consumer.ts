@@ -7,15 +7,16 @@ import type { TopicDelegator, UnknownEventTypePolicy } from './delegator.js';
 import { DeliveryEngine } from './delivery.js';
 import { ExactlyOnce, supportsTransactions, type TransactionalTransport } from './exactly-once.js';
 import type { EnvelopeMigration } from './envelope.js';
-import { toHealthError, type ConsumerHealth, type ConsumerStatus, type HealthError } from './health.js';
+import { toHealthError, type ConsumerHealth, type ConsumerStatus, type HealthError, type PartitionHealth } from './health.js';
 import { defaultLogger, type Logger } from './logger.js';
+import { DEFAULT_LAG_SAMPLE_INTERVAL_MS, LagSampler, type LagSample } from './lag.js';
 import { Metrics } from './metrics.js';
 import { InMemoryProcessedStore, toProcessedStore, type LegacyProcessedStore, type ProcessedStore } from './processed-store.js';
 import type { RandomSource, Sleep } from './retry.js';
 import { StatusReporter, type StatusReportingOptions } from './status-reporter.js';
 import type { StatusStore } from './status-store.js';
 import type { Tracing } from './tracing.js';
-import type { TopicPartition, TransportConsumer, TransportProducer, Transport } from './transport.js';
+import { tpKey, type TopicPartition, type TransportConsumer, type TransportProducer, type Transport } from './transport.js';
 
 /** Options of {@link GroupConsumer}. */
 export interface GroupConsumerOptions {
@@ -41,6 +42,17 @@ export interface GroupConsumerOptions {
   statusReporting?: StatusReportingOptions;
   /** Metrics sink (default a new {@link Metrics}, exposed as `consumer.metrics`). */
   metrics?: Metrics;
+  /**
+   * How often consumer lag (`consumer_lag`: end offset − the group's committed offset, per partition of its topics)
+   * and the size of its dead-letter topics are read from the cluster (default 15 000 ms; 0 disables). Needs a
+   * transport that reads offsets (`KafkaTransport`); two admin requests per sample, none per record.
+   */
+  lagSampleIntervalMs?: number;
+  /**
+   * How long a partition may have records pending without its committed offset advancing before `health()` reports it
+   * with `stuckSince` (default 60 000 ms). `consumer_partition_stuck_seconds` shows the raw duration.
+   */
+  stuckAfterMs?: number;
   /**
    * Spans per record (`process <topic>`, an event per failed attempt, the dead-letter write), e.g.
    * `otelTracing(api)` with `import * as api from '@opentelemetry/api'` (default none: no tracing cost).
@@ -136,6 +148,7 @@ export class GroupConsumer {
   private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly signalHandler = (signal: NodeJS.Signals): void => this.onSignal(signal);
   private removeCollector: (() => void) | undefined;
+  private sampler: LagSampler | undefined;
 
   /** @param options group, transport, delegators and operational hooks. */
   constructor(private readonly options: GroupConsumerOptions) {
@@ -193,6 +206,7 @@ export class GroupConsumer {
       if (this.status !== 'starting') return;
       await consumer.subscribe({ topics: [...this.delegators.keys()], fromBeginning: this.options.fromBeginning ?? true });
       if (this.status !== 'starting') return;
+      this.startSampler();
       // Joining can take as long as a rebalance; a stop meanwhile may give up on it (see close()).
       const abandoned = new Promise<void>((resolve) => (this.abandonStart = resolve));
       await Promise.race([
@@ -215,6 +229,32 @@ export class GroupConsumer {
       await this.close(Date.now() + 5_000);
       throw error;
     }
+  }
+
+  /** Lag is sampled from the cluster, independent of fetching: a paused or halted partition's lag keeps growing. */
+  private startSampler(): void {
+    const intervalMs = this.options.lagSampleIntervalMs ?? DEFAULT_LAG_SAMPLE_INTERVAL_MS;
+    const reader = intervalMs > 0 ? this.options.transport.offsetReader?.() : undefined;
+    if (reader === undefined) return;
+    const deadLetterTopics = [...new Set([...this.delegators.values()].flatMap((d) => (d.deadLetter.enabled ? [d.deadLetter.topic] : [])))];
+    this.sampler = new LagSampler({
+      groupId: this.groupId,
+      reader,
+      topics: [...this.delegators.keys()],
+      deadLetterTopics,
+      metrics: this.metrics,
+      logger: this.logger,
+      intervalMs,
+      fromBeginning: this.options.fromBeginning ?? true,
+      // Observe progress at every sample, so "stuck since" starts no later than the sample that saw records pending.
+      onSample: () => void this.partitionHealth(),
+    });
+    this.sampler.start();
+  }
+
+  /** Samples consumer lag now (when a sampler runs; see `lagSampleIntervalMs`) and returns the sample. */
+  async sampleLag(): Promise<LagSample | undefined> {
+    return this.sampler?.sample();
   }
 
   private createEngine(): DeliveryEngine {
@@ -297,8 +337,11 @@ export class GroupConsumer {
     // Statuses of what was handled are written meanwhile (advisory: at most ~2 s, never past the deadline).
     const reporter = this.reporter;
     const statuses = reporter?.stop(Math.min(STATUS_FLUSH_MS, deadline - Date.now()));
+    const sampler = this.sampler;
+    this.sampler = undefined;
     const steps: Array<[string, () => Promise<unknown> | undefined]> = [
       ['final commit', () => engine?.committer.flush()],
+      ['stopping the lag sampler', () => sampler?.stop()],
       ['leaving the group', () => consumer?.stop()],
       ['disconnecting the consumer', () => consumer?.disconnect()],
       ['disconnecting the dead-letter producer', () => this.dlqProducer?.disconnect()],
@@ -324,7 +367,9 @@ export class GroupConsumer {
     engine?.dispose();
     this.removeCollector?.();
     this.removeCollector = undefined;
-    this.metrics.clearGauge('lag', { group: this.groupId }); // a stopped member owns no partition
+    // A stopped member owns no partition.
+    this.metrics.clearGauge('fetch_lag', { group: this.groupId });
+    this.metrics.clearGauge('partition_stuck', { group: this.groupId });
     if (this.reporter === reporter) this.reporter = undefined;
     if (engine !== undefined) {
       this.processedBefore += engine.processed;
@@ -356,6 +401,7 @@ export class GroupConsumer {
       groupId: this.groupId,
       topics: [...this.delegators.keys()],
       assignedPartitions: this.engine?.assignedPartitions.length ?? 0,
+      partitions: this.partitionHealth(),
       failingPartitions: failing,
       haltedPartitions: halted,
       retryingPartitions: retrying,
@@ -367,15 +413,27 @@ export class GroupConsumer {
     return health;
   }
 
+  private partitionHealth(now = Date.now(), stuckAfterMs = this.options.stuckAfterMs ?? 60_000): PartitionHealth[] {
+    const sample = this.sampler?.latest;
+    const sampled = sample === undefined ? undefined : new Map(sample.partitions.map((p) => [tpKey(p.topic, p.partition), { lag: p.lag, at: sample.at }]));
+    return this.engine?.partitionHealth(now, stuckAfterMs, sampled) ?? [];
+  }
+
   private collectGauges(): void {
     const h = this.health();
+    const now = Date.now();
+    this.metrics.clearGauge('partition_stuck', { group: this.groupId });
+    for (const p of this.partitionHealth(now, 0)) {
+      const seconds = p.stuckSince === undefined ? 0 : Math.max(0, (now - Date.parse(p.stuckSince)) / 1000);
+      this.metrics.setGauge('partition_stuck', { group: this.groupId, topic: p.topic, partition: String(p.partition) }, seconds);
+    }
     const labels = { group: this.groupId };
     this.metrics.setGauge('partitions_assigned', labels, h.assignedPartitions);
     this.metrics.setGauge('partitions_retrying', labels, h.retryingPartitions.length);
     this.metrics.setGauge('partitions_failing', labels, h.failingPartitions.length);
     this.metrics.setGauge('partitions_halted', labels, h.haltedPartitions.length);
-    this.metrics.clearGauge('lag', labels);
-    for (const { topic, partition, lag } of this.engine?.lags ?? []) this.metrics.setGauge('lag', { group: this.groupId, topic, partition: String(partition) }, lag);
+    this.metrics.clearGauge('fetch_lag', labels);
+    for (const { topic, partition, lag } of this.engine?.lags ?? []) this.metrics.setGauge('fetch_lag', { group: this.groupId, topic, partition: String(partition) }, lag);
   }
 
   private async warnUncommitted(consumer: TransportConsumer, partitions: readonly TopicPartition[]): Promise<void> {

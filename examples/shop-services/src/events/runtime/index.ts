@@ -15,6 +15,7 @@ export * from './processed-store.js';
 export * from './logger.js';
 export { REDACTED_FIELD, MIN_SCRUBBED_LENGTH, isSensitiveEvent, redactEventData, redactEventText, redactEventError, redactingLogger, type RedactionInfo } from './redact-data.js';
 export * from './metrics.js';
+export * from './lag.js';
 export * from './health.js';
 export * from './dead-letter.js';
 export * from './dead-letter-record.js';
