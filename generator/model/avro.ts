@@ -60,6 +60,8 @@ export class AvroReader {
   private readonly defined = new Map<string, Definition>();
   private readonly pending: Pending[] = [];
   private readonly avscRegistry: Record<string, unknown> = {};
+  // Top-level payloads read, for their self-contained registry schema (`AvroInfo`-free: `Schema.avroWire`).
+  private readonly payloads: Array<{ raw: unknown; schema: Schema }> = [];
 
   constructor(
     private readonly ctx: ModelContext,
@@ -72,7 +74,10 @@ export class AvroReader {
     if (!target) return { kind: 'unknown' };
     const errorsBefore = this.errorCount();
     const schema = this.node(target.value, target.at, '');
-    if (this.errorCount() === errorsBefore) this.validate(target.value, target.at);
+    if (this.errorCount() === errorsBefore) {
+      this.validate(target.value, target.at);
+      this.payloads.push({ raw: target.value, schema });
+    }
     return schema;
   }
 
@@ -83,6 +88,30 @@ export class AvroReader {
       if (found) p.ref.target = `avro:${found}`;
       else this.invalid(p.at, `Avro type "${p.written}" is not defined (looked for ${p.candidates.map((c) => `"${c}"`).join(', ')}); define it before use or fix the name`);
     }
+    for (const p of this.payloads.splice(0)) {
+      const wire = this.wireSchema(p.raw);
+      if (wire !== undefined) p.schema.avroWire = wire;
+    }
+  }
+
+  /**
+   * The payload's schema as a registry stores it: self-contained (named types defined in other payloads or `.avsc`
+   * files inlined at their first use, by avsc's `Type#schema()`), JSON text. Undefined when avsc cannot read it.
+   */
+  private wireSchema(raw: unknown): string | undefined {
+    const registry: Record<string, avsc.Type> = {};
+    const known = this.avscRegistry as Record<string, avsc.Type>;
+    for (let round = 0; round < 64; round++) {
+      try {
+        return JSON.stringify(avsc.Type.forSchema(raw as avsc.Schema, { registry: { ...registry } }).schema({ exportAttrs: true }));
+      } catch (e) {
+        const missing = /^undefined type name: (\S+)/.exec(e instanceof Error ? e.message : '')?.[1];
+        const type = missing === undefined ? undefined : known[missing];
+        if (missing === undefined || type === undefined || registry[missing] !== undefined) return undefined;
+        registry[missing] = type;
+      }
+    }
+    return undefined;
   }
 
   private errorCount(): number {
