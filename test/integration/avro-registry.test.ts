@@ -109,7 +109,7 @@ describe.skipIf(skip)('Avro with a schema registry on a real broker', () => {
       .concat(Object.getOwnPropertyNames(Object.getPrototypeOf(topicProducer)).map((n) => [n, undefined]))
       .map(([n]) => n as string)
       .find((n) => n !== 'constructor') as string;
-    const orders = [0, 1, 2].map((n) => ({ ...sampleOrder(n), signature: `sig\u0000\u00ff${n}`, checksum: 'ab\u00ffd', attachment: n === 1 ? '\u0001\u0002' : null }));
+    const orders: Array<Record<string, unknown>> = [0, 1, 2].map((n) => ({ ...sampleOrder(n), signature: `sig\u0000\u00ff${n}`, checksum: 'ab\u00ffd', attachment: n === 1 ? '\u0001\u0002' : null }));
     for (const order of orders) await (topicProducer[send] as (d: unknown, o?: unknown) => Promise<unknown>).call(topicProducer, order, { correlationId: `corr-${order.orderNumber as string}` });
 
     // The registry has the schema under the TopicNameStrategy subject.
@@ -124,17 +124,17 @@ describe.skipIf(skip)('Avro with a schema registry on a real broker', () => {
       const decoded = await plainDecode(record.value as Buffer);
       expect(decoded.id).toBe(latest?.id);
       const v = decoded.value as Record<string, unknown>;
-      const i = orders.findIndex((o) => o.orderNumber === v['orderNumber']);
+      const i = orders.findIndex((o) => o['orderNumber'] === v['orderNumber']);
       expect(i).toBeGreaterThanOrEqual(0);
       eventIds.set(v['orderNumber'] as string, record.headers['event-id'] as string);
       expect(v['total']).toEqual({ amount: 3920, currency: 'EUR' });
       expect((v['signature'] as Buffer).equals(Buffer.from(`sig\u0000\u00ff${i}`, 'latin1'))).toBe(true);
       expect(record.headers['event-type']).toBe('order.created');
       expect(record.headers['content-type']).toBe('application/vnd.apache.avro+binary');
-      expect(record.headers['correlation-id']).toBe(`corr-${orders[i]?.orderNumber as string}`);
+      expect(record.headers['correlation-id']).toBe(`corr-${orders[i]?.['orderNumber'] as string}`);
       expect(record.headers['data-classification']).toBe('internal');
-      expect(record.headers['partition-key']).toBe(orders[i]?.orderId);
-      expect(record.key).toBe(orders[i]?.orderId);
+      expect(record.headers['partition-key']).toBe(orders[i]?.['orderId']);
+      expect(record.key).toBe(orders[i]?.['orderId']);
       // Smaller than the JSON envelope of the same event.
       expect((record.value as Buffer).length).toBeLessThan(JSON.stringify({ metadata: record.headers, data: orders[i] }).length / 2);
     }
@@ -152,8 +152,8 @@ describe.skipIf(skip)('Avro with a schema registry on a real broker', () => {
     const byNumber = (x: { data: unknown }) => (x.data as { orderNumber: string }).orderNumber;
     received.sort((x, y) => (byNumber(x) < byNumber(y) ? -1 : 1));
     expect(received.map((r) => r.data)).toEqual(orders);
-    expect(received.map((r) => r.correlationId)).toEqual(orders.map((o) => `corr-${o.orderNumber as string}`));
-    expect(received.map((r) => r.eventId)).toEqual(orders.map((o) => eventIds.get(o.orderNumber as string)));
+    expect(received.map((r) => r.correlationId)).toEqual(orders.map((o) => `corr-${o['orderNumber'] as string}`));
+    expect(received.map((r) => r.eventId)).toEqual(orders.map((o) => eventIds.get(o['orderNumber'] as string)));
     await consumer.stop();
     await t.producer().disconnect().catch(() => {});
   });
