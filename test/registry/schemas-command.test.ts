@@ -61,15 +61,16 @@ describe('gen schemas without a registry', () => {
     const saved = { a: process.env.REGISTRY_URL, b: process.env.SCHEMA_REGISTRY_URL };
     delete process.env.REGISTRY_URL;
     delete process.env.SCHEMA_REGISTRY_URL;
-    const topic = await gen('plan', '--catalog', v1, '--json').finally(() => {
+    const restore = () => {
       if (saved.a !== undefined) process.env.REGISTRY_URL = saved.a;
       if (saved.b !== undefined) process.env.SCHEMA_REGISTRY_URL = saved.b;
-    });
+    };
+    const topic = await gen('plan', '--catalog', v1, '--json');
+    const bad = await gen('check', '--catalog', v1).finally(restore);
     expect(topic.code).toBe(0);
     expect(JSON.parse(topic.out).subjects).toEqual([{ subject: `${TOPIC}-value`, topic: TOPIC, eventTypes: ['order.placed'], status: 'unknown' }]);
     const record = await gen('plan', '--catalog', v1, '--subject-strategy', 'topic-record', '--json');
     expect(JSON.parse(record.out).subjects[0].subject).toBe(`${TOPIC}-com.shop.OrderPlaced`);
-    const bad = await gen('check', '--catalog', v1);
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('needs --registry-url');
   });
