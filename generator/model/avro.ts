@@ -43,6 +43,32 @@ const LOGICAL: Record<string, { on: string[]; says: string }> = {
   duration: { on: ['fixed'], says: 'Avro duration: months, days, milliseconds (12 bytes)' },
 };
 
+/**
+ * Logical types kept as attributes in the registry schema (`wireSchema`): values stay their underlying type; one on
+ * the wrong underlying type throws here, so avsc reads it as the plain type (as Avro readers do) and drops it.
+ */
+class KeptLogicalType extends avsc.types.LogicalType {
+  private readonly attrs: Record<string, unknown>;
+  constructor(schema: avsc.Schema, opts?: avsc.ForSchemaOptions) {
+    super(schema, opts);
+    const attrs = schema as unknown as Record<string, unknown>;
+    this.attrs = attrs;
+    const on = LOGICAL[String(attrs.logicalType)]?.on ?? [];
+    if (!on.includes(this.underlyingType.typeName)) throw new Error(`logical type ${String(attrs.logicalType)} does not apply to ${this.underlyingType.typeName}`);
+  }
+  protected override _fromValue(value: unknown): unknown {
+    return value;
+  }
+  protected override _toValue(value: unknown): unknown {
+    return value;
+  }
+  protected override _export(schema: avsc.Schema): void {
+    const attrs = schema as unknown as Record<string, unknown>;
+    for (const k of ['precision', 'scale']) if (this.attrs[k] !== undefined) attrs[k] = this.attrs[k];
+  }
+}
+const KEPT_LOGICAL_TYPES = Object.fromEntries(Object.keys(LOGICAL).map((name) => [name, KeptLogicalType])) as unknown as Record<string, new (schema: avsc.Schema, opts?: avsc.ForSchemaOptions) => avsc.types.LogicalType>;
+
 interface Pending {
   ref: Extract<Schema, { kind: 'ref' }>;
   candidates: string[];
@@ -103,7 +129,7 @@ export class AvroReader {
     const known = this.avscRegistry as Record<string, avsc.Type>;
     for (let round = 0; round < 64; round++) {
       try {
-        return JSON.stringify(avsc.Type.forSchema(raw as avsc.Schema, { registry: { ...registry } }).schema({ exportAttrs: true }));
+        return JSON.stringify(avsc.Type.forSchema(raw as avsc.Schema, { registry: { ...registry }, logicalTypes: KEPT_LOGICAL_TYPES }).schema({ exportAttrs: true }));
       } catch (e) {
         const missing = /^undefined type name: (\S+)/.exec(e instanceof Error ? e.message : '')?.[1];
         const type = missing === undefined ? undefined : known[missing];
