@@ -17,5 +17,6 @@ export const COMMANDS: LazyCommand[] = [
   lazy('topics', async () => (await import('./topics.js')).topicsCommand),
   lazy('diff', async () => (await import('./diff.js')).diffCommand),
   lazy('docs', async () => (await import('./docs.js')).docsCommand),
+  lazy('schemas', async () => (await import('./schemas.js')).schemasCommand),
   lazy('dlq', async () => (await import('./dlq.js')).dlqCommand),
 ];

@@ -7,5 +7,6 @@ export const COMMAND_LIST = {
   topics: { command: 'topics [action]', describe: 'Compare the catalog\'s topics with a cluster (plan, check) or create/repair them (apply)' },
   diff: { command: 'diff [from] [to]', describe: 'Classify the changes between two catalog versions (breaking, non-breaking, info) for CI' },
   docs: { command: 'docs', describe: 'Generate only the static HTML docs site (for publishing)' },
+  schemas: { command: 'schemas [action]', describe: 'Register the catalog\'s Avro schemas in a schema registry (plan, register) or check their compatibility (check)' },
   dlq: { command: 'dlq [action] [topic] [partition] [offset]', describe: 'Inspect dead-letter topics (list, show), replay dead letters to their topic, purge them' },
 } as const;

@@ -16,21 +16,24 @@ import type { EmitOptions, GeneratedFile } from './types.js';
  * The constructor's head and the dead-letter policy: a literal topic, or for an address with channel parameters the
  * topic (and its default dead-letter topic, `<topic>.dlq`) filled in from the values the group consumes.
  */
-function constructorParts(mod: TsModule, sub: SubscriptionSymbols, handlers: string): { head: string[]; deadLetter: string } {
+function constructorParts(mod: TsModule, sub: SubscriptionSymbols, handlers: string, avro: string | undefined): { head: string[]; deadLetter: string } {
   const topic = sub.topic.topic;
   const params = sub.topic.parameters;
   const dlq = topic.deadLetter;
+  // Topics carrying Avro events take the Avro codec (Confluent wire format) as a last, optional argument.
+  const avroParam = avro === undefined ? '' : `, options?: { avro?: ${avro} | undefined }`;
+  const avroDoc = avro === undefined ? [] : ['@param options `avro`: decodes Avro records in the Confluent wire format (JSON envelopes are read either way).'];
   if (!params) {
     return {
-      head: [`  constructor(handlers: ${handlers}) {`, '    super({', `      topic: ${tsString(topic.name)},`],
+      head: [...(avroDoc.length ? [jsdoc(undefined, '  ', avroDoc)] : []), `  constructor(handlers: ${handlers}${avroParam}) {`, '    super({', `      topic: ${tsString(topic.name)},`],
       deadLetter: `      deadLetter: ${tsValue({ enabled: dlq.enabled, topic: dlq.topic })},`,
     };
   }
   const perTopic = dlq.topic === `${topic.name}.dlq`;
   return {
     head: [
-      jsdoc(undefined, '  ', [`@param parameters the values of the channel parameters of \`${topic.name}\`: which topic this handler reads.`]),
-      `  constructor(handlers: ${handlers}, parameters: ${mod.type(params.type)}) {`,
+      jsdoc(undefined, '  ', [`@param parameters the values of the channel parameters of \`${topic.name}\`: which topic this handler reads.`, ...avroDoc]),
+      `  constructor(handlers: ${handlers}, parameters: ${mod.type(params.type)}${avroParam}) {`,
       `    const topic = ${mod.use(params.topicName)}(parameters);`,
       '    super({',
       '      topic,',
@@ -52,7 +55,8 @@ function topicHandler(table: SymbolTable, group: GroupSymbols, sub: Subscription
     [jsdoc(`Handles \`${e.event.type}\` (v${e.event.version}).`, '  '), `  ${e.member}: ${handlerType}<${mod.use(e.type)}>;`].join('\n'),
   );
   const routes = sub.events.map((e) => `        ${route}(${mod.use(e.definition)}, handlers.${e.member}),`);
-  const ctor = constructorParts(mod, sub, handlers);
+  const avro = carriesAvro(table, sub) ? mod.type(table.runtime('AvroCodec')) : undefined;
+  const ctor = constructorParts(mod, sub, handlers, avro);
   const body = [
     jsdoc(`The event handlers consumer group \`${group.group.groupId}\` provides for topic \`${topic.name}\`.`),
     `export interface ${handlers} {`,
@@ -80,11 +84,18 @@ function topicHandler(table: SymbolTable, group: GroupSymbols, sub: Subscription
       ? ['      // Other event types of this topic, not received by this group: acknowledged without a handler.', `      ignore: [${sub.ignored.map((e) => tsString(e)).join(', ')}],`]
       : []),
     ...(topic.legacy ? ['      // x-legacy: records written before the envelope become envelopes before validation.', `      legacy: ${tsValue(topic.legacy)},`] : []),
+    ...(avro !== undefined ? ['      avro: options?.avro,'] : []),
     '    });',
     '  }',
     '}',
   ].join('\n');
   return { path: mod.path, content: mod.render(body), ownership: 'managed' };
+}
+
+/** Whether an event the group receives or ignores on this topic has an Avro payload (so records may be wire-format Avro). */
+function carriesAvro(table: SymbolTable, sub: SubscriptionSymbols): boolean {
+  if (sub.events.some((e) => e.event.payload.avroWire !== undefined)) return true;
+  return sub.ignored.some((type) => table.catalog.events.find((e) => e.type === type)?.payload.avroWire !== undefined);
 }
 
 /** Every combination of the catalog's values of a parameterised subscription, as a literal; undefined when one is open. */
@@ -119,13 +130,16 @@ function groupIndex(table: SymbolTable, group: GroupSymbols): GeneratedFile {
   // The shape of eventgen 0.1 (keyed by topic) is told apart by what sits at the first topic's key: an object of
   // handlers, not a handler.
   const probe = (subs[0] as SubscriptionSymbols).topic.member;
+  const avroSubs = new Set(subs.filter((s) => carriesAvro(table, s)));
+  const avroType = avroSubs.size > 0 ? mod.type(table.runtime('AvroCodec')) : undefined;
   const topicHandlers = subs.map((s) => {
     const own = `keyedByTopic ? handlers.${s.topic.member} : handlers`;
-    if (!s.topic.parameters) return `      new ${mod.use(s.handlerClass)}(${own}),`;
+    const codec = avroSubs.has(s) ? ', { avro }' : '';
+    if (!s.topic.parameters) return `      new ${mod.use(s.handlerClass)}(${own}${codec}),`;
     // One delegator per Kafka topic: per element of the values given, else every combination the catalog lists.
     const defaults = defaultParameterValues(s);
     const list = defaults === undefined ? `parameters.${s.topic.member}` : `(parameters?.${s.topic.member} ?? ${defaults})`;
-    return `      ...${list}.map((values) => new ${mod.use(s.handlerClass)}(${own}, values)),`;
+    return `      ...${list}.map((values) => new ${mod.use(s.handlerClass)}(${own}, values${codec})),`;
   });
   const parameterised = subs.filter((s) => s.topic.parameters);
   const parametersRequired = parameterised.some((s) => defaultParameterValues(s) === undefined);
@@ -153,6 +167,12 @@ function groupIndex(table: SymbolTable, group: GroupSymbols): GeneratedFile {
     `export interface ${options} extends Omit<${consumerOptions}, 'groupId' | 'topics'> {`,
     jsdoc(`The event handlers, by event (\`${handlers}\`; the deprecated \`${old.handlers}\` keyed by topic still works).`, '  '),
     `  handlers: ${handlers} | ${old.handlers};`,
+    ...(avroType !== undefined
+      ? [
+          jsdoc(['Decodes Avro records in the Confluent wire format (schema registry) on the topics carrying Avro events; JSON envelopes are read either way.'], '  '),
+          `  avro?: ${avroType} | undefined;`,
+        ]
+      : []),
     ...(parameterised.length
       ? [
           jsdoc(
@@ -185,7 +205,7 @@ function groupIndex(table: SymbolTable, group: GroupSymbols): GeneratedFile {
         : []),
     ]),
     `export function ${create}(options: ${options}): ${consumer} {`,
-    parameterised.length ? '  const { handlers, parameters, ...rest } = options;' : '  const { handlers, ...rest } = options;',
+    `  const { handlers, ${parameterised.length ? 'parameters, ' : ''}${avroType !== undefined ? 'avro, ' : ''}...rest } = options;`,
     `  const keyedByTopic = isKeyedByTopic(handlers);`,
     `  return new ${consumer}({`,
     ...(g.exactlyOnce ? ['    exactlyOnce: true,'] : []),

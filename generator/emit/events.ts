@@ -40,6 +40,8 @@ export function emitEvents(table: SymbolTable, _options: EmitOptions): Generated
         `  classification: ${tsString(e.classification)},`,
         e.sensitiveFields?.length ? `  sensitiveFields: [${e.sensitiveFields.map((f) => tsString(f)).join(', ')}],` : '',
         `  partitionKey: ${partitionKey(e)},`,
+        // Avro payloads: the registry schema, for the Avro codec (Confluent wire format) when the application uses one.
+        e.payload.avroWire !== undefined ? `  avro: { schema: ${tsString(e.payload.avroWire)} },` : '',
         ...(e.previousVersions ? ['  // x-previous-versions: consumed payloads of older versions are upcast with these steps, in order.', '  upcasters: [', ...e.previousVersions.map((step) => `    ${tsValue(step)},`), '  ],'] : []),
         '});',
       ]

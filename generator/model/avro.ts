@@ -43,6 +43,32 @@ const LOGICAL: Record<string, { on: string[]; says: string }> = {
   duration: { on: ['fixed'], says: 'Avro duration: months, days, milliseconds (12 bytes)' },
 };
 
+/**
+ * Logical types kept as attributes in the registry schema (`wireSchema`): values stay their underlying type; one on
+ * the wrong underlying type throws here, so avsc reads it as the plain type (as Avro readers do) and drops it.
+ */
+class KeptLogicalType extends avsc.types.LogicalType {
+  private readonly attrs: Record<string, unknown>;
+  constructor(schema: avsc.Schema, opts?: avsc.ForSchemaOptions) {
+    super(schema, opts);
+    const attrs = schema as unknown as Record<string, unknown>;
+    this.attrs = attrs;
+    const on = LOGICAL[String(attrs.logicalType)]?.on ?? [];
+    if (!on.includes(this.underlyingType.typeName)) throw new Error(`logical type ${String(attrs.logicalType)} does not apply to ${this.underlyingType.typeName}`);
+  }
+  protected override _fromValue(value: unknown): unknown {
+    return value;
+  }
+  protected override _toValue(value: unknown): unknown {
+    return value;
+  }
+  protected override _export(schema: avsc.Schema): void {
+    const attrs = schema as unknown as Record<string, unknown>;
+    for (const k of ['precision', 'scale']) if (this.attrs[k] !== undefined) attrs[k] = this.attrs[k];
+  }
+}
+const KEPT_LOGICAL_TYPES = Object.fromEntries(Object.keys(LOGICAL).map((name) => [name, KeptLogicalType])) as unknown as Record<string, new (schema: avsc.Schema, opts?: avsc.ForSchemaOptions) => avsc.types.LogicalType>;
+
 interface Pending {
   ref: Extract<Schema, { kind: 'ref' }>;
   candidates: string[];
@@ -60,6 +86,8 @@ export class AvroReader {
   private readonly defined = new Map<string, Definition>();
   private readonly pending: Pending[] = [];
   private readonly avscRegistry: Record<string, unknown> = {};
+  // Top-level payloads read, for their self-contained registry schema (`AvroInfo`-free: `Schema.avroWire`).
+  private readonly payloads: Array<{ raw: unknown; schema: Schema }> = [];
 
   constructor(
     private readonly ctx: ModelContext,
@@ -72,7 +100,10 @@ export class AvroReader {
     if (!target) return { kind: 'unknown' };
     const errorsBefore = this.errorCount();
     const schema = this.node(target.value, target.at, '');
-    if (this.errorCount() === errorsBefore) this.validate(target.value, target.at);
+    if (this.errorCount() === errorsBefore) {
+      this.validate(target.value, target.at);
+      this.payloads.push({ raw: target.value, schema });
+    }
     return schema;
   }
 
@@ -83,6 +114,30 @@ export class AvroReader {
       if (found) p.ref.target = `avro:${found}`;
       else this.invalid(p.at, `Avro type "${p.written}" is not defined (looked for ${p.candidates.map((c) => `"${c}"`).join(', ')}); define it before use or fix the name`);
     }
+    for (const p of this.payloads.splice(0)) {
+      const wire = this.wireSchema(p.raw);
+      if (wire !== undefined) p.schema.avroWire = wire;
+    }
+  }
+
+  /**
+   * The payload's schema as a registry stores it: self-contained (named types defined in other payloads or `.avsc`
+   * files inlined at their first use, by avsc's `Type#schema()`), JSON text. Undefined when avsc cannot read it.
+   */
+  private wireSchema(raw: unknown): string | undefined {
+    const registry: Record<string, avsc.Type> = {};
+    const known = this.avscRegistry as Record<string, avsc.Type>;
+    for (let round = 0; round < 64; round++) {
+      try {
+        return JSON.stringify(avsc.Type.forSchema(raw as avsc.Schema, { registry: { ...registry }, logicalTypes: KEPT_LOGICAL_TYPES }).schema({ exportAttrs: true }));
+      } catch (e) {
+        const missing = /^undefined type name: (\S+)/.exec(e instanceof Error ? e.message : '')?.[1];
+        const type = missing === undefined ? undefined : known[missing];
+        if (missing === undefined || type === undefined || registry[missing] !== undefined) return undefined;
+        registry[missing] = type;
+      }
+    }
+    return undefined;
   }
 
   private errorCount(): number {

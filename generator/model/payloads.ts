@@ -110,7 +110,7 @@ export class SchemaRegistry {
       if (!target || target.recursive || uses.get(target.id) !== 1) continue;
       // The component is this event's payload and nothing else's: emit it as the event schema.
       const meta = { ...e.payload };
-      e.payload = { ...target.schema, ...(meta.description ? { description: meta.description } : {}) };
+      e.payload = { ...target.schema, ...(meta.description ? { description: meta.description } : {}), ...(meta.avroWire !== undefined ? { avroWire: meta.avroWire } : {}) };
       this.named.delete(target.id);
     }
     catalog.schemas = [...this.named.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

@@ -46,6 +46,8 @@ export interface SchemaMeta {
   loc?: SourceLocation;
   /** Set on nodes read from an Avro schema (`model/avro.ts`): what Avro said, for docs and `gen diff`'s Avro rules. */
   avro?: AvroInfo;
+  /** Top node of an Avro payload only: its self-contained Avro schema (JSON text), what a schema registry stores. */
+  avroWire?: string;
 }
 
 /** The Avro facts of a schema node that the JSON Schema shape does not carry. */

@@ -1,4 +1,5 @@
 import type { z } from 'zod/v4';
+import type { AvroCodec } from './avro-codec.js';
 import { DEFAULT_RETRY_POLICY, defaultDeadLetterPolicy, parseEventData, parseEventDataSync, type DeadLetterPolicy, type EventDefinition, type RetryPolicy } from './definitions.js';
 import type { EnvelopeMetadata, EnvelopeMigration } from './envelope.js';
 import { EventValidationError, UnknownEventTypeError } from './errors.js';
@@ -110,6 +111,7 @@ export function route<TType extends string, TSchema extends z.ZodType>(
 ): Route {
   const handleBatch = handler.handleBatch?.bind(handler);
   const prepare = upcasterOf(definition, handler);
+  const direct = exactInvoke(definition, handler, prepare);
   return {
     kind: 'exact',
     eventType: definition.eventType,
@@ -124,6 +126,14 @@ export function route<TType extends string, TSchema extends z.ZodType>(
             for (let i = 0; i < items.length; i++) {
               const item = items[i] as { data: unknown; context: EventContext };
               let data = item.data;
+              if (isEncodedPayload(data)) {
+                try {
+                  data = await data.decode(definition);
+                } catch (error) {
+                  outcomes[i] = error;
+                  continue;
+                }
+              }
               if (prepare !== undefined) {
                 try {
                   data = prepare(data, item.context);
@@ -150,26 +160,47 @@ export function route<TType extends string, TSchema extends z.ZodType>(
             return outcomes;
           },
         }),
-    invoke: (raw, context) => {
-      let data = raw;
-      if (prepare !== undefined) {
-        try {
-          data = prepare(raw, context);
-        } catch (error) {
-          return Promise.reject(error);
-        }
-      }
-      const parsed = parseEventDataSync(definition.schema, data);
-      if (parsed === undefined) {
-        return parseEventData(definition.schema, data).then((result) => {
-          if (!result.success) throw new EventValidationError(definition.eventType, result.error.issues);
-          return handler.handle(result.data, context);
-        });
-      }
-      if (!parsed.success) return Promise.reject(new EventValidationError(definition.eventType, parsed.error.issues));
-      return handler.handle(parsed.data, context);
-    },
+    // An Avro record's payload is decoded first (the writer schema may need a registry round trip).
+    invoke: (raw, context) => (isEncodedPayload(raw) ? raw.decode(definition).then((data) => direct(data, context)) : direct(raw, context)),
   };
+}
+
+/** The synchronous-where-possible invoke of an exact route on a decoded payload. */
+function exactInvoke<TType extends string, TSchema extends z.ZodType>(
+  definition: EventDefinition<TType, TSchema>,
+  handler: EventHandler<z.output<TSchema>>,
+  prepare: ((data: unknown, context: EventContext) => unknown) | undefined,
+): (raw: unknown, context: EventContext) => Promise<void> {
+  return (raw, context) => {
+    let data = raw;
+    if (prepare !== undefined) {
+      try {
+        data = prepare(raw, context);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    const parsed = parseEventDataSync(definition.schema, data);
+    if (parsed === undefined) {
+      return parseEventData(definition.schema, data).then((result) => {
+        if (!result.success) throw new EventValidationError(definition.eventType, result.error.issues);
+        return handler.handle(result.data, context);
+      });
+    }
+    if (!parsed.success) return Promise.reject(new EventValidationError(definition.eventType, parsed.error.issues));
+    return handler.handle(parsed.data, context);
+  };
+}
+
+/** A payload still encoded (an Avro record's `AvroPayload`): decoded by its route before validation. */
+export interface EncodedPayload {
+  readonly encoded: true;
+  decode(definition: EventDefinition | undefined): Promise<unknown>;
+}
+
+/** True for an {@link EncodedPayload}. */
+export function isEncodedPayload(value: unknown): value is EncodedPayload {
+  return typeof value === 'object' && value !== null && (value as { encoded?: unknown }).encoded === true && typeof (value as { decode?: unknown }).decode === 'function';
 }
 
 /** The version step of a route: the handler's own `upcast`, else the definition's upcasters, else none. */
@@ -185,7 +216,7 @@ function upcasterOf(definition: EventDefinition, handler: EventHandler<never>): 
  * catalog does not describe. Exact routes always win over patterns.
  */
 route.pattern = function pattern(glob: string, handler: EventHandler<unknown>): Route {
-  return { kind: 'pattern', pattern: glob, invoke: (data, context) => handler.handle(data, context) };
+  return { kind: 'pattern', pattern: glob, invoke: async (data, context) => handler.handle(isEncodedPayload(data) ? await data.decode(undefined) : data, context) };
 };
 
 /** Options of {@link TopicDelegator}. */
@@ -220,6 +251,12 @@ export interface TopicDelegatorOptions {
    * before envelope validation (ahead of the consumer's `migrateEnvelope`), see {@link legacyMigration}.
    */
   legacy?: LegacyFormat;
+  /**
+   * Avro records in the Confluent wire format on this topic (magic byte 0): metadata from the headers, the payload
+   * decoded with the registry's writer schema and the event's reader schema (see avro-codec.ts). JSON envelopes on the
+   * same topic are still read, so producers can move to Avro one by one.
+   */
+  avro?: AvroCodec | undefined;
 }
 
 /**
@@ -247,6 +284,8 @@ export class TopicDelegator {
   readonly handlerTimeoutMs: number | undefined;
   /** The topic's own migration hook (from `legacy`), applied before the consumer's. */
   readonly migrateEnvelope: EnvelopeMigration | undefined;
+  /** Decodes wire-format Avro records of this topic, when set. */
+  readonly avro: AvroCodec | undefined;
   private readonly exact = new Map<string, Route>();
   private readonly patterns: Array<{ regex: RegExp; route: Route }> = [];
   private readonly ignored: ReadonlySet<string>;
@@ -261,6 +300,7 @@ export class TopicDelegator {
     this.unknownEventTypes = options.unknownEventTypes;
     this.handlerTimeoutMs = options.handlerTimeoutMs;
     this.ignored = new Set(options.ignore ?? []);
+    this.avro = options.avro;
     for (const r of options.routes) {
       if (r.kind === 'pattern') this.patterns.push({ regex: globToRegExp(r.pattern), route: r });
       else if (this.exact.has(r.eventType)) throw new Error(`Duplicate route for event type '${r.eventType}' on topic '${this.topic}'`);

@@ -119,6 +119,9 @@ export function envelopeHeaders(metadata: EnvelopeMetadata, traceparent?: string
  */
 export function decodeEnvelope(value: Buffer | string | null, headers: EventHeaders, migrate?: EnvelopeMigration, record?: RecordPosition): Envelope {
   if (value === null || value.length === 0) throw new DecodeError('Record has no value (tombstone or empty)');
+  if (typeof value !== 'string' && value.length >= 5 && value[0] === 0) {
+    throw new DecodeError(`Record value is Avro in the Confluent wire format (schema id ${value.readUInt32BE(1)}), not a JSON envelope: give the topic an AvroCodec (option \`avro\`)`);
+  }
   if (typeof value !== 'string' && !isUtf8(value)) throw new DecodeError('Record value is not valid UTF-8');
   let raw: unknown;
   try {

@@ -22,6 +22,8 @@ export { OffsetCommitter, DEFAULT_COMMIT_POLICY } from './commit.js';
 export type { PartitionPhase } from './partition-state.js';
 export * from './delegator.js';
 export * from './producer.js';
+export * from './avro-codec.js';
+export * from './schema-registry.js';
 export * from './consumer.js';
 export * from './exactly-once.js';
 export * from './topics-admin.js';

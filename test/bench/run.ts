@@ -1,6 +1,6 @@
 /**
  * `npm run bench` (full; writes BENCHMARKS.md) and `npm run bench -- --quick` (smoke run for CI; writes
- * test/output/bench-quick.md). Options: `--only gen,runtime,tracing,kafka,gateway,live,retry,eos,dlq,outbox,soak`, `--out <file>`,
+ * test/output/bench-quick.md). Options: `--only gen,runtime,tracing,avro,kafka,gateway,live,retry,eos,dlq,outbox,soak`, `--out <file>`,
  * `--render a.json,b.json` (re-render the report from saved results, later files winning per section).
  * Every number is measured against its baseline in the same run, interleaved, and reported as a median.
  */
@@ -20,6 +20,7 @@ import { CONSUMER_CASES, brokerAnswers, kafkaBench, type KafkaResult } from './k
 import type { RuntimeResult } from './runtime.js';
 import type { SoakResult } from './soak.js';
 import type { TracingResult } from './tracing.js';
+import type { AvroBenchResult } from './avro.js';
 import { lastJson, machine, mb, median, ms, progress, rate, ratio, runChild, verdict, type MachineInfo } from './stats.js';
 
 const us = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(1)} µs` : 'n/a');
@@ -31,7 +32,7 @@ const arg = (name: string): string | undefined => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const only = new Set((arg('--only') ?? 'gen,runtime,tracing,kafka,gateway,live,retry,eos,dlq,outbox,soak').split(','));
+const only = new Set((arg('--only') ?? 'gen,runtime,tracing,avro,kafka,gateway,live,retry,eos,dlq,outbox,soak').split(','));
 const outFile = path.resolve(ROOT, arg('--out') ?? (quick ? 'test/output/bench-quick.md' : 'BENCHMARKS.md'));
 
 function newest(dir: string): number {
@@ -66,6 +67,7 @@ interface Report {
   generation?: GenerationSize[];
   runtime?: RuntimeResult;
   tracing?: TracingResult;
+  avro?: AvroBenchResult;
   kafka?: KafkaResult | { skipped: string };
   gateway?: GatewayResult | { skipped: string };
   live?: LiveResult;
@@ -83,7 +85,7 @@ async function main(): Promise<void> {
     const reports = merge.split(',').map((f) => JSON.parse(readFileSync(path.resolve(ROOT, f), 'utf8')) as Report);
     const merged = reports.slice(1).reduce<Report>((acc, r) => {
       const out: Report = { ...acc };
-      for (const key of ['generation', 'runtime', 'tracing', 'kafka', 'gateway', 'live', 'retry', 'eos', 'dlq', 'outbox', 'soak'] as const) {
+      for (const key of ['generation', 'runtime', 'tracing', 'avro', 'kafka', 'gateway', 'live', 'retry', 'eos', 'dlq', 'outbox', 'soak'] as const) {
         const value = r[key];
         if (value !== undefined && !(typeof value === 'object' && 'skipped' in value)) Object.assign(out, { [key]: value });
       }
@@ -124,6 +126,10 @@ async function main(): Promise<void> {
     if (only.has('tracing')) {
       progress('tracing: consumer throughput with tracing off, with no SDK, with the SDK (in process)');
       report.tracing = await tsChild<TracingResult>('tracing.ts', quick ? ['--quick'] : [], 900_000);
+    }
+    if (only.has('avro')) {
+      progress('avro: Confluent wire-format Avro vs the JSON envelope, encode + decode (in process)');
+      report.avro = await tsChild<AvroBenchResult>('avro.ts', quick ? ['--quick'] : [], 600_000);
     }
     if (only.has('kafka')) {
       if (await brokerAnswers()) {
@@ -286,6 +292,25 @@ function render(r: Report): string {
     );
     targets.push(`| consumer with tracing (SDK, no-op exporter) + metrics ≥ 0.9× tracing off | ${ratio(t.ratios.sdkVsOff)} | ${verdict(t.ratios.sdkVsOff >= 0.9)} |`);
     targets.push(`| consumer with \`otelTracing(api)\` and no SDK ≥ 0.98× tracing off | ${ratio(t.ratios.noSdkVsOff)} | ${verdict(t.ratios.noSdkVsOff >= 0.98)} |`);
+  }
+  if (r.avro) {
+    const a = r.avro;
+    const fewer = 1 - a.bytes.avroValue / a.bytes.jsonValue;
+    const fewerTotal = 1 - a.bytes.avroTotal / a.bytes.jsonTotal;
+    L.push(
+      '### 2c. Avro (Confluent wire format) vs JSON envelope',
+      '',
+      `The bundled \`order.created\` shape (3 line items), ${a.records.toLocaleString('en-US')} records per run, ${a.repetitions} interleaved repetitions: encode (value + headers) and decode (headers + value to metadata and payload; Zod validation, equal on both paths, left out). Avro metadata travels in headers; the schema id is cached (no registry call per record).`,
+      '',
+      '| path | records per CPU-second (median) | value bytes | value + header bytes |',
+      '|---|---|---|---|',
+      `| JSON envelope | ${rate(median(a.rates.json))} | ${a.bytes.jsonValue.toFixed(0)} | ${a.bytes.jsonTotal.toFixed(0)} |`,
+      `| Avro, Confluent wire format | ${rate(median(a.rates.avro))} | ${a.bytes.avroValue.toFixed(0)} | ${a.bytes.avroTotal.toFixed(0)} |`,
+      '',
+      `Paired ratio Avro / JSON: **${ratio(a.ratio)}**; bytes: value ${(fewer * 100).toFixed(0)} % fewer, value + headers ${(fewerTotal * 100).toFixed(0)} % fewer.`,
+      '',
+    );
+    targets.push(`| Avro encode+decode ≥ 1.0× the JSON envelope, ≥ 30 % fewer bytes (value + headers) | ${ratio(a.ratio)}, ${(fewerTotal * 100).toFixed(0)} % fewer | ${verdict(a.ratio >= 1 && fewerTotal >= 0.3)} |`);
   }
   if (r.kafka) {
     L.push('### 3. Real broker', '');

@@ -28,6 +28,7 @@ export function emitNestDispatcher(table: SymbolTable): GeneratedFile {
   const connection = mod.use(N.KafkaConnection);
   // Only catalogs with an \`x-legacy\` channel carry the legacy format (other trees stay as they were).
   const legacy = table.topics.some((ts) => ts.topic.legacy !== undefined);
+  const avro = table.catalog.events.some((e) => e.payload.avroWire !== undefined);
   // Only catalogs with an \`x-exactly-once\` group carry the flag (other trees stay as they were).
   const exactlyOnce = table.groups.filter((g) => g.group.exactlyOnce === true).map((g) => g.group.groupId);
   const body = `
@@ -238,7 +239,7 @@ export class KafkaDispatcher {
       ignore: (catalog?.events ?? []).filter((type) => !routes.invokers.has(type)),
     };
     if (catalog !== undefined) options.retry = { ...catalog.retry };${legacy ? '\n    if (catalog?.legacy !== undefined) options.legacy = catalog.legacy;' : ''}
-    if (routes.isRetriable !== undefined) options.isRetriable = routes.isRetriable;
+    if (routes.isRetriable !== undefined) options.isRetriable = routes.isRetriable;${avro ? '\n    if (this.connection.options.avro !== undefined) options.avro = this.connection.options.avro;' : ''}
     return new ${delegator}(options);
   }
 

@@ -88,6 +88,7 @@ function producerService(table: SymbolTable): GeneratedFile {
     '      source: connection.settings.source,',
     '      logger: connection.logger,',
     '      metrics: connection.metrics,',
+    ...(catalog.events.some((e) => e.payload.avroWire !== undefined) ? ['      ...(connection.options.avro === undefined ? {} : { avro: connection.options.avro }),'] : []),
     '    });',
     '  }',
     '',

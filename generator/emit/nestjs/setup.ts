@@ -25,6 +25,10 @@ function options(table: SymbolTable): GeneratedFile {
   const moduleMetadata = mod.type(pkg('@nestjs/common', 'ModuleMetadata'));
   const injectionToken = mod.type(pkg('@nestjs/common', 'InjectionToken'));
   const optionalDep = mod.type(pkg('@nestjs/common', 'OptionalFactoryDependency'));
+  // Only catalogs with Avro payloads take an Avro codec (other trees stay as they were).
+  const avro = table.catalog.events.some((e) => e.payload.avroWire !== undefined)
+    ? `\n  /** Avro events as Confluent wire-format Avro through a schema registry (docs/schema-registry.md); default: JSON envelopes. */\n  avro?: ${t('AvroCodec')};`
+    : '';
   const body = `
 /** Injection token of {@link KafkaModuleOptions}. */
 export const KAFKA_MODULE_OPTIONS = Symbol('KAFKA_MODULE_OPTIONS');
@@ -79,7 +83,7 @@ export interface KafkaModuleOptions {
   /** Idempotency store (default in-memory per consumer; \`null\` disables de-duplication). */
   store?: ${t('ProcessedStore')} | null;
   /** Hook turning legacy/flat record values into envelopes. */
-  migrateEnvelope?: ${t('EnvelopeMigration')};
+  migrateEnvelope?: ${t('EnvelopeMigration')};${avro}
   /** kafkajs producer settings. */
   producer?: ${t('KafkaProducerOptions')};
   /** kafkajs consumer settings. */

@@ -36,6 +36,11 @@ export interface EventDefinition<TType extends string = string, TSchema extends 
    * is older is upcast with these steps before validation (see `upcast`); absent = no version check at all.
    */
   readonly upcasters?: readonly UpcastStep[];
+  /**
+   * Avro payloads only: the payload's self-contained Avro schema (JSON text) as a schema registry stores it. With an
+   * `AvroCodec` on the producer and the consumer, such events travel as Confluent wire-format Avro (see avro-codec.ts).
+   */
+  readonly avro?: { readonly schema: string };
 }
 
 /** Declares an event; infers the literal event type and the schema so handlers and producers are typed. */

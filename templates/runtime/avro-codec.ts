@@ -1,0 +1,387 @@
+/**
+ * Avro values in the Confluent wire format: byte 0 (magic), the writer schema's registry id (4 bytes, big-endian),
+ * then the Avro binary encoding of the payload. The record value is the bare payload record, so the envelope
+ * metadata travels in Kafka headers: the usual `event-type`, `event-id`, `event-version`, `correlation-id`, `source`,
+ * `traceparent`, `event-priority`, plus `event-timestamp`, `data-classification`, `partition-key` (absent = no key),
+ * `causation-id` and `user-id` (see {@link AVRO_HEADERS}); `content-type` is {@link AVRO_CONTENT_TYPE}.
+ *
+ * Producer: the event's schema (`definition.avro.schema`, from the catalog) is registered (or looked up, with
+ * `autoRegister: false`) under its subject once; the id is cached, so a registry outage fails only sends that need an
+ * id not seen yet. Consumer: the writer schema is fetched by id (cached), resolved against the event's reader schema
+ * (Avro schema resolution: added fields with defaults, promotions, aliases), then the payload is validated with the
+ * event's Zod schema like every other payload. An unknown schema id or bytes that are not Avro of that schema fail the record
+ * with a non-retriable {@link DecodeError} (dead-letter reason `decode`); an unreachable registry is retried.
+ *
+ * The values handed to and returned from the codec are the plain JSON values the generated types describe: unions
+ * untagged, `bytes`/`fixed` as strings of one character per byte, logical types as their underlying type.
+ *
+ * avsc is passed in (`import avsc from 'avsc'`), so the runtime does not depend on it unless Avro is used.
+ */
+import type { DataClassification, EventDefinition } from './definitions.js';
+import { HEADERS, envelopeHeaders, type Envelope, type EnvelopeMetadata, type EventPriority, type RecordPosition } from './envelope.js';
+import { DecodeError, EnvelopeError } from './errors.js';
+import type { EventHeaders } from './headers.js';
+import { SchemaRegistryError, type SchemaRegistryClient } from './schema-registry.js';
+
+/** `content-type` header of a Confluent wire-format Avro record. */
+export const AVRO_CONTENT_TYPE = 'application/vnd.apache.avro+binary';
+
+/** The envelope metadata headers written next to {@link HEADERS} when the value is a bare Avro record. */
+export const AVRO_HEADERS = Object.freeze({
+  timestamp: 'event-timestamp',
+  classification: 'data-classification',
+  partitionKey: 'partition-key',
+  causationId: 'causation-id',
+  userId: 'user-id',
+});
+
+/** The avsc type methods the codec uses (structural, so every avsc 5.x `Type` fits). */
+export interface AvscType {
+  readonly typeName: string;
+  toBuffer(value: unknown): Buffer;
+  fromBuffer(buffer: Buffer, resolver?: unknown, noCheck?: boolean): unknown;
+  createResolver(writer: AvscType): unknown;
+  isValid(value: unknown, options?: { errorHook?: (path: string[], value: unknown, type: AvscType) => void }): boolean;
+  readonly fields?: ReadonlyArray<{ readonly name: string; readonly type: AvscType }>;
+  readonly itemsType?: AvscType;
+  readonly valuesType?: AvscType;
+  readonly types?: readonly AvscType[];
+}
+
+/** The part of the avsc module the codec uses: `import avsc from 'avsc'`. */
+export interface AvscModule {
+  readonly Type: { forSchema(schema: never, options?: never): unknown };
+}
+
+/** How a subject is named: `<topic>-value` (TopicNameStrategy, default), `<record fullname>`, `<topic>-<record fullname>`. */
+export type SubjectNameStrategy = 'topic' | 'record' | 'topic-record';
+
+/** The subject of a value schema under a naming strategy. */
+export function subjectName(strategy: SubjectNameStrategy, topic: string, recordName: string | undefined): string {
+  if (strategy === 'topic') return `${topic}-value`;
+  if (recordName === undefined) throw new Error(`The ${strategy === 'record' ? 'RecordNameStrategy' : 'TopicRecordNameStrategy'} needs a named Avro type (record, enum or fixed) as the payload`);
+  return strategy === 'record' ? recordName : `${topic}-${recordName}`;
+}
+
+/** The fullname of an Avro schema's top type (record/enum/fixed), or undefined for an unnamed one. */
+export function avroSchemaName(schema: string): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(schema);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const { name, namespace } = parsed as { name?: unknown; namespace?: unknown };
+  if (typeof name !== 'string') return undefined;
+  return name.includes('.') || typeof namespace !== 'string' || namespace === '' ? name : `${namespace}.${name}`;
+}
+
+/** Wraps an Avro payload in the Confluent wire format. */
+export function encodeConfluent(schemaId: number, payload: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(payload.length + 5);
+  out[0] = 0;
+  out.writeUInt32BE(schemaId, 1);
+  payload.copy(out, 5);
+  return out;
+}
+
+/** True when the value starts like a Confluent wire-format record (magic byte 0 and room for the id). */
+export function isConfluentWire(value: Buffer | string | null): value is Buffer {
+  return value !== null && typeof value !== 'string' && value.length >= 5 && value[0] === 0;
+}
+
+/** Splits a Confluent wire-format value. @throws DecodeError when it is not one. */
+export function readConfluent(value: Buffer | string | null): { schemaId: number; payload: Buffer } {
+  if (!isConfluentWire(value)) throw new DecodeError('Record value is not in the Confluent wire format (magic byte 0, 4-byte schema id, Avro)');
+  return { schemaId: value.readUInt32BE(1), payload: value.subarray(5) };
+}
+
+/** The headers of an Avro record: the envelope's ids plus the rest of its metadata (see {@link AVRO_HEADERS}). */
+export function avroHeaders(metadata: EnvelopeMetadata, traceparent?: string): Record<string, string> {
+  const headers = envelopeHeaders(metadata, traceparent);
+  headers[HEADERS.contentType] = AVRO_CONTENT_TYPE;
+  headers[AVRO_HEADERS.timestamp] = metadata.timestamp;
+  headers[AVRO_HEADERS.classification] = metadata.dataClassification;
+  if (metadata.partitionKey !== null) headers[AVRO_HEADERS.partitionKey] = metadata.partitionKey;
+  if (metadata.causationId !== undefined) headers[AVRO_HEADERS.causationId] = metadata.causationId;
+  if (metadata.userId !== undefined) headers[AVRO_HEADERS.userId] = metadata.userId;
+  return headers;
+}
+
+const CLASSIFICATIONS: ReadonlySet<string> = new Set(['public', 'internal', 'confidential', 'restricted']);
+const PRIORITIES: ReadonlySet<string> = new Set(['critical', 'high', 'normal', 'low']);
+
+/**
+ * The envelope metadata of an Avro record, read from its headers. `event-type` and `event-id` are required; a missing
+ * timestamp is the record's, a missing correlation id the event id, a missing classification `internal`.
+ * @throws EnvelopeError when a required header is missing or a value is not allowed.
+ */
+export function avroMetadata(headers: EventHeaders, record?: RecordPosition): EnvelopeMetadata {
+  const eventType = headers[HEADERS.eventType];
+  const eventId = headers[HEADERS.eventId];
+  const missing = [eventType ? undefined : HEADERS.eventType, eventId ? undefined : HEADERS.eventId].filter((h) => h !== undefined);
+  if (missing.length > 0 || eventType === undefined || eventId === undefined) {
+    throw new EnvelopeError(`Avro record without the envelope header(s) ${missing.join(', ')}`, missing.map((h) => ({ code: 'custom', path: ['headers', h as string], message: 'Required', input: undefined })));
+  }
+  const classification = headers[AVRO_HEADERS.classification] ?? 'internal';
+  if (!CLASSIFICATIONS.has(classification)) {
+    throw new EnvelopeError(`Avro record header ${AVRO_HEADERS.classification} is not a classification: ${classification}`, [{ code: 'custom', path: ['headers', AVRO_HEADERS.classification], message: 'Invalid', input: classification }]);
+  }
+  const millis = record?.timestamp !== undefined ? Number(record.timestamp) : NaN;
+  const metadata: EnvelopeMetadata = {
+    eventId,
+    eventType,
+    eventVersion: headers[HEADERS.eventVersion] ?? '0.0.0',
+    correlationId: headers[HEADERS.correlationId] ?? eventId,
+    timestamp: headers[AVRO_HEADERS.timestamp] ?? (Number.isFinite(millis) ? new Date(millis).toISOString() : new Date(0).toISOString()),
+    source: headers[HEADERS.source] ?? 'unknown',
+    dataClassification: classification as DataClassification,
+    partitionKey: headers[AVRO_HEADERS.partitionKey] ?? null,
+  };
+  const causationId = headers[AVRO_HEADERS.causationId];
+  if (causationId !== undefined) metadata.causationId = causationId;
+  const userId = headers[AVRO_HEADERS.userId];
+  if (userId !== undefined) metadata.userId = userId;
+  const priority = headers[HEADERS.priority];
+  if (priority !== undefined && PRIORITIES.has(priority)) metadata.priority = priority as EventPriority;
+  return metadata;
+}
+
+/**
+ * An Avro payload not decoded yet: the envelope's `data` of an Avro record until its route decodes it with the
+ * event's reader schema (decoding needs the writer schema from the registry, which may take a round trip).
+ */
+export class AvroPayload {
+  /** Marks a payload the route must decode first (see `route` in delegator.ts). */
+  readonly encoded = true as const;
+  constructor(
+    /** The writer schema's registry id. */
+    readonly schemaId: number,
+    /** The Avro binary after the 5-byte prefix. */
+    readonly bytes: Buffer,
+    private readonly codec: AvroCodec,
+  ) {}
+
+  /** Decodes with the event's reader schema (the writer schema as is for a pattern route without one). */
+  decode(definition: EventDefinition | undefined): Promise<unknown> {
+    return this.codec.decode(this.schemaId, this.bytes, definition);
+  }
+
+  /** What logs show instead of the bytes. */
+  toJSON(): { avroSchemaId: number; bytes: number } {
+    return { avroSchemaId: this.schemaId, bytes: this.bytes.length };
+  }
+}
+
+/** Options of {@link AvroCodec}. */
+export interface AvroCodecOptions {
+  /** The schema registry. */
+  registry: SchemaRegistryClient;
+  /** The avsc module: `import avsc from 'avsc'`. */
+  avsc: AvscModule;
+  /** Subject naming (default `topic`: `<topic>-value`). */
+  subjects?: SubjectNameStrategy;
+  /** Register schemas that are not in the registry yet (default true); false = look them up only (CI registers). */
+  autoRegister?: boolean;
+  /** Most parsed schemas and resolvers kept (default 1000 each). */
+  maxCachedTypes?: number;
+}
+
+interface Parsed {
+  type: AvscType;
+  /** Whether the schema has bytes or fixed anywhere: values need the string ↔ Buffer step. */
+  binary: boolean;
+}
+
+/** Encodes and decodes Avro payloads in the Confluent wire format; see the file comment. */
+export class AvroCodec {
+  private readonly registry: SchemaRegistryClient;
+  private readonly avsc: AvscModule;
+  private readonly strategy: SubjectNameStrategy;
+  private readonly autoRegister: boolean;
+  private readonly max: number;
+  private readonly types = new Map<string, Parsed>();
+  private readonly resolvers = new Map<string, unknown>();
+  private readonly subjectIds = new Map<string, number>();
+
+  constructor(options: AvroCodecOptions) {
+    this.registry = options.registry;
+    this.avsc = options.avsc;
+    this.strategy = options.subjects ?? 'topic';
+    this.autoRegister = options.autoRegister ?? true;
+    this.max = options.maxCachedTypes ?? 1000;
+  }
+
+  /** The subject of an event's schema on a topic. */
+  subject(topic: string, definition: EventDefinition): string {
+    const avro = requireAvro(definition);
+    return subjectName(this.strategy, topic, avroSchemaName(avro.schema));
+  }
+
+  /**
+   * The registry id of the event's schema on `topic` (registered or looked up once, then cached).
+   * @throws SchemaRegistryError naming the event and subject when the registry cannot give one.
+   */
+  async schemaId(topic: string, definition: EventDefinition): Promise<number> {
+    const avro = requireAvro(definition);
+    const subject = this.subject(topic, definition);
+    const key = `${subject}\u0000${avro.schema}`;
+    const hit = this.subjectIds.get(key);
+    if (hit !== undefined) return hit;
+    try {
+      const id = this.autoRegister ? await this.registry.register(subject, avro.schema) : await this.registry.lookup(subject, avro.schema);
+      remember(this.subjectIds, key, id, this.max);
+      return id;
+    } catch (error) {
+      if (!(error instanceof SchemaRegistryError)) throw error;
+      const what = this.autoRegister ? 'register' : 'look up';
+      throw new SchemaRegistryError(`Cannot ${what} the Avro schema of ${definition.eventType} under subject ${subject}: ${error.message}`, {
+        ...(error.status === undefined ? {} : { status: error.status }),
+        ...(error.errorCode === undefined ? {} : { errorCode: error.errorCode }),
+        unavailable: error.unavailable,
+        cause: error,
+      });
+    }
+  }
+
+  /** Encodes a (validated) payload for `topic`: wire-format bytes with the schema's registry id. */
+  async encode(topic: string, definition: EventDefinition, data: unknown): Promise<Buffer> {
+    const id = await this.schemaId(topic, definition);
+    return this.encodeWithId(id, definition, data);
+  }
+
+  /** Encodes with a known schema id (synchronous). @throws Error naming the first field Avro refuses. */
+  encodeWithId(schemaId: number, definition: EventDefinition, data: unknown): Buffer {
+    const parsed = this.parse(requireAvro(definition).schema);
+    const value = parsed.binary ? toAvroValue(parsed.type, data) : data;
+    let body: Buffer;
+    try {
+      body = parsed.type.toBuffer(value);
+    } catch (error) {
+      const paths: string[] = [];
+      parsed.type.isValid(value, { errorHook: (p) => paths.push(p.join('.') || '(root)') });
+      throw new Error(`Payload of ${definition.eventType} does not fit its Avro schema${paths.length ? ` at ${paths.slice(0, 5).join(', ')}` : ''}: ${(error as Error).message}`, { cause: error });
+    }
+    return encodeConfluent(schemaId, body);
+  }
+
+  /**
+   * Decodes wire-format bytes: the writer schema by id, resolved to the event's reader schema when given.
+   * @throws UnknownSchemaIdError / DecodeError (non-retriable); SchemaRegistryError when the registry is unreachable.
+   */
+  async decode(schemaId: number, bytes: Buffer, definition: EventDefinition | undefined): Promise<unknown> {
+    const writerSchema = await this.registry.schemaById(schemaId);
+    return this.decodeWith(schemaId, writerSchema, bytes, definition);
+  }
+
+  /** Decodes with a writer schema already at hand (synchronous). @throws DecodeError. */
+  decodeWith(schemaId: number, writerSchema: string, bytes: Buffer, definition: EventDefinition | undefined): unknown {
+    let writer: Parsed;
+    try {
+      writer = this.parse(writerSchema);
+    } catch (error) {
+      throw new DecodeError(`Writer schema ${schemaId} from the registry is not an Avro schema avsc can read: ${(error as Error).message}`, { cause: error });
+    }
+    const readerSchema = definition?.avro?.schema;
+    let reader = writer;
+    let resolver: unknown;
+    if (readerSchema !== undefined && readerSchema !== writerSchema) {
+      reader = this.parse(readerSchema);
+      const key = `${schemaId}\u0000${readerSchema}`;
+      resolver = this.resolvers.get(key);
+      if (resolver === undefined) {
+        try {
+          resolver = reader.type.createResolver(writer.type);
+        } catch (error) {
+          throw new DecodeError(`Writer schema ${schemaId} cannot be read as ${definition?.eventType ?? 'the reader schema'}: ${(error as Error).message}`, { cause: error });
+        }
+        remember(this.resolvers, key, resolver, this.max);
+      }
+    }
+    let value: unknown;
+    try {
+      value = reader.type.fromBuffer(bytes, resolver);
+    } catch (error) {
+      throw new DecodeError(`Record value is not Avro of schema ${schemaId}: ${(error as Error).message}`, { cause: error });
+    }
+    return reader.binary ? fromAvroValue(value) : value;
+  }
+
+  /**
+   * The envelope of a wire-format record: metadata from the headers, `data` an {@link AvroPayload} its route decodes.
+   * @throws DecodeError when the value is not wire format; EnvelopeError when required headers are missing.
+   */
+  envelope(value: Buffer | string | null, headers: EventHeaders, record?: RecordPosition): Envelope {
+    const { schemaId, payload } = readConfluent(value);
+    return { metadata: avroMetadata(headers, record), data: new AvroPayload(schemaId, payload, this) };
+  }
+
+  private parse(schema: string): Parsed {
+    const hit = this.types.get(schema);
+    if (hit !== undefined) return hit;
+    const type = this.avsc.Type.forSchema(JSON.parse(schema) as never, { wrapUnions: false } as never) as AvscType;
+    const parsed = { type, binary: /"(bytes|fixed)"/.test(schema) };
+    remember(this.types, schema, parsed, this.max);
+    return parsed;
+  }
+}
+
+function requireAvro(definition: EventDefinition): { readonly schema: string } {
+  if (definition.avro === undefined) throw new Error(`Event ${definition.eventType} has no Avro schema (its catalog payload is not Avro)`);
+  return definition.avro;
+}
+
+function remember<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
+  if (map.size >= max) {
+    const oldest = map.keys().next();
+    if (oldest.done !== true) map.delete(oldest.value);
+  }
+  map.set(key, value);
+}
+
+/** The JSON value as avsc writes it: strings at bytes/fixed positions become Buffers (one byte per character). */
+function toAvroValue(type: AvscType, value: unknown): unknown {
+  switch (type.typeName) {
+    case 'bytes':
+    case 'fixed':
+      return typeof value === 'string' ? Buffer.from(value, 'latin1') : value;
+    case 'record':
+    case 'error': {
+      if (typeof value !== 'object' || value === null) return value;
+      const out: Record<string, unknown> = {};
+      const source = value as Record<string, unknown>;
+      for (const f of type.fields ?? []) out[f.name] = toAvroValue(f.type, source[f.name]);
+      return out;
+    }
+    case 'array':
+      return Array.isArray(value) && type.itemsType !== undefined ? value.map((v) => toAvroValue(type.itemsType as AvscType, v)) : value;
+    case 'map': {
+      if (typeof value !== 'object' || value === null || type.valuesType === undefined) return value;
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) out[k] = toAvroValue(type.valuesType, v);
+      return out;
+    }
+    default:
+      if (type.typeName.startsWith('union')) {
+        // Untagged union: the first branch that accepts the converted value.
+        for (const branch of type.types ?? []) {
+          const converted = toAvroValue(branch, value);
+          if (branch.isValid(converted)) return converted;
+        }
+      }
+      return value;
+  }
+}
+
+/** The decoded value as the generated types see it: Buffers become strings (one character per byte). */
+function fromAvroValue(value: unknown): unknown {
+  if (Buffer.isBuffer(value)) return value.toString('latin1');
+  if (Array.isArray(value)) return value.map(fromAvroValue);
+  if (typeof value === 'object' && value !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = fromAvroValue(v);
+    return out;
+  }
+  return value;
+}

@@ -1,0 +1,120 @@
+/**
+ * `gen schemas plan|register|check` against a real schema registry (Apicurio, `npm run registry:start`): register a
+ * catalog's Avro schemas, then check changed catalogs under BACKWARD: a field added without a default is flagged
+ * (exit 1, machine-readable verdict), a field added with a default passes. Skips with one line without a registry;
+ * REQUIRE_REGISTRY=1 fails instead.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main, type Io } from '../../generator/cli.js';
+import { SchemaRegistryClient } from '../../templates/runtime/schema-registry.js';
+import { registryUrl } from '../support/registry.js';
+
+const registry = await registryUrl('gen schemas registry tests');
+const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+const TOPIC = `egschemas-${run}.orders`;
+const dir = mkdtempSync(path.join(os.tmpdir(), 'eg-schemas-'));
+
+/** A one-event Avro catalog; `fields` are extra Avro fields (YAML flow mappings). */
+function catalog(name: string, fields: string[] = []): string {
+  const file = path.join(dir, `${name}.yaml`);
+  writeFileSync(
+    file,
+    `asyncapi: 3.0.0
+info: { title: Schemas, version: 1.0.0 }
+channels:
+  orders:
+    address: ${TOPIC}
+    messages:
+      placed:
+        name: order.placed
+        payload:
+          schemaFormat: application/vnd.apache.avro;version=1.9.0
+          schema:
+            type: record
+            name: OrderPlaced
+            namespace: com.shop
+            fields:
+              - { name: orderId, type: string }
+              - { name: total, type: double }
+${fields.map((f) => `              - ${f}`).join('\n')}
+`,
+  );
+  return file;
+}
+
+async function gen(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: Io = { out: (s) => (out += `${s}\n`), err: (s) => (err += `${s}\n`), cwd: process.cwd(), color: false };
+  const code = await main(['schemas', ...argv], io);
+  return { code, out, err };
+}
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('gen schemas without a registry', () => {
+  it('plan lists the subjects of the Avro events (TopicNameStrategy by default, RecordNameStrategy by flag)', async () => {
+    const v1 = catalog('plan');
+    const saved = { a: process.env.REGISTRY_URL, b: process.env.SCHEMA_REGISTRY_URL };
+    delete process.env.REGISTRY_URL;
+    delete process.env.SCHEMA_REGISTRY_URL;
+    const restore = () => {
+      if (saved.a !== undefined) process.env.REGISTRY_URL = saved.a;
+      if (saved.b !== undefined) process.env.SCHEMA_REGISTRY_URL = saved.b;
+    };
+    const topic = await gen('plan', '--catalog', v1, '--json');
+    const bad = await gen('check', '--catalog', v1).finally(restore);
+    expect(topic.code).toBe(0);
+    expect(JSON.parse(topic.out).subjects).toEqual([{ subject: `${TOPIC}-value`, topic: TOPIC, eventTypes: ['order.placed'], status: 'unknown' }]);
+    const record = await gen('plan', '--catalog', v1, '--subject-strategy', 'topic-record', '--json');
+    expect(JSON.parse(record.out).subjects[0].subject).toBe(`${TOPIC}-com.shop.OrderPlaced`);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('needs --registry-url');
+  });
+});
+
+describe.skipIf(!registry)('gen schemas on a real registry', () => {
+  const url = registry ?? '';
+  const client = registry ? new SchemaRegistryClient({ url }) : (undefined as unknown as SchemaRegistryClient);
+  afterAll(async () => {
+    await client.deleteSubject(`${TOPIC}-value`).catch(() => []);
+    await client.deleteSubject(`${TOPIC}-value`, true).catch(() => []);
+  });
+
+  it('registers, then check flags a field added without a default (BACKWARD) and passes one added with a default', async () => {
+    const v1 = catalog('v1');
+    const planned = await gen('plan', '--catalog', v1, '--registry-url', url, '--json');
+    expect(JSON.parse(planned.out).subjects[0].status).toBe('new-subject');
+    const registered = await gen('register', '--catalog', v1, '--registry-url', url, '--json');
+    expect(registered.code).toBe(0);
+    const report = JSON.parse(registered.out) as { ok: boolean; subjects: Array<{ status: string; id: number }> };
+    expect(report.ok).toBe(true);
+    const id = report.subjects[0]?.id as number;
+    expect(JSON.parse(await client.schemaById(id))).toMatchObject({ name: expect.stringMatching(/OrderPlaced$/) });
+    await client.setCompatibility('BACKWARD', `${TOPIC}-value`);
+
+    const same = await gen('check', '--catalog', v1, '--registry-url', url, '--json');
+    expect(same.code).toBe(0);
+    expect(JSON.parse(same.out).subjects[0]).toMatchObject({ status: 'registered', id });
+
+    const breaking = await gen('check', '--catalog', catalog('v2-breaking', ['{ name: currency, type: string }']), '--registry-url', url, '--json');
+    expect(breaking.code).toBe(1);
+    expect(JSON.parse(breaking.out)).toMatchObject({ ok: false, subjects: [{ subject: `${TOPIC}-value`, status: 'incompatible' }] });
+    const text = await gen('check', '--catalog', catalog('v2-breaking-text', ['{ name: currency, type: string }']), '--registry-url', url);
+    expect(text.code).toBe(1);
+    expect(text.out).toContain(`${TOPIC}-value  INCOMPATIBLE with the latest version (latest v1)`);
+
+    const compatible = await gen('check', '--catalog', catalog('v2-ok', ['{ name: currency, type: string, default: EUR }']), '--registry-url', url, '--json');
+    expect(compatible.code).toBe(0);
+    expect(JSON.parse(compatible.out).subjects[0]).toMatchObject({ status: 'compatible', version: 1 });
+  });
+
+  it('an unreachable registry fails check clearly', async () => {
+    const r = await gen('check', '--catalog', catalog('down'), '--registry-url', 'http://127.0.0.1:9/apis/ccompat/v7', '--timeout', '2000');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/Schema registry unreachable \(GET http:\/\/127\.0\.0\.1:9\/apis\/ccompat\/v7\/subjects\/.*-value\/versions\/latest\)/);
+  });
+});
