@@ -66,10 +66,14 @@ export class DeliveryEngine implements DeliveryListener {
     // Exactly-once groups commit offsets in Kafka transactions, together with the outputs of the records before them.
     const eos = settings.exactlyOnce;
     const target = eos === undefined ? io.consumer : (): typeof eos => eos;
-    // Commits that landed move each partition's progress (health's "stuck since").
+    // Commits that landed move each partition's progress (health's "stuck since"). The wrapper is built once per
+    // client (a reconnect hands out a new one), not once per commit.
+    let wrapped: { client: Pick<TransportConsumer, 'commit'>; wrapper: Pick<TransportConsumer, 'commit'> } | undefined;
     const committing = (): Pick<TransportConsumer, 'commit'> | undefined => {
       const client = target();
-      return client === undefined ? undefined : { commit: (offsets) => client.commit(offsets).then(() => this.committed(offsets)) };
+      if (client === undefined) return undefined;
+      if (wrapped?.client !== client) wrapped = { client, wrapper: { commit: (offsets) => client.commit(offsets).then(() => this.committed(offsets)) } };
+      return wrapped.wrapper;
     };
     this.committer = new OffsetCommitter(committing, io.commitPolicy, settings.logger);
     this.dlq = new DeadLetterWriter(settings, io.deadLetterProducer, this.failures);
