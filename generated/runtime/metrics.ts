@@ -21,9 +21,10 @@ const COUNTERS: Record<CounterName, { name: string; help: string }> = {
 };
 
 /** The gauges the runtime maintains (sampled when metrics are exported). */
-export type GaugeName = 'partitions_assigned' | 'partitions_retrying' | 'partitions_failing' | 'partitions_halted' | 'lag' | 'fetch_lag' | 'lag_sampled' | 'partition_stuck' | 'dead_letter_records' | 'outbox_pending' | 'outbox_oldest_pending_age' | 'outbox_parked_rows';
+export type GaugeName = 'records_in_flight' | 'partitions_assigned' | 'partitions_retrying' | 'partitions_failing' | 'partitions_halted' | 'lag' | 'fetch_lag' | 'lag_sampled' | 'partition_stuck' | 'dead_letter_records' | 'outbox_pending' | 'outbox_oldest_pending_age' | 'outbox_parked_rows';
 
 const GAUGES: Record<GaugeName, { name: string; help: string }> = {
+  records_in_flight: { name: 'consumer_records_in_flight', help: 'Handler calls running now per topic (at most one per owned partition, a handleBatch call counting once; attempts that outlived their partition or timeout count until they settle).' },
   partitions_assigned: { name: 'consumer_partitions_assigned', help: 'Partitions this member owns.' },
   partitions_retrying: { name: 'consumer_partitions_retrying', help: 'Partitions held by retries of one record (later records wait).' },
   partitions_failing: { name: 'consumer_partitions_failing', help: 'Partitions that cannot progress now (dead-letter write failing, processed store unavailable).' },

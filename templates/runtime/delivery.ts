@@ -96,6 +96,18 @@ export class DeliveryEngine implements DeliveryListener {
     return this.assigned;
   }
 
+  /** Handler calls running now, per topic (see the `consumer_records_in_flight` gauge). */
+  get inFlight(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const p of this.assigned) out.set(p.topic, 0);
+    for (const state of this.partitions.values()) if (state.phase === 'handling' && state.epoch === this.epoch) out.set(state.topic, (out.get(state.topic) ?? 0) + 1);
+    for (const key of this.watcher.zombies.keys()) {
+      const topic = key.slice(0, key.indexOf('\u0000'));
+      out.set(topic, (out.get(topic) ?? 0) + 1);
+    }
+    return out;
+  }
+
   /** Consumer lag of each owned partition as of its last fetch (partitions not fetched yet are left out). */
   get lags(): Array<TopicPartition & { lag: number }> {
     const out: Array<TopicPartition & { lag: number }> = [];

@@ -1,38 +1,65 @@
 /**
- * Cost of tracing (#17) on the consumer, in process (InMemoryTransport, 1 KB `order.created`, 6 partitions, in-memory
- * dedup, metrics on): the records are produced first (each with a `traceparent` header), then a new group consumes
- * them; rate = records / CPU time of the consume phase. Cases, interleaved with a rotating order:
+ * Cost of tracing (#17) on the consumer. Cases, interleaved with a rotating order after a warm-up of each:
  * *off* = no `tracing` option; *no SDK* = `tracing: otelTracing(api)` with nothing registered (the API's no-op);
- * *SDK* = `otelTracing(api)` with `BasicTracerProvider` + `BatchSpanProcessor` over an exporter that drops the spans,
- * `AsyncLocalStorageContextManager`, W3C propagator. Run alone: `tsx test/bench/tracing.ts [--quick]`.
+ * *SDK* = `otelTracing(api)` with `BasicTracerProvider` + `BatchSpanProcessor` over an exporter that drops the spans
+ * (every span is really created, sampled (AlwaysOn), ended and handed to the exporter), `AsyncLocalStorageContextManager`,
+ * W3C propagator. Ratios are medians of per-repetition ratios (each repetition runs the three cases back to back).
+ * - In process: InMemoryTransport, 1 KB `order.created`, 6 partitions, in-memory dedup, metrics on; the records are
+ *   produced first (each with a `traceparent` header), then a new group consumes them; rate = records / CPU time of
+ *   the consume phase. The baseline here is so fast (~10-15 µs of CPU per record) that one SDK span (~3 µs) plus the
+ *   context manager's promise hooks cannot fit in 10% of it: the real-broker measurement is the service-like one.
+ * - Real broker (KAFKA_BROKERS, default 127.0.0.1:19092; skipped when it does not answer): the records are produced
+ *   once (6 partitions, `traceparent` headers), then each case consumes all of them in a new group with a
+ *   generated-consumer-style GroupConsumer over KafkaTransport; rate = records / CPU time from the first record to
+ *   the last (the window of test/bench/kafka.ts).
+ * Run alone: `tsx test/bench/tracing.ts [--quick]`.
  */
 import { pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import * as api from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { EventProducer, GroupConsumer, InMemoryTransport, TopicDelegator, batchItem, otelTracing, route, silentLogger, type BatchItem, type Tracing } from '../../templates/runtime/index.js';
+import { Kafka, logLevel } from 'kafkajs';
+import { EventProducer, GroupConsumer, InMemoryTransport, KafkaTransport, TopicDelegator, batchItem, kafkaConfig, otelTracing, route, silentLogger, type BatchItem, type Tracing, type Transport } from '../../templates/runtime/index.js';
 import { OrderCreatedEvent, orderPayload, type OrderCreatedInput } from './fixtures.js';
+import { brokerAnswers, brokersFromEnv } from './kafka.js';
 import { median, pairedRatio, progress } from './stats.js';
 
 const TOPIC = 'shop.orders.v1';
 const POOL = 1024;
+const PARTITIONS = 6;
 const pool: OrderCreatedInput[] = Array.from({ length: POOL }, (_, i) => orderPayload(i));
 const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
 type Mode = 'off' | 'noSdk' | 'sdk';
 
-export interface TracingResult {
+// A full collection before each measured run, so one case's garbage (the SDK's ended spans) is not collected on the
+// next case's time. `gc` without --expose-gc on the command line (the bench runs under tsx).
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+const MODES: readonly Mode[] = ['off', 'noSdk', 'sdk'];
+
+/** One setting's measurements (in process, or on the real broker). */
+export interface TracingSeries {
   messages: number;
   repetitions: number;
   /** Records per CPU-second of the consume phase, per repetition. */
   cpuRates: Record<Mode, number[]>;
   /** Records per wall-second of the consume phase, per repetition. */
   rates: Record<Mode, number[]>;
-  /** Spans exported (dropped) by the SDK case's exporter in its last repetition. */
+  /** Spans exported (dropped) by the SDK case's exporter in its last repetition (one per record). */
   sdkSpans: number;
   /** Median paired ratios (CPU rates). */
   ratios: { sdkVsOff: number; noSdkVsOff: number; perRep: Array<{ sdk: number; noSdk: number }> };
+  /** CPU µs per record (median) of tracing off, and what the SDK adds on top (median of the per-repetition differences). */
+  perRecordUs: { off: number; sdkExtra: number; noSdkExtra: number };
+}
+
+export interface TracingResult extends TracingSeries {
+  /** The same three cases on the real broker, or why they were not measured. */
+  broker?: (TracingSeries & { brokers: string; partitions: number; payloadBytes: number }) | { skipped: string };
 }
 
 /** Drops every span (the SDK still creates, samples, batches and hands them over). */
@@ -45,9 +72,10 @@ class DroppingExporter implements SpanExporter {
   async shutdown(): Promise<void> {}
 }
 
-async function consumeRun(mode: Mode, messages: number): Promise<{ cpu: number; wall: number; spans: number }> {
-  let provider: BasicTracerProvider | undefined;
+/** Runs `fn` with the mode's tracing set up (for `sdk`: a registered SDK, unregistered after); reports the spans exported. */
+async function withMode<T>(mode: Mode, fn: (tracing: Tracing | undefined) => Promise<T>): Promise<T & { spans: number }> {
   const exporter = new DroppingExporter();
+  let provider: BasicTracerProvider | undefined;
   let contextManager: AsyncLocalStorageContextManager | undefined;
   if (mode === 'sdk') {
     provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 4096, maxExportBatchSize: 512, scheduledDelayMillis: 200 })] });
@@ -57,37 +85,9 @@ async function consumeRun(mode: Mode, messages: number): Promise<{ cpu: number; 
     api.trace.setGlobalTracerProvider(provider);
   }
   try {
-    const tracing: Tracing | undefined = mode === 'off' ? undefined : otelTracing(api);
-    const transport = new InMemoryTransport({ defaultPartitions: 6 });
-    transport.createTopic(TOPIC, 6);
-    const producer = new EventProducer({ transport, source: 'bench', logger: silentLogger });
-    for (let i = 0; i < messages; i += 500) {
-      const items: BatchItem[] = [];
-      for (let k = i; k < Math.min(messages, i + 500); k++) items.push(batchItem(TOPIC, OrderCreatedEvent, pool[k % POOL] as OrderCreatedInput, { traceparent: TRACEPARENT }));
-      await producer.sendBatch(items);
-    }
-    let handled = 0;
-    let done!: () => void;
-    const finished = new Promise<void>((resolve) => (done = resolve));
-    const consumer = new GroupConsumer({
-      groupId: 'bench',
-      transport,
-      topics: [new TopicDelegator({ topic: TOPIC, routes: [route(OrderCreatedEvent, { handle: async () => void (++handled === messages && done()) })] })],
-      logger: silentLogger,
-      ...(tracing === undefined ? {} : { tracing }),
-    });
-    global.gc?.();
-    const wall0 = performance.now();
-    const cpu0 = process.cpuUsage();
-    await consumer.start();
-    await finished;
-    const cpu = process.cpuUsage(cpu0);
-    const wallMs = performance.now() - wall0;
-    await consumer.stop();
-    await producer.disconnect();
-    if (consumer.health().processed !== messages) throw new Error(`processed ${consumer.health().processed} of ${messages}`);
+    const result = await fn(mode === 'off' ? undefined : otelTracing(api));
     await provider?.forceFlush();
-    return { cpu: (messages / ((cpu.user + cpu.system) / 1000)) * 1000, wall: (messages / wallMs) * 1000, spans: exporter.spans };
+    return { ...result, spans: exporter.spans };
   } finally {
     if (provider !== undefined) {
       await provider.shutdown();
@@ -99,24 +99,111 @@ async function consumeRun(mode: Mode, messages: number): Promise<{ cpu: number; 
   }
 }
 
-export async function tracingBench(options: { quick: boolean }): Promise<TracingResult> {
-  const messages = options.quick ? 10_000 : 50_000;
-  const reps = options.quick ? 3 : 7;
-  const modes: Mode[] = ['off', 'noSdk', 'sdk'];
-  for (const mode of modes) await consumeRun(mode, Math.min(messages, 10_000)); // warm-up
+/** Counts handled records; CPU and wall time from the first record to the last. */
+function window(messages: number): { tick: () => void; finished: Promise<{ cpu: number; wall: number }> } {
+  let handled = 0;
+  let wall0 = 0;
+  let cpu0 = process.cpuUsage();
+  let done!: (r: { cpu: number; wall: number }) => void;
+  const finished = new Promise<{ cpu: number; wall: number }>((resolve) => (done = resolve));
+  return {
+    tick: () => {
+      if (handled++ === 0) {
+        wall0 = performance.now();
+        cpu0 = process.cpuUsage();
+      }
+      if (handled === messages) {
+        const used = process.cpuUsage(cpu0);
+        done({ cpu: ((messages - 1) / ((used.user + used.system) / 1000)) * 1000, wall: ((messages - 1) / (performance.now() - wall0)) * 1000 });
+      }
+    },
+    finished,
+  };
+}
+
+async function produce(transport: Transport | InMemoryTransport, topic: string, messages: number): Promise<void> {
+  const producer = new EventProducer({ transport, source: 'bench', logger: silentLogger });
+  await producer.connect();
+  for (let i = 0; i < messages; i += 500) {
+    const items: BatchItem[] = [];
+    for (let k = i; k < Math.min(messages, i + 500); k++) items.push(batchItem(topic, OrderCreatedEvent, pool[k % POOL] as OrderCreatedInput, { traceparent: TRACEPARENT }));
+    await producer.sendBatch(items);
+  }
+  await producer.disconnect();
+}
+
+/** In process: produce, then consume in a new group; rate over the whole consume phase (start included). */
+function inProcessRun(mode: Mode, messages: number): Promise<{ cpu: number; wall: number; spans: number }> {
+  return withMode(mode, async (tracing) => {
+    const transport = new InMemoryTransport({ defaultPartitions: PARTITIONS });
+    transport.createTopic(TOPIC, PARTITIONS);
+    await produce(transport, TOPIC, messages);
+    let handled = 0;
+    let done!: () => void;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    const consumer = new GroupConsumer({
+      groupId: 'bench',
+      transport,
+      topics: [new TopicDelegator({ topic: TOPIC, routes: [route(OrderCreatedEvent, { handle: async () => void (++handled === messages && done()) })] })],
+      logger: silentLogger,
+      ...(tracing === undefined ? {} : { tracing }),
+    });
+    gc();
+    const wall0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    await consumer.start();
+    await finished;
+    const cpu = process.cpuUsage(cpu0);
+    const wallMs = performance.now() - wall0;
+    await consumer.stop();
+    if (consumer.health().processed !== messages) throw new Error(`processed ${consumer.health().processed} of ${messages}`);
+    return { cpu: (messages / ((cpu.user + cpu.system) / 1000)) * 1000, wall: (messages / wallMs) * 1000 };
+  });
+}
+
+let groups = 0;
+/** Real broker: a new group reads the whole topic from the beginning with a GroupConsumer over KafkaTransport. */
+function brokerRun(mode: Mode, brokers: string, topic: string, messages: number): Promise<{ cpu: number; wall: number; spans: number }> {
+  return withMode(mode, async (tracing) => {
+    const w = window(messages);
+    const consumer = new GroupConsumer({
+      groupId: `bench-tracing-${process.pid}-${Date.now().toString(36)}-${groups++}`,
+      transport: new KafkaTransport({ config: kafkaConfig({ brokers, clientId: 'bench-tracing' }), logger: silentLogger }),
+      topics: [new TopicDelegator({ topic, routes: [route(OrderCreatedEvent, { handle: async () => w.tick() })] })],
+      store: null,
+      logger: silentLogger,
+      ...(tracing === undefined ? {} : { tracing }),
+    });
+    gc();
+    await consumer.start();
+    try {
+      return await w.finished;
+    } finally {
+      await consumer.stop();
+    }
+  });
+}
+
+/** Runs the three cases `reps` times, rotating their order, after one warm-up run of each. */
+async function series(label: string, reps: number, messages: number, warmUp: (mode: Mode) => Promise<unknown>, run: (mode: Mode) => Promise<{ cpu: number; wall: number; spans: number }>): Promise<TracingSeries> {
+  for (const mode of MODES) await warmUp(mode);
   const cpuRates: Record<Mode, number[]> = { off: [], noSdk: [], sdk: [] };
   const rates: Record<Mode, number[]> = { off: [], noSdk: [], sdk: [] };
   let sdkSpans = 0;
   for (let r = 0; r < reps; r++) {
-    const order = modes.map((_, i) => modes[(i + r) % modes.length] as Mode);
+    const order = MODES.map((_, i) => MODES[(i + r) % MODES.length] as Mode);
     for (const mode of order) {
-      const x = await consumeRun(mode, messages);
+      const x = await run(mode);
       cpuRates[mode].push(x.cpu);
       rates[mode].push(x.wall);
-      if (mode === 'sdk') sdkSpans = x.spans;
+      if (mode === 'sdk') {
+        sdkSpans = x.spans;
+        if (x.spans < messages) throw new Error(`the SDK case exported ${x.spans} spans for ${messages} records`);
+      }
     }
-    progress(`tracing rep ${r + 1}/${reps}: ${order.map((m) => `${m} ${Math.round(cpuRates[m][cpuRates[m].length - 1] ?? 0)}/cpu-s`).join(', ')}`);
+    progress(`tracing ${label} rep ${r + 1}/${reps}: ${order.map((m) => `${m} ${Math.round(cpuRates[m][cpuRates[m].length - 1] ?? 0)}/cpu-s`).join(', ')}`);
   }
+  const us = (rate: number): number => 1e6 / rate;
   return {
     messages,
     repetitions: reps,
@@ -128,12 +215,43 @@ export async function tracingBench(options: { quick: boolean }): Promise<Tracing
       noSdkVsOff: pairedRatio(cpuRates.noSdk, cpuRates.off),
       perRep: cpuRates.off.map((off, i) => ({ sdk: (cpuRates.sdk[i] ?? Number.NaN) / off, noSdk: (cpuRates.noSdk[i] ?? Number.NaN) / off })),
     },
+    perRecordUs: {
+      off: median(cpuRates.off.map(us)),
+      sdkExtra: median(cpuRates.off.map((off, i) => us(cpuRates.sdk[i] ?? Number.NaN) - us(off))),
+      noSdkExtra: median(cpuRates.off.map((off, i) => us(cpuRates.noSdk[i] ?? Number.NaN) - us(off))),
+    },
   };
+}
+
+async function brokerSeries(quick: boolean): Promise<NonNullable<TracingResult['broker']>> {
+  const brokers = brokersFromEnv();
+  if (!(await brokerAnswers(brokers))) return { skipped: `no broker answers at ${brokers}` };
+  const messages = quick ? 10_000 : 50_000;
+  const topic = `bench-tracing-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
+  const admin = new Kafka({ brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true });
+    await produce(new KafkaTransport({ config: kafkaConfig({ brokers, clientId: 'bench-tracing' }), logger: silentLogger, producer: { compression: 'none' } }), topic, messages);
+    const run = (mode: Mode) => brokerRun(mode, brokers, topic, messages);
+    const s = await series('broker', quick ? 3 : 5, messages, run, run);
+    return { ...s, brokers, partitions: PARTITIONS, payloadBytes: 1024 };
+  } finally {
+    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin.disconnect();
+  }
+}
+
+export async function tracingBench(options: { quick: boolean; broker?: boolean }): Promise<TracingResult> {
+  const messages = options.quick ? 10_000 : 50_000;
+  const inProcess = await series('in process', options.quick ? 5 : 9, messages, (mode) => inProcessRun(mode, Math.min(messages, 10_000)), (mode) => inProcessRun(mode, messages));
+  const broker = options.broker === false ? undefined : await brokerSeries(options.quick).catch((error: unknown) => ({ skipped: `failed: ${error instanceof Error ? error.message : String(error)}` }));
+  return { ...inProcess, ...(broker === undefined ? {} : { broker }) };
 }
 
 export { median };
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const result = await tracingBench({ quick: process.argv.includes('--quick') });
+  const result = await tracingBench({ quick: process.argv.includes('--quick'), broker: !process.argv.includes('--no-broker') });
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -87,6 +87,7 @@ async function setup(handle: (orderId: string) => Promise<void> | void, options:
 
 const tick = (ms = 0): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const part = (c: GroupConsumer, partition: number): PartitionHealth | undefined => c.health().partitions.find((p) => p.topic === 'orders' && p.partition === partition);
+const inFlight = (c: GroupConsumer): number => Number(/^eventgen_consumer_records_in_flight\{group="g",topic="orders"\} (\d+)$/m.exec(c.metrics.toPrometheus())?.[1]);
 const stuckSeconds = (c: GroupConsumer, partition: number): number => Number(new RegExp(`^eventgen_consumer_partition_stuck_seconds\\{group="g",topic="orders",partition="${partition}"\\} ([\\d.e+-]+)$`, 'm').exec(c.metrics.toPrometheus())?.[1]);
 
 describe('health().partitions on the fake client', () => {
@@ -114,12 +115,14 @@ describe('health().partitions on the fake client', () => {
     expect(part(s.consumer, 1)?.stuckSince).toBeUndefined();
     expect(stuckSeconds(s.consumer, 0)).toBeGreaterThanOrEqual(0.1);
     expect(stuckSeconds(s.consumer, 1)).toBe(0);
+    expect(inFlight(s.consumer)).toBe(1); // the hanging handler call
     // Stuck does not make the consumer unhealthy by itself (a long handler is legitimate): it is reported.
     expect(s.consumer.health().healthy).toBe(true);
     release();
     await delivered;
     expect(part(s.consumer, 0)).toEqual({ topic: 'orders', partition: 0, state: 'running', committedOffset: '3', fetchLag: 0 });
     expect(stuckSeconds(s.consumer, 0)).toBe(0);
+    expect(inFlight(s.consumer)).toBe(0); // reported as 0, not absent, while the topic is owned
   });
 
   it('retries waiting paused: paused-for-retry and stuck since the first attempt; a halt: halted and stuck; resumed and handled: running again', async () => {

@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
+import { retryTopicNames, retryTopicsFor } from '../../model/extensions.js';
 import type { Catalog, Topic } from '../../model/types.js';
 import { jsonBannerComment } from '../../write/banner.js';
 import type { EmitOptions, GeneratedFile } from '../types.js';
@@ -26,14 +27,23 @@ function re2(value: string): string {
   return value.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
 }
 
-/** `topic="name"`, or `topic=~"..."` matching every value of a parameterised topic name (`{param}` → one segment). */
-function topicMatcher(topic: Topic): string {
-  if (!/\{[^}]+\}/.test(topic.name)) return `topic=${promString(topic.name)}`;
-  const pattern = topic.name
+/** RE2 pattern of a topic name: literal, with each `{param}` matching one segment. */
+function topicPattern(name: string): string {
+  return name
     .split(/(\{[^}]+\})/)
     .map((part) => (/^\{[^}]+\}$/.test(part) ? '[^.]+' : re2(part)))
     .join('');
-  return `topic=~${promString(pattern)}`;
+}
+
+/** `topic="name"`, or `topic=~"..."` matching every value of a parameterised topic name (`{param}` → one segment). */
+function topicMatcher(topic: Topic): string {
+  if (!/\{[^}]+\}/.test(topic.name)) return `topic=${promString(topic.name)}`;
+  return `topic=~${promString(topicPattern(topic.name))}`;
+}
+
+/** `topic=~"a|b|..."` matching any of the names (parameterised segments as in {@link topicMatcher}). */
+function topicsMatcher(names: readonly string[]): string {
+  return `topic=~${promString(names.map(topicPattern).join('|'))}`;
 }
 
 function groupsMatcher(groups: readonly string[]): string {
@@ -45,6 +55,8 @@ const m = (name: string): string => METRIC_PREFIX + name;
 interface Row {
   group: string;
   topic: Topic;
+  /** The group's retry topics for this topic, in order (`x-retry: { mode: topics }`); empty: in-process retries. */
+  retryTopics: string[];
 }
 
 function rows(catalog: Catalog): Row[] {
@@ -53,7 +65,9 @@ function rows(catalog: Catalog): Row[] {
   for (const g of catalog.groups) {
     for (const s of g.subscriptions) {
       const topic = byId.get(s.topic);
-      if (topic !== undefined) out.push({ group: g.groupId, topic });
+      if (topic === undefined) continue;
+      const spec = retryTopicsFor(topic, g);
+      out.push({ group: g.groupId, topic, retryTopics: spec === undefined ? [] : retryTopicNames(spec, topic.name, g.groupId) });
     }
   }
   return out;
@@ -65,14 +79,14 @@ interface Target {
   refId: string;
 }
 
-function panel(id: number, title: string, unit: string, x: number, y: number, targets: Target[], description: string): Record<string, unknown> {
+function panel(id: number, title: string, unit: string, x: number, y: number, targets: Target[], description: string, w = x === 20 ? 4 : 5): Record<string, unknown> {
   return {
     id,
     type: 'timeseries',
     title,
     description,
     datasource: { type: 'prometheus', uid: '${datasource}' },
-    gridPos: { h: 8, w: x === 20 ? 4 : 5, x, y },
+    gridPos: { h: 8, w, x, y },
     fieldConfig: { defaults: { unit, min: 0 }, overrides: [] },
     options: { legend: { displayMode: 'list', placement: 'bottom' }, tooltip: { mode: 'multi' } },
     targets: targets.map((t) => ({ ...t, datasource: { type: 'prometheus', uid: '${datasource}' } })),
@@ -84,8 +98,10 @@ export function grafanaDashboard(catalog: Catalog, options: Pick<EmitOptions, 'v
   const panels: Array<Record<string, unknown>> = [];
   let id = 1;
   let y = 0;
-  for (const { group, topic } of rows(catalog)) {
+  for (const { group, topic, retryTopics } of rows(catalog)) {
     const sel = `group=${promString(group)},${topicMatcher(topic)}`;
+    // With retry topics, a record is dead-lettered from the last retry topic: dead-letter series read them all.
+    const dlqSel = retryTopics.length === 0 ? sel : `group=${promString(group)},${topicsMatcher([topic.name, ...retryTopics])}`;
     panels.push({ id: id++, type: 'row', title: `${group} ← ${topic.name}`, collapsed: false, gridPos: { h: 1, w: 24, x: 0, y }, panels: [] });
     y += 1;
     const dlq = topic.deadLetter.enabled ? [{ expr: `max by (topic) (${m('dead_letter_topic_records')}{group=${promString(group)},topic=${promString(topic.deadLetter.topic)}})`, legendFormat: 'records in {{topic}}', refId: 'B' }] : [];
@@ -98,12 +114,29 @@ export function grafanaDashboard(catalog: Catalog, options: Pick<EmitOptions, 'v
       panel(id++, 'Handler duration p99', 's', 10, y, [{ expr: `histogram_quantile(0.99, sum by (le, event_type) (rate(${m('processing_duration_seconds_bucket')}{${sel}}[5m])))`, legendFormat: '{{event_type}}', refId: 'A' }], '99th percentile of the time from receipt to commit decision, by event type.'),
       panel(id++, 'Errors and retries', 'ops', 15, y, [
         { expr: `sum(rate(${m('events_failed_total')}{${sel}}[5m]))`, legendFormat: 'failed attempts/s', refId: 'A' },
-        { expr: `sum(rate(${m('events_retried_total')}{${sel}}[5m]))`, legendFormat: 'retries/s', refId: 'B' },
+        { expr: `sum(rate(${m('events_retried_total')}{${sel}}[5m]))`, legendFormat: retryTopics.length === 0 ? 'retries/s' : 'moved to retry topics/s', refId: 'B' },
         { expr: `max(${m('consumer_partition_stuck_seconds')}{${sel}})`, legendFormat: 'longest stuck partition (s)', refId: 'C' },
       ], 'Failed handler attempts, scheduled retries, and the longest time a partition has made no progress.'),
-      panel(id++, 'Dead-letter growth', 'short', 20, y, [{ expr: `sum(increase(${m('events_dead_lettered_total')}{${sel}}[15m]))`, legendFormat: 'dead-lettered (15 min)', refId: 'A' }, ...dlq], topic.deadLetter.enabled ? `Records dead-lettered in the last 15 minutes, and the size of ${topic.deadLetter.topic}.` : 'Dead-lettering is disabled for this topic: terminal failures halt the partition.'),
+      panel(id++, 'Dead-letter growth', 'short', 20, y, [{ expr: `sum(increase(${m('events_dead_lettered_total')}{${dlqSel}}[15m]))`, legendFormat: 'dead-lettered (15 min)', refId: 'A' }, ...dlq], topic.deadLetter.enabled ? `Records dead-lettered in the last 15 minutes${retryTopics.length === 0 ? '' : ' (from the topic and its retry topics)'}, and the size of ${topic.deadLetter.topic}.` : 'Dead-lettering is disabled for this topic: terminal failures halt the partition.'),
     );
     y += 8;
+    if (retryTopics.length > 0) {
+      // Non-blocking retries: what waits in each retry topic, what moves on from each stage, what a retry saves.
+      const rt = `group=${promString(group)},${topicsMatcher(retryTopics)}`;
+      const all = `group=${promString(group)},${topicsMatcher([topic.name, ...retryTopics])}`;
+      panels.push(
+        panel(id++, 'Retry topics: records waiting', 'short', 0, y, [{ expr: `sum by (topic) (max by (topic, partition) (${m('consumer_lag')}{${rt}}))`, legendFormat: '{{topic}}', refId: 'A' }], `Records in each retry topic of ${group} not handled yet (consumer lag summed over partitions): ${retryTopics.join(', ')}.`, 8),
+        panel(id++, 'Retry topics: records moved on', 'ops', 8, y, [
+          { expr: `sum by (topic) (rate(${m('events_retried_total')}{${all}}[5m]))`, legendFormat: 'from {{topic}} to the next retry topic/s', refId: 'A' },
+          { expr: `sum by (topic) (rate(${m('events_dead_lettered_total')}{${rt}}[5m]))`, legendFormat: 'from {{topic}} to the dead-letter topic/s', refId: 'B' },
+        ], 'Records moved per second from the topic (or a retry topic) to the next retry topic, and from a retry topic to the dead-letter topic.', 8),
+        panel(id++, 'Retry topics: handled', 'ops', 16, y, [
+          { expr: `sum by (topic) (rate(${m('events_received_total')}{${rt}}[5m]))`, legendFormat: 'received from {{topic}}/s', refId: 'A' },
+          { expr: `sum by (topic) (rate(${m('events_processed_total')}{${rt}}[5m]))`, legendFormat: 'succeeded from {{topic}}/s', refId: 'B' },
+        ], 'Retry records received and retries that succeeded, per retry topic.', 8),
+      );
+      y += 8;
+    }
   }
   return {
     $comment: jsonBannerComment(options.version, catalog.sourcePath),
@@ -169,7 +202,7 @@ function page(catalog: Catalog): string {
     '',
     `Generated from ${escapeMarkdown(catalog.title)}: dashboards and alerts over the runtime's Prometheus metrics (default prefix ${mdCode(METRIC_PREFIX)}; see the runtime documentation, *Operations*).`,
     '',
-    '- [grafana-dashboard.json](grafana-dashboard.json): import into Grafana (Dashboards → Import) and pick the Prometheus data source. One row per consumer group and topic: consumer lag per partition, throughput, handler duration p99 by event type, errors and retries (and the longest stuck partition), dead-letter growth.',
+    '- [grafana-dashboard.json](grafana-dashboard.json): import into Grafana (Dashboards → Import) and pick the Prometheus data source. One row per consumer group and topic: consumer lag per partition, throughput, handler duration p99 by event type, errors and retries (and the longest stuck partition), dead-letter growth; with retry topics (`x-retry: { mode: topics }`) a second line per row: records waiting in each retry topic, records moved on to the next retry topic or the dead-letter topic, retries received and succeeded.',
     '- [alerts.yaml](alerts.yaml): a Prometheus rule file (`rule_files:`) with the alerts to start with: lag growing for 15 minutes, dead-letter topic growing, a partition stuck for 5 minutes, lag sampling stale.',
     '',
     'Every member of a group reports the lag of all its partitions: the queries aggregate with `max`. A service with its own `prefix` replaces the prefix in both files.',

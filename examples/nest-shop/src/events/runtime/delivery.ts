@@ -67,10 +67,14 @@ export class DeliveryEngine implements DeliveryListener {
     // Exactly-once groups commit offsets in Kafka transactions, together with the outputs of the records before them.
     const eos = settings.exactlyOnce;
     const target = eos === undefined ? io.consumer : (): typeof eos => eos;
-    // Commits that landed move each partition's progress (health's "stuck since").
+    // Commits that landed move each partition's progress (health's "stuck since"). The wrapper is built once per
+    // client (a reconnect hands out a new one), not once per commit.
+    let wrapped: { client: Pick<TransportConsumer, 'commit'>; wrapper: Pick<TransportConsumer, 'commit'> } | undefined;
     const committing = (): Pick<TransportConsumer, 'commit'> | undefined => {
       const client = target();
-      return client === undefined ? undefined : { commit: (offsets) => client.commit(offsets).then(() => this.committed(offsets)) };
+      if (client === undefined) return undefined;
+      if (wrapped?.client !== client) wrapped = { client, wrapper: { commit: (offsets) => client.commit(offsets).then(() => this.committed(offsets)) } };
+      return wrapped.wrapper;
     };
     this.committer = new OffsetCommitter(committing, io.commitPolicy, settings.logger);
     this.dlq = new DeadLetterWriter(settings, io.deadLetterProducer, this.failures);
@@ -91,6 +95,18 @@ export class DeliveryEngine implements DeliveryListener {
   /** Partitions owned in the current epoch. */
   get assignedPartitions(): readonly TopicPartition[] {
     return this.assigned;
+  }
+
+  /** Handler calls running now, per topic (see the `consumer_records_in_flight` gauge). */
+  get inFlight(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const p of this.assigned) out.set(p.topic, 0);
+    for (const state of this.partitions.values()) if (state.phase === 'handling' && state.epoch === this.epoch) out.set(state.topic, (out.get(state.topic) ?? 0) + 1);
+    for (const key of this.watcher.zombies.keys()) {
+      const topic = key.slice(0, key.indexOf('\u0000'));
+      out.set(topic, (out.get(topic) ?? 0) + 1);
+    }
+    return out;
   }
 
   /** Consumer lag of each owned partition as of its last fetch (partitions not fetched yet are left out). */

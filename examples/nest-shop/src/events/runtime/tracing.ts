@@ -16,9 +16,10 @@ export interface Tracing {
   send(topic: string, eventId: string, headers: Record<string, string>, traceparent: string | undefined): TraceSpan;
   /**
    * A `process <topic>` span (kind CONSUMER) for one record: child of the producer's context extracted from the
-   * record's headers, with a link to it.
+   * record's headers, with a link to it. `undefined` when there is nothing to record or carry (no SDK registered):
+   * the engine then handles the record exactly as without tracing.
    */
-  process(record: ConsumedRecord, groupId: string, eventId: string | undefined): TraceSpan;
+  process(record: ConsumedRecord, groupId: string, eventId: string | undefined): TraceSpan | undefined;
   /**
    * A `process <topic>` span for the records one `handleBatch` call takes: no parent, a link to each record's
    * producer context.
@@ -80,6 +81,8 @@ export interface OtelGetter<C> {
 export interface OtelApi {
   trace: {
     getTracer(name: string, version?: string): OtelTracer;
+    /** The global provider (a proxy whose `getDelegate()` is the SDK's provider once one is registered). */
+    getTracerProvider?(): unknown;
     setSpan(context: OtelContext, span: OtelSpan): OtelContext;
     getSpanContext(context: OtelContext): OtelSpanContext | undefined;
   };
@@ -90,8 +93,12 @@ export interface OtelApi {
   propagation: {
     inject<C>(context: OtelContext, carrier: C): void;
     extract<C>(context: OtelContext, carrier: C, getter?: OtelGetter<C>): OtelContext;
+    /** The header names the global propagator uses (none = the API's no-op propagator). */
+    fields?(): string[];
   };
   ROOT_CONTEXT: OtelContext;
+  /** The API's proxy provider class: a fresh one's delegate is the API's no-op provider (used to detect "no SDK"). */
+  ProxyTracerProvider?: new () => { getDelegate(): unknown };
 }
 
 /** Options of {@link otelTracing}. */
@@ -121,10 +128,12 @@ const HEADER_GETTER: OtelGetter<ConsumedRecord> = {
 /**
  * Tracing with OpenTelemetry: spans follow the messaging semantic conventions (`messaging.system=kafka`), contexts go
  * through the API's global propagator (register W3C trace context, as `NodeSDK` and `NodeTracerProvider.register()`
- * do). With no SDK registered the API hands out non-recording spans: nothing is recorded and nothing fails.
+ * do). With no SDK registered (the API's no-op tracer provider and no propagator) every call returns before touching
+ * the API: the consumer handles records exactly as without tracing. An SDK registered later is picked up (checked per
+ * call, no allocation).
  */
 export function otelTracing(api: OtelApi, options: OtelTracingOptions = {}): Tracing {
-  return new OtelTracing(api, options.tracer ?? api.trace.getTracer(options.tracerName ?? 'eventgen', options.tracerVersion));
+  return new OtelTracing(api, options.tracer ?? api.trace.getTracer(options.tracerName ?? 'eventgen', options.tracerVersion), options.tracer !== undefined);
 }
 
 /** Span names and the attributes known before a record is seen, per topic (the SDK copies attributes: shared safely). */
@@ -132,47 +141,71 @@ interface TopicNames {
   send: string;
   process: string;
   sendAttributes: Readonly<TraceAttributes>;
-  /** Per consumer group. */
-  processAttributes: Map<string, Readonly<TraceAttributes>>;
 }
 
 class OtelTracing implements Tracing {
   private readonly names = new Map<string, TopicNames>();
+  /** The API's no-op tracer provider (`undefined`: this API cannot tell, so never short-circuit). */
+  private readonly noopProvider: unknown;
 
   constructor(
     private readonly api: OtelApi,
     private readonly tracer: OtelTracer,
-  ) {}
+    /** A tracer the application passed: always used. */
+    private readonly explicit: boolean,
+  ) {
+    this.noopProvider = typeof api.ProxyTracerProvider === 'function' && typeof api.trace.getTracerProvider === 'function' && typeof api.propagation.fields === 'function' ? new api.ProxyTracerProvider().getDelegate() : undefined;
+  }
+
+  /**
+   * True when nothing can come of a span: the global tracer provider is the API's no-op (no SDK) and no propagator is
+   * registered (no context to carry from the record to the handler). A few property reads per call.
+   */
+  private idle(): boolean {
+    if (this.explicit || this.noopProvider === undefined) return false;
+    const provider = (this.api.trace.getTracerProvider as () => { getDelegate?: () => unknown })();
+    if (typeof provider.getDelegate !== 'function' || provider.getDelegate() !== this.noopProvider) return false;
+    return (this.api.propagation.fields as () => string[])().length === 0;
+  }
 
   send(topic: string, eventId: string, headers: Record<string, string>, traceparent: string | undefined): TraceSpan {
+    if (this.idle()) return NOOP_SPAN;
     const api = this.api;
     const parent = traceparent === undefined ? api.context.active() : api.propagation.extract(api.ROOT_CONTEXT, { traceparent }, OBJECT_GETTER);
     const names = this.name(topic);
     const span = this.tracer.startSpan(names.send, { kind: PRODUCER, attributes: names.sendAttributes }, parent);
-    if (!span.isRecording() && span.spanContext().traceId === INVALID_TRACE_ID) return NOOP_SPAN; // no SDK: nothing to carry
-    span.setAttributes({ 'messaging.message.id': eventId });
+    if (!span.isRecording() && span.spanContext().traceId === INVALID_TRACE_ID) return NOOP_SPAN; // nothing to carry
+    if (span.isRecording()) span.setAttributes({ 'messaging.message.id': eventId });
     const context = api.trace.setSpan(parent, span);
     api.propagation.inject(context, headers);
     return new OtelSpanHandle(api, span, context);
   }
 
-  process(record: ConsumedRecord, groupId: string, eventId: string | undefined): TraceSpan {
+  process(record: ConsumedRecord, groupId: string, eventId: string | undefined): TraceSpan | undefined {
+    if (this.idle()) return undefined;
     const api = this.api;
     const parent = api.propagation.extract(api.ROOT_CONTEXT, record, HEADER_GETTER);
     const creation = api.trace.getSpanContext(parent);
-    const names = this.name(record.topic);
-    let attributes = names.processAttributes.get(groupId);
-    if (attributes === undefined) names.processAttributes.set(groupId, (attributes = Object.freeze({ ...PROCESS_ATTRIBUTES, 'messaging.destination.name': record.topic, 'messaging.consumer.group.name': groupId })));
-    const span = this.tracer.startSpan(names.process, creation === undefined ? { kind: CONSUMER, attributes } : { kind: CONSUMER, attributes, links: [{ context: creation }] }, parent);
-    if (!span.isRecording()) {
-      // No SDK (an invalid context, nothing to carry): a shared no-op. Sampled out: keep the context for the handler.
-      return span.spanContext().traceId === INVALID_TRACE_ID ? NOOP_SPAN : new OtelSpanHandle(api, span, undefined, parent);
-    }
-    span.setAttributes({ 'messaging.destination.partition.id': String(record.partition), 'messaging.kafka.offset': Number(record.offset), 'messaging.message.id': eventId });
+    // Every attribute in the one options object: the SDK copies it once (and a sampler sees them all).
+    const attributes: TraceAttributes = {
+      'messaging.system': 'kafka',
+      'messaging.operation.type': 'process',
+      'messaging.operation.name': 'process',
+      'messaging.destination.name': record.topic,
+      'messaging.consumer.group.name': groupId,
+      'messaging.destination.partition.id': String(record.partition),
+      'messaging.kafka.offset': Number(record.offset),
+    };
+    if (eventId !== undefined) attributes['messaging.message.id'] = eventId;
+    const span = this.tracer.startSpan(this.name(record.topic).process, creation === undefined ? { kind: CONSUMER, attributes } : { kind: CONSUMER, attributes, links: [{ context: creation }] }, parent);
+    // Not recording with an invalid context (a propagator but no SDK, and no context in the record): nothing to carry.
+    if (!span.isRecording() && span.spanContext().traceId === INVALID_TRACE_ID) return undefined;
+    // Recording, or sampled out with the producer's context: the handler runs in it either way.
     return new OtelSpanHandle(api, span, undefined, parent);
   }
 
   processBatch(records: readonly ConsumedRecord[], groupId: string): TraceSpan {
+    if (this.idle()) return NOOP_SPAN;
     const api = this.api;
     const first = records[0] as ConsumedRecord;
     const links: Array<{ context: OtelSpanContext }> = [];
@@ -201,6 +234,7 @@ class OtelTracing implements Tracing {
   }
 
   deadLetter(parent: TraceSpan | undefined, topic: string, record: ConsumedRecord, eventId: string | undefined, reason: string, error: unknown): TraceSpan {
+    if (parent === undefined && this.idle()) return NOOP_SPAN;
     const api = this.api;
     const context = parent instanceof OtelSpanHandle ? parent.context : api.context.active();
     const span = this.tracer.startSpan(
@@ -230,7 +264,7 @@ class OtelTracing implements Tracing {
   private name(topic: string): TopicNames {
     let names = this.names.get(topic);
     if (names === undefined) {
-      names = { send: `send ${topic}`, process: `process ${topic}`, sendAttributes: Object.freeze({ ...SEND_ATTRIBUTES, 'messaging.destination.name': topic }), processAttributes: new Map() };
+      names = { send: `send ${topic}`, process: `process ${topic}`, sendAttributes: Object.freeze({ ...SEND_ATTRIBUTES, 'messaging.destination.name': topic }) };
       if (this.names.size < 10_000) this.names.set(topic, names);
     }
     return names;
@@ -239,7 +273,6 @@ class OtelTracing implements Tracing {
 
 const INVALID_TRACE_ID = '00000000000000000000000000000000';
 const SEND_ATTRIBUTES: TraceAttributes = { 'messaging.system': 'kafka', 'messaging.operation.type': 'send', 'messaging.operation.name': 'send' };
-const PROCESS_ATTRIBUTES: TraceAttributes = { 'messaging.system': 'kafka', 'messaging.operation.type': 'process', 'messaging.operation.name': 'process' };
 
 /** The span handed out when no SDK is registered: runs functions as they are, records nothing. */
 const NOOP_SPAN: TraceSpan = Object.freeze({
@@ -276,11 +309,11 @@ class OtelSpanHandle implements TraceSpan {
   }
 
   event(name: string, attributes: TraceAttributes): void {
-    this.span.addEvent(name, attributes);
+    if (this.span.isRecording()) this.span.addEvent(name, attributes);
   }
 
   set(attributes: TraceAttributes): void {
-    this.span.setAttributes(attributes);
+    if (this.span.isRecording()) this.span.setAttributes(attributes);
   }
 
   fail(error: unknown): void {

@@ -432,6 +432,8 @@ export class GroupConsumer {
     this.metrics.setGauge('partitions_retrying', labels, h.retryingPartitions.length);
     this.metrics.setGauge('partitions_failing', labels, h.failingPartitions.length);
     this.metrics.setGauge('partitions_halted', labels, h.haltedPartitions.length);
+    this.metrics.clearGauge('records_in_flight', labels);
+    for (const [topic, n] of this.engine?.inFlight ?? []) this.metrics.setGauge('records_in_flight', { group: this.groupId, topic }, n);
     this.metrics.clearGauge('fetch_lag', labels);
     for (const { topic, partition, lag } of this.engine?.lags ?? []) this.metrics.setGauge('fetch_lag', { group: this.groupId, topic, partition: String(partition) }, lag);
   }
