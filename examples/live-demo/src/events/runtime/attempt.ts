@@ -3,7 +3,7 @@ import type { EventContext, Route } from './delegator.js';
 import type { Envelope, EnvelopeMetadata } from './envelope.js';
 import type { EventOutputs, ExactlyOnce } from './exactly-once.js';
 import type { EventHeaders } from './headers.js';
-import type { LogFields, Logger } from './logger.js';
+import { traceFields, type LogFields, type Logger } from './logger.js';
 import { redactingLogger } from './redact-data.js';
 import type { ConsumedRecord } from './transport.js';
 
@@ -58,10 +58,16 @@ export class AttemptContext implements EventContext {
     return this.controller.signal;
   }
 
-  /** Logger with the record's coordinates and ids; classified values of the record are redacted (redact-data.ts). */
+  /**
+   * Logger with the record's coordinates, ids and `traceId` (from its `traceparent` header, when well-formed);
+   * classified values of the record are redacted (redact-data.ts). The child logger is built, and the header parsed,
+   * on the first line logged (or `child()` call), not when a handler merely reads `context.logger`.
+   */
   get logger(): Logger {
-    const target = this.source.target;
-    this.log ??= redactingLogger(this.baseLogger.child(contextFields(this)), target?.kind === 'exact' ? target.definition : undefined, this.source.envelope?.data);
+    this.log ??= deferredLogger(() => {
+      const target = this.source.target;
+      return redactingLogger(this.baseLogger.child({ ...contextFields(this), ...traceFields(this.source.headers) }), target?.kind === 'exact' ? target.definition : undefined, this.source.envelope?.data);
+    });
     return this.log;
   }
 
@@ -76,6 +82,19 @@ export class AttemptContext implements EventContext {
 /** Log fields of a record being handled. */
 export function contextFields(ctx: Pick<EventContext, 'topic' | 'partition' | 'offset' | 'eventId' | 'eventType' | 'correlationId'>): LogFields {
   return { topic: ctx.topic, partition: ctx.partition, offset: ctx.offset, eventId: ctx.eventId, eventType: ctx.eventType, correlationId: ctx.correlationId };
+}
+
+/** A logger made by `make` on its first use. */
+function deferredLogger(make: () => Logger): Logger {
+  let made: Logger | undefined;
+  const real = (): Logger => (made ??= make());
+  return {
+    debug: (m, f) => real().debug(m, f),
+    info: (m, f) => real().info(m, f),
+    warn: (m, f) => real().warn(m, f),
+    error: (m, f) => real().error(m, f),
+    child: (f) => real().child(f),
+  };
 }
 
 /** How a handler attempt ended. */

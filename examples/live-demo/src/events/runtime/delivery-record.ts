@@ -6,8 +6,8 @@ import { HEADERS, decodeEnvelope, type Envelope, type EnvelopeMigration } from '
 import { decodeHeaders } from './headers.js';
 import type { ExactlyOnce } from './exactly-once.js';
 import { chainMigrations } from './legacy.js';
-import type { Logger } from './logger.js';
-import type { Metrics } from './metrics.js';
+import { traceIdOf, type Logger } from './logger.js';
+import type { HandlerOutcome, Metrics } from './metrics.js';
 import type { ProcessedStore } from './processed-store.js';
 import type { RandomSource, Sleep } from './retry.js';
 import type { StatusReporter } from './status-reporter.js';
@@ -57,6 +57,8 @@ export class Item {
   private decoded: Record<string, string> | undefined;
   /** The record's `process` span while the engine handles it (tracing on). */
   span: TraceSpan | undefined = undefined;
+  /** How its processing ended, for the processing-time histogram (unset = `interrupted`). */
+  outcome: HandlerOutcome | undefined = undefined;
 
   constructor(
     readonly record: ConsumedRecord,
@@ -116,10 +118,13 @@ export type Step = 'next' | 'leave';
 export const CONTINUE: Step = 'next';
 export const LEAVE: Step = 'leave';
 
-/** Log fields of a record: where it is and which event it carries. */
+/**
+ * Log fields of a record: where it is, which event it carries and its trace (`traceId`, from a well-formed W3C
+ * `traceparent` header; left out otherwise). Called only where a line is logged, so the header is parsed then.
+ */
 export function recordFields(item: Item): Record<string, unknown> {
   const { record, envelope } = item;
-  return {
+  const fields: Record<string, unknown> = {
     topic: record.topic,
     partition: record.partition,
     offset: record.offset,
@@ -127,6 +132,9 @@ export function recordFields(item: Item): Record<string, unknown> {
     eventType: envelope?.metadata.eventType ?? item.headers[HEADERS.eventType],
     correlationId: envelope?.metadata.correlationId ?? item.headers[HEADERS.correlationId],
   };
+  const traceId = traceIdOf(item.headers[HEADERS.traceparent]);
+  if (traceId !== undefined) fields['traceId'] = traceId;
+  return fields;
 }
 
 /** `a < b` for offsets as decimal strings (no leading zeros): shorter is smaller, else lexicographic. */

@@ -2,7 +2,7 @@
 import { AttemptContext, OK, type AttemptResult } from './attempt.js';
 import { AttemptWatcher, REVOKE_GRACE_MS } from './attempt-watch.js';
 import { OffsetCommitter } from './commit.js';
-import { DeadLetterWriter, type PartitionControl } from './dead-letter-writer.js';
+import { DeadLetterWriter, type Failure, type PartitionControl } from './dead-letter-writer.js';
 import type { Route, TopicDelegator } from './delegator.js';
 import { CONTINUE, Item, LEAVE, decodeItem, nextOffset, offsetBefore, recordFields, recordKey, delay, type DeliveryIo, type DeliverySettings, type Step } from './delivery-record.js';
 import { HEADERS, type Envelope } from './envelope.js';
@@ -348,7 +348,7 @@ export class DeliveryEngine implements DeliveryListener {
     const status = this.settings.status;
     if (status !== undefined) status.processing(envelope.metadata.eventId, attempt);
     const context = new AttemptContext(item.record, item, envelope.metadata, attempt, this.settings.logger, this.settings.exactlyOnce);
-    const observe = (): void => this.settings.metrics.observeProcessingTime((performance.now() - started) / 1000, labels);
+    const observe = (): void => this.settings.metrics.observeProcessingTime((performance.now() - started) / 1000, this.labels.withOutcome(labels, item.outcome ?? 'interrupted'));
     return this.runAttempt(item, target, context, delegator.handlerTimeoutMs ?? this.settings.handlerTimeoutMs).then((result) => {
       const leases = this.leases;
       if (result.kind === 'ok' && (leases === undefined || leases.deferrable)) {
@@ -358,6 +358,7 @@ export class DeliveryEngine implements DeliveryListener {
         this.processed += 1;
         this.settings.metrics.increment('processed', labels);
         if (status !== undefined) status.processed(envelope.metadata.eventId, attempt);
+        item.outcome = 'success';
         observe();
         if (item.span !== undefined) this.endSpan(item);
         return CONTINUE;
@@ -390,7 +391,7 @@ export class DeliveryEngine implements DeliveryListener {
     this.settings.metrics.increment('received', labels);
     if (this.settings.tracing !== undefined && first?.kind !== 'ok') this.trace(item);
     try {
-      if (envelope === undefined) return await this.dlq.fail(this.ctl(m, batch), delegator, item, { error: redactUndecoded(delegator, item.error), attempts: 1, retriable: false }, labels);
+      if (envelope === undefined) return await this.deadLetter(this.ctl(m, batch), delegator, item, { error: redactUndecoded(delegator, item.error), attempts: 1, retriable: false }, labels);
       const { eventId } = envelope.metadata;
       const zombie = this.watcher.zombies.size === 0 ? undefined : this.watcher.zombies.get(recordKey(record));
       if (zombie !== undefined) {
@@ -402,6 +403,7 @@ export class DeliveryEngine implements DeliveryListener {
       if (claim === 'done') {
         this.settings.metrics.increment('duplicates_skipped', labels);
         this.settings.logger.debug('Duplicate event skipped', recordFields(item));
+        item.outcome = 'skipped';
         return CONTINUE;
       }
       if (claim === 'held' && reclaim !== undefined) {
@@ -409,11 +411,13 @@ export class DeliveryEngine implements DeliveryListener {
         if (got === undefined) return LEAVE;
         if (got === 'done') {
           this.settings.metrics.increment('duplicates_skipped', labels);
+          item.outcome = 'skipped';
           return CONTINUE;
         }
       }
       if (item.action === 'ignore') {
         this.settings.metrics.increment('ignored', labels);
+        item.outcome = 'skipped';
         return CONTINUE;
       }
       const target = item.target;
@@ -422,12 +426,12 @@ export class DeliveryEngine implements DeliveryListener {
       const remembered = this.failures.get(record.topic, record.partition, record.offset);
       if (remembered?.terminal !== undefined) {
         const t = remembered.terminal;
-        return await this.dlq.fail(this.ctl(m, batch), delegator, item, { error: t.error, attempts: remembered.attempts, retriable: t.retriable }, labels);
+        return await this.deadLetter(this.ctl(m, batch), delegator, item, { error: t.error, attempts: remembered.attempts, retriable: t.retriable }, labels);
       }
       if (first?.kind === 'ok') return await this.succeeded(m, batch, item, labels, 1, true);
       return await this.attempts(m, batch, delegator, target, item, remembered?.attempts ?? 0, labels, first);
     } finally {
-      this.settings.metrics.observeProcessingTime((performance.now() - started) / 1000, labels);
+      this.settings.metrics.observeProcessingTime((performance.now() - started) / 1000, this.labels.withOutcome(labels, item.outcome ?? 'interrupted'));
       if (item.span !== undefined) this.endSpan(item);
     }
   }
@@ -493,7 +497,7 @@ export class DeliveryEngine implements DeliveryListener {
         const stage = record.topic === delegator.topic ? 0 : topics.topics.indexOf(record.topic) + 1;
         if (stage < topics.topics.length) return this.moveToRetryTopic(m, delegator, item, stage, attempt, error, labels);
       }
-      if (!retriable || local >= maxAttempts) return await this.dlq.fail(this.ctl(m, batch), delegator, item, { error, attempts: attempt, retriable }, labels);
+      if (!retriable || local >= maxAttempts) return await this.deadLetter(this.ctl(m, batch), delegator, item, { error, attempts: attempt, retriable }, labels);
       const delayMs = backoffDelay(delegator.retry, attempt, this.settings.random);
       this.settings.metrics.increment('retried', labels);
       m.enter('retrying', record.offset, toError(error).message, attempt);
@@ -502,6 +506,7 @@ export class DeliveryEngine implements DeliveryListener {
       if (status !== undefined) status.retrying(envelope.metadata.eventId, attempt, m.nextAttemptAt, error);
       this.settings.logger.warn('Handler failed; retrying', { ...recordFields(item), attempt, delayMs, error });
       if (delayMs > this.settings.retryPauseThresholdMs) {
+        item.outcome = 'retry';
         this.waits.pauseFor(m, batch, delayMs);
         return LEAVE;
       }
@@ -565,6 +570,7 @@ export class DeliveryEngine implements DeliveryListener {
     const status = this.settings.status;
     if (status !== undefined) status.retrying(envelope.metadata.eventId, attempt, dueAt, error);
     this.settings.logger.warn('Handler failed; record moved to its retry topic', { ...recordFields(item), attempt, retryTopic: target, dueAt: new Date(dueAt).toISOString(), error });
+    item.outcome = 'retry';
     return CONTINUE;
   }
 
@@ -630,6 +636,7 @@ export class DeliveryEngine implements DeliveryListener {
     this.settings.metrics.increment('processed', labels);
     const status = this.settings.status;
     if (status !== undefined) status.processed(eventId, attempts);
+    item.outcome = 'success';
     return CONTINUE;
   }
 
@@ -643,6 +650,7 @@ export class DeliveryEngine implements DeliveryListener {
         this.unknownLogged.add(envelope.metadata.eventType);
         this.settings.logger.warn('Unknown event type ignored (unknownEventTypes: ignore); logged once per type', recordFields(item));
       }
+      item.outcome = 'skipped';
       return CONTINUE;
     }
     this.settings.metrics.increment('failed', labels);
@@ -652,7 +660,14 @@ export class DeliveryEngine implements DeliveryListener {
       this.waits.halt(m, batch, item.record.offset, `unknown event type '${envelope.metadata.eventType}' (unknownEventTypes: halt)`);
       return LEAVE;
     }
-    return this.dlq.fail(this.ctl(m, batch), delegator, item, { error, attempts: 1, retriable: false }, labels);
+    return this.deadLetter(this.ctl(m, batch), delegator, item, { error, attempts: 1, retriable: false }, labels);
+  }
+
+  /** Dead-letters `item` (see {@link DeadLetterWriter.fail}); its outcome is `dead_letter` once written. */
+  private async deadLetter(ctl: PartitionControl, delegator: TopicDelegator, item: Item, failure: Failure, labels: MetricLabels): Promise<Step> {
+    const step = await this.dlq.fail(ctl, delegator, item, failure, labels);
+    if (step === CONTINUE) item.outcome = 'dead_letter';
+    return step;
   }
 
   /** What the dead-letter writer may do to the partition. */

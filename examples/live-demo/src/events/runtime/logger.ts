@@ -115,6 +115,31 @@ function errorFields(error: Error): Record<string, unknown> {
   return fields;
 }
 
+/**
+ * The trace id of a W3C `traceparent` header value (`00-<32 hex>-<16 hex>-<2 hex>`; later versions may append
+ * `-...`), for the `traceId` log field; undefined when absent or malformed (an all-zero id, upper-case hex, version
+ * `ff`, wrong lengths), so a malformed header value never reaches a log line.
+ */
+export function traceIdOf(traceparent: string | undefined): string | undefined {
+  if (traceparent === undefined || traceparent.length < 55 || traceparent.length > 512) return undefined;
+  const match = TRACEPARENT.exec(traceparent);
+  if (match === null) return undefined;
+  const [, version, traceId, parentId, rest] = match as unknown as [string, string, string, string, string | undefined];
+  if (version === 'ff' || (version === '00' && rest !== undefined)) return undefined;
+  if (traceId === ZERO_TRACE_ID || parentId === ZERO_PARENT_ID) return undefined;
+  return traceId;
+}
+
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}(-[\x21-\x7e]*)?$/;
+const ZERO_TRACE_ID = '0'.repeat(32);
+const ZERO_PARENT_ID = '0'.repeat(16);
+
+/** `{ traceId }` from a record's decoded headers (their `traceparent`), or an empty object when it has none or a malformed one. */
+export function traceFields(headers: Readonly<Record<string, string>>): LogFields {
+  const traceId = traceIdOf(headers['traceparent']);
+  return traceId === undefined ? {} : { traceId };
+}
+
 function isLevel(value: string | undefined): value is LogLevel {
   return value !== undefined && value in LEVELS;
 }

@@ -42,6 +42,37 @@ const GAUGES: Record<GaugeName, { name: string; help: string }> = {
 /** Default processing-time histogram buckets, in seconds. */
 export const DEFAULT_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** Default producer send-latency buckets, in seconds (an acknowledged send takes milliseconds). */
+export const DEFAULT_SEND_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * How the processing of a record ended, the `outcome` label of `processing_duration_seconds` (a fixed set, so the
+ * label multiplies the series by at most five):
+ * - `success`: the handler succeeded (after in-process retries, if any);
+ * - `retry`: the handler failed retriably and the record will be tried again later (partition paused for a long
+ *   backoff, or the record moved to its retry topic);
+ * - `dead_letter`: the record was written to its dead-letter topic (handler failures, undecodable records, unknown
+ *   event types);
+ * - `skipped`: no handler ran (duplicate event id, event type ignored by the group);
+ * - `interrupted`: left unfinished and handled again later (stop, partition revoked, halted, processed store or
+ *   dead-letter writes failing).
+ */
+export type HandlerOutcome = 'success' | 'retry' | 'dead_letter' | 'skipped' | 'interrupted';
+
+/** Every {@link HandlerOutcome}. */
+export const HANDLER_OUTCOMES: readonly HandlerOutcome[] = ['success', 'retry', 'dead_letter', 'skipped', 'interrupted'];
+
+/** How a producer send call ended, the `outcome` label of `producer_send_duration_seconds`. */
+export type SendOutcome = 'ok' | 'error';
+
+/** The histograms the runtime maintains. */
+export type HistogramName = 'processing' | 'producer_send';
+
+const HISTOGRAMS: Record<HistogramName, { name: string; help: string }> = {
+  processing: { name: 'processing_duration_seconds', help: 'Time to process a record, from receipt to commit decision, by outcome (success, retry, dead_letter, skipped, interrupted).' },
+  producer_send: { name: 'producer_send_duration_seconds', help: 'Time of each producer send call, from handing the records to the client to their acknowledgement or failure, per topic in the call and outcome (ok, error).' },
+};
+
 interface HistogramSeries {
   labels: MetricLabels;
   counts: number[];
@@ -53,25 +84,32 @@ interface HistogramSeries {
 export interface MetricsOptions {
   /** Metric name prefix (default `eventgen_`). */
   prefix?: string;
-  /** Histogram bucket upper bounds in seconds, ascending. */
+  /** Processing-time histogram bucket upper bounds in seconds, ascending. */
   buckets?: readonly number[];
+  /** Producer send-latency histogram bucket upper bounds in seconds (default {@link DEFAULT_SEND_BUCKETS}). */
+  sendBuckets?: readonly number[];
 }
 
-/** In-process counters and a processing-time histogram, exportable as Prometheus text. */
+/** In-process counters, gauges and the processing-time and send-latency histograms, exportable as Prometheus text. */
 export class Metrics {
   private readonly counters = new Map<CounterName, Map<string, { labels: MetricLabels; value: number }>>();
   private readonly histogram = new Map<string, HistogramSeries>();
+  private readonly sendHistogram = new Map<string, HistogramSeries>();
+  // Frozen `{ topic, outcome }` label sets of the send histogram, one pair per topic (topics are the producer's own).
+  private readonly sendLabels = new Map<string, Record<SendOutcome, MetricLabels>>();
   private readonly gauges = new Map<GaugeName, Map<string, { labels: MetricLabels; value: number }>>();
   private readonly collectors = new Set<() => void>();
   // Label sets the runtime reuses (one object per topic and event type) are keyed once, not per record.
   private readonly keys = new WeakMap<MetricLabels, string>();
   private readonly prefix: string;
   private readonly buckets: readonly number[];
+  private readonly sendBuckets: readonly number[];
 
   /** @param options name prefix and buckets. */
   constructor(options: MetricsOptions = {}) {
     this.prefix = options.prefix ?? 'eventgen_';
     this.buckets = [...(options.buckets ?? DEFAULT_BUCKETS)].sort((a, b) => a - b);
+    this.sendBuckets = [...(options.sendBuckets ?? DEFAULT_SEND_BUCKETS)].sort((a, b) => a - b);
   }
 
   /** Adds `by` (default 1) to a counter. */
@@ -84,18 +122,17 @@ export class Metrics {
     else current.value += by;
   }
 
-  /** Records one processing time, in seconds. */
+  /** Records one processing time, in seconds (the engine's labels: `group`, `topic`, `event_type`, `outcome`). */
   observeProcessingTime(seconds: number, labels: MetricLabels): void {
-    const key = this.key(labels);
-    let series = this.histogram.get(key);
-    if (series === undefined) {
-      series = { labels: { ...labels }, counts: this.buckets.map(() => 0), sum: 0, count: 0 };
-      this.histogram.set(key, series);
-    }
-    const { counts } = series;
-    for (let i = this.buckets.length - 1; i >= 0 && seconds <= (this.buckets[i] as number); i--) counts[i] = (counts[i] as number) + 1;
-    series.sum += seconds;
-    series.count += 1;
+    observe(this.histogram, this.buckets, this.key(labels), labels, seconds);
+  }
+
+  /** Records the duration of one producer send call for a topic in it, in seconds. */
+  observeSendTime(seconds: number, topic: string, outcome: SendOutcome): void {
+    let pair = this.sendLabels.get(topic);
+    if (pair === undefined) this.sendLabels.set(topic, (pair = { ok: Object.freeze({ topic, outcome: 'ok' }), error: Object.freeze({ topic, outcome: 'error' }) }));
+    const labels = pair[outcome];
+    observe(this.sendHistogram, this.sendBuckets, this.key(labels), labels, seconds);
   }
 
   /** Sets a gauge's value for a label set. */
@@ -134,15 +171,19 @@ export class Metrics {
 
   /** Number of processing-time observations matching `filter`. */
   processingCount(filter: MetricLabels = {}): number {
-    let total = 0;
-    for (const s of this.histogram.values()) if (Object.entries(filter).every(([k, v]) => s.labels[k] === v)) total += s.count;
-    return total;
+    return countOf(this.histogram, filter);
+  }
+
+  /** Number of producer send-time observations matching `filter` (`topic`, `outcome`). */
+  sendCount(filter: MetricLabels = {}): number {
+    return countOf(this.sendHistogram, filter);
   }
 
   /** Clears all series. */
   reset(): void {
     this.counters.clear();
     this.histogram.clear();
+    this.sendHistogram.clear();
     this.gauges.clear();
   }
 
@@ -172,13 +213,18 @@ export class Metrics {
       if (series === undefined && options.includeEmptyGauges !== true) continue;
       out.push({ name: this.prefix + meta.name, help: meta.help, type: 'gauge', samples: [...(series?.values() ?? [])].map(({ labels, value }) => ({ labels, value })) });
     }
-    const name = `${this.prefix}processing_duration_seconds`;
-    const samples: MetricSample[] = [];
-    for (const s of this.histogram.values()) {
-      this.buckets.forEach((bound, i) => samples.push({ suffix: '_bucket', labels: { ...s.labels, le: String(bound) }, value: s.counts[i] ?? 0 }));
-      samples.push({ suffix: '_bucket', labels: { ...s.labels, le: '+Inf' }, value: s.count }, { suffix: '_sum', labels: s.labels, value: s.sum }, { suffix: '_count', labels: s.labels, value: s.count });
+    const histograms: Array<[HistogramName, Map<string, HistogramSeries>, readonly number[]]> = [
+      ['processing', this.histogram, this.buckets],
+      ['producer_send', this.sendHistogram, this.sendBuckets],
+    ];
+    for (const [histogram, series, buckets] of histograms) {
+      const samples: MetricSample[] = [];
+      for (const s of series.values()) {
+        buckets.forEach((bound, i) => samples.push({ suffix: '_bucket', labels: { ...s.labels, le: String(bound) }, value: s.counts[i] ?? 0 }));
+        samples.push({ suffix: '_bucket', labels: { ...s.labels, le: '+Inf' }, value: s.count }, { suffix: '_sum', labels: s.labels, value: s.sum }, { suffix: '_count', labels: s.labels, value: s.count });
+      }
+      out.push({ name: this.prefix + HISTOGRAMS[histogram].name, help: HISTOGRAMS[histogram].help, type: 'histogram', samples });
     }
-    out.push({ name, help: 'Time to process a record, from receipt to commit decision.', type: 'histogram', samples });
     return out;
   }
 
@@ -191,6 +237,26 @@ export class Metrics {
     }
     return `${lines.join('\n')}\n`;
   }
+}
+
+/** Adds one observation to the series `key` of a histogram. */
+function observe(histogram: Map<string, HistogramSeries>, buckets: readonly number[], key: string, labels: MetricLabels, seconds: number): void {
+  let series = histogram.get(key);
+  if (series === undefined) {
+    series = { labels: { ...labels }, counts: buckets.map(() => 0), sum: 0, count: 0 };
+    histogram.set(key, series);
+  }
+  const { counts } = series;
+  for (let i = buckets.length - 1; i >= 0 && seconds <= (buckets[i] as number); i--) counts[i] = (counts[i] as number) + 1;
+  series.sum += seconds;
+  series.count += 1;
+}
+
+/** Observations of a histogram whose labels include `filter`. */
+function countOf(histogram: Map<string, HistogramSeries>, filter: MetricLabels): number {
+  let total = 0;
+  for (const s of histogram.values()) if (Object.entries(filter).every(([k, v]) => s.labels[k] === v)) total += s.count;
+  return total;
 }
 
 /** One sample of a {@link MetricFamily}: `suffix` is `_bucket`, `_sum` or `_count` for histogram samples. */
@@ -230,6 +296,7 @@ export function formatLabels(labels: MetricLabels): string {
  */
 export class LabelSets {
   private readonly byTopic = new Map<string, Map<string, MetricLabels>>();
+  private readonly outcomes = new WeakMap<MetricLabels, Partial<Record<HandlerOutcome, MetricLabels>>>();
   private count = 0;
 
   constructor(
@@ -252,5 +319,12 @@ export class LabelSets {
     byType.set(eventType, labels);
     this.count += 1;
     return labels;
+  }
+
+  /** `labels` (from {@link LabelSets.for}) plus `outcome`, one frozen set per outcome (for the processing-time histogram). */
+  withOutcome(labels: MetricLabels, outcome: HandlerOutcome): MetricLabels {
+    let byOutcome = this.outcomes.get(labels);
+    if (byOutcome === undefined) this.outcomes.set(labels, (byOutcome = {}));
+    return (byOutcome[outcome] ??= Object.freeze({ ...labels, outcome }));
   }
 }

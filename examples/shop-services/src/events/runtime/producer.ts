@@ -97,7 +97,7 @@ export interface EventProducerOptions {
   source: string;
   /** Logger (default: warnings and errors on stderr). */
   logger?: Logger;
-  /** Metrics (`produced` counter). */
+  /** Metrics (`produced` counter, `producer_send_duration_seconds` per send call and topic). */
   metrics?: Metrics;
   /** Clock (injectable for tests). */
   now?: () => Date;
@@ -202,8 +202,13 @@ export class EventProducer {
     const spans = tracing === undefined ? undefined : this.traceSends(tracing, items, prepared);
     const byTopic = new Map<string, OutgoingMessage[]>();
     for (const { topic, message } of prepared) byTopic.set(topic, [...(byTopic.get(topic) ?? []), message]);
+    const metrics = this.options.metrics;
+    const started = metrics === undefined ? 0 : performance.now();
+    let acknowledged = false;
     try {
       const result = await this.producer.send([...byTopic].map(([topic, messages]) => ({ topic, messages })));
+      acknowledged = true;
+      if (metrics !== undefined) observeSend(metrics, byTopic.keys(), started, 'ok');
       this.sent += items.length;
       this.lastSendFailed = false;
       for (const { topic, eventType } of prepared) this.options.metrics?.increment('produced', { topic, event_type: eventType });
@@ -229,6 +234,7 @@ export class EventProducer {
         });
       return out;
     } catch (error) {
+      if (metrics !== undefined && !acknowledged) observeSend(metrics, byTopic.keys(), started, 'error');
       if (spans !== undefined)
         for (const span of spans) {
           span.fail(error);
@@ -338,4 +344,10 @@ export class EventProducer {
     counts.set(eventType, n + 1);
     return uuidV5(`caused:${cause.eventId}:${eventType}:${n}`);
   }
+}
+
+/** One send call's duration, observed once per topic in it. */
+function observeSend(metrics: Metrics, topics: Iterable<string>, started: number, outcome: 'ok' | 'error'): void {
+  const seconds = (performance.now() - started) / 1000;
+  for (const topic of topics) metrics.observeSendTime(seconds, topic, outcome);
 }
