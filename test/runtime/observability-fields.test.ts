@@ -326,4 +326,26 @@ describe('processing_duration_seconds by outcome', () => {
     for (const s of family?.samples ?? []) expect(Object.keys(s.labels).filter((k) => k !== 'le').sort()).toEqual(['event_type', 'group', 'outcome', 'topic']);
     expect(m.toPrometheus()).toContain('eventgen_processing_duration_seconds_count{group="billing",topic="shop.orders",event_type="order.created",outcome="dead_letter"} 1\n');
   });
+
+  it('interrupted: a record the partition halts on (unknown event type, unknownEventTypes: halt)', async () => {
+    const transport = new InMemoryTransport({ defaultPartitions: 1 });
+    const consumer = new GroupConsumer({
+      groupId: 'billing',
+      transport,
+      topics: [new TopicDelegator({ topic: 'shop.orders', routes: [route(Order, { handle: async () => {} })] })],
+      logger: createLogger({ write: () => {} }),
+      unknownEventTypes: 'halt',
+      fromBeginning: true,
+    });
+    running.push(consumer);
+    await consumer.start();
+    const raw = transport.producer();
+    await raw.connect();
+    const metadata = { eventId: 'e-x', eventType: 'order.teleported', eventVersion: '1.0.0', correlationId: 'c', timestamp: new Date().toISOString(), source: 'raw', dataClassification: 'internal', partitionKey: 'k' };
+    await raw.send([{ topic: 'shop.orders', messages: [{ key: 'k', value: JSON.stringify({ metadata, data: {} }), headers: {} }] }]);
+    const deadline = Date.now() + 3000;
+    while (consumer.metrics.processingCount() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(consumer.metrics.processingCount({ event_type: 'order.teleported', outcome: 'interrupted' })).toBe(1);
+    expect(consumer.metrics.processingCount()).toBe(1);
+  });
 });
