@@ -49,6 +49,8 @@ const OFFSET_OUT_OF_RANGE = 1;
 /** Record batch attribute: a control batch (transaction markers), never handed out. */
 const IS_CONTROL = 1 << 5;
 const READ_COMMITTED = 1;
+/** Rejoin attempts (about a minute with the default back-off) before the member reports a crash. */
+const MAX_REJOIN_ATTEMPTS = 20;
 
 /** A partition this member owns in the current epoch. */
 interface Owned {
@@ -107,6 +109,7 @@ export class PlatformaticTransportConsumer implements TransportConsumer {
   private readonly waitingForPermit: Array<() => void> = [];
   private readonly crashListeners: Array<(error: unknown) => void> = [];
   private crashed = false;
+  private rejoining: Promise<void> | undefined;
 
   constructor(
     private readonly module: () => Promise<PlatformaticModule>,
@@ -148,8 +151,18 @@ export class PlatformaticTransportConsumer implements TransportConsumer {
     client.on('consumer:group:join', (payload) => this.joined(payload));
     client.on('consumer:group:rebalance', () => void this.endEpoch());
     client.on('consumer:group:leave', () => void this.endEpoch());
-    client.on('consumer:heartbeat:error', ({ error }) => this.logger.warn('Kafka heartbeat failed; the client keeps trying', { error }));
-    client.on('error', (error) => this.crash(error));
+    // @platformatic/kafka 1.35 stops heartbeating after a heartbeat fails for a reason other than a rejoin request
+    // (a broken connection, a coordinator moving): the member would silently fall out of the group while it keeps
+    // fetching. Rejoining restarts the heartbeats (and starts a new epoch).
+    client.on('consumer:heartbeat:error', ({ error }) => {
+      this.logger.warn('Kafka heartbeat failed; rejoining the group (the client does not heartbeat again by itself)', { error });
+      void this.rejoin();
+    });
+    // The client's own rejoin gave up (its short retries ran out): keep trying, then report a crash.
+    client.on('error', (error) => {
+      this.logger.warn('The Kafka client failed to rejoin the group; retrying', { error });
+      void this.rejoin();
+    });
   }
 
   /** Remembers the topics; `fromBeginning` applies to partitions without a committed offset. */
@@ -264,6 +277,37 @@ export class PlatformaticTransportConsumer implements TransportConsumer {
     this.owned = new Map(partitions.map((p) => [tpKey(p.topic, p.partition), { ...p, key: tpKey(p.topic, p.partition), position: undefined, outOfRange: false, busy: false }]));
     this.listener?.onAssigned?.(this.epoch, partitions);
     this.wake();
+  }
+
+  /**
+   * Rejoins the group until it works (backing off up to `reconnectMaxDelayMs`), ending the current epoch first; after
+   * {@link MAX_REJOIN_ATTEMPTS} failed attempts the member reports a crash.
+   */
+  private rejoin(): Promise<void> {
+    this.rejoining ??= (async () => {
+      void this.endEpoch();
+      let lastError: unknown;
+      for (let attempt = 1; attempt <= MAX_REJOIN_ATTEMPTS; attempt++) {
+        if (this.stopping || this.client === undefined) return;
+        try {
+          await this.client.joinGroup({
+            sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
+            rebalanceTimeout: this.options.rebalanceTimeoutMs ?? 60_000,
+            heartbeatInterval: this.options.heartbeatIntervalMs ?? 3_000,
+          });
+          this.logger.info('Rejoined the group', { attempts: attempt });
+          return;
+        } catch (error) {
+          lastError = error;
+          this.logger.debug('Rejoining the group failed', { error, attempt });
+          await new Promise((resolve) => setTimeout(resolve, Math.min(300 * 2 ** attempt, this.options.reconnectMaxDelayMs ?? 3_000)));
+        }
+      }
+      this.crash(lastError);
+    })().finally(() => {
+      this.rejoining = undefined;
+    });
+    return this.rejoining;
   }
 
   /** Ends the epoch once: lets the engine commit what it completed (bounded); batches of it stop being current. */

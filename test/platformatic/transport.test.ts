@@ -163,6 +163,18 @@ describe('PlatformaticTransportConsumer on a fake client', () => {
     await consumer.disconnect();
   });
 
+  it('rejoins after a heartbeat failure (the client stops heartbeating after one), starting a new epoch', async () => {
+    const { transport } = setup();
+    const epochs: number[] = [];
+    const revoked: number[] = [];
+    const { consumer, client } = await member(transport, { onAssigned: (e) => epochs.push(e), onRevoking: async (e) => void revoked.push(e), onBatch: async () => undefined });
+    client.emit('consumer:heartbeat:error', { error: new Error('socket closed') });
+    await until(() => epochs.length === 2, 'a second join');
+    await consumer.disconnect();
+    expect(epochs).toEqual([1, 2]);
+    expect(revoked).toEqual([1]);
+  });
+
   it('hands headers over as the runtime reads them: repeated names as arrays, null values, __proto__ as an own property', async () => {
     const fake = new FakePlatformatic();
     fake.topic('t', 1);
