@@ -473,8 +473,13 @@ export class PlatformaticTransportConsumer implements TransportConsumer {
       answered += 1;
       this.take(epoch, response, names, requested);
     }
-    if (failure !== undefined && answered === 0) throw failure;
-    if (failure !== undefined) this.logger.debug('Part of a fetch failed; those partitions are fetched again', { error: failure });
+    if (failure !== undefined) {
+      // A leader that did not answer may be gone: read the metadata again before the next fetch (the client would
+      // otherwise keep sending that leader's partitions to it until its cached metadata expires).
+      client.clearMetadata();
+      if (answered === 0) throw failure;
+      this.logger.debug('Part of a fetch failed; those partitions are fetched again', { error: failure });
+    }
   }
 
   private take(epoch: number, response: PltFetchResponse, names: Map<string, string>, requested: Map<string, bigint>): void {
