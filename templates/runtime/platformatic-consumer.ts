@@ -51,6 +51,8 @@ const IS_CONTROL = 1 << 5;
 const READ_COMMITTED = 1;
 /** Rejoin attempts (about a minute with the default back-off) before the member reports a crash. */
 const MAX_REJOIN_ATTEMPTS = 20;
+/** Failed rejoin attempts after which the client is replaced (it never looks up a moved coordinator again). */
+const REPLACE_CLIENT_AFTER = 2;
 
 /** A partition this member owns in the current epoch. */
 interface Owned {
@@ -133,6 +135,12 @@ export class PlatformaticTransportConsumer implements TransportConsumer {
     if (this.client !== undefined) return;
     const module = await this.module();
     if (this.client !== undefined) return;
+    this.client = this.createClient(module);
+    // Long-polling fetches get their own connections, so they never delay heartbeats and commits.
+    this.pool = new module.ConnectionPool(String(this.clientOptions['clientId'] ?? 'eventgen'), { ...this.clientOptions });
+  }
+
+  private createClient(module: PlatformaticModule): PltConsumer {
     const client = new module.Consumer({
       ...this.clientOptions,
       groupId: this.groupId,
@@ -145,24 +153,27 @@ export class PlatformaticTransportConsumer implements TransportConsumer {
       isolationLevel: READ_COMMITTED,
       autocommit: false,
     });
-    this.client = client;
-    // Long-polling fetches get their own connections, so they never delay heartbeats and commits.
-    this.pool = new module.ConnectionPool(String(this.clientOptions['clientId'] ?? 'eventgen'), { ...this.clientOptions });
-    client.on('consumer:group:join', (payload) => this.joined(payload));
-    client.on('consumer:group:rebalance', () => void this.endEpoch());
-    client.on('consumer:group:leave', () => void this.endEpoch());
+    // Events of a client replaced meanwhile (see rejoin) are ignored.
+    const mine = (): boolean => client === this.client;
+    client.on('consumer:group:join', (payload) => mine() && this.joined(payload));
+    client.on('consumer:group:rebalance', () => mine() && void this.endEpoch());
+    client.on('consumer:group:leave', () => mine() && void this.endEpoch());
     // @platformatic/kafka 1.35 stops heartbeating after a heartbeat fails for a reason other than a rejoin request
     // (a broken connection, a coordinator moving): the member would silently fall out of the group while it keeps
     // fetching. Rejoining restarts the heartbeats (and starts a new epoch).
     client.on('consumer:heartbeat:error', ({ error }) => {
+      if (!mine()) return;
       this.logger.warn('Kafka heartbeat failed; rejoining the group (the client does not heartbeat again by itself)', { error });
       void this.rejoin();
     });
     // The client's own rejoin gave up (its short retries ran out): keep trying, then report a crash.
     client.on('error', (error) => {
+      if (!mine()) return;
       this.logger.warn('The Kafka client failed to rejoin the group; retrying', { error });
       void this.rejoin();
     });
+    for (const topic of this.topics) client.topics.track(topic);
+    return client;
   }
 
   /** Remembers the topics; `fromBeginning` applies to partitions without a committed offset. */
@@ -289,8 +300,13 @@ export class PlatformaticTransportConsumer implements TransportConsumer {
       let lastError: unknown;
       for (let attempt = 1; attempt <= MAX_REJOIN_ATTEMPTS; attempt++) {
         if (this.stopping || this.client === undefined) return;
+        // The client caches the group coordinator for its lifetime (1.35 never looks it up again): when joining keeps
+        // failing, the coordinator may have moved (its broker died). A new client finds the current one.
+        if (attempt > REPLACE_CLIENT_AFTER) await this.replaceClient();
+        const client = this.client;
+        if (this.stopping || client === undefined) return;
         try {
-          await this.client.joinGroup({
+          await client.joinGroup({
             sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
             rebalanceTimeout: this.options.rebalanceTimeoutMs ?? 60_000,
             heartbeatInterval: this.options.heartbeatIntervalMs ?? 3_000,
@@ -308,6 +324,16 @@ export class PlatformaticTransportConsumer implements TransportConsumer {
       this.rejoining = undefined;
     });
     return this.rejoining;
+  }
+
+  /** A new client for this member (a new member id); the old one is closed without waiting for it. */
+  private async replaceClient(): Promise<void> {
+    const module = await this.module();
+    const old = this.client;
+    if (old === undefined || this.stopping) return;
+    this.client = this.createClient(module);
+    this.logger.warn('Replacing the Kafka consumer client (joining the group kept failing)');
+    void old.close(true).catch(() => undefined);
   }
 
   /** Ends the epoch once: lets the engine commit what it completed (bounded); batches of it stop being current. */

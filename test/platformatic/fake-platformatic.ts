@@ -40,6 +40,8 @@ export class FakePlatformatic {
   readonly producers: FakeProducer[] = [];
   /** When set, fetches wait for this promise before answering (a fetch held in flight). */
   hold: Promise<void> | undefined;
+  /** The next this many joinGroup calls fail (a coordinator that does not answer). */
+  joinFailures = 0;
   /** Next produce requests fail with these errors, in order. */
   readonly produceFailures: Error[] = [];
 
@@ -112,6 +114,10 @@ export class FakeConsumer extends EventEmitter implements Omit<PltConsumer, 'on'
   }
 
   async joinGroup(): Promise<string> {
+    if (this.fake.joinFailures > 0) {
+      this.fake.joinFailures -= 1;
+      throw new Error('fake: coordinator not available');
+    }
     this.memberId = 'm1';
     this.rejoin();
     return 'm1';

@@ -175,6 +175,24 @@ describe('PlatformaticTransportConsumer on a fake client', () => {
     expect(revoked).toEqual([1]);
   });
 
+  it('replaces the client when rejoining keeps failing (the client never looks up a moved coordinator again)', async () => {
+    const fake = new FakePlatformatic();
+    fake.topic('t', 1);
+    const transport = new PlatformaticTransport({ config, logger: quiet, module: fake.module, consumer: { reconnectMaxDelayMs: 20 } });
+    const epochs: number[] = [];
+    const { consumer, client } = await member(transport, { onAssigned: (e) => epochs.push(e), onBatch: async () => undefined });
+    fake.joinFailures = 2;
+    client.emit('consumer:heartbeat:error', { error: new Error('coordinator gone') });
+    await until(() => epochs.length === 2, 'a join on a new client');
+    // Events of the replaced client are ignored from now on.
+    client.rejoin();
+    await new Promise((r) => setTimeout(r, 20));
+    await consumer.disconnect();
+    expect(fake.consumers).toHaveLength(2);
+    expect(fake.consumers[1]?.tracked.has('t')).toBe(true);
+    expect(epochs).toEqual([1, 2]);
+  });
+
   it('hands headers over as the runtime reads them: repeated names as arrays, null values, __proto__ as an own property', async () => {
     const fake = new FakePlatformatic();
     fake.topic('t', 1);
