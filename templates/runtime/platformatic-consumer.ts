@@ -82,8 +82,8 @@ interface Owned {
  *
  * Epochs: every `consumer:group:join` starts one (its partitions come with the event); `consumer:group:rebalance`
  * ends it after the engine's final commit (bounded). The client starts rejoining at that moment without waiting, so
- * that commit races the rejoin; it carries the old generation and is accepted while the group is still preparing the
- * rebalance. Commits carry the epoch and are never sent for an ended epoch or after the client's generation moved on
+ * that commit races the rejoin; it carries the old generation, goes out on connections of its own (see
+ * `committerClient`) and is accepted while the group is still preparing the rebalance. Commits carry the epoch and are never sent for an ended epoch or after the client's generation moved on
  * ({@link StaleEpochError}). One difference from kafkajs: when the broker answers a commit with a rejoin error, the
  * client itself rejoins and resends that commit in the new generation; the offsets are still ones this member
  * completed, so at worst a partition's offset moves back and records are delivered again (never skipped).
@@ -112,6 +112,7 @@ export class PlatformaticTransportConsumer implements TransportConsumer {
   private readonly crashListeners: Array<(error: unknown) => void> = [];
   private crashed = false;
   private rejoining: Promise<void> | undefined;
+  private committer: PltConsumer | undefined;
 
   constructor(
     private readonly module: () => Promise<PlatformaticModule>,
@@ -204,9 +205,35 @@ export class PlatformaticTransportConsumer implements TransportConsumer {
     const sameGeneration = client.generationId === this.generation;
     for (const o of offsets) (sameGeneration && o.epoch === this.epoch && this.owned.has(tpKey(o.topic, o.partition)) ? current : stale).push(o);
     if (current.length > 0) {
-      await client.commit({ offsets: current.map((o) => ({ topic: o.topic, partition: o.partition, offset: BigInt(o.offset), leaderEpoch: -1 })) });
+      const committer = await this.committerClient();
+      // The member's identity in the epoch's generation (public fields of the client; the committer never joins).
+      committer.memberId = client.memberId;
+      committer.generationId = this.generation;
+      try {
+        await committer.commit({ offsets: current.map((o) => ({ topic: o.topic, partition: o.partition, offset: BigInt(o.offset), leaderEpoch: -1 })) });
+      } catch (error) {
+        // A fresh committer next time (its coordinator may have moved; the client caches it for its lifetime).
+        if (this.committer === committer) this.committer = undefined;
+        void committer.close(true).catch(() => undefined);
+        throw error;
+      }
     }
     if (stale.length > 0) throw new StaleEpochError(stale);
+  }
+
+  /**
+   * Commits go through a second client that never joins the group, on connections of its own: the member's client
+   * rejoins as soon as the coordinator announces a rebalance, and the broker holds that JoinGroup request until every
+   * member rejoined; a commit queued behind it on the same connection would arrive after the generation moved on and
+   * fail, so the records the engine completed just before the rebalance would be delivered again. On its own
+   * connection the epoch's final commit arrives while the group still prepares the rebalance and is accepted. The
+   * committer has no retries: the client would otherwise answer a rejoin error by joining the group with it.
+   */
+  private async committerClient(): Promise<PltConsumer> {
+    if (this.committer !== undefined) return this.committer;
+    const module = await this.module();
+    this.committer ??= new module.Consumer({ ...this.clientOptions, groupId: this.groupId, retries: 0, autocommit: false });
+    return this.committer;
   }
 
   /** Stops fetching, waits for the batches in delivery (the engine ends them in time) and leaves the group. */
@@ -228,7 +255,10 @@ export class PlatformaticTransportConsumer implements TransportConsumer {
     const pool = this.pool;
     this.client = undefined;
     this.pool = undefined;
+    const committer = this.committer;
+    this.committer = undefined;
     await client?.close(true).catch((error: unknown) => this.logger.debug('Closing the Kafka consumer failed', { error }));
+    await committer?.close(true).catch(() => undefined);
     await pool?.close().catch(() => undefined);
   }
 
