@@ -89,6 +89,7 @@ export interface PltConnectionPool {
 
 /** `Consumer` (classic group protocol). */
 export interface PltConsumer extends PltBase {
+  /** Public, writable fields of the client (the committer client borrows the member's identity). */
   generationId: number;
   memberId: string | null;
   topics: { track(topic: string): boolean };

@@ -50,6 +50,10 @@ const OFFSET_OUT_OF_RANGE = 1;
 /** Record batch attribute: a control batch (transaction markers), never handed out. */
 const IS_CONTROL = 1 << 5;
 const READ_COMMITTED = 1;
+/** Rejoin attempts (about a minute with the default back-off) before the member reports a crash. */
+const MAX_REJOIN_ATTEMPTS = 20;
+/** Failed rejoin attempts after which the client is replaced (it never looks up a moved coordinator again). */
+const REPLACE_CLIENT_AFTER = 2;
 
 /** A partition this member owns in the current epoch. */
 interface Owned {
@@ -79,8 +83,8 @@ interface Owned {
  *
  * Epochs: every `consumer:group:join` starts one (its partitions come with the event); `consumer:group:rebalance`
  * ends it after the engine's final commit (bounded). The client starts rejoining at that moment without waiting, so
- * that commit races the rejoin; it carries the old generation and is accepted while the group is still preparing the
- * rebalance. Commits carry the epoch and are never sent for an ended epoch or after the client's generation moved on
+ * that commit races the rejoin; it carries the old generation, goes out on connections of its own (see
+ * `committerClient`) and is accepted while the group is still preparing the rebalance. Commits carry the epoch and are never sent for an ended epoch or after the client's generation moved on
  * ({@link StaleEpochError}). One difference from kafkajs: when the broker answers a commit with a rejoin error, the
  * client itself rejoins and resends that commit in the new generation; the offsets are still ones this member
  * completed, so at worst a partition's offset moves back and records are delivered again (never skipped).
@@ -108,6 +112,8 @@ export class PlatformaticTransportConsumer implements TransportConsumer {
   private readonly waitingForPermit: Array<() => void> = [];
   private readonly crashListeners: Array<(error: unknown) => void> = [];
   private crashed = false;
+  private rejoining: Promise<void> | undefined;
+  private committer: PltConsumer | undefined;
 
   constructor(
     private readonly module: () => Promise<PlatformaticModule>,
@@ -131,6 +137,12 @@ export class PlatformaticTransportConsumer implements TransportConsumer {
     if (this.client !== undefined) return;
     const module = await this.module();
     if (this.client !== undefined) return;
+    this.client = this.createClient(module);
+    // Long-polling fetches get their own connections, so they never delay heartbeats and commits.
+    this.pool = new module.ConnectionPool(String(this.clientOptions['clientId'] ?? 'eventgen'), { ...this.clientOptions });
+  }
+
+  private createClient(module: PlatformaticModule): PltConsumer {
     const client = new module.Consumer({
       ...this.clientOptions,
       groupId: this.groupId,
@@ -143,14 +155,27 @@ export class PlatformaticTransportConsumer implements TransportConsumer {
       isolationLevel: READ_COMMITTED,
       autocommit: false,
     });
-    this.client = client;
-    // Long-polling fetches get their own connections, so they never delay heartbeats and commits.
-    this.pool = new module.ConnectionPool(String(this.clientOptions['clientId'] ?? 'eventgen'), { ...this.clientOptions });
-    client.on('consumer:group:join', (payload) => this.joined(payload));
-    client.on('consumer:group:rebalance', () => void this.endEpoch());
-    client.on('consumer:group:leave', () => void this.endEpoch());
-    client.on('consumer:heartbeat:error', ({ error }) => this.logger.warn('Kafka heartbeat failed; the client keeps trying', { error }));
-    client.on('error', (error) => this.crash(error));
+    // Events of a client replaced meanwhile (see rejoin) are ignored.
+    const mine = (): boolean => client === this.client;
+    client.on('consumer:group:join', (payload) => mine() && this.joined(payload));
+    client.on('consumer:group:rebalance', () => mine() && void this.endEpoch());
+    client.on('consumer:group:leave', () => mine() && void this.endEpoch());
+    // @platformatic/kafka 1.35 stops heartbeating after a heartbeat fails for a reason other than a rejoin request
+    // (a broken connection, a coordinator moving): the member would silently fall out of the group while it keeps
+    // fetching. Rejoining restarts the heartbeats (and starts a new epoch).
+    client.on('consumer:heartbeat:error', ({ error }) => {
+      if (!mine()) return;
+      this.logger.warn('Kafka heartbeat failed; rejoining the group (the client does not heartbeat again by itself)', { error });
+      void this.rejoin();
+    });
+    // The client's own rejoin gave up (its short retries ran out): keep trying, then report a crash.
+    client.on('error', (error) => {
+      if (!mine()) return;
+      this.logger.warn('The Kafka client failed to rejoin the group; retrying', { error });
+      void this.rejoin();
+    });
+    for (const topic of this.topics) client.topics.track(topic);
+    return client;
   }
 
   /** Remembers the topics; `fromBeginning` applies to partitions without a committed offset. */
@@ -181,9 +206,35 @@ export class PlatformaticTransportConsumer implements TransportConsumer {
     const sameGeneration = client.generationId === this.generation;
     for (const o of offsets) (sameGeneration && o.epoch === this.epoch && this.owned.has(tpKey(o.topic, o.partition)) ? current : stale).push(o);
     if (current.length > 0) {
-      await client.commit({ offsets: current.map((o) => ({ topic: o.topic, partition: o.partition, offset: BigInt(o.offset), leaderEpoch: -1 })) });
+      const committer = await this.committerClient();
+      // The member's identity in the epoch's generation (public fields of the client; the committer never joins).
+      committer.memberId = client.memberId;
+      committer.generationId = this.generation;
+      try {
+        await committer.commit({ offsets: current.map((o) => ({ topic: o.topic, partition: o.partition, offset: BigInt(o.offset), leaderEpoch: -1 })) });
+      } catch (error) {
+        // A fresh committer next time (its coordinator may have moved; the client caches it for its lifetime).
+        if (this.committer === committer) this.committer = undefined;
+        void committer.close(true).catch(() => undefined);
+        throw error;
+      }
     }
     if (stale.length > 0) throw new StaleEpochError(stale);
+  }
+
+  /**
+   * Commits go through a second client that never joins the group, on connections of its own: the member's client
+   * rejoins as soon as the coordinator announces a rebalance, and the broker holds that JoinGroup request until every
+   * member rejoined; a commit queued behind it on the same connection would arrive after the generation moved on and
+   * fail, so the records the engine completed just before the rebalance would be delivered again. On its own
+   * connection the epoch's final commit arrives while the group still prepares the rebalance and is accepted. The
+   * committer has no retries: the client would otherwise answer a rejoin error by joining the group with it.
+   */
+  private async committerClient(): Promise<PltConsumer> {
+    if (this.committer !== undefined) return this.committer;
+    const module = await this.module();
+    this.committer ??= new module.Consumer({ ...this.clientOptions, groupId: this.groupId, retries: 0, autocommit: false });
+    return this.committer;
   }
 
   /** Stops fetching, waits for the batches in delivery (the engine ends them in time) and leaves the group. */
@@ -205,7 +256,10 @@ export class PlatformaticTransportConsumer implements TransportConsumer {
     const pool = this.pool;
     this.client = undefined;
     this.pool = undefined;
+    const committer = this.committer;
+    this.committer = undefined;
     await client?.close(true).catch((error: unknown) => this.logger.debug('Closing the Kafka consumer failed', { error }));
+    await committer?.close(true).catch(() => undefined);
     await pool?.close().catch(() => undefined);
   }
 
@@ -265,6 +319,52 @@ export class PlatformaticTransportConsumer implements TransportConsumer {
     this.owned = new Map(partitions.map((p) => [tpKey(p.topic, p.partition), { ...p, key: tpKey(p.topic, p.partition), position: undefined, outOfRange: false, busy: false }]));
     this.listener?.onAssigned?.(this.epoch, partitions);
     this.wake();
+  }
+
+  /**
+   * Rejoins the group until it works (backing off up to `reconnectMaxDelayMs`), ending the current epoch first; after
+   * {@link MAX_REJOIN_ATTEMPTS} failed attempts the member reports a crash.
+   */
+  private rejoin(): Promise<void> {
+    this.rejoining ??= (async () => {
+      void this.endEpoch();
+      let lastError: unknown;
+      for (let attempt = 1; attempt <= MAX_REJOIN_ATTEMPTS; attempt++) {
+        if (this.stopping || this.client === undefined) return;
+        // The client caches the group coordinator for its lifetime (1.35 never looks it up again): when joining keeps
+        // failing, the coordinator may have moved (its broker died). A new client finds the current one.
+        if (attempt > REPLACE_CLIENT_AFTER) await this.replaceClient();
+        const client = this.client;
+        if (this.stopping || client === undefined) return;
+        try {
+          await client.joinGroup({
+            sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
+            rebalanceTimeout: this.options.rebalanceTimeoutMs ?? 60_000,
+            heartbeatInterval: this.options.heartbeatIntervalMs ?? 3_000,
+          });
+          this.logger.info('Rejoined the group', { attempts: attempt });
+          return;
+        } catch (error) {
+          lastError = error;
+          this.logger.debug('Rejoining the group failed', { error, attempt });
+          await new Promise((resolve) => setTimeout(resolve, Math.min(300 * 2 ** attempt, this.options.reconnectMaxDelayMs ?? 3_000)));
+        }
+      }
+      this.crash(lastError);
+    })().finally(() => {
+      this.rejoining = undefined;
+    });
+    return this.rejoining;
+  }
+
+  /** A new client for this member (a new member id); the old one is closed without waiting for it. */
+  private async replaceClient(): Promise<void> {
+    const module = await this.module();
+    const old = this.client;
+    if (old === undefined || this.stopping) return;
+    this.client = this.createClient(module);
+    this.logger.warn('Replacing the Kafka consumer client (joining the group kept failing)');
+    void old.close(true).catch(() => undefined);
   }
 
   /** Ends the epoch once: lets the engine commit what it completed (bounded); batches of it stop being current. */
@@ -430,8 +530,13 @@ export class PlatformaticTransportConsumer implements TransportConsumer {
       answered += 1;
       this.take(epoch, response, names, requested);
     }
-    if (failure !== undefined && answered === 0) throw failure;
-    if (failure !== undefined) this.logger.debug('Part of a fetch failed; those partitions are fetched again', { error: failure });
+    if (failure !== undefined) {
+      // A leader that did not answer may be gone: read the metadata again before the next fetch (the client would
+      // otherwise keep sending that leader's partitions to it until its cached metadata expires).
+      client.clearMetadata();
+      if (answered === 0) throw failure;
+      this.logger.debug('Part of a fetch failed; those partitions are fetched again', { error: failure });
+    }
   }
 
   private take(epoch: number, response: PltFetchResponse, names: Map<string, string>, requested: Map<string, bigint>): void {
