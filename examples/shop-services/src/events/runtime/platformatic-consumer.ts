@@ -421,7 +421,9 @@ export class PlatformaticTransportConsumer implements TransportConsumer {
     let failures = 0;
     while (!this.stopping) {
       const epoch = this.epoch;
-      if (this.revoking !== undefined || this.owned.size === 0 || this.pending >= this.concurrency) {
+      // Partitions in delivery are left out of fetches, so fetching the others meanwhile (prefetch) keeps at most one
+      // fetched batch per owned partition in memory.
+      if (this.revoking !== undefined || this.owned.size === 0) {
         await this.sleep(200);
         continue;
       }
