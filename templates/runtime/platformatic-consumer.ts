@@ -1,5 +1,6 @@
 import type { Logger } from './logger.js';
-import type { PlatformaticModule, PltConnectionPool, PltConsumer, PltFetchResponse, PltFetchTopic, PltJoinPayload, PltRecordsBatch } from './platformatic-client.js';
+import type { PlatformaticModule, PltConnectionPool, PltConsumer, PltFetchResponse, PltFetchTopic, PltJoinPayload } from './platformatic-client.js';
+import { byTopic, toRecords } from './platformatic-records.js';
 import {
   RebalanceInProgressError,
   StaleEpochError,
@@ -7,10 +8,8 @@ import {
   type CommitPolicy,
   type ConsumedRecord,
   type DeliveryListener,
-  type HeaderValue,
   type OffsetCommit,
   type RecordBatch,
-  type RecordHeaders,
   type TopicPartition,
   type TopicPartitions,
   type TransportConsumer,
@@ -46,8 +45,6 @@ export interface PlatformaticConsumerOptions {
 
 /** Kafka `OFFSET_OUT_OF_RANGE`. */
 const OFFSET_OUT_OF_RANGE = 1;
-/** Record batch attribute: a control batch (transaction markers), never handed out. */
-const IS_CONTROL = 1 << 5;
 const READ_COMMITTED = 1;
 /** Rejoin attempts (about a minute with the default back-off) before the member reports a crash. */
 const MAX_REJOIN_ATTEMPTS = 20;
@@ -626,58 +623,4 @@ export class PlatformaticTransportConsumer implements TransportConsumer {
     if (next !== undefined) next();
     else this.permits += 1;
   }
-}
-
-function byTopic(partitions: readonly TopicPartition[]): Array<{ topic: string; partitions: number[] }> {
-  const map = new Map<string, number[]>();
-  for (const p of partitions) {
-    let list = map.get(p.topic);
-    if (list === undefined) map.set(p.topic, (list = []));
-    list.push(p.partition);
-  }
-  return [...map].map(([topic, list]) => ({ topic, partitions: list }));
-}
-
-/** The records at or after `from` (control batches left out) and the offset after the last batch. */
-function toRecords(topic: string, partition: number, batches: readonly PltRecordsBatch[], from: bigint): { records: ConsumedRecord[]; next: bigint | undefined } {
-  const records: ConsumedRecord[] = [];
-  let next: bigint | undefined;
-  for (const batch of batches) {
-    next = batch.firstOffset + BigInt(batch.lastOffsetDelta) + 1n;
-    if ((batch.attributes & IS_CONTROL) !== 0) continue;
-    for (const r of batch.records) {
-      const offset = batch.firstOffset + BigInt(r.offsetDelta);
-      if (offset < from) continue;
-      records.push({
-        topic,
-        partition,
-        offset: offset.toString(),
-        key: r.key,
-        value: r.value,
-        headers: toHeaders(r.headers),
-        timestamp: (batch.firstTimestamp + r.timestampDelta).toString(),
-      });
-    }
-  }
-  return { records, next };
-}
-
-const NO_HEADERS: RecordHeaders = Object.freeze({}) as RecordHeaders;
-
-/** Wire headers as the runtime reads them: repeated names become arrays, null values stay null, any name is an own property. */
-function toHeaders(headers: ReadonlyArray<[Buffer | null, Buffer | null]>): RecordHeaders {
-  if (headers.length === 0) return NO_HEADERS;
-  const out: RecordHeaders = {};
-  for (const [rawName, value] of headers) {
-    const name = rawName === null ? '' : rawName.toString('utf8');
-    const v: HeaderValue = value;
-    if (Object.prototype.hasOwnProperty.call(out, name)) {
-      const existing = out[name] as HeaderValue | HeaderValue[];
-      out[name] = Array.isArray(existing) ? [...existing, v] : [existing, v];
-    } else {
-      // defineProperty: a header named `__proto__` becomes an own property, not the prototype.
-      Object.defineProperty(out, name, { value: v, enumerable: true, writable: true, configurable: true });
-    }
-  }
-  return out;
 }
