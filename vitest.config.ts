@@ -69,6 +69,21 @@ export default defineConfig({
         },
       },
       {
+        // The same real-broker suite on the @platformatic/kafka transport (issue #18): every test builds its transport
+        // with createTransport(), which reads KAFKA_CLIENT (child processes inherit it).
+        extends: true,
+        test: {
+          name: 'integration-platformatic',
+          include: INTEGRATION,
+          exclude: ['**/node_modules/**'],
+          env: { KAFKA_CLIENT: 'platformatic' },
+          globalSetup: ['test/integration/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 180_000,
+          sequence: { groupOrder: 3 },
+        },
+      },
+      {
         extends: true,
         plugins: [decoratorMetadata()],
         test: { name: 'nestjs', include: [NEST], exclude: ['**/node_modules/**', NEST_KAFKA] },

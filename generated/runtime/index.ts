@@ -30,6 +30,7 @@ export * from './exactly-once.js';
 export * from './topics-admin.js';
 export * from './config.js';
 export * from './kafka-transport.js';
+export * from './platformatic-transport.js';
 export * from './redis-store.js';
 export * from './status-store.js';
 export * from './redis-status-store.js';

@@ -1,10 +1,11 @@
 import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig as KafkaJsConfig, type LogEntry } from 'kafkajs';
-import { describeKafkaConfig, kafkaConfigFromEnv, type KafkaConfig } from './config.js';
+import { KafkaConfigError, describeKafkaConfig, kafkaConfigFromEnv, type KafkaConfig } from './config.js';
 import { KafkaTransportConsumer, type KafkaClient, type KafkaConsumerOptions } from './kafka-consumer.js';
 import { KafkaTransportProducer, type KafkaProducerOptions } from './kafka-producer.js';
 import { defaultLogger, type Logger } from './logger.js';
 import type { TransactionalTransport } from './exactly-once.js';
 import { KafkaTransactionalProducer, fetchCommittedOffsets } from './kafka-transactions.js';
+import { PlatformaticTransport } from './platformatic-transport.js';
 import type { OffsetReader, PartitionOffsets, TopicPartition, Transport } from './transport.js';
 
 export { KafkaTransportConsumer, isRebalanceError, type KafkaClient, type KafkaConsumerOptions } from './kafka-consumer.js';
@@ -187,3 +188,43 @@ export function createKafkaTransport(options: Partial<KafkaTransportOptions> = {
   return new KafkaTransport({ ...options, config: options.config ?? kafkaConfigFromEnv() });
 }
 
+
+/** The Kafka client library a transport is built on. */
+export type KafkaClientName = 'kafkajs' | 'platformatic';
+
+/** `KAFKA_CLIENT` (`kafkajs`, the default, or `platformatic`); anything else is a {@link KafkaConfigError}. */
+export function kafkaClientFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): KafkaClientName {
+  const value = env['KAFKA_CLIENT']?.trim().toLowerCase();
+  if (value === undefined || value === '' || value === 'kafkajs') return 'kafkajs';
+  if (value === 'platformatic' || value === '@platformatic/kafka') return 'platformatic';
+  throw new KafkaConfigError(`KAFKA_CLIENT must be 'kafkajs' or 'platformatic' (got '${env['KAFKA_CLIENT']}')`);
+}
+
+/** Options of {@link createTransport}: the client, and the settings both transports share. */
+export interface CreateTransportOptions {
+  /** The client library (default: `KAFKA_CLIENT`, else `kafkajs`). `platformatic` needs `@platformatic/kafka` installed. */
+  client?: KafkaClientName;
+  /** Connection settings (default: `kafkaConfigFromEnv()`). */
+  config?: KafkaConfig;
+  /** Logger for the client's warnings and errors. */
+  logger?: Logger;
+  /** Producer settings (the platformatic transport uses `compression`, `idempotent`, `sendTimeoutMs`, `metadataMaxAgeMs`). */
+  producer?: KafkaProducerOptions;
+  /** Consumer settings (the same names for both clients). */
+  consumer?: KafkaConsumerOptions;
+}
+
+/**
+ * The one place a Kafka transport is chosen: kafkajs ({@link KafkaTransport}) or @platformatic/kafka
+ * ({@link PlatformaticTransport}), from `options.client`, else `KAFKA_CLIENT`, else kafkajs. @platformatic/kafka is
+ * imported only when chosen (on first connect), so services on kafkajs need not install it.
+ */
+export function createTransport(options: CreateTransportOptions = {}): KafkaTransport | PlatformaticTransport {
+  const client = options.client ?? kafkaClientFromEnv();
+  const config = options.config ?? kafkaConfigFromEnv();
+  const common = { config, ...(options.logger === undefined ? {} : { logger: options.logger }) };
+  if (client === 'platformatic') {
+    return new PlatformaticTransport({ ...common, ...(options.producer === undefined ? {} : { producer: options.producer }), ...(options.consumer === undefined ? {} : { consumer: options.consumer }) });
+  }
+  return new KafkaTransport({ ...common, ...(options.producer === undefined ? {} : { producer: options.producer }), ...(options.consumer === undefined ? {} : { consumer: options.consumer }) });
+}

@@ -3,13 +3,17 @@
  * the generated producer (EventProducer.sendBatch over KafkaTransport) against raw kafkajs sending the same records
  * with the same batch size, acks (all), idempotence and compression (none); the generated consumer (GroupConsumer:
  * envelope + Zod, no dedup) against a raw kafkajs consumer that only parses JSON; and the extra cost of Redis dedup.
+ * The same on @platformatic/kafka (issue #18): its raw producer and `consume()` stream beside the generated producer and
+ * consumer over `PlatformaticTransport`.
  */
 import { Redis } from 'ioredis';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import {
   EventProducer,
   GroupConsumer,
-  KafkaTransport,
+  createTransport,
+  loadPlatformaticKafka,
+  type KafkaClientName,
   RedisProcessedStore,
   TopicDelegator,
   batchItem,
@@ -36,6 +40,8 @@ export interface KafkaResult {
   batch: number;
   partitions: number;
   producer: { generated: number[]; raw: number[]; ratio: number; cpuUs: { generated: number[]; raw: number[] } };
+  /** The same producer runs on @platformatic/kafka: its raw client and the generated producer over PlatformaticTransport. */
+  platformaticProducer: { generated: number[]; raw: number[]; cpuUs: { generated: number[]; raw: number[] } };
   /** Per case: rates and CPU µs per record, one entry per repetition. */
   consumer: {
     cases: Record<ConsumerCase, { rates: number[]; cpuUs: number[] }>;
@@ -48,7 +54,15 @@ export interface KafkaResult {
   };
 }
 
-export const CONSUMER_CASES = ['raw eachMessage', 'raw eachBatch', 'generated', 'generated + Redis', 'generated + Redis, 6 partitions concurrently'] as const;
+export const CONSUMER_CASES = [
+  'raw eachMessage',
+  'raw eachBatch',
+  'generated',
+  'generated + Redis',
+  'generated + Redis, 6 partitions concurrently',
+  'raw platformatic stream',
+  'generated on platformatic',
+] as const;
 export type ConsumerCase = (typeof CONSUMER_CASES)[number];
 
 export function brokersFromEnv(): string {
@@ -83,8 +97,8 @@ async function redisClient(): Promise<Redis | undefined> {
 
 const unique = (prefix: string): string => `bench-${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
 
-async function generatedProducer(brokers: string, topic: string, messages: number, batch: number): Promise<ConsumerRun> {
-  const producer = new EventProducer({ transport: new KafkaTransport({ config: kafkaConfig({ brokers, clientId: 'bench' }), logger: silentLogger, producer: { compression: 'none' } }), source: 'bench', logger: silentLogger });
+async function generatedProducer(brokers: string, topic: string, messages: number, batch: number, client: KafkaClientName = 'kafkajs'): Promise<ConsumerRun> {
+  const producer = new EventProducer({ transport: createTransport({ client, config: kafkaConfig({ brokers, clientId: 'bench' }), logger: silentLogger, producer: { compression: 'none' } }), source: 'bench', logger: silentLogger });
   await producer.connect();
   const started = performance.now();
   const cpu = process.cpuUsage();
@@ -158,12 +172,12 @@ function window(messages: number): { tick: () => void; finished: Promise<Consume
 }
 
 /** The generated consumer: GroupConsumer over KafkaTransport, envelope + Zod, optional processed store. */
-async function generatedConsumer(brokers: string, topic: string, messages: number, store: ProcessedStore | null, concurrency = 1): Promise<ConsumerRun> {
+async function generatedConsumer(brokers: string, topic: string, messages: number, store: ProcessedStore | null, concurrency = 1, client: KafkaClientName = 'kafkajs'): Promise<ConsumerRun> {
   const w = window(messages);
   const handler = { handle: async (): Promise<void> => w.tick() };
   const consumer = new GroupConsumer({
     groupId: unique('gen'),
-    transport: new KafkaTransport({ config: kafkaConfig({ brokers, clientId: 'bench' }), logger: silentLogger, consumer: { partitionsConsumedConcurrently: concurrency } }),
+    transport: createTransport({ client, config: kafkaConfig({ brokers, clientId: 'bench' }), logger: silentLogger, consumer: { partitionsConsumedConcurrently: concurrency } }),
     topics: [new TopicDelegator({ topic, routes: [route(OrderCreatedEvent, handler)] })],
     store,
     logger: silentLogger,
@@ -202,6 +216,72 @@ async function rawConsumer(brokers: string, topic: string, messages: number, mod
   return run;
 }
 
+function envelopeRecord(data: OrderCreatedInput): { key: string; value: Buffer; headers: Record<string, string> } {
+  const metadata: EnvelopeMetadata = {
+    eventId: crypto.randomUUID(),
+    eventType: 'order.created',
+    eventVersion: '1.0.0',
+    correlationId: crypto.randomUUID(),
+    timestamp: new Date().toISOString(),
+    source: 'bench',
+    dataClassification: 'confidential',
+    partitionKey: data.orderId,
+  };
+  return { key: data.orderId, value: encodeEnvelope({ metadata, data }), headers: envelopeHeaders(metadata) as Record<string, string> };
+}
+
+// The raw @platformatic/kafka API as far as the bench uses it (the module is an optional peer, typed loosely here).
+interface RawPlatformatic {
+  Producer: new (o: Record<string, unknown>) => { send(o: Record<string, unknown>): Promise<unknown>; close(): Promise<void> };
+  Consumer: new (o: Record<string, unknown>) => {
+    consume(o: Record<string, unknown>): Promise<NodeJS.EventEmitter & { close(): Promise<void> }>;
+    close(force?: boolean): Promise<void>;
+  };
+}
+
+/** Raw @platformatic/kafka producer with the transport's settings (idempotent, acks=all, no compression), same records. */
+async function rawPlatformaticProducer(brokers: string, topic: string, messages: number, batch: number): Promise<ConsumerRun> {
+  const plt = (await loadPlatformaticKafka()) as unknown as RawPlatformatic;
+  const producer = new plt.Producer({ clientId: 'bench-raw-plt', bootstrapBrokers: brokers.split(','), idempotent: true, acks: -1, compression: 'none', autocreateTopics: false });
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  for (let i = 0; i < messages; i += batch) {
+    const out = [];
+    for (let k = i; k < Math.min(messages, i + batch); k++) {
+      const r = envelopeRecord(pool[k % POOL] as OrderCreatedInput);
+      out.push({ topic, key: Buffer.from(r.key), value: r.value, headers: new Map(Object.entries(r.headers).map(([h, v]) => [Buffer.from(h), Buffer.from(v)])) });
+    }
+    await producer.send({ messages: out, acks: -1 });
+  }
+  const used = process.cpuUsage(cpu);
+  const rate = (messages / (performance.now() - started)) * 1000;
+  await producer.close();
+  return { rate, cpuUs: (used.user + used.system) / messages };
+}
+
+/** Raw @platformatic/kafka consumer: its `consume()` stream from the earliest offset, JSON.parse only, its own autocommit. */
+async function rawPlatformaticConsumer(brokers: string, topic: string, messages: number): Promise<ConsumerRun> {
+  const plt = (await loadPlatformaticKafka()) as unknown as RawPlatformatic;
+  const consumer = new plt.Consumer({ clientId: 'bench-raw-plt', bootstrapBrokers: brokers.split(','), groupId: unique('raw-plt'), maxWaitTime: 500 });
+  const w = window(messages);
+  const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: true });
+  stream.on('data', (message: { value: Buffer }) => {
+    JSON.parse(message.value.toString('utf8'));
+    w.tick();
+  });
+  const run = await w.finished;
+  await stream.close();
+  await consumer.close(true);
+  return run;
+}
+
+async function platformaticInstalled(): Promise<boolean> {
+  return loadPlatformaticKafka().then(
+    () => true,
+    () => false,
+  );
+}
+
 export async function kafkaBench(options: { quick: boolean; messages?: number; consumerMessages?: number; reps?: number }): Promise<KafkaResult> {
   const brokers = brokersFromEnv();
   const messages = options.messages ?? (options.quick ? 2_000 : 100_000);
@@ -220,8 +300,10 @@ export async function kafkaBench(options: { quick: boolean; messages?: number; c
     batch,
     partitions: PARTITIONS,
     producer: { generated: [], raw: [], ratio: NaN, cpuUs: { generated: [], raw: [] } },
+    platformaticProducer: { generated: [], raw: [], cpuUs: { generated: [], raw: [] } },
     consumer: { cases, ratio: NaN, redisRatio: NaN, redisConcurrentRatio: NaN, redisAvailable: false },
   };
+  const withPlatformatic = process.env.BENCH_PLATFORMATIC !== '0' && (await platformaticInstalled());
   try {
     await rawProducer(brokers, topics[0] as string, Math.min(2_000, messages), batch); // warm-up (connections, JIT)
     for (let r = 0; r < reps; r++) {
@@ -232,7 +314,15 @@ export async function kafkaBench(options: { quick: boolean; messages?: number; c
         result.producer[which].push(run.rate);
         result.producer.cpuUs[which].push(run.cpuUs);
       }
-      progress(`kafka producer rep ${r + 1}/${reps}: raw ${Math.round(result.producer.raw[r] ?? 0)}/s, generated ${Math.round(result.producer.generated[r] ?? 0)}/s`);
+      if (withPlatformatic) {
+        for (const which of order) {
+          const run = which === 'raw' ? await rawPlatformaticProducer(brokers, a, messages, batch) : await generatedProducer(brokers, b, messages, batch, 'platformatic');
+          result.platformaticProducer[which].push(run.rate);
+          result.platformaticProducer.cpuUs[which].push(run.cpuUs);
+        }
+      }
+      const plt = withPlatformatic ? `; platformatic raw ${Math.round(result.platformaticProducer.raw[r] ?? 0)}/s, generated ${Math.round(result.platformaticProducer.generated[r] ?? 0)}/s` : '';
+      progress(`kafka producer rep ${r + 1}/${reps}: raw ${Math.round(result.producer.raw[r] ?? 0)}/s, generated ${Math.round(result.producer.generated[r] ?? 0)}/s${plt}`);
     }
     result.producer.ratio = pairedRatio(result.producer.generated, result.producer.raw);
 
@@ -248,6 +338,8 @@ export async function kafkaBench(options: { quick: boolean; messages?: number; c
         'generated + Redis': redis === undefined ? undefined : (t) => generatedConsumer(brokers, t, consumerMessages, new RedisProcessedStore({ client: redis, keyPrefix: `${unique('bench')}:` })),
         'generated + Redis, 6 partitions concurrently':
           redis === undefined ? undefined : (t) => generatedConsumer(brokers, t, consumerMessages, new RedisProcessedStore({ client: redis, keyPrefix: `${unique('bench')}:` }), PARTITIONS),
+        'raw platformatic stream': withPlatformatic ? (t) => rawPlatformaticConsumer(brokers, t, consumerMessages) : undefined,
+        'generated on platformatic': withPlatformatic ? (t) => generatedConsumer(brokers, t, consumerMessages, null, 1, 'platformatic') : undefined,
       };
       for (let r = 0; r < reps; r++) {
         const topic = topics[2 * r + 1] as string;
@@ -259,7 +351,7 @@ export async function kafkaBench(options: { quick: boolean; messages?: number; c
           cases[name].rates.push(run.rate);
           cases[name].cpuUs.push(run.cpuUs);
         }
-        progress(`kafka consumer rep ${r + 1}/${reps}: ${CONSUMER_CASES.map((c) => `${c} ${Math.round(cases[c].rates[r] ?? NaN)}/s`).join(', ')}`);
+        progress(`kafka consumer rep ${r + 1}/${reps}: ${CONSUMER_CASES.map((c) => `${c} ${Math.round(cases[c].rates[r] ?? NaN)}/s (${(cases[c].cpuUs[r] ?? NaN).toFixed(1)} µs CPU/record)`).join(', ')}`);
       }
     } finally {
       redis?.disconnect();

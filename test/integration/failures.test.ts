@@ -14,6 +14,7 @@ import {
   DLQ_HEADERS,
   GroupConsumer,
   KafkaTransportConsumer,
+  PlatformaticTransportConsumer,
   TopicDelegator,
   encodeEnvelope,
   envelopeHeaders,
@@ -35,8 +36,8 @@ function metadata(eventType: string): EnvelopeMetadata {
 }
 
 /** A transport whose consumers and producers are kept for inspection. */
-function spied(t: Transport): Transport & { consumers: KafkaTransportConsumer[]; producers: TransportProducer[] } {
-  const consumers: KafkaTransportConsumer[] = [];
+function spied(t: Transport): Transport & { consumers: Array<KafkaTransportConsumer | PlatformaticTransportConsumer>; producers: TransportProducer[] } {
+  const consumers: Array<KafkaTransportConsumer | PlatformaticTransportConsumer> = [];
   const producers: TransportProducer[] = [];
   return {
     consumers,
@@ -48,7 +49,7 @@ function spied(t: Transport): Transport & { consumers: KafkaTransportConsumer[];
     },
     consumer: (o) => {
       const c = t.consumer(o);
-      if (c instanceof KafkaTransportConsumer) consumers.push(c);
+      if (c instanceof KafkaTransportConsumer || c instanceof PlatformaticTransportConsumer) consumers.push(c);
       return c;
     },
   };
@@ -164,13 +165,15 @@ describe.skipIf(!brokers)('kafka: failures (c, d, e)', () => {
     await consumer.start();
     const member = t.consumers[0]!;
     let joins = 0;
-    member.client.on(member.client.events.GROUP_JOIN, () => {
-      joins += 1;
-    });
     let heartbeats = 0;
-    member.client.on(member.client.events.HEARTBEAT, () => {
-      heartbeats += 1;
-    });
+    if (member instanceof KafkaTransportConsumer) {
+      member.client.on(member.client.events.GROUP_JOIN, () => void (joins += 1));
+      member.client.on(member.client.events.HEARTBEAT, () => void (heartbeats += 1));
+    } else {
+      const client = member.consumer as unknown as { on(event: string, listener: () => void): void };
+      client.on('consumer:group:join', () => void (joins += 1));
+      client.on('consumer:heartbeat:end', () => void (heartbeats += 1));
+    }
     const m = metadata(TickEvent.eventType);
     await raw.send({ topic, acks: -1, messages: [{ key: 'k', value: encodeEnvelope({ metadata: m, data: { key: 'k', seq: 0 } }), headers: envelopeHeaders(m) }] });
     try {
@@ -213,7 +216,7 @@ describe.skipIf(!brokers)('kafka: failures (c, d, e)', () => {
       groupId,
       transport: {
         consumer: (o) => {
-          const c = t.consumer(o) as KafkaTransportConsumer;
+          const c = t.consumer(o);
           const commit = c.commit.bind(c);
           c.commit = async (offsets) => {
             events.push({ what: 'commit', at: performance.now(), detail: offsets.map((o) => `${o.partition}:${o.offset}`).join(',') });

@@ -13,7 +13,7 @@ import { startRedis, stopRedis } from '../../scripts/kafka/lib.mjs';
 import { createGateway, kafkaAdminProbe, type EventGateway, type GatewayRoute } from '../../templates/gateway/gateway.js';
 import { defineEvent, EventProducer, GroupConsumer, NonRetriableError, RedisStatusStore, route, TopicDelegator } from '../../templates/runtime/index.js';
 import { kafkaBrokers, redisUrl, uniqueName } from '../support/kafka.js';
-import { admin, createTopics, readAll, recordCount, testLogger, transport, waitFor } from './helpers.js';
+import { admin, createTopics, kafkajsClient, readAll, recordCount, testLogger, transport, waitFor } from './helpers.js';
 
 const brokers = await kafkaBrokers();
 const haveRedis = (await redisUrl()) !== undefined;
@@ -47,7 +47,7 @@ describe.skipIf(!brokers || !haveRedis)('gateway on Kafka + Redis', () => {
     const event = Parcel(topic);
     const routes: GatewayRoute[] = [{ eventType: 'parcel.sent', topic, definition: event, groups: [okGroup, failGroup].sort(), keyOverride: false, priority: 'normal' }];
     const producer = new EventProducer({ transport: t, source: 'gateway-it', logger: testLogger() });
-    gateway = createGateway({ producer, routes, statusStore, logger: testLogger(), kafkaProbe: kafkaAdminProbe(t.kafka), statusTimeoutMs: 500 });
+    gateway = createGateway({ producer, routes, statusStore, logger: testLogger(), kafkaProbe: kafkaAdminProbe('kafka' in t ? t.kafka : kafkajsClient(brokers!)), statusTimeoutMs: 500 });
     const { port } = await gateway.listen(0);
     base = `http://127.0.0.1:${port}`;
     consumers.push(

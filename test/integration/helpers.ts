@@ -6,8 +6,12 @@ import { build } from 'esbuild';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { z } from 'zod';
 import {
-  KafkaTransport,
+  createTransport,
+  kafkaClientFromEnv,
   createLogger,
+  type KafkaClientName,
+  type KafkaTransport,
+  type PlatformaticTransport,
   defineEvent,
   kafkaConfig,
   type KafkaConsumerOptions,
@@ -27,13 +31,23 @@ export function testLogger(): Logger & { lines: string[] } {
   return Object.assign(logger, { lines });
 }
 
-export function transport(brokers: string, options: { logger?: Logger; producer?: KafkaProducerOptions; consumer?: KafkaConsumerOptions } = {}): KafkaTransport {
-  return new KafkaTransport({
+/** The client the integration tests run on: `KAFKA_CLIENT` (the `integration-platformatic` project sets it), else kafkajs. */
+export const KAFKA_CLIENT: KafkaClientName = kafkaClientFromEnv();
+
+/** A transport on the client under test (`KAFKA_CLIENT`), through the runtime's one factory. */
+export function transport(brokers: string, options: { logger?: Logger; producer?: KafkaProducerOptions; consumer?: KafkaConsumerOptions } = {}): KafkaTransport | PlatformaticTransport {
+  return createTransport({
+    client: KAFKA_CLIENT,
     config: kafkaConfig({ brokers, clientId: 'eventgen-it' }),
     logger: options.logger ?? testLogger(),
     producer: options.producer ?? {},
     consumer: { heartbeatIntervalMs: 1000, sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 20_000, ...options.consumer },
   });
+}
+
+/** A plain kafkajs client (admin probes and readers that are not the transport under test). */
+export function kafkajsClient(brokers: string, clientId = 'eventgen-it-probe'): Kafka {
+  return new Kafka({ clientId, brokers: brokers.split(','), logLevel: logLevel.NOTHING });
 }
 
 export async function admin(brokers: string): Promise<Admin> {

@@ -21,7 +21,8 @@ const brokers = await kafkaBrokers();
 
 // The generated modules' shapes, as far as this test uses them (the tree is written under test/output).
 interface Root {
-  KafkaTransport: new (options: KafkaTransportOptions) => Transport;
+  /** The generated runtime's transport factory (reads KAFKA_CLIENT). */
+  createTransport(options: Omit<KafkaTransportOptions, 'client'>): Transport;
   kafkaConfig(options: { brokers: string; clientId: string }): KafkaTransportOptions['config'];
   /** Keyed by the (unique) topic name's member name. */
   createProducers(from: { transport: Transport; logger: Logger }): Record<string, Partial<Record<'orderCreated' | 'auditRecorded' | 'priceUpdated', (data: Record<string, unknown>) => Promise<unknown>>>>;
@@ -62,7 +63,7 @@ describe.skipIf(!brokers)('live gateway on Kafka', () => {
     const dir = writeTree(name, result.files);
     root = (await import(path.join(dir, 'index.ts'))) as Root;
     live = (await import(path.join(dir, 'live/index.ts'))) as Live;
-    transport = new root.KafkaTransport({
+    transport = root.createTransport({
       config: root.kafkaConfig({ brokers: brokers!, clientId: 'eventgen-it-live' }),
       logger: testLogger(),
       producer: {},

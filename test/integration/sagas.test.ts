@@ -18,7 +18,7 @@ const brokers = await kafkaBrokers();
 
 describe.skipIf(!brokers)('saga runner on Kafka', () => {
   let a: Admin;
-  let root: Root & { KafkaTransport: new (options: KafkaTransportOptions) => Transport; kafkaConfig(options: { brokers: string; clientId: string }): KafkaTransportOptions['config'] };
+  let root: Root & { createTransport(options: Omit<KafkaTransportOptions, 'client'>): Transport; kafkaConfig(options: { brokers: string; clientId: string }): KafkaTransportOptions['config'] };
   let transport: Transport;
   let runner: ReturnType<SagaModule['createSaga']> | undefined;
   let watcher: ReturnType<typeof witness> | undefined;
@@ -43,7 +43,7 @@ describe.skipIf(!brokers)('saga runner on Kafka', () => {
     const dir = writeTree(id, result.files);
     root = (await import(path.join(dir, 'index.ts'))) as typeof root;
     const saga = (await import(path.join(dir, 'sagas/order-fulfillment/index.ts'))) as SagaModule;
-    transport = new root.KafkaTransport({
+    transport = root.createTransport({
       config: root.kafkaConfig({ brokers: brokers!, clientId: 'eventgen-it-saga' }),
       logger: testLogger(),
       producer: {},

@@ -6,7 +6,7 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { z } from 'zod';
-import { GroupConsumer, KafkaTransport, RedisProcessedStore, TopicDelegator, createLogger, defineEvent, kafkaConfig, retryTopicsPolicy, route } from '../../../templates/runtime/index.js';
+import { GroupConsumer, createTransport, RedisProcessedStore, TopicDelegator, createLogger, defineEvent, kafkaConfig, retryTopicsPolicy, route } from '../../../templates/runtime/index.js';
 
 const config = JSON.parse(process.env.RETRY_CHILD ?? '{}') as { brokers: string; topic: string; groupId: string; pg: string; table: string; redis: string; delaysMs: number[]; failEvery?: number };
 const Tick = defineEvent({ eventType: 'test.tick', version: '1.0.0', topics: [], schema: z.object({ key: z.string(), seq: z.number().int() }), classification: 'internal', partitionKey: (d) => d.key });
@@ -14,7 +14,7 @@ const db = new pg.Client({ connectionString: config.pg });
 await db.connect();
 const redis = new Redis(config.redis, { maxRetriesPerRequest: 1 });
 const logger = createLogger({ level: 'warn', write: (line) => process.stderr.write(`${line}\n`) });
-const transport = new KafkaTransport({ config: kafkaConfig({ brokers: config.brokers, clientId: 'retry-child' }), logger, consumer: { heartbeatIntervalMs: 500, sessionTimeoutMs: 6_000, rebalanceTimeoutMs: 10_000 } });
+const transport = createTransport({ config: kafkaConfig({ brokers: config.brokers, clientId: 'retry-child' }), logger, consumer: { heartbeatIntervalMs: 500, sessionTimeoutMs: 6_000, rebalanceTimeoutMs: 10_000 } });
 const consumer = new GroupConsumer({
   groupId: config.groupId,
   transport,

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { EventProducer, KafkaTransport, createLogger, kafkaConfig, type KafkaProducerOptions, type Logger } from '../../../templates/runtime/index.js';
+import { EventProducer, createTransport, createLogger, kafkaConfig, type KafkaProducerOptions, type Logger } from '../../../templates/runtime/index.js';
 import { NumberedEvent, type ConsumerConfig, type HandlerMode } from './service/events.js';
 import type { Witness } from './witness-db.js';
 
@@ -224,7 +224,7 @@ export class NumberedProducer {
   ) {
     const lines: string[] = [];
     this.logger = Object.assign(createLogger({ level: 'warn', write: (line) => void lines.push(line.slice(0, 2000)) }), { lines });
-    const transport = new KafkaTransport({ config: kafkaConfig({ brokers: options.brokers, clientId: options.clientId ?? 'witness-driver' }), logger: this.logger, producer: options.producer ?? {} });
+    const transport = createTransport({ config: kafkaConfig({ brokers: options.brokers, clientId: options.clientId ?? 'witness-driver' }), logger: this.logger, producer: options.producer ?? {} });
     this.producer = new EventProducer({ transport, source: 'witness-driver', logger: this.logger });
   }
 

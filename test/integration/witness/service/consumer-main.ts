@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import {
   GroupConsumer,
-  KafkaTransport,
+  createTransport,
   NonRetriableError,
   RedisProcessedStore,
   RetriableError,
@@ -38,7 +38,7 @@ const insert = `insert into ${config.schema}.effects (run, event_id, seq, grp, p
 
 const redis = config.redis === undefined ? undefined : new Redis(config.redis, { maxRetriesPerRequest: 1 });
 const logger = createLogger({ level: 'warn', write: (line) => process.stderr.write(`${line}\n`) });
-const transport = new KafkaTransport({
+const transport = createTransport({
   config: kafkaConfig({ brokers: config.brokers, clientId: config.clientId ?? 'witness' }),
   logger,
   consumer: { heartbeatIntervalMs: 1000, sessionTimeoutMs: 10_000, ...(config.consumer as KafkaConsumerOptions | undefined) },
