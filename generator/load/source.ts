@@ -336,6 +336,22 @@ export function spliceSource(previous: SourceFile, text: string): SourceFile | u
   return file;
 }
 
+/**
+ * Drop what locates pointers in a file (its YAML tree, ~25× the size of the text) once nothing needs positions any
+ * more (`generate` after the model is built): a later `locate` parses the text again.
+ */
+export function releasePositions(file: SourceFile): void {
+  const pos = positions.get(file);
+  if (!pos) return;
+  const text = pos.text;
+  positions.delete(file);
+  let again: SourceFile | undefined;
+  file.locate = (pointer) => {
+    again ??= parseSource(text, file.absPath).file;
+    return again ? again.locate(pointer) : { line: 1, column: 1 };
+  };
+}
+
 /** Read and parse a file; with `previous` (the same file read before, `--watch`), only what an edit changed when it can. */
 export async function loadSource(absPath: string, cwd?: string, previous?: SourceFile): Promise<{ file?: SourceFile; diagnostics: Diagnostic[] }> {
   let bytes: Buffer;
