@@ -239,7 +239,7 @@ function messageBlocks(doc: Document.Parsed, text: string): MessageBlock[] | und
   return keys.slice(0, -1).map((k, i) => ({ ...k, end: (keys[i + 1] as { start: number }).start }));
 }
 
-const MAX_SPLICE_DEPTH = 16;
+const MAX_SPLICE_DEPTH = 8;
 const MAX_SPLICED_ENTRIES = 50;
 const HOSTILE_IDS = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -313,11 +313,20 @@ export function spliceSource(previous: SourceFile, text: string): SourceFile | u
 
   const inner = offsetIndex(doc);
   const edited = new Set(ids);
+  // Memoised: the model locates every schema node, and each lookup outside the edited entries asks the previous file.
+  const memo = new Map<string, number>();
   const offsetOf = (pointer: string): number => {
-    const segs = pointerSegments(pointer);
-    if (segs.length >= 3 && segs[0] === 'components' && segs[1] === 'messages' && edited.has(segs[2] as string)) return from.start + inner(joinPointer('', ...segs.slice(2)));
-    const o = prev.offsetOf(pointer);
-    return o >= to.end ? o + delta : o;
+    let o = memo.get(pointer);
+    if (o !== undefined) return o;
+    const normal = pointer.startsWith('#') ? pointer.slice(1) : pointer;
+    const segs = normal.startsWith('/components/messages/') ? pointerSegments(normal) : undefined;
+    if (segs && segs.length >= 3 && edited.has(segs[2] as string)) o = from.start + inner(joinPointer('', ...segs.slice(2)));
+    else {
+      o = prev.offsetOf(pointer);
+      if (o >= to.end) o += delta;
+    }
+    memo.set(pointer, o);
+    return o;
   };
   const starts = lineStarts(text);
   const file = withLazyParserText(
