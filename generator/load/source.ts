@@ -39,11 +39,10 @@ function decodeSegment(s: string): string {
 
 export function pointerSegments(pointer: string): string[] {
   if (pointer === '' || pointer === '/' || pointer === '#' || pointer === '#/') return [];
-  return pointer
-    .replace(/^#/, '')
-    .replace(/^\//, '')
-    .split('/')
-    .map((s) => decodeSegment(s).replace(/~1/g, '/').replace(/~0/g, '~'));
+  const body = pointer.replace(/^#/, '').replace(/^\//, '');
+  // Most pointers have nothing to decode (the model asks for every schema node's).
+  if (!/[%~]/.test(body)) return body.split('/');
+  return body.split('/').map((s) => decodeSegment(s).replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 /**
