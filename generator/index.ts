@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { emitAll, type GeneratedFile, type RuntimeSource, type Target } from './emit/index.js';
-import { applyTraits, displayPath, lenientRepairs, loadCatalog, parseSource, type LoadedCatalog } from './load/index.js';
+import { applyTraits, displayPath, lenientRepairs, loadCatalog, parseSource, releasePositions, type LoadedCatalog } from './load/index.js';
 import { buildCatalog } from './model/build.js';
 import type { Catalog, Diagnostic } from './model/types.js';
 import type { Service } from './emit/types.js';
@@ -82,12 +82,26 @@ export interface GenerateResult {
 
 const hasErrors = (d: Diagnostic[]): boolean => d.some((x) => x.severity === 'error');
 
-function emit(loaded: LoadedCatalog, sourcePath: string, target: Target, t0: number, diagnostics: Diagnostic[], docs = true, services: readonly Service[] = []): GenerateResult {
+/**
+ * The loaded catalog, for `emit` to let go of once the model is built (`release`): at 5,000 events its data and YAML
+ * trees would otherwise stay alive through the whole emit.
+ */
+interface LoadedBox {
+  loaded?: LoadedCatalog;
+  release?: boolean;
+}
+
+function emit(box: LoadedBox, sourcePath: string, target: Target, t0: number, diagnostics: Diagnostic[], docs = true, services: readonly Service[] = []): GenerateResult {
   const t1 = performance.now();
+  const loaded = box.loaded as LoadedCatalog;
   const { catalog, diagnostics: modelDiags } = buildCatalog(loaded, { sourcePath });
   diagnostics.push(...modelDiags);
   const t2 = performance.now();
   const timings = { loadMs: t1 - t0, parserMs: loaded.parserMs, modelMs: t2 - t1, emitMs: 0 };
+  if (box.release) {
+    for (const f of new Set(loaded.files.values())) releasePositions(f);
+    box.loaded = undefined;
+  }
   if (!catalog || hasErrors(diagnostics)) return { files: [], diagnostics, timings };
   const runtime = runtimeSources();
   const symbols = buildSymbolTable(catalog, { runtime: runtimeExports(runtime, path.join(packageRoot(), 'dist', RUNTIME_EXPORTS_FILE)) });
@@ -105,11 +119,17 @@ function emit(loaded: LoadedCatalog, sourcePath: string, target: Target, t0: num
 export async function generate(catalogPath: string, options: GenerateOptions = {}): Promise<GenerateResult> {
   const cwd = options.cwd ?? process.cwd();
   const t0 = performance.now();
-  const { loaded, diagnostics } = await loadCatalog(catalogPath, { cwd, validate: options.validate !== false, lenient: options.lenient === true, incremental: options.incremental === true });
+  // Held only by `box` (no local), so that `emit` can drop it once the model is built.
+  const box: LoadedBox & { diagnostics: Diagnostic[] } = {
+    ...(await loadCatalog(catalogPath, { cwd, validate: options.validate !== false, lenient: options.lenient === true, incremental: options.incremental === true })),
+    release: options.incremental !== true,
+  };
+  const diagnostics = box.diagnostics;
   const empty = { loadMs: performance.now() - t0, parserMs: 0, modelMs: 0, emitMs: 0 };
-  if (!loaded || hasErrors(diagnostics)) return { files: [], diagnostics, timings: empty };
-  const result = emit(loaded, displayPath(loaded.main.absPath, cwd), options.target ?? 'plain', t0, [...diagnostics], options.docs !== false, options.services);
-  result.sources = [...new Set(loaded.files.values())].filter((f) => f.hash !== undefined).map((f) => [f.absPath, f.hash as string]);
+  if (!box.loaded || hasErrors(diagnostics)) return { files: [], diagnostics, timings: empty };
+  const sources: Array<[string, string]> = [...new Set(box.loaded.files.values())].filter((f) => f.hash !== undefined).map((f) => [f.absPath, f.hash as string]);
+  const result = emit(box, displayPath(box.loaded.main.absPath, cwd), options.target ?? 'plain', t0, [...diagnostics], options.docs !== false, options.services);
+  result.sources = sources;
   return result;
 }
 
@@ -129,7 +149,7 @@ export async function generateTargets(
   if (!loaded || hasErrors(diagnostics)) return { diagnostics, files };
   let all = diagnostics;
   for (const target of targets) {
-    const r = emit(loaded, displayPath(loaded.main.absPath, cwd), target, t0, [...diagnostics], options.docs !== false, options.services);
+    const r = emit({ loaded }, displayPath(loaded.main.absPath, cwd), target, t0, [...diagnostics], options.docs !== false, options.services);
     all = r.diagnostics;
     if (hasErrors(r.diagnostics)) return { diagnostics: r.diagnostics, files: new Map() };
     files.set(target, r.files);
@@ -158,5 +178,5 @@ export function generateFromString(text: string, options: { target?: Target; pat
   if (options.lenient) diagnostics.push(...lenientRepairs(file, files));
   applyTraits(file, files);
   const loaded: LoadedCatalog = { main: file, files, diagnostics: [], parserMs: 0, lenient: options.lenient === true };
-  return emit(loaded, file.displayPath, options.target ?? 'plain', t0, [...diagnostics], true, options.services);
+  return emit({ loaded }, file.displayPath, options.target ?? 'plain', t0, [...diagnostics], true, options.services);
 }

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Parser } from '@asyncapi/parser';
 import { parseDocument } from 'yaml';
@@ -11,7 +12,7 @@ import { displayPath, joinPointer, loadSource, locationOf, type SourceFile } fro
 
 export { applyTraits } from './traits.js';
 export { lenientRepairs } from './lenient.js';
-export { displayPath, locationOf, joinPointer, pointerSegments, parseSource, valueAt, type SourceFile } from './source.js';
+export { displayPath, locationOf, joinPointer, pointerSegments, parseSource, releasePositions, valueAt, type SourceFile } from './source.js';
 
 /** Everything the model needs: the entry file and every file reachable through relative `$ref`s. */
 export interface LoadedCatalog {
@@ -51,16 +52,27 @@ interface LastLoad {
   messages: Map<string, string>;
 }
 const lastLoads = new Map<string, LastLoad>();
+/** Under `incremental`: the entry file as last read (by absolute path), what the next read splices an edit into. */
+const lastMains = new Map<string, SourceFile>();
 
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** JSON of a message by identity: after a spliced edit (`spliceSource`) every other message is the same object. */
+const jsonOf = new WeakMap<object, string>();
+function messageJson(m: unknown): string {
+  if (typeof m !== 'object' || m === null) return JSON.stringify(m);
+  let json = jsonOf.get(m);
+  if (json === undefined) jsonOf.set(m, (json = JSON.stringify(m)));
+  return json;
 }
 
 function snapshotOf(main: SourceFile, files: Map<string, SourceFile>): LastLoad {
   const data = main.data;
   const components = isRecord(data) ? data.components : undefined;
   const msgs = isRecord(components) && isRecord(components.messages) ? components.messages : {};
-  const messages = new Map(Object.entries(msgs).map(([id, m]) => [id, JSON.stringify(m)] as const));
+  const messages = new Map(Object.entries(msgs).map(([id, m]) => [id, messageJson(m)] as const));
   const rest = isRecord(data) && isRecord(components) ? JSON.stringify({ ...data, components: { ...components, messages: Object.keys(msgs) } }) : JSON.stringify(data);
   const others = new Map<string, string | undefined>();
   for (const f of new Set(files.values())) if (f !== main) others.set(f.absPath, f.hash);
@@ -95,18 +107,66 @@ let parser: Parser | undefined;
  * never reads the disk itself, so it sees exactly the files we located our diagnostics in, and its resolver cache is
  * off: a file that changed between two runs in one process (`--watch`, tests) is read again.
  */
-const parserTexts = new Map<string, string>();
+const parserTexts = new Map<string, () => string>();
 
-function asyncapiParser(): Parser {
-  parser ??= new Parser({
+type Validate = ((data: unknown) => boolean) & { errors?: unknown };
+type AjvFor = (schema: { $id?: unknown }, dialect: string, allErrors: boolean) => Validate;
+
+/**
+ * Spectral gives every parsed document its own Ajv instances, so each `parse()` compiles the whole AsyncAPI
+ * schema again (~250 ms, also for a one-message document): that was the floor of every `--watch` run. The
+ * AsyncAPI spec schemas are the parser's own cached objects (same identity on every parse, `$id` under
+ * asyncapi.com), so their compiled validators are shared across documents; every other schema (a user's payload
+ * may carry any `$id`) still goes to the per-document instance. If the module is not shaped as expected, nothing is
+ * changed.
+ */
+let shared = false;
+function shareSpecValidators(): void {
+  if (shared) return;
+  shared = true;
+  try {
+    const fromParser = createRequire(createRequire(import.meta.url).resolve('@asyncapi/parser'));
+    const mod = fromParser(fromParser.resolve('@stoplight/spectral-functions/dist/schema/ajv.js')) as { createAjvInstances?: () => AjvFor; __eventgenShared?: boolean };
+    const original = mod.createAjvInstances;
+    if (typeof original !== 'function' || mod.__eventgenShared) return;
+    const shared = original();
+    const compiled = new WeakMap<object, Map<string, Validate>>();
+    const isSpec = (schema: { $id?: unknown }): boolean => typeof schema.$id === 'string' && /^http:\/\/asyncapi\.com\/definitions\/[^/]+\/asyncapi-(resolved|unresolved)\.json$/.test(schema.$id);
+    mod.createAjvInstances = () => {
+      const own = original();
+      return (schema, dialect, allErrors) => {
+        if (!isSpec(schema)) return own(schema, dialect, allErrors);
+        let byMode = compiled.get(schema);
+        if (!byMode) compiled.set(schema, (byMode = new Map()));
+        const key = `${dialect}:${allErrors}`;
+        let v = byMode.get(key);
+        if (!v) byMode.set(key, (v = shared(schema, dialect, allErrors)));
+        return v;
+      };
+    };
+    mod.__eventgenShared = true;
+  } catch {
+    // another layout of @stoplight/spectral-functions: parse as it ships
+  }
+}
+
+/**
+ * The parser, kept for the next load under `incremental` (`--watch`) only: an instance holds on to what it read last
+ * (~190 MB after a 5,000-event catalog), so a one-shot load gets its own and lets it go.
+ */
+function asyncapiParser(keep: boolean): Parser {
+  shareSpecValidators();
+  if (parser) return parser;
+  const fresh = new Parser({
     __unstable: {
       resolver: {
         cache: false,
-        resolvers: [{ schema: 'file', order: 1, canRead: (uri) => parserTexts.has(uri.href()), read: (uri) => parserTexts.get(uri.href()) }],
+        resolvers: [{ schema: 'file', order: 1, canRead: (uri) => parserTexts.has(uri.href()), read: (uri) => parserTexts.get(uri.href())?.() }],
       },
     },
   });
-  return parser;
+  if (keep) parser = fresh;
+  return fresh;
 }
 
 /** Repaired data as the parser reads it: JSON text, hostile keys replaced like in the user's text. */
@@ -144,9 +204,11 @@ export async function loadCatalog(entry: string, options: LoadOptions = {}): Pro
   const diagnostics: Diagnostic[] = [];
   const files = new Map<string, SourceFile>();
 
-  const first = await loadSource(absMain, cwd);
+  const previous = options.incremental && !options.lenient ? lastMains.get(absMain) : undefined;
+  const first = await loadSource(absMain, cwd, previous);
   diagnostics.push(...first.diagnostics);
   if (!first.file) return { diagnostics };
+  if (options.incremental && !options.lenient) lastMains.set(absMain, first.file);
   files.set(absMain, first.file);
 
   // Load every file reachable through relative $refs, breadth first.
@@ -197,13 +259,14 @@ export async function loadCatalog(entry: string, options: LoadOptions = {}): Pro
   const snapshot = options.incremental && !repairs.length && options.validate !== false ? snapshotOf(first.file, files) : undefined;
   if (options.validate !== false) {
     const t0 = performance.now();
-    for (const f of files.values()) parserTexts.set(f.absPath, f === first.file ? f.parserText : parserTextWithAvroNames(f.data, f.parserText));
+    // Read lazily: after a `--watch` edit the entry file's whole parser text is built only if the parser reads it.
+    for (const f of files.values()) parserTexts.set(f.absPath, f === first.file ? () => f.parserText : () => parserTextWithAvroNames(f.data, f.parserText));
     let result: Awaited<ReturnType<Parser['parse']>> | undefined;
     let scope: 'catalog' | 'changed-messages' = 'catalog';
     try {
       const limited = snapshot ? limitedDocument(lastLoads.get(absMain), snapshot, first.file) : undefined;
       if (limited !== undefined) {
-        const r = await asyncapiParser().parse(limited, { source: absMain });
+        const r = await asyncapiParser(true).parse(limited, { source: absMain });
         // Trusted only when clean; a finding (or no limited document) means the whole catalog is parsed, so every
         // reported finding is located in the user's text as always.
         if (r.document && !r.diagnostics.some((d) => d.severity === 0)) {
@@ -211,7 +274,7 @@ export async function loadCatalog(entry: string, options: LoadOptions = {}): Pro
           scope = 'changed-messages';
         }
       }
-      result ??= await asyncapiParser().parse(first.file.parserText, { source: absMain });
+      result ??= await asyncapiParser(options.incremental === true).parse(first.file.parserText, { source: absMain });
     } finally {
       for (const f of files.values()) parserTexts.delete(f.absPath);
     }

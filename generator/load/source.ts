@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type YAMLMap } from 'yaml';
 import type { Diagnostic, SourceLocation } from '../model/types.js';
 import { parserSafeText } from './protect.js';
 
@@ -39,11 +39,10 @@ function decodeSegment(s: string): string {
 
 export function pointerSegments(pointer: string): string[] {
   if (pointer === '' || pointer === '/' || pointer === '#' || pointer === '#/') return [];
-  return pointer
-    .replace(/^#/, '')
-    .replace(/^\//, '')
-    .split('/')
-    .map((s) => decodeSegment(s).replace(/~1/g, '/').replace(/~0/g, '~'));
+  const body = pointer.replace(/^#/, '').replace(/^\//, '');
+  // Most pointers have nothing to decode (the model asks for every schema node's).
+  if (!/[%~]/.test(body)) return body.split('/');
+  return body.split('/').map((s) => decodeSegment(s).replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 /**
@@ -64,23 +63,8 @@ export function joinPointer(pointer: string, ...segments: Array<string | number>
   return pointer + segments.map((s) => '/' + String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
 }
 
-/** Parse text as YAML (JSON is YAML); syntax problems become located `yaml-syntax` diagnostics. */
-export function parseSource(text: string, absPath: string, cwd?: string): { file?: SourceFile; diagnostics: Diagnostic[] } {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
-  const shown = displayPath(absPath, cwd);
-  const diagnostics: Diagnostic[] = [];
-  for (const err of doc.errors) {
-    const pos = lineCounter.linePos(err.pos[0]);
-    diagnostics.push({
-      severity: 'error',
-      rule: 'yaml-syntax',
-      message: err.message.split('\n')[0] ?? err.message,
-      location: { file: shown, line: pos.line, column: pos.col, pointer: '' },
-    });
-  }
-  if (diagnostics.length) return { diagnostics };
-  const data: unknown = doc.toJS({ maxAliasCount: 1000 });
+/** Pointer → offset of the node a human looks at (a map entry's key, a scalar, a sequence), over one YAML document. */
+function offsetIndex(doc: Document.Parsed): (pointer: string) => number {
   // Pointer → YAML node, memoised per prefix, with a key index per map: locating every schema node of a
   // 1,000-event catalog must not be quadratic in the width of `components`.
   const keyIndex = new WeakMap<object, Map<string, { key: Node | undefined; value: unknown }>>();
@@ -124,16 +108,260 @@ export function parseSource(text: string, absPath: string, cwd?: string): { file
     memo.set(pointer, result);
     return result;
   };
-  const locate = (pointer: string): { line: number; column: number } => {
+  return (pointer) => {
     const normal = pointer.replace(/^#/, '');
-    const offset = step(normal === '/' ? '' : normal).best?.range?.[0] ?? 0;
-    const pos = lineCounter.linePos(offset);
-    return { line: pos.line, column: pos.col };
+    return step(normal === '/' ? '' : normal).best?.range?.[0] ?? 0;
   };
-  return { file: { absPath, displayPath: shown, data, parserText: parserSafeText(text, doc), locate }, diagnostics };
 }
 
-export async function loadSource(absPath: string, cwd?: string): Promise<{ file?: SourceFile; diagnostics: Diagnostic[] }> {
+/**
+ * What `--watch` keeps of a parsed file to re-read only what the next edit changed (`spliceSource`): the text, the
+ * offset of any pointer, and where each `components.messages` entry's lines begin and end.
+ */
+interface Positions {
+  text: string;
+  offsetOf(pointer: string): number;
+  /** Entries of a block-style `components.messages` map, in text order; undefined when the file cannot be spliced. */
+  blocks(): MessageBlock[] | undefined;
+  /** How many splices lie between this file and a whole parse (each keeps its predecessor alive). */
+  depth: number;
+}
+interface MessageBlock {
+  id: string;
+  /** Start of the key's line; the end of the key; the start of the next entry's key line. */
+  start: number;
+  keyEnd: number;
+  end: number;
+}
+const positions = new WeakMap<SourceFile, Positions>();
+
+/** Start offsets of every line (after each `\n`), for texts located without a `LineCounter`. */
+function lineStarts(text: string): Int32Array {
+  let n = 1;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  const starts = new Int32Array(n);
+  let k = 1;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts[k++] = i + 1;
+  return starts;
+}
+function linePos(starts: Int32Array, offset: number): { line: number; column: number } {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((starts[mid] as number) <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo + 1, column: offset - (starts[lo] as number) + 1 };
+}
+
+const PARSE_OPTIONS = { uniqueKeys: true, prettyErrors: false, strict: true } as const;
+
+/** A value with a lazily computed `parserText` (a whole parse of the text, only when @asyncapi/parser needs it). */
+function withLazyParserText(file: Omit<SourceFile, 'parserText'>, compute: () => string): SourceFile {
+  let value: string | undefined;
+  return Object.defineProperty(file, 'parserText', {
+    get: () => (value ??= compute()),
+    set: (v: string) => {
+      value = v;
+    },
+    enumerable: true,
+    configurable: true,
+  }) as SourceFile;
+}
+
+function hasAlias(doc: Document.Parsed): boolean {
+  let found = false;
+  visit(doc, {
+    Alias() {
+      found = true;
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
+
+/** Parse text as YAML (JSON is YAML); syntax problems become located `yaml-syntax` diagnostics. */
+export function parseSource(text: string, absPath: string, cwd?: string): { file?: SourceFile; diagnostics: Diagnostic[] } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, ...PARSE_OPTIONS });
+  const shown = displayPath(absPath, cwd);
+  const diagnostics: Diagnostic[] = [];
+  for (const err of doc.errors) {
+    const pos = lineCounter.linePos(err.pos[0]);
+    diagnostics.push({
+      severity: 'error',
+      rule: 'yaml-syntax',
+      message: err.message.split('\n')[0] ?? err.message,
+      location: { file: shown, line: pos.line, column: pos.col, pointer: '' },
+    });
+  }
+  if (diagnostics.length) return { diagnostics };
+  const data: unknown = doc.toJS({ maxAliasCount: 1000 });
+  const offsetOf = offsetIndex(doc);
+  const locate = (pointer: string): { line: number; column: number } => {
+    const pos = lineCounter.linePos(offsetOf(pointer));
+    return { line: pos.line, column: pos.col };
+  };
+  const file: SourceFile = { absPath, displayPath: shown, data, parserText: parserSafeText(text, doc), locate };
+  let blocks: MessageBlock[] | undefined | null = null;
+  positions.set(file, {
+    text,
+    offsetOf,
+    depth: 0,
+    blocks: () => {
+      if (blocks === null) blocks = messageBlocks(doc, text);
+      return blocks;
+    },
+  });
+  return { file, diagnostics };
+}
+
+/** The entries of `components.messages` as line blocks, when the file is plain enough to splice (see `spliceSource`). */
+function messageBlocks(doc: Document.Parsed, text: string): MessageBlock[] | undefined {
+  // Traits are merged into the data in place (`traits.ts`): such a file's data cannot be shared with the next run.
+  // Directives (`%YAML 1.1`) would read the entries differently on their own.
+  if (/\r(?!\n)/.test(text) || /^%/m.test(text) || text.includes('traits') || hasAlias(doc)) return undefined;
+  const root = doc.contents;
+  if (!isMap(root)) return undefined;
+  const components = root.items.find((p) => isScalar(p.key) && p.key.value === 'components')?.value;
+  if (!isMap(components) || components.flow) return undefined;
+  const messages = components.items.find((p) => isScalar(p.key) && p.key.value === 'messages')?.value;
+  if (!isMap(messages) || messages.flow) return undefined;
+  const keys: Array<{ id: string; start: number; keyEnd: number }> = [];
+  for (const p of messages.items) {
+    if (!isScalar(p.key) || typeof p.key.value !== 'string' || !p.key.range) return undefined;
+    const at = p.key.range[0];
+    keys.push({ id: p.key.value, start: text.lastIndexOf('\n', at - 1) + 1, keyEnd: p.key.range[1] });
+  }
+  // The last entry has no next key to end at: it is never spliced.
+  return keys.slice(0, -1).map((k, i) => ({ ...k, end: (keys[i + 1] as { start: number }).start }));
+}
+
+const MAX_SPLICE_DEPTH = 8;
+const MAX_SPLICED_ENTRIES = 50;
+const HOSTILE_IDS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * `--watch`: the new text of a file read before, when it differs from the old one only inside one
+ * `components.messages` entry (its key unchanged, other entries untouched, no new sibling key, indentation kept): only
+ * that entry's lines are parsed, the rest of the data and positions are the previous file's (shared, never mutated;
+ * positions after the entry shifted by the length difference). Undefined when the edit reaches anything else, or the
+ * file uses aliases or lone carriage returns: the caller parses the whole text.
+ */
+export function spliceSource(previous: SourceFile, text: string): SourceFile | undefined {
+  const prev = positions.get(previous);
+  if (!prev || prev.depth >= MAX_SPLICE_DEPTH || /\r(?!\n)/.test(text)) return undefined;
+  const blocks = prev.blocks();
+  const old = prev.text;
+  if (!blocks || !blocks.length) return undefined;
+  if (old === text) {
+    const same = withLazyParserText({ absPath: previous.absPath, displayPath: previous.displayPath, data: previous.data, locate: previous.locate }, () => previous.parserText);
+    positions.set(same, prev);
+    return same;
+  }
+  const min = Math.min(old.length, text.length);
+  let p = 0;
+  while (p < min && old.charCodeAt(p) === text.charCodeAt(p)) p++;
+  let s = 0;
+  while (s < min && old.charCodeAt(old.length - 1 - s) === text.charCodeAt(text.length - 1 - s)) s++;
+  const delta = text.length - old.length;
+  const oldEnd = old.length - s;
+  // The last entry whose key ends before the first change, and the first entry that ends after the last one.
+  let first = -1;
+  for (let lo = 0, hi = blocks.length - 1; lo <= hi; ) {
+    const mid = (lo + hi) >> 1;
+    if ((blocks[mid] as MessageBlock).keyEnd <= p) (first = mid), (lo = mid + 1);
+    else hi = mid - 1;
+  }
+  let last = blocks.length;
+  for (let lo = 0, hi = blocks.length - 1; lo <= hi; ) {
+    const mid = (lo + hi) >> 1;
+    if ((blocks[mid] as MessageBlock).end >= oldEnd) (last = mid), (hi = mid - 1);
+    else lo = mid + 1;
+  }
+  if (first < 0 || last >= blocks.length || last < first || last - first >= MAX_SPLICED_ENTRIES) return undefined;
+  const from = blocks[first] as MessageBlock;
+  const to = blocks[last] as MessageBlock;
+  if (to.end + delta < to.keyEnd) return undefined;
+  const ids = blocks.slice(first, last + 1).map((b) => b.id);
+  if (ids.some((id) => HOSTILE_IDS.has(id))) return undefined;
+  const snippet = text.slice(from.start, to.end + delta);
+  const indent = snippet.length - snippet.trimStart().length;
+  for (const line of snippet.split('\n').slice(1)) {
+    const body = line.trimStart();
+    if (body === '' || body.startsWith('#')) continue;
+    const at = line.length - body.length;
+    if (at < indent || /^[ ]*\t/.test(line)) return undefined;
+  }
+  const doc = parseDocument(snippet, PARSE_OPTIONS);
+  if (doc.errors.length || doc.warnings.length || !isMap(doc.contents) || doc.contents.items.length !== ids.length || hasAlias(doc)) return undefined;
+  // The same entries in the same order, each key where it was (relative to the first): only their values changed.
+  const keyAt = new Map<string, [number, number]>();
+  for (const [i, pair] of doc.contents.items.entries()) {
+    if (!isScalar(pair.key) || pair.key.value !== ids[i] || !pair.key.range) return undefined;
+    keyAt.set(ids[i] as string, [pair.key.range[0], pair.key.range[1]]);
+  }
+  const values = doc.toJS({ maxAliasCount: 1000 }) as Record<string, unknown>;
+
+  const data = previous.data as Record<string, unknown>;
+  const components = data.components as Record<string, unknown>;
+  const messages = { ...(components.messages as Record<string, unknown>) };
+  for (const id of ids) messages[id] = values[id];
+  const nextData = { ...data, components: { ...components, messages } };
+
+  const inner = offsetIndex(doc);
+  const edited = new Set(ids);
+  // Memoised: the model locates every schema node, and each lookup outside the edited entries asks the previous file.
+  const memo = new Map<string, number>();
+  const offsetOf = (pointer: string): number => {
+    let o = memo.get(pointer);
+    if (o !== undefined) return o;
+    const normal = pointer.startsWith('#') ? pointer.slice(1) : pointer;
+    const segs = normal.startsWith('/components/messages/') ? pointerSegments(normal) : undefined;
+    if (segs && segs.length >= 3 && edited.has(segs[2] as string)) o = from.start + inner(joinPointer('', ...segs.slice(2)));
+    else {
+      o = prev.offsetOf(pointer);
+      if (o >= to.end) o += delta;
+    }
+    memo.set(pointer, o);
+    return o;
+  };
+  const starts = lineStarts(text);
+  const file = withLazyParserText(
+    { absPath: previous.absPath, displayPath: previous.displayPath, data: nextData, locate: (pointer) => linePos(starts, offsetOf(pointer)) },
+    () => parserSafeText(text, parseDocument(text, PARSE_OPTIONS)),
+  );
+  const lineOf = (at: number): number => snippet.lastIndexOf('\n', at - 1) + 1;
+  const shifted = blocks.map((b, i): MessageBlock => {
+    if (i < first) return b;
+    if (i > last) return { ...b, start: b.start + delta, keyEnd: b.keyEnd + delta, end: b.end + delta };
+    const [at, keyEnd] = keyAt.get(b.id) as [number, number];
+    const next = i === last ? to.end + delta : from.start + lineOf((keyAt.get(ids[i - first + 1] as string) as [number, number])[0]);
+    return { id: b.id, start: from.start + lineOf(at), keyEnd: from.start + keyEnd, end: next };
+  });
+  positions.set(file, { text, offsetOf, depth: prev.depth + 1, blocks: () => shifted });
+  return file;
+}
+
+/**
+ * Drop what locates pointers in a file (its YAML tree, ~25× the size of the text) once nothing needs positions any
+ * more (`generate` after the model is built): a later `locate` parses the text again.
+ */
+export function releasePositions(file: SourceFile): void {
+  const pos = positions.get(file);
+  if (!pos) return;
+  const text = pos.text;
+  positions.delete(file);
+  let again: SourceFile | undefined;
+  file.locate = (pointer) => {
+    again ??= parseSource(text, file.absPath).file;
+    return again ? again.locate(pointer) : { line: 1, column: 1 };
+  };
+}
+
+/** Read and parse a file; with `previous` (the same file read before, `--watch`), only what an edit changed when it can. */
+export async function loadSource(absPath: string, cwd?: string, previous?: SourceFile): Promise<{ file?: SourceFile; diagnostics: Diagnostic[] }> {
   let bytes: Buffer;
   try {
     bytes = await readFile(absPath);
@@ -150,7 +378,9 @@ export async function loadSource(absPath: string, cwd?: string): Promise<{ file?
       ],
     };
   }
-  const parsed = parseSource(bytes.toString('utf8'), absPath, cwd);
+  const text = bytes.toString('utf8');
+  const spliced = previous ? spliceSource(previous, text) : undefined;
+  const parsed = spliced ? { file: spliced, diagnostics: [] } : parseSource(text, absPath, cwd);
   if (parsed.file) parsed.file.hash = createHash('sha256').update(bytes).digest('hex');
   return parsed;
 }

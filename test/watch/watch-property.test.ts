@@ -1,0 +1,87 @@
+/**
+ * `gen events --watch` after random edits equals a cold `gen events` byte for byte: the fast path (only the edited
+ * message entries re-read, limited validation) and the whole path (anything structural) must both land on the tree a
+ * one-shot run writes, including runs after a broken edit.
+ */
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main, type Io } from '../../generator/cli.js';
+import { WatchSession } from '../../generator/commands/watch.js';
+import { syntheticCatalog } from '../bench/synthetic.js';
+
+const ws = mkdtempSync(path.join(os.tmpdir(), 'eventgen-watch-prop-'));
+afterAll(() => rmSync(ws, { recursive: true, force: true }));
+
+function tree(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.set(path.relative(dir, p), readFileSync(p, 'utf8'));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+function rng(seed: number): () => number {
+  let x = seed;
+  return () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
+}
+
+describe('gen events --watch equals a cold run', () => {
+  it('after random edits of messages (fast path), structural edits and broken edits', async () => {
+    mkdirSync(path.join(ws, 'catalog'));
+    const catalog = path.join(ws, 'catalog', 'asyncapi.yaml');
+    let text = syntheticCatalog(30);
+    writeFileSync(catalog, text);
+    let log = '';
+    const io: Io = { out: (s) => (log += s + '\n'), err: (s) => (log += s + '\n'), cwd: ws, color: false };
+    const session = new WatchSession({ catalog: 'catalog/asyncapi.yaml', out: 'out', target: 'plain', docs: true, lenient: false, services: [], verbose: false }, io);
+    expect(await session.run(), log).toBe(0);
+    const random = rng(20);
+    const pick = <T>(xs: T[]): T => xs[Math.floor(random() * xs.length)] as T;
+    const edits: Array<(t: string, e: number) => string> = [
+      (t, e) => t.replace(new RegExp(`summary: Entity ${e} changed[^\\n]*`), `summary: Entity ${e} changed, take ${Math.floor(random() * 1e6)}.`),
+      (t, e) => (t.includes(`extra${e}:`) ? t.replace(`          extra${e}: { type: integer, minimum: 1 }\n`, '') : t.replace(`          note${e}: `, `          extra${e}: { type: integer, minimum: 1 }\n          note${e}: `)),
+      (t, e) => t.replace(`          tags: { type: array, items: { type: string }, maxItems: 10 }\n      examples:\n        - payload: { id: 3f1c9a52-0b7e-4a51-9d55-2f6f0f6b1a10, at: '2026-01-01T00:00:00Z', amount: { amount: 1, currency: EUR } }\n    event${e + 1}:`, `          tags: { type: array, items: { type: string }, maxItems: ${5 + Math.floor(random() * 20)} }\n      examples:\n        - payload: { id: 3f1c9a52-0b7e-4a51-9d55-2f6f0f6b1a10, at: '2026-01-01T00:00:00Z', amount: { amount: 1, currency: EUR } }\n    event${e + 1}:`),
+      (t, e) => t.replace(`      x-event-version: 1.2.0\n      x-partition-key: { field: id }\n      payload:\n        type: object\n        required: [id, at, amount]\n        properties:\n          id: { type: string, format: uuid }\n          at: { type: string, format: date-time }\n          amount: { $ref: "#/components/schemas/Money" }\n          address: { $ref: "#/components/schemas/Address" }\n          status: { type: string, enum: [new, active, closed] }\n          note${e}:`, `      description: Described ${e}.\n      x-event-version: 1.2.0\n      x-partition-key: { field: id }\n      payload:\n        type: object\n        required: [id, at, amount]\n        properties:\n          id: { type: string, format: uuid }\n          at: { type: string, format: date-time }\n          amount: { $ref: "#/components/schemas/Money" }\n          address: { $ref: "#/components/schemas/Address" }\n          status: { type: string, enum: [new, active, closed] }\n          note${e}:`),
+      (t, e) => t.replace(`name: entity${Math.floor(e / 10)}.changed${e % 10}\n`, `name: entity${Math.floor(e / 10)}.renamed${e % 10}\n`),
+      // structural: a shared schema, a channel, the title
+      (t) => t.replace(/currency: \{ type: string, pattern: "\^\[A-Z\]\{3\}\$"( \})?/, (m) => (m.includes('minLength') ? m : m.replace('pattern', 'minLength: 3, pattern'))),
+      (t) => t.replace(/title: Synthetic 30[^\n]*/, `title: Synthetic 30 v${Math.floor(random() * 100)}`),
+      (t) => t.replace('partitions: 6, replicas: 3', 'partitions: 12, replicas: 3'),
+    ];
+    let wrote = 0;
+    for (let i = 0; i < 24; i++) {
+      const e = Math.floor(random() * 28);
+      const broken = random() < 0.1;
+      const next = pick(edits)(text, e);
+      if (broken) {
+        writeFileSync(catalog, next.replace('type: object', 'type: objekt'));
+        expect(await session.run()).toBe(1);
+      }
+      writeFileSync(catalog, next);
+      log = '';
+      expect(await session.run(), log).toBe(0);
+      if (/ [1-9]\d* written/.test(log)) wrote++;
+      text = next;
+      if (i % 8 === 7) {
+        const cold = path.join(ws, `cold-${i}`);
+        cpSync(path.join(ws, 'out'), cold, { recursive: true }); // the stubs the watch kept, as a user's tree has them
+        let err = '';
+        const coldIo: Io = { out: () => {}, err: (s) => (err += s), cwd: ws, color: false };
+        expect(await main(['events', '--catalog', 'catalog/asyncapi.yaml', '--out', `cold-${i}`, '--no-cache'], coldIo), err).toBe(0);
+        const a = tree(path.join(ws, 'out'));
+        const b = tree(cold);
+        expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
+        for (const [p, bytes] of b) expect(a.get(p), p).toBe(bytes);
+        rmSync(cold, { recursive: true, force: true });
+      }
+    }
+    expect(wrote).toBeGreaterThan(10);
+  }, 600_000);
+});
