@@ -5,8 +5,8 @@ import {
   type RedisStatusClientLike,
   RedisStatusStore,
   type StatusStore,
-  createKafkaTransport,
   createLogger,
+  createTransport,
 } from '../runtime/index.js';
 import { staticTokens } from './gateway.js';
 import { createEventGateway } from './index.js';
@@ -31,7 +31,7 @@ async function statusStore(): Promise<StatusStore> {
 }
 
 async function main(): Promise<void> {
-  const transport = env.KAFKA_BROKERS ? createKafkaTransport({ logger }) : new InMemoryTransport();
+  const transport = env.KAFKA_BROKERS ? createTransport({ logger }) : new InMemoryTransport();
   const gateway = createEventGateway({
     transport,
     statusStore: await statusStore(),

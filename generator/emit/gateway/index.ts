@@ -91,8 +91,8 @@ export function emitGateway(table: SymbolTable, options: EmitOptions, sources: r
 
   // main.ts: the runnable service.
   const mmod = new TsModule(MAIN);
-  const names = ['createKafkaTransport', 'InMemoryTransport', 'InMemoryStatusStore', 'RedisStatusStore', 'createLogger'].map((n) => mmod.use(table.runtime(n)));
-  const [createKafkaTransport, inMemoryTransport, inMemoryStatusStore, redisStatusStore, createLogger] = names as [string, string, string, string, string];
+  const names = ['createTransport', 'InMemoryTransport', 'InMemoryStatusStore', 'RedisStatusStore', 'createLogger'].map((n) => mmod.use(table.runtime(n)));
+  const [createTransport, inMemoryTransport, inMemoryStatusStore, redisStatusStore, createLogger] = names as [string, string, string, string, string];
   const statusStore = mmod.type(table.runtime('StatusStore'));
   const redisClient = mmod.type(table.runtime('RedisStatusClientLike'));
   const createEventGateway = mmod.use(sym('createEventGateway', INDEX));
@@ -118,7 +118,7 @@ export function emitGateway(table: SymbolTable, options: EmitOptions, sources: r
     '}',
     '',
     'async function main(): Promise<void> {',
-    `  const transport = env.KAFKA_BROKERS ? ${createKafkaTransport}({ logger }) : new ${inMemoryTransport}();`,
+    `  const transport = env.KAFKA_BROKERS ? ${createTransport}({ logger }) : new ${inMemoryTransport}();`,
     `  const gateway = ${createEventGateway}({`,
     '    transport,',
     '    statusStore: await statusStore(),',

@@ -313,7 +313,7 @@ export function emitLive(table: SymbolTable, _options: EmitOptions, sources: rea
 
   // main.ts: the runnable service.
   const mmod = new TsModule(MAIN);
-  const createKafkaTransport = mmod.use(table.runtime('createKafkaTransport'));
+  const createTransport = mmod.use(table.runtime('createTransport'));
   const inMemoryTransport = mmod.use(table.runtime('InMemoryTransport'));
   const createLogger = mmod.use(table.runtime('createLogger'));
   const mCreateGateway = mmod.use(sym('createLiveGateway', INDEX));
@@ -354,7 +354,7 @@ export function emitLive(table: SymbolTable, _options: EmitOptions, sources: rea
     '}',
     '',
     'async function main(): Promise<void> {',
-    `  const transport = env.KAFKA_BROKERS ? ${createKafkaTransport}({ logger }) : new ${inMemoryTransport}();`,
+    `  const transport = env.KAFKA_BROKERS ? ${createTransport}({ logger }) : new ${inMemoryTransport}();`,
     `  const live = ${mCreateGateway}({ transport, logger, ...authentication(), ...(env.LIVE_GROUP_ID ? { groupId: env.LIVE_GROUP_ID } : {}) });`,
     '  await live.start();',
     "  const host = env.HOST ?? '127.0.0.1';",
