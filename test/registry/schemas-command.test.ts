@@ -68,7 +68,7 @@ describe('gen schemas without a registry', () => {
     const topic = await gen('plan', '--catalog', v1, '--json');
     const bad = await gen('check', '--catalog', v1).finally(restore);
     expect(topic.code).toBe(0);
-    expect(JSON.parse(topic.out).subjects).toEqual([{ subject: `${TOPIC}-value`, topic: TOPIC, eventTypes: ['order.placed'], status: 'unknown' }]);
+    expect(JSON.parse(topic.out).subjects).toEqual([{ subject: `${TOPIC}-value`, topic: TOPIC, eventTypes: ['order.placed'], schemaType: 'AVRO', status: 'unknown' }]);
     const record = await gen('plan', '--catalog', v1, '--subject-strategy', 'topic-record', '--json');
     expect(JSON.parse(record.out).subjects[0].subject).toBe(`${TOPIC}-com.shop.OrderPlaced`);
     expect(bad.code).toBe(2);
