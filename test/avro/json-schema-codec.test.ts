@@ -10,10 +10,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsonSchemaWire } from '../../generator/emit/json-schema-wire.js';
 import { generateFromString } from '../../generator/index.js';
+import type { Catalog, EventType } from '../../generator/model/types.js';
 import {
   AVRO_CONTENT_TYPE,
   AvroCodec,
@@ -82,16 +84,16 @@ async function loadTree(files = result.files, name = 'json-wire/run') {
 }
 
 describe('the registry JSON Schema of an x-codec: json-schema event', () => {
-  it('is emitted only for that event, self-contained ($defs), and accepts exactly what the Zod schema accepts', async () => {
+  it('is emitted only for that event, self-contained draft-07 (definitions), and accepts exactly what the Zod schema accepts', async () => {
     expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     const { definition } = await loadTree();
     const text = definition.jsonSchema?.schema as string;
     const schema = JSON.parse(text) as Record<string, unknown>;
-    expect(schema).toMatchObject({ $schema: 'https://json-schema.org/draft/2020-12/schema', title: 'OrderCreated', type: 'object' });
-    expect(Object.keys(schema['$defs'] as object).sort()).toEqual(['Address', 'Money']);
+    expect(schema).toMatchObject({ $schema: 'http://json-schema.org/draft-07/schema#', title: 'OrderCreated', type: 'object' });
+    expect(Object.keys(schema['definitions'] as object).sort()).toEqual(['Address', 'Money']);
     expect(text).not.toMatch(/#\/components\//);
-    const ajv = new Ajv2020({ strict: false });
-    (addFormats as unknown as (a: Ajv2020) => void)(ajv);
+    const ajv = new Ajv({ strict: false });
+    (addFormats as unknown as (a: Ajv) => void)(ajv);
     const validate = ajv.compile(schema);
     const good = sampleOrder(3);
     const bad = [{ ...good, total: { amount: 1, currency: 'EURO' } }, { ...good, items: [] }, { ...good, extra: 1 }, { ...good, orderId: 'nope' }];
@@ -104,6 +106,36 @@ describe('the registry JSON Schema of an x-codec: json-schema event', () => {
     // Without x-codec: no registry schema in the definition (the tree is as before).
     const plain = generateFromString(jsonOrderCatalog({ topic: TOPIC, groupId: 'billing', codec: false }));
     expect(plain.files.find((f) => f.path === 'events.ts')?.content).not.toContain('jsonSchema');
+  });
+
+  it('writes tuples the draft-07 way (items list + additionalItems), which a draft-07 validator enforces', () => {
+    const r = generateFromString(`asyncapi: 3.0.0
+info: { title: T, version: 1.0.0 }
+channels:
+  c:
+    address: c
+    messages:
+      m:
+        name: point.moved
+        x-codec: json-schema
+        payload:
+          type: object
+          required: [at]
+          properties:
+            at: { type: array, items: [{ type: number }, { type: number }], additionalItems: false, minItems: 2 }
+            items: { type: object, properties: { prefixItems: { type: string } } }
+`);
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const event = r.catalog?.events[0];
+    const schema = JSON.parse(jsonSchemaWire(r.catalog as Catalog, event as EventType)) as { properties: Record<string, Record<string, unknown>> };
+    expect(schema.properties['at']).toMatchObject({ type: 'array', items: [{ type: 'number' }, { type: 'number' }], additionalItems: false });
+    expect(JSON.stringify(schema)).not.toContain('"prefixItems":[');
+    // A property named like a keyword stays a property.
+    expect(schema.properties['items']).toMatchObject({ properties: { prefixItems: { type: 'string' } } });
+    const validate = new Ajv({ strict: false }).compile(schema);
+    expect(validate({ at: [1, 2] })).toBe(true);
+    expect(validate({ at: [1, 2, 3] })).toBe(false);
+    expect(validate({ at: [1, 'x'] })).toBe(false);
   });
 
   it('refuses an unknown x-codec, and x-codec: json-schema on an Avro payload, where they are written', () => {

@@ -45,6 +45,33 @@ ${fields.map((f) => `              - ${f}`).join('\n')}
   return file;
 }
 
+const JSON_TOPIC = `egschemas-${run}.payments`;
+
+/** A one-event JSON Schema catalog with `x-codec: json-schema`; `amount` and `required` vary between versions. */
+function jsonCatalog(name: string, options: { amount?: string; required?: string } = {}): string {
+  const file = path.join(dir, `${name}.yaml`);
+  writeFileSync(
+    file,
+    `asyncapi: 3.0.0
+info: { title: Schemas, version: 1.0.0 }
+channels:
+  payments:
+    address: ${JSON_TOPIC}
+    messages:
+      captured:
+        name: payment.captured
+        x-codec: json-schema
+        payload:
+          type: object
+          required: ${options.required ?? '[paymentId, amount]'}
+          properties:
+            paymentId: { type: string }
+            amount: { type: ${options.amount ?? 'integer'} }
+`,
+  );
+  return file;
+}
+
 async function gen(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
@@ -82,6 +109,8 @@ describe.skipIf(!registry)('gen schemas on a real registry', () => {
   afterAll(async () => {
     await client.deleteSubject(`${TOPIC}-value`).catch(() => []);
     await client.deleteSubject(`${TOPIC}-value`, true).catch(() => []);
+    await client.deleteSubject(`${JSON_TOPIC}-value`).catch(() => []);
+    await client.deleteSubject(`${JSON_TOPIC}-value`, true).catch(() => []);
   });
 
   it('registers, then check flags a field added without a default (BACKWARD) and passes one added with a default', async () => {
@@ -110,6 +139,31 @@ describe.skipIf(!registry)('gen schemas on a real registry', () => {
     const compatible = await gen('check', '--catalog', catalog('v2-ok', ['{ name: currency, type: string, default: EUR }']), '--registry-url', url, '--json');
     expect(compatible.code).toBe(0);
     expect(JSON.parse(compatible.out).subjects[0]).toMatchObject({ status: 'compatible', version: 1 });
+  });
+
+  it('registers JSON Schema subjects with schemaType JSON; check flags a changed field type and passes a relaxed one', async () => {
+    const v1 = jsonCatalog('json-v1');
+    const plan = await gen('plan', '--catalog', v1, '--json');
+    expect(JSON.parse(plan.out).subjects).toEqual([{ subject: `${JSON_TOPIC}-value`, topic: JSON_TOPIC, eventTypes: ['payment.captured'], schemaType: 'JSON', status: expect.any(String) }]);
+    const registered = await gen('register', '--catalog', v1, '--registry-url', url, '--json');
+    expect(registered.code).toBe(0);
+    const id = (JSON.parse(registered.out) as { subjects: Array<{ id: number }> }).subjects[0]?.id as number;
+    const latest = await client.latest(`${JSON_TOPIC}-value`);
+    expect(latest).toMatchObject({ id, schemaType: 'JSON' });
+    expect(JSON.parse(latest?.schema as string)).toMatchObject({ title: 'PaymentCaptured', required: ['paymentId', 'amount'] });
+    await client.setCompatibility('BACKWARD', `${JSON_TOPIC}-value`);
+
+    const same = await gen('check', '--catalog', v1, '--registry-url', url, '--json');
+    expect(same.code).toBe(0);
+    expect(JSON.parse(same.out).subjects[0]).toMatchObject({ status: 'registered', id });
+    const breaking = await gen('check', '--catalog', jsonCatalog('json-v2-breaking', { amount: 'string' }), '--registry-url', url, '--json');
+    expect(breaking.code).toBe(1);
+    expect(JSON.parse(breaking.out)).toMatchObject({ ok: false, subjects: [{ subject: `${JSON_TOPIC}-value`, schemaType: 'JSON', status: 'incompatible' }] });
+    const text = await gen('check', '--catalog', jsonCatalog('json-v2-breaking-text', { amount: 'string' }), '--registry-url', url);
+    expect(text.out).toContain(`${JSON_TOPIC}-value  INCOMPATIBLE with the latest version (latest v1)  payment.captured on ${JSON_TOPIC} (JSON Schema)`);
+    const relaxed = await gen('check', '--catalog', jsonCatalog('json-v2-ok', { required: '[paymentId]' }), '--registry-url', url, '--json');
+    expect(relaxed.code).toBe(0);
+    expect(JSON.parse(relaxed.out).subjects[0]).toMatchObject({ status: 'compatible', version: 1 });
   });
 
   it('an unreachable registry fails check clearly', async () => {
