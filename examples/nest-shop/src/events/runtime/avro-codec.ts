@@ -321,7 +321,9 @@ export class AvroCodec {
   private parse(schema: string): Parsed {
     const hit = this.types.get(schema);
     if (hit !== undefined) return hit;
-    const type = this.avsc.Type.forSchema(JSON.parse(schema) as never, { wrapUnions: false } as never) as AvscType;
+    // omitRecordMethods: decoded records carry no enumerable prototype methods (clone, toBuffer, ...), which a
+    // `for...in` (Zod's looseObject, spreading into logs) would otherwise copy into the handler's data.
+    const type = this.avsc.Type.forSchema(JSON.parse(schema) as never, { wrapUnions: false, omitRecordMethods: true } as never) as AvscType;
     const parsed = { type, binary: /"(bytes|fixed)"/.test(schema) };
     remember(this.types, schema, parsed, this.max);
     return parsed;
