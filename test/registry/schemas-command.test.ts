@@ -5,6 +5,8 @@
  * REQUIRE_REGISTRY=1 fails instead.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -100,6 +102,42 @@ describe('gen schemas without a registry', () => {
     expect(JSON.parse(record.out).subjects[0].subject).toBe(`${TOPIC}-com.shop.OrderPlaced`);
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('needs --registry-url');
+  });
+});
+
+describe('gen schemas credentials', () => {
+  it('sends basic auth (user flag + password from the environment only) or a bearer token; both at once is a usage error', async () => {
+    const seen: Array<string | undefined> = [];
+    const server = http.createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error_code: 40401, message: 'Subject not found' }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const local = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const saved = process.env.SCHEMA_REGISTRY_PASSWORD;
+    try {
+      const v1 = catalog('auth');
+      delete process.env.SCHEMA_REGISTRY_PASSWORD;
+      const noPassword = await gen('plan', '--catalog', v1, '--registry-url', local, '--registry-user', 'key');
+      expect(noPassword.code).toBe(2);
+      expect(noPassword.err).toContain('SCHEMA_REGISTRY_PASSWORD');
+      process.env.SCHEMA_REGISTRY_PASSWORD = 's3cret';
+      const basic = await gen('plan', '--catalog', v1, '--registry-url', local, '--registry-user', 'key', '--json');
+      expect(basic.code).toBe(0);
+      expect(JSON.parse(basic.out).subjects[0].status).toBe('new-subject');
+      expect(seen.at(-1)).toBe(`Basic ${Buffer.from('key:s3cret').toString('base64')}`);
+      expect(basic.out + basic.err).not.toContain('s3cret');
+      const bearer = await gen('plan', '--catalog', v1, '--registry-url', local, '--registry-token', 't0k', '--json');
+      expect(bearer.code).toBe(0);
+      expect(seen.at(-1)).toBe('Bearer t0k');
+      const both = await gen('plan', '--catalog', v1, '--registry-url', local, '--registry-token', 't0k', '--registry-user', 'key');
+      expect(both.code).toBe(2);
+      expect(both.err).toContain('not both');
+    } finally {
+      if (saved === undefined) delete process.env.SCHEMA_REGISTRY_PASSWORD;
+      else process.env.SCHEMA_REGISTRY_PASSWORD = saved;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
 
