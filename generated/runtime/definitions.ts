@@ -41,6 +41,12 @@ export interface EventDefinition<TType extends string = string, TSchema extends 
    * `AvroCodec` on the producer and the consumer, such events travel as Confluent wire-format Avro (see avro-codec.ts).
    */
   readonly avro?: { readonly schema: string };
+  /**
+   * Events the catalog gives `x-codec: json-schema` only: the payload's self-contained JSON Schema (JSON text) as a
+   * schema registry stores it. With a `JsonSchemaCodec` on the producer and the consumer, such events travel as
+   * Confluent wire-format JSON (see json-schema-codec.ts).
+   */
+  readonly jsonSchema?: { readonly schema: string };
 }
 
 /** Declares an event; infers the literal event type and the schema so handlers and producers are typed. */

@@ -1,6 +1,7 @@
 /**
- * `gen schemas [plan|register|check]`: the catalog's Avro event schemas against a Confluent-compatible schema
- * registry. Every Avro event has one subject per topic carrying it (TopicNameStrategy `<topic>-value` by default;
+ * `gen schemas [plan|register|check]`: the catalog's Avro event schemas, and the JSON Schemas of events with
+ * `x-codec: json-schema` (`schemaType: JSON`), against a Confluent-compatible schema registry. Every such event has
+ * one subject per topic carrying it (TopicNameStrategy `<topic>-value` by default;
  * `--subject-strategy record|topic-record`). `plan` shows what `register` would do, `register` registers (or finds)
  * every schema, `check` asks the registry's compatibility endpoint whether each schema may be registered next to the
  * latest version under the subject's compatibility level, and exits 1 on an incompatible one (CI). The client is the
@@ -8,6 +9,8 @@
  */
 import { SchemaRegistryClient, SchemaRegistryError, type SchemaRegistryAuth } from '../../templates/runtime/schema-registry.js';
 import { avroSchemaName, subjectName, type SubjectNameStrategy } from '../../templates/runtime/avro-codec.js';
+import { JSON_SCHEMA_TYPE, jsonSchemaName } from '../../templates/runtime/json-schema-codec.js';
+import { jsonSchemaWire } from '../emit/json-schema-wire.js';
 import { loadModel } from '../index.js';
 import type { Catalog } from '../model/types.js';
 import { LENIENT_OPTION, paint, printDiagnostics, resolveCatalog, resolveLenient, UsageError, type CliCommand, type Io } from './common.js';
@@ -23,6 +26,8 @@ export interface SubjectPlan {
   topic: string;
   eventTypes: string[];
   schema: string;
+  /** The registry's `schemaType`: `AVRO` or `JSON`. */
+  schemaType: 'AVRO' | 'JSON';
 }
 
 /** Outcome per subject, as `--json` prints it. */
@@ -30,6 +35,7 @@ interface SubjectResult {
   subject: string;
   topic: string;
   eventTypes: string[];
+  schemaType: 'AVRO' | 'JSON';
   /** plan/check: `registered` (this exact schema), `new-subject`, `new-version`; register: `registered`. */
   status: 'registered' | 'new-subject' | 'new-version' | 'compatible' | 'incompatible' | 'error' | 'unknown';
   id?: number;
@@ -38,27 +44,31 @@ interface SubjectResult {
   error?: string;
 }
 
-/** The subjects of the catalog's Avro events; a located problem when two different schemas would share a subject. */
+/**
+ * The subjects of the catalog's Avro events and `x-codec: json-schema` events; a located problem when two different
+ * schemas would share a subject.
+ */
 export function subjectPlan(catalog: Catalog, strategy: SubjectNameStrategy): { subjects: SubjectPlan[]; problems: string[] } {
   const bySubject = new Map<string, SubjectPlan>();
   const problems: string[] = [];
   for (const e of catalog.events) {
-    const schema = e.payload.avroWire;
-    if (schema === undefined) continue;
+    const schemaType = e.payload.avroWire !== undefined ? 'AVRO' : e.codec === 'json-schema' ? JSON_SCHEMA_TYPE : undefined;
+    if (schemaType === undefined) continue;
+    const schema = e.payload.avroWire ?? jsonSchemaWire(catalog, e);
     for (const topic of e.topics) {
       let subject: string;
       try {
-        subject = subjectName(strategy, topic, avroSchemaName(schema));
+        subject = subjectName(strategy, topic, schemaType === 'AVRO' ? avroSchemaName(schema) : jsonSchemaName(schema));
       } catch (error) {
         problems.push(`${e.type}: ${(error as Error).message}`);
         continue;
       }
       const seen = bySubject.get(subject);
-      if (seen === undefined) bySubject.set(subject, { subject, topic, eventTypes: [e.type], schema });
-      else if (seen.schema === schema) seen.eventTypes.push(e.type);
+      if (seen === undefined) bySubject.set(subject, { subject, topic, eventTypes: [e.type], schema, schemaType });
+      else if (seen.schema === schema && seen.schemaType === schemaType) seen.eventTypes.push(e.type);
       else
         problems.push(
-          `subject ${subject} would hold two different schemas (${seen.eventTypes.join(', ')} and ${e.type} on topic ${topic}); one topic carrying several Avro event types needs --subject-strategy record or topic-record`,
+          `subject ${subject} would hold two different schemas (${seen.eventTypes.join(', ')} and ${e.type} on topic ${topic}); one topic carrying several registry-encoded event types needs --subject-strategy record or topic-record`,
         );
     }
   }
@@ -110,7 +120,7 @@ async function runSchemas(args: Record<string, unknown>, io: Io): Promise<number
   }
   const results: SubjectResult[] = [];
   for (const s of subjects) {
-    const base = { subject: s.subject, topic: s.topic, eventTypes: s.eventTypes };
+    const base = { subject: s.subject, topic: s.topic, eventTypes: s.eventTypes, schemaType: s.schemaType };
     if (client === undefined) {
       results.push({ ...base, status: 'unknown' });
       continue;
@@ -130,21 +140,21 @@ async function runSchemas(args: Record<string, unknown>, io: Io): Promise<number
   return failed.length > 0 || results.length < subjects.length ? 1 : 0;
 }
 
-async function subjectAction(client: SchemaRegistryClient, action: Action, s: SubjectPlan): Promise<Omit<SubjectResult, 'subject' | 'topic' | 'eventTypes'>> {
+async function subjectAction(client: SchemaRegistryClient, action: Action, s: SubjectPlan): Promise<Omit<SubjectResult, 'subject' | 'topic' | 'eventTypes' | 'schemaType'>> {
   if (action === 'register') {
-    const id = await client.register(s.subject, s.schema);
+    const id = await client.register(s.subject, s.schema, s.schemaType);
     return { status: 'registered', id };
   }
   const latest = await client.latest(s.subject);
   if (latest === undefined) return { status: 'new-subject' };
   try {
-    const id = await client.lookup(s.subject, s.schema);
+    const id = await client.lookup(s.subject, s.schema, s.schemaType);
     return { status: 'registered', id };
   } catch (error) {
     if (!(error instanceof SchemaRegistryError) || error.status !== 404) throw error;
   }
   if (action === 'plan') return { status: 'new-version', version: latest.version };
-  const verdict = await client.checkCompatibility(s.subject, s.schema, 'latest');
+  const verdict = await client.checkCompatibility(s.subject, s.schema, 'latest', s.schemaType);
   return { status: verdict.compatible ? 'compatible' : 'incompatible', version: latest.version, ...(verdict.messages.length ? { messages: verdict.messages } : {}) };
 }
 
@@ -162,12 +172,12 @@ function print(io: Io, action: Action, total: number, results: readonly SubjectR
   for (const r of results) {
     const color = r.status === 'incompatible' || r.status === 'error' ? '31' : r.status === 'registered' || r.status === 'compatible' ? '32' : '33';
     const detail = [r.id !== undefined ? `id ${r.id}` : '', r.version !== undefined ? `latest v${r.version}` : ''].filter(Boolean).join(', ');
-    io.out(`${r.subject}  ${paint(io, color, SAYS[r.status])}${detail ? ` (${detail})` : ''}  ${r.eventTypes.join(', ')} on ${r.topic}`);
+    io.out(`${r.subject}  ${paint(io, color, SAYS[r.status])}${detail ? ` (${detail})` : ''}  ${r.eventTypes.join(', ')} on ${r.topic}${r.schemaType === 'JSON' ? ' (JSON Schema)' : ''}`);
     for (const m of r.messages ?? []) io.out(`    ${m}`);
     if (r.error) io.err(`    ${r.error}`);
   }
   if (results.length < total) io.err(paint(io, '31', `gen schemas ${action}: stopped after ${results.length} of ${total} subjects (the registry is unreachable)`));
-  if (total === 0) io.out('No Avro events in the catalog: nothing to register.');
+  if (total === 0) io.out('No Avro events and no x-codec: json-schema events in the catalog: nothing to register.');
 }
 
 export const schemasCommand: CliCommand = {
@@ -187,7 +197,7 @@ export const schemasCommand: CliCommand = {
   },
   examples: [
     ['$0 schemas plan --registry-url http://localhost:8081', 'show which subjects are new, registered, or get a new version'],
-    ['$0 schemas register --registry-url http://localhost:8081', 'register every Avro event schema'],
+    ['$0 schemas register --registry-url http://localhost:8081', 'register every Avro and x-codec: json-schema event schema'],
     ['$0 schemas check --json', 'exit 1 when a schema is incompatible with the registry (CI)'],
   ],
   run: runSchemas,

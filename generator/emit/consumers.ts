@@ -16,13 +16,17 @@ import type { EmitOptions, GeneratedFile } from './types.js';
  * The constructor's head and the dead-letter policy: a literal topic, or for an address with channel parameters the
  * topic (and its default dead-letter topic, `<topic>.dlq`) filled in from the values the group consumes.
  */
-function constructorParts(mod: TsModule, sub: SubscriptionSymbols, handlers: string, avro: string | undefined): { head: string[]; deadLetter: string } {
+function constructorParts(mod: TsModule, sub: SubscriptionSymbols, handlers: string, codecs: Codecs): { head: string[]; deadLetter: string } {
   const topic = sub.topic.topic;
   const params = sub.topic.parameters;
   const dlq = topic.deadLetter;
-  // Topics carrying Avro events take the Avro codec (Confluent wire format) as a last, optional argument.
-  const avroParam = avro === undefined ? '' : `, options?: { avro?: ${avro} | undefined }`;
-  const avroDoc = avro === undefined ? [] : ['@param options `avro`: decodes Avro records in the Confluent wire format (JSON envelopes are read either way).'];
+  // Topics carrying Avro (or x-codec: json-schema) events take the wire codecs (Confluent wire format) as a last, optional argument.
+  const members = [codecs.avro === undefined ? '' : `avro?: ${codecs.avro} | undefined`, codecs.jsonSchema === undefined ? '' : `jsonSchema?: ${codecs.jsonSchema} | undefined`].filter(Boolean);
+  const avroParam = members.length === 0 ? '' : `, options?: { ${members.join('; ')} }`;
+  const avroDoc = [
+    ...(codecs.avro === undefined ? [] : ['@param options `avro`: decodes Avro records in the Confluent wire format (JSON envelopes are read either way).']),
+    ...(codecs.jsonSchema === undefined ? [] : ['@param options `jsonSchema`: reads JSON records in the Confluent wire format (x-codec: json-schema; JSON envelopes are read either way).']),
+  ];
   if (!params) {
     return {
       head: [...(avroDoc.length ? [jsdoc(undefined, '  ', avroDoc)] : []), `  constructor(handlers: ${handlers}${avroParam}) {`, '    super({', `      topic: ${tsString(topic.name)},`],
@@ -55,8 +59,8 @@ function topicHandler(table: SymbolTable, group: GroupSymbols, sub: Subscription
     [jsdoc(`Handles \`${e.event.type}\` (v${e.event.version}).`, '  '), `  ${e.member}: ${handlerType}<${mod.use(e.type)}>;`].join('\n'),
   );
   const routes = sub.events.map((e) => `        ${route}(${mod.use(e.definition)}, handlers.${e.member}),`);
-  const avro = carriesAvro(table, sub) ? mod.type(table.runtime('AvroCodec')) : undefined;
-  const ctor = constructorParts(mod, sub, handlers, avro);
+  const codecs = codecTypes(mod, table, [sub]);
+  const ctor = constructorParts(mod, sub, handlers, codecs);
   const body = [
     jsdoc(`The event handlers consumer group \`${group.group.groupId}\` provides for topic \`${topic.name}\`.`),
     `export interface ${handlers} {`,
@@ -84,7 +88,8 @@ function topicHandler(table: SymbolTable, group: GroupSymbols, sub: Subscription
       ? ['      // Other event types of this topic, not received by this group: acknowledged without a handler.', `      ignore: [${sub.ignored.map((e) => tsString(e)).join(', ')}],`]
       : []),
     ...(topic.legacy ? ['      // x-legacy: records written before the envelope become envelopes before validation.', `      legacy: ${tsValue(topic.legacy)},`] : []),
-    ...(avro !== undefined ? ['      avro: options?.avro,'] : []),
+    ...(codecs.avro !== undefined ? ['      avro: options?.avro,'] : []),
+    ...(codecs.jsonSchema !== undefined ? ['      jsonSchema: options?.jsonSchema,'] : []),
     '    });',
     '  }',
     '}',
@@ -96,6 +101,24 @@ function topicHandler(table: SymbolTable, group: GroupSymbols, sub: Subscription
 function carriesAvro(table: SymbolTable, sub: SubscriptionSymbols): boolean {
   if (sub.events.some((e) => e.event.payload.avroWire !== undefined)) return true;
   return sub.ignored.some((type) => table.catalog.events.find((e) => e.type === type)?.payload.avroWire !== undefined);
+}
+
+/** Whether an event the group receives or ignores on this topic has `x-codec: json-schema` (records may be wire-format JSON). */
+function carriesJsonWire(table: SymbolTable, sub: SubscriptionSymbols): boolean {
+  if (sub.events.some((e) => e.event.codec === 'json-schema')) return true;
+  return sub.ignored.some((type) => table.catalog.events.find((e) => e.type === type)?.codec === 'json-schema');
+}
+
+/** The runtime codec types the topic handlers of `subs` take (undefined = none of their events needs that codec). */
+interface Codecs {
+  avro: string | undefined;
+  jsonSchema: string | undefined;
+}
+function codecTypes(mod: TsModule, table: SymbolTable, subs: readonly SubscriptionSymbols[]): Codecs {
+  return {
+    avro: subs.some((s) => carriesAvro(table, s)) ? mod.type(table.runtime('AvroCodec')) : undefined,
+    jsonSchema: subs.some((s) => carriesJsonWire(table, s)) ? mod.type(table.runtime('JsonSchemaCodec')) : undefined,
+  };
 }
 
 /** Every combination of the catalog's values of a parameterised subscription, as a literal; undefined when one is open. */
@@ -131,10 +154,12 @@ function groupIndex(table: SymbolTable, group: GroupSymbols): GeneratedFile {
   // handlers, not a handler.
   const probe = (subs[0] as SubscriptionSymbols).topic.member;
   const avroSubs = new Set(subs.filter((s) => carriesAvro(table, s)));
-  const avroType = avroSubs.size > 0 ? mod.type(table.runtime('AvroCodec')) : undefined;
+  const jsonSubs = new Set(subs.filter((s) => carriesJsonWire(table, s)));
+  const { avro: avroType, jsonSchema: jsonType } = codecTypes(mod, table, subs);
   const topicHandlers = subs.map((s) => {
     const own = `keyedByTopic ? handlers.${s.topic.member} : handlers`;
-    const codec = avroSubs.has(s) ? ', { avro }' : '';
+    const passed = [avroSubs.has(s) ? 'avro' : '', jsonSubs.has(s) ? 'jsonSchema' : ''].filter(Boolean);
+    const codec = passed.length ? `, { ${passed.join(', ')} }` : '';
     if (!s.topic.parameters) return `      new ${mod.use(s.handlerClass)}(${own}${codec}),`;
     // One delegator per Kafka topic: per element of the values given, else every combination the catalog lists.
     const defaults = defaultParameterValues(s);
@@ -173,6 +198,12 @@ function groupIndex(table: SymbolTable, group: GroupSymbols): GeneratedFile {
           `  avro?: ${avroType} | undefined;`,
         ]
       : []),
+    ...(jsonType !== undefined
+      ? [
+          jsdoc(['Reads JSON records in the Confluent wire format (schema registry) on the topics carrying events with `x-codec: json-schema`; JSON envelopes are read either way.'], '  '),
+          `  jsonSchema?: ${jsonType} | undefined;`,
+        ]
+      : []),
     ...(parameterised.length
       ? [
           jsdoc(
@@ -205,7 +236,7 @@ function groupIndex(table: SymbolTable, group: GroupSymbols): GeneratedFile {
         : []),
     ]),
     `export function ${create}(options: ${options}): ${consumer} {`,
-    `  const { handlers, ${parameterised.length ? 'parameters, ' : ''}${avroType !== undefined ? 'avro, ' : ''}...rest } = options;`,
+    `  const { handlers, ${parameterised.length ? 'parameters, ' : ''}${avroType !== undefined ? 'avro, ' : ''}${jsonType !== undefined ? 'jsonSchema, ' : ''}...rest } = options;`,
     `  const keyedByTopic = isKeyedByTopic(handlers);`,
     `  return new ${consumer}({`,
     ...(g.exactlyOnce ? ['    exactlyOnce: true,'] : []),

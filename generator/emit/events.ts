@@ -5,6 +5,7 @@ import { topicSpecs } from '../topics/topology.js';
 import { eventDocLines } from './describe.js';
 import { TsModule } from './printer.js';
 import { topicParameterDeclarations, topicSegmentHelper } from './topic-parameters.js';
+import { jsonSchemaWire } from './json-schema-wire.js';
 import { jsdoc, propertyAccess, propertyKey, tsString, tsValue } from './text.js';
 import type { EmitOptions, GeneratedFile } from './types.js';
 
@@ -42,6 +43,8 @@ export function emitEvents(table: SymbolTable, _options: EmitOptions): Generated
         `  partitionKey: ${partitionKey(e)},`,
         // Avro payloads: the registry schema, for the Avro codec (Confluent wire format) when the application uses one.
         e.payload.avroWire !== undefined ? `  avro: { schema: ${tsString(e.payload.avroWire)} },` : '',
+        // x-codec: json-schema: the registry JSON Schema, for the JSON Schema codec (Confluent wire format) when used.
+        e.codec === 'json-schema' ? `  jsonSchema: { schema: ${tsString(jsonSchemaWire(table.catalog, e))} },` : '',
         ...(e.previousVersions ? ['  // x-previous-versions: consumed payloads of older versions are upcast with these steps, in order.', '  upcasters: [', ...e.previousVersions.map((step) => `    ${tsValue(step)},`), '  ],'] : []),
         '});',
       ]

@@ -7,11 +7,14 @@
  * - root `tags` in 3.x (2.x placement) → `info.tags`
  * - channel `messages` written as a list in 3.x → a map keyed by message name
  * - `messageId` in 3.x (2.x field) → ignored
+ * - a message-level `schemaFormat` in 3.x (2.x placement) → moved into the payload (multi-format schema object), or
+ *   ignored when the payload already is one with the same format (Microcks writes both)
  * - `components.headers` (not AsyncAPI) → read as `components.schemas`
  * - security requirements naming undefined schemes → ignored (Kafka credentials come from the environment)
  * - boolean schemas where 3.x wants an object (`payload: true`) → `{}` / `{ not: {} }`
  * - Microcks' named examples (`- laurent: { payload, headers }`, JSON-encoded payloads) → AsyncAPI examples
- * - message traits with a map of named `examples` → ignored (2.x would let it replace the message's examples)
+ * - message traits with a map (or a list of one-key maps) of named `examples` → ignored (2.x would let it replace the
+ *   message's examples)
  * - a plain-string `groupId`/`clientId` in a 3.x Kafka operation binding → a schema with that `const`
  */
 import type { Diagnostic } from '../model/types.js';
@@ -101,6 +104,28 @@ function messageIds(ctx: RepairContext, messages: DataNode[]): void {
     if (!isRecord(m.value) || m.value.messageId === undefined) continue;
     ctx.warn(child(m, 'messageId'), '`messageId` is AsyncAPI 2.x (in AsyncAPI 3 the message key identifies a message)', 'ignored');
     delete m.value.messageId;
+  }
+}
+
+/** The media type without whitespace, lower-cased: `application/vnd.apache.avro+json; version=1.9.0` as written both ways. */
+const sameFormat = (a: string, b: string): boolean => a.replace(/\s+/g, '').toLowerCase() === b.replace(/\s+/g, '').toLowerCase();
+
+function messageSchemaFormats(ctx: RepairContext, messages: DataNode[]): void {
+  if (ctx.major !== 3) return;
+  for (const m of messages) {
+    if (!isRecord(m.value) || typeof m.value.schemaFormat !== 'string') continue;
+    const format = m.value.schemaFormat;
+    const payload = m.value.payload;
+    const node = child(m, 'schemaFormat');
+    if (isRecord(payload) && typeof payload.schemaFormat === 'string') {
+      // A payload with its own, different format: two readings, so the parser's error stays.
+      if (!sameFormat(payload.schemaFormat, format)) continue;
+      ctx.warn(node, '`schemaFormat` on a message is AsyncAPI 2.x (in AsyncAPI 3 it belongs to the payload)', 'ignored: the payload names the same format');
+    } else if (payload !== undefined) {
+      define(m.value, 'payload', { schemaFormat: format, schema: payload });
+      ctx.warn(node, '`schemaFormat` on a message is AsyncAPI 2.x (in AsyncAPI 3 it belongs to the payload)', `read as the payload's (\`payload: { schemaFormat: ${format}, schema: ... }\`)`);
+    } else continue;
+    delete m.value.schemaFormat;
   }
 }
 
@@ -231,9 +256,13 @@ function traitExampleMaps(ctx: RepairContext, messages: DataNode[]): void {
   }
   const seen = new Set<unknown>();
   for (const t of traits) {
-    if (!isRecord(t.value) || seen.has(t.value) || !isRecord(t.value.examples)) continue;
+    if (!isRecord(t.value) || seen.has(t.value)) continue;
+    const examples = t.value.examples;
+    // A map of named examples, or (Microcks' 3.0 documents) a list of one-key maps `- laurent: { header: value }`.
+    const namedList = Array.isArray(examples) && examples.length > 0 && examples.every((e) => isRecord(e) && Object.keys(e).length === 1 && !EXAMPLE_KEYS.includes(Object.keys(e)[0] as string));
+    if (!isRecord(examples) && !namedList) continue;
     seen.add(t.value);
-    ctx.warn(child(t, 'examples'), 'message trait `examples` must be a list (this is a map of named examples, as Microcks writes header examples)', "ignored (in AsyncAPI 2 it would replace the message's own examples)");
+    ctx.warn(child(t, 'examples'), namedList ? 'message trait `examples` entries must be example objects (these are named header examples, as Microcks writes them)' : 'message trait `examples` must be a list (this is a map of named examples, as Microcks writes header examples)', "ignored (in AsyncAPI 2 it would replace the message's own examples)");
     delete t.value.examples;
   }
 }
@@ -274,6 +303,7 @@ export function lenientRepairs(main: SourceFile, files: ReadonlyMap<string, Sour
   componentHeaders(ctx);
   const doc = documentNodes(main, files);
   messageIds(ctx, doc.messages);
+  messageSchemaFormats(ctx, doc.messages);
   undefinedSecuritySchemes(ctx, [...doc.servers, ...doc.operations]);
   booleanSchemas(ctx, doc.messages);
   traitExampleMaps(ctx, doc.messages);

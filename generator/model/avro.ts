@@ -165,7 +165,9 @@ export class AvroReader {
   /** Check the whole payload with avsc too (names, defaults); names from other payloads are known to it. */
   private validate(raw: unknown, at: At): void {
     try {
-      const type = avsc.Type.forSchema(raw as avsc.Schema, { registry: this.avscRegistry as Record<string, avsc.Type> });
+      // With the kept logical types: the named types land in the registry with their logicalType/precision/scale,
+      // which `wireSchema` inlines into other payloads' registry schemas.
+      const type = avsc.Type.forSchema(raw as avsc.Schema, { registry: this.avscRegistry as Record<string, avsc.Type>, logicalTypes: KEPT_LOGICAL_TYPES });
       void type;
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);

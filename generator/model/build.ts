@@ -22,6 +22,7 @@ import { kebabCase } from './naming.js';
 import { readLegacy, readPreviousVersions } from './legacy.js';
 import { exampleProblem } from './validate.js';
 import { readSagas } from './sagas.js';
+import { checkCodec, readCodec } from './codec.js';
 
 const KAFKA_PROTOCOLS = new Set(['kafka', 'kafka-secure']);
 const X_EVENTGEN_KEYS = ['source', 'defaultGroup', 'retry', 'deadLetter', 'addressSlash'];
@@ -174,6 +175,8 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
     if (previousVersions !== undefined) event.previousVersions = previousVersions;
     const priority = readPriority(ctx, ctx.child(m.at, 'x-priority'));
     if (priority !== undefined) event.priority = priority;
+    const codec = readCodec(ctx, ctx.child(m.at, 'x-codec'));
+    if (codec === 'json-schema') event.codec = codec;
     const live = readLive(ctx, ctx.child(m.at, 'x-live'));
     if (live !== undefined) event.live = live;
     const headers = ctx.read(ctx.child(m.at, 'headers'));
@@ -398,6 +401,7 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
     const sensitive = sensitiveFields(e.payload, named);
     if (sensitive.length > 0) e.sensitiveFields = sensitive;
     const at = eventAt.get(e);
+    if (at) checkCodec(ctx, e, at);
     e.examples.forEach((ex, i) => {
       const problem = exampleProblem(e.payload, ex.payload, named);
       if (problem && at) ctx.report('warning', 'example-invalid', `example ${ex.name ? `"${ex.name}" ` : ''}of ${e.type} does not match the payload schema: ${problem}`, ctx.child(at, 'examples', i, 'payload'));

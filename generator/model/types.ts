@@ -293,6 +293,9 @@ export interface LiveSettings {
   overflow?: 'drop-oldest' | 'close';
 }
 
+/** Wire codec of an event (`x-codec` on the message, model/codec.ts). */
+export type EventCodec = 'envelope' | 'json-schema';
+
 /** Publishing priority of an event (`x-priority`), most urgent first in `PRIORITIES` (model/extensions.ts). */
 export type EventPriority = 'critical' | 'high' | 'normal' | 'low';
 
@@ -322,6 +325,8 @@ export interface EventType {
   live?: LiveSettings;
   /** Default publishing priority (`x-priority`); absent = `normal`. */
   priority?: EventPriority;
+  /** Wire codec (`x-codec`, model/codec.ts); absent = the JSON envelope (or Avro, for Avro payloads with an AvroCodec). */
+  codec?: EventCodec;
   examples: EventExample[];
   deprecated: boolean;
   /** How the payload may evolve (`x-compatibility`, default BACKWARD); read by `gen diff`. */

@@ -1,5 +1,6 @@
 import type { z } from 'zod/v4';
 import type { AvroCodec } from './avro-codec.js';
+import type { JsonSchemaCodec } from './json-schema-codec.js';
 import { DEFAULT_RETRY_POLICY, defaultDeadLetterPolicy, parseEventData, parseEventDataSync, type DeadLetterPolicy, type EventDefinition, type RetryPolicy } from './definitions.js';
 import type { EnvelopeMetadata, EnvelopeMigration } from './envelope.js';
 import { EventValidationError, UnknownEventTypeError } from './errors.js';
@@ -257,6 +258,11 @@ export interface TopicDelegatorOptions {
    * same topic are still read, so producers can move to Avro one by one.
    */
   avro?: AvroCodec | undefined;
+  /**
+   * JSON records in the Confluent wire format on this topic (events with `x-codec: json-schema`): metadata from the
+   * headers, the schema id checked against the registry, the JSON validated by Zod (see json-schema-codec.ts).
+   */
+  jsonSchema?: JsonSchemaCodec | undefined;
 }
 
 /**
@@ -286,6 +292,8 @@ export class TopicDelegator {
   readonly migrateEnvelope: EnvelopeMigration | undefined;
   /** Decodes wire-format Avro records of this topic, when set. */
   readonly avro: AvroCodec | undefined;
+  /** Decodes wire-format JSON records of this topic, when set. */
+  readonly jsonSchema: JsonSchemaCodec | undefined;
   private readonly exact = new Map<string, Route>();
   private readonly patterns: Array<{ regex: RegExp; route: Route }> = [];
   private readonly ignored: ReadonlySet<string>;
@@ -301,6 +309,7 @@ export class TopicDelegator {
     this.handlerTimeoutMs = options.handlerTimeoutMs;
     this.ignored = new Set(options.ignore ?? []);
     this.avro = options.avro;
+    this.jsonSchema = options.jsonSchema;
     for (const r of options.routes) {
       if (r.kind === 'pattern') this.patterns.push({ regex: globToRegExp(r.pattern), route: r });
       else if (this.exact.has(r.eventType)) throw new Error(`Duplicate route for event type '${r.eventType}' on topic '${this.topic}'`);

@@ -1,4 +1,5 @@
 import { isConfluentWire } from './avro-codec.js';
+import { wireCodecFor } from './json-schema-codec.js';
 import type { RetryPolicy } from './definitions.js';
 import type { Route, TopicDelegator, UnknownEventTypePolicy } from './delegator.js';
 import { HEADERS, decodeEnvelope, type Envelope, type EnvelopeMigration } from './envelope.js';
@@ -97,12 +98,13 @@ export function decodeItem(record: ConsumedRecord, delegator: TopicDelegator, co
   const own = delegator.migrateEnvelope;
   const migrate = own === undefined ? consumerMigrate : consumerMigrate === undefined ? own : chained(delegator, own, consumerMigrate);
   // Headers are decoded up front only for a migration hook (it reads them); otherwise on first use.
-  const avro = delegator.avro !== undefined && isConfluentWire(record.value) ? delegator.avro : undefined;
-  const headers = migrate === undefined && avro === undefined ? undefined : decodeHeaders(record.headers);
+  const wire = (delegator.avro !== undefined || delegator.jsonSchema !== undefined) && isConfluentWire(record.value);
+  const headers = migrate === undefined && !wire ? undefined : decodeHeaders(record.headers);
+  const codec = wire ? wireCodecFor(delegator.avro, delegator.jsonSchema, headers ?? NO_HEADERS) : undefined;
   let envelope: Envelope;
   try {
-    // Avro (Confluent wire format): metadata from the headers; the payload is decoded by its route.
-    envelope = avro !== undefined ? avro.envelope(record.value, headers ?? NO_HEADERS, record) : decodeEnvelope(record.value, headers ?? NO_HEADERS, migrate, record);
+    // Avro or JSON in the Confluent wire format: metadata from the headers; the payload is decoded by its route.
+    envelope = codec !== undefined ? codec.envelope(record.value, headers ?? NO_HEADERS, record) : decodeEnvelope(record.value, headers ?? NO_HEADERS, migrate, record);
   } catch (error) {
     return new Item(record, undefined, error, 'undecodable', undefined, headers);
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { avroHeaders, type AvroCodec } from './avro-codec.js';
+import { jsonSchemaHeaders, type JsonSchemaCodec } from './json-schema-codec.js';
 import type { z } from 'zod/v4';
 import { parseEventData, parseEventDataSync, type EventDefinition } from './definitions.js';
 import type { EventContext } from './delegator.js';
@@ -113,6 +114,11 @@ export interface EventProducerOptions {
    * Without it (default) every event is a JSON envelope.
    */
   avro?: AvroCodec;
+  /**
+   * JSON in the Confluent wire format (registry id + JSON) for events the catalog gives `x-codec: json-schema`
+   * (`definition.jsonSchema`); the envelope metadata travels in headers (see json-schema-codec.ts). Default: envelopes.
+   */
+  jsonSchema?: JsonSchemaCodec;
 }
 
 /** Sends validated, enveloped events. Generated `<topic>.producer.ts` classes wrap it with one method per event. */
@@ -186,6 +192,10 @@ export class EventProducer {
       if (avro !== undefined && item.definition.avro !== undefined && parsed.success) {
         ready.message.value = await avro.encode(item.topic, item.definition, parsed.data);
         const own = avroHeaders(ready.metadata, item.options?.traceparent);
+        ready.message.headers = item.options?.headers === undefined ? own : { ...item.options.headers, ...own };
+      } else if (this.options.jsonSchema !== undefined && item.definition.jsonSchema !== undefined && parsed.success) {
+        ready.message.value = await this.options.jsonSchema.encode(item.topic, item.definition, parsed.data);
+        const own = jsonSchemaHeaders(ready.metadata, item.options?.traceparent);
         ready.message.headers = item.options?.headers === undefined ? own : { ...item.options.headers, ...own };
       }
       prepared.push(ready);

@@ -133,6 +133,21 @@ describe('registry client and codec over HTTP', () => {
     expect(seen.find((s) => s.url === '/schemas/ids/42')?.authorization).toBe('Bearer t0k');
   });
 
+  it('decoded records are plain data: no avsc record methods reach Zod or the handler (schemas without bytes too)', async () => {
+    const schema = JSON.stringify({ type: 'record', name: 'Plain', fields: [{ name: 'n', type: 'int' }, { name: 'inner', type: { type: 'record', name: 'Inner', fields: [{ name: 's', type: 'string' }] } }] });
+    const Plain = defineEvent({ eventType: 'plain.made', version: '1.0.0', topics: [], schema: z.looseObject({ n: z.number(), inner: z.looseObject({ s: z.string() }) }), classification: 'internal', partitionKey: () => null, avro: { schema } });
+    const codec = new AvroCodec({ registry: new SchemaRegistryClient({ url: base }), avsc });
+    const decoded = codec.decodeWith(5, schema, readConfluent(codec.encodeWithId(5, Plain, { n: 1, inner: { s: 'x' } })).payload, Plain) as Record<string, unknown>;
+    const keysIn = (o: object): string[] => {
+      const keys: string[] = [];
+      for (const k in o) keys.push(k);
+      return keys;
+    };
+    expect(keysIn(decoded)).toEqual(['n', 'inner']);
+    expect(keysIn(decoded['inner'] as object)).toEqual(['s']);
+    expect(Plain.schema.parse(decoded)).toStrictEqual({ n: 1, inner: { s: 'x' } });
+  });
+
   it('classifies failures: unknown id (non-retriable), 5xx and no answer (unavailable), 401 (not unavailable), garbage bytes', async () => {
     const client = new SchemaRegistryClient({ url: base, timeoutMs: 300 });
     const codec = new AvroCodec({ registry: client, avsc });

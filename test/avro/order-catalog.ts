@@ -94,3 +94,77 @@ export function sampleOrder(n = 0): Record<string, unknown> {
     placedAt: '2024-05-14T09:31:02.118Z',
   };
 }
+
+/**
+ * The same `order.created` shape as JSON Schema (Money and Address shared components), with `x-codec: json-schema`:
+ * Confluent wire-format JSON when a `JsonSchemaCodec` is configured. `x-codec` can be left out (`codec: false`).
+ */
+export function jsonOrderCatalog(options: { topic: string; groupId: string; codec?: boolean }): string {
+  return `asyncapi: 3.0.0
+info: { title: Json Wire Shop, version: 1.0.0 }
+channels:
+  orders:
+    address: ${options.topic}
+    messages:
+      orderCreated:
+        name: order.created
+        x-partition-key: { field: orderId }${options.codec === false ? '' : '\n        x-codec: json-schema'}
+        payload:
+          type: object
+          additionalProperties: false
+          required: [orderId, orderNumber, customer, channel, items, subtotal, shippingCost, total, shippingAddress, placedAt]
+          properties:
+            orderId: { type: string, format: uuid }
+            orderNumber: { type: string }
+            customer:
+              type: object
+              required: [id, email]
+              properties: { id: { type: string }, email: { type: string, format: email } }
+            channel: { type: string, enum: [web, mobile, pos] }
+            items:
+              type: array
+              minItems: 1
+              items:
+                type: object
+                required: [sku, productId, name, quantity, unitPrice, total]
+                properties:
+                  sku: { type: string }
+                  productId: { type: string }
+                  name: { type: string }
+                  quantity: { type: integer, minimum: 1 }
+                  unitPrice: { $ref: '#/components/schemas/Money' }
+                  total: { $ref: '#/components/schemas/Money' }
+            subtotal: { $ref: '#/components/schemas/Money' }
+            shippingCost: { $ref: '#/components/schemas/Money' }
+            total: { $ref: '#/components/schemas/Money' }
+            couponCode: { type: [string, 'null'] }
+            shippingAddress: { $ref: '#/components/schemas/Address' }
+            placedAt: { type: string, format: date-time }
+components:
+  schemas:
+    Money:
+      type: object
+      required: [amount, currency]
+      properties:
+        amount: { type: integer }
+        currency: { type: string, minLength: 3, maxLength: 3 }
+    Address:
+      type: object
+      required: [line1, city, postalCode, country]
+      properties:
+        line1: { type: string }
+        line2: { type: [string, 'null'] }
+        city: { type: string }
+        postalCode: { type: string }
+        region: { type: [string, 'null'] }
+        country: { type: string }
+operations:
+  publishOrder:
+    action: send
+    channel: { $ref: '#/channels/orders' }
+  handleOrder:
+    action: receive
+    channel: { $ref: '#/channels/orders' }
+    bindings: { kafka: { groupId: ${options.groupId} } }
+`;
+}

@@ -4,15 +4,30 @@
  * metadata and payload, as the consumer does before validation). Zod validation is the same on both paths and left
  * out. Rate = records / CPU-second; bytes = value, and value + headers (Kafka counts both). The schema id is fixed
  * (the registry is consulted once per schema and cached, so it is not on the per-record path). Interleaved, paired
- * per repetition. Run alone: `tsx test/bench/avro.ts [--quick]`; in the report: `npm run bench -- --only avro`.
+ * per repetition. Then, on the real broker (KAFKA_BROKERS, default 127.0.0.1:19092), the generated consumer's
+ * throughput on a JSON envelope topic vs an Avro topic holding the same records (`avroBrokerBench`).
+ * Run alone: `tsx test/bench/avro.ts [--quick] [--no-broker]`; in the report: `npm run bench -- --only avro`.
  */
 import { deepEqual } from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import avsc from 'avsc';
+import { Kafka, logLevel } from 'kafkajs';
+import { registryAnswers, registrySettings } from '../../scripts/registry/registry.mjs';
 import { generateFromString } from '../../generator/index.js';
 import {
   AvroCodec,
+  EventProducer,
+  GroupConsumer,
+  KafkaTransport,
   SchemaRegistryClient,
+  TopicDelegator,
+  batchItem,
+  kafkaConfig,
+  route,
+  silentLogger,
+  type BatchItem,
   avroHeaders,
   avroMetadata,
   decodeEnvelope,
@@ -26,6 +41,7 @@ import {
 } from '../../templates/runtime/index.js';
 import { avroOrderCatalog } from '../avro/order-catalog.js';
 import { OrderCreatedEvent, orderPayload } from './fixtures.js';
+import { brokerAnswers, brokersFromEnv, type ConsumerRun } from './kafka.js';
 import { median, pairedRatio, progress } from './stats.js';
 
 export interface AvroBenchResult {
@@ -36,6 +52,25 @@ export interface AvroBenchResult {
   /** Median of the paired Avro / JSON rate ratios. */
   ratio: number;
   bytes: { jsonValue: number; jsonTotal: number; avroValue: number; avroTotal: number };
+  /** The generated consumer on the real broker, JSON envelope topic vs Avro topic (absent: not run). */
+  broker?: AvroBrokerResult | { skipped: string };
+}
+
+/** Consumer throughput on the real broker: the same records as JSON envelopes and as wire-format Avro. */
+export interface AvroBrokerResult {
+  brokers: string;
+  /** Which registry gave the schema id: a real one (URL) or the in-process stand-in (the id is looked up once either way). */
+  registry: string;
+  records: number;
+  partitions: number;
+  repetitions: number;
+  /** Records/s from the first handled record to the last, and process CPU µs per record, per repetition. */
+  json: { rates: number[]; cpuUs: number[] };
+  avro: { rates: number[]; cpuUs: number[] };
+  /** Median of the paired Avro / JSON rate ratios. */
+  ratio: number;
+  /** Bytes the broker stores per record (value + headers, as the producers wrote them), averaged over the topic. */
+  bytes: { json: number; avro: number };
 }
 
 const POOL = 512;
@@ -144,8 +179,170 @@ export async function avroBench(quick: boolean): Promise<AvroBenchResult> {
   };
 }
 
+/** A stand-in Confluent registry in process (register + schema by id), when no real registry answers. */
+async function localRegistry(): Promise<{ url: string; close(): Promise<void> }> {
+  const schemas: string[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const reply = (status: number, value: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+      if (req.method === 'POST' && /^\/subjects\/[^/]+\/versions$/.test(req.url ?? '')) {
+        const { schema } = JSON.parse(body) as { schema: string };
+        const at = schemas.indexOf(schema);
+        return reply(200, { id: (at < 0 ? schemas.push(schema) : at + 1) });
+      }
+      const id = Number(/^\/schemas\/ids\/(\d+)$/.exec(req.url ?? '')?.[1] ?? 0);
+      if (id > 0 && id <= schemas.length) return reply(200, { schema: schemas[id - 1] });
+      return reply(404, { error_code: 40403, message: 'not found' });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+const uniqueTopic = (what: string): string => `bench-avro-${what}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
+
+/**
+ * The generated consumer (GroupConsumer over KafkaTransport: decode, Zod validation, handler, commits) reading the
+ * same records from a JSON envelope topic and from a wire-format Avro topic (AvroCodec: metadata from headers, writer
+ * schema by id, cached after the first record). Each repetition is a fresh group reading its topic from the start;
+ * JSON and Avro alternate which goes first. Rate = records/s from the first record handed to the handler to the last.
+ */
+export async function avroBrokerBench(quick: boolean): Promise<AvroBrokerResult | { skipped: string }> {
+  const brokers = brokersFromEnv();
+  if (!(await brokerAnswers(brokers))) return { skipped: `no Kafka broker answers at ${brokers}` };
+  const model = generateFromString(avroOrderCatalog({ topic: 'shop.orders.v1', groupId: 'bench' }));
+  const schema = model.catalog?.events[0]?.payload.avroWire;
+  if (schema === undefined) throw new Error('the Avro order catalog has no registry schema');
+  const definition = defineEvent({ ...OrderCreatedEvent, avro: { schema } });
+  const real = process.env.REGISTRY_URL?.trim() || registrySettings().url;
+  const local = (await registryAnswers(real, 2000)) ? undefined : await localRegistry();
+  const registryUrl = local?.url ?? real;
+  const codec = () => new AvroCodec({ registry: new SchemaRegistryClient({ url: registryUrl }), avsc });
+
+  const records = quick ? 5_000 : 20_000;
+  const repetitions = quick ? 3 : 5;
+  const partitions = 3;
+  const topics = { json: uniqueTopic('json'), avro: uniqueTopic('avro') };
+  const admin = new Kafka({ brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  const result: AvroBrokerResult = {
+    brokers,
+    registry: local === undefined ? registryUrl : 'in-process stand-in (no registry answered)',
+    records,
+    partitions,
+    repetitions,
+    json: { rates: [], cpuUs: [] },
+    avro: { rates: [], cpuUs: [] },
+    ratio: NaN,
+    bytes: { json: 0, avro: 0 },
+  };
+  try {
+    await admin.createTopics({ topics: [topics.json, topics.avro].map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })), waitForLeaders: true });
+    const payloads: Array<Record<string, unknown>> = Array.from({ length: POOL }, (_, i) => {
+      const p = orderPayload(i) as Record<string, unknown>;
+      return { ...p, shippingAddress: { line2: null, region: null, ...(p['shippingAddress'] as Record<string, unknown>) } };
+    });
+    // Fill both topics with the same payloads through the generated producer (JSON envelope / Avro codec).
+    for (const kind of ['json', 'avro'] as const) {
+      const producer = new EventProducer({
+        transport: new KafkaTransport({ config: kafkaConfig({ brokers, clientId: 'bench-avro' }), logger: silentLogger, producer: { compression: 'none' } }),
+        source: 'checkout-service',
+        logger: silentLogger,
+        ...(kind === 'avro' ? { avro: codec() } : {}),
+      });
+      await producer.connect();
+      for (let i = 0; i < records; i += 500) {
+        const items: BatchItem[] = [];
+        for (let k = i; k < Math.min(records, i + 500); k++) items.push(batchItem(topics[kind], definition, payloads[k % POOL] as never));
+        await producer.sendBatch(items);
+      }
+      await producer.disconnect();
+    }
+    progress(`avro broker: ${records} records written to each topic; reading sizes back`);
+    result.bytes = { json: await storedBytes(brokers, topics.json, records), avro: await storedBytes(brokers, topics.avro, records) };
+
+    const consume = async (kind: 'json' | 'avro'): Promise<ConsumerRun> => {
+      let handled = 0;
+      let first = 0;
+      let cpu = process.cpuUsage();
+      let done!: (r: ConsumerRun) => void;
+      const finished = new Promise<ConsumerRun>((resolve) => (done = resolve));
+      const handler = {
+        handle: async (): Promise<void> => {
+          if (handled++ === 0) {
+            first = performance.now();
+            cpu = process.cpuUsage();
+          }
+          if (handled === records) {
+            const used = process.cpuUsage(cpu);
+            done({ rate: ((records - 1) / (performance.now() - first)) * 1000, cpuUs: (used.user + used.system) / (records - 1) });
+          }
+        },
+      };
+      const consumer = new GroupConsumer({
+        groupId: uniqueTopic(`g-${kind}`),
+        transport: new KafkaTransport({ config: kafkaConfig({ brokers, clientId: 'bench-avro' }), logger: silentLogger }),
+        topics: [new TopicDelegator({ topic: topics[kind], routes: [route(definition, handler)], ...(kind === 'avro' ? { avro: codec() } : {}) })],
+        store: null,
+        ...(process.env.BENCH_DEBUG ? {} : { logger: silentLogger }),
+      });
+      await consumer.start();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`avro broker bench: the ${kind} consumer handled ${handled}/${records} records in 180 s (BENCH_DEBUG=1 shows its log)`)), 180_000);
+      });
+      try {
+        return await Promise.race([finished, timeout]);
+      } finally {
+        clearTimeout(timer);
+        await consumer.stop();
+      }
+    };
+    progress(`avro broker: stored bytes per record: JSON ${result.bytes.json.toFixed(0)}, Avro ${result.bytes.avro.toFixed(0)}`);
+    for (let r = 0; r < repetitions; r++) {
+      const order = r % 2 === 0 ? (['json', 'avro'] as const) : (['avro', 'json'] as const);
+      for (const kind of order) {
+        const run = await consume(kind);
+        result[kind].rates.push(run.rate);
+        result[kind].cpuUs.push(run.cpuUs);
+      }
+      progress(`avro broker: repetition ${r + 1}/${repetitions}: JSON ${Math.round(result.json.rates[r] as number)}/s, Avro ${Math.round(result.avro.rates[r] as number)}/s`);
+    }
+    result.ratio = pairedRatio(result.avro.rates, result.json.rates);
+    return result;
+  } finally {
+    await admin.deleteTopics({ topics: [topics.json, topics.avro] }).catch(() => undefined);
+    await admin.disconnect();
+    await local?.close();
+  }
+}
+
+/** Average value + header bytes per record of a topic, read back from the broker (what it stores and serves). */
+async function storedBytes(brokers: string, topic: string, records: number): Promise<number> {
+  const consumer = new Kafka({ brokers: brokers.split(','), clientId: 'bench-avro-size', logLevel: logLevel.NOTHING }).consumer({ groupId: uniqueTopic('size'), maxWaitTimeInMs: 200 });
+  let bytes = 0;
+  let seen = 0;
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await new Promise<void>((resolve) => {
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        bytes += message.value?.length ?? 0;
+        for (const [k, v] of Object.entries(message.headers ?? {})) bytes += Buffer.byteLength(k) + (Buffer.isBuffer(v) ? v.length : Buffer.byteLength(String(v)));
+        if (++seen === records) resolve();
+      },
+    });
+  });
+  await consumer.disconnect();
+  return bytes / seen;
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const result = await avroBench(process.argv.includes('--quick'));
+  const quick = process.argv.includes('--quick');
+  const result = await avroBench(quick);
+  if (!process.argv.includes('--no-broker')) result.broker = await avroBrokerBench(quick);
   process.stdout.write(`${JSON.stringify(result)}\n`);
   void median;
 }

@@ -265,3 +265,71 @@ channels:
     }
   });
 });
+
+describe('the registry schema of a payload (avroWire)', () => {
+  it('keeps logicalType, precision and scale of named types defined in other .avsc files', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'eventgen-avro-wire-'));
+    try {
+      writeFileSync(path.join(dir, 'money.avsc'), JSON.stringify({ namespace: 'acme', type: 'fixed', name: 'Money', size: 8, logicalType: 'decimal', precision: 12, scale: 2 }));
+      writeFileSync(
+        path.join(dir, 'stamp.avsc'),
+        JSON.stringify({
+          namespace: 'acme',
+          type: 'record',
+          name: 'Stamp',
+          fields: [
+            { name: 'at', type: { type: 'long', logicalType: 'timestamp-millis' } },
+            { name: 'id', type: { type: 'string', logicalType: 'uuid' } },
+            { name: 'amount', type: { type: 'bytes', logicalType: 'decimal', precision: 9, scale: 3 } },
+          ],
+        }),
+      );
+      writeFileSync(
+        path.join(dir, 'asyncapi.yaml'),
+        `asyncapi: 3.0.0
+info: { title: Wire, version: 1.0.0 }
+channels:
+  money:
+    address: money
+    messages:
+      price:
+        name: price.set
+        payload:
+          schemaFormat: application/vnd.apache.avro+json;version=1.9.0
+          schema:
+            type: record
+            name: Price
+            namespace: acme
+            fields:
+              - { name: value, type: acme.Money }
+              - { name: stamp, type: acme.Stamp }
+      money:
+        name: money.defined
+        payload:
+          schemaFormat: application/vnd.apache.avro+json;version=1.9.0
+          schema: { $ref: './money.avsc' }
+      stamp:
+        name: stamp.defined
+        payload:
+          schemaFormat: application/vnd.apache.avro+json;version=1.9.0
+          schema: { $ref: './stamp.avsc' }
+`,
+      );
+      const r = await generate('asyncapi.yaml', { cwd: dir });
+      expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      const wire = r.catalog?.events.find((e) => e.type === 'price.set')?.payload.avroWire;
+      expect(wire).toBeDefined();
+      const parsed = JSON.parse(wire as string) as { fields: Array<{ name: string; type: Record<string, unknown> }> };
+      const value = parsed.fields.find((f) => f.name === 'value')?.type;
+      expect(value).toMatchObject({ type: 'fixed', name: 'acme.Money', size: 8, logicalType: 'decimal', precision: 12, scale: 2 });
+      const stamp = parsed.fields.find((f) => f.name === 'stamp')?.type as { fields: Array<{ name: string; type: unknown }> };
+      expect(stamp.fields).toEqual([
+        { name: 'at', type: { type: 'long', logicalType: 'timestamp-millis' } },
+        { name: 'id', type: { type: 'string', logicalType: 'uuid' } },
+        { name: 'amount', type: { type: 'bytes', logicalType: 'decimal', precision: 9, scale: 3 } },
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -20,6 +20,14 @@ const CASES: Record<string, { strict: string; lenient: Array<[string, RegExp]> }
   'root-tags-3.yaml': { strict: 'asyncapi-schema@6', lenient: [['asyncapi-schema@7', /root `tags` is AsyncAPI 2\.x .*: read as `info\.tags` \(--lenient\)$/]] },
   'message-list-3.yaml': { strict: 'asyncapi-schema@9', lenient: [['asyncapi-schema@10', /read as a map keyed by message: orderCreated, order\.cancelled/]] },
   'message-id-3.yaml': { strict: 'asyncapi-schema@15', lenient: [['asyncapi-schema@15', /`messageId` is AsyncAPI 2\.x .*: ignored/]] },
+  'message-schema-format-3.yaml': {
+    strict: 'asyncapi-schema@19',
+    lenient: [
+      ['asyncapi-schema@19', /`schemaFormat` on a message is AsyncAPI 2\.x .*: ignored: the payload names the same format \(--lenient\)$/],
+      ['asyncapi-schema@25', /`schemaFormat` on a message is AsyncAPI 2\.x .*: read as the payload's \(`payload: \{ schemaFormat: application\/vnd\.apache\.avro;version=1\.9\.0, schema: \.\.\. \}`\)/],
+    ],
+  },
+  'microcks-trait-example-list-3.yaml': { strict: 'asyncapi-schema@17', lenient: [['asyncapi-schema@20', /message trait `examples` entries must be example objects .*: ignored/]] },
   'components-headers-2.yaml': { strict: 'asyncapi-schema@15', lenient: [['asyncapi-schema@15', /`components\.headers` is not part of AsyncAPI: read as `components\.schemas`: Tracing/]] },
   'undefined-security-2.yaml': { strict: 'asyncapi-schema@11', lenient: [['asyncapi-schema@11', /security scheme "saslScram" is not defined .*: ignored \(eventgen takes Kafka credentials from the environment/]] },
   'undefined-security-3.yaml': { strict: 'ref-unresolved@11', lenient: [['asyncapi-schema@11', /security scheme "#\/components\/securitySchemes\/saslScram" is not defined: ignored/]] },

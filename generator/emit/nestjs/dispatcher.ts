@@ -29,6 +29,7 @@ export function emitNestDispatcher(table: SymbolTable): GeneratedFile {
   // Only catalogs with an \`x-legacy\` channel carry the legacy format (other trees stay as they were).
   const legacy = table.topics.some((ts) => ts.topic.legacy !== undefined);
   const avro = table.catalog.events.some((e) => e.payload.avroWire !== undefined);
+  const jsonWire = table.catalog.events.some((e) => e.codec === 'json-schema');
   // Only catalogs with an \`x-exactly-once\` group carry the flag (other trees stay as they were).
   const exactlyOnce = table.groups.filter((g) => g.group.exactlyOnce === true).map((g) => g.group.groupId);
   const body = `
@@ -239,7 +240,7 @@ export class KafkaDispatcher {
       ignore: (catalog?.events ?? []).filter((type) => !routes.invokers.has(type)),
     };
     if (catalog !== undefined) options.retry = { ...catalog.retry };${legacy ? '\n    if (catalog?.legacy !== undefined) options.legacy = catalog.legacy;' : ''}
-    if (routes.isRetriable !== undefined) options.isRetriable = routes.isRetriable;${avro ? '\n    if (this.connection.options.avro !== undefined) options.avro = this.connection.options.avro;' : ''}
+    if (routes.isRetriable !== undefined) options.isRetriable = routes.isRetriable;${avro ? '\n    if (this.connection.options.avro !== undefined) options.avro = this.connection.options.avro;' : ''}${jsonWire ? '\n    if (this.connection.options.jsonSchema !== undefined) options.jsonSchema = this.connection.options.jsonSchema;' : ''}
     return new ${delegator}(options);
   }
 

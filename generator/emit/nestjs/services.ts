@@ -89,6 +89,7 @@ function producerService(table: SymbolTable): GeneratedFile {
     '      logger: connection.logger,',
     '      metrics: connection.metrics,',
     ...(catalog.events.some((e) => e.payload.avroWire !== undefined) ? ['      ...(connection.options.avro === undefined ? {} : { avro: connection.options.avro }),'] : []),
+    ...(catalog.events.some((e) => e.codec === 'json-schema') ? ['      ...(connection.options.jsonSchema === undefined ? {} : { jsonSchema: connection.options.jsonSchema }),'] : []),
     '    });',
     '  }',
     '',

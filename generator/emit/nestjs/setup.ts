@@ -29,6 +29,9 @@ function options(table: SymbolTable): GeneratedFile {
   const avro = table.catalog.events.some((e) => e.payload.avroWire !== undefined)
     ? `\n  /** Avro events as Confluent wire-format Avro through a schema registry (docs/schema-registry.md); default: JSON envelopes. */\n  avro?: ${t('AvroCodec')};`
     : '';
+  const jsonWire = table.catalog.events.some((e) => e.codec === 'json-schema')
+    ? `\n  /** Events with \`x-codec: json-schema\` as Confluent wire-format JSON through a schema registry (docs/schema-registry.md); default: JSON envelopes. */\n  jsonSchema?: ${t('JsonSchemaCodec')};`
+    : '';
   const body = `
 /** Injection token of {@link KafkaModuleOptions}. */
 export const KAFKA_MODULE_OPTIONS = Symbol('KAFKA_MODULE_OPTIONS');
@@ -83,7 +86,7 @@ export interface KafkaModuleOptions {
   /** Idempotency store (default in-memory per consumer; \`null\` disables de-duplication). */
   store?: ${t('ProcessedStore')} | null;
   /** Hook turning legacy/flat record values into envelopes. */
-  migrateEnvelope?: ${t('EnvelopeMigration')};${avro}
+  migrateEnvelope?: ${t('EnvelopeMigration')};${avro}${jsonWire}
   /** kafkajs producer settings. */
   producer?: ${t('KafkaProducerOptions')};
   /** kafkajs consumer settings. */

@@ -93,8 +93,8 @@ export function isConfluentWire(value: Buffer | string | null): value is Buffer 
 }
 
 /** Splits a Confluent wire-format value. @throws DecodeError when it is not one. */
-export function readConfluent(value: Buffer | string | null): { schemaId: number; payload: Buffer } {
-  if (!isConfluentWire(value)) throw new DecodeError('Record value is not in the Confluent wire format (magic byte 0, 4-byte schema id, Avro)');
+export function readConfluent(value: Buffer | string | null, format = 'Avro'): { schemaId: number; payload: Buffer } {
+  if (!isConfluentWire(value)) throw new DecodeError(`Record value is not in the Confluent wire format (magic byte 0, 4-byte schema id, ${format})`);
   return { schemaId: value.readUInt32BE(1), payload: value.subarray(5) };
 }
 
@@ -118,16 +118,16 @@ const PRIORITIES: ReadonlySet<string> = new Set(['critical', 'high', 'normal', '
  * timestamp is the record's, a missing correlation id the event id, a missing classification `internal`.
  * @throws EnvelopeError when a required header is missing or a value is not allowed.
  */
-export function avroMetadata(headers: EventHeaders, record?: RecordPosition): EnvelopeMetadata {
+export function avroMetadata(headers: EventHeaders, record?: RecordPosition, format = 'Avro'): EnvelopeMetadata {
   const eventType = headers[HEADERS.eventType];
   const eventId = headers[HEADERS.eventId];
   const missing = [eventType ? undefined : HEADERS.eventType, eventId ? undefined : HEADERS.eventId].filter((h) => h !== undefined);
   if (missing.length > 0 || eventType === undefined || eventId === undefined) {
-    throw new EnvelopeError(`Avro record without the envelope header(s) ${missing.join(', ')}`, missing.map((h) => ({ code: 'custom', path: ['headers', h as string], message: 'Required', input: undefined })));
+    throw new EnvelopeError(`${format} record without the envelope header(s) ${missing.join(', ')}`, missing.map((h) => ({ code: 'custom', path: ['headers', h as string], message: 'Required', input: undefined })));
   }
   const classification = headers[AVRO_HEADERS.classification] ?? 'internal';
   if (!CLASSIFICATIONS.has(classification)) {
-    throw new EnvelopeError(`Avro record header ${AVRO_HEADERS.classification} is not a classification: ${classification}`, [{ code: 'custom', path: ['headers', AVRO_HEADERS.classification], message: 'Invalid', input: classification }]);
+    throw new EnvelopeError(`${format} record header ${AVRO_HEADERS.classification} is not a classification: ${classification}`, [{ code: 'custom', path: ['headers', AVRO_HEADERS.classification], message: 'Invalid', input: classification }]);
   }
   const millis = record?.timestamp !== undefined ? Number(record.timestamp) : NaN;
   const metadata: EnvelopeMetadata = {
@@ -321,7 +321,9 @@ export class AvroCodec {
   private parse(schema: string): Parsed {
     const hit = this.types.get(schema);
     if (hit !== undefined) return hit;
-    const type = this.avsc.Type.forSchema(JSON.parse(schema) as never, { wrapUnions: false } as never) as AvscType;
+    // omitRecordMethods: decoded records carry no enumerable prototype methods (clone, toBuffer, ...), which a
+    // `for...in` (Zod's looseObject, spreading into logs) would otherwise copy into the handler's data.
+    const type = this.avsc.Type.forSchema(JSON.parse(schema) as never, { wrapUnions: false, omitRecordMethods: true } as never) as AvscType;
     const parsed = { type, binary: /"(bytes|fixed)"/.test(schema) };
     remember(this.types, schema, parsed, this.max);
     return parsed;

@@ -24,6 +24,7 @@ export type { PartitionPhase } from './partition-state.js';
 export * from './delegator.js';
 export * from './producer.js';
 export * from './avro-codec.js';
+export * from './json-schema-codec.js';
 export * from './schema-registry.js';
 export * from './consumer.js';
 export * from './exactly-once.js';
