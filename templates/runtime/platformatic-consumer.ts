@@ -1,3 +1,4 @@
+import type { KafkaConsumerOptions } from './kafka-consumer.js';
 import type { Logger } from './logger.js';
 import type { PlatformaticModule, PltConnectionPool, PltConsumer, PltFetchResponse, PltFetchTopic, PltJoinPayload } from './platformatic-client.js';
 import { byTopic, toRecords } from './platformatic-records.js';
@@ -15,33 +16,11 @@ import {
   type TransportConsumer,
 } from './transport.js';
 
-/** Consumer settings of `PlatformaticTransport` (the same names and meanings as the kafkajs transport's). */
-export interface PlatformaticConsumerOptions {
-  /** Session timeout (default 30 000 ms): a member silent for longer is removed from the group. */
-  sessionTimeoutMs?: number;
-  /** Heartbeat interval (default 3000 ms); the client heartbeats on its own timer, also while handlers run. */
-  heartbeatIntervalMs?: number;
-  /** Time members have to rejoin during a rebalance (default 60 000 ms). */
-  rebalanceTimeoutMs?: number;
-  /** Partitions handled concurrently by one member (default 1); order within a partition is always kept. */
-  partitionsConsumedConcurrently?: number;
-  /** Longest fetch wait on the broker (default 500 ms). */
-  maxWaitTimeMs?: number;
-  /** Most bytes fetched per partition per request (default 1 MiB). */
-  maxBytesPerPartition?: number;
-  /** Most bytes per fetch response (default 10 MiB). */
-  maxBytes?: number;
-  /** Least bytes a fetch waits for (default 1). */
-  minBytes?: number;
-  /** Commit once this many records completed (default 500); see the kafkajs transport. */
-  commitBatchSize?: number;
-  /** Longest time a completed offset waits for its commit (default 200 ms). */
-  commitIntervalMs?: number;
-  /** Longest wait for the engine's final commit when a rebalance starts (default 5000 ms). */
-  revokeTimeoutMs?: number;
-  /** Longest delay between fetch attempts after the broker or coordinator was lost (default 3000 ms). */
-  reconnectMaxDelayMs?: number;
-}
+/**
+ * Consumer settings of `PlatformaticTransport`: the kafkajs transport's, with the same names, defaults and meanings
+ * (the client heartbeats on its own timer, also while handlers run).
+ */
+export type PlatformaticConsumerOptions = KafkaConsumerOptions;
 
 /** Kafka `OFFSET_OUT_OF_RANGE`. */
 const OFFSET_OUT_OF_RANGE = 1;
