@@ -133,6 +133,9 @@ describe.skipIf(reason !== '')('kafka: broker restart during produce and consume
     // Crash the broker mid-stream, keep producing through the outage, then start it again on the same ports and data.
     const killedAt = Date.now();
     await killBroker();
+    // The sends outstanding at the kill (read once the process is gone, so none sent just before it is missed): the
+    // only ones whose outcome the broker's death can make unknown.
+    const inFlightAtKill = new Set([...outcomes.entries()].filter(([, o]) => o.state === 'pending').map(([id]) => id));
     await sleep(2_000);
     const duringOutage = { issued: seq - beforeKill.seq, pending: [...outcomes.values()].filter((o) => o.state === 'pending').length, consumerHealth: consumer.health(), producerHealthy: producer.health().healthy };
     const restart = await startBroker({ env });
@@ -186,7 +189,6 @@ describe.skipIf(reason !== '')('kafka: broker restart during produce and consume
     expect(lostFromTopic.map(occupant), `acked sends missing from the topic (rejected: ${rejected.length}, unacked in topic: ${unackedInTopic.join(',')})`).toEqual([]);
 
     // The same consumer (never recreated) handles every acked record.
-    const resumedAt = handledAt.find((h) => h.at > readyAt)?.at;
     const diagnose = async (): Promise<string> => {
       const missing = [...ackedIds].filter((id) => !handled.has(id));
       const where = missing.map((id) => {
@@ -211,6 +213,9 @@ describe.skipIf(reason !== '')('kafka: broker restart during produce and consume
     } catch {
       throw new Error(`Not every acked record was handled: ${await diagnose()}`);
     }
+    // When it resumed: the first record handled after the broker was back (read only now that every acked record is
+    // handled; read earlier it raced the consumer, whose reconnect may come after the producer's 300 acks).
+    const resumedAt = handledAt.find((h) => h.at > readyAt)?.at;
     const lost = [...ackedIds].filter((id) => !handled.has(id));
     const redelivered = [...handled.values()].reduce((n, c) => n + c - 1, 0);
     await waitFor(() => consumer!.health().healthy, 15_000, () => JSON.stringify(consumer!.health()));
@@ -228,8 +233,10 @@ describe.skipIf(reason !== '')('kafka: broker restart during produce and consume
       console.log(`[it] (h) ${rejected.length} rejected ${Math.min(...delays)}..${Math.max(...delays)} ms after the kill: ${[...new Set(rejected.map((r) => r.error))].join(' | ')}`);
     }
     // A send rejected because the broker died after appending its record but before answering is in the topic
-    // without an ack: inherent to any client (the outcome is unknown to it), at most the one produce request in
-    // flight at the kill (maxInFlightRequests 1). Reported, and tolerated only in that form.
+    // without an ack: inherent to any client (the outcome is unknown to it when its retries run out before the broker
+    // is back). Only a send outstanding at the kill can be in that state: the producers keep one request in flight
+    // per partition, and a request may carry several merged sends, so the bound is the sends in flight at the kill
+    // (at most IN_FLIGHT), not one. Reported, and tolerated only in that form.
     const rejectedIds = new Set(rejected.map((r) => r.id));
     if (unackedInTopic.length > 0) console.log(`[it] (h) NOTE records in the topic whose send was not acked: ${unackedInTopic.join(', ')} (rejected: ${unackedInTopic.map((id) => rejectedIds.has(id)).join(', ')})`);
     if (duplicatesInTopic > 0) console.log(`[it] (h) NOTE duplicate records in the topic (counted distinct): ${duplicatesInTopic}`);
@@ -239,7 +246,8 @@ describe.skipIf(reason !== '')('kafka: broker restart during produce and consume
     expect(lostFromTopic).toEqual([]);
     expect(duplicatesInTopic).toBe(0);
     expect(unackedInTopic.every((id) => rejectedIds.has(id))).toBe(true);
-    expect(unackedInTopic.length).toBeLessThanOrEqual(1);
+    expect(unackedInTopic.filter((id) => !inFlightAtKill.has(id))).toEqual([]);
+    expect(inFlightAtKill.size).toBeLessThanOrEqual(IN_FLIGHT);
     expect(distinct.size).toBe(ackedIds.size + unackedInTopic.length);
     expect(inTopic).toBe(distinct.size);
     expect(lost).toEqual([]);
