@@ -17,7 +17,7 @@ import { reportUnguardedCycles, resolveInheritanceCycles } from './schema-cycles
 import { pinnedString } from './senders.js';
 import { readPayload, SchemaRegistry } from './payloads.js';
 import { readStructure, type RawChannel } from './structure.js';
-import type { Catalog, ConsumerGroup, Diagnostic, EventExample, EventType, JsonValue, RetryTopicsSpec, ServerInfo, Topic } from './types.js';
+import type { Catalog, ConsumerGroup, KafkaClientName, Diagnostic, EventExample, EventType, JsonValue, RetryTopicsSpec, ServerInfo, Topic } from './types.js';
 import { kebabCase } from './naming.js';
 import { readLegacy, readPreviousVersions } from './legacy.js';
 import { exampleProblem } from './validate.js';
@@ -25,7 +25,8 @@ import { readSagas } from './sagas.js';
 import { checkCodec, readCodec } from './codec.js';
 
 const KAFKA_PROTOCOLS = new Set(['kafka', 'kafka-secure']);
-const X_EVENTGEN_KEYS = ['source', 'defaultGroup', 'retry', 'deadLetter', 'addressSlash'];
+const X_EVENTGEN_KEYS = ['source', 'defaultGroup', 'retry', 'deadLetter', 'addressSlash', 'kafkaClient'];
+const KAFKA_CLIENTS = ['kafkajs', 'platformatic'] as const;
 
 export interface BuildOptions {
   /** Catalog path as shown in banners (relative, forward slashes). */
@@ -33,6 +34,15 @@ export interface BuildOptions {
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v : undefined);
+
+/** `x-eventgen.kafkaClient`: the Kafka client generated services use unless `KAFKA_CLIENT` says otherwise. */
+function readKafkaClient(ctx: ModelContext, at: At): KafkaClientName | undefined {
+  const raw = ctx.read(at);
+  if (raw === undefined) return undefined;
+  if (typeof raw === 'string' && (KAFKA_CLIENTS as readonly string[]).includes(raw)) return raw as KafkaClientName;
+  ctx.report('error', 'extension-invalid', `x-eventgen.kafkaClient must be one of ${KAFKA_CLIENTS.map((s) => JSON.stringify(s)).join(', ')}, got ${JSON.stringify(raw)}`, at);
+  return undefined;
+}
 
 export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { catalog?: Catalog; diagnostics: Diagnostic[] } {
   const ctx = new ModelContext(loaded);
@@ -70,6 +80,7 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
   const lenient = loaded.lenient === true;
   const addressSlash = readAddressSlash(ctx, ctx.child(extAt, 'addressSlash'));
   const addressOptions: AddressOptions = addressSlash ? { slash: addressSlash, lenient } : { lenient };
+  const kafkaClient = readKafkaClient(ctx, ctx.child(extAt, 'kafkaClient'));
 
   // Servers: Kafka only; other protocols are named precisely.
   const servers: ServerInfo[] = [];
@@ -391,6 +402,7 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
     groups: [...groups.values()].sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0)),
     diagnostics: ctx.diagnostics,
   };
+  if (kafkaClient !== undefined) catalog.kafkaClient = kafkaClient;
   const description = str(info.description);
   if (description) catalog.description = description;
   const sagas = readSagas(ctx, ctx.child(ctx.main, 'x-sagas'), { events, topics, groups: catalog.groups });

@@ -503,8 +503,13 @@ export interface Catalog {
   groups: ConsumerGroup[];
   /** Choreography sagas declared in root `x-sagas` (absent or empty: none). */
   sagas?: Saga[];
+  /** `x-eventgen.kafkaClient`: the client generated services use when `KAFKA_CLIENT` is unset (absent: kafkajs). */
+  kafkaClient?: KafkaClientName;
   diagnostics: Diagnostic[];
 }
+
+/** The Kafka client libraries the runtime has a transport for. */
+export type KafkaClientName = 'kafkajs' | 'platformatic';
 
 /* ------------------------------------------------------------------------------------------ */
 /* Sagas (root `x-sagas`, docs/sagas.md)                                                        */

@@ -34,6 +34,7 @@ export const NEST_SYMBOLS = {
   // kafka/kafka.options.ts
   KAFKA_MODULE_OPTIONS: sym('KAFKA_MODULE_OPTIONS', NEST.options),
   CATALOG_SOURCE: sym('CATALOG_SOURCE', NEST.options),
+  CATALOG_KAFKA_CLIENT: sym('CATALOG_KAFKA_CLIENT', NEST.options),
   DEFAULT_GROUP_ID: sym('DEFAULT_GROUP_ID', NEST.options),
   KAFKA_MODULE_ENV: sym('KAFKA_MODULE_ENV', NEST.options),
   KafkaModuleOptions: sym('KafkaModuleOptions', NEST.options, 'type'),

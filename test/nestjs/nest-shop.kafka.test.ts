@@ -10,7 +10,7 @@ import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type Producer
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, stopBroker } from '../../scripts/kafka/lib.mjs';
 import { AppModule } from '../../examples/nest-shop/src/app.module.js';
-import { EventHandler, KafkaProducerService, silentLogger, type KafkaEvent, type KafkaEventContext } from '../../examples/nest-shop/src/events/index.js';
+import { EventHandler, KafkaConnection, KafkaProducerService, PlatformaticTransport, silentLogger, type KafkaEvent, type KafkaEventContext } from '../../examples/nest-shop/src/events/index.js';
 import { OrderTimelineService } from '../../examples/nest-shop/src/orders/order-timeline.service.js';
 import { PaymentLedger } from '../../examples/nest-shop/src/payments/payment.commands.js';
 import { kafkaBrokers, skipReason, uniqueName } from '../support/kafka.js';
@@ -126,6 +126,32 @@ describe.skipIf(!brokers)('nest-shop on Kafka', () => {
     expect(committed).toBe(String(BigInt(sent.offset) + 1n));
     const { groups } = await admin.describeGroups([GROUP]);
     expect(groups[0]?.members).toEqual([]);
+  });
+});
+
+describe.skipIf(!brokers)('nest-shop on @platformatic/kafka (KafkaModule option `client`)', () => {
+  let app: INestApplication | undefined;
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('runs its producer and both handler styles on the @platformatic/kafka transport; the health ping reaches the broker', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [AppModule.register({ brokers, client: 'platformatic', logger: silentLogger, deadLetterTopic: DLQ, consumer: CONSUMER }), ProbeModule],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: ['error'] });
+    await app.init();
+    const connection = app.get(KafkaConnection);
+    expect(connection.settings.client).toBe('platformatic');
+    expect(connection.transport).toBeInstanceOf(PlatformaticTransport);
+    const order = { ...(await catalogExample('order.created')), orderId: newOrderId() };
+    const sent = await app.get(KafkaProducerService).orderCreated(order as never, { correlationId: 'e2e-plt' });
+    expect(sent.topic).toBe('shop.orders.v1');
+    await until('the payment-service handler (style 1)', () => app!.get(PaymentLedger).authorized.get(order.orderId), 60_000);
+    await until('the probe (style 2, its own group)', () => app!.get(RunProbe).seen.find((s) => s.orderId === order.orderId), 60_000);
+    expect(app.get(RunProbe).seen.find((s) => s.orderId === order.orderId)).toEqual({ orderId: order.orderId, partition: sent.partition, offset: sent.offset });
+    expect(await connection.ping()).toEqual({ reachable: true });
   });
 });
 

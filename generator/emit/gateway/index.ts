@@ -4,6 +4,7 @@
  */
 import type { SymbolTable } from '../../symbols/table.js';
 import { sym } from '../../symbols/sym.js';
+import { clientOption } from '../kafka-client.js';
 import { TsModule } from '../printer.js';
 import { jsdoc, serviceMainTail, tsString, tsValue } from '../text.js';
 import type { EmitOptions, GeneratedFile } from '../types.js';
@@ -118,7 +119,7 @@ export function emitGateway(table: SymbolTable, options: EmitOptions, sources: r
     '}',
     '',
     'async function main(): Promise<void> {',
-    `  const transport = env.KAFKA_BROKERS ? ${createTransport}({ logger }) : new ${inMemoryTransport}();`,
+    `  const transport = env.KAFKA_BROKERS ? ${createTransport}({ logger${clientOption(table, mmod)} }) : new ${inMemoryTransport}();`,
     `  const gateway = ${createEventGateway}({`,
     '    transport,',
     '    statusStore: await statusStore(),',

@@ -13,6 +13,7 @@
 import type { DataClassification } from '../../model/types.js';
 import type { EventSymbols, SymbolTable, TopicSymbols } from '../../symbols/table.js';
 import { sym } from '../../symbols/sym.js';
+import { clientOption } from '../kafka-client.js';
 import { TsModule } from '../printer.js';
 import { copyTemplates, type RuntimeSource } from '../runtime.js';
 import { jsdoc, serviceMainTail, tsString } from '../text.js';
@@ -354,7 +355,7 @@ export function emitLive(table: SymbolTable, _options: EmitOptions, sources: rea
     '}',
     '',
     'async function main(): Promise<void> {',
-    `  const transport = env.KAFKA_BROKERS ? ${createTransport}({ logger }) : new ${inMemoryTransport}();`,
+    `  const transport = env.KAFKA_BROKERS ? ${createTransport}({ logger${clientOption(table, mmod)} }) : new ${inMemoryTransport}();`,
     `  const live = ${mCreateGateway}({ transport, logger, ...authentication(), ...(env.LIVE_GROUP_ID ? { groupId: env.LIVE_GROUP_ID } : {}) });`,
     '  await live.start();',
     "  const host = env.HOST ?? '127.0.0.1';",

@@ -19,8 +19,9 @@ function options(table: SymbolTable): GeneratedFile {
   const catalog = table.catalog;
   const N = table.nest;
   const mod = new TsModule(NEST.options);
-  for (const s of [N.KAFKA_MODULE_OPTIONS, N.CATALOG_SOURCE, N.DEFAULT_GROUP_ID, N.KAFKA_MODULE_ENV, N.KafkaModuleOptions, N.KafkaModuleAsyncOptions, N.KafkaSettings, N.resolveKafkaSettings]) mod.declare(s);
+  for (const s of [N.KAFKA_MODULE_OPTIONS, N.CATALOG_SOURCE, N.CATALOG_KAFKA_CLIENT, N.DEFAULT_GROUP_ID, N.KAFKA_MODULE_ENV, N.KafkaModuleOptions, N.KafkaModuleAsyncOptions, N.KafkaSettings, N.resolveKafkaSettings]) mod.declare(s);
   const fromEnv = mod.use(table.runtime('kafkaConfigFromEnv'));
+  const clientFromEnv = mod.use(table.runtime('kafkaClientFromEnv'));
   const t = (name: string): string => mod.type(table.runtime(name));
   const moduleMetadata = mod.type(pkg('@nestjs/common', 'ModuleMetadata'));
   const injectionToken = mod.type(pkg('@nestjs/common', 'InjectionToken'));
@@ -38,6 +39,9 @@ export const KAFKA_MODULE_OPTIONS = Symbol('KAFKA_MODULE_OPTIONS');
 
 /** \`metadata.source\` of the events this service produces, unless \`source\` is given. */
 export const CATALOG_SOURCE = ${tsString(catalog.source)};
+
+/** The Kafka client library (catalog \`x-eventgen.kafkaClient\`), unless \`client\` or \`KAFKA_CLIENT\` is given. */
+export const CATALOG_KAFKA_CLIENT: ${t('KafkaClientName')} = ${tsString(catalog.kafkaClient ?? 'kafkajs')};
 
 /** Consumer group of \`@EventHandler\` methods that name none, unless \`groupId\` or \`KAFKA_GROUP_ID\` is given. */
 export const DEFAULT_GROUP_ID = ${tsString(defaultGroupId(catalog))};
@@ -62,6 +66,11 @@ export interface KafkaModuleOptions {
   brokers?: string | readonly string[];
   /** Client id (default \`KAFKA_CLIENT_ID\`, else \`eventgen\`). */
   clientId?: string;
+  /**
+   * The Kafka client library: \`kafkajs\` or \`platformatic\` (@platformatic/kafka, installed by the application)
+   * (default \`KAFKA_CLIENT\`, else {@link CATALOG_KAFKA_CLIENT}).
+   */
+  client?: ${t('KafkaClientName')};
   /** SASL (default \`KAFKA_SASL_MECHANISM\`, \`KAFKA_SASL_USERNAME\`, \`KAFKA_SASL_PASSWORD\`). */
   sasl?: { mechanism: ${t('SaslMechanism')}; username: string; password: string | ${t('Secret')} };
   /** TLS with certificate verification (default \`KAFKA_SSL\`, \`KAFKA_SSL_CA_FILE\`). */
@@ -87,9 +96,9 @@ export interface KafkaModuleOptions {
   store?: ${t('ProcessedStore')} | null;
   /** Hook turning legacy/flat record values into envelopes. */
   migrateEnvelope?: ${t('EnvelopeMigration')};${avro}${jsonWire}
-  /** kafkajs producer settings. */
+  /** Producer settings (both clients). */
   producer?: ${t('KafkaProducerOptions')};
-  /** kafkajs consumer settings. */
+  /** Consumer settings (both clients). */
   consumer?: ${t('KafkaConsumerOptions')};
   /** Environment to read (default \`process.env\`). */
   env?: Readonly<Record<string, string | undefined>>;
@@ -109,6 +118,8 @@ export interface KafkaSettings {
   enabled: boolean;
   /** Validated connection settings; undefined when disabled or when a transport was given. */
   config: ${t('KafkaConfig')} | undefined;
+  /** The Kafka client library of the transport. */
+  client: ${t('KafkaClientName')};
   /** Default consumer group of \`@EventHandler\` methods. */
   groupId: string;
   /** Shared dead-letter topic, if set. */
@@ -141,6 +152,7 @@ export function resolveKafkaSettings(options: KafkaModuleOptions = {}): KafkaSet
   return {
     enabled,
     config,
+    client: options.client ?? ${clientFromEnv}(env, CATALOG_KAFKA_CLIENT),
     groupId: options.groupId ?? text(KAFKA_MODULE_ENV.groupId) ?? DEFAULT_GROUP_ID,
     deadLetterTopic: options.deadLetterTopic ?? text(KAFKA_MODULE_ENV.deadLetterTopic),
     topicParameters: options.topicParameters ?? {},
@@ -245,7 +257,10 @@ function connection(table: SymbolTable): GeneratedFile {
   const inject = mod.use(pkg('@nestjs/common', 'Inject'));
   const shutdown = mod.type(pkg('@nestjs/common', 'OnApplicationShutdown'));
   const admin = mod.type(pkg('kafkajs', 'Admin'));
+  const kafka = mod.use(pkg('kafkajs', 'Kafka'));
   const kafkaTransport = mod.use(table.runtime('KafkaTransport'));
+  const createTransport = mod.use(table.runtime('createTransport'));
+  const toKafkaJsConfig = mod.use(table.runtime('toKafkaJsConfig'));
   const metrics = mod.use(table.runtime('Metrics'));
   const toError = mod.use(table.runtime('toError'));
   const t = (name: string): string => mod.type(table.runtime(name));
@@ -272,7 +287,7 @@ export interface BrokerPing {
 export class KafkaConnection implements ${shutdown} {
   /** Options after defaults and environment. */
   readonly settings: ${settingsType};
-  /** The transport: kafkajs, the one given in the options, or a no-op one when disabled. */
+  /** The transport: kafkajs or @platformatic/kafka (\`settings.client\`), the one given in the options, or a no-op one when disabled. */
   readonly transport: ${t('Transport')};
   /** Logger of the runtime. */
   readonly logger: ${t('Logger')};
@@ -288,7 +303,8 @@ export class KafkaConnection implements ${shutdown} {
     else {
       const config = this.settings.config;
       if (config === undefined) throw new Error('Kafka settings were not resolved');
-      this.transport = new ${kafkaTransport}({
+      this.transport = ${createTransport}({
+        client: this.settings.client,
         config,
         logger: this.logger,
         ...(options.producer === undefined ? {} : { producer: options.producer }),
@@ -297,10 +313,13 @@ export class KafkaConnection implements ${shutdown} {
     }
   }
 
-  /** Asks a broker for cluster metadata within \`timeoutMs\`. */
+  /** Asks a broker for cluster metadata within \`timeoutMs\` (through a kafkajs admin, whichever client the transport uses). */
   async ping(timeoutMs = 3_000): Promise<BrokerPing> {
-    if (!(this.transport instanceof ${kafkaTransport})) return { reachable: true };
-    const admin = (this.admin ??= this.transport.kafka.admin({ retry: { retries: 0 } }));
+    const config = this.settings.config;
+    const own = this.transport instanceof ${kafkaTransport} ? this.transport.kafka : undefined;
+    // No broker to ask: disabled, or a transport given in the options that is not a kafkajs one.
+    if (own === undefined && (!this.settings.enabled || this.options.transport !== undefined || config === undefined)) return { reachable: true };
+    const admin = (this.admin ??= (own ?? new ${kafka}(${toKafkaJsConfig}(config!, this.logger))).admin({ retry: { retries: 0 } }));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error('no answer from the Kafka brokers within ' + timeoutMs + ' ms')), timeoutMs);

@@ -193,10 +193,14 @@ export function createKafkaTransport(options: Partial<KafkaTransportOptions> = {
 /** The Kafka client library a transport is built on. */
 export type KafkaClientName = 'kafkajs' | 'platformatic';
 
-/** `KAFKA_CLIENT` (`kafkajs`, the default, or `platformatic`); anything else is a {@link KafkaConfigError}. */
-export function kafkaClientFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): KafkaClientName {
+/**
+ * `KAFKA_CLIENT` (`kafkajs` or `platformatic`), else `fallback` (default kafkajs; generated services pass the
+ * catalog's `x-eventgen.kafkaClient`); anything else is a {@link KafkaConfigError}.
+ */
+export function kafkaClientFromEnv(env: Readonly<Record<string, string | undefined>> = process.env, fallback: KafkaClientName = 'kafkajs'): KafkaClientName {
   const value = env['KAFKA_CLIENT']?.trim().toLowerCase();
-  if (value === undefined || value === '' || value === 'kafkajs') return 'kafkajs';
+  if (value === undefined || value === '') return fallback;
+  if (value === 'kafkajs') return 'kafkajs';
   if (value === 'platformatic' || value === '@platformatic/kafka') return 'platformatic';
   throw new KafkaConfigError(`KAFKA_CLIENT must be 'kafkajs' or 'platformatic' (got '${env['KAFKA_CLIENT']}')`);
 }

@@ -25,6 +25,7 @@ export { type BrokerPing, KafkaConnection } from './kafka.connection.js';
 export { nestLogger } from './kafka.logger.js';
 export { KafkaModule } from './kafka.module.js';
 export {
+  CATALOG_KAFKA_CLIENT,
   CATALOG_SOURCE,
   DEFAULT_GROUP_ID,
   KAFKA_MODULE_ENV,

@@ -2,6 +2,7 @@
 import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency } from '@nestjs/common';
 import {
   type EnvelopeMigration,
+  type KafkaClientName,
   type KafkaConfig,
   type KafkaConfigInput,
   type KafkaConsumerOptions,
@@ -11,6 +12,7 @@ import {
   type SaslMechanism,
   type Secret,
   type Transport,
+  kafkaClientFromEnv,
   kafkaConfigFromEnv,
 } from '../runtime/index.js';
 
@@ -19,6 +21,9 @@ export const KAFKA_MODULE_OPTIONS = Symbol('KAFKA_MODULE_OPTIONS');
 
 /** `metadata.source` of the events this service produces, unless `source` is given. */
 export const CATALOG_SOURCE = 'shop-platform';
+
+/** The Kafka client library (catalog `x-eventgen.kafkaClient`), unless `client` or `KAFKA_CLIENT` is given. */
+export const CATALOG_KAFKA_CLIENT: KafkaClientName = 'kafkajs';
 
 /** Consumer group of `@EventHandler` methods that name none, unless `groupId` or `KAFKA_GROUP_ID` is given. */
 export const DEFAULT_GROUP_ID = 'shop-platform-workers';
@@ -43,6 +48,11 @@ export interface KafkaModuleOptions {
   brokers?: string | readonly string[];
   /** Client id (default `KAFKA_CLIENT_ID`, else `eventgen`). */
   clientId?: string;
+  /**
+   * The Kafka client library: `kafkajs` or `platformatic` (@platformatic/kafka, installed by the application)
+   * (default `KAFKA_CLIENT`, else {@link CATALOG_KAFKA_CLIENT}).
+   */
+  client?: KafkaClientName;
   /** SASL (default `KAFKA_SASL_MECHANISM`, `KAFKA_SASL_USERNAME`, `KAFKA_SASL_PASSWORD`). */
   sasl?: { mechanism: SaslMechanism; username: string; password: string | Secret };
   /** TLS with certificate verification (default `KAFKA_SSL`, `KAFKA_SSL_CA_FILE`). */
@@ -68,9 +78,9 @@ export interface KafkaModuleOptions {
   store?: ProcessedStore | null;
   /** Hook turning legacy/flat record values into envelopes. */
   migrateEnvelope?: EnvelopeMigration;
-  /** kafkajs producer settings. */
+  /** Producer settings (both clients). */
   producer?: KafkaProducerOptions;
-  /** kafkajs consumer settings. */
+  /** Consumer settings (both clients). */
   consumer?: KafkaConsumerOptions;
   /** Environment to read (default `process.env`). */
   env?: Readonly<Record<string, string | undefined>>;
@@ -90,6 +100,8 @@ export interface KafkaSettings {
   enabled: boolean;
   /** Validated connection settings; undefined when disabled or when a transport was given. */
   config: KafkaConfig | undefined;
+  /** The Kafka client library of the transport. */
+  client: KafkaClientName;
   /** Default consumer group of `@EventHandler` methods. */
   groupId: string;
   /** Shared dead-letter topic, if set. */
@@ -122,6 +134,7 @@ export function resolveKafkaSettings(options: KafkaModuleOptions = {}): KafkaSet
   return {
     enabled,
     config,
+    client: options.client ?? kafkaClientFromEnv(env, CATALOG_KAFKA_CLIENT),
     groupId: options.groupId ?? text(KAFKA_MODULE_ENV.groupId) ?? DEFAULT_GROUP_ID,
     deadLetterTopic: options.deadLetterTopic ?? text(KAFKA_MODULE_ENV.deadLetterTopic),
     topicParameters: options.topicParameters ?? {},
