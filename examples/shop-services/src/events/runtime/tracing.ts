@@ -6,7 +6,7 @@ import type { ConsumedRecord } from './transport.js';
  * Tracing seam. The runtime never imports `@opentelemetry/api`: it talks to this small interface, and
  * {@link otelTracing} adapts the OpenTelemetry API module the application passes in
  * (`tracing: otelTracing(api)` with `import * as api from '@opentelemetry/api'`). A generated tree therefore compiles
- * and runs without the package; with no `tracing` option the engine's only cost is one `undefined` check per record.
+ * and runs without the package; with no `tracing` option (or `otelTracing(api)` and no SDK) the engine makes one check per fetched batch and no tracing call per record.
  */
 export interface Tracing {
   /**
