@@ -257,6 +257,13 @@ export class DeliveryEngine implements DeliveryListener {
     let stuckAt: string | undefined;
     /** Event ids of records whose retry-topic write was acknowledged (their leases are given up after the loop). */
     const written: string[] = [];
+    // Tracing is decided once per batch: with nothing to record (no SDK registered) no tracing call is made for its
+    // records (an SDK registered meanwhile is picked up at the next batch).
+    const tracing = this.batchTracing();
+    // Metric labels of the last event type seen (most batches carry one or a few types): one lookup per change.
+    let labelsType: string | undefined;
+    let labels: MetricLabels | undefined;
+    let labelsOk: MetricLabels | undefined;
     try {
       const completed = new Set<string>();
       // Outcomes of records a batch handler already handled (their first attempt), by index. Only on the original topic:
@@ -266,24 +273,48 @@ export class DeliveryEngine implements DeliveryListener {
         if (this.stopping || !batch.isCurrent()) break;
         if (this.committer.failingSince !== undefined && Date.now() - this.committer.failingSince > this.settings.maxUncommittedMs && !(await this.waits.holdForCommits(batch))) break;
         if (delegator.retryTopics !== undefined && batch.topic !== delegator.topic && this.notDue(m, batch, items[i] as Item)) break;
-        if (claims !== undefined && !(await claims.ensure(i))) break;
+        if (claims !== undefined && !claims.claimed(i) && !(await claims.ensure(i))) break;
         const item = items[i] as Item;
         const id = item.action === 'handle' ? item.envelope?.metadata.eventId : undefined;
         // The same event id twice in one batch: the claim said `acquired` for both; the second is a duplicate.
         const claim = id !== undefined && completed.has(id) ? 'done' : claims?.state(i);
-        if (!handledInBatch.has(i) && claim !== 'done' && claim !== 'held' && item.target?.kind === 'exact' && item.target.invokeBatch !== undefined && batch.topic === delegator.topic) {
+        if ((handledInBatch.size === 0 || !handledInBatch.has(i)) && claim !== 'done' && claim !== 'held' && item.target?.kind === 'exact' && item.target.invokeBatch !== undefined && batch.topic === delegator.topic) {
           const group = this.batchable(items, i, claims, completed);
           if (group.length > 1) {
-            const results = await this.runBatch(m, batch, delegator, item.target, group.map((k) => items[k] as Item));
+            const results = await this.runBatch(m, batch, delegator, item.target, group.map((k) => items[k] as Item), tracing);
             if (results === undefined) break;
             group.forEach((k, n) => handledInBatch.set(k, results[n] as AttemptResult));
           }
         }
-        const first = handledInBatch.get(i);
-        const step =
-          first === undefined && claim !== 'done' && claim !== 'held' && item.action === 'handle' && this.watcher.zombies.size === 0 && this.failures.empty && !this.stopping
-            ? await this.fastRecord(m, delegator, item, batch)
-            : await this.processRecord(m, delegator, item, claim, batch, claims === undefined ? undefined : () => claims.refresh(i).then((ok) => (ok ? claims.state(i) : undefined)), first);
+        const first = handledInBatch.size === 0 ? undefined : handledInBatch.get(i);
+        let step: Step;
+        if (first === undefined && claim !== 'done' && claim !== 'held' && item.action === 'handle' && this.watcher.zombies.size === 0 && this.failures.empty && !this.stopping) {
+          // The common case, inline (no per-record closures or promise chains besides the handler's own and its watch):
+          // a routable record nobody else holds, no failure remembered. A first attempt's success is booked right here
+          // when the store needs no awaited call; anything else continues on the general path from that result.
+          const eventType = (item.envelope as Envelope).metadata.eventType;
+          if (eventType !== labelsType || labels === undefined) {
+            labelsType = eventType;
+            labels = this.labels.for(batch.topic, eventType);
+            labelsOk = this.labels.withOutcome(labels, 'success');
+          }
+          const started = performance.now();
+          const attempt = delegator.retryTopics === undefined ? 1 : 1 + this.priorAttempts(delegator, item);
+          const result = await this.firstAttempt(m, delegator, item, labels, attempt, tracing);
+          if (result.kind === 'ok' && (leases === undefined || leases.deferrable)) {
+            this.fastSucceeded(m, item, labels, attempt);
+            this.settings.metrics.observeProcessingTime((performance.now() - started) / 1000, labelsOk as MetricLabels);
+            if (item.span !== undefined) this.endSpan(item);
+            step = CONTINUE;
+          } else {
+            try {
+              step = await this.attempts(m, batch, delegator, item.target as Route, item, 0, labels, result);
+            } finally {
+              this.settings.metrics.observeProcessingTime((performance.now() - started) / 1000, this.labels.withOutcome(labels, item.outcome ?? 'interrupted'));
+              if (item.span !== undefined) this.endSpan(item);
+            }
+          }
+        } else step = await this.processRecord(m, delegator, item, claim, batch, claims === undefined ? undefined : () => claims.refresh(i).then((ok) => (ok ? claims.state(i) : undefined)), tracing, first);
         if (id !== undefined) completed.add(id);
         if (step === LEAVE) break;
         finished = i + 1;
@@ -330,48 +361,36 @@ export class DeliveryEngine implements DeliveryListener {
     if (this.io.commitPolicy().intervalMs === 0 && this.committer.hasPending) await this.committer.flush().catch(() => undefined);
   }
 
-  /**
-   * The common case with fewer promise hops: a routable record nobody else holds, no failure remembered. The first
-   * attempt's success is booked synchronously when the store needs no awaited call; anything else continues on the
-   * general path from that attempt's result.
-   */
-  private fastRecord(m: PartitionState, delegator: TopicDelegator, item: Item, batch: RecordBatch): Promise<Step> {
-    const envelope = item.envelope as Envelope;
-    const target = item.target as Route;
-    const labels = this.labels.for(item.record.topic, envelope.metadata.eventType);
-    const started = performance.now();
+  /** The tracing to use for one batch's records: none when the consumer has none or it has nothing to record now. */
+  private batchTracing(): Tracing | undefined {
+    const tracing = this.settings.tracing;
+    return tracing === undefined || tracing.idle?.() === true ? undefined : tracing;
+  }
+
+  /** Starts attempt `attempt` (the first here) of a record on the fast path: counts it received, opens its span, runs the handler. */
+  private firstAttempt(m: PartitionState, delegator: TopicDelegator, item: Item, labels: MetricLabels, attempt: number, tracing: Tracing | undefined): Promise<AttemptResult> {
+    const metadata = (item.envelope as Envelope).metadata;
     this.settings.metrics.increment('received', labels);
-    if (this.settings.tracing !== undefined) this.trace(item);
-    const attempt = 1 + this.priorAttempts(delegator, item);
+    if (tracing !== undefined) this.trace(item, tracing);
     m.enter('handling', item.record.offset, '', attempt);
-    m.eventId = envelope.metadata.eventId;
+    m.eventId = metadata.eventId;
     const status = this.settings.status;
-    if (status !== undefined) status.processing(envelope.metadata.eventId, attempt);
-    const context = new AttemptContext(item.record, item, envelope.metadata, attempt, this.settings.logger, this.settings.exactlyOnce);
-    const observe = (): void => this.settings.metrics.observeProcessingTime((performance.now() - started) / 1000, this.labels.withOutcome(labels, item.outcome ?? 'interrupted'));
-    return this.runAttempt(item, target, context, delegator.handlerTimeoutMs ?? this.settings.handlerTimeoutMs).then((result) => {
-      const leases = this.leases;
-      if (result.kind === 'ok' && (leases === undefined || leases.deferrable)) {
-        leases?.completeLater(envelope.metadata.eventId);
-        this.settings.exactlyOnce?.accept(item.record);
-        m.idle();
-        this.processed += 1;
-        this.settings.metrics.increment('processed', labels);
-        if (status !== undefined) status.processed(envelope.metadata.eventId, attempt);
-        item.outcome = 'success';
-        observe();
-        if (item.span !== undefined) this.endSpan(item);
-        return CONTINUE;
-      }
-      return this.attempts(m, batch, delegator, target, item, 0, labels, result).finally(
-        item.span === undefined
-          ? observe
-          : () => {
-              observe();
-              this.endSpan(item);
-            },
-      );
-    });
+    if (status !== undefined) status.processing(metadata.eventId, attempt);
+    const context = new AttemptContext(item.record, item, metadata, attempt, this.settings.logger, this.settings.exactlyOnce);
+    return this.runAttempt(item, item.target as Route, context, delegator.handlerTimeoutMs ?? this.settings.handlerTimeoutMs);
+  }
+
+  /** Books a fast-path first attempt's success (no awaited store call: no store, or one that marks at the end of the batch). */
+  private fastSucceeded(m: PartitionState, item: Item, labels: MetricLabels, attempt: number): void {
+    const eventId = (item.envelope as Envelope).metadata.eventId;
+    this.leases?.completeLater(eventId);
+    this.settings.exactlyOnce?.accept(item.record);
+    m.idle();
+    this.processed += 1;
+    this.settings.metrics.increment('processed', labels);
+    const status = this.settings.status;
+    if (status !== undefined) status.processed(eventId, attempt);
+    item.outcome = 'success';
   }
 
   /** Handles one record until it completed (`next`) or the batch must be left (`leave`: retry later, halt, stop, revoke). */
@@ -382,6 +401,7 @@ export class DeliveryEngine implements DeliveryListener {
     claim: ClaimState | undefined,
     batch: RecordBatch,
     reclaim: (() => Promise<ClaimState | undefined>) | undefined,
+    tracing: Tracing | undefined,
     first?: AttemptResult,
   ): Promise<Step> {
     const { record, envelope } = item;
@@ -389,7 +409,7 @@ export class DeliveryEngine implements DeliveryListener {
     const eventType = envelope?.metadata.eventType ?? item.headers[HEADERS.eventType] ?? 'unknown';
     const labels = this.labels.for(record.topic, eventType);
     this.settings.metrics.increment('received', labels);
-    if (this.settings.tracing !== undefined && first?.kind !== 'ok') this.trace(item);
+    if (tracing !== undefined && first?.kind !== 'ok') this.trace(item, tracing);
     try {
       if (envelope === undefined) return await this.deadLetter(this.ctl(m, batch), delegator, item, { error: redactUndecoded(delegator, item.error), attempts: 1, retriable: false }, labels);
       const { eventId } = envelope.metadata;
@@ -437,8 +457,8 @@ export class DeliveryEngine implements DeliveryListener {
   }
 
   /** Starts the record's `process` span (tracing on). */
-  private trace(item: Item): void {
-    item.span = (this.settings.tracing as Tracing).process(item.record, this.settings.groupId, item.envelope?.metadata.eventId);
+  private trace(item: Item, tracing: Tracing): void {
+    item.span = tracing.process(item.record, this.settings.groupId, item.envelope?.metadata.eventId);
   }
 
   private endSpan(item: Item): void {
@@ -714,7 +734,7 @@ export class DeliveryEngine implements DeliveryListener {
    * store at once (their effects happened, whatever happens to the records before them); undefined when the batch
    * must be left (stop deadline, partition lost: the records' leases expire on their own).
    */
-  private async runBatch(m: PartitionState, batch: RecordBatch, delegator: TopicDelegator, target: Route & { kind: 'exact' }, group: Item[]): Promise<AttemptResult[] | undefined> {
+  private async runBatch(m: PartitionState, batch: RecordBatch, delegator: TopicDelegator, target: Route & { kind: 'exact' }, group: Item[], tracing: Tracing | undefined): Promise<AttemptResult[] | undefined> {
     const invoke = target.invokeBatch;
     if (invoke === undefined) return undefined;
     const first = group[0] as Item;
@@ -725,7 +745,6 @@ export class DeliveryEngine implements DeliveryListener {
     if (this.stopping) for (const c of contexts) c.abort(new ConsumerStoppingError());
     const timeoutMs = delegator.handlerTimeoutMs ?? this.settings.handlerTimeoutMs;
     const work = (): Promise<unknown[]> => invoke(group.map((item, n) => ({ data: (item.envelope as Envelope).data, context: contexts[n] as AttemptContext })));
-    const tracing = this.settings.tracing;
     const span = tracing === undefined ? undefined : tracing.processBatch(group.map((item) => item.record), this.settings.groupId);
     const all = await this.watcher.runMany(contexts, timeoutMs, span === undefined ? work : () => span.run(work));
     if (span !== undefined) {

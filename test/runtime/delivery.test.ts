@@ -102,15 +102,26 @@ function message(offset: number, data: unknown = { orderId: `o-${offset}` }, met
 const tick = (ms = 0): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('delivery engine on a fake kafkajs client', () => {
-  it('handles a batch in order, resolves each record, commits once per batch, heartbeats only when work takes time', async () => {
+  it('handles a batch in order, resolves the last record once, commits once per batch, heartbeats only when work takes time', async () => {
     const s = await setup();
     const result = await s.fc.deliver('orders', 0, [message(0), message(1), message(2)]);
     expect(s.calls.map((c) => c.ctx.offset)).toEqual(['0', '1', '2']);
-    expect(result.resolved).toEqual(['0', '1', '2']);
+    expect(result.resolved).toEqual(['2']);
     expect(s.fc.committed()).toEqual(['orders[0]=3']);
     expect(s.fc.runOptions).toMatchObject({ autoCommit: false, eachBatchAutoResolve: false });
     expect(s.fc.config).toMatchObject({ allowAutoTopicCreation: false });
     expect(s.consumer.health()).toMatchObject({ healthy: true, status: 'running', processed: 3, assignedPartitions: 2 });
+  });
+
+  it('a batch left midway (a long retry pauses the partition) hands kafkajs only the last record it finished', async () => {
+    const s = await setup({
+      retry: { maxRetries: 3, initialDelayMs: 60_000, maxDelayMs: 60_000, multiplier: 1, jitter: 0 },
+      handle: (_d, ctx) => (ctx.offset === '1' ? Promise.reject(new RetriableError('later')) : undefined),
+    });
+    const result = await s.fc.deliver('orders', 0, [message(0), message(1), message(2)]);
+    expect(s.calls.map((c) => c.ctx.offset)).toEqual(['0', '1']);
+    expect(result.resolved).toEqual(['0']);
+    expect(s.fc.committed()).toEqual(['orders[0]=1']);
   });
 
   it('(1) a rolling deploy never dead-letters: a handler that fails because the consumer stops leaves its record uncommitted', async () => {
@@ -167,7 +178,7 @@ describe('delivery engine on a fake kafkajs client', () => {
   it('(3) an undecodable value (invalid UTF-8, not JSON) goes to the dead-letter topic with reason decode; the partition moves on', async () => {
     const s = await setup();
     const result = await s.fc.deliver('orders', 0, [{ offset: '0', value: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]) }, message(1)]);
-    expect(result.resolved).toEqual(['0', '1']);
+    expect(result.resolved).toEqual(['1']);
     expect(decodeHeaders(s.dlq()[0]?.message.headers as never)[DLQ_HEADERS.reason]).toBe('decode');
     expect(decodeHeaders(s.dlq()[0]?.message.headers as never)[DLQ_HEADERS.errorMessage]).toMatch(/not valid UTF-8/);
     expect(s.calls).toHaveLength(1);
@@ -212,7 +223,7 @@ describe('delivery engine on a fake kafkajs client', () => {
     // The partition comes back: the first record's late success is used, not run again.
     s.fc.join({ orders: [0] });
     const again = await s.fc.deliver('orders', 0, [message(0, undefined, s.calls[0]?.ctx.metadata), message(1)]);
-    expect(again.resolved).toEqual(['0', '1']);
+    expect(again.resolved).toEqual(['1']);
     expect(s.calls.map((c) => c.ctx.offset)).toEqual(['0', '1']);
   });
 
@@ -292,7 +303,7 @@ describe('delivery engine on a fake kafkajs client', () => {
     expect(s.fc.committed()).toEqual([]);
     s.fc.join({ orders: [0, 1] }); // same partitions again: kafkajs fetches from the last committed offset
     const again = await s.fc.deliver('orders', 0, [message(0), message(1), message(2)]);
-    expect(again.resolved).toEqual(['1', '2']); // one advance past the skipped records, then the new one
+    expect(again.resolved).toEqual(['2']); // kafkajs gets the last offset advanced over (past the skipped records and the new one), once
     expect(s.calls.map((c) => c.ctx.offset)).toEqual(['0', '1', '2']); // 0 and 1 were not handled twice
     await s.consumer.stop();
     expect(s.fc.committed()).toEqual(['orders[0]=3']);
@@ -309,7 +320,7 @@ describe('delivery engine on a fake kafkajs client', () => {
     expect(s.consumer.health()).toMatchObject({ healthy: false, commitsFailingSince: expect.any(String) });
     s.fc.failCommits = 0; // the coordinator is back
     const result = await delivered;
-    expect(result.resolved).toHaveLength(40);
+    expect(result.resolved).toEqual(['39']);
     expect(s.calls).toHaveLength(40);
     expect(s.consumer.health().healthy).toBe(true);
     expect(s.lines.some((l) => l['msg'] === 'Offset commits keep failing; holding new records until a commit lands')).toBe(true);
@@ -349,7 +360,7 @@ describe('delivery engine on a fake kafkajs client', () => {
   it('(10) unknown event types follow the policy: ignore acknowledges, halt pauses the partition', async () => {
     const unknown = (offset: number): FakeMessage => message(offset, {}, { ...meta(), eventType: 'order.teleported' });
     const ignoring = await setup({ consumer: { unknownEventTypes: 'ignore' } });
-    expect((await ignoring.fc.deliver('orders', 0, [unknown(0), message(1)])).resolved).toEqual(['0', '1']);
+    expect((await ignoring.fc.deliver('orders', 0, [unknown(0), message(1)])).resolved).toEqual(['1']);
     expect(ignoring.dlq()).toHaveLength(0);
     expect(ignoring.consumer.metrics.get('ignored')).toBe(1);
     const halting = await setup({ consumer: { unknownEventTypes: 'halt' } });
@@ -494,7 +505,7 @@ describe('delivery engine on a fake kafkajs client', () => {
     const fc = kafka.consumers[0] as FakeConsumer;
     fc.join({ orders: [0] });
     const result = await fc.deliver('orders', 0, [message(0), message(1), message(2, { orderId: 7 }), message(3)]);
-    expect(result.resolved).toEqual(['0', '1', '2', '3']);
+    expect(result.resolved).toEqual(['3']);
     expect(batches).toEqual([['o-0', 'o-1', 'o-3']]); // the invalid payload never reached the handler
     expect(singles).toEqual([['o-1', 2]]); // the failed record went through handle(), as attempt 2
     expect(effects.sort()).toEqual(['o-0', 'o-1', 'o-3']); // each effect once

@@ -18,7 +18,7 @@ export interface FakeMessage {
 }
 
 export interface BatchResult {
-  /** Offsets the engine resolved (its `advance` calls). */
+  /** Offsets resolved in kafkajs: the transport hands over the last one the engine advanced over, once per batch. */
   resolved: string[];
 }
 

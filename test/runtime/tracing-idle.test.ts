@@ -6,7 +6,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { EventProducer, GroupConsumer, InMemoryTransport, TopicDelegator, decodeHeaders, defineEvent, otelTracing, route, silentLogger, type ConsumedRecord, type OtelApi } from '../../templates/runtime/index.js';
+import { EventProducer, GroupConsumer, InMemoryTransport, TopicDelegator, batchItem, decodeHeaders, defineEvent, otelTracing, route, silentLogger, type ConsumedRecord, type OtelApi } from '../../templates/runtime/index.js';
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const TRACEPARENT = `00-${TRACE_ID}-b7ad6b7169203331-01`;
@@ -105,5 +105,40 @@ describe('otelTracing(api) with no SDK registered', () => {
     // Without an event id (an undecodable record) the attribute is absent, not undefined.
     tracing.process(record({}), 'g', undefined)?.end();
     expect(Object.keys(exporter.getFinishedSpans()[1]?.attributes ?? {})).not.toContain('messaging.message.id');
+  });
+  it('the consumer asks once per batch, not per record, and a batch after an SDK was registered is traced', async () => {
+    let checks = 0;
+    const counted: OtelApi = {
+      ...(api as unknown as OtelApi),
+      trace: {
+        getTracer: (name, version) => api.trace.getTracer(name, version) as never,
+        getTracerProvider: () => (checks++, api.trace.getTracerProvider()),
+        setSpan: (c, span) => api.trace.setSpan(c as api.Context, span as never),
+        getSpanContext: (c) => api.trace.getSpanContext(c as api.Context),
+      },
+    };
+    const tracing = otelTracing(counted);
+    const Event = defineEvent({ eventType: 'order.created', version: '1.0.0', topics: ['shop.orders'], schema: z.object({ orderId: z.string() }), classification: 'internal', partitionKey: () => 'one-key' });
+    const transport = new InMemoryTransport({ defaultPartitions: 1 });
+    const seen: string[] = [];
+    const consumer = new GroupConsumer({ groupId: 'g', transport, logger: silentLogger, tracing, topics: [new TopicDelegator({ topic: 'shop.orders', routes: [route(Event, { handle: async (d) => void seen.push(d.orderId) })] })] });
+    await consumer.start();
+    const producer = new EventProducer({ transport, source: 't' });
+    const items = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ topic: 'shop.orders', event: Event, data: { orderId: `o-${from + i}` }, options: { traceparent: TRACEPARENT } }));
+    await producer.sendBatch(items(0, 50).map((i) => batchItem(i.topic, i.event, i.data, i.options)));
+    await transport.drain();
+    expect(seen).toHaveLength(50);
+    expect(checks).toBeGreaterThanOrEqual(1);
+    expect(checks).toBeLessThan(50); // once per batch handed to the engine, not once per record
+    const exporter = new InMemorySpanExporter();
+    api.propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    api.trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+    await producer.sendBatch(items(50, 5).map((i) => batchItem(i.topic, i.event, i.data, i.options)));
+    await transport.drain();
+    await consumer.stop();
+    expect(seen).toHaveLength(55);
+    const spans = exporter.getFinishedSpans().filter((x) => x.name === 'process shop.orders');
+    expect(spans).toHaveLength(5);
+    expect(spans.every((x) => x.spanContext().traceId === TRACE_ID)).toBe(true);
   });
 });

@@ -119,6 +119,11 @@ export class BatchClaims {
     return this.states[i];
   }
 
+  /** True when record `i`'s chunk was claimed already ({@link ensure} would answer true without a store call). */
+  claimed(i: number): boolean {
+    return i < this.claimedUpTo;
+  }
+
   /** Claims the chunk starting at record `i` when not claimed yet; false when the store call was cut short. */
   async ensure(i: number): Promise<boolean> {
     if (i < this.claimedUpTo) return true;

@@ -254,10 +254,19 @@ export class KafkaTransportConsumer implements TransportConsumer {
           throw new RebalanceInProgressError('The group is rebalancing', { cause: error });
         }
       },
-      advance: (offset) => payload.resolveOffset(offset),
+      // kafkajs reads resolved offsets only once the batch returned (where the next fetch starts): the engine's
+      // per-record advance is remembered and handed over once (kafkajs parses each resolved offset into a Long).
+      advance: (offset) => {
+        advanced = offset;
+      },
       isCurrent: current,
     };
-    await this.listener.onBatch(recordBatch);
+    let advanced: string | undefined;
+    try {
+      await this.listener.onBatch(recordBatch);
+    } finally {
+      if (advanced !== undefined) payload.resolveOffset(advanced);
+    }
   }
 }
 

@@ -6,7 +6,7 @@ import type { ConsumedRecord } from './transport.js';
  * Tracing seam. The runtime never imports `@opentelemetry/api`: it talks to this small interface, and
  * {@link otelTracing} adapts the OpenTelemetry API module the application passes in
  * (`tracing: otelTracing(api)` with `import * as api from '@opentelemetry/api'`). A generated tree therefore compiles
- * and runs without the package; with no `tracing` option the engine's only cost is one `undefined` check per record.
+ * and runs without the package; with no `tracing` option (or `otelTracing(api)` and no SDK) the engine makes one check per fetched batch and no tracing call per record.
  */
 export interface Tracing {
   /**
@@ -27,6 +27,13 @@ export interface Tracing {
   processBatch(records: readonly ConsumedRecord[], groupId: string): TraceSpan;
   /** A `send <topic>` span (kind PRODUCER) for a dead-letter write, child of `parent` (the record's process span). */
   deadLetter(parent: TraceSpan | undefined, topic: string, record: ConsumedRecord, eventId: string | undefined, reason: string, error: unknown): TraceSpan;
+  /**
+   * Optional: true when no span would be recorded or carried right now (e.g. no OpenTelemetry SDK registered). The
+   * consumer asks once per fetched batch and, when true, makes no tracing call for that batch's records (it handles
+   * them exactly as without tracing); an SDK registered later is picked up at the next batch. Without this method
+   * every record is offered to {@link process}.
+   */
+  idle?(): boolean;
 }
 
 /** Attribute values of spans and span events. */
@@ -129,8 +136,9 @@ const HEADER_GETTER: OtelGetter<ConsumedRecord> = {
  * Tracing with OpenTelemetry: spans follow the messaging semantic conventions (`messaging.system=kafka`), contexts go
  * through the API's global propagator (register W3C trace context, as `NodeSDK` and `NodeTracerProvider.register()`
  * do). With no SDK registered (the API's no-op tracer provider and no propagator) every call returns before touching
- * the API: the consumer handles records exactly as without tracing. An SDK registered later is picked up (checked per
- * call, no allocation).
+ * the API, and the consumer asks {@link Tracing.idle} once per fetched batch and then makes no tracing call for its
+ * records: they are handled exactly as without tracing. An SDK registered later is picked up (the consumer: at its
+ * next batch; producers: at their next send).
  */
 export function otelTracing(api: OtelApi, options: OtelTracingOptions = {}): Tracing {
   return new OtelTracing(api, options.tracer ?? api.trace.getTracer(options.tracerName ?? 'eventgen', options.tracerVersion), options.tracer !== undefined);
@@ -159,9 +167,10 @@ class OtelTracing implements Tracing {
 
   /**
    * True when nothing can come of a span: the global tracer provider is the API's no-op (no SDK) and no propagator is
-   * registered (no context to carry from the record to the handler). A few property reads per call.
+   * registered (no context to carry from the record to the handler). A few property reads and calls: the consumer
+   * asks once per batch, a producer once per send.
    */
-  private idle(): boolean {
+  idle(): boolean {
     if (this.explicit || this.noopProvider === undefined) return false;
     const provider = (this.api.trace.getTracerProvider as () => { getDelegate?: () => unknown })();
     if (typeof provider.getDelegate !== 'function' || provider.getDelegate() !== this.noopProvider) return false;
