@@ -4,6 +4,7 @@ import type { Logger } from './logger.js';
 import {
   RebalanceInProgressError,
   StaleEpochError,
+  revokeBounded,
   tpKey,
   type CommitPolicy,
   type ConsumedRecord,
@@ -215,17 +216,7 @@ export class KafkaTransportConsumer implements TransportConsumer {
 
   /** Ends the epoch once: lets the engine commit what it completed (bounded), after which commits of it are refused. */
   private endEpoch(): Promise<void> {
-    this.revoking ??= (async () => {
-      const epoch = this.epoch;
-      const listener = this.listener;
-      if (listener?.onRevoking === undefined) return;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        listener.onRevoking(epoch).catch((error: unknown) => this.logger.warn('Commit before rebalance failed; records may be delivered again', { error })),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.revokeTimeoutMs ?? 5_000))),
-      ]);
-      clearTimeout(timer);
-    })();
+    this.revoking ??= revokeBounded(this.listener, this.epoch, this.options.revokeTimeoutMs ?? 5_000, this.logger);
     return this.revoking;
   }
 

@@ -6,6 +6,7 @@ import { byTopic, toRecords } from './platformatic-records.js';
 import {
   RebalanceInProgressError,
   StaleEpochError,
+  revokeBounded,
   tpKey,
   type CommitPolicy,
   type ConsumedRecord,
@@ -345,17 +346,7 @@ export class PlatformaticTransportConsumer implements TransportConsumer {
 
   /** Ends the epoch once: lets the engine commit what it completed (bounded); batches of it stop being current. */
   private endEpoch(): Promise<void> {
-    this.revoking ??= (async () => {
-      const epoch = this.epoch;
-      const listener = this.listener;
-      if (listener?.onRevoking === undefined) return;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        listener.onRevoking(epoch).catch((error: unknown) => this.logger.warn('Commit before rebalance failed; records may be delivered again', { error })),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.revokeTimeoutMs ?? 5_000))),
-      ]);
-      clearTimeout(timer);
-    })();
+    this.revoking ??= revokeBounded(this.listener, this.epoch, this.options.revokeTimeoutMs ?? 5_000, this.logger);
     return this.revoking;
   }
 

@@ -4,6 +4,7 @@
  * and send; every delivery decision (retries, dead-lettering, dedup, what may be committed) is taken by the
  * runtime's delivery engine (`delivery.ts`). Implementations: `KafkaTransport` (kafkajs) and `InMemoryTransport`.
  */
+import type { Logger } from './logger.js';
 
 /** One header value as it travels on the wire; `null` is legal (a header without value). */
 export type HeaderValue = string | Buffer | null;
@@ -133,6 +134,20 @@ export interface DeliveryListener {
    * epoch's completed offsets. Awaited (bounded) before the transport rejoins or leaves.
    */
   onRevoking?(epoch: number): Promise<void>;
+}
+
+/**
+ * A transport's end of an epoch: `listener.onRevoking(epoch)` bounded by `timeoutMs` (the rebalance cannot wait for
+ * ever); a failed commit is logged, never thrown: the records are then delivered again, never lost.
+ */
+export async function revokeBounded(listener: DeliveryListener | undefined, epoch: number, timeoutMs: number, logger: Pick<Logger, 'warn'>): Promise<void> {
+  if (listener?.onRevoking === undefined) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    listener.onRevoking(epoch).catch((error: unknown) => logger.warn('Commit before rebalance failed; records may be delivered again', { error })),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+  ]);
+  clearTimeout(timer);
 }
 
 /** How often the engine commits completed offsets; transports choose what is cheap for them. */
