@@ -74,6 +74,8 @@ export class PageMemo {
   private next = new Map<string, { key: string; content: string }>();
   hits = 0;
   misses = 0;
+  /** This run's keys of page data objects (by identity). */
+  keys = new WeakMap<object, string | undefined>();
 
   render(id: string, key: string | undefined, render: () => string): string {
     if (key === undefined) return render();
@@ -94,14 +96,26 @@ export class PageMemo {
   commit(): void {
     this.last = this.next;
     this.next = new Map();
+    this.keys = new WeakMap();
   }
 }
 
 /**
- * A page context as text, or undefined when it holds anything JSON would not tell apart (a non-finite number, a Map,
- * a Set, a function, ...): such a page is rendered every time.
+ * A JSON text with a `null` literal (after `:`, `,`, `[`, or alone) or a `{}`, either of which could stand for something
+ * else (NaN, a Map, a function property, ...). A string holding such text only sends the value the slow way.
+ */
+const AMBIGUOUS = /^null$|[:,[]null|\{\}/;
+
+/**
+ * A value as text, or undefined when it holds anything JSON would not tell apart from something else (a non-finite
+ * number, a Map, a Set, a function, a class instance, ...): a page with such a context is rendered every time (an
+ * undefined property reads in a template as a missing one, as JSON drops it). Plain
+ * JSON data (what `buildView` builds) takes the native `JSON.stringify`; only a text with `null` or `{}` in it is
+ * looked at value by value.
  */
 function contextKey(value: unknown): string | undefined {
+  const fast = JSON.stringify(value);
+  if (fast === undefined || !AMBIGUOUS.test(fast)) return fast;
   let plain = true;
   const text = JSON.stringify(value, (_k, v: unknown) => {
     if (typeof v === 'number' && !Number.isFinite(v)) plain = false;
@@ -110,6 +124,24 @@ function contextKey(value: unknown): string | undefined {
     return v;
   });
   return plain ? text : undefined;
+}
+
+/**
+ * The key of a page's data (`{ event }`, `{ topic, flowHtml }`, ...): each value's text, the view objects' by identity
+ * (`pages()` is built twice per run, for Markdown and HTML, around the same view objects).
+ */
+function dataKey(data: Record<string, unknown>, cache: WeakMap<object, string | undefined>): string | undefined {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(data)) {
+    let text: string | undefined;
+    if (typeof v === 'object' && v !== null) {
+      if (cache.has(v)) text = cache.get(v);
+      else cache.set(v, (text = contextKey(v)));
+    } else text = contextKey(v);
+    if (text === undefined) return undefined;
+    parts.push(JSON.stringify(k), text);
+  }
+  return parts.join('\u0000');
 }
 
 function layoutKey(view: CatalogView, version: string): string | undefined {
@@ -127,7 +159,8 @@ export function emitSite(catalog: Catalog, options: EmitOptions, view: CatalogVi
   const layout = memo ? layoutKey(view, options.version) : undefined;
   for (const p of pages(catalog, view)) {
     const render = (): string => template(p.template, 'html')({ ...p.data, root: rootFor(p.page), pageTitle: p.title, pageKind: p.kind, catalog: view, generator: options.version });
-    const inputs = layout === undefined || p.template === 'index' ? undefined : contextKey([p.template, p.page, p.title, p.kind, p.data]);
+    const data = memo && layout !== undefined && p.template !== 'index' ? dataKey(p.data, memo.keys) : undefined;
+    const inputs = data === undefined ? undefined : `${contextKey([p.template, p.page, p.title, p.kind])}\u0000${data}`;
     const html = memo ? memo.render(`html:${p.page}`, inputs === undefined ? undefined : layout + inputs, render) : render();
     files.push({ path: fileOf(p.page, '.html'), content: html, ownership: 'managed' });
   }
@@ -147,7 +180,8 @@ export function emitMarkdown(catalog: Catalog, options: EmitOptions, view: Catal
   for (const p of pages(catalog, view)) {
     const page = p.page === 'index' ? 'README' : p.page;
     const render = (): string => tidyMarkdown(template(p.template, 'md')({ ...p.data, root: rootFor(page), catalog: view, generator: options.version }));
-    const inputs = layout === undefined || p.template === 'index' ? undefined : contextKey([p.template, page, p.data]);
+    const data = memo && layout !== undefined && p.template !== 'index' ? dataKey(p.data, memo.keys) : undefined;
+    const inputs = data === undefined ? undefined : `${contextKey([p.template, page])}\u0000${data}`;
     const md = memo ? memo.render(`md:${page}`, inputs === undefined ? undefined : layout + inputs, render) : render();
     files.push({ path: fileOf(page, '.md'), content: md, ownership: 'managed' });
   }
