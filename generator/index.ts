@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { emitAll, type GeneratedFile, type RuntimeSource, type Target } from './emit/index.js';
+import { EmitMemo, emitAll, type GeneratedFile, type RuntimeSource, type Target } from './emit/index.js';
 import { applyTraits, displayPath, lenientRepairs, loadCatalog, parseSource, releasePositions, type LoadedCatalog } from './load/index.js';
 import { buildCatalog } from './model/build.js';
 import type { Catalog, Diagnostic } from './model/types.js';
@@ -16,6 +16,7 @@ import { addBanner } from './write/banner.js';
 
 export type { Catalog, Diagnostic } from './model/types.js';
 export type { GeneratedFile, Target } from './emit/index.js';
+export { EmitMemo } from './emit/index.js';
 
 /** The package root (works from `generator/` sources and from the compiled `dist/generator/`). */
 export function packageRoot(): string {
@@ -67,6 +68,8 @@ export interface GenerateOptions {
   lenient?: boolean;
   /** Repeated generation of one catalog in one process (`--watch`): see `LoadOptions.incremental`. */
   incremental?: boolean;
+  /** `--watch`: the session's memo of what its previous run emitted (`EmitMemo`); emit reuses what did not change. */
+  memo?: EmitMemo;
 }
 
 export interface GenerateResult {
@@ -91,7 +94,7 @@ interface LoadedBox {
   release?: boolean;
 }
 
-function emit(box: LoadedBox, sourcePath: string, target: Target, t0: number, diagnostics: Diagnostic[], docs = true, services: readonly Service[] = []): GenerateResult {
+function emit(box: LoadedBox, sourcePath: string, target: Target, t0: number, diagnostics: Diagnostic[], docs = true, services: readonly Service[] = [], memo?: EmitMemo): GenerateResult {
   const t1 = performance.now();
   const loaded = box.loaded as LoadedCatalog;
   const { catalog, diagnostics: modelDiags } = buildCatalog(loaded, { sourcePath });
@@ -108,7 +111,7 @@ function emit(box: LoadedBox, sourcePath: string, target: Target, t0: number, di
   diagnostics.push(...symbols.diagnostics);
   if (hasErrors(diagnostics)) return { files: [], diagnostics, timings };
   const version = eventgenVersion();
-  const files = emitAll(symbols.table, { target, version, docs, runtime, services, gateway: services.includes('gateway') ? templateSources('gateway') : [], live: services.includes('live') ? templateSources('live') : [], outbox: services.includes('outbox') ? templateSources('outbox') : [] }).map((f) =>
+  const files = emitAll(symbols.table, { target, version, docs, runtime, services, gateway: services.includes('gateway') ? templateSources('gateway') : [], live: services.includes('live') ? templateSources('live') : [], outbox: services.includes('outbox') ? templateSources('outbox') : [], ...(memo ? { memo } : {}) }).map((f) =>
     f.ownership === 'managed' ? { ...f, content: addBanner(f.path, f.content, version, sourcePath) } : f,
   );
   timings.emitMs = performance.now() - t2;
@@ -128,7 +131,7 @@ export async function generate(catalogPath: string, options: GenerateOptions = {
   const empty = { loadMs: performance.now() - t0, parserMs: 0, modelMs: 0, emitMs: 0 };
   if (!box.loaded || hasErrors(diagnostics)) return { files: [], diagnostics, timings: empty };
   const sources: Array<[string, string]> = [...new Set(box.loaded.files.values())].filter((f) => f.hash !== undefined).map((f) => [f.absPath, f.hash as string]);
-  const result = emit(box, displayPath(box.loaded.main.absPath, cwd), options.target ?? 'plain', t0, [...diagnostics], options.docs !== false, options.services);
+  const result = emit(box, displayPath(box.loaded.main.absPath, cwd), options.target ?? 'plain', t0, [...diagnostics], options.docs !== false, options.services, options.memo);
   result.sources = sources;
   return result;
 }

@@ -1,7 +1,7 @@
 /** `--watch`: regenerate whenever a catalog file changes, until interrupted, writing only what an edit changed. */
 import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
-import { generate, type GeneratedFile } from '../index.js';
+import { EmitMemo, generate, type GeneratedFile } from '../index.js';
 import { applyPlan, planChanges, planWrite, type WritePlan } from '../write/index.js';
 import type { Service } from '../emit/types.js';
 import { paint, printDiagnostics, reportConflicts, type Io } from './common.js';
@@ -31,6 +31,8 @@ export class WatchSession {
   private last: Map<string, GeneratedFile> | undefined;
   /** Absolute paths of the catalog's files as of the last run that read them all. */
   private sources: string[] = [];
+  /** What the previous run emitted, reused where its inputs did not change. */
+  private readonly memo = new EmitMemo();
 
   constructor(
     private readonly options: EventsOptions,
@@ -41,7 +43,7 @@ export class WatchSession {
     const t0 = performance.now();
     const { catalog, out, target, docs, lenient, services, verbose } = this.options;
     const io = this.io;
-    const result = await generate(catalog, { cwd: io.cwd, target, docs, lenient, services, incremental: true });
+    const result = await generate(catalog, { cwd: io.cwd, target, docs, lenient, services, incremental: true, memo: this.memo });
     if (result.sources) this.sources = result.sources.map(([p]) => p);
     const errors = printDiagnostics(result.diagnostics, io, verbose);
     if (errors) {

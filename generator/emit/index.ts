@@ -6,7 +6,7 @@
 import type { SymbolTable } from '../symbols/table.js';
 import { emitBarrel } from './barrel.js';
 import { emitConsumers } from './consumers.js';
-import { emitDocs } from './docs/index.js';
+import { emitDocs, PageMemo } from './docs/index.js';
 import { emitEvents } from './events.js';
 import { emitGateway } from './gateway/index.js';
 import { emitLive } from './live/index.js';
@@ -31,6 +31,16 @@ export interface EmitAllOptions extends EmitOptions {
   live?: readonly RuntimeSource[];
   /** `templates/outbox/` sources, when `services` includes the outbox. */
   outbox?: readonly RuntimeSource[];
+  /** `gen events --watch`: what the previous run of the same session emitted, reused where its inputs are equal. */
+  memo?: EmitMemo;
+}
+
+/**
+ * What one `--watch` session keeps between runs to emit less (one per session: a memo only compares with the run
+ * before it). Docs pages are rendered again only when their context changed (`PageMemo`).
+ */
+export class EmitMemo {
+  readonly docs = new PageMemo();
 }
 
 /** What differs per target: the consumer layout (with its stubs) and the root barrel; everything else is shared. */
@@ -53,7 +63,7 @@ export function emitAll(table: SymbolTable, options: EmitAllOptions): GeneratedF
     ...emitEvents(table, options),
     ...emitProducers(table, options),
     ...target.emit(table, options),
-    ...(options.docs === false ? [] : emitDocs(table, options)),
+    ...(options.docs === false ? [] : emitDocs(table, options, options.memo?.docs)),
     ...emitTopicProvisioning(table, options),
     ...(options.services?.includes('gateway') ? emitGateway(table, options, options.gateway ?? []) : []),
     ...(options.services?.includes('live') ? emitLive(table, options, options.live ?? []) : []),

@@ -84,4 +84,75 @@ describe('gen events --watch equals a cold run', () => {
     }
     expect(wrote).toBeGreaterThan(10);
   }, 600_000);
+
+  it('after edits of a $ref\'d file, renamed message keys, description edits (docs pages) and broken edits (located error, nothing written)', async () => {
+    const dir = path.join(ws, 'second');
+    mkdirSync(path.join(dir, 'catalog'), { recursive: true });
+    const catalog = path.join(dir, 'catalog', 'asyncapi.yaml');
+    const shared = path.join(dir, 'catalog', 'shared.yaml');
+    // Money lives in its own file, referenced from every event.
+    let text = syntheticCatalog(30).replaceAll('$ref: "#/components/schemas/Money"', '$ref: "./shared.yaml#/Money"');
+    let sharedText = 'Money: { type: object, required: [amount, currency], properties: { amount: { type: integer, minimum: 0 }, currency: { type: string } } }\n';
+    writeFileSync(catalog, text);
+    writeFileSync(shared, sharedText);
+    let log = '';
+    const io: Io = { out: (s) => (log += s + '\n'), err: (s) => (log += s + '\n'), cwd: dir, color: false };
+    const session = new WatchSession({ catalog: 'catalog/asyncapi.yaml', out: 'out', target: 'plain', docs: true, lenient: false, services: [], verbose: false }, io);
+    expect(await session.run(), log).toBe(0);
+    const random = rng(7);
+    const edits: Array<(e: number) => void> = [
+      // the $ref'd file: never the fast path
+      () => (sharedText = sharedText.replace(/minimum: \d+/, `minimum: ${Math.floor(random() * 10)}`)),
+      () => (sharedText = sharedText.includes('maxLength') ? sharedText.replace(', maxLength: 3', '') : sharedText.replace('currency: { type: string', 'currency: { type: string, maxLength: 3')),
+      // a message key renamed (and its channel reference): structural
+      (e) => {
+        if (!text.includes(`    event${e}:\n`)) return;
+        text = text.replace(`    event${e}:\n`, `    event${e}r:\n`).replace(`'#/components/messages/event${e}'`, `'#/components/messages/event${e}r'`).replace(`      event${e}: { $ref`, `      event${e}r: { $ref`);
+      },
+      // inside one message: descriptions and summaries (docs pages of one event, and the overview)
+      (e) => (text = text.replace(new RegExp(`summary: Entity ${e} changed[^\\n]*`), `summary: Entity ${e} changed, take ${Math.floor(random() * 1e6)}.`)),
+      (e) => (text = text.replace(new RegExp(`(summary: Entity ${e} changed[^\\n]*\\n)(      description: [^\\n]*\\n)?`), (_m, a: string) => `${a}      description: Described ${e}, ${Math.floor(random() * 1e6)}.\n`)),
+    ];
+    const broken: Array<() => [string, string]> = [
+      () => [text.replace('type: object', 'type: objekt'), sharedText],
+      () => [text, sharedText.replace('type: integer', 'type: integr')],
+      () => [text.replace('amount: { $ref: "./shared.yaml#/Money" }', 'amount: { $ref: "./shared.yaml#/Nothing" }'), sharedText],
+      () => [text.replace('x-partition-key: { field: id }', 'x-partition-key: { field: nope }'), sharedText],
+      () => [text.replace('      x-event-version: 1.2.0\n', '      x-event-version: [1.2.0\n'), sharedText],
+    ];
+    let brokenRuns = 0;
+    for (let i = 0; i < 16; i++) {
+      const e = Math.floor(random() * 28);
+      if (random() < 0.3) {
+        brokenRuns++;
+        const [t, sh] = (broken[Math.floor(random() * broken.length)] as () => [string, string])();
+        const before = tree(path.join(dir, 'out'));
+        writeFileSync(catalog, t);
+        writeFileSync(shared, sh);
+        log = '';
+        expect(await session.run(), log).toBe(1);
+        expect(log).toMatch(/catalog\/(asyncapi|shared)\.yaml:\d+:\d+ {2}error {2}[\w-]+ /);
+        expect(log).toContain('nothing was written');
+        expect(tree(path.join(dir, 'out'))).toEqual(before);
+      }
+      (edits[Math.floor(random() * edits.length)] as (e: number) => void)(e);
+      writeFileSync(catalog, text);
+      writeFileSync(shared, sharedText);
+      log = '';
+      expect(await session.run(), log).toBe(0);
+      if (i % 4 === 3) {
+        const cold = path.join(dir, `cold-${i}`);
+        cpSync(path.join(dir, 'out'), cold, { recursive: true });
+        let err = '';
+        const coldIo: Io = { out: () => {}, err: (s) => (err += s), cwd: dir, color: false };
+        expect(await main(['events', '--catalog', 'catalog/asyncapi.yaml', '--out', `cold-${i}`, '--no-cache'], coldIo), err).toBe(0);
+        const a = tree(path.join(dir, 'out'));
+        const b = tree(cold);
+        expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
+        for (const [p, bytes] of b) expect(a.get(p), p).toBe(bytes);
+        rmSync(cold, { recursive: true, force: true });
+      }
+    }
+    expect(brokenRuns).toBeGreaterThan(2);
+  }, 600_000);
 });

@@ -56,14 +56,112 @@ function pages(catalog: Catalog, view: CatalogView): PageSpec[] {
   ];
 }
 
+/**
+ * The fields of the catalog view a page other than the overview reads (`_layout.html.hbs`: title bar, nav, footer).
+ * `test/watch/docs-memo.test.ts` checks that no other template names anything else of `catalog`.
+ */
+export const LAYOUT_CATALOG_FIELDS = ['title', 'version', 'sourcePath', 'asyncapiVersion', 'gateway', 'live'] as const;
+
+/**
+ * `gen events --watch`: the pages of the previous run with what they were rendered from, so that a page whose inputs
+ * are the same is not rendered again. A page is a pure function of its template and its context: its own data (the
+ * event, topic, ... view and its diagram), its root, title and kind, the generator version and the layout's fields of
+ * the catalog view (`LAYOUT_CATALOG_FIELDS`); the overview reads the whole view and is always rendered. Entries of
+ * pages no longer generated are dropped at the end of each run.
+ */
+export class PageMemo {
+  private last = new Map<string, { key: string; content: string }>();
+  private next = new Map<string, { key: string; content: string }>();
+  hits = 0;
+  misses = 0;
+  /** This run's keys of page data objects (by identity). */
+  keys = new WeakMap<object, string | undefined>();
+
+  render(id: string, key: string | undefined, render: () => string): string {
+    if (key === undefined) return render();
+    const before = this.last.get(id);
+    let content: string;
+    if (before !== undefined && before.key === key) {
+      content = before.content;
+      this.hits++;
+    } else {
+      content = render();
+      this.misses++;
+    }
+    this.next.set(id, { key, content });
+    return content;
+  }
+
+  /** End of a run: what was rendered now is what the next run compares with. */
+  commit(): void {
+    this.last = this.next;
+    this.next = new Map();
+    this.keys = new WeakMap();
+  }
+}
+
+/**
+ * A JSON text with a `null` literal (after `:`, `,`, `[`, or alone) or a `{}`, either of which could stand for something
+ * else (NaN, a Map, a function property, ...). A string holding such text only sends the value the slow way.
+ */
+const AMBIGUOUS = /^null$|[:,[]null|\{\}/;
+
+/**
+ * A value as text, or undefined when it holds anything JSON would not tell apart from something else (a non-finite
+ * number, a Map, a Set, a function, a class instance, ...): a page with such a context is rendered every time (an
+ * undefined property reads in a template as a missing one, as JSON drops it). Plain
+ * JSON data (what `buildView` builds) takes the native `JSON.stringify`; only a text with `null` or `{}` in it is
+ * looked at value by value.
+ */
+function contextKey(value: unknown): string | undefined {
+  const fast = JSON.stringify(value);
+  if (fast === undefined || !AMBIGUOUS.test(fast)) return fast;
+  let plain = true;
+  const text = JSON.stringify(value, (_k, v: unknown) => {
+    if (typeof v === 'number' && !Number.isFinite(v)) plain = false;
+    else if (typeof v === 'function' || typeof v === 'symbol' || typeof v === 'bigint') plain = false;
+    else if (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) !== Object.prototype) plain = false;
+    return v;
+  });
+  return plain ? text : undefined;
+}
+
+/**
+ * The key of a page's data (`{ event }`, `{ topic, flowHtml }`, ...): each value's text, the view objects' by identity
+ * (`pages()` is built twice per run, for Markdown and HTML, around the same view objects).
+ */
+function dataKey(data: Record<string, unknown>, cache: WeakMap<object, string | undefined>): string | undefined {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(data)) {
+    let text: string | undefined;
+    if (typeof v === 'object' && v !== null) {
+      if (cache.has(v)) text = cache.get(v);
+      else cache.set(v, (text = contextKey(v)));
+    } else text = contextKey(v);
+    if (text === undefined) return undefined;
+    parts.push(JSON.stringify(k), text);
+  }
+  return parts.join('\u0000');
+}
+
+function layoutKey(view: CatalogView, version: string): string | undefined {
+  const layout: Record<string, unknown> = {};
+  for (const f of LAYOUT_CATALOG_FIELDS) layout[f] = (view as unknown as Record<string, unknown>)[f];
+  return contextKey([layout, version]);
+}
+
 /** Page path (percent-encoded segments) → file path (decoded: file names are the model's safe names). */
 const fileOf = (page: string, ext: string): string => page.split('/').map(decodeURIComponent).join('/') + ext;
 
 /** The static site only, paths relative to the site root (`index.html`, `assets/...`). */
-export function emitSite(catalog: Catalog, options: EmitOptions, view: CatalogView): GeneratedFile[] {
+export function emitSite(catalog: Catalog, options: EmitOptions, view: CatalogView, memo?: PageMemo): GeneratedFile[] {
   const files: GeneratedFile[] = [];
+  const layout = memo ? layoutKey(view, options.version) : undefined;
   for (const p of pages(catalog, view)) {
-    const html = template(p.template, 'html')({ ...p.data, root: rootFor(p.page), pageTitle: p.title, pageKind: p.kind, catalog: view, generator: options.version });
+    const render = (): string => template(p.template, 'html')({ ...p.data, root: rootFor(p.page), pageTitle: p.title, pageKind: p.kind, catalog: view, generator: options.version });
+    const data = memo && layout !== undefined && p.template !== 'index' ? dataKey(p.data, memo.keys) : undefined;
+    const inputs = data === undefined ? undefined : `${contextKey([p.template, p.page, p.title, p.kind])}\u0000${data}`;
+    const html = memo ? memo.render(`html:${p.page}`, inputs === undefined ? undefined : layout + inputs, render) : render();
     files.push({ path: fileOf(p.page, '.html'), content: html, ownership: 'managed' });
   }
   const banner = `/* ${sanitizeForComment(`Code generated by eventgen ${options.version} from ${catalog.sourcePath}. DO NOT EDIT.`, { markup: true })} */\n`;
@@ -76,12 +174,16 @@ export function emitSite(catalog: Catalog, options: EmitOptions, view: CatalogVi
 }
 
 /** The Markdown docs, paths relative to `docs/`. */
-export function emitMarkdown(catalog: Catalog, options: EmitOptions, view: CatalogView): GeneratedFile[] {
+export function emitMarkdown(catalog: Catalog, options: EmitOptions, view: CatalogView, memo?: PageMemo): GeneratedFile[] {
   const files: GeneratedFile[] = [];
+  const layout = memo ? layoutKey(view, options.version) : undefined;
   for (const p of pages(catalog, view)) {
     const page = p.page === 'index' ? 'README' : p.page;
-    const md = template(p.template, 'md')({ ...p.data, root: rootFor(page), catalog: view, generator: options.version });
-    files.push({ path: fileOf(page, '.md'), content: tidyMarkdown(md), ownership: 'managed' });
+    const render = (): string => tidyMarkdown(template(p.template, 'md')({ ...p.data, root: rootFor(page), catalog: view, generator: options.version }));
+    const data = memo && layout !== undefined && p.template !== 'index' ? dataKey(p.data, memo.keys) : undefined;
+    const inputs = data === undefined ? undefined : `${contextKey([p.template, page])}\u0000${data}`;
+    const md = memo ? memo.render(`md:${page}`, inputs === undefined ? undefined : layout + inputs, render) : render();
+    files.push({ path: fileOf(page, '.md'), content: md, ownership: 'managed' });
   }
   const svg = renderFlowSvg(layoutFlow(catalog), { standalone: true, idPrefix: 'flow', title: `${catalog.title}: producers → topics → consumer groups` });
   files.push({ path: 'flow.svg', content: svg + '\n', ownership: 'managed' });
@@ -160,12 +262,14 @@ export function withSagas(view: CatalogView, catalog: Catalog): CatalogView {
 }
 
 /** `gen events`: Markdown under `docs/`, the site under `docs/site/`. */
-export function emitDocs(table: SymbolTable, options: EmitOptions): GeneratedFile[] {
+export function emitDocs(table: SymbolTable, options: EmitOptions, memo?: PageMemo): GeneratedFile[] {
   const catalog = table.catalog;
   const view = withSagas(withLive(withGateway(buildView(table), table, options), table, options), catalog);
-  return [
-    ...emitMarkdown(catalog, options, view).map((f) => ({ ...f, path: `${DOCS_DIR}/${f.path}` })),
+  const files = [
+    ...emitMarkdown(catalog, options, view, memo).map((f) => ({ ...f, path: `${DOCS_DIR}/${f.path}` })),
     ...emitObservability(catalog, options).map((f) => ({ ...f, path: `${DOCS_DIR}/${f.path}` })),
-    ...emitSite(catalog, options, view).map((f) => ({ ...f, path: `${SITE_DIR}/${f.path}` })),
+    ...emitSite(catalog, options, view, memo).map((f) => ({ ...f, path: `${SITE_DIR}/${f.path}` })),
   ];
+  memo?.commit();
+  return files;
 }
