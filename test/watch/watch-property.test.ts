@@ -32,6 +32,23 @@ function rng(seed: number): () => number {
   return () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
 }
 
+/**
+ * A cold `gen events --no-cache` into `<root>/<name>` (seeded with the stubs the watch kept, as a user's tree has them)
+ * writes exactly the watched tree `<root>/out`, file list and bytes.
+ */
+async function expectSameAsCold(root: string, name: string): Promise<void> {
+  const cold = path.join(root, name);
+  cpSync(path.join(root, 'out'), cold, { recursive: true });
+  let err = '';
+  const coldIo: Io = { out: () => {}, err: (s) => (err += s), cwd: root, color: false };
+  expect(await main(['events', '--catalog', 'catalog/asyncapi.yaml', '--out', name, '--no-cache'], coldIo), err).toBe(0);
+  const a = tree(path.join(root, 'out'));
+  const b = tree(cold);
+  expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
+  for (const [p, bytes] of b) expect(a.get(p), p).toBe(bytes);
+  rmSync(cold, { recursive: true, force: true });
+}
+
 describe('gen events --watch equals a cold run', () => {
   it('after random edits of messages (fast path), structural edits and broken edits', async () => {
     mkdirSync(path.join(ws, 'catalog'));
@@ -69,18 +86,7 @@ describe('gen events --watch equals a cold run', () => {
       expect(await session.run(), log).toBe(0);
       if (/ [1-9]\d* written/.test(log)) wrote++;
       text = next;
-      if (i % 8 === 7) {
-        const cold = path.join(ws, `cold-${i}`);
-        cpSync(path.join(ws, 'out'), cold, { recursive: true }); // the stubs the watch kept, as a user's tree has them
-        let err = '';
-        const coldIo: Io = { out: () => {}, err: (s) => (err += s), cwd: ws, color: false };
-        expect(await main(['events', '--catalog', 'catalog/asyncapi.yaml', '--out', `cold-${i}`, '--no-cache'], coldIo), err).toBe(0);
-        const a = tree(path.join(ws, 'out'));
-        const b = tree(cold);
-        expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
-        for (const [p, bytes] of b) expect(a.get(p), p).toBe(bytes);
-        rmSync(cold, { recursive: true, force: true });
-      }
+      if (i % 8 === 7) await expectSameAsCold(ws, `cold-${i}`);
     }
     expect(wrote).toBeGreaterThan(10);
   }, 600_000);
@@ -140,18 +146,7 @@ describe('gen events --watch equals a cold run', () => {
       writeFileSync(shared, sharedText);
       log = '';
       expect(await session.run(), log).toBe(0);
-      if (i % 4 === 3) {
-        const cold = path.join(dir, `cold-${i}`);
-        cpSync(path.join(dir, 'out'), cold, { recursive: true });
-        let err = '';
-        const coldIo: Io = { out: () => {}, err: (s) => (err += s), cwd: dir, color: false };
-        expect(await main(['events', '--catalog', 'catalog/asyncapi.yaml', '--out', `cold-${i}`, '--no-cache'], coldIo), err).toBe(0);
-        const a = tree(path.join(dir, 'out'));
-        const b = tree(cold);
-        expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
-        for (const [p, bytes] of b) expect(a.get(p), p).toBe(bytes);
-        rmSync(cold, { recursive: true, force: true });
-      }
+      if (i % 4 === 3) await expectSameAsCold(dir, `cold-${i}`);
     }
     expect(brokenRuns).toBeGreaterThan(2);
   }, 600_000);
