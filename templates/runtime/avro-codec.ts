@@ -194,6 +194,32 @@ interface Parsed {
   binary: boolean;
 }
 
+/** How records of one writer schema are read as one reader schema: avsc's resolver, built once per pair. */
+interface Decoder {
+  type: AvscType;
+  /** undefined when the writer schema is read as is. */
+  resolver: unknown;
+  binary: boolean;
+}
+
+/** A writer schema (by registry id) and its decoders by reader schema. */
+interface Writer {
+  schema: string;
+  parsed: Parsed;
+  readers: Map<string | undefined, Decoder>;
+}
+
+/** Reads one Avro payload with a decoder. @throws DecodeError when the bytes are not Avro of the writer schema. */
+function read(decoder: Decoder, schemaId: number, bytes: Buffer): unknown {
+  let value: unknown;
+  try {
+    value = decoder.type.fromBuffer(bytes, decoder.resolver);
+  } catch (error) {
+    throw new DecodeError(`Record value is not Avro of schema ${schemaId}: ${(error as Error).message}`, { cause: error });
+  }
+  return decoder.binary ? fromAvroValue(value) : value;
+}
+
 /** Encodes and decodes Avro payloads in the Confluent wire format; see the file comment. */
 export class AvroCodec {
   private readonly registry: SchemaRegistryClient;
@@ -202,7 +228,8 @@ export class AvroCodec {
   private readonly autoRegister: boolean;
   private readonly max: number;
   private readonly types = new Map<string, Parsed>();
-  private readonly resolvers = new Map<string, unknown>();
+  // Writer schemas by registry id, each with its decoders by reader schema (undefined = the writer schema as is).
+  private readonly writers = new Map<number, Writer>();
   private readonly subjectIds = new Map<string, number>();
 
   constructor(options: AvroCodecOptions) {
@@ -268,44 +295,57 @@ export class AvroCodec {
 
   /**
    * Decodes wire-format bytes: the writer schema by id, resolved to the event's reader schema when given.
+   * Once an (id, reader schema) pair has been read, its decoder is kept and later records of that pair are decoded
+   * without the registry client (ids never change meaning); the returned promise is then already settled.
    * @throws UnknownSchemaIdError / DecodeError (non-retriable); SchemaRegistryError when the registry is unreachable.
    */
-  async decode(schemaId: number, bytes: Buffer, definition: EventDefinition | undefined): Promise<unknown> {
-    const writerSchema = await this.registry.schemaById(schemaId);
-    return this.decodeWith(schemaId, writerSchema, bytes, definition);
+  decode(schemaId: number, bytes: Buffer, definition: EventDefinition | undefined): Promise<unknown> {
+    const decoder = this.writers.get(schemaId)?.readers.get(definition?.avro?.schema);
+    if (decoder !== undefined) {
+      try {
+        return Promise.resolve(read(decoder, schemaId, bytes));
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    }
+    return this.registry.schemaById(schemaId).then((writerSchema) => this.decodeWith(schemaId, writerSchema, bytes, definition));
   }
 
   /** Decodes with a writer schema already at hand (synchronous). @throws DecodeError. */
   decodeWith(schemaId: number, writerSchema: string, bytes: Buffer, definition: EventDefinition | undefined): unknown {
-    let writer: Parsed;
-    try {
-      writer = this.parse(writerSchema);
-    } catch (error) {
-      throw new DecodeError(`Writer schema ${schemaId} from the registry is not an Avro schema avsc can read: ${(error as Error).message}`, { cause: error });
-    }
-    const readerSchema = definition?.avro?.schema;
-    let reader = writer;
-    let resolver: unknown;
-    if (readerSchema !== undefined && readerSchema !== writerSchema) {
-      reader = this.parse(readerSchema);
-      const key = `${schemaId}\u0000${readerSchema}`;
-      resolver = this.resolvers.get(key);
-      if (resolver === undefined) {
-        try {
-          resolver = reader.type.createResolver(writer.type);
-        } catch (error) {
-          throw new DecodeError(`Writer schema ${schemaId} cannot be read as ${definition?.eventType ?? 'the reader schema'}: ${(error as Error).message}`, { cause: error });
-        }
-        remember(this.resolvers, key, resolver, this.max);
+    return read(this.decoder(schemaId, writerSchema, definition?.avro?.schema, definition), schemaId, bytes);
+  }
+
+  /** The decoder of writer schema `schemaId` read as `readerSchema` (the writer schema as is without one), built once. */
+  private decoder(schemaId: number, writerSchema: string, readerSchema: string | undefined, definition: EventDefinition | undefined): Decoder {
+    let writer = this.writers.get(schemaId);
+    if (writer === undefined || writer.schema !== writerSchema) {
+      let parsed: Parsed;
+      try {
+        parsed = this.parse(writerSchema);
+      } catch (error) {
+        throw new DecodeError(`Writer schema ${schemaId} from the registry is not an Avro schema avsc can read: ${(error as Error).message}`, { cause: error });
       }
+      writer = { schema: writerSchema, parsed, readers: new Map() };
+      remember(this.writers, schemaId, writer, this.max);
     }
-    let value: unknown;
-    try {
-      value = reader.type.fromBuffer(bytes, resolver);
-    } catch (error) {
-      throw new DecodeError(`Record value is not Avro of schema ${schemaId}: ${(error as Error).message}`, { cause: error });
+    const hit = writer.readers.get(readerSchema);
+    if (hit !== undefined) return hit;
+    let decoder: Decoder;
+    if (readerSchema === undefined || readerSchema === writerSchema) {
+      decoder = { type: writer.parsed.type, resolver: undefined, binary: writer.parsed.binary };
+    } else {
+      const reader = this.parse(readerSchema);
+      let resolver: unknown;
+      try {
+        resolver = reader.type.createResolver(writer.parsed.type);
+      } catch (error) {
+        throw new DecodeError(`Writer schema ${schemaId} cannot be read as ${definition?.eventType ?? 'the reader schema'}: ${(error as Error).message}`, { cause: error });
+      }
+      decoder = { type: reader.type, resolver, binary: reader.binary };
     }
-    return reader.binary ? fromAvroValue(value) : value;
+    remember(writer.readers, readerSchema, decoder, this.max);
+    return decoder;
   }
 
   /**
