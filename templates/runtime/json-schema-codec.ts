@@ -169,9 +169,10 @@ export class JsonSchemaCodec {
 }
 
 /**
- * Which codec reads a wire-format record (magic byte 0) on a topic with the given codecs (headers raw or decoded): the one its `content-type`
- * names; a record without one (a foreign producer) is Avro when an Avro codec is set, else JSON. Undefined when the
- * codec it names is not set (the record then fails as an undecodable JSON envelope, naming the schema id).
+ * Which codec reads a wire-format record (magic byte 0) on a topic with the given codecs: the one its `content-type`
+ * (raw or decoded headers) names; a record without one (a foreign producer) is Avro when an Avro codec is set, else
+ * JSON. Undefined when the codec it names is not set (the record then fails as an undecodable JSON envelope, naming
+ * the schema id).
  */
 export function wireCodecFor(avro: AvroCodec | undefined, jsonSchema: JsonSchemaCodec | undefined, headers: EventHeaders | RecordHeaders): AvroCodec | JsonSchemaCodec | undefined {
   const type = recordHeader(headers, HEADERS.contentType);
