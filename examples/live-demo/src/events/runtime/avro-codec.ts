@@ -242,7 +242,7 @@ export interface AvroCodecOptions {
   subjects?: SubjectNameStrategy;
   /** Register schemas that are not in the registry yet (default true); false = look them up only (CI registers). */
   autoRegister?: boolean;
-  /** Most parsed schemas and resolvers kept (default 1000 each). */
+  /** Most parsed schemas, writer schemas by id and decoders per writer schema kept (default 1000 each); parsed schemas are also shared by the process's codecs (at most 1000). */
   maxCachedTypes?: number;
 }
 
@@ -398,7 +398,7 @@ export class AvroCodec {
       const reader = this.parse(readerSchema);
       let resolver: unknown;
       try {
-        resolver = reader.type.createResolver(writer.parsed.type);
+        resolver = resolverFor(reader.type, writer.parsed.type);
       } catch (error) {
         throw new DecodeError(`Writer schema ${schemaId} cannot be read as ${definition?.eventType ?? 'the reader schema'}: ${(error as Error).message}`, { cause: error });
       }
@@ -424,13 +424,41 @@ export class AvroCodec {
   private parse(schema: string): Parsed {
     const hit = this.types.get(schema);
     if (hit !== undefined) return hit;
-    // omitRecordMethods: decoded records carry no enumerable prototype methods (clone, toBuffer, ...), which a
-    // `for...in` (Zod's looseObject, spreading into logs) would otherwise copy into the handler's data.
-    const type = this.avsc.Type.forSchema(JSON.parse(schema) as never, { wrapUnions: false, omitRecordMethods: true } as never) as AvscType;
-    const parsed = { type, binary: /"(bytes|fixed)"/.test(schema) };
+    let shared = sharedTypes.get(this.avsc);
+    if (shared === undefined) sharedTypes.set(this.avsc, (shared = new Map()));
+    let parsed = shared.get(schema);
+    if (parsed === undefined) {
+      // omitRecordMethods: decoded records carry no enumerable prototype methods (clone, toBuffer, ...), which a
+      // `for...in` (Zod's looseObject, spreading into logs) would otherwise copy into the handler's data.
+      const type = this.avsc.Type.forSchema(JSON.parse(schema) as never, { wrapUnions: false, omitRecordMethods: true } as never) as AvscType;
+      parsed = { type, binary: /"(bytes|fixed)"/.test(schema) };
+      remember(shared, schema, parsed, SHARED_TYPES);
+    }
     remember(this.types, schema, parsed, this.max);
     return parsed;
   }
+}
+
+/**
+ * Parsed schemas shared by every codec of the process on the same avsc module (at most {@link SHARED_TYPES}), and
+ * resolvers by (reader type, writer type). avsc compiles each type's reader and writer into functions; sharing them
+ * means a new codec (a consumer restarted with a fresh codec, a producer next to a consumer) reuses code the engine
+ * has already optimised instead of compiling and warming up its own copy. Types are immutable once parsed.
+ */
+const sharedTypes = new WeakMap<AvscModule, Map<string, Parsed>>();
+const SHARED_TYPES = 1000;
+const sharedResolvers = new WeakMap<AvscType, WeakMap<AvscType, unknown>>();
+
+/** avsc's resolver reading `writer` data as `reader` (built once per pair of types). @throws what avsc throws for incompatible schemas. */
+function resolverFor(reader: AvscType, writer: AvscType): unknown {
+  let byWriter = sharedResolvers.get(reader);
+  if (byWriter === undefined) sharedResolvers.set(reader, (byWriter = new WeakMap()));
+  let resolver = byWriter.get(writer);
+  if (resolver === undefined) {
+    resolver = reader.createResolver(writer);
+    byWriter.set(writer, resolver);
+  }
+  return resolver;
 }
 
 function requireAvro(definition: EventDefinition): { readonly schema: string } {
