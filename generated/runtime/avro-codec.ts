@@ -21,8 +21,9 @@
 import type { DataClassification, EventDefinition } from './definitions.js';
 import { HEADERS, envelopeHeaders, type Envelope, type EnvelopeMetadata, type EventPriority, type RecordPosition } from './envelope.js';
 import { DecodeError, EnvelopeError } from './errors.js';
-import type { EventHeaders } from './headers.js';
+import { headerText, type EventHeaders } from './headers.js';
 import { SchemaRegistryError, type SchemaRegistryClient } from './schema-registry.js';
+import type { ConsumedRecord, RecordHeaders } from './transport.js';
 
 /** `content-type` header of a Confluent wire-format Avro record. */
 export const AVRO_CONTENT_TYPE = 'application/vnd.apache.avro+binary';
@@ -119,60 +120,116 @@ const PRIORITIES: ReadonlySet<string> = new Set(['critical', 'high', 'normal', '
  * @throws EnvelopeError when a required header is missing or a value is not allowed.
  */
 export function avroMetadata(headers: EventHeaders, record?: RecordPosition, format = 'Avro'): EnvelopeMetadata {
-  const eventType = headers[HEADERS.eventType];
-  const eventId = headers[HEADERS.eventId];
-  const missing = [eventType ? undefined : HEADERS.eventType, eventId ? undefined : HEADERS.eventId].filter((h) => h !== undefined);
-  if (missing.length > 0 || eventType === undefined || eventId === undefined) {
-    throw new EnvelopeError(`${format} record without the envelope header(s) ${missing.join(', ')}`, missing.map((h) => ({ code: 'custom', path: ['headers', h as string], message: 'Required', input: undefined })));
+  return headerMetadata(headers, decodedHeader, record, format);
+}
+
+/**
+ * One header of a record as text, read from the raw headers as {@link decodeHeaders} would decode it: the last value
+ * of a repeated header; undefined when absent, null or not valid UTF-8.
+ */
+export function recordHeader(headers: RecordHeaders | EventHeaders, name: string): string | undefined {
+  const raw = headers[name];
+  if (raw === undefined || !Object.prototype.hasOwnProperty.call(headers, name)) return undefined;
+  return headerText(Array.isArray(raw) ? raw[raw.length - 1] : raw);
+}
+
+const decodedHeader = (headers: EventHeaders, name: string): string | undefined => headers[name];
+
+/** {@link avroMetadata} over decoded or raw headers (`get` reads one header as text). */
+function headerMetadata<H>(headers: H, get: (headers: H, name: string) => string | undefined, record: RecordPosition | undefined, format: string): EnvelopeMetadata {
+  const eventType = get(headers, HEADERS.eventType);
+  const eventId = get(headers, HEADERS.eventId);
+  if (!eventType || !eventId) {
+    const missing = [eventType ? undefined : HEADERS.eventType, eventId ? undefined : HEADERS.eventId].filter((h) => h !== undefined);
+    throw new EnvelopeError(`${format} record without the envelope header(s) ${missing.join(', ')}`, missing.map((h) => ({ code: 'custom', path: ['headers', h], message: 'Required', input: undefined })));
   }
-  const classification = headers[AVRO_HEADERS.classification] ?? 'internal';
+  const classification = get(headers, AVRO_HEADERS.classification) ?? 'internal';
   if (!CLASSIFICATIONS.has(classification)) {
     throw new EnvelopeError(`${format} record header ${AVRO_HEADERS.classification} is not a classification: ${classification}`, [{ code: 'custom', path: ['headers', AVRO_HEADERS.classification], message: 'Invalid', input: classification }]);
   }
-  const millis = record?.timestamp !== undefined ? Number(record.timestamp) : NaN;
   const metadata: EnvelopeMetadata = {
     eventId,
     eventType,
-    eventVersion: headers[HEADERS.eventVersion] ?? '0.0.0',
-    correlationId: headers[HEADERS.correlationId] ?? eventId,
-    timestamp: headers[AVRO_HEADERS.timestamp] ?? (Number.isFinite(millis) ? new Date(millis).toISOString() : new Date(0).toISOString()),
-    source: headers[HEADERS.source] ?? 'unknown',
+    eventVersion: get(headers, HEADERS.eventVersion) ?? '0.0.0',
+    correlationId: get(headers, HEADERS.correlationId) ?? eventId,
+    timestamp: get(headers, AVRO_HEADERS.timestamp) ?? recordTime(record),
+    source: get(headers, HEADERS.source) ?? 'unknown',
     dataClassification: classification as DataClassification,
-    partitionKey: headers[AVRO_HEADERS.partitionKey] ?? null,
+    partitionKey: get(headers, AVRO_HEADERS.partitionKey) ?? null,
   };
-  const causationId = headers[AVRO_HEADERS.causationId];
+  const causationId = get(headers, AVRO_HEADERS.causationId);
   if (causationId !== undefined) metadata.causationId = causationId;
-  const userId = headers[AVRO_HEADERS.userId];
+  const userId = get(headers, AVRO_HEADERS.userId);
   if (userId !== undefined) metadata.userId = userId;
-  const priority = headers[HEADERS.priority];
+  const priority = get(headers, HEADERS.priority);
   if (priority !== undefined && PRIORITIES.has(priority)) metadata.priority = priority as EventPriority;
   return metadata;
 }
 
+/** The record's timestamp as ISO text (the epoch without one). */
+function recordTime(record: RecordPosition | undefined): string {
+  const millis = record?.timestamp !== undefined ? Number(record.timestamp) : NaN;
+  return Number.isFinite(millis) ? new Date(millis).toISOString() : new Date(0).toISOString();
+}
+
+/** What decodes a {@link WirePayload}: the codec that read the record (Avro or JSON Schema). */
+export interface WirePayloadDecoder {
+  decode(schemaId: number, bytes: Buffer, definition: EventDefinition | undefined): Promise<unknown>;
+}
+
 /**
- * An Avro payload not decoded yet: the envelope's `data` of an Avro record until its route decodes it with the
- * event's reader schema (decoding needs the writer schema from the registry, which may take a round trip).
+ * A wire-format payload not decoded yet: the envelope's `data` of an Avro or JSON wire-format record until its route
+ * decodes it with the event's definition (Avro: the reader schema; decoding may need the registry, one round trip).
  */
-export class AvroPayload {
+export class WirePayload {
   /** Marks a payload the route must decode first (see `route` in delegator.ts). */
   readonly encoded = true as const;
   constructor(
-    /** The writer schema's registry id. */
+    /** The schema's registry id. */
     readonly schemaId: number,
-    /** The Avro binary after the 5-byte prefix. */
+    /** The bytes after the 5-byte prefix (Avro binary or UTF-8 JSON). */
     readonly bytes: Buffer,
-    private readonly codec: AvroCodec,
+    private readonly codec: WirePayloadDecoder,
+    /** The name logs give the id: `avroSchemaId` or `jsonSchemaId`. */
+    private readonly idField: 'avroSchemaId' | 'jsonSchemaId',
   ) {}
 
-  /** Decodes with the event's reader schema (the writer schema as is for a pattern route without one). */
+  /** Decodes with the event's definition (Avro: the writer schema as is for a pattern route without one). */
   decode(definition: EventDefinition | undefined): Promise<unknown> {
     return this.codec.decode(this.schemaId, this.bytes, definition);
   }
 
   /** What logs show instead of the bytes. */
-  toJSON(): { avroSchemaId: number; bytes: number } {
-    return { avroSchemaId: this.schemaId, bytes: this.bytes.length };
+  toJSON(): Record<string, number> {
+    return { [this.idField]: this.schemaId, bytes: this.bytes.length };
   }
+}
+
+/** The payload of an Avro record until its route decodes it (a {@link WirePayload}). */
+export const AvroPayload = WirePayload;
+export type AvroPayload = WirePayload;
+
+/**
+ * The envelope of a wire-format record (Avro or JSON Schema): metadata from the decoded headers ({@link avroMetadata}),
+ * `data` a {@link WirePayload} its route decodes with `codec`.
+ * @throws DecodeError when the value is not wire format; EnvelopeError when required headers are missing.
+ */
+export function wireEnvelope(value: Buffer | string | null, headers: EventHeaders, record: RecordPosition | undefined, codec: WirePayloadDecoder, format: 'Avro' | 'JSON'): Envelope {
+  return envelopeOf(value, headers, decodedHeader, record, codec, format);
+}
+
+/**
+ * {@link wireEnvelope} of a consumed record, reading only the headers the metadata needs from the raw ones (the
+ * consumer's path: no decoded copy of every header is built or kept per record).
+ */
+export function wireRecordEnvelope(record: ConsumedRecord, codec: WirePayloadDecoder, format: 'Avro' | 'JSON'): Envelope {
+  return envelopeOf(record.value, record.headers, recordHeader, record, codec, format);
+}
+
+function envelopeOf<H>(value: Buffer | string | null, headers: H, get: (headers: H, name: string) => string | undefined, record: RecordPosition | undefined, codec: WirePayloadDecoder, format: 'Avro' | 'JSON'): Envelope {
+  if (!isConfluentWire(value)) throw new DecodeError(`Record value is not in the Confluent wire format (magic byte 0, 4-byte schema id, ${format})`);
+  const metadata = headerMetadata(headers, get, record, format === 'Avro' ? 'Avro' : 'JSON wire-format');
+  return { metadata, data: new WirePayload(value.readUInt32BE(1), value.subarray(5), codec, format === 'Avro' ? 'avroSchemaId' : 'jsonSchemaId') };
 }
 
 /** Options of {@link AvroCodec}. */
@@ -185,7 +242,7 @@ export interface AvroCodecOptions {
   subjects?: SubjectNameStrategy;
   /** Register schemas that are not in the registry yet (default true); false = look them up only (CI registers). */
   autoRegister?: boolean;
-  /** Most parsed schemas and resolvers kept (default 1000 each). */
+  /** Most parsed schemas, writer schemas by id and decoders per writer schema kept (default 1000 each); parsed schemas are also shared by the process's codecs (at most 1000). */
   maxCachedTypes?: number;
 }
 
@@ -193,6 +250,32 @@ interface Parsed {
   type: AvscType;
   /** Whether the schema has bytes or fixed anywhere: values need the string ↔ Buffer step. */
   binary: boolean;
+}
+
+/** How records of one writer schema are read as one reader schema: avsc's resolver, built once per pair. */
+interface Decoder {
+  type: AvscType;
+  /** undefined when the writer schema is read as is. */
+  resolver: unknown;
+  binary: boolean;
+}
+
+/** A writer schema (by registry id) and its decoders by reader schema. */
+interface Writer {
+  schema: string;
+  parsed: Parsed;
+  readers: Map<string | undefined, Decoder>;
+}
+
+/** Reads one Avro payload with a decoder. @throws DecodeError when the bytes are not Avro of the writer schema. */
+function read(decoder: Decoder, schemaId: number, bytes: Buffer): unknown {
+  let value: unknown;
+  try {
+    value = decoder.type.fromBuffer(bytes, decoder.resolver);
+  } catch (error) {
+    throw new DecodeError(`Record value is not Avro of schema ${schemaId}: ${(error as Error).message}`, { cause: error });
+  }
+  return decoder.binary ? fromAvroValue(value) : value;
 }
 
 /** Encodes and decodes Avro payloads in the Confluent wire format; see the file comment. */
@@ -203,8 +286,9 @@ export class AvroCodec {
   private readonly autoRegister: boolean;
   private readonly max: number;
   private readonly types = new Map<string, Parsed>();
-  private readonly resolvers = new Map<string, unknown>();
-  private readonly subjectIds = new Map<string, number>();
+  // Writer schemas by registry id, each with its decoders by reader schema (undefined = the writer schema as is).
+  private readonly writers = new Map<number, Writer>();
+  private readonly subjectIds = new Map<string, Map<string, number>>();
 
   constructor(options: AvroCodecOptions) {
     this.registry = options.registry;
@@ -226,13 +310,15 @@ export class AvroCodec {
    */
   async schemaId(topic: string, definition: EventDefinition): Promise<number> {
     const avro = requireAvro(definition);
-    const subject = this.subject(topic, definition);
-    const key = `${subject}\u0000${avro.schema}`;
-    const hit = this.subjectIds.get(key);
+    // By topic, then schema text (the subject follows from both): the hot path parses and concatenates nothing.
+    const hit = this.subjectIds.get(topic)?.get(avro.schema);
     if (hit !== undefined) return hit;
+    const subject = this.subject(topic, definition);
     try {
       const id = this.autoRegister ? await this.registry.register(subject, avro.schema) : await this.registry.lookup(subject, avro.schema);
-      remember(this.subjectIds, key, id, this.max);
+      let ids = this.subjectIds.get(topic);
+      if (ids === undefined) remember(this.subjectIds, topic, (ids = new Map()), this.max);
+      remember(ids, avro.schema, id, this.max);
       return id;
     } catch (error) {
       if (!(error instanceof SchemaRegistryError)) throw error;
@@ -269,65 +355,110 @@ export class AvroCodec {
 
   /**
    * Decodes wire-format bytes: the writer schema by id, resolved to the event's reader schema when given.
+   * Once an (id, reader schema) pair has been read, its decoder is kept and later records of that pair are decoded
+   * without the registry client (ids never change meaning); the returned promise is then already settled.
    * @throws UnknownSchemaIdError / DecodeError (non-retriable); SchemaRegistryError when the registry is unreachable.
    */
-  async decode(schemaId: number, bytes: Buffer, definition: EventDefinition | undefined): Promise<unknown> {
-    const writerSchema = await this.registry.schemaById(schemaId);
-    return this.decodeWith(schemaId, writerSchema, bytes, definition);
+  decode(schemaId: number, bytes: Buffer, definition: EventDefinition | undefined): Promise<unknown> {
+    const decoder = this.writers.get(schemaId)?.readers.get(definition?.avro?.schema);
+    if (decoder !== undefined) {
+      try {
+        return Promise.resolve(read(decoder, schemaId, bytes));
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    }
+    return this.registry.schemaById(schemaId).then((writerSchema) => this.decodeWith(schemaId, writerSchema, bytes, definition));
   }
 
   /** Decodes with a writer schema already at hand (synchronous). @throws DecodeError. */
   decodeWith(schemaId: number, writerSchema: string, bytes: Buffer, definition: EventDefinition | undefined): unknown {
-    let writer: Parsed;
-    try {
-      writer = this.parse(writerSchema);
-    } catch (error) {
-      throw new DecodeError(`Writer schema ${schemaId} from the registry is not an Avro schema avsc can read: ${(error as Error).message}`, { cause: error });
-    }
-    const readerSchema = definition?.avro?.schema;
-    let reader = writer;
-    let resolver: unknown;
-    if (readerSchema !== undefined && readerSchema !== writerSchema) {
-      reader = this.parse(readerSchema);
-      const key = `${schemaId}\u0000${readerSchema}`;
-      resolver = this.resolvers.get(key);
-      if (resolver === undefined) {
-        try {
-          resolver = reader.type.createResolver(writer.type);
-        } catch (error) {
-          throw new DecodeError(`Writer schema ${schemaId} cannot be read as ${definition?.eventType ?? 'the reader schema'}: ${(error as Error).message}`, { cause: error });
-        }
-        remember(this.resolvers, key, resolver, this.max);
+    return read(this.decoder(schemaId, writerSchema, definition?.avro?.schema, definition), schemaId, bytes);
+  }
+
+  /** The decoder of writer schema `schemaId` read as `readerSchema` (the writer schema as is without one), built once. */
+  private decoder(schemaId: number, writerSchema: string, readerSchema: string | undefined, definition: EventDefinition | undefined): Decoder {
+    let writer = this.writers.get(schemaId);
+    if (writer === undefined || writer.schema !== writerSchema) {
+      let parsed: Parsed;
+      try {
+        parsed = this.parse(writerSchema);
+      } catch (error) {
+        throw new DecodeError(`Writer schema ${schemaId} from the registry is not an Avro schema avsc can read: ${(error as Error).message}`, { cause: error });
       }
+      writer = { schema: writerSchema, parsed, readers: new Map() };
+      remember(this.writers, schemaId, writer, this.max);
     }
-    let value: unknown;
-    try {
-      value = reader.type.fromBuffer(bytes, resolver);
-    } catch (error) {
-      throw new DecodeError(`Record value is not Avro of schema ${schemaId}: ${(error as Error).message}`, { cause: error });
+    const hit = writer.readers.get(readerSchema);
+    if (hit !== undefined) return hit;
+    let decoder: Decoder;
+    if (readerSchema === undefined || readerSchema === writerSchema) {
+      decoder = { type: writer.parsed.type, resolver: undefined, binary: writer.parsed.binary };
+    } else {
+      const reader = this.parse(readerSchema);
+      let resolver: unknown;
+      try {
+        resolver = resolverFor(reader.type, writer.parsed.type);
+      } catch (error) {
+        throw new DecodeError(`Writer schema ${schemaId} cannot be read as ${definition?.eventType ?? 'the reader schema'}: ${(error as Error).message}`, { cause: error });
+      }
+      decoder = { type: reader.type, resolver, binary: reader.binary };
     }
-    return reader.binary ? fromAvroValue(value) : value;
+    remember(writer.readers, readerSchema, decoder, this.max);
+    return decoder;
   }
 
   /**
-   * The envelope of a wire-format record: metadata from the headers, `data` an {@link AvroPayload} its route decodes.
+   * The envelope of a wire-format record: metadata from the headers, `data` a {@link WirePayload} its route decodes.
    * @throws DecodeError when the value is not wire format; EnvelopeError when required headers are missing.
    */
   envelope(value: Buffer | string | null, headers: EventHeaders, record?: RecordPosition): Envelope {
-    const { schemaId, payload } = readConfluent(value);
-    return { metadata: avroMetadata(headers, record), data: new AvroPayload(schemaId, payload, this) };
+    return wireEnvelope(value, headers, record, this, 'Avro');
+  }
+
+  /** {@link envelope} of a consumed record, reading the headers it needs from the raw ones. */
+  recordEnvelope(record: ConsumedRecord): Envelope {
+    return wireRecordEnvelope(record, this, 'Avro');
   }
 
   private parse(schema: string): Parsed {
     const hit = this.types.get(schema);
     if (hit !== undefined) return hit;
-    // omitRecordMethods: decoded records carry no enumerable prototype methods (clone, toBuffer, ...), which a
-    // `for...in` (Zod's looseObject, spreading into logs) would otherwise copy into the handler's data.
-    const type = this.avsc.Type.forSchema(JSON.parse(schema) as never, { wrapUnions: false, omitRecordMethods: true } as never) as AvscType;
-    const parsed = { type, binary: /"(bytes|fixed)"/.test(schema) };
+    let shared = sharedTypes.get(this.avsc);
+    if (shared === undefined) sharedTypes.set(this.avsc, (shared = new Map()));
+    let parsed = shared.get(schema);
+    if (parsed === undefined) {
+      // omitRecordMethods: decoded records carry no enumerable prototype methods (clone, toBuffer, ...), which a
+      // `for...in` (Zod's looseObject, spreading into logs) would otherwise copy into the handler's data.
+      const type = this.avsc.Type.forSchema(JSON.parse(schema) as never, { wrapUnions: false, omitRecordMethods: true } as never) as AvscType;
+      parsed = { type, binary: /"(bytes|fixed)"/.test(schema) };
+      remember(shared, schema, parsed, SHARED_TYPES);
+    }
     remember(this.types, schema, parsed, this.max);
     return parsed;
   }
+}
+
+/**
+ * Parsed schemas shared by every codec of the process on the same avsc module (at most {@link SHARED_TYPES}), and
+ * resolvers by (reader type, writer type). avsc compiles each type's reader and writer into functions; sharing them
+ * means a new codec (a consumer restarted with a fresh codec, a producer next to a consumer) reuses code the engine
+ * has already optimised instead of compiling and warming up its own copy. Types are immutable once parsed.
+ */
+const sharedTypes = new WeakMap<AvscModule, Map<string, Parsed>>();
+const SHARED_TYPES = 1000;
+const sharedResolvers = new WeakMap<AvscType, WeakMap<AvscType, unknown>>();
+
+/** avsc's resolver reading `writer` data as `reader` (built once per pair of types). @throws what avsc throws for incompatible schemas. */
+function resolverFor(reader: AvscType, writer: AvscType): unknown {
+  let byWriter = sharedResolvers.get(reader);
+  if (byWriter === undefined) sharedResolvers.set(reader, (byWriter = new WeakMap()));
+  let resolver = byWriter.get(writer);
+  if (resolver === undefined) {
+    resolver = reader.createResolver(writer);
+    byWriter.set(writer, resolver);
+  }
+  return resolver;
 }
 
 function requireAvro(definition: EventDefinition): { readonly schema: string } {

@@ -20,10 +20,13 @@ import {
   avroMetadata,
   avroSchemaName,
   decodeEnvelope,
+  decodeHeaders,
   defineEvent,
   encodeConfluent,
   readConfluent,
+  recordHeader,
   subjectName,
+  type ConsumedRecord,
   type EnvelopeMetadata,
 } from '../../templates/runtime/index.js';
 
@@ -101,6 +104,26 @@ describe('wire format and metadata', () => {
     expect(avroMetadata({ 'event-id': 'e1', 'event-type': 't' }, { topic: 't', partition: 0, offset: '1', timestamp: '1767225600000' })).toMatchObject({ correlationId: 'e1', timestamp: '2026-01-01T00:00:00.000Z', dataClassification: 'internal' });
   });
 
+  it('reads the metadata from raw headers exactly as from decoded ones (last value, nulls and bad UTF-8 left out)', () => {
+    const metadata: EnvelopeMetadata = { eventId: 'e1', eventType: 'thing.made', eventVersion: '1.0.0', correlationId: 'c1', causationId: 'p1', timestamp: '2026-01-01T00:00:00.000Z', source: 'svc', userId: 'u1', dataClassification: 'confidential', partitionKey: 'k1', priority: 'high' };
+    const raw: ConsumedRecord['headers'] = Object.fromEntries(Object.entries(avroHeaders(metadata)).map(([k, v]) => [k, Buffer.from(v)]));
+    raw['event-id'] = [Buffer.from('old'), Buffer.from('e2')];
+    raw['source'] = null;
+    raw['user-id'] = Buffer.from([0xff, 0xfe]);
+    raw['correlation-id'] = 'c2';
+    const record: ConsumedRecord = { topic: 'things', partition: 1, offset: '7', key: null, value: encodeConfluent(42, Buffer.from([2, 0x61])), headers: raw, timestamp: '1767225600000' };
+    const codec = new AvroCodec({ registry: new SchemaRegistryClient({ url: base }), avsc });
+    const fromRaw = codec.recordEnvelope(record);
+    const fromDecoded = codec.envelope(record.value, decodeHeaders(record.headers), record);
+    expect(fromRaw.metadata).toEqual(fromDecoded.metadata);
+    expect(fromRaw.metadata).toMatchObject({ eventId: 'e2', correlationId: 'c2', source: 'unknown' });
+    expect(fromRaw.metadata.userId).toBeUndefined();
+    expect(JSON.parse(JSON.stringify(fromRaw.data))).toEqual({ avroSchemaId: 42, bytes: 2 });
+    expect(recordHeader(raw, 'toString')).toBeUndefined();
+    expect(() => codec.recordEnvelope({ ...record, headers: { 'event-type': Buffer.from('thing.made') } })).toThrow(/without the envelope header\(s\) event-id/);
+    expect(() => codec.recordEnvelope({ ...record, value: Buffer.from('{}') })).toThrow(DecodeError);
+  });
+
   it('names subjects by strategy', () => {
     expect(avroSchemaName(SCHEMA)).toBe('com.example.Thing');
     expect(subjectName('topic', 'things', 'com.example.Thing')).toBe('things-value');
@@ -131,6 +154,34 @@ describe('registry client and codec over HTTP', () => {
     await fresh.decode(42, readConfluent(one).payload, Thing);
     expect(seen.filter((s) => s.url === '/schemas/ids/42')).toHaveLength(1);
     expect(seen.find((s) => s.url === '/schemas/ids/42')?.authorization).toBe('Bearer t0k');
+  });
+
+  it('keeps one decoder per (writer id, reader schema): later records skip the registry, bad bytes still fail per record', async () => {
+    seen.length = 0;
+    const codec = new AvroCodec({ registry: new SchemaRegistryClient({ url: base }), avsc });
+    const producer = new AvroCodec({ registry: new SchemaRegistryClient({ url: base }), avsc });
+    for (let i = 0; i < 3; i++) await producer.encode('things', Thing, { id: String(i), blob: '', maybe: null });
+    expect(seen.filter((s) => s.method === 'POST')).toHaveLength(1);
+    const bytes = readConfluent(await producer.encode('things', Thing, { id: 'a', blob: 'x', maybe: null })).payload;
+    expect(await codec.decode(42, bytes, Thing)).toEqual({ id: 'a', blob: 'x', maybe: null });
+    expect(await codec.decode(42, bytes, Thing)).toEqual({ id: 'a', blob: 'x', maybe: null });
+    // A reader schema that differs from the writer's (an added field with a default) resolves once, cached apart.
+    const wider = JSON.stringify({ ...JSON.parse(SCHEMA), fields: [...(JSON.parse(SCHEMA) as { fields: unknown[] }).fields, { name: 'extra', type: 'int', default: 5 }] });
+    const Wider = defineEvent({ ...Thing, schema: z.object({ id: z.string(), blob: z.string(), maybe: z.string().nullable(), extra: z.number() }), avro: { schema: wider } });
+    expect(await codec.decode(42, bytes, Wider)).toEqual({ id: 'a', blob: 'x', maybe: null, extra: 5 });
+    expect(await codec.decode(42, bytes, undefined)).toEqual({ id: 'a', blob: 'x', maybe: null });
+    // Another codec of the process reuses the parsed types and resolver (shared per avsc module), with its own id lookup.
+    const other = new AvroCodec({ registry: new SchemaRegistryClient({ url: base }), avsc });
+    expect(await other.decode(42, bytes, Wider)).toEqual({ id: 'a', blob: 'x', maybe: null, extra: 5 });
+    await expect(other.decode(42, Buffer.from([0xff]), Wider)).rejects.toBeInstanceOf(DecodeError);
+    seen.length = 0;
+    await codec.decode(42, bytes, Wider);
+    expect(seen).toHaveLength(0);
+    await expect(codec.decode(42, Buffer.from([0xff, 0xff, 0xff]), Thing)).rejects.toThrow(/not Avro of schema 42/);
+    await expect(codec.decode(42, Buffer.concat([bytes, Buffer.from([1])]), Wider)).rejects.toBeInstanceOf(DecodeError);
+    const unknown = await codec.decode(43, bytes, Thing).catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(UnknownSchemaIdError);
+    expect(await codec.decode(43, bytes, Thing).catch((e: unknown) => e)).toBeInstanceOf(UnknownSchemaIdError);
   });
 
   it('decoded records are plain data: no avsc record methods reach Zod or the handler (schemas without bytes too)', async () => {

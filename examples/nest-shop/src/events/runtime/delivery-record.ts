@@ -100,12 +100,12 @@ export function decodeItem(record: ConsumedRecord, delegator: TopicDelegator, co
   const migrate = own === undefined ? consumerMigrate : consumerMigrate === undefined ? own : chained(delegator, own, consumerMigrate);
   // Headers are decoded up front only for a migration hook (it reads them); otherwise on first use.
   const wire = (delegator.avro !== undefined || delegator.jsonSchema !== undefined) && isConfluentWire(record.value);
-  const headers = migrate === undefined && !wire ? undefined : decodeHeaders(record.headers);
-  const codec = wire ? wireCodecFor(delegator.avro, delegator.jsonSchema, headers ?? NO_HEADERS) : undefined;
+  const headers = migrate === undefined ? undefined : decodeHeaders(record.headers);
+  const codec = wire ? wireCodecFor(delegator.avro, delegator.jsonSchema, record.headers) : undefined;
   let envelope: Envelope;
   try {
-    // Avro or JSON in the Confluent wire format: metadata from the headers; the payload is decoded by its route.
-    envelope = codec !== undefined ? codec.envelope(record.value, headers ?? NO_HEADERS, record) : decodeEnvelope(record.value, headers ?? NO_HEADERS, migrate, record);
+    // Avro or JSON in the Confluent wire format: metadata from the (raw) headers; the payload is decoded by its route.
+    envelope = codec !== undefined ? codec.recordEnvelope(record) : decodeEnvelope(record.value, headers ?? NO_HEADERS, migrate, record);
   } catch (error) {
     return new Item(record, undefined, error, 'undecodable', undefined, headers);
   }

@@ -13,12 +13,13 @@
  * {@link UnknownSchemaIdError}, dead-letter reason `decode`), the bytes after the prefix must be JSON (else a
  * {@link DecodeError}); an unreachable registry is retried.
  */
-import { AVRO_CONTENT_TYPE, avroHeaders, avroMetadata, encodeConfluent, readConfluent, subjectName, type AvroCodec, type SubjectNameStrategy } from './avro-codec.js';
+import { AVRO_CONTENT_TYPE, WirePayload, avroHeaders, encodeConfluent, recordHeader, subjectName, wireEnvelope, wireRecordEnvelope, type AvroCodec, type SubjectNameStrategy } from './avro-codec.js';
 import type { EventDefinition } from './definitions.js';
 import { HEADERS, type Envelope, type EnvelopeMetadata, type RecordPosition } from './envelope.js';
 import { DecodeError } from './errors.js';
 import type { EventHeaders } from './headers.js';
 import { SchemaRegistryError, type SchemaRegistryClient } from './schema-registry.js';
+import type { ConsumedRecord, RecordHeaders } from './transport.js';
 
 /** `content-type` header of a Confluent wire-format JSON record written by eventgen. */
 export const JSON_SCHEMA_CONTENT_TYPE = 'application/vnd.eventgen.json-wire';
@@ -45,28 +46,9 @@ export function jsonSchemaHeaders(metadata: EnvelopeMetadata, traceparent?: stri
   return headers;
 }
 
-/** A JSON wire-format payload not decoded yet (the schema id is checked against the registry by its route). */
-export class JsonSchemaPayload {
-  /** Marks a payload the route must decode first (see `route` in delegator.ts). */
-  readonly encoded = true as const;
-  constructor(
-    /** The schema's registry id. */
-    readonly schemaId: number,
-    /** The JSON bytes after the 5-byte prefix. */
-    readonly bytes: Buffer,
-    private readonly codec: JsonSchemaCodec,
-  ) {}
-
-  /** Checks the id and parses the JSON; validation is the route's (Zod). */
-  decode(definition: EventDefinition | undefined): Promise<unknown> {
-    return this.codec.decode(this.schemaId, this.bytes, definition);
-  }
-
-  /** What logs show instead of the bytes. */
-  toJSON(): { jsonSchemaId: number; bytes: number } {
-    return { jsonSchemaId: this.schemaId, bytes: this.bytes.length };
-  }
-}
+/** The payload of a JSON wire-format record until its route checks the id and parses it (a {@link WirePayload}). */
+export const JsonSchemaPayload = WirePayload;
+export type JsonSchemaPayload = WirePayload;
 
 /** Options of {@link JsonSchemaCodec}. */
 export interface JsonSchemaCodecOptions {
@@ -86,7 +68,7 @@ export class JsonSchemaCodec {
   private readonly strategy: SubjectNameStrategy;
   private readonly autoRegister: boolean;
   private readonly max: number;
-  private readonly subjectIds = new Map<string, number>();
+  private readonly subjectIds = new Map<string, Map<string, number>>();
   // Ids whose schema the registry confirmed (ids are immutable: one lookup each, then synchronous).
   private readonly knownIds = new Set<number>();
 
@@ -108,14 +90,19 @@ export class JsonSchemaCodec {
    */
   async schemaId(topic: string, definition: EventDefinition): Promise<number> {
     const { schema } = requireJsonSchema(definition);
-    const subject = this.subject(topic, definition);
-    const key = `${subject}\u0000${schema}`;
-    const hit = this.subjectIds.get(key);
+    // By topic, then schema text (the subject follows from both): the hot path parses and concatenates nothing.
+    const hit = this.subjectIds.get(topic)?.get(schema);
     if (hit !== undefined) return hit;
+    const subject = this.subject(topic, definition);
     try {
       const id = this.autoRegister ? await this.registry.register(subject, schema, JSON_SCHEMA_TYPE) : await this.registry.lookup(subject, schema, JSON_SCHEMA_TYPE);
-      if (this.subjectIds.size >= this.max) this.subjectIds.delete(this.subjectIds.keys().next().value as string);
-      this.subjectIds.set(key, id);
+      let ids = this.subjectIds.get(topic);
+      if (ids === undefined) {
+        if (this.subjectIds.size >= this.max) this.subjectIds.delete(this.subjectIds.keys().next().value as string);
+        this.subjectIds.set(topic, (ids = new Map()));
+      }
+      if (ids.size >= this.max) ids.delete(ids.keys().next().value as string);
+      ids.set(schema, id);
       return id;
     } catch (error) {
       if (!(error instanceof SchemaRegistryError)) throw error;
@@ -143,13 +130,20 @@ export class JsonSchemaCodec {
    * Decodes wire-format bytes: the id must be known to the registry, the bytes JSON.
    * @throws UnknownSchemaIdError / DecodeError (non-retriable); SchemaRegistryError when the registry is unreachable.
    */
-  async decode(schemaId: number, bytes: Buffer, definition: EventDefinition | undefined): Promise<unknown> {
-    if (!this.knownIds.has(schemaId)) {
-      await this.registry.schemaById(schemaId);
+  decode(schemaId: number, bytes: Buffer, definition: EventDefinition | undefined): Promise<unknown> {
+    if (this.knownIds.has(schemaId)) {
+      // A confirmed id: parsed now, the promise already settled.
+      try {
+        return Promise.resolve(this.decodeJson(schemaId, bytes, definition));
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    }
+    return this.registry.schemaById(schemaId).then(() => {
       if (this.knownIds.size >= this.max) this.knownIds.delete(this.knownIds.values().next().value as number);
       this.knownIds.add(schemaId);
-    }
-    return this.decodeJson(schemaId, bytes, definition);
+      return this.decodeJson(schemaId, bytes, definition);
+    });
   }
 
   /** Parses the JSON after the prefix (synchronous). @throws DecodeError when it is not JSON. */
@@ -162,22 +156,27 @@ export class JsonSchemaCodec {
   }
 
   /**
-   * The envelope of a wire-format record: metadata from the headers, `data` a {@link JsonSchemaPayload} its route decodes.
+   * The envelope of a wire-format record: metadata from the headers, `data` a {@link WirePayload} its route decodes.
    * @throws DecodeError when the value is not wire format; EnvelopeError when required headers are missing.
    */
   envelope(value: Buffer | string | null, headers: EventHeaders, record?: RecordPosition): Envelope {
-    const { schemaId, payload } = readConfluent(value, 'JSON');
-    return { metadata: avroMetadata(headers, record, 'JSON wire-format'), data: new JsonSchemaPayload(schemaId, payload, this) };
+    return wireEnvelope(value, headers, record, this, 'JSON');
+  }
+
+  /** {@link envelope} of a consumed record, reading the headers it needs from the raw ones. */
+  recordEnvelope(record: ConsumedRecord): Envelope {
+    return wireRecordEnvelope(record, this, 'JSON');
   }
 }
 
 /**
  * Which codec reads a wire-format record (magic byte 0) on a topic with the given codecs: the one its `content-type`
- * names; a record without one (a foreign producer) is Avro when an Avro codec is set, else JSON. Undefined when the
- * codec it names is not set (the record then fails as an undecodable JSON envelope, naming the schema id).
+ * (raw or decoded headers) names; a record without one (a foreign producer) is Avro when an Avro codec is set, else
+ * JSON. Undefined when the codec it names is not set (the record then fails as an undecodable JSON envelope, naming
+ * the schema id).
  */
-export function wireCodecFor(avro: AvroCodec | undefined, jsonSchema: JsonSchemaCodec | undefined, headers: EventHeaders): AvroCodec | JsonSchemaCodec | undefined {
-  const type = headers[HEADERS.contentType];
+export function wireCodecFor(avro: AvroCodec | undefined, jsonSchema: JsonSchemaCodec | undefined, headers: EventHeaders | RecordHeaders): AvroCodec | JsonSchemaCodec | undefined {
+  const type = recordHeader(headers, HEADERS.contentType);
   if (type === JSON_SCHEMA_CONTENT_TYPE) return jsonSchema;
   if (type === AVRO_CONTENT_TYPE) return avro;
   return avro ?? jsonSchema;
