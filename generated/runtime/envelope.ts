@@ -142,7 +142,7 @@ export function decodeEnvelope(value: Buffer | string | null, headers: EventHead
   return checked.envelope;
 }
 
-const CLASSIFICATIONS: ReadonlySet<unknown> = new Set(['public', 'internal', 'confidential', 'restricted']);
+const classification = (v: unknown): boolean => v === 'internal' || v === 'public' || v === 'confidential' || v === 'restricted';
 const nonEmpty = (v: unknown): boolean => typeof v === 'string' && v.length > 0;
 
 /**
@@ -163,7 +163,7 @@ export function isEnvelope(raw: unknown): raw is Envelope {
     typeof r['source'] === 'string' &&
     (r['causationId'] === undefined || typeof r['causationId'] === 'string') &&
     (r['userId'] === undefined || typeof r['userId'] === 'string') &&
-    CLASSIFICATIONS.has(r['dataClassification']) &&
+    classification(r['dataClassification']) &&
     (r['partitionKey'] === null || typeof r['partitionKey'] === 'string')
   );
 }

@@ -17,6 +17,11 @@ export class OffsetCommitter {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private queue: Promise<void> = Promise.resolve();
   private epoch = 0;
+  /**
+   * The pending entry `mark` last touched (the engine marks one partition record after record): found again without
+   * building its key. Forgotten whenever `pending` loses entries, so an offset handed to a commit is never changed.
+   */
+  private last: OffsetCommit | undefined;
   /** Commits sent successfully (for health and tests). */
   commits = 0;
   /** Since when completed offsets wait for a commit that keeps failing (epoch ms), undefined when commits work. */
@@ -31,6 +36,7 @@ export class OffsetCommitter {
   /** The epoch whose offsets may be committed; pending offsets of other epochs are dropped. */
   setEpoch(epoch: number): void {
     this.epoch = epoch;
+    this.last = undefined;
     for (const [key, o] of this.pending) if (o.epoch !== epoch) this.pending.delete(key);
     if (this.pending.size === 0) this.failingSince = undefined;
   }
@@ -38,10 +44,14 @@ export class OffsetCommitter {
   /** Records that every record of a partition before `offset` completed in `epoch`. */
   mark(topic: string, partition: number, offset: string, epoch: number): void {
     if (epoch !== this.epoch) return;
-    const key = tpKey(topic, partition);
-    const previous = this.pending.get(key);
-    if (previous !== undefined && previous.epoch === epoch) previous.offset = offset;
-    else this.pending.set(key, { topic, partition, offset, epoch });
+    const last = this.last;
+    if (last !== undefined && last.partition === partition && last.topic === topic && last.epoch === epoch) last.offset = offset;
+    else {
+      const key = tpKey(topic, partition);
+      const previous = this.pending.get(key);
+      if (previous !== undefined && previous.epoch === epoch) (this.last = previous).offset = offset;
+      else this.pending.set(key, (this.last = { topic, partition, offset, epoch }));
+    }
     this.completed += 1;
     const policy = this.policy();
     if (this.completed >= policy.batchSize) void this.flush().catch(() => undefined);
@@ -67,6 +77,7 @@ export class OffsetCommitter {
       if (this.pending.size === 0 || consumer === undefined) return;
       const offsets = [...this.pending.values()].filter((o) => o.epoch === this.epoch);
       this.pending.clear();
+      this.last = undefined;
       this.completed = 0;
       if (offsets.length === 0) return;
       try {
@@ -100,6 +111,7 @@ export class OffsetCommitter {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.pending.clear();
+    this.last = undefined;
     this.completed = 0;
     this.failingSince = undefined;
   }

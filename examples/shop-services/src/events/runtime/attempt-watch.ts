@@ -37,25 +37,16 @@ export class AttemptWatcher {
     } catch (error) {
       return Promise.resolve({ kind: 'failed', error });
     }
-    return new Promise<AttemptResult>((resolve) => {
-      let open = true;
-      const watch: Watch = {
-        deadline: Date.now() + timeoutMs,
-        context,
-        settle: (result) => {
-          if (!open) return;
-          open = false;
-          this.watches.delete(watch);
-          if (result.kind === 'timeout' || result.kind === 'revoked' || result.kind === 'abandoned') this.zombie(context, promise);
-          resolve(result);
-        },
-      };
-      this.watches.add(watch);
-      promise.then(
-        () => watch.settle(OK),
-        (error: unknown) => watch.settle({ kind: 'failed', error }),
-      );
-    });
+    const watch = new AttemptWatch(this, Date.now() + timeoutMs, context, promise);
+    this.watches.add(watch);
+    promise.then(watch.ok, watch.failed);
+    return watch.result;
+  }
+
+  /** @internal Ends an attempt's watch (called once, by {@link AttemptWatch.settle}). */
+  ended(watch: AttemptWatch, result: AttemptResult): void {
+    this.watches.delete(watch);
+    if (result.kind === 'timeout' || result.kind === 'revoked' || result.kind === 'abandoned') this.zombie(watch.context, watch.handler);
   }
 
   /** A handler that outlived its attempt: keep its lease alive and let a redelivery here wait for its outcome. */
@@ -130,4 +121,39 @@ export class AttemptWatcher {
   clear(): void {
     this.watches.clear();
   }
+}
+
+// The resolve function of the promise being built (the executor runs synchronously): no closure per attempt.
+let captured: ((result: AttemptResult) => void) | undefined;
+function capture(resolve: (result: AttemptResult) => void): void {
+  captured = resolve;
+}
+
+/** The watch of one handler attempt: one object per attempt (its result promise aside), no per-attempt closures besides the two callbacks. */
+class AttemptWatch implements Watch {
+  revokedAt?: number;
+  readonly result: Promise<AttemptResult>;
+  private readonly resolve: (result: AttemptResult) => void;
+  private open = true;
+
+  constructor(
+    private readonly watcher: AttemptWatcher,
+    readonly deadline: number,
+    readonly context: AttemptContext,
+    readonly handler: Promise<void>,
+  ) {
+    this.result = new Promise<AttemptResult>(capture);
+    this.resolve = captured as (result: AttemptResult) => void;
+    captured = undefined;
+  }
+
+  settle(result: AttemptResult): void {
+    if (!this.open) return;
+    this.open = false;
+    this.watcher.ended(this, result);
+    this.resolve(result);
+  }
+
+  readonly ok = (): void => this.settle(OK);
+  readonly failed = (error: unknown): void => this.settle({ kind: 'failed', error });
 }
