@@ -333,7 +333,7 @@ function render(r: Report): string {
     else if (b !== undefined) {
       const fewerStored = 1 - b.bytes.avro / b.bytes.json;
       L.push(
-        `**Consumer on the real broker** (${b.brokers}; schema ids from ${b.registry}): the generated consumer (GroupConsumer over KafkaTransport: decode, Zod validation, handler, commits; no dedup) reading ${b.records.toLocaleString('en-US')} records of the same payloads from a ${b.partitions}-partition JSON envelope topic and a wire-format Avro topic, ${b.repetitions} interleaved repetitions (a fresh group each, JSON and Avro alternating first). Rate from the first record handled to the last.`,
+        `**Consumer on the real broker** (${b.brokers}; schema ids from ${b.registry}): the generated consumer (GroupConsumer over KafkaTransport: decode, Zod validation, handler, commits; no dedup) reading ${b.records.toLocaleString('en-US')} records of the same payloads from a ${b.partitions}-partition JSON envelope topic and a wire-format Avro topic, ${b.repetitions} interleaved repetitions after one untimed warm-up pair (a fresh group each, JSON and Avro alternating first). Rate from the first record handled to the last.`,
         '',
         '| path | records/s (median) | per repetition | CPU µs/record (median) | stored bytes/record (value + headers) |',
         '|---|---|---|---|---|',
