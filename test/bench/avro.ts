@@ -223,7 +223,7 @@ export async function avroBrokerBench(quick: boolean): Promise<AvroBrokerResult 
   const codec = () => new AvroCodec({ registry: new SchemaRegistryClient({ url: registryUrl }), avsc });
 
   const records = quick ? 5_000 : 20_000;
-  const repetitions = quick ? 3 : 5;
+  const repetitions = quick ? 3 : 7;
   const partitions = 3;
   const topics = { json: uniqueTopic('json'), avro: uniqueTopic('avro') };
   const admin = new Kafka({ brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
