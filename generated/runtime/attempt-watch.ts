@@ -39,7 +39,12 @@ export class AttemptWatcher {
     }
     const watch = new AttemptWatch(this, Date.now() + timeoutMs, context, promise);
     this.watches.add(watch);
-    promise.then(watch.ok, watch.failed);
+    // Inline callbacks, not arrow-function class fields: those cost a closure each per attempt and, under loaders that
+    // keep function names (tsx/esbuild `keepNames`), an `Object.defineProperty` each.
+    promise.then(
+      () => watch.settle(OK),
+      (error: unknown) => watch.settle({ kind: 'failed', error }),
+    );
     return watch.result;
   }
 
@@ -129,7 +134,7 @@ function capture(resolve: (result: AttemptResult) => void): void {
   captured = resolve;
 }
 
-/** The watch of one handler attempt: one object per attempt (its result promise aside), no per-attempt closures besides the two callbacks. */
+/** The watch of one handler attempt: one object per attempt (its result promise aside), no per-attempt closures besides the two callbacks of {@link AttemptWatcher.run}. */
 class AttemptWatch implements Watch {
   revokedAt?: number;
   readonly result: Promise<AttemptResult>;
@@ -154,6 +159,4 @@ class AttemptWatch implements Watch {
     this.resolve(result);
   }
 
-  readonly ok = (): void => this.settle(OK);
-  readonly failed = (error: unknown): void => this.settle({ kind: 'failed', error });
 }

@@ -238,16 +238,24 @@ export class DeliveryEngine implements DeliveryListener {
       this.settings.logger.info('Records this member completed before are delivered again (their commit did not land); skipped', { topic: batch.topic, partition: batch.partition, from: done[0]?.offset, to: last.offset });
     }
     if (batch.highWatermark !== undefined && records.length > 0) m.lag = lagOf(batch.highWatermark, (records[0] as ConsumedRecord).offset);
-    const items = records.map((record) => decodeItem(record, delegator, this.settings.migrateEnvelope));
+    // Records are decoded when the loop (or a handler batch) reaches them, and let go once handled: a batch's parsed
+    // envelopes are not all alive at once (survivors make every young-generation GC copy them). With a processed store
+    // the batch's event ids are claimed together, so all are decoded up front.
+    const migrate = this.settings.migrateEnvelope;
+    const items: Array<Item | undefined> = new Array<Item | undefined>(records.length);
+    const itemAt = (k: number): Item => items[k] ?? (items[k] = decodeItem(records[k] as ConsumedRecord, delegator, migrate));
     const ticker = setInterval(() => this.tick(batch, m), this.tickMs(delegator));
     const leases = this.leases;
     const claims =
       leases === undefined
         ? undefined
         : new BatchClaims(
-            items.map((i) => (i.action === 'handle' ? i.envelope?.metadata.eventId : undefined)),
+            records.map((_, k) => {
+              const item = itemAt(k);
+              return item.action === 'handle' ? item.envelope?.metadata.eventId : undefined;
+            }),
             leases,
-            (operation) => this.waits.withStore(m, batch, m.offset ?? items[0]?.record.offset ?? '0', operation),
+            (operation) => this.waits.withStore(m, batch, m.offset ?? records[0]?.offset ?? '0', operation),
           );
     let finished = 0;
     /** Offset committed while retry-topic writes are in flight (the oldest one's). */
@@ -268,19 +276,19 @@ export class DeliveryEngine implements DeliveryListener {
       // Outcomes of records a batch handler already handled (their first attempt), by index. Only on the original topic:
       // retry-topic records are handled one by one (their attempt number comes from their headers).
       const handledInBatch = new Map<number, AttemptResult>();
-      for (let i = 0; i < items.length; i++) {
+      for (let i = 0; i < records.length; i++) {
         if (this.stopping || !batch.isCurrent()) break;
         if (this.committer.failingSince !== undefined && Date.now() - this.committer.failingSince > this.settings.maxUncommittedMs && !(await this.waits.holdForCommits(batch))) break;
-        if (delegator.retryTopics !== undefined && batch.topic !== delegator.topic && this.notDue(m, batch, items[i] as Item)) break;
+        if (delegator.retryTopics !== undefined && batch.topic !== delegator.topic && this.notDue(m, batch, itemAt(i))) break;
         if (claims !== undefined && !claims.claimed(i) && !(await claims.ensure(i))) break;
-        const item = items[i] as Item;
+        const item = itemAt(i);
         const id = item.action === 'handle' ? item.envelope?.metadata.eventId : undefined;
         // The same event id twice in one batch: the claim said `acquired` for both; the second is a duplicate.
         const claim = id !== undefined && completed.has(id) ? 'done' : claims?.state(i);
         if ((handledInBatch.size === 0 || !handledInBatch.has(i)) && claim !== 'done' && claim !== 'held' && item.target?.kind === 'exact' && item.target.invokeBatch !== undefined && batch.topic === delegator.topic) {
-          const group = this.batchable(items, i, claims, completed);
+          const group = this.batchable(itemAt, records.length, i, claims, completed);
           if (group.length > 1) {
-            const results = await this.runBatch(m, batch, delegator, item.target, group.map((k) => items[k] as Item), tracing);
+            const results = await this.runBatch(m, batch, delegator, item.target, group.map(itemAt), tracing);
             if (results === undefined) break;
             group.forEach((k, n) => handledInBatch.set(k, results[n] as AttemptResult));
           }
@@ -317,6 +325,7 @@ export class DeliveryEngine implements DeliveryListener {
         if (id !== undefined) completed.add(id);
         if (step === LEAVE) break;
         finished = i + 1;
+        items[i] = undefined; // handled: its envelope may be collected (see itemAt)
         batch.advance(item.record.offset);
         if (m.moves.length > 0) this.reapMoves(m, written);
         if (m.moves.length === 0) this.committer.mark(batch.topic, batch.partition, nextOffset(item.record.offset), batch.epoch);
@@ -336,7 +345,7 @@ export class DeliveryEngine implements DeliveryListener {
       }
       if (written.length > 0 && this.leases !== undefined) await this.leases.release(written.splice(0));
       if (stuckAt !== undefined) this.committer.mark(batch.topic, batch.partition, stuckAt, batch.epoch);
-      else if (held !== undefined && finished > 0) this.committer.mark(batch.topic, batch.partition, nextOffset((items[finished - 1] as Item).record.offset), batch.epoch);
+      else if (held !== undefined && finished > 0) this.committer.mark(batch.topic, batch.partition, nextOffset((records[finished - 1] as ConsumedRecord).offset), batch.epoch);
     } finally {
       clearInterval(ticker);
       if (m.moves.length > 0) {
@@ -345,15 +354,15 @@ export class DeliveryEngine implements DeliveryListener {
         await this.abandonMoves(m).catch(() => undefined);
       }
       if (stuckAt !== undefined) this.completedUpTo.set(tp, stuckAt);
-      else if (finished > 0) this.completedUpTo.set(tp, nextOffset((items[finished - 1] as Item).record.offset));
-      const next = this.completedUpTo.get(tp) ?? items[0]?.record.offset;
+      else if (finished > 0) this.completedUpTo.set(tp, nextOffset((records[finished - 1] as ConsumedRecord).offset));
+      const next = this.completedUpTo.get(tp) ?? records[0]?.offset;
       if (batch.highWatermark !== undefined && next !== undefined) m.lag = lagOf(batch.highWatermark, next);
       // Leases of records this batch did not reach: give them up so another owner does not wait for them. The
       // record it stopped at keeps its lease while it waits for a retry here, or while its handler still runs.
       if (claims !== undefined && leases !== undefined) {
         await leases.flushDeferred().catch((error: unknown) => this.settings.logger.warn('Marking events done failed', { error }));
         const left = this.stopping || !batch.isCurrent();
-        const keepCurrent = !left || this.watcher.zombies.has(recordKey(items[finished]?.record));
+        const keepCurrent = !left || this.watcher.zombies.has(recordKey(records[finished]));
         await leases.release(claims.acquiredFrom(keepCurrent ? finished + 1 : finished));
       }
     }
@@ -711,12 +720,12 @@ export class DeliveryEngine implements DeliveryListener {
    * Records from `i` on that one `handleBatch` call may take together: consecutive, the same route, claimed by this
    * member (or no store), not failed before, no event id twice, at most {@link MAX_HANDLER_BATCH}.
    */
-  private batchable(items: readonly Item[], i: number, claims: BatchClaims | undefined, completed: ReadonlySet<string>): number[] {
-    const target = items[i]?.target;
+  private batchable(itemAt: (k: number) => Item, length: number, i: number, claims: BatchClaims | undefined, completed: ReadonlySet<string>): number[] {
+    const target = itemAt(i).target;
     const ids = new Set<string>();
     const out: number[] = [];
-    for (let k = i; k < items.length && out.length < MAX_HANDLER_BATCH; k++) {
-      const item = items[k] as Item;
+    for (let k = i; k < length && out.length < MAX_HANDLER_BATCH; k++) {
+      const item = itemAt(k);
       const id = item.envelope?.metadata.eventId;
       if (item.action !== 'handle' || item.target !== target || id === undefined || ids.has(id) || completed.has(id)) break;
       if (claims !== undefined && claims.state(k) !== 'acquired') break;

@@ -123,10 +123,11 @@ export function decodeEnvelope(value: Buffer | string | null, headers: EventHead
   if (typeof value !== 'string' && value.length >= 5 && value[0] === 0) {
     throw new DecodeError(`Record value is Avro in the Confluent wire format (schema id ${value.readUInt32BE(1)}), not a JSON envelope: give the topic an AvroCodec (option \`avro\`)`);
   }
-  if (typeof value !== 'string' && !isUtf8(value)) throw new DecodeError('Record value is not valid UTF-8');
+  const text = typeof value === 'string' ? value : utf8Text(value);
+  if (text === undefined) throw new DecodeError('Record value is not valid UTF-8');
   let raw: unknown;
   try {
-    raw = JSON.parse(typeof value === 'string' ? value : value.toString('utf8'));
+    raw = JSON.parse(text);
   } catch (error) {
     throw new DecodeError(`Record value is not JSON: ${(error as Error).message}`, { cause: error });
   }
@@ -140,6 +141,16 @@ export function decodeEnvelope(value: Buffer | string | null, headers: EventHead
   const checked = parseEnvelope(migrated);
   if (!checked.ok) throw new EnvelopeError('Migrated envelope is invalid', checked.issues);
   return checked.envelope;
+}
+
+/**
+ * The buffer as text when it is valid UTF-8, else `undefined`; the same answer as `isUtf8(value)`. Node's decoder
+ * turns every invalid sequence into U+FFFD, so text without U+FFFD came from valid UTF-8 and the separate validation
+ * pass over the bytes is needed only when the text contains U+FFFD (which valid UTF-8 may also encode).
+ */
+function utf8Text(value: Buffer): string | undefined {
+  const text = value.toString('utf8');
+  return text.includes('\uFFFD') && !isUtf8(value) ? undefined : text;
 }
 
 const classification = (v: unknown): boolean => v === 'internal' || v === 'public' || v === 'confidential' || v === 'restricted';
