@@ -108,6 +108,8 @@ export class PlatformaticTransactionalProducer implements TransactionalProducer 
       if (count <= 0 && messages.length > 0) throw new Error(`Topic '${topic}' does not exist`);
       for (const m of messages) {
         let partition = m.partition;
+        // The client would take a partition the topic does not have modulo the count: refused, as the producer does.
+        if (partition !== undefined && (!Number.isInteger(partition) || partition < 0 || partition >= count)) throw new Error(`Topic '${topic}' has no partition ${partition} (${count} partitions)`);
         if (partition === undefined && m.key !== null) partition = partitionForKey(m.key, count);
         if (partition === undefined) {
           const next = this.roundRobin.get(topic) ?? 0;

@@ -301,6 +301,14 @@ describe('PlatformaticTransactionalProducer on a fake client', () => {
     expect(written.slice(0, 6).map((m) => m.partition)).toEqual([0, 1, 2, 0, 1, 2]);
   });
 
+  it('refuses a partition the topic does not have (the client would take it modulo the count): nothing sent, aborted', async () => {
+    const { cluster, transport } = setup();
+    const producer = transport.transactionalProducer('tx-9');
+    await expect(producer.commitTransaction(input({ messages: [{ topic: 'out', messages: [{ key: 'a', value: 'v', partition: 3 }] }] }))).rejects.toThrow('no partition 3');
+    expect(ops(cluster)).not.toContain('send');
+    expect(cluster.committed).toEqual([]);
+  });
+
   it('committedOffsets reads stable offsets (requireStable) and reports none as undefined', async () => {
     const { cluster, transport } = setup();
     cluster.groupOffsets.set('g/in/1', 42n);
