@@ -11,6 +11,7 @@ import {
   type CommitPolicy,
   type ConsumedRecord,
   type DeliveryListener,
+  type GroupMetadata,
   type OffsetCommit,
   type RecordBatch,
   type TopicPartition,
@@ -197,6 +198,17 @@ export class PlatformaticTransportConsumer implements TransportConsumer {
       }
     }
     if (stale.length > 0) throw new StaleEpochError(stale);
+  }
+
+  /**
+   * The member's identity in `epoch` (exactly-once groups commit their offsets in transactions with it): undefined
+   * once the epoch ended or the client's generation moved on (the same test as {@link commit}).
+   */
+  groupMetadata(epoch: number): GroupMetadata | undefined {
+    const client = this.client;
+    if (client === undefined || epoch !== this.epoch || client.generationId !== this.generation || !client.memberId) return undefined;
+    const coordinatorId = client.coordinatorId;
+    return { groupId: this.groupId, generationId: this.generation, memberId: client.memberId, ...(typeof coordinatorId === 'number' ? { coordinatorId } : {}) };
   }
 
   /**

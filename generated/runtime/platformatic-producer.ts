@@ -142,7 +142,8 @@ function toHeaders(headers: RecordHeaders): Map<Buffer, Buffer> {
   return out;
 }
 
-function toMessage(topic: string, partition: number, message: OutgoingMessage): PltMessageToProduce {
+/** A message as the client takes it (Buffers; the partition already chosen). */
+export function toMessage(topic: string, partition: number, message: OutgoingMessage): PltMessageToProduce {
   const out: PltMessageToProduce = { topic, partition };
   if (message.key !== null) out.key = toBuffer(message.key);
   if (message.value !== null) out.value = toBuffer(message.value);

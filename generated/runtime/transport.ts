@@ -191,6 +191,24 @@ export interface TransportConsumer {
    * the transport can tell; used to warn that consumption starts at the `fromBeginning` position.
    */
   uncommittedPartitions?(partitions: readonly TopicPartition[]): Promise<TopicPartition[]>;
+  /**
+   * The member's identity in assignment `epoch` (its generation), where the transport knows it: offsets committed in
+   * a Kafka transaction carry it, so the broker refuses them once the generation moved on (KIP-447). Undefined once
+   * the epoch ended or the generation changed.
+   */
+  groupMetadata?(epoch: number): GroupMetadata | undefined;
+}
+
+/** A consumer group member in one generation, as a transactional offset commit (TxnOffsetCommit) names it. */
+export interface GroupMetadata {
+  /** Consumer group. */
+  readonly groupId: string;
+  /** Generation of the group in which the member owns its partitions. */
+  readonly generationId: number;
+  /** The member's id in the group. */
+  readonly memberId: string;
+  /** Node id of the group coordinator, when the client knows it. */
+  readonly coordinatorId?: number;
 }
 
 /** A partition's earliest retained offset and end offset (high watermark), decimal strings. */

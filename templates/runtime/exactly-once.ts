@@ -1,6 +1,6 @@
 import type { Logger } from './logger.js';
 import { offsetBefore } from './delivery-record.js';
-import { StaleEpochError, tpKey, type ConsumedRecord, type OffsetCommit, type OutgoingMessage, type RecordBatch, type RecordMetadata, type TopicMessages, type TopicPartition, type Transport } from './transport.js';
+import { StaleEpochError, tpKey, type ConsumedRecord, type GroupMetadata, type OffsetCommit, type OutgoingMessage, type RecordBatch, type RecordMetadata, type TopicMessages, type TopicPartition, type Transport, type TransportConsumer } from './transport.js';
 
 /**
  * Exactly-once consume → produce (catalog `x-eventgen: { exactlyOnce: true }` on a receive operation, or the group
@@ -21,6 +21,12 @@ export interface TransactionInput {
   readonly groupId: string;
   /** Next offsets to consume, per input partition. */
   readonly offsets: ReadonlyArray<TopicPartition & { offset: string }>;
+  /**
+   * The group member that completed the records, in the generation of the offsets' epoch, when its transport knows
+   * it (`TransportConsumer.groupMetadata`): the offsets are committed with it, so the broker refuses them once the
+   * generation moved on. Undefined: the offsets are committed without a generation (fencing by transactional id only).
+   */
+  readonly member?: GroupMetadata;
 }
 
 /** A transactional producer bound to one transactional id. */
@@ -112,6 +118,8 @@ export interface ExactlyOnceOptions {
   /** Prefix of the transactional ids (default `eventgen`): `<prefix>-<group>-<topic>-<partition>`. */
   transactionalIdPrefix?: string;
   logger: Logger;
+  /** The group's member (its transport consumer), for the generation its offsets are committed in (optional). */
+  member?: () => TransportConsumer | undefined;
 }
 
 /**
@@ -209,6 +217,16 @@ export class ExactlyOnce {
           stale.push(o);
           return;
         }
+        // The member's generation in the offsets' epoch, where the transport knows it: gone = the epoch ended there.
+        const consumer = this.options.member?.();
+        let member: GroupMetadata | undefined;
+        if (consumer?.groupMetadata !== undefined) {
+          member = consumer.groupMetadata(o.epoch);
+          if (member === undefined) {
+            stale.push(o);
+            return;
+          }
+        }
         try {
           if (p.uncertain) {
             // The last transaction failed without a definite answer: registering the id again completes it if it was
@@ -226,7 +244,7 @@ export class ExactlyOnce {
             }
           }
           const take = p.pending.filter((a) => offsetBefore(a.offset, o.offset));
-          await this.producerOf(p).commitTransaction({ messages: merge(take), groupId: this.options.groupId, offsets: [{ topic: o.topic, partition: o.partition, offset: o.offset }] });
+          await this.producerOf(p).commitTransaction({ messages: merge(take), groupId: this.options.groupId, offsets: [{ topic: o.topic, partition: o.partition, offset: o.offset }], ...(member === undefined ? {} : { member }) });
           this.transactions += 1;
           const sent = new Set(take);
           p.pending = p.pending.filter((a) => !sent.has(a));

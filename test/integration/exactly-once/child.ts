@@ -6,7 +6,9 @@
  */
 import { Kafka, logLevel, type Producer, type ProducerConfig } from 'kafkajs';
 import { z } from 'zod';
-import { EventProducer, GroupConsumer, KafkaTransport, TopicDelegator, createLogger, defineEvent, kafkaConfig, route, type KafkaClient } from '../../../templates/runtime/index.js';
+import { EventProducer, GroupConsumer, KafkaTransport, TopicDelegator, createLogger, defineEvent, kafkaConfig, route, type KafkaClient, type Transport } from '../../../templates/runtime/index.js';
+import { PlatformaticTransport, loadPlatformaticKafka, type PlatformaticModule } from '../../../templates/runtime/platformatic-transport.js';
+import type { PltProducer, PltTransaction } from '../../../templates/runtime/platformatic-client.js';
 
 const config = JSON.parse(process.env.EOS_CHILD ?? '{}') as { brokers: string; input: string; output: string; groupId: string; prefix: string; abortFirst?: number; delayEvery?: number };
 const Tick = defineEvent({ eventType: 'test.tick', version: '1.0.0', topics: [], schema: z.object({ key: z.string(), seq: z.number().int() }), classification: 'internal', partitionKey: (d) => d.key });
@@ -36,7 +38,37 @@ const client: KafkaClient = {
     return producer;
   },
 };
-const transport = new KafkaTransport({ config: kafkaConfig({ brokers: config.brokers, clientId: 'eos-child' }), logger, client, consumer: { heartbeatIntervalMs: 500, sessionTimeoutMs: 6_000, rebalanceTimeoutMs: 10_000 } });
+/** The same injection on @platformatic/kafka (KAFKA_CLIENT=platformatic, inherited from the test): a transaction's commit fails after its sends. */
+async function platformaticModule(): Promise<PlatformaticModule> {
+  const real = await loadPlatformaticKafka();
+  const Producer = class {
+    constructor(options: Record<string, unknown>) {
+      const producer = new real.Producer(options) as PltProducer;
+      const begin = producer.beginTransaction?.bind(producer);
+      if (options['transactionalId'] === undefined || begin === undefined) return producer;
+      producer.beginTransaction = async (): Promise<PltTransaction> => {
+        const txn = await begin();
+        const commit = txn.commit.bind(txn);
+        txn.commit = async () => {
+          if (aborts > 0) {
+            aborts -= 1;
+            throw new Error('injected failure before the commit');
+          }
+          return commit();
+        };
+        return txn;
+      };
+      return producer;
+    }
+  } as unknown as PlatformaticModule['Producer'];
+  return { ...real, Producer };
+}
+const consumerOptions = { heartbeatIntervalMs: 500, sessionTimeoutMs: 6_000, rebalanceTimeoutMs: 10_000 };
+const kafkaCfg = kafkaConfig({ brokers: config.brokers, clientId: 'eos-child' });
+const transport: Transport =
+  process.env.KAFKA_CLIENT === 'platformatic'
+    ? new PlatformaticTransport({ config: kafkaCfg, logger, module: platformaticModule(), consumer: consumerOptions })
+    : new KafkaTransport({ config: kafkaCfg, logger, client, consumer: consumerOptions });
 const out = new EventProducer({ transport, source: 'eos-child' });
 const consumer = new GroupConsumer({
   groupId: config.groupId,

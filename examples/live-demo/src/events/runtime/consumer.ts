@@ -161,7 +161,7 @@ export class GroupConsumer {
       throw new Error(`Group '${this.groupId}' is exactly-once: it cannot use a processed store (the Kafka transaction is the deduplication; use the store inside handlers for side effects outside Kafka)`);
     }
     this.store = eos || options.store === null ? null : options.store === undefined ? new InMemoryProcessedStore() : toProcessedStore(options.store);
-    if (eos && !supportsTransactions(options.transport)) throw new Error(`Group '${this.groupId}' is exactly-once but its transport has no transactions (use KafkaTransport)`);
+    if (eos && !supportsTransactions(options.transport)) throw new Error(`Group '${this.groupId}' is exactly-once but its transport has no transactions (use KafkaTransport or PlatformaticTransport)`);
     if (eos && options.topics.some((d) => d.retryTopics !== undefined)) throw new Error(`Group '${this.groupId}' is exactly-once: retry topics are not supported (retries happen in place; exhausted records are dead-lettered)`);
     for (const delegator of options.topics) {
       if (this.delegators.has(delegator.topic)) throw new Error(`Topic '${delegator.topic}' has two delegators in group '${this.groupId}'`);
@@ -263,7 +263,7 @@ export class GroupConsumer {
     if (o.exactlyOnce !== undefined && o.exactlyOnce !== false) {
       const transport = o.transport as Parameters<typeof supportsTransactions>[0] & TransactionalTransport;
       const prefix = typeof o.exactlyOnce === 'object' ? o.exactlyOnce.transactionalIdPrefix : undefined;
-      exactlyOnce = new ExactlyOnce({ transport, groupId: this.groupId, logger: this.logger, ...(prefix === undefined ? {} : { transactionalIdPrefix: prefix }) });
+      exactlyOnce = new ExactlyOnce({ transport, groupId: this.groupId, logger: this.logger, member: () => this.consumer, ...(prefix === undefined ? {} : { transactionalIdPrefix: prefix }) });
     }
     this.exactlyOnce = exactlyOnce;
     const reporter = o.statusStore === undefined ? undefined : new StatusReporter({ ...o.statusReporting, store: o.statusStore, groupId: this.groupId, logger: this.logger, metrics: this.metrics });

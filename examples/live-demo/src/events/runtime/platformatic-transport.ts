@@ -8,11 +8,14 @@ import { defaultLogger, type Logger } from './logger.js';
 import { loadPlatformaticKafka, toPlatformaticOptions, type PlatformaticModule, type PltAdmin } from './platformatic-client.js';
 import { PlatformaticTransportConsumer, type PlatformaticConsumerOptions } from './platformatic-consumer.js';
 import { PlatformaticTransportProducer, type PlatformaticProducerOptions } from './platformatic-producer.js';
+import { PlatformaticTransactionalProducer, fetchPlatformaticCommittedOffsets } from './platformatic-transactions.js';
+import type { TransactionalTransport } from './exactly-once.js';
 import type { OffsetReader, PartitionOffsets, TopicPartition, Transport } from './transport.js';
 
 export { PlatformaticTransportConsumer, type PlatformaticConsumerOptions } from './platformatic-consumer.js';
 export { PlatformaticTransportProducer, type PlatformaticCompression, type PlatformaticProducerOptions } from './platformatic-producer.js';
 export { loadPlatformaticKafka, type PlatformaticModule } from './platformatic-client.js';
+export { PlatformaticTransactionalProducer } from './platformatic-transactions.js';
 
 /** Options of {@link PlatformaticTransport}. */
 export interface PlatformaticTransportOptions {
@@ -31,10 +34,10 @@ export interface PlatformaticTransportOptions {
 /**
  * The runtime's {@link Transport} on @platformatic/kafka: idempotent producers with acks=all, and group members
  * (classic protocol) that hand batches to the delivery engine and commit only what it completed, in the assignment
- * it was completed in. Transactions (exactly-once groups) are not offered: `supportsTransactions()` is false for this
- * transport, so exactly-once groups refuse to start on it (use the kafkajs transport for them).
+ * it was completed in. Exactly-once groups use its transactional producers (`Producer.beginTransaction`; offsets
+ * committed in the transaction with the member's generation) and read committed offsets with `requireStable`.
  */
-export class PlatformaticTransport implements Transport {
+export class PlatformaticTransport implements Transport, TransactionalTransport {
   private readonly logger: Logger;
   private readonly clientOptions: Record<string, unknown>;
   private readonly load: () => Promise<PlatformaticModule>;
@@ -56,6 +59,16 @@ export class PlatformaticTransport implements Transport {
   /** Creates a member of consumer group `groupId`. */
   consumer(options: { groupId: string }): PlatformaticTransportConsumer {
     return new PlatformaticTransportConsumer(this.load, this.clientOptions, options.groupId, this.options.consumer ?? {}, this.logger.child({ groupId: options.groupId }));
+  }
+
+  /** Creates a transactional producer (exactly-once groups). */
+  transactionalProducer(transactionalId: string): PlatformaticTransactionalProducer {
+    return new PlatformaticTransactionalProducer(this.load, this.clientOptions, transactionalId, this.logger.child({ transactionalId }));
+  }
+
+  /** The group's committed offsets of the partitions (short-lived admin client). */
+  async committedOffsets(groupId: string, partitions: readonly TopicPartition[]): Promise<Array<TopicPartition & { offset: string | undefined }>> {
+    return fetchPlatformaticCommittedOffsets(await this.load(), this.clientOptions, groupId, partitions);
   }
 
   /** An admin connection reading committed and end offsets (for the consumer's lag sampler). */

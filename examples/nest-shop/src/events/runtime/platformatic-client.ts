@@ -34,11 +34,42 @@ export interface PltMessageToProduce {
   headers?: Map<Buffer, Buffer>;
 }
 
+/** The group metadata `Transaction.addOffset` sends with an offset (TxnOffsetCommit): the member in its generation. */
+export interface PltConsumerMetadata {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  /** Node id of the group coordinator (TxnOffsetCommit goes to it). */
+  coordinatorId: number;
+}
+
+/** `Transaction` of a transactional `Producer` (`beginTransaction()`). */
+export interface PltTransaction {
+  readonly completed: boolean;
+  /** Produces in the transaction (AddPartitionsToTxn for partitions new to it, then Produce). */
+  send(options: { messages: PltMessageToProduce[]; acks?: number; autocreateTopics?: boolean }): Promise<{ offsets?: Array<{ topic: string; partition: number; offset: bigint }> }>;
+  /** AddOffsetsToTxn for the consumer's group (only `groupId` is read). */
+  addConsumer(consumer: { groupId: string }): Promise<void>;
+  /** TxnOffsetCommit of `offset + 1` with the message's consumer metadata. */
+  addOffset(message: { topic: string; partition: number; offset: bigint; metadata: { consumer: PltConsumerMetadata } }): Promise<void>;
+  /** EndTxn(commit). */
+  commit(): Promise<void>;
+  /** EndTxn(abort). */
+  abort(): Promise<void>;
+  /** Forgets the transaction locally (no request). */
+  cancel(): Promise<void>;
+}
+
 /** `Producer`. */
 export interface PltProducer extends PltBase {
   send(options: { messages: PltMessageToProduce[]; acks?: number; compression?: string; idempotent?: boolean; autocreateTopics?: boolean }): Promise<{
     offsets?: Array<{ topic: string; partition: number; offset: bigint }>;
   }>;
+  /**
+   * Starts a transaction (a producer created with `transactionalId` and `idempotent`): the first one of the client
+   * registers the id (FindCoordinator, InitProducerId: fences older producers with it, completes their transaction).
+   */
+  beginTransaction?(): Promise<PltTransaction>;
 }
 
 /** One record of a fetched batch. */
@@ -92,6 +123,8 @@ export interface PltConsumer extends PltBase {
   /** Public, writable fields of the client (the committer client borrows the member's identity). */
   generationId: number;
   memberId: string | null;
+  /** Node id of the group coordinator, once known. */
+  readonly coordinatorId?: number | null;
   topics: { track(topic: string): boolean };
   on(event: 'consumer:group:join', listener: (payload: PltJoinPayload) => void): unknown;
   on(event: 'consumer:group:rebalance' | 'consumer:group:leave' | 'consumer:rejoin', listener: () => void): unknown;
@@ -111,9 +144,11 @@ export interface PltAdmin extends PltBase {
   listOffsets(options: { topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; timestamp: bigint }> }> }): Promise<
     Array<{ name: string; partitions: Array<{ partitionIndex: number; offset: bigint }> }>
   >;
-  listConsumerGroupOffsets(options: { groups: Array<{ groupId: string; topics?: Array<{ name: string; partitionIndexes: number[] }> }> }): Promise<
+  listConsumerGroupOffsets(options: { groups: Array<{ groupId: string; topics?: Array<{ name: string; partitionIndexes: number[] }> }>; requireStable?: boolean }): Promise<
     Array<{ groupId: string; topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; committedOffset: bigint }> }> }>
   >;
+  /** FindCoordinator (`keyType` 0 = group, 1 = transaction). */
+  findCoordinator?(options: { keyType: number; keys: string[] }): Promise<Array<{ key: string; nodeId: number }>>;
 }
 
 /** What the runtime uses of the `@platformatic/kafka` module. */
