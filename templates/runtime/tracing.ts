@@ -139,6 +139,27 @@ const PRODUCER = 3;
 const CONSUMER = 4;
 const STATUS_ERROR = 2;
 
+const TRACEPARENT_00 = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const ZERO_TRACE_ID = '00000000000000000000000000000000';
+const ZERO_SPAN_ID = '0000000000000000';
+
+/**
+ * The span context of a record's plain version-00 `traceparent` (what the W3C propagator extracts from it), or
+ * `undefined` when the record has none, has a `tracestate` too, or the value is anything else (the caller then asks
+ * the propagator, which also handles whitespace, later versions and invalid values).
+ */
+function traceparentLink(record: ConsumedRecord): OtelSpanContext | undefined {
+  const headers = record.headers;
+  if (!Object.prototype.hasOwnProperty.call(headers, 'traceparent') || Object.prototype.hasOwnProperty.call(headers, 'tracestate')) return undefined;
+  const raw = headers.traceparent;
+  const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+  const text = typeof value === 'string' ? value : Buffer.isBuffer(value) && value.length === 55 ? value.toString('latin1') : undefined;
+  if (text === undefined || text.length !== 55) return undefined;
+  const match = TRACEPARENT_00.exec(text);
+  if (match === null || match[1] === ZERO_TRACE_ID || match[2] === ZERO_SPAN_ID) return undefined;
+  return { traceId: match[1] as string, spanId: match[2] as string, traceFlags: parseInt(match[3] as string, 16), isRemote: true } as OtelSpanContext;
+}
+
 /** Reads a record's raw headers for a propagator (only the ones it asks for; the last of a repeated header, as `decodeHeaders`). */
 const HEADER_GETTER: OtelGetter<ConsumedRecord> = {
   get: (record, key) => {
@@ -219,9 +240,14 @@ class OtelTracing implements Tracing {
     if (!this.batchMode || records.length === 0 || this.idle()) return undefined;
     const api = this.api;
     const first = records[0] as ConsumedRecord;
+    // The links need only each record's span context: with the W3C propagator (alone or with baggage) a plain
+    // `traceparent` is read directly, without a context per record; anything else goes through the propagator.
+    const fields = api.propagation.fields?.();
+    const direct = fields !== undefined && fields.includes('traceparent') && fields.every((f) => f === 'traceparent' || f === 'tracestate' || f === 'baggage');
     const links: Array<{ context: OtelSpanContext }> = [];
     for (let i = 0; i < records.length; i++) {
-      const creation = api.trace.getSpanContext(api.propagation.extract(api.ROOT_CONTEXT, records[i] as ConsumedRecord, HEADER_GETTER));
+      const record = records[i] as ConsumedRecord;
+      const creation = (direct ? traceparentLink(record) : undefined) ?? api.trace.getSpanContext(api.propagation.extract(api.ROOT_CONTEXT, record, HEADER_GETTER));
       if (creation !== undefined) links.push({ context: creation });
     }
     const parent = api.context.active();

@@ -138,6 +138,39 @@ describe('batch span mode with the OpenTelemetry SDK', () => {
     expect(processes.filter((s) => s.attributes['messaging.message.id'] !== undefined && s.attributes['messaging.message.id'] !== 'evt-bad')).toHaveLength(0);
   });
 
+  it('links are what the W3C propagator extracts: a tracestate is kept, invalid or all-zero contexts give no link', async () => {
+    const transport = new InMemoryTransport({ defaultPartitions: 1 });
+    const p = transport.producer();
+    await p.connect();
+    const value = (orderId: string) => JSON.stringify({ orderId });
+    const tp = (span: string) => `00-0af7651916cd43dd8448eb211c80319c-${span}-01`;
+    await p.send([
+      {
+        topic: 'shop.orders',
+        messages: [
+          { key: 'a', value: value('a'), headers: { traceparent: tp('b7ad6b7169203331') } },
+          { key: 'b', value: value('b'), headers: { traceparent: tp('b7ad6b7169203332'), tracestate: 'vendor=x' } },
+          { key: 'c', value: value('c'), headers: { traceparent: 'garbage' } },
+          { key: 'd', value: value('d'), headers: { traceparent: '00-00000000000000000000000000000000-b7ad6b7169203333-01' } },
+          { key: 'e', value: value('e'), headers: { traceparent: ` ${tp('b7ad6b7169203334')}` } },
+          { key: 'f', value: value('f'), headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203335-00' } },
+        ],
+      },
+    ]);
+    const consumer = new GroupConsumer({ groupId: 'payments', transport, topics: [new TopicDelegator({ topic: 'shop.orders', routes: [route(OrderCreatedEvent, { handle: async () => {} })] })], logger: { debug() {}, info() {}, warn() {}, error() {}, child() { return this; } } as never, tracing: otelTracing(api, { spans: 'batch' }) });
+    running.push(consumer);
+    await consumer.start();
+    await transport.drain();
+    const batch = exporter.getFinishedSpans().find((s) => s.name === 'process shop.orders' && s.attributes['messaging.batch.message_count'] === 6) ?? expect.unreachable();
+    expect(batch.links.map((l) => [l.context.spanId, l.context.traceFlags, l.context.isRemote, l.context.traceState?.serialize()])).toEqual([
+      ['b7ad6b7169203331', 1, true, undefined],
+      ['b7ad6b7169203332', 1, true, 'vendor=x'],
+      ['b7ad6b7169203334', 1, true, undefined],
+      ['b7ad6b7169203335', 0, true, undefined],
+    ]);
+    expect(batch.links.every((l) => l.context.traceId === '0af7651916cd43dd8448eb211c80319c')).toBe(true);
+  });
+
   it('record mode stays the default: one process span per record', async () => {
     await consumeAll(['a', 'b'], async () => {}, otelTracing(api));
     const processes = exporter.getFinishedSpans().filter((s) => s.name === 'process shop.orders');
