@@ -19,12 +19,18 @@ export interface Tracing {
    * record's headers, with a link to it. `undefined` when there is nothing to record or carry (no SDK registered):
    * the engine then handles the record exactly as without tracing.
    */
-  process(record: ConsumedRecord, groupId: string, eventId: string | undefined): TraceSpan | undefined;
+  process(record: ConsumedRecord, groupId: string, eventId: string | undefined, batch?: TraceSpan): TraceSpan | undefined;
   /**
    * A `process <topic>` span for the records one `handleBatch` call takes: no parent, a link to each record's
    * producer context.
    */
   processBatch(records: readonly ConsumedRecord[], groupId: string): TraceSpan;
+  /**
+   * Optional (batch span mode): the span of one delivered batch, started when the consumer begins it (`undefined`:
+   * per-record spans). The consumer then passes it to {@link process} for the batch's records, whose handlers run in
+   * it, and ends it when it leaves the batch.
+   */
+  deliveredBatch?(records: readonly ConsumedRecord[], groupId: string): TraceSpan | undefined;
   /** A `send <topic>` span (kind PRODUCER) for a dead-letter write, child of `parent` (the record's process span). */
   deadLetter(parent: TraceSpan | undefined, topic: string, record: ConsumedRecord, eventId: string | undefined, reason: string, error: unknown): TraceSpan;
   /**
@@ -116,12 +122,44 @@ export interface OtelTracingOptions {
   tracerVersion?: string;
   /** A tracer to use instead of `api.trace.getTracer(tracerName)`. */
   tracer?: OtelTracer;
+  /**
+   * Consumer spans (default `record`). `record`: one `process` span per record, child of (and linked to) its producer's
+   * context; the handler's spans are its children. `batch`: one `process` span per delivered batch (per partition
+   * fetch) with `messaging.batch.message_count` and a link to each record's producer context; handlers run in it
+   * (their spans are children of the batch span, not of a record's span). A record whose attempt fails gets its own
+   * `process` span then (child of the batch span, linked to its producer context, with its message id and offset),
+   * holding its failed attempts as events and parenting its retries and its dead-letter write. Much cheaper per
+   * record (the OpenTelemetry messaging conventions for batch processing); the trade is that a successful record has
+   * no span of its own, so its handler's spans are correlated with the producer only through the batch span's links.
+   */
+  spans?: 'record' | 'batch';
 }
 
 // SpanKind and SpanStatusCode values of the OpenTelemetry API.
 const PRODUCER = 3;
 const CONSUMER = 4;
 const STATUS_ERROR = 2;
+
+const TRACEPARENT_00 = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const ZERO_TRACE_ID = '00000000000000000000000000000000';
+const ZERO_SPAN_ID = '0000000000000000';
+
+/**
+ * The span context of a record's plain version-00 `traceparent` (what the W3C propagator extracts from it), or
+ * `undefined` when the record has none, has a `tracestate` too, or the value is anything else (the caller then asks
+ * the propagator, which also handles whitespace, later versions and invalid values).
+ */
+function traceparentLink(record: ConsumedRecord): OtelSpanContext | undefined {
+  const headers = record.headers;
+  if (!Object.prototype.hasOwnProperty.call(headers, 'traceparent') || Object.prototype.hasOwnProperty.call(headers, 'tracestate')) return undefined;
+  const raw = headers.traceparent;
+  const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+  const text = typeof value === 'string' ? value : Buffer.isBuffer(value) && value.length === 55 ? value.toString('latin1') : undefined;
+  if (text === undefined || text.length !== 55) return undefined;
+  const match = TRACEPARENT_00.exec(text);
+  if (match === null || match[1] === ZERO_TRACE_ID || match[2] === ZERO_SPAN_ID) return undefined;
+  return { traceId: match[1] as string, spanId: match[2] as string, traceFlags: parseInt(match[3] as string, 16), isRemote: true } as OtelSpanContext;
+}
 
 /** Reads a record's raw headers for a propagator (only the ones it asks for; the last of a repeated header, as `decodeHeaders`). */
 const HEADER_GETTER: OtelGetter<ConsumedRecord> = {
@@ -141,7 +179,7 @@ const HEADER_GETTER: OtelGetter<ConsumedRecord> = {
  * next batch; producers: at their next send).
  */
 export function otelTracing(api: OtelApi, options: OtelTracingOptions = {}): Tracing {
-  return new OtelTracing(api, options.tracer ?? api.trace.getTracer(options.tracerName ?? 'eventgen', options.tracerVersion), options.tracer !== undefined);
+  return new OtelTracing(api, options.tracer ?? api.trace.getTracer(options.tracerName ?? 'eventgen', options.tracerVersion), options.tracer !== undefined, options.spans === 'batch');
 }
 
 /** Span names and the attributes known before a record is seen, per topic (the SDK copies attributes: shared safely). */
@@ -161,6 +199,8 @@ class OtelTracing implements Tracing {
     private readonly tracer: OtelTracer,
     /** A tracer the application passed: always used. */
     private readonly explicit: boolean,
+    /** Batch span mode ({@link OtelTracingOptions.spans}). */
+    private readonly batchMode: boolean,
   ) {
     this.noopProvider = typeof api.ProxyTracerProvider === 'function' && typeof api.trace.getTracerProvider === 'function' && typeof api.propagation.fields === 'function' ? new api.ProxyTracerProvider().getDelegate() : undefined;
   }
@@ -190,11 +230,58 @@ class OtelTracing implements Tracing {
     return new OtelSpanHandle(api, span, context);
   }
 
-  process(record: ConsumedRecord, groupId: string, eventId: string | undefined): TraceSpan | undefined {
+  process(record: ConsumedRecord, groupId: string, eventId: string | undefined, batch?: TraceSpan): TraceSpan | undefined {
+    // Batch mode: the handler runs in the batch span; the record's own span is started only if an attempt fails.
+    if (batch instanceof OtelSpanHandle) return new LazyRecordSpan(this, batch, record, groupId, eventId);
     if (this.idle()) return undefined;
+    return this.recordSpan(record, groupId, eventId, undefined);
+  }
+
+  deliveredBatch(records: readonly ConsumedRecord[], groupId: string): TraceSpan | undefined {
+    if (!this.batchMode || records.length === 0 || this.idle()) return undefined;
     const api = this.api;
-    const parent = api.propagation.extract(api.ROOT_CONTEXT, record, HEADER_GETTER);
-    const creation = api.trace.getSpanContext(parent);
+    const first = records[0] as ConsumedRecord;
+    // The links need only each record's span context: with the W3C propagator (alone or with baggage) a plain
+    // `traceparent` is read directly, without a context per record; anything else goes through the propagator.
+    const fields = api.propagation.fields?.();
+    const direct = fields !== undefined && fields.includes('traceparent') && fields.every((f) => f === 'traceparent' || f === 'tracestate' || f === 'baggage');
+    const links: Array<{ context: OtelSpanContext }> = [];
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i] as ConsumedRecord;
+      const creation = (direct ? traceparentLink(record) : undefined) ?? api.trace.getSpanContext(api.propagation.extract(api.ROOT_CONTEXT, record, HEADER_GETTER));
+      if (creation !== undefined) links.push({ context: creation });
+    }
+    const parent = api.context.active();
+    const span = this.tracer.startSpan(
+      this.name(first.topic).process,
+      {
+        kind: CONSUMER,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'process',
+          'messaging.operation.name': 'process',
+          'messaging.destination.name': first.topic,
+          'messaging.destination.partition.id': String(first.partition),
+          'messaging.consumer.group.name': groupId,
+          'messaging.batch.message_count': records.length,
+        },
+        links,
+      },
+      parent,
+    );
+    if (!span.isRecording() && span.spanContext().traceId === INVALID_TRACE_ID) return undefined;
+    return new OtelSpanHandle(api, span, undefined, parent);
+  }
+
+  /**
+   * A record's `process` span, linked to its producer's context (extracted from its headers) and child of it, or of
+   * `batch` (batch mode: a record whose attempt failed).
+   */
+  recordSpan(record: ConsumedRecord, groupId: string, eventId: string | undefined, batch: OtelContext | undefined): OtelSpanHandle | undefined {
+    const api = this.api;
+    const extracted = api.propagation.extract(api.ROOT_CONTEXT, record, HEADER_GETTER);
+    const creation = api.trace.getSpanContext(extracted);
+    const parent = batch ?? extracted;
     // Every attribute in the one options object: the SDK copies it once (and a sampler sees them all).
     const attributes: TraceAttributes = {
       'messaging.system': 'kafka',
@@ -245,7 +332,7 @@ class OtelTracing implements Tracing {
   deadLetter(parent: TraceSpan | undefined, topic: string, record: ConsumedRecord, eventId: string | undefined, reason: string, error: unknown): TraceSpan {
     if (parent === undefined && this.idle()) return NOOP_SPAN;
     const api = this.api;
-    const context = parent instanceof OtelSpanHandle ? parent.context : api.context.active();
+    const context = parent instanceof OtelSpanHandle ? parent.context : parent instanceof LazyRecordSpan ? parent.context : api.context.active();
     const span = this.tracer.startSpan(
       this.name(topic).send,
       {
@@ -338,6 +425,67 @@ class OtelSpanHandle implements TraceSpan {
     this.ended = true;
     this.span.end();
   }
+}
+
+/**
+ * A record's span in batch mode: its handler runs in the batch span, and the record's own `process` span (linked to
+ * its producer context, child of the batch span) is started only when something happens to it besides success (a
+ * failed attempt, a retry-topic write, a dead-letter write). Successful records cost one small object.
+ */
+class LazyRecordSpan implements TraceSpan {
+  private own: OtelSpanHandle | undefined;
+  private ended = false;
+
+  constructor(
+    private readonly tracing: OtelTracing,
+    private readonly batch: OtelSpanHandle,
+    private readonly record: ConsumedRecord,
+    private readonly groupId: string,
+    private readonly eventId: string | undefined,
+  ) {}
+
+  /** The record's own span, started on first need. */
+  private ensure(): OtelSpanHandle | undefined {
+    if (this.own === undefined && !this.ended) this.own = this.tracing.recordSpan(this.record, this.groupId, this.eventId, this.batch.context);
+    return this.own;
+  }
+
+  /** The context later spans of this record (its dead-letter write) are children of: its own span's. */
+  get context(): OtelContext {
+    return (this.ensure() ?? this.batch).context;
+  }
+
+  run<T>(fn: () => T): T {
+    return (this.own ?? this.batch).run(fn);
+  }
+
+  event(name: string, attributes: TraceAttributes): void {
+    if (!this.ended) this.ensure()?.event(name, attributes);
+  }
+
+  set(attributes: TraceAttributes): void {
+    if (!this.ended) this.ensure()?.set(attributes);
+  }
+
+  fail(error: unknown): void {
+    if (!this.ended) this.ensure()?.fail(error);
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.own?.end();
+  }
+}
+
+/** `tracing` for the records of one delivered batch in batch span mode: their spans belong to `batch`. */
+export function inBatch(tracing: Tracing, batch: TraceSpan): Tracing {
+  return {
+    send: (topic, eventId, headers, traceparent) => tracing.send(topic, eventId, headers, traceparent),
+    process: (record, groupId, eventId) => tracing.process(record, groupId, eventId, batch),
+    processBatch: (records, groupId) => tracing.processBatch(records, groupId),
+    deadLetter: (parent, topic, record, eventId, reason, error) => tracing.deadLetter(parent, topic, record, eventId, reason, error),
+  };
 }
 
 /** `error.type` of an error: its class name. */

@@ -14,7 +14,7 @@ import { redactEventError, redactUndecoded } from './redact-data.js';
 import type { ClaimState } from './processed-store.js';
 import { backoffDelay } from './retry.js';
 import { RetryTopicWriter, buildRetryMessage, retryState, type PendingMove } from './retry-topics.js';
-import { errorType, type Tracing } from './tracing.js';
+import { errorType, inBatch, type Tracing } from './tracing.js';
 import type { PartitionHealth } from './health.js';
 import { RebalanceInProgressError, tpKey, type ConsumedRecord, type DeliveryListener, type OffsetCommit, type RecordBatch, type TopicPartition, type TransportConsumer } from './transport.js';
 
@@ -266,7 +266,10 @@ export class DeliveryEngine implements DeliveryListener {
     const written: string[] = [];
     // Tracing is decided once per batch: with nothing to record (no SDK registered) no tracing call is made for its
     // records (an SDK registered meanwhile is picked up at the next batch).
-    const tracing = this.batchTracing();
+    const batchTracing = this.batchTracing();
+    // Batch span mode: one span for the batch, started here and ended when the batch is left; records run in it.
+    const batchSpan = batchTracing?.deliveredBatch?.(records, this.settings.groupId);
+    const tracing = batchSpan === undefined ? batchTracing : inBatch(batchTracing as Tracing, batchSpan);
     // Metric labels of the last event type seen (most batches carry one or a few types): one lookup per change.
     let labelsType: string | undefined;
     let labels: MetricLabels | undefined;
@@ -348,6 +351,7 @@ export class DeliveryEngine implements DeliveryListener {
       else if (held !== undefined && finished > 0) this.committer.mark(batch.topic, batch.partition, nextOffset((records[finished - 1] as ConsumedRecord).offset), batch.epoch);
     } finally {
       clearInterval(ticker);
+      batchSpan?.end();
       if (m.moves.length > 0) {
         // Left by an error: nothing from the oldest write in flight on counts as completed.
         stuckAt = (m.moves[0] as PendingMove).offset;

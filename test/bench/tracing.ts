@@ -3,7 +3,10 @@
  * *off* = no `tracing` option; *no SDK* = `tracing: otelTracing(api)` with nothing registered (the API's no-op);
  * *SDK* = `otelTracing(api)` with `BasicTracerProvider` + `BatchSpanProcessor` over an exporter that drops the spans
  * (every span is really created, sampled (AlwaysOn), ended and handed to the exporter), `AsyncLocalStorageContextManager`,
- * W3C propagator. Ratios are medians of per-repetition ratios (each repetition runs the three cases back to back).
+ * W3C propagator; *SDK batch* = the same SDK with `otelTracing(api, { spans: 'batch' })` (one span per delivered
+ * batch, a link per record). Ratios are medians of per-repetition ratios (each repetition runs the four cases back to
+ * back). First, the *floor*: the bare SDK's own cost per span, `propagation.extract` and `context.with` (none of our
+ * code), so the part of the SDK case's cost that is ours can be told apart (`--floor` runs it alone).
  * - In process: InMemoryTransport, 1 KB `order.created`, 6 partitions, in-memory dedup, metrics on; the records are
  *   produced first (each with a `traceparent` header), then a new group consumes them; rate = records / CPU time of
  *   the consume phase. The baseline here is so fast (~10-15 µs of CPU per record) that one SDK span (~3 µs) plus the
@@ -33,13 +36,14 @@ const PARTITIONS = 6;
 const pool: OrderCreatedInput[] = Array.from({ length: POOL }, (_, i) => orderPayload(i));
 const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
-type Mode = 'off' | 'noSdk' | 'sdk';
+type Mode = 'off' | 'noSdk' | 'sdk' | 'sdkBatch';
 
 // A full collection before each measured run, so one case's garbage (the SDK's ended spans) is not collected on the
 // next case's time. `gc` without --expose-gc on the command line (the bench runs under tsx).
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
-const MODES: readonly Mode[] = ['off', 'noSdk', 'sdk'];
+/** All four cases; `TRACING_BENCH_MODES=off,sdkBatch` runs a subset (ad-hoc runs only: the report needs all four). */
+const MODES: readonly Mode[] = (process.env.TRACING_BENCH_MODES?.split(',') as Mode[] | undefined) ?? ['off', 'noSdk', 'sdk', 'sdkBatch'];
 
 /** One setting's measurements (in process, or on the real broker). */
 export interface TracingSeries {
@@ -51,13 +55,32 @@ export interface TracingSeries {
   rates: Record<Mode, number[]>;
   /** Spans exported (dropped) by the SDK case's exporter in its last repetition (one per record). */
   sdkSpans: number;
+  /** Spans exported by the batch-span-mode case in its last repetition (one per delivered batch). */
+  sdkBatchSpans: number;
   /** Median paired ratios (CPU rates). */
-  ratios: { sdkVsOff: number; noSdkVsOff: number; perRep: Array<{ sdk: number; noSdk: number }> };
+  ratios: { sdkVsOff: number; noSdkVsOff: number; sdkBatchVsOff: number; perRep: Array<{ sdk: number; noSdk: number; sdkBatch: number }> };
   /** CPU µs per record (median) of tracing off, and what the SDK adds on top (median of the per-repetition differences). */
-  perRecordUs: { off: number; sdkExtra: number; noSdkExtra: number };
+  perRecordUs: { off: number; sdkExtra: number; noSdkExtra: number; sdkBatchExtra: number };
+}
+
+/** CPU µs per operation of the bare OpenTelemetry SDK on this machine (median of repetitions), none of our code. */
+export interface SdkFloor {
+  operations: number;
+  /** `tracer.startSpan(name, { kind, attributes: 8 semconv attributes, links: [1 link] }, parent).end()`. */
+  span: number;
+  /** `propagation.extract(ROOT_CONTEXT, <Kafka-like Buffer headers>, getter)` + `trace.getSpanContext`. */
+  extract: number;
+  /** `context.with(ctx, fn)` (AsyncLocalStorageContextManager) around an async function that awaits once. */
+  contextWith: number;
+  /** The same async function awaited without `context.with`, with the context manager enabled (its promise hooks). */
+  asyncBaseline: number;
+  /** extract + span + context.with, one record's worth. */
+  perRecord: number;
 }
 
 export interface TracingResult extends TracingSeries {
+  /** The bare SDK's own cost per span (the floor of per-record spans). */
+  floor?: SdkFloor;
   /** The same three cases on the real broker, or why they were not measured. */
   broker?: (TracingSeries & { brokers: string; partitions: number; payloadBytes: number }) | { skipped: string };
 }
@@ -77,7 +100,7 @@ async function withMode<T>(mode: Mode, fn: (tracing: Tracing | undefined) => Pro
   const exporter = new DroppingExporter();
   let provider: BasicTracerProvider | undefined;
   let contextManager: AsyncLocalStorageContextManager | undefined;
-  if (mode === 'sdk') {
+  if (mode === 'sdk' || mode === 'sdkBatch') {
     provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 4096, maxExportBatchSize: 512, scheduledDelayMillis: 200 })] });
     contextManager = new AsyncLocalStorageContextManager().enable();
     api.context.setGlobalContextManager(contextManager);
@@ -85,7 +108,7 @@ async function withMode<T>(mode: Mode, fn: (tracing: Tracing | undefined) => Pro
     api.trace.setGlobalTracerProvider(provider);
   }
   try {
-    const result = await fn(mode === 'off' ? undefined : otelTracing(api));
+    const result = await fn(mode === 'off' ? undefined : otelTracing(api, mode === 'sdkBatch' ? { spans: 'batch' } : {}));
     await provider?.forceFlush();
     return { ...result, spans: exporter.spans };
   } finally {
@@ -187,9 +210,10 @@ function brokerRun(mode: Mode, brokers: string, topic: string, messages: number)
 /** Runs the three cases `reps` times, rotating their order, after one warm-up run of each. */
 async function series(label: string, reps: number, messages: number, warmUp: (mode: Mode) => Promise<unknown>, run: (mode: Mode) => Promise<{ cpu: number; wall: number; spans: number }>): Promise<TracingSeries> {
   for (const mode of MODES) await warmUp(mode);
-  const cpuRates: Record<Mode, number[]> = { off: [], noSdk: [], sdk: [] };
-  const rates: Record<Mode, number[]> = { off: [], noSdk: [], sdk: [] };
+  const cpuRates: Record<Mode, number[]> = { off: [], noSdk: [], sdk: [], sdkBatch: [] };
+  const rates: Record<Mode, number[]> = { off: [], noSdk: [], sdk: [], sdkBatch: [] };
   let sdkSpans = 0;
+  let sdkBatchSpans = 0;
   for (let r = 0; r < reps; r++) {
     const order = MODES.map((_, i) => MODES[(i + r) % MODES.length] as Mode);
     for (const mode of order) {
@@ -199,6 +223,10 @@ async function series(label: string, reps: number, messages: number, warmUp: (mo
       if (mode === 'sdk') {
         sdkSpans = x.spans;
         if (x.spans < messages) throw new Error(`the SDK case exported ${x.spans} spans for ${messages} records`);
+      }
+      if (mode === 'sdkBatch') {
+        sdkBatchSpans = x.spans;
+        if (x.spans < 1 || x.spans >= messages) throw new Error(`the batch-span case exported ${x.spans} spans for ${messages} records`);
       }
     }
     progress(`tracing ${label} rep ${r + 1}/${reps}: ${order.map((m) => `${m} ${Math.round(cpuRates[m][cpuRates[m].length - 1] ?? 0)}/cpu-s`).join(', ')}`);
@@ -210,15 +238,18 @@ async function series(label: string, reps: number, messages: number, warmUp: (mo
     cpuRates,
     rates,
     sdkSpans,
+    sdkBatchSpans,
     ratios: {
       sdkVsOff: pairedRatio(cpuRates.sdk, cpuRates.off),
       noSdkVsOff: pairedRatio(cpuRates.noSdk, cpuRates.off),
-      perRep: cpuRates.off.map((off, i) => ({ sdk: (cpuRates.sdk[i] ?? Number.NaN) / off, noSdk: (cpuRates.noSdk[i] ?? Number.NaN) / off })),
+      sdkBatchVsOff: pairedRatio(cpuRates.sdkBatch, cpuRates.off),
+      perRep: cpuRates.off.map((off, i) => ({ sdk: (cpuRates.sdk[i] ?? Number.NaN) / off, noSdk: (cpuRates.noSdk[i] ?? Number.NaN) / off, sdkBatch: (cpuRates.sdkBatch[i] ?? Number.NaN) / off })),
     },
     perRecordUs: {
       off: median(cpuRates.off.map(us)),
       sdkExtra: median(cpuRates.off.map((off, i) => us(cpuRates.sdk[i] ?? Number.NaN) - us(off))),
       noSdkExtra: median(cpuRates.off.map((off, i) => us(cpuRates.noSdk[i] ?? Number.NaN) - us(off))),
+      sdkBatchExtra: median(cpuRates.off.map((off, i) => us(cpuRates.sdkBatch[i] ?? Number.NaN) - us(off))),
     },
   };
 }
@@ -242,16 +273,100 @@ async function brokerSeries(quick: boolean): Promise<NonNullable<TracingResult['
   }
 }
 
+/** CPU µs per call of `fn` over `n` calls (after one untimed pass), median of `reps` repetitions. */
+async function cpuPerOp(n: number, reps: number, fn: (i: number) => unknown): Promise<number> {
+  const samples: number[] = [];
+  for (let r = 0; r <= reps; r++) {
+    gc();
+    const cpu0 = process.cpuUsage();
+    for (let i = 0; i < n; i++) {
+      const x = fn(i);
+      if (x instanceof Promise) await x;
+    }
+    const used = process.cpuUsage(cpu0);
+    if (r > 0) samples.push((used.user + used.system) / n);
+  }
+  return median(samples);
+}
+
+/**
+ * The floor: the bare SDK (same setup as the SDK case: BasicTracerProvider + BatchSpanProcessor over the dropping
+ * exporter, AsyncLocalStorageContextManager, W3C propagator), none of our code: what one per-record span costs anyway.
+ */
+export async function sdkFloor(quick: boolean): Promise<SdkFloor> {
+  const n = quick ? 20_000 : 100_000;
+  const reps = quick ? 3 : 5;
+  return withMode('sdk', async () => {
+    const tracer = api.trace.getTracer('floor');
+    const getter: api.TextMapGetter<Record<string, Buffer>> = {
+      get: (carrier, key) => carrier[key]?.toString(),
+      keys: (carrier) => Object.keys(carrier),
+    };
+    // Kafka-like headers: Buffers, the envelope's headers besides traceparent.
+    const headers = Array.from({ length: 64 }, (_, i) => ({
+      traceparent: Buffer.from(`00-0af7651916cd43dd8448eb211c80319c-${(0xb7ad6b7169203331n + BigInt(i)).toString(16).padStart(16, '0')}-01`),
+      'event-id': Buffer.from(`evt-${i}`),
+      'event-type': Buffer.from('order.created'),
+      'content-type': Buffer.from('application/json'),
+    }));
+    const parents = headers.map((h) => api.propagation.extract(api.ROOT_CONTEXT, h, getter));
+    const links = parents.map((p) => api.trace.getSpanContext(p) as api.SpanContext);
+    const span = (i: number): void => {
+      const k = i & 63;
+      tracer
+        .startSpan(
+          'process shop.orders.v1',
+          {
+            kind: api.SpanKind.CONSUMER,
+            attributes: {
+              'messaging.system': 'kafka',
+              'messaging.operation.type': 'process',
+              'messaging.operation.name': 'process',
+              'messaging.destination.name': TOPIC,
+              'messaging.consumer.group.name': 'bench',
+              'messaging.destination.partition.id': String(k % PARTITIONS),
+              'messaging.kafka.offset': i,
+              'messaging.message.id': `evt-${i}`,
+            },
+            links: [{ context: links[k] as api.SpanContext }],
+          },
+          parents[k],
+        )
+        .end();
+    };
+    const extract = (i: number): unknown => api.trace.getSpanContext(api.propagation.extract(api.ROOT_CONTEXT, headers[i & 63] as Record<string, Buffer>, getter));
+    const work = async (): Promise<void> => {
+      await undefined;
+    };
+    const ctx = parents[0] as api.Context;
+    const result: SdkFloor = {
+      operations: n,
+      span: await cpuPerOp(n, reps, span),
+      extract: await cpuPerOp(n, reps, extract),
+      contextWith: await cpuPerOp(n, reps, () => api.context.with(ctx, work)),
+      asyncBaseline: await cpuPerOp(n, reps, work),
+      perRecord: await cpuPerOp(n, reps, (i) => {
+        extract(i);
+        span(i);
+        return api.context.with(ctx, work);
+      }),
+    };
+    return result;
+  });
+}
+
 export async function tracingBench(options: { quick: boolean; broker?: boolean }): Promise<TracingResult> {
   const messages = options.quick ? 10_000 : 50_000;
+  const floor = await sdkFloor(options.quick);
+  progress(`tracing bare SDK floor: span ${floor.span.toFixed(2)} µs, extract ${floor.extract.toFixed(2)} µs, context.with ${floor.contextWith.toFixed(2)} µs (async fn alone ${floor.asyncBaseline.toFixed(2)} µs), per record ${floor.perRecord.toFixed(2)} µs`);
   const inProcess = await series('in process', options.quick ? 5 : 9, messages, (mode) => inProcessRun(mode, Math.min(messages, 10_000)), (mode) => inProcessRun(mode, messages));
   const broker = options.broker === false ? undefined : await brokerSeries(options.quick).catch((error: unknown) => ({ skipped: `failed: ${error instanceof Error ? error.message : String(error)}` }));
-  return { ...inProcess, ...(broker === undefined ? {} : { broker }) };
+  return { ...inProcess, floor, ...(broker === undefined ? {} : { broker }) };
 }
 
 export { median };
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const result = await tracingBench({ quick: process.argv.includes('--quick'), broker: !process.argv.includes('--no-broker') });
+  const result = process.argv.includes('--floor') ? await sdkFloor(process.argv.includes('--quick')) : await tracingBench({ quick: process.argv.includes('--quick'), broker: !process.argv.includes('--no-broker') });
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

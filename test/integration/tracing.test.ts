@@ -120,4 +120,61 @@ describe.skipIf(!brokers)('kafka: tracing', () => {
     const [deadLetter] = await readAll(brokers!, dlq, 1);
     expect(deadLetter?.headers['dlq-attempts']).toBe('4');
   }, 30_000);
+
+  it("batch span mode: batch spans link to each send span; the failing record's own span holds the retries and parents the dead-letter write", async () => {
+    exporter.reset();
+    const topic = uniqueName('it-tracing-batch');
+    const dlq = `${topic}.dlq`;
+    await createTopics(a, [
+      { topic, partitions: 1 },
+      { topic: dlq, partitions: 1 },
+    ]);
+    const handler: EventHandler<Tick> = {
+      async handle(data, ctx) {
+        api.trace.getTracer('user').startSpan(`user ${data.key}`).end();
+        if (data.key === 'bad') throw new RetriableError(`attempt ${ctx.attempt} failed`);
+      },
+    };
+    const producer = new EventProducer({ transport: transport(brokers!), source: 'it', tracing: otelTracing(api) });
+    for (const key of ['a', 'bad', 'c']) await producer.send(topic, TickEvent, { key, seq: 0 }, { eventId: `ev-${key}` });
+    const consumer = new GroupConsumer({
+      groupId: uniqueName('g-tracing-batch'),
+      transport: transport(brokers!),
+      topics: [new TopicDelegator({ topic, retry: { maxRetries: 3, initialDelayMs: 20, maxDelayMs: 100, multiplier: 2, jitter: 0 }, deadLetter: { enabled: true, topic: dlq }, routes: [route(TickEvent, handler)] })],
+      fromBeginning: true,
+      logger: testLogger(),
+      tracing: otelTracing(api, { spans: 'batch' }),
+    });
+    try {
+      await consumer.start();
+      await waitFor(() => exporter.getFinishedSpans().some((s) => s.name === `send ${dlq}`) && exporter.getFinishedSpans().filter((s) => s.name === 'user c').length === 1, 20_000, () => `spans ${exporter.getFinishedSpans().map((s) => s.name).join(', ')}`);
+    } finally {
+      await consumer.stop();
+      await producer.disconnect();
+    }
+    const spans = exporter.getFinishedSpans();
+    const sends = new Map(spans.filter((s) => s.name === `send ${topic}`).map((s) => [s.attributes['messaging.message.id'], s]));
+    const processes = spans.filter((s) => s.name === `process ${topic}`);
+    const batches = processes.filter((s) => s.attributes['messaging.batch.message_count'] !== undefined);
+    const records = processes.filter((s) => s.attributes['messaging.batch.message_count'] === undefined);
+    // Every record is linked from a batch span (the broker may deliver the three in one batch or more).
+    const linked = batches.flatMap((b) => b.links.map((l) => `${l.context.traceId}/${l.context.spanId}`));
+    for (const key of ['a', 'bad', 'c']) {
+      const send = sends.get(`ev-${key}`) ?? expect.unreachable();
+      expect(linked).toContain(`${send.spanContext().traceId}/${send.spanContext().spanId}`);
+    }
+    expect(batches.reduce((n, b) => n + Number(b.attributes['messaging.batch.message_count']), 0)).toBe(3);
+    const batchIds = batches.map((b) => b.spanContext().spanId);
+    for (const key of ['a', 'c']) expect(batchIds).toContain(spans.find((s) => s.name === `user ${key}`)?.parentSpanContext?.spanId);
+    expect(records).toHaveLength(1);
+    const record = records[0] ?? expect.unreachable();
+    const sendBad = sends.get('ev-bad') ?? expect.unreachable();
+    expect(record.attributes).toMatchObject({ 'messaging.message.id': 'ev-bad', 'messaging.kafka.offset': 1, 'messaging.consumer.group.name': expect.any(String) });
+    expect(record.links.map((l) => l.context.spanId)).toEqual([sendBad.spanContext().spanId]);
+    expect(batchIds).toContain(record.parentSpanContext?.spanId);
+    expect(record.events.filter((e) => e.name === 'attempt failed').map((e) => e.attributes?.['eventgen.attempt'])).toEqual([1, 2, 3, 4]);
+    const dead = spans.find((s) => s.name === `send ${dlq}`) ?? expect.unreachable();
+    expect(dead.parentSpanContext?.spanId).toBe(record.spanContext().spanId);
+    expect(dead.attributes).toMatchObject({ 'messaging.message.id': 'ev-bad', 'eventgen.dead_letter.reason': 'retries-exhausted', 'eventgen.attempts': 4 });
+  }, 30_000);
 });

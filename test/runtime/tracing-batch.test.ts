@@ -1,0 +1,201 @@
+/**
+ * Batch span mode of `otelTracing(api, { spans: 'batch' })` (#17): one `process` span per delivered batch linked to
+ * every record's producer context; a record gets its own span only when an attempt fails (retry events, dead-letter
+ * write); no spans at all without an SDK.
+ */
+import * as api from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { EventProducer, GroupConsumer, InMemoryTransport, RetriableError, TopicDelegator, defineEvent, otelTracing, route, type EventContext, type Tracing } from '../../templates/runtime/index.js';
+
+const OrderCreatedEvent = defineEvent({
+  eventType: 'order.created',
+  version: '1.0.0',
+  topics: ['shop.orders'],
+  schema: z.object({ orderId: z.string() }),
+  classification: 'internal',
+  partitionKey: (d) => d.orderId,
+});
+const CONSUMER = 4;
+const PRODUCER = 3;
+
+const running: GroupConsumer[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((c) => c.stop()));
+});
+
+/** Produces `ids` first (one partition), then consumes them in batch span mode: they arrive as one batch. */
+async function consumeAll(ids: string[], handle: (data: { orderId: string }, ctx: EventContext) => Promise<void>, tracing: Tracing) {
+  const transport = new InMemoryTransport({ defaultPartitions: 1, redeliveryDelayMs: 5 });
+  const producer = new EventProducer({ transport, source: 'test', tracing });
+  for (const orderId of ids) await producer.send('shop.orders', OrderCreatedEvent, { orderId }, { eventId: `evt-${orderId}` });
+  const consumer = new GroupConsumer({
+    groupId: 'payments',
+    transport,
+    topics: [
+      new TopicDelegator({
+        topic: 'shop.orders',
+        retry: { maxRetries: 2, initialDelayMs: 1, maxDelayMs: 1, multiplier: 1, jitter: 0 },
+        deadLetter: { enabled: true, topic: 'shop.orders.dlq' },
+        routes: [route(OrderCreatedEvent, { handle })],
+      }),
+    ],
+    sleep: async () => {},
+    logger: { debug() {}, info() {}, warn() {}, error() {}, child() { return this; } } as never,
+    tracing,
+  });
+  running.push(consumer);
+  await consumer.start();
+  await transport.drain();
+  return { transport, consumer };
+}
+
+describe('batch span mode with the OpenTelemetry SDK', () => {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  beforeAll(() => {
+    api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    api.propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    api.trace.setGlobalTracerProvider(provider);
+  });
+  afterAll(async () => {
+    await provider.shutdown();
+    api.trace.disable();
+    api.propagation.disable();
+    api.context.disable();
+  });
+  beforeEach(() => exporter.reset());
+
+  it('one process span per batch, linked to each record’s send span; handler spans are its children; no record spans', async () => {
+    const ids = ['a', 'b', 'c', 'd', 'e'];
+    const { consumer } = await consumeAll(ids, async (data) => api.trace.getTracer('user').startSpan(`user ${data.orderId}`).end(), otelTracing(api, { spans: 'batch' }));
+    expect(consumer.health().processed).toBe(ids.length);
+    const spans = exporter.getFinishedSpans();
+    const sends = spans.filter((s) => s.name === 'send shop.orders');
+    const processes = spans.filter((s) => s.name === 'process shop.orders');
+    expect(sends).toHaveLength(ids.length);
+    expect(processes).toHaveLength(1);
+    const batch = processes[0] ?? expect.unreachable();
+    expect(batch.kind).toBe(CONSUMER);
+    expect(batch.attributes).toEqual({
+      'messaging.system': 'kafka',
+      'messaging.operation.type': 'process',
+      'messaging.operation.name': 'process',
+      'messaging.destination.name': 'shop.orders',
+      'messaging.destination.partition.id': '0',
+      'messaging.consumer.group.name': 'payments',
+      'messaging.batch.message_count': ids.length,
+    });
+    // Each send is a root span of its own trace: the links carry five different trace ids, in record order.
+    expect(batch.links.map((l) => l.context.traceId)).toEqual(sends.map((s) => s.spanContext().traceId));
+    expect(batch.links.map((l) => l.context.spanId)).toEqual(sends.map((s) => s.spanContext().spanId));
+    expect(new Set(batch.links.map((l) => l.context.traceId)).size).toBe(ids.length);
+    expect(batch.parentSpanContext).toBeUndefined();
+    for (const id of ids) {
+      const user = spans.find((s) => s.name === `user ${id}`) ?? expect.unreachable();
+      expect(user.parentSpanContext?.spanId).toBe(batch.spanContext().spanId);
+      expect(user.spanContext().traceId).toBe(batch.spanContext().traceId);
+    }
+  });
+
+  it('a failing record gets its own process span (attempt events, linked to its send span) and the dead-letter span as its child', async () => {
+    let bad = 0;
+    const { transport } = await consumeAll(
+      ['a', 'bad', 'c'],
+      async (data) => {
+        api.trace.getTracer('user').startSpan(`user ${data.orderId}`).end();
+        if (data.orderId === 'bad') throw new RetriableError(`boom ${++bad}`);
+      },
+      otelTracing(api, { spans: 'batch' }),
+    );
+    expect(bad).toBe(3);
+    expect(transport.records('shop.orders.dlq')).toHaveLength(1);
+    const spans = exporter.getFinishedSpans();
+    const sendBad = spans.find((s) => s.name === 'send shop.orders' && s.attributes['messaging.message.id'] === 'evt-bad') ?? expect.unreachable();
+    const processes = spans.filter((s) => s.name === 'process shop.orders');
+    const batches = processes.filter((s) => s.attributes['messaging.batch.message_count'] !== undefined);
+    const records = processes.filter((s) => s.attributes['messaging.batch.message_count'] === undefined);
+    expect(batches.length).toBeGreaterThanOrEqual(1);
+    expect(records).toHaveLength(1);
+    const record = records[0] ?? expect.unreachable();
+    expect(record.attributes).toMatchObject({ 'messaging.message.id': 'evt-bad', 'messaging.kafka.offset': 1, 'messaging.destination.partition.id': '0', 'messaging.consumer.group.name': 'payments', 'error.type': 'RetriableError' });
+    expect(record.links.map((l) => l.context.spanId)).toEqual([sendBad.spanContext().spanId]);
+    expect(batches.map((b) => b.spanContext().spanId)).toContain(record.parentSpanContext?.spanId);
+    expect(record.events.filter((e) => e.name === 'attempt failed').map((e) => e.attributes?.['eventgen.attempt'])).toEqual([1, 2, 3]);
+    expect(record.status.code).toBe(api.SpanStatusCode.ERROR);
+    // The first attempt ran in the batch span, the retries in the record's span.
+    const userBad = spans.filter((s) => s.name === 'user bad').map((s) => s.parentSpanContext?.spanId);
+    expect(userBad).toEqual([batches[0]?.spanContext().spanId, record.spanContext().spanId, record.spanContext().spanId]);
+    const dead = spans.find((s) => s.name === 'send shop.orders.dlq') ?? expect.unreachable();
+    expect(dead.kind).toBe(PRODUCER);
+    expect(dead.parentSpanContext?.spanId).toBe(record.spanContext().spanId);
+    expect(dead.attributes).toMatchObject({ 'messaging.message.id': 'evt-bad', 'eventgen.dead_letter.reason': 'retries-exhausted', 'eventgen.dead_letter.original_offset': 1 });
+    expect(dead.status.code).toBe(api.SpanStatusCode.ERROR);
+    // The good records got no span of their own.
+    expect(processes.filter((s) => s.attributes['messaging.message.id'] !== undefined && s.attributes['messaging.message.id'] !== 'evt-bad')).toHaveLength(0);
+  });
+
+  it('links are what the W3C propagator extracts: a tracestate is kept, invalid or all-zero contexts give no link', async () => {
+    const transport = new InMemoryTransport({ defaultPartitions: 1 });
+    const p = transport.producer();
+    await p.connect();
+    const value = (orderId: string) => JSON.stringify({ orderId });
+    const tp = (span: string) => `00-0af7651916cd43dd8448eb211c80319c-${span}-01`;
+    await p.send([
+      {
+        topic: 'shop.orders',
+        messages: [
+          { key: 'a', value: value('a'), headers: { traceparent: tp('b7ad6b7169203331') } },
+          { key: 'b', value: value('b'), headers: { traceparent: tp('b7ad6b7169203332'), tracestate: 'vendor=x' } },
+          { key: 'c', value: value('c'), headers: { traceparent: 'garbage' } },
+          { key: 'd', value: value('d'), headers: { traceparent: '00-00000000000000000000000000000000-b7ad6b7169203333-01' } },
+          { key: 'e', value: value('e'), headers: { traceparent: ` ${tp('b7ad6b7169203334')}` } },
+          { key: 'f', value: value('f'), headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203335-00' } },
+        ],
+      },
+    ]);
+    const consumer = new GroupConsumer({ groupId: 'payments', transport, topics: [new TopicDelegator({ topic: 'shop.orders', routes: [route(OrderCreatedEvent, { handle: async () => {} })] })], logger: { debug() {}, info() {}, warn() {}, error() {}, child() { return this; } } as never, tracing: otelTracing(api, { spans: 'batch' }) });
+    running.push(consumer);
+    await consumer.start();
+    await transport.drain();
+    const batch = exporter.getFinishedSpans().find((s) => s.name === 'process shop.orders' && s.attributes['messaging.batch.message_count'] === 6) ?? expect.unreachable();
+    expect(batch.links.map((l) => [l.context.spanId, l.context.traceFlags, l.context.isRemote, l.context.traceState?.serialize()])).toEqual([
+      ['b7ad6b7169203331', 1, true, undefined],
+      ['b7ad6b7169203332', 1, true, 'vendor=x'],
+      ['b7ad6b7169203334', 1, true, undefined],
+      ['b7ad6b7169203335', 0, true, undefined],
+    ]);
+    expect(batch.links.every((l) => l.context.traceId === '0af7651916cd43dd8448eb211c80319c')).toBe(true);
+  });
+
+  it('record mode stays the default: one process span per record', async () => {
+    await consumeAll(['a', 'b'], async () => {}, otelTracing(api));
+    const processes = exporter.getFinishedSpans().filter((s) => s.name === 'process shop.orders');
+    expect(processes.map((s) => s.attributes['messaging.message.id'])).toEqual(['evt-a', 'evt-b']);
+  });
+});
+
+describe('batch span mode without an SDK', () => {
+  it('no span is started, records are handled, the dead-letter write happens', async () => {
+    const started: api.Span[] = [];
+    const tracer = api.trace.getTracer('eventgen');
+    const spy = { startSpan: (...args: Parameters<api.Tracer['startSpan']>) => { const span = tracer.startSpan(...args); started.push(span); return span; } };
+    const tracing = otelTracing(api, { spans: 'batch' });
+    let calls = 0;
+    const { transport, consumer } = await consumeAll(['a', 'bad'], async (data) => {
+      calls += 1;
+      if (data.orderId === 'bad') throw new RetriableError('boom');
+    }, tracing);
+    expect(calls).toBe(4);
+    expect(consumer.health().processed).toBe(1);
+    expect(transport.records('shop.orders.dlq')).toHaveLength(1);
+    expect(tracing.idle?.()).toBe(true);
+    // The spy tracer sees nothing either (an explicit tracer is always used: only its spans' recording state differs).
+    const spied = otelTracing(api, { spans: 'batch', tracer: spy });
+    await consumeAll(['x'], async () => {}, spied);
+    expect(started.every((span) => !span.isRecording())).toBe(true);
+  });
+});
