@@ -134,7 +134,9 @@ function startParserWorker(absPath: string): SpeculativeParse | undefined {
   const url = new URL('./parse-worker.js', import.meta.url);
   if (!existsSync(fileURLToPath(url))) return undefined; // run from the TypeScript sources (tests): no worker
   try {
-    const worker = new Worker(url, { workerData: { absPath } });
+    // The process's flags, except those only a main script may carry (`node --input-type=module -e ...`).
+    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+    const worker = new Worker(url, { workerData: { absPath }, execArgv });
     const reply = new Promise<WorkerReply | undefined>((resolve) => {
       worker.once('message', (m: WorkerReply) => resolve(m));
       worker.once('error', () => resolve(undefined));
