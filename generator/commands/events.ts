@@ -8,6 +8,7 @@ import { watchCatalog, WatchSession, type EventsOptions } from './watch.js';
 import { orphanStubLine, summaryLine as formatSummary, TARGETS, upToDateLine } from './format.js';
 import { answerFromCache, cacheOptions, recordRun } from '../cache/fast.js';
 import { COMMAND_LIST } from './list.js';
+import { useParserWorker } from '../load/index.js';
 
 interface EventsArgs {
   catalog?: string;
@@ -63,6 +64,8 @@ async function runEvents(args: EventsArgs, io: Io): Promise<number> {
   }
 
   boundHeapGrowth();
+  // One generate in this process: @asyncapi/parser validates in a worker thread while this one reads the catalog.
+  useParserWorker(true);
   const result = await generate(catalog, { cwd: io.cwd, target, docs, lenient, services });
   // The writer needs the files only: let the model and the symbol table go (hundreds of MB at 5,000 events).
   result.catalog = undefined;

@@ -1,6 +1,11 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { Parser } from '@asyncapi/parser';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Parser } from '@asyncapi/parser';
+import type { WorkerDiagnostic, WorkerReply } from './parse-worker.js';
 import { parseDocument } from 'yaml';
 import type { Diagnostic } from '../model/types.js';
 import { lenientRepairs } from './lenient.js';
@@ -101,6 +106,47 @@ function limitedDocument(last: LastLoad | undefined, now: LastLoad, main: Source
 }
 
 let parser: Parser | undefined;
+/** Loaded on first use: a one-shot `gen events` whose parser runs in the worker never loads it on the main thread. */
+let parserModule: Promise<{ Parser: typeof Parser }> | undefined;
+
+/** What the loader reads of a parse: from @asyncapi/parser here, or from the worker (`parse-worker.ts`). */
+interface ParseOutcome {
+  document: unknown;
+  diagnostics: WorkerDiagnostic[];
+}
+
+let workerEnabled = false;
+/**
+ * One-shot CLI runs (`gen events` without `--watch`): validate the entry file with @asyncapi/parser in a worker thread
+ * while this thread reads it with positions. Its findings are used when it validated exactly the text this thread
+ * would have given the parser (a single file, no stand-ins, no repairs); otherwise this thread validates as always.
+ */
+export function useParserWorker(on: boolean): void {
+  workerEnabled = on;
+}
+
+interface SpeculativeParse {
+  reply: Promise<WorkerReply | undefined>;
+  stop(): void;
+}
+
+function startParserWorker(absPath: string): SpeculativeParse | undefined {
+  const url = new URL('./parse-worker.js', import.meta.url);
+  if (!existsSync(fileURLToPath(url))) return undefined; // run from the TypeScript sources (tests): no worker
+  try {
+    // The process's flags, except those only a main script may carry (`node --input-type=module -e ...`).
+    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+    const worker = new Worker(url, { workerData: { absPath }, execArgv });
+    const reply = new Promise<WorkerReply | undefined>((resolve) => {
+      worker.once('message', (m: WorkerReply) => resolve(m));
+      worker.once('error', () => resolve(undefined));
+      worker.once('exit', () => resolve(undefined));
+    });
+    return { reply, stop: () => void worker.terminate().catch(() => undefined) };
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * What @asyncapi/parser reads, by absolute path: our parser-safe text of each loaded file (`protect.ts`). The parser
@@ -154,9 +200,10 @@ function shareSpecValidators(): void {
  * The parser, kept for the next load under `incremental` (`--watch`) only: an instance holds on to what it read last
  * (~190 MB after a 5,000-event catalog), so a one-shot load gets its own and lets it go.
  */
-function asyncapiParser(keep: boolean): Parser {
+async function asyncapiParser(keep: boolean): Promise<Parser> {
   shareSpecValidators();
   if (parser) return parser;
+  const { Parser } = await (parserModule ??= import('@asyncapi/parser'));
   const fresh = new Parser({
     __unstable: {
       resolver: {
@@ -201,6 +248,15 @@ function externalRefs(data: unknown, out: Set<string>): void {
 export async function loadCatalog(entry: string, options: LoadOptions = {}): Promise<{ loaded?: LoadedCatalog; diagnostics: Diagnostic[] }> {
   const cwd = options.cwd ?? process.cwd();
   const absMain = path.resolve(cwd, entry);
+  const speculative = workerEnabled && !options.incremental && options.validate !== false ? startParserWorker(absMain) : undefined;
+  try {
+    return await load(absMain, cwd, options, speculative);
+  } finally {
+    speculative?.stop();
+  }
+}
+
+async function load(absMain: string, cwd: string, options: LoadOptions, speculative: SpeculativeParse | undefined): Promise<{ loaded?: LoadedCatalog; diagnostics: Diagnostic[] }> {
   const diagnostics: Diagnostic[] = [];
   const files = new Map<string, SourceFile>();
 
@@ -259,24 +315,30 @@ export async function loadCatalog(entry: string, options: LoadOptions = {}): Pro
   const snapshot = options.incremental && !repairs.length && options.validate !== false ? snapshotOf(first.file, files) : undefined;
   if (options.validate !== false) {
     const t0 = performance.now();
-    // Read lazily: after a `--watch` edit the entry file's whole parser text is built only if the parser reads it.
-    for (const f of files.values()) parserTexts.set(f.absPath, f === first.file ? () => f.parserText : () => parserTextWithAvroNames(f.data, f.parserText));
-    let result: Awaited<ReturnType<Parser['parse']>> | undefined;
+    let result: ParseOutcome | undefined;
     let scope: 'catalog' | 'changed-messages' = 'catalog';
-    try {
-      const limited = snapshot ? limitedDocument(lastLoads.get(absMain), snapshot, first.file) : undefined;
-      if (limited !== undefined) {
-        const r = await asyncapiParser(true).parse(limited, { source: absMain });
-        // Trusted only when clean; a finding (or no limited document) means the whole catalog is parsed, so every
-        // reported finding is located in the user's text as always.
-        if (r.document && !r.diagnostics.some((d) => d.severity === 0)) {
-          result = r;
-          scope = 'changed-messages';
+    if (speculative && files.size === 1 && !repairs.length) {
+      const reply = await speculative.reply;
+      if (reply?.ok && reply.hash === createHash('sha256').update(first.file.parserText).digest('hex')) result = { document: reply.document || undefined, diagnostics: reply.diagnostics };
+    }
+    if (!result) {
+      // Read lazily: after a `--watch` edit the entry file's whole parser text is built only if the parser reads it.
+      for (const f of files.values()) parserTexts.set(f.absPath, f === first.file ? () => f.parserText : () => parserTextWithAvroNames(f.data, f.parserText));
+      try {
+        const limited = snapshot ? limitedDocument(lastLoads.get(absMain), snapshot, first.file) : undefined;
+        if (limited !== undefined) {
+          const r = await (await asyncapiParser(true)).parse(limited, { source: absMain });
+          // Trusted only when clean; a finding (or no limited document) means the whole catalog is parsed, so every
+          // reported finding is located in the user's text as always.
+          if (r.document && !r.diagnostics.some((d) => d.severity === 0)) {
+            result = r;
+            scope = 'changed-messages';
+          }
         }
+        result ??= await (await asyncapiParser(options.incremental === true)).parse(first.file.parserText, { source: absMain });
+      } finally {
+        for (const f of files.values()) parserTexts.delete(f.absPath);
       }
-      result ??= await asyncapiParser(options.incremental === true).parse(first.file.parserText, { source: absMain });
-    } finally {
-      for (const f of files.values()) parserTexts.delete(f.absPath);
     }
     parserMs = performance.now() - t0;
     parserScope = scope;

@@ -102,8 +102,11 @@ function conflictError(conflicts: PlanEntry[]): WriteError {
   );
 }
 
+/** Temp names: a random tag per process plus a counter (unique within it; `wx` refuses any clash anyway). */
+const TEMP_TAG = randomBytes(4).toString('hex');
+let tempCounter = 0;
 function tempPathFor(absolute: string): string {
-  return join(dirname(absolute), `${basename(absolute)}.${randomBytes(6).toString('hex')}.tmp`);
+  return join(dirname(absolute), `${basename(absolute)}.${TEMP_TAG}${(tempCounter++).toString(36)}.tmp`);
 }
 
 async function writeTemp(tmp: string, content: string, fsync: boolean, mode?: number): Promise<void> {
@@ -124,14 +127,20 @@ async function removeQuietly(path: string): Promise<void> {
   }
 }
 
-/** Writes `content` to `absolute` atomically: readers see the old bytes or the new bytes, never a mix. */
-async function writeAtomic(absolute: string, content: string, fsync: boolean): Promise<void> {
+/**
+ * Writes `content` to `absolute` atomically: readers see the old bytes or the new bytes, never a mix. `existing`:
+ * the plan found a file there (an update), whose mode is kept; a create (nothing there when planned and re-checked
+ * by `applyPlan`) skips that `lstat`.
+ */
+async function writeAtomic(absolute: string, content: string, fsync: boolean, existing = true): Promise<void> {
   let mode: number | undefined;
-  try {
-    const info = await lstat(absolute);
-    if (info.isFile()) mode = info.mode & 0o7777; // keep e.g. an executable bit the user set
-  } catch (error) {
-    if (!isMissingError(error)) throw error;
+  if (existing) {
+    try {
+      const info = await lstat(absolute);
+      if (info.isFile()) mode = info.mode & 0o7777; // keep e.g. an executable bit the user set
+    } catch (error) {
+      if (!isMissingError(error)) throw error;
+    }
   }
   const tmp = tempPathFor(absolute);
   try {
@@ -184,6 +193,16 @@ async function createExclusive(absolute: string, content: string, fsync: boolean
     throw error;
   }
   return true;
+}
+
+async function existsNoFollow(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (error) {
+    if (isMissingError(error)) return false;
+    throw error;
+  }
 }
 
 /** Whether the file at `absolute` is still a regular file carrying the banner (and not a stub). */
@@ -250,19 +269,18 @@ export async function applyPlan(plan: WritePlan, files: GeneratedFile[], options
   }
 
   // Re-check managed targets: something the user put there since planning must not be overwritten.
+  // Nothing can be below a root that does not exist (a first generate): one lstat instead of one per file.
   const late: PlanEntry[] = [];
-  for (const entry of plan.entries) {
-    if (entry.action !== 'create' && entry.action !== 'update') continue;
-    const absolute = absolutes.get(entry.path) as string;
-    try {
-      await lstat(absolute);
-    } catch (error) {
-      if (isMissingError(error)) continue;
-      throw error;
-    }
-    if (!(await stillOurs(absolute, entry.path))) {
-      late.push({ ...entry, action: 'conflict', reason: `${entry.path} was replaced by a file without the eventgen banner after planning` });
-    }
+  if (await existsNoFollow(root)) {
+    const targets = plan.entries.filter((entry) => entry.action === 'create' || entry.action === 'update');
+    const replaced = await mapLimit(targets, FS_CONCURRENCY, async (entry): Promise<boolean> => {
+      const absolute = absolutes.get(entry.path) as string;
+      if (!(await existsNoFollow(absolute))) return false;
+      return !(await stillOurs(absolute, entry.path));
+    });
+    targets.forEach((entry, i) => {
+      if (replaced[i]) late.push({ ...entry, action: 'conflict', reason: `${entry.path} was replaced by a file without the eventgen banner after planning` });
+    });
   }
   if (late.length > 0) throw conflictError(late);
 
@@ -284,17 +302,26 @@ export async function applyPlan(plan: WritePlan, files: GeneratedFile[], options
   }
   await pruneEmptyDirectories(root, emptied);
 
-  // Writes run concurrently (bounded); the summary keeps the plan's order.
+  // Directories first, once each (a generate writes thousands of files into a few hundred directories), before any
+  // file: confinement is re-checked before and after each is created, so a symlink planted since planning stops
+  // the run before anything is written.
   const writes = plan.entries.filter((entry) => entry.action === 'create' || entry.action === 'update' || entry.action === 'stub-create');
+  const directories = new Map<string, { absolute: string; path: string }>();
+  for (const entry of writes) {
+    const absolute = absolutes.get(entry.path) as string;
+    const dir = dirname(absolute);
+    if (!directories.has(dir)) directories.set(dir, { absolute, path: entry.path });
+  }
+  for (const { absolute, path } of directories.values()) assertRealParentInside(root, absolute, path);
+  await mapLimit([...directories.keys()], FS_CONCURRENCY, (dir) => mkdir(dir, { recursive: true }));
+  for (const { absolute, path } of directories.values()) assertRealParentInside(root, absolute, path);
+
+  // Writes run concurrently (bounded); the summary keeps the plan's order.
   const outcomes = await mapLimit(writes, FS_CONCURRENCY, async (entry): Promise<'written' | 'stubCreated' | 'stubKept'> => {
     const absolute = absolutes.get(entry.path) as string;
     const file = byPath.get(entry.path) as GeneratedFile;
-    // Confinement is re-checked after the directories exist: a symlink planted meanwhile is caught here.
-    assertRealParentInside(root, absolute, entry.path);
-    await mkdir(dirname(absolute), { recursive: true });
-    assertRealParentInside(root, absolute, entry.path);
     if (entry.action === 'stub-create') return (await createExclusive(absolute, file.content, fsync)) ? 'stubCreated' : 'stubKept';
-    await writeAtomic(absolute, file.content, fsync);
+    await writeAtomic(absolute, file.content, fsync, entry.action === 'update');
     return 'written';
   });
   const outcome = new Map(writes.map((entry, i) => [entry, outcomes[i]] as const));

@@ -24,6 +24,8 @@ export interface GenerationSize {
   cli: {
     parseOnlyMs: number[];
     generateMs: number[];
+    /** Cold `gen events --no-docs` (issue #20: the target without docs is ≤ 1.25× the parse-only process). */
+    generateNoDocsMs: number[];
     checkMs: number[];
     regenerateMs: number[];
     parseOnlyRss: number[];
@@ -34,6 +36,7 @@ export interface GenerationSize {
     warmRegenerateMs: number[];
     filesWritten: number;
     ratio: number;
+    noDocsRatio: number;
     checkRatio: number;
   };
   /** `gen events --watch` (one process): an edit of one event's summary → its schema file's new content on disk. */
@@ -157,19 +160,24 @@ export async function generationBench(options: { sizes: Array<{ events: number; 
     }
 
     progress(`generation ${events} events: CLI vs parse-only process (${cliReps} reps)`);
-    const c: GenerationSize['cli'] = { parseOnlyMs: [], generateMs: [], checkMs: [], regenerateMs: [], parseOnlyRss: [], generateRss: [], checkRss: [], warmCheckMs: [], warmRegenerateMs: [], filesWritten: 0, ratio: NaN, checkRatio: NaN };
+    const c: GenerationSize['cli'] = { parseOnlyMs: [], generateMs: [], generateNoDocsMs: [], checkMs: [], regenerateMs: [], parseOnlyRss: [], generateRss: [], checkRss: [], warmCheckMs: [], warmRegenerateMs: [], filesWritten: 0, ratio: NaN, noDocsRatio: NaN, checkRatio: NaN };
     for (let r = 0; r < cliReps; r++) {
       const out = path.join(dir, 'out');
+      const outNoDocs = path.join(dir, 'out-no-docs');
       rmSync(out, { recursive: true, force: true });
+      rmSync(outNoDocs, { recursive: true, force: true });
       rmSync(path.join(dir, 'cache'), { recursive: true, force: true });
       // Rotate the order of the cold processes between repetitions.
-      const steps = ['parse', 'generate'] as const;
+      const steps = ['parse', 'generate', 'no-docs'] as const;
       for (const step of r % 2 === 0 ? steps : [...steps].reverse()) {
         if (step === 'parse') {
           const p = await runChild(process.execPath, [PARSE_ONLY, catalog], { cwd: dir, timeoutMs });
           if (p.code !== 0) throw new Error(`parse-only failed: ${p.stderr.slice(-2000)}`);
           c.parseOnlyMs.push(p.wallMs);
           c.parseOnlyRss.push(p.maxRssBytes);
+        } else if (step === 'no-docs') {
+          const g = await cli(['events', '--catalog', catalog, '--out', outNoDocs, '--no-docs', '--no-cache'], dir, timeoutMs);
+          c.generateNoDocsMs.push(g.ms);
         } else {
           const g = await cli(['events', '--catalog', catalog, '--out', out], dir, timeoutMs);
           expectCache(g, false, 'cold gen events');
@@ -177,6 +185,7 @@ export async function generationBench(options: { sizes: Array<{ events: number; 
           c.generateRss.push(g.rss);
         }
       }
+      rmSync(outNoDocs, { recursive: true, force: true });
       c.filesWritten = countFiles(out);
       // --check on the unchanged tree, then a plain re-generation of it (nothing to write), both cold.
       // Cold: --no-cache (the whole pipeline); warm: answered by the cache the cold runs wrote. Interleaved.
@@ -190,7 +199,7 @@ export async function generationBench(options: { sizes: Array<{ events: number; 
       const wr = await cli(['events', '--catalog', catalog, '--out', out], dir, timeoutMs);
       expectCache(wr, true, 'warm regenerate');
       c.warmRegenerateMs.push(wr.ms);
-      progress(`  CLI rep ${r + 1}/${cliReps}: parse-only ${Math.round(c.parseOnlyMs[r] ?? 0)} ms, gen ${Math.round(c.generateMs[r] ?? 0)} ms, --check ${Math.round(c.checkMs[r] ?? 0)} ms (warm ${Math.round(c.warmCheckMs[r] ?? 0)} ms), regen ${Math.round(c.regenerateMs[r] ?? 0)} ms (warm ${Math.round(c.warmRegenerateMs[r] ?? 0)} ms)`);
+      progress(`  CLI rep ${r + 1}/${cliReps}: parse-only ${Math.round(c.parseOnlyMs[r] ?? 0)} ms, gen ${Math.round(c.generateMs[r] ?? 0)} ms (--no-docs ${Math.round(c.generateNoDocsMs[r] ?? 0)} ms), --check ${Math.round(c.checkMs[r] ?? 0)} ms (warm ${Math.round(c.warmCheckMs[r] ?? 0)} ms), regen ${Math.round(c.regenerateMs[r] ?? 0)} ms (warm ${Math.round(c.warmRegenerateMs[r] ?? 0)} ms)`);
     }
     let watch: WatchResult | undefined;
     if (watchEdits > 0) {
@@ -198,6 +207,7 @@ export async function generationBench(options: { sizes: Array<{ events: number; 
       watch = await watchBench(catalog, dir, watchEdits, timeoutMs);
     }
     c.ratio = pairedRatio(c.generateMs, c.parseOnlyMs);
+    c.noDocsRatio = pairedRatio(c.generateNoDocsMs, c.parseOnlyMs);
     c.checkRatio = pairedRatio(c.checkMs, c.generateMs);
     rmSync(path.join(dir, 'out'), { recursive: true, force: true });
     rmSync(path.join(dir, 'cache'), { recursive: true, force: true });
