@@ -238,6 +238,16 @@ class OtelTracing implements Tracing {
 
   deliveredBatch(records: readonly ConsumedRecord[], groupId: string): TraceSpan | undefined {
     if (!this.batchMode || records.length === 0 || this.idle()) return undefined;
+    const { span, parent } = this.batchSpan(records, groupId);
+    if (!span.isRecording() && span.spanContext().traceId === INVALID_TRACE_ID) return undefined;
+    return new OtelSpanHandle(this.api, span, undefined, parent);
+  }
+
+  /**
+   * A `process` span for several records (a delivered batch, or one `handleBatch` call), child of the active context,
+   * with a link to each record's producer context.
+   */
+  private batchSpan(records: readonly ConsumedRecord[], groupId: string): { span: OtelSpan; parent: OtelContext } {
     const api = this.api;
     const first = records[0] as ConsumedRecord;
     // The links need only each record's span context: with the W3C propagator (alone or with baggage) a plain
@@ -268,8 +278,7 @@ class OtelTracing implements Tracing {
       },
       parent,
     );
-    if (!span.isRecording() && span.spanContext().traceId === INVALID_TRACE_ID) return undefined;
-    return new OtelSpanHandle(api, span, undefined, parent);
+    return { span, parent };
   }
 
   /**
@@ -301,31 +310,8 @@ class OtelTracing implements Tracing {
 
   processBatch(records: readonly ConsumedRecord[], groupId: string): TraceSpan {
     if (this.idle()) return NOOP_SPAN;
-    const api = this.api;
-    const first = records[0] as ConsumedRecord;
-    const links: Array<{ context: OtelSpanContext }> = [];
-    for (const record of records) {
-      const creation = api.trace.getSpanContext(api.propagation.extract(api.ROOT_CONTEXT, record, HEADER_GETTER));
-      if (creation !== undefined) links.push({ context: creation });
-    }
-    const span = this.tracer.startSpan(
-      this.name(first.topic).process,
-      {
-        kind: CONSUMER,
-        attributes: {
-          'messaging.system': 'kafka',
-          'messaging.operation.type': 'process',
-          'messaging.operation.name': 'process',
-          'messaging.destination.name': first.topic,
-          'messaging.destination.partition.id': String(first.partition),
-          'messaging.consumer.group.name': groupId,
-          'messaging.batch.message_count': records.length,
-        },
-        links,
-      },
-      api.context.active(),
-    );
-    return new OtelSpanHandle(api, span, undefined, api.context.active());
+    const { span, parent } = this.batchSpan(records, groupId);
+    return new OtelSpanHandle(this.api, span, undefined, parent);
   }
 
   deadLetter(parent: TraceSpan | undefined, topic: string, record: ConsumedRecord, eventId: string | undefined, reason: string, error: unknown): TraceSpan {

@@ -6,6 +6,7 @@
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rng } from '../support/rng.js';
 import { fixturePath } from '../support/tree.js';
 import { cleanup, gen, outputTree, stripCacheTrace, workspace } from './support.js';
 
@@ -17,17 +18,6 @@ afterAll(() => {
   cleanup();
 });
 
-/** mulberry32 */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function files(dir: string, filter: (rel: string) => boolean): string[] {
   return Object.keys(outputTree(dir)).filter(filter).sort();

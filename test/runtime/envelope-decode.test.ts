@@ -5,6 +5,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
+import { rng } from '../support/rng.js';
 import { DecodeError, EnvelopeError, decodeEnvelope, encodeEnvelope, type Envelope } from '../../templates/runtime/index.js';
 
 /** The previous decodeEnvelope up to the envelope check (the part this change touches), as reference. */
@@ -30,17 +31,6 @@ function actual(value: Buffer): { ok: true; value: unknown } | { ok: false; erro
   }
 }
 
-// Deterministic PRNG (mulberry32), so a failure is reproducible.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const envelope: Envelope = {
   metadata: { eventId: 'e-1', eventType: 'order.created', eventVersion: '1.0.0', correlationId: 'c-1', timestamp: '2026-01-01T00:00:00Z', source: 'test', dataClassification: 'internal', partitionKey: null },

@@ -4,10 +4,8 @@
  * write); no spans at all without an SDK.
  */
 import * as api from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { useOtelSdk } from '../support/otel.js';
 import { z } from 'zod';
 import { EventProducer, GroupConsumer, InMemoryTransport, RetriableError, TopicDelegator, defineEvent, otelTracing, route, type EventContext, type Tracing } from '../../templates/runtime/index.js';
 
@@ -54,20 +52,7 @@ async function consumeAll(ids: string[], handle: (data: { orderId: string }, ctx
 }
 
 describe('batch span mode with the OpenTelemetry SDK', () => {
-  const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  beforeAll(() => {
-    api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-    api.propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-    api.trace.setGlobalTracerProvider(provider);
-  });
-  afterAll(async () => {
-    await provider.shutdown();
-    api.trace.disable();
-    api.propagation.disable();
-    api.context.disable();
-  });
-  beforeEach(() => exporter.reset());
+  const exporter = useOtelSdk();
 
   it('one process span per batch, linked to each record’s send span; handler spans are its children; no record spans', async () => {
     const ids = ['a', 'b', 'c', 'd', 'e'];

@@ -1,8 +1,7 @@
 import * as api from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { useOtelSdk } from '../support/otel.js';
 import { z } from 'zod';
 import {
   EventProducer,
@@ -59,22 +58,7 @@ async function setup(handle: (data: { orderId: string }, ctx: EventContext) => P
 const attr = (span: ReadableSpan, key: string) => span.attributes[key];
 
 describe('tracing with the OpenTelemetry SDK', () => {
-  const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  const contextManager = new AsyncLocalStorageContextManager();
-
-  beforeAll(() => {
-    api.context.setGlobalContextManager(contextManager.enable());
-    api.propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-    api.trace.setGlobalTracerProvider(provider);
-  });
-  afterAll(async () => {
-    await provider.shutdown();
-    api.trace.disable();
-    api.propagation.disable();
-    api.context.disable();
-  });
-  beforeEach(() => exporter.reset());
+  const exporter = useOtelSdk();
 
   it('send span → W3C headers → process span (child of and linked to the send span) → handler spans nest', async () => {
     const { transport, producer } = await setup(async () => {

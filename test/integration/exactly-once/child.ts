@@ -15,6 +15,18 @@ const Tick = defineEvent({ eventType: 'test.tick', version: '1.0.0', topics: [],
 const logger = createLogger({ level: 'warn', write: (line) => process.stderr.write(`${line}\n`) });
 const kafka = new Kafka({ clientId: 'eos-child', brokers: config.brokers.split(','), logLevel: logLevel.NOTHING });
 let aborts = config.abortFirst ?? 0;
+/** Makes the transaction's commit fail while `aborts` lasts (after its sends): the runtime must abort it. */
+function failingCommit<T extends { commit(): Promise<unknown> }>(txn: T): T {
+  const commit = txn.commit.bind(txn);
+  txn.commit = async () => {
+    if (aborts > 0) {
+      aborts -= 1;
+      throw new Error('injected failure before the commit');
+    }
+    return commit();
+  };
+  return txn;
+}
 // Injects failures between a transaction's sends and its commit: the runtime must abort it.
 const client: KafkaClient = {
   consumer: (c) => kafka.consumer(c),
@@ -23,18 +35,7 @@ const client: KafkaClient = {
     const producer = kafka.producer(c);
     if (c?.transactionalId === undefined) return producer;
     const transaction = producer.transaction.bind(producer);
-    producer.transaction = async () => {
-      const txn = await transaction();
-      const commit = txn.commit.bind(txn);
-      txn.commit = async () => {
-        if (aborts > 0) {
-          aborts -= 1;
-          throw new Error('injected failure before the commit');
-        }
-        return commit();
-      };
-      return txn;
-    };
+    producer.transaction = async () => failingCommit(await transaction());
     return producer;
   },
 };
@@ -46,18 +47,7 @@ async function platformaticModule(): Promise<PlatformaticModule> {
       const producer = new real.Producer(options) as PltProducer;
       const begin = producer.beginTransaction?.bind(producer);
       if (options['transactionalId'] === undefined || begin === undefined) return producer;
-      producer.beginTransaction = async (): Promise<PltTransaction> => {
-        const txn = await begin();
-        const commit = txn.commit.bind(txn);
-        txn.commit = async () => {
-          if (aborts > 0) {
-            aborts -= 1;
-            throw new Error('injected failure before the commit');
-          }
-          return commit();
-        };
-        return txn;
-      };
+      producer.beginTransaction = async (): Promise<PltTransaction> => failingCommit(await begin());
       return producer;
     }
   } as unknown as PlatformaticModule['Producer'];
