@@ -22,7 +22,8 @@ const SESSION_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 10_000; // the stop deadline the runtime is given (a GroupConsumer option of the new engine)
 const EXIT_SLACK_MS = 2_000;
 const LEFT_WITHIN_MS = 2_000; // a member that left is gone from the group at once; a dead one stays for the session timeout
-const B_SLOW_MS = 4_000; // (joining) B's in-flight handler holds the rebalance open while A is joining
+const B_SESSION_TIMEOUT_MS = 30_000; // (joining) B is paused while A joins: it must stay a member meanwhile
+const B_REJOIN_MS = 4_000; // (joining) B, resumed at A's SIGTERM, rejoins; the group settles without A within this of A's exit
 
 type Moment = 'before connect' | 'while joining' | 'right after joining' | 'mid-batch' | 'mid-retry back-off';
 
@@ -80,8 +81,8 @@ describe.skipIf(env.reason !== '')('witness (d): SIGTERM at every moment of a co
       group: { stopTimeoutMs: STOP_TIMEOUT_MS },
       retry: { maxRetries: 5, initialDelayMs: 3_000, maxDelayMs: 3_000, multiplier: 1, jitter: 0 },
     };
-    const start = async (who: 'A' | 'B'): Promise<ConsumerProcess> => {
-      const p = await ConsumerProcess.start(`d-${slug}-${who}`, { ...base, clientId: `witness-d-${who}` });
+    const start = async (who: 'A' | 'B', consumer: ConsumerConfig['consumer'] = base.consumer): Promise<ConsumerProcess> => {
+      const p = await ConsumerProcess.start(`d-${slug}-${who}`, { ...base, consumer, clientId: `witness-d-${who}` });
       processes.push(p);
       return p;
     };
@@ -90,7 +91,7 @@ describe.skipIf(env.reason !== '')('witness (d): SIGTERM at every moment of a co
 
     // B: the member that stays (absent in the mid-batch and mid-retry cases, where A must own the special record).
     const withB = moment === 'before connect' || moment === 'while joining' || moment === 'right after joining';
-    const b = withB ? await start('B') : undefined;
+    const b = withB ? await start('B', moment === 'while joining' ? { ...base.consumer, sessionTimeoutMs: B_SESSION_TIMEOUT_MS } : base.consumer) : undefined;
     if (b !== undefined) {
       await b.ready();
       await until(async () => (await witness.missing(run)) === 0, 60_000, () => 'B did not handle the first events');
@@ -102,12 +103,15 @@ describe.skipIf(env.reason !== '')('witness (d): SIGTERM at every moment of a co
       A = await start('A');
       await A.waitFor((e) => e.event === 'starting', 30_000, 'starting');
     } else if (moment === 'while joining') {
-      await producer.sendOne(40, { mode: 'slow', workMs: B_SLOW_MS, key: 'slow' });
-      await b!.waitFor((e) => e.event === 'handling' && e.seq === 40, 30_000, 'B handling the slow event');
+      // B stops answering (SIGSTOP: a member slow to rejoin, as in a long GC pause or on an overloaded host), so the
+      // rebalance A's JoinGroup starts stays open until B is resumed: A is still joining when it gets SIGTERM,
+      // whatever the timing. (A slow handler in B held the rebalance open only on kafkajs, which rejoins
+      // after the batch; @platformatic/kafka rejoins at once, so that window was ~1 heartbeat and polls missed it.)
+      b!.kill('SIGSTOP');
       A = await start('A');
       await A.waitFor((e) => e.event === 'starting', 30_000, 'starting');
-      // A's JoinGroup has reached the coordinator: the group is rebalancing and waits for B's handler.
-      await until(async () => (await group(groupId)).state === 'PreparingRebalance', 30_000, () => 'the group never started rebalancing');
+      // A's JoinGroup has reached the coordinator: the group is rebalancing and waits for B.
+      await until(async () => (await group(groupId)).state === 'PreparingRebalance', 30_000, () => 'the group never started rebalancing', 50);
       if (A.at('ready') !== undefined) throw new Error('A finished joining before the SIGTERM: the moment was missed');
     } else if (moment === 'right after joining') {
       A = await start('A');
@@ -128,7 +132,13 @@ describe.skipIf(env.reason !== '')('witness (d): SIGTERM at every moment of a co
     }
     await producer.close();
 
-    const stop = await A.stop('SIGTERM', 60_000);
+    const stopping = A.stop('SIGTERM', 60_000);
+    // (joining) B resumes as A gets SIGTERM, as B's slow work would end meanwhile: the rebalance completes while A
+    // stops, and A, having waited for its join, leaves cleanly. Not covered (a known limit, docs/runtime.md): a
+    // rebalance still open at A's stop deadline; A then exits without leaving and stays a member for its session
+    // timeout, because its LeaveGroup would queue behind the JoinGroup the broker holds on the same connection.
+    if (moment === 'while joining') b!.kill('SIGCONT');
+    const stop = await stopping;
     const exitAt = stop.at; // epoch ms, as Date.now()
     // Both measured from A's exit: when A stopped being a member, and when the group settled without it.
     let leftMs: number | undefined;
@@ -185,8 +195,8 @@ describe.skipIf(env.reason !== '')('witness (d): SIGTERM at every moment of a co
   it('while joining (start() pending): exits within the deadline and leaves; the other member gets the partitions promptly', async () => {
     const o = await runCase('while joining');
     expectGraceful(o);
-    // B's own in-flight handler holds the rebalance for up to B_SLOW_MS; beyond that the group must not wait for A.
-    expect(o.settledMs).toBeLessThanOrEqual(B_SLOW_MS + LEFT_WITHIN_MS);
+    // The group waits for B's rejoin, never for A (gone).
+    expect(o.settledMs).toBeLessThanOrEqual(B_REJOIN_MS + LEFT_WITHIN_MS);
   }, 120_000);
 
   it('right after joining: exits within the deadline and leaves; the other member gets the partitions promptly', async () => {
