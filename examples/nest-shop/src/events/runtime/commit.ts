@@ -16,6 +16,11 @@ export class OffsetCommitter {
   private completed = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private queue: Promise<void> = Promise.resolve();
+  /**
+   * The flush queued behind the commit in flight that has not started yet: later calls join it (it takes their
+   * offsets too, being still to start), so the records marked while a commit is in flight queue one flush, not one each.
+   */
+  private waiting: Promise<void> | undefined;
   private epoch = 0;
   /**
    * The pending entry `mark` last touched (the engine marks one partition record after record): found again without
@@ -54,7 +59,9 @@ export class OffsetCommitter {
     }
     this.completed += 1;
     const policy = this.policy();
-    if (this.completed >= policy.batchSize) void this.flush().catch(() => undefined);
+    if (this.completed >= policy.batchSize) {
+      if (this.waiting === undefined) void this.flush().catch(() => undefined);
+    }
     else if (policy.intervalMs > 0) this.timer ??= setTimeout(() => void this.flush().catch(() => undefined), policy.intervalMs);
   }
 
@@ -68,7 +75,9 @@ export class OffsetCommitter {
    * of the same partition completed meanwhile, or the epoch ended) for the next flush, and the promise rejects.
    */
   flush(): Promise<void> {
+    if (this.waiting !== undefined) return this.waiting;
     const run = async (): Promise<void> => {
+      this.waiting = undefined;
       if (this.timer !== undefined) {
         clearTimeout(this.timer);
         this.timer = undefined;
@@ -102,6 +111,7 @@ export class OffsetCommitter {
       }
     };
     const next = this.queue.then(run, run);
+    this.waiting = next;
     this.queue = next.catch(() => undefined);
     return next;
   }
