@@ -257,6 +257,7 @@ function render(r: Report): string {
       targets.push(`| cached \`--check\` on an unchanged 1,000-event catalog < 0.5 s (whole process) | ${ms(median(g.cli.warmCheckMs))} ms | ${verdict(median(g.cli.warmCheckMs) < 500)} |`);
       targets.push(`| cached re-generate on an unchanged 1,000-event catalog < 0.5 s (whole process) | ${ms(median(g.cli.warmRegenerateMs))} ms | ${verdict(median(g.cli.warmRegenerateMs) < 500)} |`);
       targets.push(`| cold \`gen events\` on 1,000 events ≤ 1.5× parse-only process | ${ratio(g.cli.ratio)} | ${verdict(g.cli.ratio <= 1.5)} |`);
+      if (g.cli.generateNoDocsMs?.length) targets.push(`| cold \`gen events --no-docs\` on 1,000 events ≤ 1.25× parse-only process | ${ratio(g.cli.noDocsRatio)} (per repetition ${g.cli.generateNoDocsMs.map((x, i) => ratio(x / (g.cli.parseOnlyMs[i] as number))).join(', ')}) | ${verdict(g.cli.noDocsRatio <= 1.25)} |`);
     }
     for (const g of r.generation) {
       if (!g.watch?.editToDiskMs.length) continue;
