@@ -118,22 +118,56 @@ function emit(box: LoadedBox, sourcePath: string, target: Target, t0: number, di
   return { files, diagnostics, catalog, symbols: symbols.table, timings };
 }
 
-/** Generate the tree for a catalog file. Never throws for bad input: see `diagnostics`. */
-export async function generate(catalogPath: string, options: GenerateOptions = {}): Promise<GenerateResult> {
+/**
+ * Generate the tree for a catalog file. Never throws for bad input: see `diagnostics`.
+ *
+ * When @asyncapi/parser validates in a worker (one-shot `gen events`), the model and the emitters run here while it
+ * parses, and the result is returned only once its findings are in: a catalog it rejects gets its findings and no
+ * files (what the model said of it, or threw on it, is dropped, as if the model had never run), exactly as when the
+ * parse comes first.
+ */
+export async function generate(catalogPath: string, options: GenerateOptions & { noWorker?: boolean } = {}): Promise<GenerateResult> {
   const cwd = options.cwd ?? process.cwd();
   const t0 = performance.now();
   // Held only by `box` (no local), so that `emit` can drop it once the model is built.
   const box: LoadedBox & { diagnostics: Diagnostic[] } = {
-    ...(await loadCatalog(catalogPath, { cwd, validate: options.validate !== false, lenient: options.lenient === true, incremental: options.incremental === true })),
+    ...(await loadCatalog(catalogPath, {
+      cwd,
+      validate: options.validate !== false,
+      lenient: options.lenient === true,
+      incremental: options.incremental === true,
+      deferValidation: true,
+      ...(options.noWorker ? { noWorker: true } : {}),
+    })),
     release: options.incremental !== true,
   };
   const diagnostics = box.diagnostics;
   const empty = { loadMs: performance.now() - t0, parserMs: 0, modelMs: 0, emitMs: 0 };
   if (!box.loaded || hasErrors(diagnostics)) return { files: [], diagnostics, timings: empty };
   const sources: Array<[string, string]> = [...new Set(box.loaded.files.values())].filter((f) => f.hash !== undefined).map((f) => [f.absPath, f.hash as string]);
-  const result = emit(box, displayPath(box.loaded.main.absPath, cwd), options.target ?? 'plain', t0, [...diagnostics], options.docs !== false, options.services, options.memo);
-  result.sources = sources;
-  return result;
+  const verdict = box.loaded.verdict;
+  const run = (): GenerateResult => emit(box as LoadedBox, displayPath((box.loaded as LoadedCatalog).main.absPath, cwd), options.target ?? 'plain', t0, [...diagnostics], options.docs !== false, options.services, options.memo);
+  if (verdict === undefined) {
+    const result = run();
+    result.sources = sources;
+    return result;
+  }
+  let result: GenerateResult | undefined;
+  let thrown: { error: unknown } | undefined;
+  try {
+    result = run();
+  } catch (error) {
+    thrown = { error };
+  }
+  const found = await verdict;
+  // The worker's answer cannot be used: load again, validating on this thread (as without a worker).
+  if (found === undefined) return generate(catalogPath, { ...options, noWorker: true });
+  if (hasErrors(found.errors)) return { files: [], diagnostics: [...diagnostics, ...found.errors], timings: { ...empty, parserMs: found.parserMs } };
+  if (thrown) throw thrown.error;
+  const done = result as GenerateResult;
+  done.timings.parserMs = found.parserMs;
+  done.sources = sources;
+  return done;
 }
 
 /**

@@ -12,7 +12,7 @@ import { lenientRepairs } from './lenient.js';
 import { precheck } from './precheck.js';
 import { isAvroExampleFinding, parserTextWithAvroNames } from '../model/avro.js';
 import { parserSafeText, restoreNames } from './protect.js';
-import { applyTraits } from './traits.js';
+import { applyTraits, hasTraits } from './traits.js';
 import { displayPath, joinPointer, loadSource, locationOf, type SourceFile } from './source.js';
 
 export { applyTraits } from './traits.js';
@@ -31,6 +31,13 @@ export interface LoadedCatalog {
   lenient?: boolean;
   /** What @asyncapi/parser validated: the whole catalog, or (`incremental`) only the messages an edit changed. */
   parserScope?: 'catalog' | 'changed-messages';
+  /**
+   * Under `deferValidation`, when the parser worker validates this catalog: its findings, still to come, as located
+   * errors (empty: valid), or `undefined` when the worker's answer cannot be used (it failed, or it read other text)
+   * and the catalog must be loaded again without the worker. Until it settles, nothing generated from this load may be
+   * written or reported.
+   */
+  verdict?: Promise<{ errors: Diagnostic[]; parserMs: number } | undefined>;
 }
 
 export interface LoadOptions {
@@ -45,6 +52,15 @@ export interface LoadOptions {
    * rest of `components`) instead of the whole catalog. Any finding there sends it through the whole parse again.
    */
   incremental?: boolean;
+  /**
+   * One-shot `gen events`: when @asyncapi/parser validates in the worker, return the loaded catalog at once, with the
+   * worker's findings to come in `verdict`, so the model and the emitters run on this thread while the worker parses
+   * (the second core). Only for a single-file catalog without repairs or traits (the data the model reads is then
+   * exactly what the worker validates, and nothing the model does changes what the findings are located against).
+   */
+  deferValidation?: boolean;
+  /** Do not start the parser worker for this load (the retry after a worker answer that could not be used). */
+  noWorker?: boolean;
 }
 
 /** The last valid load of a catalog (by absolute path) under `incremental`: what the next one is compared with. */
@@ -254,17 +270,55 @@ function externalRefs(data: unknown, out: Set<string>): void {
 }
 
 /**
+ * @asyncapi/parser's errors as our located diagnostics (its warnings are not reported: the model has its own).
+ * `repaired`: the parser read repaired data, so findings are located by pointer in our reading of the files.
+ */
+function parserFindings(result: ParseOutcome, main: SourceFile, files: ReadonlyMap<string, SourceFile>, repaired: boolean, absMain: string, cwd: string): Diagnostic[] {
+  const found: Diagnostic[] = [];
+  const errors = result.diagnostics.filter((d) => d.severity === 0);
+  let avroExampleFindings = 0;
+  for (const d of errors) {
+    // "must match then schema" only says a deeper error exists; the deeper one is reported.
+    if (/must match "(then|else)" schema/.test(d.message) && errors.length > 1) continue;
+    // Examples of an Avro payload checked as if it were JSON Schema: meaningless; the model checks them against
+    // the payload model/avro.ts reads (example-invalid).
+    if (isAvroExampleFinding(main.data, d.path)) {
+      avroExampleFindings++;
+      continue;
+    }
+    const inBinding = d.path.includes('bindings');
+    const rule = inBinding && d.path[0] === 'channels' ? 'topic-config-invalid' : inBinding ? 'binding-invalid' : 'asyncapi-schema';
+    const src = typeof d.source === 'string' && d.source ? path.resolve(d.source) : absMain;
+    const pointer = joinPointer('', ...d.path.map((p) => restoreNames(String(p))));
+    const file = files.get(src);
+    const location =
+      repaired && file ? locationOf(file, pointer) : { file: displayPath(src, cwd), line: d.range.start.line + 1, column: d.range.start.character + 1, pointer };
+    found.push({ severity: 'error', rule, message: restoreNames(d.message), location });
+  }
+  if (!result.document && avroExampleFindings === 0 && found.length === 0) {
+    found.push({ severity: 'error', rule: 'asyncapi-schema', message: 'not a valid AsyncAPI document', location: { file: main.displayPath, line: 1, column: 1, pointer: '' } });
+  }
+  return found;
+}
+
+/**
  * Load and validate a catalog. Never throws for bad input: every problem is a located diagnostic
  * (`yaml-syntax`, `file-unreadable`, `ref-unsupported`, `asyncapi-schema`).
  */
 export async function loadCatalog(entry: string, options: LoadOptions = {}): Promise<{ loaded?: LoadedCatalog; diagnostics: Diagnostic[] }> {
   const cwd = options.cwd ?? process.cwd();
   const absMain = path.resolve(cwd, entry);
-  const speculative = workerEnabled && !options.incremental && options.validate !== false ? startParserWorker(absMain) : undefined;
+  const speculative = workerEnabled && !options.noWorker && !options.incremental && options.validate !== false ? startParserWorker(absMain) : undefined;
+  let deferred = false;
   try {
-    return await load(absMain, cwd, options, speculative);
+    const result = await load(absMain, cwd, options, speculative);
+    if (result.loaded?.verdict && speculative) {
+      deferred = true;
+      void result.loaded.verdict.finally(() => speculative.stop());
+    }
+    return result;
   } finally {
-    speculative?.stop();
+    if (!deferred) speculative?.stop();
   }
 }
 
@@ -329,6 +383,16 @@ async function load(absMain: string, cwd: string, options: LoadOptions, speculat
     const t0 = performance.now();
     let result: ParseOutcome | undefined;
     let scope: 'catalog' | 'changed-messages' = 'catalog';
+    if (speculative && files.size === 1 && !repairs.length && options.deferValidation && !snapshot && !hasTraits(first.file, files)) {
+      const main = first.file;
+      const hash = createHash('sha256').update(main.parserText).digest('hex');
+      const verdict = speculative.reply.then((reply) =>
+        reply?.ok && reply.hash === hash
+          ? { errors: parserFindings({ document: reply.document || undefined, diagnostics: reply.diagnostics }, main, files, false, absMain, cwd), parserMs: performance.now() - t0 }
+          : undefined,
+      );
+      return { loaded: { main, files, diagnostics, parserMs: 0, lenient: options.lenient === true, parserScope: 'catalog', verdict }, diagnostics };
+    }
     if (speculative && files.size === 1 && !repairs.length) {
       const reply = await speculative.reply;
       if (reply?.ok && reply.hash === createHash('sha256').update(first.file.parserText).digest('hex')) result = { document: reply.document || undefined, diagnostics: reply.diagnostics };
@@ -354,36 +418,7 @@ async function load(absMain: string, cwd: string, options: LoadOptions, speculat
     }
     parserMs = performance.now() - t0;
     parserScope = scope;
-    const errors = result.diagnostics.filter((d) => d.severity === 0);
-    let avroExampleFindings = 0;
-    for (const d of errors) {
-      // "must match then schema" only says a deeper error exists; the deeper one is reported.
-      if (/must match "(then|else)" schema/.test(d.message) && errors.length > 1) continue;
-      // Examples of an Avro payload checked as if it were JSON Schema: meaningless; the model checks them against
-      // the payload model/avro.ts reads (example-invalid).
-      if (isAvroExampleFinding(first.file.data, d.path)) {
-        avroExampleFindings++;
-        continue;
-      }
-      const inBinding = d.path.includes('bindings');
-      const rule = inBinding && d.path[0] === 'channels' ? 'topic-config-invalid' : inBinding ? 'binding-invalid' : 'asyncapi-schema';
-      const src = typeof d.source === 'string' && d.source ? path.resolve(d.source) : absMain;
-      const pointer = joinPointer('', ...d.path.map((p) => restoreNames(String(p))));
-      const file = files.get(src);
-      const location =
-        repairs.length && file
-          ? locationOf(file, pointer)
-          : { file: displayPath(src, cwd), line: d.range.start.line + 1, column: d.range.start.character + 1, pointer };
-      diagnostics.push({ severity: 'error', rule, message: restoreNames(d.message), location });
-    }
-    if (!result.document && avroExampleFindings === 0 && !diagnostics.some((d) => d.severity === 'error')) {
-      diagnostics.push({
-        severity: 'error',
-        rule: 'asyncapi-schema',
-        message: 'not a valid AsyncAPI document',
-        location: { file: first.file.displayPath, line: 1, column: 1, pointer: '' },
-      });
-    }
+    diagnostics.push(...parserFindings(result, first.file, files, repairs.length > 0, absMain, cwd));
   }
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
   if (snapshot) lastLoads.set(absMain, snapshot);

@@ -69,3 +69,10 @@ export function applyTraits(main: SourceFile, files: ReadonlyMap<string, SourceF
   // Messages first: merging an operation copies its (2.x inline) message, which must already be merged.
   for (const n of [...doc.messages, ...doc.operations]) applyTo(files, n, doc.major);
 }
+
+/** Whether any message or operation of the catalog has traits (what `applyTraits` would change). */
+export function hasTraits(main: SourceFile, files: ReadonlyMap<string, SourceFile>): boolean {
+  const doc = documentNodes(main, files);
+  for (const n of [...doc.messages, ...doc.operations]) if (isRecord(n.value) && Array.isArray(n.value.traits)) return true;
+  return false;
+}

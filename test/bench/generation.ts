@@ -2,7 +2,7 @@
  * Generation benchmark: synthetic catalogs (test/bench/synthetic.ts) generated in process and through the CLI,
  * against @asyncapi/parser parsing the same document (in process, and as a cold one-shot process).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -63,7 +63,19 @@ function countFiles(dir: string): number {
   return n;
 }
 
+/**
+ * Before every timed process of the CLI comparison (the parse-only baseline as well): `sync`, so that the write-back
+ * of what the previous steps wrote and deleted (up to ~9,000 files: the last run's tree, the trees removed between
+ * repetitions) is not billed to whichever process runs next. On this machine's disk (ext4, online discard) that
+ * write-back made a generate's own ~5,600 file writes take 4 s instead of 0.45 s in about half the runs, at random;
+ * every process still pays for everything it writes itself.
+ */
+function settleDisk(): void {
+  spawnSync('sync', { stdio: 'ignore' });
+}
+
 async function cli(args: string[], cwd: string, timeoutMs: number): Promise<{ ms: number; rss: number; stdout: string; stderr: string }> {
+  settleDisk();
   // The cache lives in the benchmark's directory (never in the repository's node_modules); its trace says hit or miss.
   const env = { ...process.env, NO_COLOR: '1', EVENTGEN_CACHE_DIR: path.join(cwd, 'cache'), EVENTGEN_CACHE_DEBUG: '1' };
   const r = await runChild(process.execPath, [CLI, ...args], { cwd, timeoutMs, env });
@@ -171,6 +183,7 @@ export async function generationBench(options: { sizes: Array<{ events: number; 
       const steps = ['parse', 'generate', 'no-docs'] as const;
       for (const step of r % 2 === 0 ? steps : [...steps].reverse()) {
         if (step === 'parse') {
+          settleDisk();
           const p = await runChild(process.execPath, [PARSE_ONLY, catalog], { cwd: dir, timeoutMs });
           if (p.code !== 0) throw new Error(`parse-only failed: ${p.stderr.slice(-2000)}`);
           c.parseOnlyMs.push(p.wallMs);

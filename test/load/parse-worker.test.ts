@@ -13,6 +13,7 @@ import { cleanup, gen, outputTree, workspace } from '../cache/support.js';
 import { fixturePath, ROOT } from '../support/tree.js';
 
 const LOAD = path.join(ROOT, 'dist/generator/load/index.js');
+const GENERATE = path.join(ROOT, 'dist/generator/index.js');
 const temps: string[] = [];
 afterAll(() => {
   for (const t of temps) rmSync(t, { recursive: true, force: true });
@@ -37,6 +38,34 @@ function loadInChild(catalog: string, worker: boolean): Loaded {
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: ROOT });
   expect(r.status, r.stderr).toBe(0);
   return JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as Loaded;
+}
+
+interface Generated {
+  deferred: boolean;
+  diagnostics: string[];
+  files: string[];
+}
+
+/**
+ * generate() from the build in a fresh process, with or without the worker. `deferred`: whether loadCatalog handed
+ * the model a catalog whose validation was still running (checked with a load of its own, as generate() asks).
+ */
+function generateInChild(catalog: string, worker: boolean): Generated {
+  const script = `
+    import { createHash } from 'node:crypto';
+    const { loadCatalog, useParserWorker } = await import(${JSON.stringify(LOAD)});
+    const { generate } = await import(${JSON.stringify(GENERATE)});
+    useParserWorker(${worker});
+    const cwd = ${JSON.stringify(path.dirname(catalog))};
+    const probe = await loadCatalog(${JSON.stringify(catalog)}, { cwd, deferValidation: true });
+    const deferred = probe.loaded?.verdict !== undefined;
+    if (probe.loaded?.verdict) await probe.loaded.verdict;
+    const r = await generate(${JSON.stringify(catalog)}, { cwd });
+    const files = r.files.map((f) => f.path + ' ' + f.ownership + ' ' + createHash('sha256').update(f.content).digest('hex'));
+    console.log(JSON.stringify({ deferred, files, diagnostics: r.diagnostics.map((d) => [d.severity, d.rule, d.location?.file, d.location?.line, d.location?.column, d.location?.pointer, d.message].join(' | ')) }));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: ROOT });
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as Generated;
 }
 
 function catalogFile(text: string): string {
@@ -105,5 +134,68 @@ describe.skipIf(!existsSync(LOAD))('the parser in a worker thread (built code)',
     const a = outputTree(path.join(ws, 'a'));
     expect(Object.keys(a).length).toBeGreaterThan(10);
     expect(a).toEqual(outputTree(path.join(ws, 'b')));
+  });
+
+  describe('the model and the emitters run while the worker validates (generate)', () => {
+    it('a valid catalog: generated during validation, the same files and findings as with the parser first', () => {
+      const shop = path.join(ROOT, 'catalog/shop.asyncapi.yaml');
+      const viaWorker = generateInChild(shop, true);
+      const onMain = generateInChild(shop, false);
+      expect(viaWorker.deferred).toBe(true);
+      expect(onMain.deferred).toBe(false);
+      expect(viaWorker.files.length).toBeGreaterThan(10);
+      expect(viaWorker).toEqual({ ...onMain, deferred: true });
+    });
+
+    it('a catalog the parser rejects: its findings only, no files, even though the model ran on it', () => {
+      // The model alone would generate this one (an unknown keyword is not its business); the parser refuses it.
+      const file = catalogFile(INVALID.replace('{ type: strin }', '{ type: string }').replace('minimum: x', 'minimum: 1').replace('channels:', 'channels:\n  c0: { address: 7, nope: true }'));
+      const viaWorker = generateInChild(file, true);
+      const onMain = generateInChild(file, false);
+      expect(viaWorker.deferred).toBe(true);
+      expect(viaWorker.files).toEqual([]);
+      expect(viaWorker.diagnostics.length).toBeGreaterThan(0);
+      expect(viaWorker.diagnostics.every((d) => d.startsWith('error | asyncapi-schema'))).toBe(true);
+      expect(viaWorker).toEqual({ ...onMain, deferred: true });
+    });
+
+    it('an invalid payload schema: the same findings as with the parser first', () => {
+      const file = catalogFile(INVALID);
+      const viaWorker = generateInChild(file, true);
+      expect(viaWorker.files).toEqual([]);
+      expect(viaWorker).toEqual({ ...generateInChild(file, false), deferred: true });
+    });
+
+    it('a worker answer that cannot be used (hostile key): generated again with the parser on this thread, same result', () => {
+      const file = catalogFile(INVALID.replace('{ type: strin }', '{ type: string }').replace('minimum: x', 'minimum: 1').replace('n: { type: integer', 'constructor: { type: integer'));
+      const viaWorker = generateInChild(file, true);
+      const onMain = generateInChild(file, false);
+      expect(viaWorker.deferred).toBe(true);
+      expect(viaWorker.files.length).toBeGreaterThan(0);
+      expect(viaWorker).toEqual({ ...onMain, deferred: true });
+    });
+
+    it('a catalog with traits is validated before the model reads it (traits change the data it reads)', () => {
+      const file = catalogFile(`asyncapi: 3.0.0
+info: { title: Traits, version: 1.0.0 }
+channels:
+  c1:
+    address: a.b
+    messages:
+      m1: { $ref: '#/components/messages/m1' }
+components:
+  messages:
+    m1:
+      name: thing.done
+      traits: [{ $ref: '#/components/messageTraits/common' }]
+      payload: { type: object, properties: { id: { type: string } } }
+  messageTraits:
+    common:
+      headers: { type: object, properties: { tenant: { type: string } } }
+`);
+      const viaWorker = generateInChild(file, true);
+      expect(viaWorker.deferred).toBe(false);
+      expect(viaWorker).toEqual(generateInChild(file, false));
+    });
   });
 });
