@@ -3,7 +3,7 @@
  * against @asyncapi/parser parsing the same document (in process, and as a cold one-shot process).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { GenWorkerResult } from './gen-worker.js';
@@ -65,13 +65,26 @@ function countFiles(dir: string): number {
 
 /**
  * Before every timed process of the CLI comparison (the parse-only baseline as well): `sync`, so that the write-back
- * of what the previous steps wrote and deleted (up to ~9,000 files: the last run's tree, the trees removed between
- * repetitions) is not billed to whichever process runs next. On this machine's disk (ext4, online discard) that
- * write-back made a generate's own ~5,600 file writes take 4 s instead of 0.45 s in about half the runs, at random;
- * every process still pays for everything it writes itself.
+ * of what the previous steps wrote (the last run's ~5,600 files) is not billed to whichever process runs next. And
+ * output trees are never deleted between timed processes, only moved aside (`retire`) and deleted after the section:
+ * on this machine's disk (ext4 mounted with online `discard`) deleting a tree of ~9,000 files slowed the file creation
+ * of the next few seconds' process by up to 4 s (a generate's own 5,600 writes: 0.45 s undisturbed), even after a
+ * `sync`. Every process still pays for everything it writes itself.
  */
 function settleDisk(): void {
   spawnSync('sync', { stdio: 'ignore' });
+}
+
+/** Moves a tree out of the way (one rename) into `<trash>`, which `emptyTrash` deletes once nothing is timed. */
+let retired = 0;
+function retire(dir: string, trash: string): void {
+  if (!existsSync(dir)) return;
+  mkdirSync(trash, { recursive: true });
+  renameSync(dir, path.join(trash, `${retired++}`));
+}
+function emptyTrash(trash: string): void {
+  rmSync(trash, { recursive: true, force: true });
+  settleDisk();
 }
 
 async function cli(args: string[], cwd: string, timeoutMs: number): Promise<{ ms: number; rss: number; stdout: string; stderr: string }> {
@@ -158,6 +171,7 @@ export async function generationBench(options: { sizes: Array<{ events: number; 
     const catalog = path.join(dir, 'catalog.asyncapi.yaml');
     writeFileSync(catalog, syntheticCatalog(events));
     const timeoutMs = 60_000 + events * 600;
+    const trash = path.join(dir, 'trash');
 
     let inProcess: GenWorkerResult = { errors: 0, files: Number.NaN, bytes: Number.NaN, parseMs: [], generateMs: [], phases: [], maxRssBytes: Number.NaN };
     if (reps > 0) {
@@ -176,9 +190,9 @@ export async function generationBench(options: { sizes: Array<{ events: number; 
     for (let r = 0; r < cliReps; r++) {
       const out = path.join(dir, 'out');
       const outNoDocs = path.join(dir, 'out-no-docs');
-      rmSync(out, { recursive: true, force: true });
-      rmSync(outNoDocs, { recursive: true, force: true });
-      rmSync(path.join(dir, 'cache'), { recursive: true, force: true });
+      retire(out, trash);
+      retire(outNoDocs, trash);
+      retire(path.join(dir, 'cache'), trash);
       // Rotate the order of the cold processes between repetitions.
       const steps = ['parse', 'generate', 'no-docs'] as const;
       for (const step of r % 2 === 0 ? steps : [...steps].reverse()) {
@@ -198,7 +212,7 @@ export async function generationBench(options: { sizes: Array<{ events: number; 
           c.generateRss.push(g.rss);
         }
       }
-      rmSync(outNoDocs, { recursive: true, force: true });
+      retire(outNoDocs, trash);
       c.filesWritten = countFiles(out);
       // --check on the unchanged tree, then a plain re-generation of it (nothing to write), both cold.
       // Cold: --no-cache (the whole pipeline); warm: answered by the cache the cold runs wrote. Interleaved.
@@ -214,6 +228,8 @@ export async function generationBench(options: { sizes: Array<{ events: number; 
       c.warmRegenerateMs.push(wr.ms);
       progress(`  CLI rep ${r + 1}/${cliReps}: parse-only ${Math.round(c.parseOnlyMs[r] ?? 0)} ms, gen ${Math.round(c.generateMs[r] ?? 0)} ms (--no-docs ${Math.round(c.generateNoDocsMs[r] ?? 0)} ms), --check ${Math.round(c.checkMs[r] ?? 0)} ms (warm ${Math.round(c.warmCheckMs[r] ?? 0)} ms), regen ${Math.round(c.regenerateMs[r] ?? 0)} ms (warm ${Math.round(c.warmRegenerateMs[r] ?? 0)} ms)`);
     }
+    // The trees moved aside go now, before the watch process's first run (untimed) creates its tree.
+    emptyTrash(trash);
     let watch: WatchResult | undefined;
     if (watchEdits > 0) {
       progress(`generation ${events} events: gen events --watch, ${watchEdits} edits of one event`);
@@ -222,8 +238,9 @@ export async function generationBench(options: { sizes: Array<{ events: number; 
     c.ratio = pairedRatio(c.generateMs, c.parseOnlyMs);
     c.noDocsRatio = pairedRatio(c.generateNoDocsMs, c.parseOnlyMs);
     c.checkRatio = pairedRatio(c.checkMs, c.generateMs);
-    rmSync(path.join(dir, 'out'), { recursive: true, force: true });
-    rmSync(path.join(dir, 'cache'), { recursive: true, force: true });
+    retire(path.join(dir, 'out'), trash);
+    retire(path.join(dir, 'cache'), trash);
+    emptyTrash(trash);
     results.push({
       events,
       catalogBytes: statSync(catalog).size,
