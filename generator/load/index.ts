@@ -383,20 +383,19 @@ async function load(absMain: string, cwd: string, options: LoadOptions, speculat
     const t0 = performance.now();
     let result: ParseOutcome | undefined;
     let scope: 'catalog' | 'changed-messages' = 'catalog';
-    if (speculative && files.size === 1 && !repairs.length && options.deferValidation && !snapshot && !hasTraits(first.file, files)) {
-      const main = first.file;
-      const hash = createHash('sha256').update(main.parserText).digest('hex');
-      const verdict = speculative.reply.then((reply) =>
-        reply?.ok && reply.hash === hash
-          ? { errors: parserFindings({ document: reply.document || undefined, diagnostics: reply.diagnostics }, main, files, false, absMain, cwd), parserMs: performance.now() - t0 }
-          : undefined,
-      );
+    // The worker's findings are used when it validated exactly the text this thread would give the parser.
+    const main = first.file;
+    const fromWorker =
+      speculative && files.size === 1 && !repairs.length
+        ? speculative.reply.then((reply): ParseOutcome | undefined =>
+            reply?.ok && reply.hash === createHash('sha256').update(main.parserText).digest('hex') ? { document: reply.document || undefined, diagnostics: reply.diagnostics } : undefined,
+          )
+        : undefined;
+    if (fromWorker && options.deferValidation && !hasTraits(main, files)) {
+      const verdict = fromWorker.then((r) => (r ? { errors: parserFindings(r, main, files, false, absMain, cwd), parserMs: performance.now() - t0 } : undefined));
       return { loaded: { main, files, diagnostics, parserMs: 0, lenient: options.lenient === true, parserScope: 'catalog', verdict }, diagnostics };
     }
-    if (speculative && files.size === 1 && !repairs.length) {
-      const reply = await speculative.reply;
-      if (reply?.ok && reply.hash === createHash('sha256').update(first.file.parserText).digest('hex')) result = { document: reply.document || undefined, diagnostics: reply.diagnostics };
-    }
+    if (fromWorker) result = await fromWorker;
     if (!result) {
       // Read lazily: after a `--watch` edit the entry file's whole parser text is built only if the parser reads it.
       for (const f of files.values()) parserTexts.set(f.absPath, f === first.file ? () => f.parserText : () => parserTextWithAvroNames(f.data, f.parserText));
