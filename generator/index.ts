@@ -97,7 +97,7 @@ interface LoadedBox {
 function emit(box: LoadedBox, sourcePath: string, target: Target, t0: number, diagnostics: Diagnostic[], docs = true, services: readonly Service[] = [], memo?: EmitMemo): GenerateResult {
   const t1 = performance.now();
   const loaded = box.loaded as LoadedCatalog;
-  const { catalog, diagnostics: modelDiags } = buildCatalog(loaded, { sourcePath });
+  const { catalog, diagnostics: modelDiags } = buildCatalog(loaded, { sourcePath, ...(memo ? { incremental: true } : {}) });
   diagnostics.push(...modelDiags);
   const t2 = performance.now();
   const timings = { loadMs: t1 - t0, parserMs: loaded.parserMs, modelMs: t2 - t1, emitMs: 0 };
@@ -111,9 +111,13 @@ function emit(box: LoadedBox, sourcePath: string, target: Target, t0: number, di
   diagnostics.push(...symbols.diagnostics);
   if (hasErrors(diagnostics)) return { files: [], diagnostics, timings };
   const version = eventgenVersion();
-  const files = emitAll(symbols.table, { target, version, docs, runtime, services, gateway: services.includes('gateway') ? templateSources('gateway') : [], live: services.includes('live') ? templateSources('live') : [], outbox: services.includes('outbox') ? templateSources('outbox') : [], ...(memo ? { memo } : {}) }).map((f) =>
-    f.ownership === 'managed' ? { ...f, content: addBanner(f.path, f.content, version, sourcePath) } : f,
-  );
+  // Under --watch the loaded catalog is kept (no release): the memo keys units by the message definitions they read.
+  if (memo && box.loaded) memo.begin(box.loaded, symbols.table);
+  // A file whose content is the one of the previous run (the same string, from the memo) gets the same banner.
+  const banner = (f: GeneratedFile): GeneratedFile =>
+    f.ownership !== 'managed' ? f : { ...f, content: memo ? memo.units.get(`banner:${f.path}`, f.content, () => addBanner(f.path, f.content, version, sourcePath)) : addBanner(f.path, f.content, version, sourcePath) };
+  const files = emitAll(symbols.table, { target, version, docs, runtime, services, gateway: services.includes('gateway') ? templateSources('gateway') : [], live: services.includes('live') ? templateSources('live') : [], outbox: services.includes('outbox') ? templateSources('outbox') : [], ...(memo ? { memo } : {}) }).map(banner);
+  memo?.commit();
   timings.emitMs = performance.now() - t2;
   return { files, diagnostics, catalog, symbols: symbols.table, timings };
 }

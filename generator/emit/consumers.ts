@@ -259,11 +259,14 @@ function groupIndex(table: SymbolTable, group: GroupSymbols): GeneratedFile {
   return { path: mod.path, content: mod.render(body), ownership: 'managed' };
 }
 
-export function emitConsumers(table: SymbolTable, _options: EmitOptions): GeneratedFile[] {
+export function emitConsumers(table: SymbolTable, options: EmitOptions): GeneratedFile[] {
   const files: GeneratedFile[] = [];
+  const memo = options.memo;
   for (const group of table.activeGroups()) {
-    for (const sub of group.subscriptions) files.push(topicHandler(table, group, sub));
-    files.push(groupIndex(table, group));
+    for (const sub of group.subscriptions) {
+      files.push(memo ? memo.units.get(`topic-handler:${sub.file}`, memo.events(sub.events.map((e) => e.event.type)), () => topicHandler(table, group, sub)) : topicHandler(table, group, sub));
+    }
+    files.push(memo ? memo.units.get(`group-index:${group.index}`, memo.events(group.stubs.map((s) => s.event.event.type)), () => groupIndex(table, group)) : groupIndex(table, group));
   }
   return files;
 }

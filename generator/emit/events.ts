@@ -20,7 +20,8 @@ function partitionKey(e: EventType): string {
   }
 }
 
-export function emitEvents(table: SymbolTable, _options: EmitOptions): GeneratedFile[] {
+export function emitEvents(table: SymbolTable, options: EmitOptions): GeneratedFile[] {
+  const memo = options.memo;
   const mod = new TsModule(table.files.EVENTS);
   const { events, EventType, EventMap } = table.fixed;
   for (const s of [events, EventType, EventMap, ...table.events.map((e) => e.definition)]) mod.declare(s);
@@ -28,9 +29,10 @@ export function emitEvents(table: SymbolTable, _options: EmitOptions): Generated
   const parts: string[] = [];
   for (const sy of table.events) {
     const e = sy.event;
+    // Imports are recorded on every run; the text of an unchanged event is the previous run's.
     const schema = mod.use(sy.schema);
     const tags = e.deprecated ? ['@deprecated'] : [];
-    parts.push(
+    const part = (): string =>
       [
         jsdoc(eventDocLines(e), '', tags),
         `export const ${sy.definition.name} = ${defineEvent}({`,
@@ -49,8 +51,8 @@ export function emitEvents(table: SymbolTable, _options: EmitOptions): Generated
         '});',
       ]
         .filter(Boolean)
-        .join('\n'),
-    );
+        .join('\n');
+    parts.push(memo ? memo.units.get(`events.ts:${e.type}`, memo.event(e.type), part) : part());
   }
   const entries = table.events.map((e) => `  ${propertyKey(e.event.type)}: ${e.definition.name},`);
   parts.push(
@@ -70,7 +72,8 @@ export function emitEvents(table: SymbolTable, _options: EmitOptions): Generated
     ].join('\n'),
   );
   const files: GeneratedFile[] = [{ path: mod.path, content: mod.render(parts.join('\n\n')), ownership: 'managed' }];
-  files.push({ path: table.files.TOPICS, content: emitTopicsData(table), ownership: 'managed' });
+  // topics.ts reads no event definition: it changes only with what the memo's global key covers.
+  files.push({ path: table.files.TOPICS, content: memo ? memo.units.get('topics.ts', memo.global, () => emitTopicsData(table)) : emitTopicsData(table), ownership: 'managed' });
   return files;
 }
 

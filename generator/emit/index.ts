@@ -6,7 +6,8 @@
 import type { SymbolTable } from '../symbols/table.js';
 import { emitBarrel } from './barrel.js';
 import { emitConsumers } from './consumers.js';
-import { emitDocs, PageMemo } from './docs/index.js';
+import { emitDocs } from './docs/index.js';
+import type { EmitMemo } from './memo.js';
 import { emitEvents } from './events.js';
 import { emitGateway } from './gateway/index.js';
 import { emitLive } from './live/index.js';
@@ -22,6 +23,7 @@ import type { EmitOptions, GeneratedFile, Target } from './types.js';
 
 export type { GeneratedFile, EmitOptions, Target, Ownership } from './types.js';
 export type { RuntimeSource } from './runtime.js';
+export { EmitMemo } from './memo.js';
 
 export interface EmitAllOptions extends EmitOptions {
   runtime: readonly RuntimeSource[];
@@ -31,16 +33,6 @@ export interface EmitAllOptions extends EmitOptions {
   live?: readonly RuntimeSource[];
   /** `templates/outbox/` sources, when `services` includes the outbox. */
   outbox?: readonly RuntimeSource[];
-  /** `gen events --watch`: what the previous run of the same session emitted, reused where its inputs are equal. */
-  memo?: EmitMemo;
-}
-
-/**
- * What one `--watch` session keeps between runs to emit less (one per session: a memo only compares with the run
- * before it). Docs pages are rendered again only when their context changed (`PageMemo`).
- */
-export class EmitMemo {
-  readonly docs = new PageMemo();
 }
 
 /** What differs per target: the consumer layout (with its stubs) and the root barrel; everything else is shared. */

@@ -60,10 +60,11 @@ function producerClass(table: SymbolTable, topic: TopicSymbols, cls: Sym): Gener
   return { path: mod.path, content: mod.render(body), ownership: 'managed' };
 }
 
-export function emitProducers(table: SymbolTable, _options: EmitOptions): GeneratedFile[] {
+export function emitProducers(table: SymbolTable, emitOptions: EmitOptions): GeneratedFile[] {
   const topics = table.topics.filter((t): t is TopicSymbols & { producer: Sym } => t.producer !== undefined);
   if (!topics.length) return [];
-  const files = topics.map((t) => producerClass(table, t, t.producer));
+  const memo = emitOptions.memo;
+  const files = topics.map((t) => (memo ? memo.units.get(`producer:${t.producer.from}`, memo.events(t.topic.produced), () => producerClass(table, t, t.producer)) : producerClass(table, t, t.producer)));
   const mod = new TsModule(table.files.PRODUCERS_INDEX);
   const { createProducers, Producers } = table.fixed;
   mod.declare(createProducers);

@@ -43,7 +43,8 @@ function declare(mod: TsModule, names: ReadonlyArray<Parameters<TsModule['declar
   for (const n of names) mod.declare(n);
 }
 
-export function emitSchemas(table: SymbolTable, _options: EmitOptions): GeneratedFile[] {
+export function emitSchemas(table: SymbolTable, options: EmitOptions): GeneratedFile[] {
+  const memo = options.memo;
   const files: GeneratedFile[] = [];
   const barrel = new TsModule(table.files.SCHEMAS_INDEX);
   for (const s of table.schemas) {
@@ -55,11 +56,14 @@ export function emitSchemas(table: SymbolTable, _options: EmitOptions): Generate
     barrel.reexportAll(s.file);
   }
   for (const e of table.events) {
-    const mod = new TsModule(e.file);
-    declare(mod, [e.type, e.input, e.schema]);
-    mod.use(table.z);
-    const body = zodSchemaDeclaration(eventAsNamed(e.event, e.type.name, e.schema.name), zodContext(table, mod));
-    files.push({ path: mod.path, content: mod.render(body), ownership: 'managed' });
+    const make = (): GeneratedFile => {
+      const mod = new TsModule(e.file);
+      declare(mod, [e.type, e.input, e.schema]);
+      mod.use(table.z);
+      const body = zodSchemaDeclaration(eventAsNamed(e.event, e.type.name, e.schema.name), zodContext(table, mod));
+      return { path: mod.path, content: mod.render(body), ownership: 'managed' };
+    };
+    files.push(memo ? memo.units.get(`schema:${e.file}`, memo.event(e.event.type), make) : make());
     barrel.reexportAll(e.file);
   }
   if (files.length) files.push({ path: barrel.path, content: barrel.render(''), ownership: 'managed' });

@@ -68,10 +68,11 @@ function handlersFile(table: SymbolTable, group: GroupSymbols): GeneratedFile {
   return { path: mod.path, content: withScaffoldHeader(table.catalog, mod.render(body)), ownership: 'scaffold' };
 }
 
-export function emitStubs(table: SymbolTable, _options: EmitOptions): GeneratedFile[] {
+export function emitStubs(table: SymbolTable, options: EmitOptions): GeneratedFile[] {
   const files: GeneratedFile[] = [];
+  const memo = options.memo;
   for (const group of table.activeGroups()) {
-    for (const s of group.stubs) files.push(stub(table, group, s));
+    for (const s of group.stubs) files.push(memo ? memo.units.get(`stub:${s.file}`, memo.event(s.event.event.type), () => stub(table, group, s)) : stub(table, group, s));
     files.push(handlersFile(table, group));
   }
   return files;

@@ -1,4 +1,5 @@
 import type { SymbolTable } from '../symbols/table.js';
+import type { EmitMemo } from './memo.js';
 
 /** Who owns a generated file on disk. */
 export type Ownership = 'managed' | 'scaffold';
@@ -28,6 +29,8 @@ export interface EmitOptions {
   docs?: boolean;
   /** Optional services to emit (`gateway/`, ...); default none. */
   services?: readonly Service[];
+  /** `gen events --watch`: the session's memo; emitters reuse the previous run's output of units whose inputs are the same. */
+  memo?: EmitMemo;
 }
 
 /** An emitter: a pure function of the catalog, through its symbol table (`table.catalog` is the model). */

@@ -250,23 +250,45 @@ function serializedForParser(data: unknown): string {
   return parserSafeText(text, parseDocument(text));
 }
 
+/**
+ * `--watch`: the file parts of a `components.messages` entry's `$ref`s, by the identity of its data (after a spliced
+ * edit every entry but the edited ones is the same object, so only those are walked again).
+ */
+const refsInMessage = new WeakMap<object, string[]>();
+
 /** Find relative `$ref` targets (file part only) in a parsed document. */
 function externalRefs(data: unknown, out: Set<string>): void {
-  const stack: unknown[] = [data];
-  const seen = new Set<unknown>();
-  while (stack.length) {
-    const node = stack.pop();
-    if (!node || typeof node !== 'object' || seen.has(node)) continue;
-    seen.add(node);
-    if (Array.isArray(node)) {
-      stack.push(...node);
-      continue;
+  const messages = isRecord(data) && isRecord(data.components) && isRecord(data.components.messages) ? data.components.messages : undefined;
+  const walk = (root: unknown, into: { add(ref: string): unknown }, seen: Set<unknown>): void => {
+    const stack: unknown[] = [root];
+    while (stack.length) {
+      const node = stack.pop();
+      if (!node || typeof node !== 'object' || seen.has(node)) continue;
+      seen.add(node);
+      if (Array.isArray(node)) {
+        stack.push(...node);
+        continue;
+      }
+      if (node === messages) {
+        for (const m of Object.values(messages)) {
+          if (typeof m !== 'object' || m === null) continue;
+          let refs = refsInMessage.get(m);
+          if (refs === undefined) {
+            const found = new Set<string>();
+            walk(m, found, seen);
+            refsInMessage.set(m, (refs = [...found]));
+          }
+          for (const r of refs) into.add(r);
+        }
+        continue;
+      }
+      for (const [k, v] of Object.entries(node)) {
+        if (k === '$ref' && typeof v === 'string' && !v.startsWith('#')) into.add(v.split('#')[0] ?? '');
+        else if (v && typeof v === 'object') stack.push(v);
+      }
     }
-    for (const [k, v] of Object.entries(node)) {
-      if (k === '$ref' && typeof v === 'string' && !v.startsWith('#')) out.add(v.split('#')[0] ?? '');
-      else if (v && typeof v === 'object') stack.push(v);
-    }
-  }
+  };
+  walk(data, out, new Set());
 }
 
 /**

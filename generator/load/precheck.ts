@@ -12,23 +12,49 @@ import { joinPointer, locationOf, valueAt, type SourceFile } from './source.js';
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Every object node of a file with its JSON pointer (iterative: deep documents must not overflow the stack). */
-function* objects(data: unknown): Generator<[Record<string, unknown> | unknown[], string]> {
-  const stack: Array<[unknown, string]> = [[data, '']];
+/** A node the checks look at: it has a `$ref` or a `schemaFormat`. */
+const checked = (obj: Record<string, unknown>): boolean => obj.$ref !== undefined || obj.schemaFormat !== undefined;
+
+/**
+ * `--watch`: the checked nodes of a `components.messages` entry (pointers relative to it), by the identity of its data.
+ * After a spliced edit every entry but the edited ones is the same object (and the file has no aliases), so only the
+ * edited entries are walked again; the checks themselves run every time (a `$ref` may point elsewhere now).
+ */
+const checkedInMessage = new WeakMap<object, Array<[Record<string, unknown>, string]>>();
+
+/** Every checked object node of a file with its JSON pointer (iterative: deep documents must not overflow the stack). */
+function objects(data: unknown): Array<[Record<string, unknown>, string]> {
+  const out: Array<[Record<string, unknown>, string]> = [];
+  const stack: Array<[unknown, string, Array<[Record<string, unknown>, string]> | undefined, number]> = [[data, '', undefined, 0]];
   const seen = new Set<unknown>();
   while (stack.length) {
-    const [node, pointer] = stack.pop() as [unknown, string];
+    const [node, pointer, record, base] = stack.pop() as [unknown, string, Array<[Record<string, unknown>, string]> | undefined, number];
     if (typeof node !== 'object' || node === null || seen.has(node)) continue;
     seen.add(node);
     if (Array.isArray(node)) {
-      yield [node, pointer];
-      node.forEach((v, i) => stack.push([v, joinPointer(pointer, i)]));
+      node.forEach((v, i) => stack.push([v, joinPointer(pointer, i), record, base]));
       continue;
     }
     const obj = node as Record<string, unknown>;
-    yield [obj, pointer];
-    for (const k of Object.keys(obj)) stack.push([obj[k], joinPointer(pointer, k)]);
+    let rec = record;
+    let from = base;
+    if (rec === undefined && pointer.startsWith('/components/messages/') && pointer.indexOf('/', 21) < 0) {
+      const known = checkedInMessage.get(obj);
+      if (known !== undefined) {
+        for (const [n, rel] of known) out.push([n, pointer + rel]);
+        continue;
+      }
+      rec = [];
+      from = pointer.length;
+      checkedInMessage.set(obj, rec);
+    }
+    if (checked(obj)) {
+      out.push([obj, pointer]);
+      rec?.push([obj, pointer.slice(from)]);
+    }
+    for (const k of Object.keys(obj)) stack.push([obj[k], joinPointer(pointer, k), rec, from]);
   }
+  return out;
 }
 
 /** Located errors for dangling `$ref`s and unsupported payload schema formats, over every loaded file. */
@@ -36,7 +62,6 @@ export function precheck(files: ReadonlyMap<string, SourceFile>): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const file of new Set(files.values())) {
     for (const [node, pointer] of objects(file.data)) {
-      if (Array.isArray(node)) continue;
       const ref = node.$ref;
       if (typeof ref === 'string' && !/^[a-z][a-z0-9+.-]*:/i.test(ref)) {
         const [filePart = '', fragment = ''] = ref.split('#', 2) as [string?, string?];

@@ -238,7 +238,34 @@ function messageBlocks(doc: Document.Parsed, text: string): MessageBlock[] | und
   return keys.slice(0, -1).map((k, i) => ({ ...k, end: (keys[i + 1] as { start: number }).start }));
 }
 
-const MAX_SPLICE_DEPTH = 8;
+/**
+ * Each splice adds a layer over the previous file's offsets (`layeredOffsets`); a lookup not memoised in the newest
+ * layer goes down the layers. At this depth the next edit parses the whole text again.
+ */
+const MAX_SPLICE_DEPTH = 64;
+
+/**
+ * The offsets of a spliced file: pointers into the edited entries from the snippet's own index (`inner`, relative to
+ * `start`), every other one from the previous file's, shifted by `delta` past the edited lines (`oldEnd`). A function
+ * of its own: the closure keeps only these, not the texts of the splice (a layer per edit stays small).
+ */
+function layeredOffsets(previous: (pointer: string) => number, inner: (pointer: string) => number, edited: ReadonlySet<string>, start: number, oldEnd: number, delta: number): (pointer: string) => number {
+  // Memoised: each lookup outside the edited entries asks the layers below.
+  const memo = new Map<string, number>();
+  return (pointer: string): number => {
+    let o = memo.get(pointer);
+    if (o !== undefined) return o;
+    const normal = pointer.startsWith('#') ? pointer.slice(1) : pointer;
+    const segs = normal.startsWith('/components/messages/') ? pointerSegments(normal) : undefined;
+    if (segs && segs.length >= 3 && edited.has(segs[2] as string)) o = start + inner(joinPointer('', ...segs.slice(2)));
+    else {
+      o = previous(pointer);
+      if (o >= oldEnd) o += delta;
+    }
+    memo.set(pointer, o);
+    return o;
+  };
+}
 const MAX_SPLICED_ENTRIES = 50;
 const HOSTILE_IDS = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -310,23 +337,7 @@ export function spliceSource(previous: SourceFile, text: string): SourceFile | u
   for (const id of ids) messages[id] = values[id];
   const nextData = { ...data, components: { ...components, messages } };
 
-  const inner = offsetIndex(doc);
-  const edited = new Set(ids);
-  // Memoised: the model locates every schema node, and each lookup outside the edited entries asks the previous file.
-  const memo = new Map<string, number>();
-  const offsetOf = (pointer: string): number => {
-    let o = memo.get(pointer);
-    if (o !== undefined) return o;
-    const normal = pointer.startsWith('#') ? pointer.slice(1) : pointer;
-    const segs = normal.startsWith('/components/messages/') ? pointerSegments(normal) : undefined;
-    if (segs && segs.length >= 3 && edited.has(segs[2] as string)) o = from.start + inner(joinPointer('', ...segs.slice(2)));
-    else {
-      o = prev.offsetOf(pointer);
-      if (o >= to.end) o += delta;
-    }
-    memo.set(pointer, o);
-    return o;
-  };
+  const offsetOf = layeredOffsets(prev.offsetOf, offsetIndex(doc), new Set(ids), from.start, to.end, delta);
   const starts = lineStarts(text);
   const file = withLazyParserText(
     { absPath: previous.absPath, displayPath: previous.displayPath, data: nextData, locate: (pointer) => linePos(starts, offsetOf(pointer)) },

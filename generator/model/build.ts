@@ -17,7 +17,7 @@ import { reportUnguardedCycles, resolveInheritanceCycles } from './schema-cycles
 import { pinnedString } from './senders.js';
 import { readPayload, SchemaRegistry } from './payloads.js';
 import { readStructure, type RawChannel } from './structure.js';
-import type { Catalog, ConsumerGroup, KafkaClientName, Diagnostic, EventExample, EventType, JsonValue, RetryTopicsSpec, ServerInfo, Topic } from './types.js';
+import type { Catalog, ConsumerGroup, KafkaClientName, Diagnostic, EventExample, EventType, JsonValue, RetryTopicsSpec, ServerInfo, SourceLocation, Topic } from './types.js';
 import { kebabCase } from './naming.js';
 import { readLegacy, readPreviousVersions } from './legacy.js';
 import { exampleProblem } from './validate.js';
@@ -31,6 +31,58 @@ const KAFKA_CLIENTS = ['kafkajs', 'platformatic'] as const;
 export interface BuildOptions {
   /** Catalog path as shown in banners (relative, forward slashes). */
   sourcePath: string;
+  /** `gen events --watch`: reuse what reading an unchanged message definition gave in an earlier run (`EventRead`). */
+  incremental?: boolean;
+}
+
+/**
+ * `gen events --watch`: what reading one message definition gave (the event before the catalog-wide passes, the
+ * diagnostics it reported, the `$ref` targets it registered), by the identity of the message's data. After a spliced
+ * edit (`load/source.ts`) every message but the edited ones is the same object, and everything else in the catalog is
+ * too unless the edit reached it; a read is reused only when all of that is the same (`context`) and the message sits
+ * where it did (its diagnostics are located). Avro and other schema formats, and messages that point into other
+ * messages, are always read again.
+ */
+interface EventRead {
+  context: readonly unknown[];
+  mid: string;
+  key: string;
+  loc: SourceLocation;
+  event: EventType;
+  diagnostics: Diagnostic[];
+  refs: Array<{ file: string; pointer: string }>;
+}
+const eventReads = new WeakMap<object, EventRead>();
+
+/** The data a message's reading may depend on besides the message itself, as identities (see `EventRead`). */
+function readContext(loaded: LoadedCatalog): unknown[] {
+  const out: unknown[] = [loaded.lenient === true];
+  const main = loaded.main.data;
+  if (isRecord(main)) {
+    for (const [k, v] of Object.entries(main)) {
+      if (k !== 'components' || !isRecord(v)) out.push(k, v);
+      else for (const [ck, cv] of Object.entries(v)) out.push(`components.${ck}`, ck === 'messages' ? undefined : cv);
+    }
+  } else out.push(main);
+  for (const f of new Set(loaded.files.values())) if (f !== loaded.main) out.push(f.absPath, f.data);
+  return out;
+}
+
+const sameList = (a: readonly unknown[], b: readonly unknown[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** A message that can be read once and reused: JSON Schema payload, no `$ref` into another message. */
+function reusable(raw: Record<string, unknown>): boolean {
+  if (raw.schemaFormat !== undefined || (isRecord(raw.payload) && raw.payload.schemaFormat !== undefined)) return false;
+  const stack: unknown[] = [raw];
+  while (stack.length) {
+    const node = stack.pop();
+    if (typeof node !== 'object' || node === null) continue;
+    for (const [k, v] of Object.entries(node)) {
+      if (k === '$ref' && typeof v === 'string' && /^#\/components\/messages\//.test(v)) return false;
+      if (typeof v === 'object' && v !== null) stack.push(v);
+    }
+  }
+  return true;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v : undefined);
@@ -133,6 +185,7 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
 
   // Events: one per distinct message definition; the event type string is the identity on the wire.
   const registry = new SchemaRegistry(ctx);
+  const context = options.incremental ? readContext(loaded) : undefined;
   const events = new Map<string, EventType>();
   const eventByMessage = new Map<string, EventType>();
   const eventAt = new Map<EventType, At>();
@@ -152,6 +205,19 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
       eventByMessage.set(mid, dup);
       return dup;
     }
+    const loc = ctx.loc(m.at);
+    const reuse = context ? eventReads.get(raw) : undefined;
+    if (reuse && context && reuse.mid === mid && reuse.key === m.key && reuse.loc.line === loc.line && reuse.loc.column === loc.column && reuse.loc.file === loc.file && sameList(reuse.context, context)) {
+      const event: EventType = { ...reuse.event, topics: [], names: { typeName: '', schemaName: '', fileName: '', memberName: '', handlerClass: '', definitionName: '' } };
+      ctx.diagnostics.push(...reuse.diagnostics);
+      registry.replay(reuse.refs);
+      events.set(type, event);
+      eventByMessage.set(mid, event);
+      eventAt.set(event, m.at);
+      return event;
+    }
+    const from = ctx.diagnostics.length;
+    if (context) registry.recording = [];
     const payload = readPayload(ctx, registry, m.at);
     const examples: EventExample[] = [];
     if (Array.isArray(raw.examples)) {
@@ -176,7 +242,7 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
       compatibility: readCompatibility(ctx, ctx.child(m.at, 'x-compatibility')),
       topics: [],
       names: { typeName: '', schemaName: '', fileName: '', memberName: '', handlerClass: '', definitionName: '' },
-      loc: ctx.loc(m.at),
+      loc,
     };
     for (const k of ['title', 'summary', 'description'] as const) {
       const v = str(raw[k]);
@@ -192,6 +258,12 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
     if (live !== undefined) event.live = live;
     const headers = ctx.read(ctx.child(m.at, 'headers'));
     if (headers !== undefined) event.headers = registry.normalize(ctx.child(m.at, 'headers'));
+    if (context) {
+      const refs = registry.recording ?? [];
+      registry.recording = undefined;
+      // A copy: the catalog-wide passes below set this event's topics, names, payload and sensitive fields.
+      if (reusable(raw)) eventReads.set(raw, { context, mid, key: m.key, loc, event: { ...event, topics: [] }, diagnostics: ctx.diagnostics.slice(from), refs });
+    }
     events.set(type, event);
     eventByMessage.set(mid, event);
     eventAt.set(event, m.at);

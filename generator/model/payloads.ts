@@ -47,6 +47,8 @@ export class SchemaRegistry {
   private readonly files = new Map<string, At['file']>();
   /** Avro payloads (`model/avro.ts`): their named types are shared schemas `avro:<fullname>` in `named`. */
   readonly avro: AvroReader;
+  /** While set: every `$ref` target resolved, in order (`replay` registers them again when a read is reused). */
+  recording: Array<{ file: string; pointer: string }> | undefined;
 
   constructor(private readonly ctx: ModelContext) {
     for (const f of ctx.loaded.files.values()) this.files.set(f.absPath, f);
@@ -56,14 +58,24 @@ export class SchemaRegistry {
         const from = this.at(at);
         const target = this.ctx.refTarget(ref, { file: from.file, pointer: from.pointer + '/$ref' });
         if (!target) return '';
-        const id = this.ctx.idOf(target);
-        if (!this.named.has(id) && !this.pending.has(id)) this.pending.set(id, target);
-        return id;
+        this.recording?.push({ file: target.file.absPath, pointer: target.pointer });
+        return this.register(target);
       },
       locate: (at) => this.ctx.loc(this.at(at)),
       report: (d) => this.ctx.diagnostics.push(d),
       lookup: (id) => this.named.get(id)?.schema,
     };
+  }
+
+  private register(target: At): string {
+    const id = this.ctx.idOf(target);
+    if (!this.named.has(id) && !this.pending.has(id)) this.pending.set(id, target);
+    return id;
+  }
+
+  /** Register the `$ref` targets a reused read of an earlier run resolved (`recording`), in the same order. */
+  replay(targets: ReadonlyArray<{ file: string; pointer: string }>): void {
+    for (const t of targets) this.register(this.at(t));
   }
 
   private at(at: { file: string; pointer: string }): At {

@@ -9,6 +9,7 @@ import { sanitizeForComment } from '../../write/banner.js';
 import { eventPath } from '../gateway/openapi.js';
 import { gatewayRoutes } from '../gateway/routes.js';
 import { livePlan } from '../live/index.js';
+import type { EmitMemo } from '../memo.js';
 import type { EmitOptions, GeneratedFile } from '../types.js';
 import { emitObservability } from './grafana.js';
 import { searchIndexScript } from './search.js';
@@ -30,11 +31,12 @@ interface PageSpec {
   data: Record<string, unknown>;
 }
 
-function pages(catalog: Catalog, view: CatalogView): PageSpec[] {
+function pages(catalog: Catalog, view: CatalogView, memo?: EmitMemo): PageSpec[] {
   const topicPage = (f: string): string => `topics/${encodeURIComponent(f)}.html`;
   const groupPage = (f: string): string => `groups/${encodeURIComponent(f)}.html`;
-  const flow = (page: string, topics?: string[]): string =>
-    renderFlowSvg(layoutFlow(catalog, { topicPage, groupPage, ...(topics ? { topics } : {}) }), { root: rootFor(page) });
+  // A flow diagram reads topics, groups and the event types they carry: all in the memo's global key.
+  const draw = (page: string, topics?: string[]): string => renderFlowSvg(layoutFlow(catalog, { topicPage, groupPage, ...(topics ? { topics } : {}) }), { root: rootFor(page) });
+  const flow = (page: string, topics?: string[]): string => (memo ? memo.units.get(`flow:${page}`, memo.global, () => draw(page, topics)) : draw(page, topics));
   return [
     { page: 'index', title: 'Overview', kind: 'index', template: 'index', data: { flowHtml: flow('index') } },
     ...view.topics.map((topic, i): PageSpec => ({
@@ -74,8 +76,11 @@ export class PageMemo {
   private next = new Map<string, { key: string; content: string }>();
   hits = 0;
   misses = 0;
-  /** This run's keys of page data objects (by identity). */
-  keys = new WeakMap<object, string | undefined>();
+  /**
+   * Keys of page data objects, by identity. View objects are never changed once built, and an event's view is the
+   * previous run's object when its inputs are the same (`buildView` with the session's `EmitMemo`): its key is kept.
+   */
+  readonly keys = new WeakMap<object, string | undefined>();
 
   render(id: string, key: string | undefined, render: () => string): string {
     if (key === undefined) return render();
@@ -96,7 +101,6 @@ export class PageMemo {
   commit(): void {
     this.last = this.next;
     this.next = new Map();
-    this.keys = new WeakMap();
   }
 }
 
@@ -150,6 +154,15 @@ function layoutKey(view: CatalogView, version: string): string | undefined {
   return contextKey([layout, version]);
 }
 
+/**
+ * The overview's table of events, one row per event (`_event-row.<kind>.hbs`), joined by newlines: under `--watch`
+ * only the rows of events whose inputs changed are rendered again.
+ */
+function eventRows(view: CatalogView, kind: 'md' | 'html', memo: EmitMemo | undefined): string {
+  const row = template('_event-row', kind);
+  return view.events.map((e) => (memo ? memo.units.get(`${kind}-row:${e.type}`, memo.event(e.type), () => row(e)) : row(e))).join('\n');
+}
+
 /** Page path (percent-encoded segments) → file path (decoded: file names are the model's safe names). */
 const fileOf = (page: string, ext: string): string => page.split('/').map(decodeURIComponent).join('/') + ext;
 
@@ -157,8 +170,9 @@ const fileOf = (page: string, ext: string): string => page.split('/').map(decode
 export function emitSite(catalog: Catalog, options: EmitOptions, view: CatalogView, memo?: PageMemo): GeneratedFile[] {
   const files: GeneratedFile[] = [];
   const layout = memo ? layoutKey(view, options.version) : undefined;
-  for (const p of pages(catalog, view)) {
-    const render = (): string => template(p.template, 'html')({ ...p.data, root: rootFor(p.page), pageTitle: p.title, pageKind: p.kind, catalog: view, generator: options.version });
+  for (const p of pages(catalog, view, options.memo)) {
+    const extra = p.template === 'index' ? { eventRowsHtml: eventRows(view, 'html', options.memo) } : {};
+    const render = (): string => template(p.template, 'html')({ ...p.data, ...extra, root: rootFor(p.page), pageTitle: p.title, pageKind: p.kind, catalog: view, generator: options.version });
     const data = memo && layout !== undefined && p.template !== 'index' ? dataKey(p.data, memo.keys) : undefined;
     const inputs = data === undefined ? undefined : `${contextKey([p.template, p.page, p.title, p.kind])}\u0000${data}`;
     const html = memo ? memo.render(`html:${p.page}`, inputs === undefined ? undefined : layout + inputs, render) : render();
@@ -177,15 +191,17 @@ export function emitSite(catalog: Catalog, options: EmitOptions, view: CatalogVi
 export function emitMarkdown(catalog: Catalog, options: EmitOptions, view: CatalogView, memo?: PageMemo): GeneratedFile[] {
   const files: GeneratedFile[] = [];
   const layout = memo ? layoutKey(view, options.version) : undefined;
-  for (const p of pages(catalog, view)) {
+  for (const p of pages(catalog, view, options.memo)) {
     const page = p.page === 'index' ? 'README' : p.page;
-    const render = (): string => tidyMarkdown(template(p.template, 'md')({ ...p.data, root: rootFor(page), catalog: view, generator: options.version }));
+    const extra = p.template === 'index' ? { eventRowsMd: eventRows(view, 'md', options.memo) } : {};
+    const render = (): string => tidyMarkdown(template(p.template, 'md')({ ...p.data, ...extra, root: rootFor(page), catalog: view, generator: options.version }));
     const data = memo && layout !== undefined && p.template !== 'index' ? dataKey(p.data, memo.keys) : undefined;
     const inputs = data === undefined ? undefined : `${contextKey([p.template, page])}\u0000${data}`;
     const md = memo ? memo.render(`md:${page}`, inputs === undefined ? undefined : layout + inputs, render) : render();
     files.push({ path: fileOf(page, '.md'), content: md, ownership: 'managed' });
   }
-  const svg = renderFlowSvg(layoutFlow(catalog), { standalone: true, idPrefix: 'flow', title: `${catalog.title}: producers → topics → consumer groups` });
+  const draw = (): string => renderFlowSvg(layoutFlow(catalog), { standalone: true, idPrefix: 'flow', title: `${catalog.title}: producers → topics → consumer groups` });
+  const svg = options.memo ? options.memo.units.get('flow.svg', options.memo.global, draw) : draw();
   files.push({ path: 'flow.svg', content: svg + '\n', ownership: 'managed' });
   return files;
 }
@@ -264,10 +280,11 @@ export function withSagas(view: CatalogView, catalog: Catalog): CatalogView {
 /** `gen events`: Markdown under `docs/`, the site under `docs/site/`. */
 export function emitDocs(table: SymbolTable, options: EmitOptions, memo?: PageMemo): GeneratedFile[] {
   const catalog = table.catalog;
-  const view = withSagas(withLive(withGateway(buildView(table), table, options), table, options), catalog);
+  const view = withSagas(withLive(withGateway(buildView(table, options.memo), table, options), table, options), catalog);
   const files = [
     ...emitMarkdown(catalog, options, view, memo).map((f) => ({ ...f, path: `${DOCS_DIR}/${f.path}` })),
-    ...emitObservability(catalog, options).map((f) => ({ ...f, path: `${DOCS_DIR}/${f.path}` })),
+    // Dashboards and alert rules read topics and groups only (the memo's global key).
+    ...(options.memo ? options.memo.units.get('observability', options.memo.global, () => emitObservability(catalog, options)) : emitObservability(catalog, options)).map((f) => ({ ...f, path: `${DOCS_DIR}/${f.path}` })),
     ...emitSite(catalog, options, view, memo).map((f) => ({ ...f, path: `${SITE_DIR}/${f.path}` })),
   ];
   memo?.commit();

@@ -3,6 +3,7 @@
  * both the Markdown and the HTML templates. Page paths are relative to the docs root, without extension
  * (`events/order-created`), with every segment percent-encoded.
  */
+import type { EmitMemo } from '../memo.js';
 import type { Catalog, ConsumerGroup, EventType, JsonValue, NamedSchema, Schema, Topic } from '../../model/types.js';
 import type { SymbolTable } from '../../symbols/table.js';
 import { urlSegment } from './escape.js';
@@ -217,7 +218,8 @@ function refsOf(schema: Schema, byId: ReadonlyMap<string, NamedSchema>, memo: Ma
   return out;
 }
 
-export function buildView(table: SymbolTable): CatalogView {
+/** `emitMemo` (`gen events --watch`): an event's view is the previous run's when its inputs are the same (`EmitMemo`). */
+export function buildView(table: SymbolTable, emitMemo?: EmitMemo): CatalogView {
   const catalog = table.catalog;
   const byId = new Map(catalog.schemas.map((s) => [s.id, s]));
   const events = new Map(catalog.events.map((e) => [e.type, e]));
@@ -241,6 +243,10 @@ export function buildView(table: SymbolTable): CatalogView {
       list.push(eventLink(e));
       usedBy.set(s.id, list);
     }
+    return emitMemo ? emitMemo.units.get(`docs-view:${e.type}`, emitMemo.event(e.type), () => eventView(e, carried, refs)) : eventView(e, carried, refs);
+  });
+
+  function eventView(e: EventType, carried: Topic[], refs: NamedSchema[]): EventView {
     const examples: ExampleView[] = e.examples.map((x, i) => {
       const ex: ExampleView = { title: x.name ?? (e.examples.length > 1 ? `Example ${i + 1}` : 'Example'), json: pretty(x.payload), synthesised: false };
       if (x.summary !== undefined) ex.summary = x.summary;
@@ -280,7 +286,7 @@ export function buildView(table: SymbolTable): CatalogView {
     if (heading !== undefined) view.heading = heading;
     if (e.description !== undefined && e.description !== heading) view.description = e.description;
     return view;
-  });
+  }
 
   const topicViews = catalog.topics.map((t): TopicView => {
     const view: TopicView = {

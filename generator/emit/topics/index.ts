@@ -15,6 +15,12 @@ export const TOPICS_SHELL = 'scripts/topics.sh';
 export const TOPOLOGY_JSON = 'topology.json';
 
 export function emitTopicProvisioning(table: SymbolTable, options: EmitOptions): GeneratedFile[] {
+  const memo = options.memo;
+  // Topic scripts read topics, their settings and the catalog's title and version: all in the memo's global key.
+  return memo ? memo.units.get('topic-provisioning', memo.global, () => provisioning(table, options)) : provisioning(table, options);
+}
+
+function provisioning(table: SymbolTable, options: EmitOptions): GeneratedFile[] {
   const catalog = table.catalog;
   const topology = catalogTopology(catalog);
   return [
