@@ -55,38 +55,42 @@ function globalKey(loaded: LoadedCatalog, table: SymbolTable): string {
   return parts.join('\u0000');
 }
 
-/** Units of the previous run by id, with the key they were emitted for. */
+/** Units by id, with the key they were emitted for and the run that last used them. */
 export class UnitMemo {
-  private last = new Map<string, { key: string; value: unknown }>();
-  private next = new Map<string, { key: string; value: unknown }>();
+  private units = new Map<string, { key: string; value: unknown; run: number }>();
+  /** The current run; a unit last used before the previous run is not reused (`commit` drops it). */
+  private run = 1;
   hits = 0;
   misses = 0;
 
   /** `make()`, or what it returned last run for the same `id` and `key` (undefined key: always `make()`). */
   get<T>(id: string, key: string | undefined, make: () => T): T {
     if (key === undefined) return make();
-    const before = this.last.get(id);
-    let value: T;
-    if (before !== undefined && before.key === key) {
-      value = before.value as T;
+    const unit = this.units.get(id);
+    if (unit !== undefined && unit.run >= this.run - 1 && unit.key === key) {
+      unit.run = this.run;
       this.hits++;
-    } else {
-      value = make();
-      this.misses++;
+      return unit.value as T;
     }
-    this.next.set(id, { key, value });
+    const value = make();
+    this.misses++;
+    if (unit !== undefined && unit.run === this.run) {
+      // the same unit asked for twice in one run (Markdown and HTML pages share their flow diagrams)
+      unit.key = key;
+      unit.value = value;
+    } else this.units.set(id, { key, value, run: this.run });
     return value;
   }
 
-  /** End of a run: what was used now is what the next run compares with (units not emitted any more are dropped). */
+  /** End of a run: units not emitted in it are dropped; the next run compares with this one. */
   commit(): void {
-    this.last = this.next;
-    this.next = new Map();
+    for (const [id, unit] of this.units) if (unit.run !== this.run) this.units.delete(id);
+    this.run++;
   }
 
   /** Nothing of the previous run may be reused. */
   clear(): void {
-    this.last = new Map();
+    this.units.clear();
   }
 }
 

@@ -15,6 +15,12 @@ interface Imported {
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
+/**
+ * Import specifiers by importing directory and imported file (a pure function of the two; emitters ask for the same
+ * pairs thousands of times per run, and `--watch` runs again and again). Bounded per directory.
+ */
+const specifiers = new Map<string, Map<string, string>>();
+
 export class TsModule {
   /** module specifier → exported name → how it is imported */
   private readonly imports = new Map<string, Map<string, Imported>>();
@@ -108,8 +114,15 @@ export class TsModule {
 
   private specifier(from: string): string {
     if (!isTreeFile(from)) return from; // a package
-    let rel = path.posix.relative(path.posix.dirname(this.path), from.replace(/\.ts$/, '.js'));
-    if (!rel.startsWith('.')) rel = './' + rel;
+    const dir = path.posix.dirname(this.path);
+    let byFile = specifiers.get(dir);
+    if (byFile === undefined) specifiers.set(dir, (byFile = new Map()));
+    let rel = byFile.get(from);
+    if (rel === undefined) {
+      rel = path.posix.relative(dir, from.replace(/\.ts$/, '.js'));
+      if (!rel.startsWith('.')) rel = './' + rel;
+      if (byFile.size < 10_000) byFile.set(from, rel);
+    }
     return rel;
   }
 

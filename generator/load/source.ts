@@ -37,12 +37,24 @@ function decodeSegment(s: string): string {
   }
 }
 
-export function pointerSegments(pointer: string): string[] {
-  if (pointer === '' || pointer === '/' || pointer === '#' || pointer === '#/') return [];
-  const body = pointer.replace(/^#/, '').replace(/^\//, '');
-  // Most pointers have nothing to decode (the model asks for every schema node's).
-  if (!/[%~]/.test(body)) return body.split('/');
-  return body.split('/').map((s) => decodeSegment(s).replace(/~1/g, '/').replace(/~0/g, '~'));
+/**
+ * Segments by pointer: the model reads the same pointers many times per run (and `--watch` runs again and again).
+ * Shared arrays: callers never change them. Bounded: emptied when full.
+ */
+const segmentsOf = new Map<string, readonly string[]>();
+
+export function pointerSegments(pointer: string): readonly string[] {
+  let segs = segmentsOf.get(pointer);
+  if (segs !== undefined) return segs;
+  if (pointer === '' || pointer === '/' || pointer === '#' || pointer === '#/') segs = [];
+  else {
+    const body = pointer.replace(/^#/, '').replace(/^\//, '');
+    // Most pointers have nothing to decode (the model asks for every schema node's).
+    segs = !/[%~]/.test(body) ? body.split('/') : body.split('/').map((s) => decodeSegment(s).replace(/~1/g, '/').replace(/~0/g, '~'));
+  }
+  if (segmentsOf.size >= 100_000) segmentsOf.clear();
+  segmentsOf.set(pointer, segs);
+  return segs;
 }
 
 /**

@@ -51,6 +51,12 @@ interface EventRead {
   event: EventType;
   diagnostics: Diagnostic[];
   refs: Array<{ file: string; pointer: string }>;
+  /**
+   * What the catalog-wide pass found for this payload (sensitive fields, each example's problem), when the payload was
+   * not replaced by an inlined shared schema: it reads the payload and the shared schemas it reaches, whose definitions
+   * are in `context`.
+   */
+  checks?: { sensitive: string[]; problems: Array<string | undefined> };
 }
 const eventReads = new WeakMap<object, EventRead>();
 
@@ -186,6 +192,8 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
   // Events: one per distinct message definition; the event type string is the identity on the wire.
   const registry = new SchemaRegistry(ctx);
   const context = options.incremental ? readContext(loaded) : undefined;
+  /** This build's reads (reused or new) by event, when they are kept for the next build. */
+  const readOf = new Map<EventType, EventRead>();
   const events = new Map<string, EventType>();
   const eventByMessage = new Map<string, EventType>();
   const eventAt = new Map<EventType, At>();
@@ -211,6 +219,7 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
       const event: EventType = { ...reuse.event, topics: [], names: { typeName: '', schemaName: '', fileName: '', memberName: '', handlerClass: '', definitionName: '' } };
       ctx.diagnostics.push(...reuse.diagnostics);
       registry.replay(reuse.refs);
+      readOf.set(event, reuse);
       events.set(type, event);
       eventByMessage.set(mid, event);
       eventAt.set(event, m.at);
@@ -262,7 +271,11 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
       const refs = registry.recording ?? [];
       registry.recording = undefined;
       // A copy: the catalog-wide passes below set this event's topics, names, payload and sensitive fields.
-      if (reusable(raw)) eventReads.set(raw, { context, mid, key: m.key, loc, event: { ...event, topics: [] }, diagnostics: ctx.diagnostics.slice(from), refs });
+      if (reusable(raw)) {
+        const read: EventRead = { context, mid, key: m.key, loc, event: { ...event, topics: [] }, diagnostics: ctx.diagnostics.slice(from), refs };
+        eventReads.set(raw, read);
+        readOf.set(event, read);
+      }
     }
     events.set(type, event);
     eventByMessage.set(mid, event);
@@ -482,12 +495,15 @@ export function buildCatalog(loaded: LoadedCatalog, options: BuildOptions): { ca
   registry.finish(catalog);
   const named = new Map(catalog.schemas.map((n) => [n.id, n]));
   for (const e of catalog.events) {
-    const sensitive = sensitiveFields(e.payload, named);
-    if (sensitive.length > 0) e.sensitiveFields = sensitive;
+    const read = readOf.get(e);
+    const own = read !== undefined && read.event.payload === e.payload;
+    const checks = (own ? read.checks : undefined) ?? { sensitive: sensitiveFields(e.payload, named), problems: e.examples.map((ex) => exampleProblem(e.payload, ex.payload, named)) };
+    if (own) read.checks = checks;
+    if (checks.sensitive.length > 0) e.sensitiveFields = checks.sensitive;
     const at = eventAt.get(e);
     if (at) checkCodec(ctx, e, at);
     e.examples.forEach((ex, i) => {
-      const problem = exampleProblem(e.payload, ex.payload, named);
+      const problem = checks.problems[i];
       if (problem && at) ctx.report('warning', 'example-invalid', `example ${ex.name ? `"${ex.name}" ` : ''}of ${e.type} does not match the payload schema: ${problem}`, ctx.child(at, 'examples', i, 'payload'));
     });
   }

@@ -232,8 +232,8 @@ export function buildView(table: SymbolTable, emitMemo?: EmitMemo): CatalogView 
   const eventLink = (e: EventType): LinkView => ({ text: e.type, page: eventPage(e) });
   const groupLink = (g: ConsumerGroup): LinkView => ({ text: g.groupId, page: groupPage(g) });
   const usedBy = new Map<string, LinkView[]>();
-  const handlerClass = (g: ConsumerGroup, e: EventType): string =>
-    table.groups.find((x) => x.group === g)?.stubs.find((s) => s.event.event === e)?.cls.name ?? '';
+  const handlerClasses = new Map(table.groups.map((x) => [x.group, new Map(x.stubs.map((s) => [s.event.event, s.cls.name]))] as const));
+  const handlerClass = (g: ConsumerGroup, e: EventType): string => handlerClasses.get(g)?.get(e) ?? '';
 
   const eventViews = catalog.events.map((e): EventView => {
     const carried = e.topics.map((ref) => topicByRef.get(ref)).filter((t): t is Topic => t !== undefined);
