@@ -58,13 +58,17 @@ export class WatchSession {
       plan = await planWrite(outDir, files);
     } else {
       const previous = this.last;
+      let added = 0;
       files = result.files.filter((f) => {
         const before = previous.get(f.path);
+        if (before === undefined) added++;
         return before === undefined || before.content !== f.content || before.ownership !== f.ownership;
       });
       const now = new Set(result.files.map((f) => f.path));
-      const removed = [...previous.keys()].filter((p) => !now.has(p));
-      plan = await planChanges(outDir, result.files, files, removed);
+      // No path new, none twice, as many as before: the previous run's set of paths, already checked for collisions.
+      const samePaths = added === 0 && now.size === result.files.length && now.size === previous.size;
+      const removed = samePaths ? [] : [...previous.keys()].filter((p) => !now.has(p));
+      plan = await planChanges(outDir, result.files, files, removed, { samePaths });
     }
     if (reportConflicts(plan, out, io)) return 1;
     const summary = await applyPlan(plan, files);

@@ -19,6 +19,8 @@ export interface SourceFile {
   parserText: string;
   /** sha256 of the bytes read (files loaded from disk; for the cache). */
   hash?: string;
+  /** The text has no `traits` anywhere (so there are no message or operation traits to apply). */
+  traitsFree?: boolean;
   /** 1-based line/column of a JSON pointer; the deepest existing ancestor when the path is missing. */
   locate(pointer: string): { line: number; column: number };
 }
@@ -167,6 +169,9 @@ function linePos(starts: Int32Array, offset: number): { line: number; column: nu
   return { line: lo + 1, column: offset - (starts[lo] as number) + 1 };
 }
 
+/** No `traits` key can be in this text: the word is nowhere, nor an escape that could spell it (`"tr\\x61its"`). */
+const traitsFree = (text: string): boolean => !/traits|\\[xuU]/.test(text);
+
 const PARSE_OPTIONS = { uniqueKeys: true, prettyErrors: false, strict: true } as const;
 
 /** A value with a lazily computed `parserText` (a whole parse of the text, only when @asyncapi/parser needs it). */
@@ -215,7 +220,7 @@ export function parseSource(text: string, absPath: string, cwd?: string): { file
     const pos = lineCounter.linePos(offsetOf(pointer));
     return { line: pos.line, column: pos.col };
   };
-  const file: SourceFile = { absPath, displayPath: shown, data, parserText: parserSafeText(text, doc), locate };
+  const file: SourceFile = { absPath, displayPath: shown, data, parserText: parserSafeText(text, doc), locate, traitsFree: traitsFree(text) };
   let blocks: MessageBlock[] | undefined | null = null;
   positions.set(file, {
     text,
@@ -295,7 +300,7 @@ export function spliceSource(previous: SourceFile, text: string): SourceFile | u
   const old = prev.text;
   if (!blocks || !blocks.length) return undefined;
   if (old === text) {
-    const same = withLazyParserText({ absPath: previous.absPath, displayPath: previous.displayPath, data: previous.data, locate: previous.locate }, () => previous.parserText);
+    const same = withLazyParserText({ absPath: previous.absPath, displayPath: previous.displayPath, data: previous.data, locate: previous.locate, ...(previous.traitsFree ? { traitsFree: true } : {}) }, () => previous.parserText);
     positions.set(same, prev);
     return same;
   }
@@ -352,7 +357,7 @@ export function spliceSource(previous: SourceFile, text: string): SourceFile | u
   const offsetOf = layeredOffsets(prev.offsetOf, offsetIndex(doc), new Set(ids), from.start, to.end, delta);
   const starts = lineStarts(text);
   const file = withLazyParserText(
-    { absPath: previous.absPath, displayPath: previous.displayPath, data: nextData, locate: (pointer) => linePos(starts, offsetOf(pointer)) },
+    { absPath: previous.absPath, displayPath: previous.displayPath, data: nextData, locate: (pointer) => linePos(starts, offsetOf(pointer)), traitsFree: traitsFree(text) },
     () => parserSafeText(text, parseDocument(text, PARSE_OPTIONS)),
   );
   const lineOf = (at: number): number => snippet.lastIndexOf('\n', at - 1) + 1;

@@ -65,6 +65,7 @@ function applyTo(files: ReadonlyMap<string, SourceFile>, node: DataNode, major: 
 
 /** Apply every message and operation trait of the catalog in place (in the loaded files' data). */
 export function applyTraits(main: SourceFile, files: ReadonlyMap<string, SourceFile>): void {
+  if (main.traitsFree && [...files.values()].every((f) => f.traitsFree)) return;
   const doc = documentNodes(main, files);
   // Messages first: merging an operation copies its (2.x inline) message, which must already be merged.
   for (const n of [...doc.messages, ...doc.operations]) applyTo(files, n, doc.major);

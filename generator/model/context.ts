@@ -87,7 +87,8 @@ export class ModelContext {
 
   /** A stable id for a location: `<file>#<pointer>` (file relative to the entry file's directory). */
   idOf(at: At): string {
+    if (at.file === this.loaded.main) return '#' + at.pointer;
     const rel = path.relative(path.dirname(this.loaded.main.absPath), at.file.absPath).split(path.sep).join('/');
-    return at.file === this.loaded.main ? '#' + at.pointer : `${rel}#${at.pointer}`;
+    return `${rel}#${at.pointer}`;
   }
 }

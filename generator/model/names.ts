@@ -12,8 +12,20 @@ import type { Catalog, EventType, SourceLocation } from './types.js';
 
 const where = (loc?: SourceLocation): string => (loc ? `${loc.file}:${loc.line}:${loc.column}` : 'elsewhere');
 
+/** A location looked up only when a diagnostic needs it (every event's would cost a position lookup per build). */
+type LazyLoc = () => SourceLocation | undefined;
+const known = (loc: SourceLocation | undefined): LazyLoc => () => loc;
+function once(find: LazyLoc): LazyLoc {
+  let found: { loc: SourceLocation | undefined } | undefined;
+  return () => (found ??= { loc: find() }).loc;
+}
+const located = (loc: LazyLoc): { location?: SourceLocation } => {
+  const l = loc();
+  return l ? { location: l } : {};
+};
+
 class Namespace {
-  private readonly taken = new Map<string, { owner: string; loc?: SourceLocation }>();
+  private readonly taken = new Map<string, { owner: string; loc: LazyLoc }>();
 
   constructor(private readonly ctx: ModelContext, private readonly caseInsensitive = false) {}
 
@@ -21,41 +33,41 @@ class Namespace {
     return this.caseInsensitive ? name.toLowerCase() : name;
   }
 
-  conflict(name: string): { owner: string; loc?: SourceLocation } | undefined {
+  conflict(name: string): { owner: string; loc: LazyLoc } | undefined {
     return this.taken.get(this.key(name));
   }
 
   /** Claim names for `owner`; on a clash, report a located error and return false. */
-  claim(names: string[], owner: string, loc: SourceLocation | undefined): boolean {
+  claim(names: string[], owner: string, loc: LazyLoc): boolean {
     for (const n of names) {
       const prev = this.conflict(n);
       if (prev && prev.owner !== owner) {
         this.ctx.diagnostics.push({
           severity: 'error',
           rule: 'name-collision',
-          message: `${owner} and ${prev.owner} (${where(prev.loc)}) both become "${n}" in generated code; rename one of them`,
-          ...(loc ? { location: loc } : {}),
+          message: `${owner} and ${prev.owner} (${where(prev.loc())}) both become "${n}" in generated code; rename one of them`,
+          ...located(loc),
         });
         return false;
       }
     }
-    for (const n of names) this.taken.set(this.key(n), loc ? { owner, loc } : { owner });
+    for (const n of names) this.taken.set(this.key(n), { owner, loc });
     return true;
   }
 }
 
-function invalid(ctx: ModelContext, what: string, raw: string, loc: SourceLocation | undefined): void {
+function invalid(ctx: ModelContext, what: string, raw: string, loc: LazyLoc): void {
   ctx.diagnostics.push({
     severity: 'error',
     rule: 'name-invalid',
     message: `cannot derive a TypeScript name from ${what} ${JSON.stringify(raw)}: it needs at least one letter or digit`,
-    ...(loc ? { location: loc } : {}),
+    ...located(loc),
   });
 }
 
-function adjusted(ctx: ModelContext, what: string, raw: string, why: string | undefined, loc: SourceLocation | undefined): void {
+function adjusted(ctx: ModelContext, what: string, raw: string, why: string | undefined, loc: LazyLoc): void {
   if (!why) return;
-  ctx.diagnostics.push({ severity: 'info', rule: 'name-adjusted', message: `${what} ${JSON.stringify(raw)} ${why}`, ...(loc ? { location: loc } : {}) });
+  ctx.diagnostics.push({ severity: 'info', rule: 'name-adjusted', message: `${what} ${JSON.stringify(raw)} ${why}`, ...located(loc) });
 }
 
 /** Where an event's type string is written: `x-event-type`, else `name`, else the message. */
@@ -68,9 +80,9 @@ function typeLoc(ctx: ModelContext, e: EventType, eventAt: Map<EventType, At>): 
   return e.loc;
 }
 
-function shortened(ctx: ModelContext, what: string, raw: string, short: string, loc: SourceLocation | undefined): void {
+function shortened(ctx: ModelContext, what: string, raw: string, short: string, loc: LazyLoc): void {
   if (short === raw) return;
-  ctx.diagnostics.push({ severity: 'info', rule: 'name-adjusted', message: `${what} ${JSON.stringify(raw)} is named after ${JSON.stringify(short)}, its shortest unique suffix`, ...(loc ? { location: loc } : {}) });
+  ctx.diagnostics.push({ severity: 'info', rule: 'name-adjusted', message: `${what} ${JSON.stringify(raw)} is named after ${JSON.stringify(short)}, its shortest unique suffix`, ...located(loc) });
 }
 
 export function nameEverything(ctx: ModelContext, catalog: Catalog, eventAt: Map<EventType, At>): void {
@@ -79,7 +91,7 @@ export function nameEverything(ctx: ModelContext, catalog: Catalog, eventAt: Map
   const eventShort = shortestUniqueSuffixes(catalog.events.map((e) => e.type));
 
   for (const e of catalog.events) {
-    const loc = typeLoc(ctx, e, eventAt);
+    const loc = once(() => typeLoc(ctx, e, eventAt));
     const short = eventShort.get(e.type) ?? e.type;
     const t = typeName(short, 'Event');
     const m = memberName(short, 'on');
@@ -108,10 +120,10 @@ export function nameEverything(ctx: ModelContext, catalog: Catalog, eventAt: Map
     const short = schemaShort.get(s.originalName) ?? s.originalName;
     const t = typeName(short, 'Schema');
     if (!t.name) {
-      invalid(ctx, 'schema', s.originalName, s.loc);
+      invalid(ctx, 'schema', s.originalName, known(s.loc));
       continue;
     }
-    shortened(ctx, 'schema', s.originalName, short, s.loc);
+    shortened(ctx, 'schema', s.originalName, short, known(s.loc));
     let base = t.name;
     if (eventNames.conflict(base)) {
       ctx.diagnostics.push({
@@ -121,12 +133,12 @@ export function nameEverything(ctx: ModelContext, catalog: Catalog, eventAt: Map
         ...(s.loc ? { location: s.loc } : {}),
       });
       base = `${base}Data`;
-    } else adjusted(ctx, 'schema', s.originalName, t.adjusted, s.loc);
+    } else adjusted(ctx, 'schema', s.originalName, t.adjusted, known(s.loc));
     s.typeName = base;
     s.schemaName = `${base}Schema`;
     s.fileName = fileName(base);
     const owner = `schema "${s.id}"`;
-    if (schemaNames.claim([base], owner, s.loc)) schemaFiles.claim([s.fileName], owner, s.loc);
+    if (schemaNames.claim([base], owner, known(s.loc))) schemaFiles.claim([s.fileName], owner, known(s.loc));
   }
 
   const topicNames = new Namespace(ctx);
@@ -135,7 +147,7 @@ export function nameEverything(ctx: ModelContext, catalog: Catalog, eventAt: Map
     const n = typeName(t.name, 'Topic');
     const m = memberName(t.name, 'topic');
     if (!n.name || !m.name) {
-      invalid(ctx, 'topic', t.name, t.loc);
+      invalid(ctx, 'topic', t.name, known(t.loc));
       continue;
     }
     t.names = {
@@ -146,7 +158,7 @@ export function nameEverything(ctx: ModelContext, catalog: Catalog, eventAt: Map
       topicHandlerClass: `${n.name}TopicHandler`,
     };
     const owner = `topic "${t.name}"`;
-    if (topicNames.claim([n.name, m.name], owner, t.loc)) topicFiles.claim([t.names.fileName], owner, t.loc);
+    if (topicNames.claim([n.name, m.name], owner, known(t.loc))) topicFiles.claim([t.names.fileName], owner, known(t.loc));
   }
 
   const groupNames = new Namespace(ctx);
@@ -155,11 +167,11 @@ export function nameEverything(ctx: ModelContext, catalog: Catalog, eventAt: Map
     const n = typeName(g.groupId, 'Group');
     const m = memberName(g.groupId, 'group');
     if (!n.name || !m.name) {
-      invalid(ctx, 'consumer group', g.groupId, g.loc);
+      invalid(ctx, 'consumer group', g.groupId, known(g.loc));
       continue;
     }
     g.names = { typeName: n.name, fileName: fileName(g.groupId), memberName: m.name };
     const owner = `consumer group "${g.groupId}"`;
-    if (groupNames.claim([n.name, m.name], owner, g.loc)) groupFiles.claim([g.names.fileName], owner, g.loc);
+    if (groupNames.claim([n.name, m.name], owner, known(g.loc))) groupFiles.claim([g.names.fileName], owner, known(g.loc));
   }
 }

@@ -198,12 +198,13 @@ async function planUngenerated(root: string, rel: string, scaffoldPattern: RegEx
  * The plan of an incremental write (`gen events --watch` after an edit): only `changed` (generated files whose content
  * or ownership differs from the previous run's) are compared with the disk, and only `removed` (paths the previous run
  * generated and this one does not) are considered for deletion; the rest of the tree is not read. The same decisions
- * as `planWrite` for those paths. `all` is the whole generated set, checked for duplicate paths.
+ * as `planWrite` for those paths. `all` is the whole generated set, checked for duplicate paths unless `samePaths` says
+ * it is the previous run's set (paths, in any order), already checked.
  */
-export async function planChanges(outDir: string, all: GeneratedFile[], changed: GeneratedFile[], removed: readonly string[], options: PlanOptions = {}): Promise<WritePlan> {
+export async function planChanges(outDir: string, all: GeneratedFile[], changed: GeneratedFile[], removed: readonly string[], options: PlanOptions & { samePaths?: boolean } = {}): Promise<WritePlan> {
   const root = resolve(outDir);
   const scaffoldPattern = options.scaffoldPattern ?? DEFAULT_SCAFFOLD_PATTERN;
-  assertUniquePaths(all);
+  if (!options.samePaths) assertUniquePaths(all);
   const requireBanner = options.requireBanner ?? true;
   for (const file of changed) {
     if (requireBanner && file.ownership === 'managed' && !hasBanner(file.content, file.path)) {

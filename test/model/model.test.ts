@@ -207,6 +207,21 @@ operations:
     expect(catalog?.groups.map((g) => g.groupId)).toEqual(['users-app']);
   });
 
+  it('a traits key spelled with an escape ("tr\\x61its") is applied like any other', () => {
+    const { catalog, errors } = model(`
+channels:
+  users:
+    address: users
+    messages:
+      signedUp:
+        name: user.signed-up
+        "tr\\x61its": [{ summary: From the trait }]
+        payload: { type: object }
+`);
+    expect(errors).toEqual([]);
+    expect(catalog?.events[0]).toMatchObject({ summary: 'From the trait' });
+  });
+
   it("a trait in another file keeps its own $refs right from the message's file", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'eventgen-traits-'));
     try {

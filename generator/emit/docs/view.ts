@@ -232,8 +232,11 @@ export function buildView(table: SymbolTable, emitMemo?: EmitMemo): CatalogView 
   const eventLink = (e: EventType): LinkView => ({ text: e.type, page: eventPage(e) });
   const groupLink = (g: ConsumerGroup): LinkView => ({ text: g.groupId, page: groupPage(g) });
   const usedBy = new Map<string, LinkView[]>();
-  const handlerClasses = new Map(table.groups.map((x) => [x.group, new Map(x.stubs.map((s) => [s.event.event, s.cls.name]))] as const));
-  const handlerClass = (g: ConsumerGroup, e: EventType): string => handlerClasses.get(g)?.get(e) ?? '';
+  let handlerClasses: Map<ConsumerGroup, Map<EventType, string>> | undefined;
+  const handlerClass = (g: ConsumerGroup, e: EventType): string => {
+    handlerClasses ??= new Map(table.groups.map((x) => [x.group, new Map(x.stubs.map((s) => [s.event.event, s.cls.name]))] as const));
+    return handlerClasses.get(g)?.get(e) ?? '';
+  };
 
   const eventViews = catalog.events.map((e): EventView => {
     const carried = e.topics.map((ref) => topicByRef.get(ref)).filter((t): t is Topic => t !== undefined);
@@ -288,7 +291,11 @@ export function buildView(table: SymbolTable, emitMemo?: EmitMemo): CatalogView 
     return view;
   }
 
-  const topicViews = catalog.topics.map((t): TopicView => {
+  // A topic's view reads the topic, its groups and its events' versions, keys and classifications; a group's, names only.
+  const topicViews = catalog.topics.map((t) => (emitMemo ? emitMemo.units.get(`docs-topic-view:${t.id}`, emitMemo.events(t.events), () => topicView(t)) : topicView(t)));
+  const groupViews = catalog.groups.map((g) => (emitMemo ? emitMemo.units.get(`docs-group-view:${g.groupId}`, emitMemo.global, () => groupView(g)) : groupView(g)));
+
+  function topicView(t: Topic): TopicView {
     const view: TopicView = {
       name: t.name,
       page: topicPage(t),
@@ -324,9 +331,9 @@ export function buildView(table: SymbolTable, emitMemo?: EmitMemo): CatalogView 
     if (t.title !== undefined && t.title !== t.name) view.heading = t.title;
     if (t.description !== undefined) view.description = t.description;
     return view;
-  });
+  }
 
-  const groupViews = catalog.groups.map((g): GroupView => {
+  function groupView(g: ConsumerGroup): GroupView {
     const subscriptions = g.subscriptions
       .map((s) => ({ t: topics.get(s.topic), events: s.events }))
       .filter((s): s is { t: Topic; events: string[] } => s.t !== undefined)
@@ -348,7 +355,7 @@ export function buildView(table: SymbolTable, emitMemo?: EmitMemo): CatalogView 
     };
     if (g.description !== undefined) view.description = g.description;
     return view;
-  });
+  }
 
   const schemaViews = catalog.schemas.map((s): SchemaView => {
     const view: SchemaView = {
