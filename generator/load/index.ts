@@ -29,8 +29,11 @@ export interface LoadedCatalog {
   parserMs: number;
   /** Read with `--lenient`: the model, too, accepts what it can read in exactly one way (with warnings). */
   lenient?: boolean;
-  /** What @asyncapi/parser validated: the whole catalog, or (`incremental`) only the messages an edit changed. */
-  parserScope?: 'catalog' | 'changed-messages';
+  /**
+   * What @asyncapi/parser validated: the whole catalog, or (`incremental`) only the messages an edit changed, or
+   * nothing (`unchanged`: the same document as the last one it found valid, e.g. a save without a change).
+   */
+  parserScope?: 'catalog' | 'changed-messages' | 'unchanged';
   /**
    * Under `deferValidation`, when the parser worker validates this catalog: its findings, still to come, as located
    * errors (empty: valid), or `undefined` when the worker's answer cannot be used (it failed, or it read other text)
@@ -98,6 +101,14 @@ function snapshotOf(main: SourceFile, files: Map<string, SourceFile>): LastLoad 
   const others = new Map<string, string | undefined>();
   for (const f of new Set(files.values())) if (f !== main) others.set(f.absPath, f.hash);
   return { others, rest, messages };
+}
+
+/** The same catalog as the last valid load: every file, every message and the rest of the entry file. */
+function unchangedSince(last: LastLoad | undefined, now: LastLoad): boolean {
+  if (!last || last.rest !== now.rest || last.others.size !== now.others.size || last.messages.size !== now.messages.size) return false;
+  for (const [p, h] of now.others) if (h === undefined || last.others.get(p) !== h) return false;
+  for (const [id, json] of now.messages) if (last.messages.get(id) !== json) return false;
+  return true;
 }
 
 /**
@@ -404,7 +415,7 @@ async function load(absMain: string, cwd: string, options: LoadOptions, speculat
   if (options.validate !== false) {
     const t0 = performance.now();
     let result: ParseOutcome | undefined;
-    let scope: 'catalog' | 'changed-messages' = 'catalog';
+    let scope: NonNullable<LoadedCatalog['parserScope']> = 'catalog';
     // The worker's findings are used when it validated exactly the text this thread would give the parser.
     const main = first.file;
     const fromWorker =
@@ -418,6 +429,11 @@ async function load(absMain: string, cwd: string, options: LoadOptions, speculat
       return { loaded: { main, files, diagnostics, parserMs: 0, lenient: options.lenient === true, parserScope: 'catalog', verdict }, diagnostics };
     }
     if (fromWorker) result = await fromWorker;
+    if (!result && snapshot && unchangedSince(lastLoads.get(absMain), snapshot)) {
+      // What the parser found valid before, again: it would find it valid again (its reading is deterministic).
+      result = { document: true, diagnostics: [] };
+      scope = 'unchanged';
+    }
     if (!result) {
       // Read lazily: after a `--watch` edit the entry file's whole parser text is built only if the parser reads it.
       for (const f of files.values()) parserTexts.set(f.absPath, f === first.file ? () => f.parserText : () => parserTextWithAvroNames(f.data, f.parserText));

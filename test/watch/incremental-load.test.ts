@@ -35,6 +35,11 @@ describe('incremental load', () => {
     expect(errorsOf(second)).toEqual([]);
     expect(second.loaded?.parserScope).toBe('changed-messages');
 
+    // Saved again without a change: the document the parser found valid last time, not parsed again.
+    const same = await load();
+    expect(errorsOf(same)).toEqual([]);
+    expect(same.loaded?.parserScope).toBe('unchanged');
+
     // A broken message: the limited parse finds it, the whole parse reports it where a cold run does.
     const broken = edited.replace('extra7: { type: integer, minimum: 1 }', 'extra7: { type: integer, minimum: lots }');
     writeFileSync(file, broken);
@@ -44,6 +49,9 @@ describe('incremental load', () => {
     expect(errorsOf(bad)).toEqual(errorsOf(cold));
     const line = broken.split('\n').findIndex((l) => l.includes('minimum: lots')) + 1;
     expect(errorsOf(bad)[0]).toMatch(new RegExp(`^${line}:\\d+ asyncapi-schema `));
+    // The same broken text again: never taken for the last valid one, its errors again.
+    const badAgain = await load();
+    expect(errorsOf(badAgain)).toEqual(errorsOf(bad));
 
     // Fixed again: compared with the last valid load, one message changed.
     writeFileSync(file, edited.replace('minimum: 1 }', 'minimum: 2 }'));
