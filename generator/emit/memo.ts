@@ -5,12 +5,14 @@
  *
  * What "the same inputs" means, without asking each emitter to list what it reads:
  * - **the run's global key**: everything of the catalog except the contents of its message definitions (the entry
- *   file's data without the `components.messages` entries, every other file's hash), and everything the model and the
- *   symbol table derived across events (the catalog model without its events, every event's names and topics, every
- *   name and file of the symbol table). When it changes, nothing is reused (`UnitMemo.clear`);
+ *   file's data without the `components.messages` entries, every other file's hash), and everything the model derived
+ *   across events (the catalog model without its events; every event's type, names, topics and payload reference,
+ *   which with the rest decide every name and file of the symbol table). When it changes, nothing is reused
+ *   (`UnitMemo.clear`);
  * - **an event's key**: the JSON of the message definition it was read from, as loaded (a token that changes when the
  *   JSON does). The event model is a function of that message and of what the global key covers.
- * A unit's key is then the keys of the events it is emitted from (`events`); a unit of no event is not memoised.
+ * A unit's key is then the keys of the events it is emitted from (`events`), or `global` for a unit that reads no
+ * event definition at all (topic scripts, dashboards, flow diagrams, `handlers.ts`).
  * A message whose definition points into another message (`$ref: '#/components/messages/...'`) has no key: the units
  * of its event are emitted every run. `test/watch/watch-property.test.ts` checks the result against a cold run.
  */
