@@ -103,12 +103,14 @@ function snapshotOf(main: SourceFile, files: Map<string, SourceFile>): LastLoad 
   return { others, rest, messages };
 }
 
-/** The same catalog as the last valid load: every file, every message and the rest of the entry file. */
-function unchangedSince(last: LastLoad | undefined, now: LastLoad): boolean {
-  if (!last || last.rest !== now.rest || last.others.size !== now.others.size || last.messages.size !== now.messages.size) return false;
-  for (const [p, h] of now.others) if (h === undefined || last.others.get(p) !== h) return false;
-  for (const [id, json] of now.messages) if (last.messages.get(id) !== json) return false;
-  return true;
+/**
+ * The `components.messages` entries that differ from the last valid load, or undefined when anything else differs
+ * (the rest of the entry file, which holds the list of message ids, or another file). Empty: the same catalog.
+ */
+function changedMessages(last: LastLoad | undefined, now: LastLoad): string[] | undefined {
+  if (!last || last.rest !== now.rest || last.others.size !== now.others.size) return undefined;
+  for (const [p, h] of now.others) if (h === undefined || last.others.get(p) !== h) return undefined;
+  return [...now.messages].filter(([id, json]) => last.messages.get(id) !== json).map(([id]) => id);
 }
 
 /**
@@ -116,11 +118,8 @@ function unchangedSince(last: LastLoad | undefined, now: LastLoad): boolean {
  * and `components` (so their `$ref`s resolve) with just the changed messages. Undefined when the edit reached
  * anything else (or a message with another schema format, whose parsing differs).
  */
-function limitedDocument(last: LastLoad | undefined, now: LastLoad, main: SourceFile): string | undefined {
-  if (!last || last.rest !== now.rest || last.others.size !== now.others.size) return undefined;
-  for (const [p, h] of now.others) if (h === undefined || last.others.get(p) !== h) return undefined;
-  const changed = [...now.messages].filter(([id, json]) => last.messages.get(id) !== json).map(([id]) => id);
-  if (changed.length === 0 || changed.length > 20) return undefined;
+function limitedDocument(changed: readonly string[] | undefined, now: LastLoad, main: SourceFile): string | undefined {
+  if (changed === undefined || changed.length === 0 || changed.length > 20) return undefined;
   const data = main.data as Record<string, unknown>;
   const components = data.components as Record<string, unknown>;
   const all = components.messages as Record<string, unknown>;
@@ -429,7 +428,8 @@ async function load(absMain: string, cwd: string, options: LoadOptions, speculat
       return { loaded: { main, files, diagnostics, parserMs: 0, lenient: options.lenient === true, parserScope: 'catalog', verdict }, diagnostics };
     }
     if (fromWorker) result = await fromWorker;
-    if (!result && snapshot && unchangedSince(lastLoads.get(absMain), snapshot)) {
+    const changed = snapshot ? changedMessages(lastLoads.get(absMain), snapshot) : undefined;
+    if (!result && changed?.length === 0) {
       // What the parser found valid before, again: it would find it valid again (its reading is deterministic).
       result = { document: true, diagnostics: [] };
       scope = 'unchanged';
@@ -438,7 +438,7 @@ async function load(absMain: string, cwd: string, options: LoadOptions, speculat
       // Read lazily: after a `--watch` edit the entry file's whole parser text is built only if the parser reads it.
       for (const f of files.values()) parserTexts.set(f.absPath, f === first.file ? () => f.parserText : () => parserTextWithAvroNames(f.data, f.parserText));
       try {
-        const limited = snapshot ? limitedDocument(lastLoads.get(absMain), snapshot, first.file) : undefined;
+        const limited = snapshot ? limitedDocument(changed, snapshot, first.file) : undefined;
         if (limited !== undefined) {
           const r = await (await asyncapiParser(true)).parse(limited, { source: absMain });
           // Trusted only when clean; a finding (or no limited document) means the whole catalog is parsed, so every
