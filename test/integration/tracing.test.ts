@@ -10,7 +10,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventProducer, GroupConsumer, RetriableError, TopicDelegator, otelTracing, route, type EventHandler } from '../../templates/runtime/index.js';
+import { EventProducer, GroupConsumer, RetriableError, TopicDelegator, batchItem, otelTracing, route, type EventHandler } from '../../templates/runtime/index.js';
 import { kafkaBrokers, uniqueName } from '../support/kafka.js';
 import { TickEvent, admin, createTopics, readAll, testLogger, transport, waitFor, type Tick } from './helpers.js';
 
@@ -176,5 +176,41 @@ describe.skipIf(!brokers)('kafka: tracing', () => {
     const dead = spans.find((s) => s.name === `send ${dlq}`) ?? expect.unreachable();
     expect(dead.parentSpanContext?.spanId).toBe(record.spanContext().spanId);
     expect(dead.attributes).toMatchObject({ 'messaging.message.id': 'ev-bad', 'eventgen.dead_letter.reason': 'retries-exhausted', 'eventgen.attempts': 4 });
+  }, 30_000);
+
+  it('batch span mode: fetches longer than the SDK’s link limit are split, no link is dropped (600 records)', async () => {
+    exporter.reset();
+    const topic = uniqueName('it-tracing-links');
+    await createTopics(a, [{ topic, partitions: 1 }]);
+    const producer = new EventProducer({ transport: transport(brokers!), source: 'it', tracing: otelTracing(api) });
+    const keys = Array.from({ length: 600 }, (_, i) => `k${i}`);
+    await producer.sendBatch(keys.map((key) => batchItem(topic, TickEvent, { key, seq: 0 }, { eventId: `ev-${key}` })));
+    let handled = 0;
+    const consumer = new GroupConsumer({
+      groupId: uniqueName('g-tracing-links'),
+      transport: transport(brokers!),
+      topics: [new TopicDelegator({ topic, routes: [route(TickEvent, { handle: async () => void (handled += 1) })] })],
+      fromBeginning: true,
+      logger: testLogger(),
+      tracing: otelTracing(api, { spans: 'batch' }),
+    });
+    try {
+      await consumer.start();
+      await waitFor(() => handled === keys.length, 20_000, () => `handled ${handled}`);
+    } finally {
+      await consumer.stop();
+      await producer.disconnect();
+    }
+    const spans = exporter.getFinishedSpans();
+    const sends = spans.filter((s) => s.name === `send ${topic}`);
+    const batches = spans.filter((s) => s.name === `process ${topic}`);
+    expect(sends).toHaveLength(keys.length);
+    // More records than the SDK's default limit (128) came in one fetch: that fetch was split.
+    expect(batches.length).toBeGreaterThanOrEqual(Math.ceil(keys.length / 128));
+    expect(Math.max(...batches.map((b) => Number(b.attributes['messaging.batch.message_count'])))).toBe(128);
+    expect(batches.map((b) => b.droppedLinksCount).filter((n) => n > 0)).toEqual([]);
+    expect(batches.reduce((n, b) => n + Number(b.attributes['messaging.batch.message_count']), 0)).toBe(keys.length);
+    // Every send span is linked once, in offset order.
+    expect(batches.flatMap((b) => b.links.map((l) => l.context.spanId))).toEqual(sends.map((s) => s.spanContext().spanId));
   }, 30_000);
 });

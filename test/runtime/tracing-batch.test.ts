@@ -26,8 +26,8 @@ afterEach(async () => {
 });
 
 /** Produces `ids` first (one partition), then consumes them in batch span mode: they arrive as one batch. */
-async function consumeAll(ids: string[], handle: (data: { orderId: string }, ctx: EventContext) => Promise<void>, tracing: Tracing) {
-  const transport = new InMemoryTransport({ defaultPartitions: 1, redeliveryDelayMs: 5 });
+async function consumeAll(ids: string[], handle: (data: { orderId: string }, ctx: EventContext) => Promise<void>, tracing: Tracing, maxBatchSize = 100) {
+  const transport = new InMemoryTransport({ defaultPartitions: 1, redeliveryDelayMs: 5, maxBatchSize });
   const producer = new EventProducer({ transport, source: 'test', tracing });
   for (const orderId of ids) await producer.send('shop.orders', OrderCreatedEvent, { orderId }, { eventId: `evt-${orderId}` });
   const consumer = new GroupConsumer({
@@ -154,6 +154,86 @@ describe('batch span mode with the OpenTelemetry SDK', () => {
       ['b7ad6b7169203335', 0, true, undefined],
     ]);
     expect(batch.links.every((l) => l.context.traceId === '0af7651916cd43dd8448eb211c80319c')).toBe(true);
+  });
+
+  it('links equal the W3C propagator’s extraction for 600 mutated traceparent values, as strings and as Buffers', async () => {
+    // A valid value with one or two characters replaced (hex either case, separators, space, other versions, all-zero
+    // ids), each as a string and as a Buffer: the batch span's links are exactly the contexts the propagator extracts.
+    let seed = 17;
+    const next = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    const valid = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const alphabet = '0123456789abcdefABCDEF- xz';
+    const values: string[] = [valid, `00-${'0'.repeat(32)}-b7ad6b7169203331-01`, `00-0af7651916cd43dd8448eb211c80319c-${'0'.repeat(16)}-01`, `ff${valid.slice(2)}`, `01${valid.slice(2)}`];
+    while (values.length < 300) {
+      const chars = [...valid];
+      for (let k = 1 + next(2); k > 0; k--) chars[next(chars.length)] = alphabet[next(alphabet.length)] as string;
+      values.push(chars.join(''));
+    }
+    const transport = new InMemoryTransport({ defaultPartitions: 1 });
+    const p = transport.producer();
+    await p.connect();
+    const messages = values.flatMap((tp, i) => [
+      { key: `s${i}`, value: JSON.stringify({ orderId: `s${i}` }), headers: { traceparent: tp } },
+      { key: `b${i}`, value: JSON.stringify({ orderId: `b${i}` }), headers: { traceparent: Buffer.from(tp, 'latin1') } },
+    ]);
+    await p.send([{ topic: 'shop.orders', messages }]);
+    const expected = messages.flatMap((m) => {
+      const context = api.trace.getSpanContext(api.propagation.extract(api.ROOT_CONTEXT, { traceparent: m.headers.traceparent.toString() }));
+      return context === undefined || !api.trace.isSpanContextValid(context) ? [] : [[context.traceId, context.spanId, context.traceFlags]];
+    });
+    expect(expected.length).toBeGreaterThan(50);
+    expect(expected.length).toBeLessThan(messages.length - 50);
+    const consumer = new GroupConsumer({ groupId: 'payments', transport, topics: [new TopicDelegator({ topic: 'shop.orders', routes: [route(OrderCreatedEvent, { handle: async () => {} })] })], logger: { debug() {}, info() {}, warn() {}, error() {}, child() { return this; } } as never, tracing: otelTracing(api, { spans: 'batch', maxLinks: 10_000 }) });
+    running.push(consumer);
+    await consumer.start();
+    await transport.drain();
+    // Not envelopes: every record is dead-lettered after its first attempt, in a span of its own besides the batch spans.
+    const batches = exporter.getFinishedSpans().filter((s) => s.name === 'process shop.orders' && s.attributes['messaging.batch.message_count'] !== undefined);
+    expect(batches.reduce((n, b) => n + Number(b.attributes['messaging.batch.message_count']), 0)).toBe(messages.length);
+    expect(batches.flatMap((b) => b.links.map((l) => [l.context.traceId, l.context.spanId, l.context.traceFlags]))).toEqual(expected);
+  });
+
+  it('a batch longer than maxLinks gets one span per maxLinks records, in order, one ended before the next starts', async () => {
+    const ids = ['a', 'b', 'c', 'd', 'e'];
+    // The SDK's tracer, wrapped to log the order of span starts and ends.
+    const sdk = api.trace.getTracer('eventgen');
+    const log: string[] = [];
+    const tracer = {
+      startSpan: (...args: Parameters<api.Tracer['startSpan']>) => {
+        const span = sdk.startSpan(...args);
+        const count = args[1]?.attributes?.['messaging.batch.message_count'];
+        if (count === undefined) return span;
+        log.push(`start ${count}`);
+        const end = span.end.bind(span);
+        span.end = (time) => {
+          log.push(`end ${count}`);
+          end(time);
+        };
+        return span;
+      },
+    };
+    await consumeAll(ids, async (data) => api.trace.getTracer('user').startSpan(`user ${data.orderId}`).end(), otelTracing(api, { spans: 'batch', maxLinks: 2, tracer }));
+    expect(log).toEqual(['start 2', 'end 2', 'start 2', 'end 2', 'start 1', 'end 1']);
+    const spans = exporter.getFinishedSpans();
+    const sends = spans.filter((s) => s.name === 'send shop.orders');
+    const processes = spans.filter((s) => s.name === 'process shop.orders');
+    expect(processes.map((s) => s.attributes['messaging.batch.message_count'])).toEqual([2, 2, 1]);
+    expect(processes.flatMap((s) => s.links.map((l) => l.context.spanId))).toEqual(sends.map((s) => s.spanContext().spanId));
+    ids.forEach((id, i) => {
+      const user = spans.find((s) => s.name === `user ${id}`) ?? expect.unreachable();
+      expect(user.parentSpanContext?.spanId).toBe(processes[Math.floor(i / 2)]?.spanContext().spanId);
+    });
+  });
+
+  it('by default no link is dropped by the SDK’s limit of 128: 300 records give spans of 128, 128 and 44', async () => {
+    const ids = Array.from({ length: 300 }, (_, i) => `o${i}`);
+    await consumeAll(ids, async () => {}, otelTracing(api, { spans: 'batch' }), 1000);
+    const spans = exporter.getFinishedSpans();
+    const processes = spans.filter((s) => s.name === 'process shop.orders');
+    expect(processes.map((s) => s.attributes['messaging.batch.message_count'])).toEqual([128, 128, 44]);
+    expect(processes.map((s) => s.droppedLinksCount)).toEqual([0, 0, 0]);
+    expect(processes.flatMap((s) => s.links.map((l) => l.context.spanId))).toEqual(spans.filter((s) => s.name === 'send shop.orders').map((s) => s.spanContext().spanId));
+    expect(() => otelTracing(api, { spans: 'batch', maxLinks: 0 })).toThrow(/maxLinks must be a positive integer/);
   });
 
   it('record mode stays the default: one process span per record', async () => {

@@ -125,7 +125,7 @@ export interface OtelTracingOptions {
   /**
    * Consumer spans (default `record`). `record`: one `process` span per record, child of (and linked to) its producer's
    * context; the handler's spans are its children. `batch`: one `process` span per delivered batch (per partition
-   * fetch) with `messaging.batch.message_count` and a link to each record's producer context; handlers run in it
+   * fetch; per {@link maxLinks} records of a longer one) with `messaging.batch.message_count` and a link to each record's producer context; handlers run in it
    * (their spans are children of the batch span, not of a record's span). A record whose attempt fails gets its own
    * `process` span then (child of the batch span, linked to its producer context, with its message id and offset),
    * holding its failed attempts as events and parenting its retries and its dead-letter write. Much cheaper per
@@ -133,6 +133,13 @@ export interface OtelTracingOptions {
    * no span of its own, so its handler's spans are correlated with the producer only through the batch span's links.
    */
   spans?: 'record' | 'batch';
+  /**
+   * Batch span mode: the most records one `process` span covers (one link each). A delivered batch of more records
+   * gets one span per this many, in order, each ended when the consumer moves on to the next, so no link is lost to
+   * the SDK's limit (which otherwise drops the oldest links of a span beyond it and logs a warning). Default: the
+   * SDK's own default, `OTEL_SPAN_LINK_COUNT_LIMIT` when set, else 128; raise both together.
+   */
+  maxLinks?: number;
 }
 
 // SpanKind and SpanStatusCode values of the OpenTelemetry API.
@@ -179,7 +186,9 @@ const HEADER_GETTER: OtelGetter<ConsumedRecord> = {
  * next batch; producers: at their next send).
  */
 export function otelTracing(api: OtelApi, options: OtelTracingOptions = {}): Tracing {
-  return new OtelTracing(api, options.tracer ?? api.trace.getTracer(options.tracerName ?? 'eventgen', options.tracerVersion), options.tracer !== undefined, options.spans === 'batch');
+  const maxLinks = options.maxLinks ?? (Number(process.env.OTEL_SPAN_LINK_COUNT_LIMIT) || DEFAULT_MAX_LINKS);
+  if (!Number.isInteger(maxLinks) || maxLinks < 1) throw new TypeError(`otelTracing: maxLinks must be a positive integer, got ${String(options.maxLinks)}`);
+  return new OtelTracing(api, options.tracer ?? api.trace.getTracer(options.tracerName ?? 'eventgen', options.tracerVersion), options.tracer !== undefined, options.spans === 'batch' ? maxLinks : 0);
 }
 
 /** Span names and the attributes known before a record is seen, per topic (the SDK copies attributes: shared safely). */
@@ -199,8 +208,8 @@ class OtelTracing implements Tracing {
     private readonly tracer: OtelTracer,
     /** A tracer the application passed: always used. */
     private readonly explicit: boolean,
-    /** Batch span mode ({@link OtelTracingOptions.spans}). */
-    private readonly batchMode: boolean,
+    /** Batch span mode ({@link OtelTracingOptions.spans}): the most records of one batch span; 0 = record mode. */
+    private readonly maxLinks: number,
   ) {
     this.noopProvider = typeof api.ProxyTracerProvider === 'function' && typeof api.trace.getTracerProvider === 'function' && typeof api.propagation.fields === 'function' ? new api.ProxyTracerProvider().getDelegate() : undefined;
   }
@@ -232,36 +241,42 @@ class OtelTracing implements Tracing {
 
   process(record: ConsumedRecord, groupId: string, eventId: string | undefined, batch?: TraceSpan): TraceSpan | undefined {
     // Batch mode: the handler runs in the batch span; the record's own span is started only if an attempt fails.
-    if (batch instanceof OtelSpanHandle) return new LazyRecordSpan(this, batch, record, groupId, eventId);
+    if (batch instanceof BatchSpans) return new LazyRecordSpan(this, batch.of(record), record, groupId, eventId);
     if (this.idle()) return undefined;
     return this.recordSpan(record, groupId, eventId, undefined);
   }
 
   deliveredBatch(records: readonly ConsumedRecord[], groupId: string): TraceSpan | undefined {
-    if (!this.batchMode || records.length === 0 || this.idle()) return undefined;
-    const { span, parent } = this.batchSpan(records, groupId);
-    if (!span.isRecording() && span.spanContext().traceId === INVALID_TRACE_ID) return undefined;
-    return new OtelSpanHandle(this.api, span, undefined, parent);
+    if (this.maxLinks === 0 || records.length === 0 || this.idle()) return undefined;
+    const spans = new BatchSpans(this, records, groupId, this.api.context.active(), this.maxLinks);
+    // The first span decides for all: not recording with an invalid context (a propagator, no SDK) = nothing to carry.
+    const first = spans.of(records[0] as ConsumedRecord);
+    if (!first.recording && first.traceId === INVALID_TRACE_ID) return undefined;
+    return spans;
+  }
+
+  /** The `process` span of `records[from, to)` of a delivered batch (batch span mode), child of `parent`. */
+  chunkSpan(records: readonly ConsumedRecord[], from: number, to: number, groupId: string, parent: OtelContext): OtelSpanHandle {
+    return new OtelSpanHandle(this.api, this.batchSpan(records, groupId, from, to, parent).span, undefined, parent);
   }
 
   /**
-   * A `process` span for several records (a delivered batch, or one `handleBatch` call), child of the active context,
-   * with a link to each record's producer context.
+   * A `process` span for several records (`records[from, to)` of a delivered batch, or one `handleBatch` call), child
+   * of `parent` (default: the active context), with a link to each record's producer context.
    */
-  private batchSpan(records: readonly ConsumedRecord[], groupId: string): { span: OtelSpan; parent: OtelContext } {
+  private batchSpan(records: readonly ConsumedRecord[], groupId: string, from = 0, to = records.length, parent = this.api.context.active()): { span: OtelSpan; parent: OtelContext } {
     const api = this.api;
-    const first = records[0] as ConsumedRecord;
+    const first = records[from] as ConsumedRecord;
     // The links need only each record's span context: with the W3C propagator (alone or with baggage) a plain
     // `traceparent` is read directly, without a context per record; anything else goes through the propagator.
     const fields = api.propagation.fields?.();
     const direct = fields !== undefined && fields.includes('traceparent') && fields.every((f) => f === 'traceparent' || f === 'tracestate' || f === 'baggage');
     const links: Array<{ context: OtelSpanContext }> = [];
-    for (let i = 0; i < records.length; i++) {
+    for (let i = from; i < to; i++) {
       const record = records[i] as ConsumedRecord;
       const creation = (direct ? traceparentLink(record) : undefined) ?? api.trace.getSpanContext(api.propagation.extract(api.ROOT_CONTEXT, record, HEADER_GETTER));
       if (creation !== undefined) links.push({ context: creation });
     }
-    const parent = api.context.active();
     const span = this.tracer.startSpan(
       this.name(first.topic).process,
       {
@@ -273,7 +288,7 @@ class OtelTracing implements Tracing {
           'messaging.destination.name': first.topic,
           'messaging.destination.partition.id': String(first.partition),
           'messaging.consumer.group.name': groupId,
-          'messaging.batch.message_count': records.length,
+          'messaging.batch.message_count': to - from,
         },
         links,
       },
@@ -354,6 +369,8 @@ class OtelTracing implements Tracing {
 }
 
 const INVALID_TRACE_ID = '00000000000000000000000000000000';
+/** The SDK's default `linkCountLimit`. */
+const DEFAULT_MAX_LINKS = 128;
 const SEND_ATTRIBUTES: TraceAttributes = { 'messaging.system': 'kafka', 'messaging.operation.type': 'send', 'messaging.operation.name': 'send' };
 
 /** The span handed out when no SDK is registered: runs functions as they are, records nothing. */
@@ -379,6 +396,16 @@ class OtelSpanHandle implements TraceSpan {
     private ctx: OtelContext | undefined,
     private readonly parent?: OtelContext,
   ) {}
+
+  /** Whether the SDK records this span. */
+  get recording(): boolean {
+    return this.span.isRecording();
+  }
+
+  /** Its trace id (all zeros: an invalid context, nothing to carry). */
+  get traceId(): string {
+    return this.span.spanContext().traceId;
+  }
 
   /** The context with this span active. */
   get context(): OtelContext {
@@ -410,6 +437,66 @@ class OtelSpanHandle implements TraceSpan {
     if (this.ended) return;
     this.ended = true;
     this.span.end();
+  }
+}
+
+/**
+ * The spans of one delivered batch in batch span mode: one per `maxLinks` records in order (one for most batches),
+ * started when the consumer reaches its first record and ended when it reaches the next span's first record or leaves
+ * the batch.
+ */
+class BatchSpans implements TraceSpan {
+  private current: OtelSpanHandle | undefined;
+  /** Index of the current span's first record. */
+  private from = -1;
+  /** Index of the record last asked for (records are handled in order: the next one is found from here). */
+  private cursor = 0;
+
+  constructor(
+    private readonly tracing: OtelTracing,
+    private readonly records: readonly ConsumedRecord[],
+    private readonly groupId: string,
+    private readonly parent: OtelContext,
+    private readonly size: number,
+  ) {}
+
+  /** The span of `record` (one of this batch's), started (and the one before ended) when it is the first of its span. */
+  of(record: ConsumedRecord): OtelSpanHandle {
+    const records = this.records;
+    let i = this.cursor;
+    while (i < records.length && records[i] !== record) i++;
+    if (i === records.length) {
+      i = records.indexOf(record);
+      if (i < 0) i = Math.max(this.from, 0); // not one of this batch's: the current span
+    }
+    this.cursor = i;
+    const from = i - (i % this.size);
+    if (this.current === undefined || from !== this.from) {
+      this.current?.end();
+      this.from = from;
+      this.current = this.tracing.chunkSpan(records, from, Math.min(from + this.size, records.length), this.groupId, this.parent);
+    }
+    return this.current;
+  }
+
+  run<T>(fn: () => T): T {
+    return this.current === undefined ? fn() : this.current.run(fn);
+  }
+
+  event(name: string, attributes: TraceAttributes): void {
+    this.current?.event(name, attributes);
+  }
+
+  set(attributes: TraceAttributes): void {
+    this.current?.set(attributes);
+  }
+
+  fail(error: unknown): void {
+    this.current?.fail(error);
+  }
+
+  end(): void {
+    this.current?.end();
   }
 }
 
