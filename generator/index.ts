@@ -115,7 +115,7 @@ function emit(box: LoadedBox, sourcePath: string, target: Target, t0: number, di
   if (memo && box.loaded) memo.begin(box.loaded, symbols.table);
   const withBanner = (f: GeneratedFile): GeneratedFile => ({ ...f, content: addBanner(f.path, f.content, version, sourcePath) });
   // A file whose content is the one of the previous run (the same string, from the memo) is the previous run's file.
-  const banner = (f: GeneratedFile): GeneratedFile => (f.ownership !== 'managed' ? f : memo ? memo.units.get(`banner:${f.path}`, f.content, () => withBanner(f)) : withBanner(f));
+  const banner = (f: GeneratedFile): GeneratedFile => (f.ownership !== 'managed' ? f : memo ? memo.units.get('banner', f.path, f.content, () => withBanner(f)) : withBanner(f));
   const files = emitAll(symbols.table, { target, version, docs, runtime, services, gateway: services.includes('gateway') ? templateSources('gateway') : [], live: services.includes('live') ? templateSources('live') : [], outbox: services.includes('outbox') ? templateSources('outbox') : [], ...(memo ? { memo } : {}) }).map(banner);
   memo?.commit();
   timings.emitMs = performance.now() - t2;

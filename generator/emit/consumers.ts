@@ -264,9 +264,9 @@ export function emitConsumers(table: SymbolTable, options: EmitOptions): Generat
   const memo = options.memo;
   for (const group of table.activeGroups()) {
     for (const sub of group.subscriptions) {
-      files.push(memo ? memo.units.get(`topic-handler:${sub.file}`, memo.events(sub.events.map((e) => e.event.type)), () => topicHandler(table, group, sub)) : topicHandler(table, group, sub));
+      files.push(memo ? memo.units.get('topic-handler', sub.file, memo.events(sub.events.map((e) => e.event.type)), () => topicHandler(table, group, sub)) : topicHandler(table, group, sub));
     }
-    files.push(memo ? memo.units.get(`group-index:${group.index}`, memo.events(group.stubs.map((s) => s.event.event.type)), () => groupIndex(table, group)) : groupIndex(table, group));
+    files.push(memo ? memo.units.get('group-index', group.index, memo.events(group.stubs.map((s) => s.event.event.type)), () => groupIndex(table, group)) : groupIndex(table, group));
   }
   return files;
 }

@@ -52,7 +52,7 @@ export function emitEvents(table: SymbolTable, options: EmitOptions): GeneratedF
       ]
         .filter(Boolean)
         .join('\n');
-    parts.push(memo ? memo.units.get(`events.ts:${e.type}`, memo.event(e.type), part) : part());
+    parts.push(memo ? memo.units.get('events.ts', e.type, memo.event(e.type), part) : part());
   }
   const entries = table.events.map((e) => `  ${propertyKey(e.event.type)}: ${e.definition.name},`);
   parts.push(
@@ -73,7 +73,7 @@ export function emitEvents(table: SymbolTable, options: EmitOptions): GeneratedF
   );
   const files: GeneratedFile[] = [{ path: mod.path, content: mod.render(parts.join('\n\n')), ownership: 'managed' }];
   // topics.ts reads no event definition: it changes only with what the memo's global key covers.
-  files.push({ path: table.files.TOPICS, content: memo ? memo.units.get('topics.ts', memo.global, () => emitTopicsData(table)) : emitTopicsData(table), ownership: 'managed' });
+  files.push({ path: table.files.TOPICS, content: memo ? memo.units.get('topics.ts', '', memo.global, () => emitTopicsData(table)) : emitTopicsData(table), ownership: 'managed' });
   return files;
 }
 

@@ -57,18 +57,24 @@ function globalKey(loaded: LoadedCatalog, table: SymbolTable): string {
   return parts.join('\u0000');
 }
 
-/** Units by id, with the key they were emitted for and the run that last used them. */
+/** Units by kind and id, with the key they were emitted for and the run that last used them. */
 export class UnitMemo {
-  private units = new Map<string, { key: string; value: unknown; run: number }>();
+  /**
+   * Two levels, so that no id string is built per lookup: the ids are the symbol table's own strings (paths, types),
+   * whose hashes the engine keeps, where a `kind:id` string would be built and hashed again for every unit of every run.
+   */
+  private kinds = new Map<string, Map<string, { key: string; value: unknown; run: number }>>();
   /** The current run; a unit last used before the previous run is not reused (`commit` drops it). */
   private run = 1;
   hits = 0;
   misses = 0;
 
-  /** `make()`, or what it returned last run for the same `id` and `key` (undefined key: always `make()`). */
-  get<T>(id: string, key: string | undefined, make: () => T): T {
+  /** `make()`, or what it returned last run for the same `kind`, `id` and `key` (undefined key: always `make()`). */
+  get<T>(kind: string, id: string, key: string | undefined, make: () => T): T {
     if (key === undefined) return make();
-    const unit = this.units.get(id);
+    let units = this.kinds.get(kind);
+    if (units === undefined) this.kinds.set(kind, (units = new Map()));
+    const unit = units.get(id);
     if (unit !== undefined && unit.run >= this.run - 1 && unit.key === key) {
       unit.run = this.run;
       this.hits++;
@@ -80,19 +86,19 @@ export class UnitMemo {
       // the same unit asked for twice in one run (Markdown and HTML pages share their flow diagrams)
       unit.key = key;
       unit.value = value;
-    } else this.units.set(id, { key, value, run: this.run });
+    } else units.set(id, { key, value, run: this.run });
     return value;
   }
 
   /** End of a run: units not emitted in it are dropped; the next run compares with this one. */
   commit(): void {
-    for (const [id, unit] of this.units) if (unit.run !== this.run) this.units.delete(id);
+    for (const units of this.kinds.values()) for (const [id, unit] of units) if (unit.run !== this.run) units.delete(id);
     this.run++;
   }
 
   /** Nothing of the previous run may be reused. */
   clear(): void {
-    this.units.clear();
+    this.kinds.clear();
   }
 }
 
@@ -137,6 +143,22 @@ export class EmitMemo {
       this.current.set(e.type, `${this.generation}.${t.token}`);
     }
     this.tokens = tokens;
+  }
+
+  /** By kind: the value last given to {@link token} and its token. */
+  private valueTokens = new Map<string, { value: string; token: string }>();
+
+  /**
+   * A short token for `value`, a large input that many units share (a whole naming, say): the same token as last run's
+   * when `value` is the same, a new one otherwise. Units then put the token in their keys, so that comparing a key
+   * does not compare `value` again for each of them.
+   */
+  token(kind: string, value: string): string {
+    const last = this.valueTokens.get(kind);
+    if (last !== undefined && last.value === value) return last.token;
+    const token = `${kind}#${++this.counter}`;
+    this.valueTokens.set(kind, { value, token });
+    return token;
   }
 
   /** The key of a unit that reads nothing of any event definition (everything it reads is in the global key). */

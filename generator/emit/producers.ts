@@ -64,7 +64,7 @@ export function emitProducers(table: SymbolTable, emitOptions: EmitOptions): Gen
   const topics = table.topics.filter((t): t is TopicSymbols & { producer: Sym } => t.producer !== undefined);
   if (!topics.length) return [];
   const memo = emitOptions.memo;
-  const files = topics.map((t) => (memo ? memo.units.get(`producer:${t.producer.from}`, memo.events(t.topic.produced), () => producerClass(table, t, t.producer)) : producerClass(table, t, t.producer)));
+  const files = topics.map((t) => (memo ? memo.units.get('producer', t.producer.from, memo.events(t.topic.produced), () => producerClass(table, t, t.producer)) : producerClass(table, t, t.producer)));
   const mod = new TsModule(table.files.PRODUCERS_INDEX);
   const { createProducers, Producers } = table.fixed;
   mod.declare(createProducers);

@@ -63,7 +63,7 @@ export function emitSchemas(table: SymbolTable, options: EmitOptions): Generated
       const body = zodSchemaDeclaration(eventAsNamed(e.event, e.type.name, e.schema.name), zodContext(table, mod));
       return { path: mod.path, content: mod.render(body), ownership: 'managed' };
     };
-    files.push(memo ? memo.units.get(`schema:${e.file}`, memo.event(e.event.type), make) : make());
+    files.push(memo ? memo.units.get('schema', e.file, memo.event(e.event.type), make) : make());
     barrel.reexportAll(e.file);
   }
   if (files.length) files.push({ path: barrel.path, content: barrel.render(''), ownership: 'managed' });

@@ -72,9 +72,9 @@ export function emitStubs(table: SymbolTable, options: EmitOptions): GeneratedFi
   const files: GeneratedFile[] = [];
   const memo = options.memo;
   for (const group of table.activeGroups()) {
-    for (const s of group.stubs) files.push(memo ? memo.units.get(`stub:${s.file}`, memo.event(s.event.event.type), () => stub(table, group, s)) : stub(table, group, s));
+    for (const s of group.stubs) files.push(memo ? memo.units.get('stub', s.file, memo.event(s.event.event.type), () => stub(table, group, s)) : stub(table, group, s));
     // Lists the group's stubs by name only: everything it reads is in the memo's global key.
-    files.push(memo ? memo.units.get(`handlers:${group.handlersFile}`, memo.global, () => handlersFile(table, group)) : handlersFile(table, group));
+    files.push(memo ? memo.units.get('handlers', group.handlersFile, memo.global, () => handlersFile(table, group)) : handlersFile(table, group));
   }
   return files;
 }

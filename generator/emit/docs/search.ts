@@ -3,6 +3,7 @@
  * a small script (`assets/search-index.js`) that sets a global — loaded with a plain <script src>, so search
  * works from file:// (no fetch) under `script-src 'self'`.
  */
+import type { EmitMemo } from '../memo.js';
 import { jsonForScript } from './escape.js';
 import type { CatalogView, RowView } from './view.js';
 
@@ -39,15 +40,28 @@ function entry(k: SearchEntry['k'], n: string, page: string, d: string | undefin
   return e;
 }
 
-export function searchEntries(view: CatalogView): SearchEntry[] {
+const eventEntry = (e: CatalogView['events'][number]): SearchEntry => entry('e', e.type, e.page, e.heading ?? e.description, fieldNames(e.fields));
+
+/** The entries of topics, groups and shared schemas (few; built every run). */
+function otherEntries(view: CatalogView): SearchEntry[] {
   return [
-    ...view.events.map((e) => entry('e', e.type, e.page, e.heading ?? e.description, fieldNames(e.fields))),
     ...view.topics.map((t) => entry('t', t.name, t.page, t.heading ?? t.description)),
     ...view.groups.map((g) => entry('g', g.groupId, g.page, g.description)),
     ...view.schemas.map((s) => entry('s', s.name, s.page, s.description, fieldNames(s.fields))),
   ];
 }
 
-export function searchIndexScript(view: CatalogView): string {
-  return `window.EVENTGEN_SEARCH = ${jsonForScript(searchEntries(view))};\n`;
+export function searchEntries(view: CatalogView): SearchEntry[] {
+  return [...view.events.map(eventEntry), ...otherEntries(view)];
+}
+
+/**
+ * `window.EVENTGEN_SEARCH = [...]`. The array is written entry by entry (the same bytes as one `jsonForScript` of the
+ * whole array: `JSON.stringify` joins elements with `,`, and the escaping is per character), so that under `--watch`
+ * an event's entry is reused while its inputs are the same.
+ */
+export function searchIndexScript(view: CatalogView, memo?: EmitMemo): string {
+  const parts = view.events.map((e) => (memo ? memo.units.get('search-entry', e.type, memo.event(e.type), () => jsonForScript(eventEntry(e))) : jsonForScript(eventEntry(e))));
+  for (const x of otherEntries(view)) parts.push(jsonForScript(x));
+  return `window.EVENTGEN_SEARCH = [${parts.join(',')}];\n`;
 }

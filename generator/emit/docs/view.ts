@@ -246,7 +246,7 @@ export function buildView(table: SymbolTable, emitMemo?: EmitMemo): CatalogView 
       list.push(eventLink(e));
       usedBy.set(s.id, list);
     }
-    return emitMemo ? emitMemo.units.get(`docs-view:${e.type}`, emitMemo.event(e.type), () => eventView(e, carried, refs)) : eventView(e, carried, refs);
+    return emitMemo ? emitMemo.units.get('docs-view', e.type, emitMemo.event(e.type), () => eventView(e, carried, refs)) : eventView(e, carried, refs);
   });
 
   function eventView(e: EventType, carried: Topic[], refs: NamedSchema[]): EventView {
@@ -292,8 +292,8 @@ export function buildView(table: SymbolTable, emitMemo?: EmitMemo): CatalogView 
   }
 
   // A topic's view reads the topic, its groups and its events' versions, keys and classifications; a group's, names only.
-  const topicViews = catalog.topics.map((t) => (emitMemo ? emitMemo.units.get(`docs-topic-view:${t.id}`, emitMemo.events(t.events), () => topicView(t)) : topicView(t)));
-  const groupViews = catalog.groups.map((g) => (emitMemo ? emitMemo.units.get(`docs-group-view:${g.groupId}`, emitMemo.global, () => groupView(g)) : groupView(g)));
+  const topicViews = catalog.topics.map((t) => (emitMemo ? emitMemo.units.get('docs-topic-view', t.id, emitMemo.events(t.events), () => topicView(t)) : topicView(t)));
+  const groupViews = catalog.groups.map((g) => (emitMemo ? emitMemo.units.get('docs-group-view', g.groupId, emitMemo.global, () => groupView(g)) : groupView(g)));
 
   function topicView(t: Topic): TopicView {
     const view: TopicView = {

@@ -17,7 +17,7 @@ export const TOPOLOGY_JSON = 'topology.json';
 export function emitTopicProvisioning(table: SymbolTable, options: EmitOptions): GeneratedFile[] {
   const memo = options.memo;
   // Topic scripts read topics, their settings and the catalog's title and version: all in the memo's global key.
-  return memo ? memo.units.get('topic-provisioning', memo.global, () => provisioning(table, options)) : provisioning(table, options);
+  return memo ? memo.units.get('topic-provisioning', '', memo.global, () => provisioning(table, options)) : provisioning(table, options);
 }
 
 function provisioning(table: SymbolTable, options: EmitOptions): GeneratedFile[] {
