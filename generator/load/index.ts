@@ -200,11 +200,21 @@ type AjvFor = (schema: { $id?: unknown }, dialect: string, allErrors: boolean) =
  * Spectral gives every parsed document its own Ajv instances, so each `parse()` compiles the whole AsyncAPI
  * schema again (~250 ms, also for a one-message document): that was the floor of every `--watch` run. The
  * AsyncAPI spec schemas are the parser's own cached objects (same identity on every parse, `$id` under
- * asyncapi.com), so their compiled validators are shared across documents; every other schema (a user's payload
- * may carry any `$id`) still goes to the per-document instance. If the module is not shaped as expected, nothing is
- * changed.
+ * asyncapi.com), so their compiled validators are shared across documents.
+ *
+ * A user's schemas (payloads) are compiled by object identity (Spectral's own cache is a `WeakMap` by schema), so an
+ * edited schema is a new object and is compiled again; what a per-document instance added was only the instance
+ * itself: a new Ajv compiles its meta-schemas, ~15 ms on every `--watch` edit. Schemas that mention `$id` anywhere
+ * (an `$id` is registered by name in the instance: a changed schema with the same `$id` would clash with, or resolve
+ * to, an earlier document's) and those that cannot be serialized (cycles) still get the per-document instance. The
+ * shared instances are replaced after {@link SHARED_SCHEMAS} schemas, so a long session does not keep every edited
+ * schema's validator. Only under `--watch` (a one-shot run parses one document). If the module is not shaped as
+ * expected, nothing is changed.
  */
 let shared = false;
+const SHARED_SCHEMAS = 2_000;
+/** User schemas share instances only in a `--watch` session (a one-shot run has one document: nothing to share). */
+let shareUserSchemas = false;
 function shareSpecValidators(): void {
   if (shared) return;
   shared = true;
@@ -216,10 +226,31 @@ function shareSpecValidators(): void {
     const shared = original();
     const compiled = new WeakMap<object, Map<string, Validate>>();
     const isSpec = (schema: { $id?: unknown }): boolean => typeof schema.$id === 'string' && /^http:\/\/asyncapi\.com\/definitions\/[^/]+\/asyncapi-(resolved|unresolved)\.json$/.test(schema.$id);
+    // User schemas without `$id`: one set of instances for every document, replaced after SHARED_SCHEMAS schemas.
+    let common = original();
+    let seen = new WeakMap<object, boolean>();
+    let count = 0;
+    const sharable = (schema: object): boolean => {
+      let ok = seen.get(schema);
+      if (ok === undefined) {
+        try {
+          ok = !(JSON.stringify(schema) ?? '"$id"').includes('"$id"');
+        } catch {
+          ok = false;
+        }
+        if (++count > SHARED_SCHEMAS) {
+          common = original();
+          seen = new WeakMap();
+          count = 1;
+        }
+        seen.set(schema, ok);
+      }
+      return ok;
+    };
     mod.createAjvInstances = () => {
       const own = original();
       return (schema, dialect, allErrors) => {
-        if (!isSpec(schema)) return own(schema, dialect, allErrors);
+        if (!isSpec(schema)) return shareUserSchemas && typeof schema === 'object' && schema !== null && sharable(schema) ? common(schema, dialect, allErrors) : own(schema, dialect, allErrors);
         let byMode = compiled.get(schema);
         if (!byMode) compiled.set(schema, (byMode = new Map()));
         const key = `${dialect}:${allErrors}`;
@@ -240,6 +271,7 @@ function shareSpecValidators(): void {
  */
 async function asyncapiParser(keep: boolean): Promise<Parser> {
   shareSpecValidators();
+  shareUserSchemas = keep;
   if (parser) return parser;
   const { Parser } = await (parserModule ??= import('@asyncapi/parser'));
   const fresh = new Parser({

@@ -3,10 +3,12 @@
  * entries, @asyncapi/parser validates a document of just those messages; anything else, or any finding there, means
  * the whole catalog is parsed, so errors are located in the user's file exactly as in a cold run.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { main, type Io } from '../../generator/cli.js';
+import { WatchSession } from '../../generator/commands/watch.js';
 import { loadCatalog } from '../../generator/load/index.js';
 import { syntheticCatalog } from '../bench/synthetic.js';
 
@@ -70,6 +72,48 @@ describe('incremental load', () => {
     const added = await load();
     expect(errorsOf(added)).toEqual([]);
     expect(added.loaded?.parserScope).toBe('catalog');
+  });
+
+  it('a payload edited under --watch is checked as edited: the same example findings as a cold run, with or without an $id', async () => {
+    // Validators are shared across a session's documents (Ajv instances, message reads): an edit must never be checked
+    // against an earlier document's schema.
+    const sub = path.join(dir, 'examples');
+    mkdirSync(sub, { recursive: true });
+    const file = path.join(sub, 'catalog.yaml');
+    const anchor = (e: number) => `summary: Entity ${e} changed.\n      x-event-version: 1.2.0\n      x-partition-key: { field: id }\n      payload:\n        type: object\n`;
+    const original = syntheticCatalog(30).replace(anchor(8), `${anchor(8)}        $id: 'urn:eventgen:test:event8'\n`);
+    expect(original).toContain("$id: 'urn:eventgen:test:event8'");
+    writeFileSync(file, original);
+    let log = '';
+    const io: Io = { out: (x) => (log += `${x}\n`), err: (x) => (log += `${x}\n`), cwd: sub, color: false };
+    const session = new WatchSession({ catalog: 'catalog.yaml', out: 'out', target: 'plain', docs: false, lenient: false, services: [], verbose: false }, io);
+    const findings = (text: string): string[] => text.split('\n').filter((l) => / (warning|error) /.test(l)).map((l) => l.replace(/^.*?catalog\.yaml/, 'catalog.yaml'));
+    const watched = async (): Promise<string[]> => {
+      log = '';
+      expect(await session.run(), log).toBe(0);
+      return findings(log);
+    };
+    const cold = async (): Promise<string[]> => {
+      let out = '';
+      expect(await main(['events', '--catalog', 'catalog.yaml', '--out', 'cold', '--no-cache', '--no-docs'], { out: (x) => (out += `${x}\n`), err: (x) => (out += `${x}\n`), cwd: sub, color: false })).toBe(0);
+      return findings(out);
+    };
+    expect(await watched()).toEqual([]);
+    // An example's id is a uuid string: with `id` an integer it no longer matches, in event 7 (no $id), then in event 8.
+    const integerId = (text: string, e: number) => text.replace(new RegExp(`(summary: Entity ${e} changed\\.\\n(?:      [^\\n]*\\n)*?          id: )\\{ type: string, format: uuid \\}`), '$1{ type: integer }');
+    let text = original;
+    for (const e of [7, 8]) {
+      const next = integerId(text, e);
+      expect(next).not.toBe(text);
+      text = next;
+      writeFileSync(file, text);
+      const got = await watched();
+      expect(got.filter((l) => l.includes('example-invalid'))).toHaveLength(e === 7 ? 1 : 2);
+      expect(got).toEqual(await cold());
+    }
+    // Back to the original: no finding left.
+    writeFileSync(file, original);
+    expect(await watched()).toEqual([]);
   });
 
   it('without incremental, every load parses the whole catalog', async () => {
