@@ -39,7 +39,7 @@ export function emitGateway(table: SymbolTable, options: EmitOptions, sources: r
   files.push({ path: ROUTES, content: rmod.render(routesBody), ownership: 'managed' });
 
   // openapi.ts: the document as data (JSON.parse of one string: a key such as `__proto__` stays a plain key).
-  const doc = buildOpenApi(table, routes);
+  const doc = buildOpenApi(table, routes, options.memo);
   const omod = new TsModule(OPENAPI);
   const openapiBody = [
     jsdoc('The OpenAPI 3.1 document of this gateway, generated from the catalog (also written to `docs/openapi.json`); served at `/openapi.json`.'),
@@ -135,6 +135,6 @@ export function emitGateway(table: SymbolTable, options: EmitOptions, sources: r
   files.push({ path: MAIN, content: mmod.render(mainBody), ownership: 'managed' });
 
   // docs/openapi.json (with the docs); the gateway itself serves OPENAPI_DOCUMENT.
-  files.push(...emitOpenApiFiles(table, routes, options).filter((f) => f.path.startsWith('docs/')));
+  files.push(...emitOpenApiFiles(table, routes, options, doc).filter((f) => f.path.startsWith('docs/')));
   return files;
 }

@@ -14,6 +14,7 @@ import type { EventType } from '../../model/types.js';
 import type { SymbolTable } from '../../symbols/table.js';
 import { jsonBannerComment } from '../../write/banner.js';
 import { mdCode } from '../docs/escape.js';
+import type { EmitMemo } from '../memo.js';
 import type { EmitOptions, GeneratedFile } from '../types.js';
 import { cloneJson, record, toJsonSchema, type JsonSchema, type JsonSchemaContext } from './json-schema.js';
 import { PRIORITIES } from '../../model/extensions.js';
@@ -183,10 +184,19 @@ function allocateNames(table: SymbolTable, routes: readonly GatewayRoute[]): Nam
  * `POST /events/<type>` per route, `POST /events` and `POST /events:batch` for untyped clients, event statuses,
  * health, metrics and the document itself.
  */
-export function buildOpenApi(table: SymbolTable, routes: readonly GatewayRoute[]): Record<string, unknown> {
+export function buildOpenApi(table: SymbolTable, routes: readonly GatewayRoute[], memo?: EmitMemo): Record<string, unknown> {
   const catalog = table.catalog;
   const names = allocateNames(table, routes);
   const F = names.fixed;
+  // `--watch`: an event's parts (payload schema, request item, operation) are reused while its inputs are the same. They
+  // read the event, its route and the component names (which shift when other events or shared schemas come and go).
+  const namesKey = memo === undefined ? '' : memo.token('openapi-names', JSON.stringify([[...names.shared], [...names.payload], [...names.request], names.fixed, [...names.operation]]));
+  const part = <T>(kind: string, r: GatewayRoute, make: () => T): T => {
+    if (memo === undefined) return make();
+    const event = memo.event(r.event.event.type);
+    const key = event === undefined ? undefined : `${event}\u0000${JSON.stringify([r.topic.topic.name, r.groups, r.keyOverride, r.priority])}\u0000${namesKey}`;
+    return memo.units.get(kind, r.event.event.type, key, make);
+  };
   const ctx: JsonSchemaContext = {
     ref: (id) => {
       const name = names.shared.get(id);
@@ -197,16 +207,16 @@ export function buildOpenApi(table: SymbolTable, routes: readonly GatewayRoute[]
   };
 
   const schemas: Entry[] = [];
-  for (const r of routes) schemas.push([names.payload.get(r.event.event.type) as string, toJsonSchema(r.event.event.payload, ctx)]);
+  for (const r of routes) schemas.push([names.payload.get(r.event.event.type) as string, part('openapi-payload', r, () => toJsonSchema(r.event.event.payload, ctx))]);
   for (const [id, name] of names.shared) schemas.push([name, toJsonSchema(table.schema(id).schema.schema, ctx)]);
-  for (const r of routes) schemas.push([names.request.get(r.event.event.type) as string, publishRequestItem(r, names)]);
+  for (const r of routes) schemas.push([names.request.get(r.event.event.type) as string, part('openapi-request', r, () => publishRequestItem(r, names))]);
   schemas.push(...fixedSchemas(routes, names));
   schemas.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
   const paths: Entry[] = [
     ['/events', obj(['post', untypedOperation(F)])],
     ['/events:batch', obj(['post', batchOperation(F)])],
-    ...routes.map((r): Entry => [eventPath(r.event.event.type), obj(['post', typedOperation(r, names)])]),
+    ...routes.map((r): Entry => [eventPath(r.event.event.type), obj(['post', part('openapi-operation', r, () => typedOperation(r, names))])]),
     ['/events/{eventId}', obj(['get', statusOperation(F)])],
     ['/health', obj(['get', healthOperation(F)])],
     ['/metrics', obj(['get', metricsOperation()])],
@@ -670,8 +680,8 @@ export function openApiJson(doc: Record<string, unknown>, version: string, catal
 }
 
 /** `gateway/openapi.json` and, unless docs are off, `docs/openapi.json` (both managed, same content). */
-export function emitOpenApiFiles(table: SymbolTable, routes: readonly GatewayRoute[], options: EmitOptions): GeneratedFile[] {
-  const content = openApiJson(buildOpenApi(table, routes), options.version, table.catalog.sourcePath);
+export function emitOpenApiFiles(table: SymbolTable, routes: readonly GatewayRoute[], options: EmitOptions, doc = buildOpenApi(table, routes, options.memo)): GeneratedFile[] {
+  const content = openApiJson(doc, options.version, table.catalog.sourcePath);
   const files: GeneratedFile[] = [{ path: GATEWAY_OPENAPI_FILE, content, ownership: 'managed' }];
   if (options.docs !== false) files.push({ path: DOCS_OPENAPI_FILE, content, ownership: 'managed' });
   return files;
