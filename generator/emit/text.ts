@@ -15,53 +15,39 @@ export function isIdentifierName(s: string): boolean {
   return chars.slice(1).every((c) => ID_CONTINUE.test(c));
 }
 
+/** Characters `tsString` escapes; with the `u` flag, `[\ud800-\udfff]` matches only a lone surrogate (a pair is kept). */
+const TS_STRING_ESCAPES = /['\\\n\r\t<\u0000-\u001f\u007f\u2028\u2029]|[\ud800-\udfff]/gu;
+
+function tsEscape(ch: string): string {
+  switch (ch) {
+    case "'":
+      return "\\'";
+    case '\\':
+      return '\\\\';
+    case '\n':
+      return '\\n';
+    case '\r':
+      return '\\r';
+    case '\t':
+      return '\\t';
+    case '<':
+      return '\\x3C';
+  }
+  return unicodeEscape(ch.charCodeAt(0));
+}
+
 /**
  * A single-quoted TypeScript string literal for any input. Escapes quotes, backslashes, control
  * characters, line/paragraph separators, lone surrogates, and `<` (so `</script>` cannot appear);
  * `${` is harmless in single quotes but `$` stays as is for readability.
  */
 export function tsString(s: string): string {
-  let out = "'";
-  for (let i = 0; i < s.length; i++) {
-    const code = s.charCodeAt(i);
-    const ch = s[i] as string;
-    switch (ch) {
-      case "'":
-        out += "\\'";
-        continue;
-      case '\\':
-        out += '\\\\';
-        continue;
-      case '\n':
-        out += '\\n';
-        continue;
-      case '\r':
-        out += '\\r';
-        continue;
-      case '\t':
-        out += '\\t';
-        continue;
-      case '<':
-        out += '\\x3C';
-        continue;
-    }
-    if (code < 0x20 || code === 0x7f || code === 0x2028 || code === 0x2029) {
-      out += unicodeEscape(code);
-    } else if (code >= 0xd800 && code <= 0xdbff) {
-      const next = s.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        out += ch + (s[i + 1] as string);
-        i++;
-      } else {
-        out += unicodeEscape(code);
-      }
-    } else if (code >= 0xdc00 && code <= 0xdfff) {
-      out += unicodeEscape(code);
-    } else {
-      out += ch;
-    }
-  }
-  return out + "'";
+  return `'${tsStringBody(s)}'`;
+}
+
+/** What {@link tsString} puts between the quotes: per character, so the body of `a + b` is the bodies of `a` and `b` (unless they split a surrogate pair). */
+export function tsStringBody(s: string): string {
+  return s.replace(TS_STRING_ESCAPES, tsEscape);
 }
 
 function unicodeEscape(code: number): string {
