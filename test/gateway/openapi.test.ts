@@ -18,8 +18,9 @@ import { pathToFileURL } from 'node:url';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { synthesizeExample } from '../../generator/emit/docs/example.js';
+import { tsStringBody } from '../../generator/emit/text.js';
 import { emitDocs } from '../../generator/emit/docs/index.js';
-import { buildOpenApi, componentName, DOCS_OPENAPI_FILE, emitOpenApiFiles, eventPath, GATEWAY_OPENAPI_FILE, openApiJson } from '../../generator/emit/gateway/openapi.js';
+import { buildOpenApi, compactJson, componentName, keepSerialized, prettyJson, DOCS_OPENAPI_FILE, emitOpenApiFiles, eventPath, GATEWAY_OPENAPI_FILE, openApiJson } from '../../generator/emit/gateway/openapi.js';
 import { gatewayRoutes, type GatewayRoute } from '../../generator/emit/gateway/routes.js';
 import { generateFromString, type GenerateResult } from '../../generator/index.js';
 import type { JsonValue, NamedSchema } from '../../generator/model/types.js';
@@ -327,5 +328,42 @@ describe('docs link the OpenAPI document when the gateway is generated', () => {
     expect(html).toContain('<code>POST /events/say%20%22hi%22%20&#39;there&#39;</code>');
     const md = on.filter((f) => f.path.startsWith('docs/events/')).map((f) => f.content).join('\n');
     expect(md).toContain("| HTTP | `POST /events/say%20%22hi%22%20'there'` ([OpenAPI](<../openapi.json>)) |");
+  });
+});
+
+describe('serialization under --watch (memoised parts keep their serialized forms)', () => {
+  it('compactJson and prettyJson write what JSON.stringify writes, for 300 random values, kept parts reused at any depth', () => {
+    let seed = 11;
+    const next = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    const keys = ['a', 'b', '__proto__', 'é', 'with "quotes"', '\u2028', '0', '10', 'constructor', ''];
+    const leaves = [null, true, false, 0, -1.5, 1e21, 'text', '</script>', '\ud83d\ude00', '\ud800', '', undefined];
+    const kept: object[] = [];
+    const value = (depth: number): unknown => {
+      const pick = next(depth > 3 ? 2 : 5);
+      if (pick < 2) return leaves[next(leaves.length)];
+      if (pick === 2 && kept.length > 0) return kept[next(kept.length)]; // the same object again, maybe at another depth
+      if (pick === 3) return Array.from({ length: next(4) }, () => value(depth + 1));
+      const o: Record<string, unknown> = {};
+      for (let n = next(4); n > 0; n--) Object.defineProperty(o, keys[next(keys.length)] as string, { value: value(depth + 1), enumerable: true, writable: true, configurable: true });
+      if (next(3) === 0) kept.push(keepSerialized(o));
+      return o;
+    };
+    for (let k = 0; k < 300; k++) {
+      const v = { root: value(0), again: kept.length > 0 ? kept[next(kept.length)] : null };
+      // twice: the second time from the kept forms
+      for (let pass = 0; pass < 2; pass++) {
+        expect(compactJson(v)).toBe(JSON.stringify(v));
+        expect(prettyJson(v)).toBe(JSON.stringify(v, null, 2));
+        // as the body of a TypeScript string literal (openapi.ts), escaped token by token
+        expect(compactJson(v, tsStringBody)).toBe(tsStringBody(JSON.stringify(v)));
+      }
+    }
+    expect(kept.length).toBeGreaterThan(10);
+    // One kept part at three depths, in both orders.
+    const part = keepSerialized({ a: [1, { b: 'x' }], c: {} });
+    for (const v of [{ x: part, y: [part, { z: part }] }, { y: [{ z: part }, part], x: part }]) {
+      expect(prettyJson(v)).toBe(JSON.stringify(v, null, 2));
+      expect(compactJson(v)).toBe(JSON.stringify(v));
+    }
   });
 });

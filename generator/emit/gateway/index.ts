@@ -6,10 +6,10 @@ import type { SymbolTable } from '../../symbols/table.js';
 import { sym } from '../../symbols/sym.js';
 import { clientOption } from '../kafka-client.js';
 import { TsModule } from '../printer.js';
-import { jsdoc, serviceMainTail, tsString, tsValue } from '../text.js';
+import { jsdoc, serviceMainTail, tsString, tsStringBody, tsValue } from '../text.js';
 import type { EmitOptions, GeneratedFile } from '../types.js';
 import { copyTemplates, type RuntimeSource } from '../runtime.js';
-import { buildOpenApi, emitOpenApiFiles } from './openapi.js';
+import { buildOpenApi, compactJson, emitOpenApiFiles } from './openapi.js';
 import { gatewayRoutes } from './routes.js';
 
 export const GATEWAY_DIR = 'gateway';
@@ -43,7 +43,7 @@ export function emitGateway(table: SymbolTable, options: EmitOptions, sources: r
   const omod = new TsModule(OPENAPI);
   const openapiBody = [
     jsdoc('The OpenAPI 3.1 document of this gateway, generated from the catalog (also written to `docs/openapi.json`); served at `/openapi.json`.'),
-    `export const OPENAPI_DOCUMENT: Record<string, unknown> = JSON.parse(${tsString(JSON.stringify(doc))}) as Record<string, unknown>;`,
+    `export const OPENAPI_DOCUMENT: Record<string, unknown> = JSON.parse(${options.memo ? `'${compactJson(doc, tsStringBody)}'` : tsString(JSON.stringify(doc))}) as Record<string, unknown>;`,
   ].join('\n');
   files.push({ path: OPENAPI, content: omod.render(openapiBody), ownership: 'managed' });
 

@@ -195,7 +195,7 @@ export function buildOpenApi(table: SymbolTable, routes: readonly GatewayRoute[]
     if (memo === undefined) return make();
     const event = memo.event(r.event.event.type);
     const key = event === undefined ? undefined : `${event}\u0000${JSON.stringify([r.topic.topic.name, r.groups, r.keyOverride, r.priority])}\u0000${namesKey}`;
-    return memo.units.get(kind, r.event.event.type, key, make);
+    return memo.units.get(kind, r.event.event.type, key, () => keepSerialized(make()));
   };
   const ctx: JsonSchemaContext = {
     ref: (id) => {
@@ -210,7 +210,9 @@ export function buildOpenApi(table: SymbolTable, routes: readonly GatewayRoute[]
   for (const r of routes) schemas.push([names.payload.get(r.event.event.type) as string, part('openapi-payload', r, () => toJsonSchema(r.event.event.payload, ctx))]);
   for (const [id, name] of names.shared) schemas.push([name, toJsonSchema(table.schema(id).schema.schema, ctx)]);
   for (const r of routes) schemas.push([names.request.get(r.event.event.type) as string, part('openapi-request', r, () => publishRequestItem(r, names))]);
-  schemas.push(...fixedSchemas(routes, names));
+  // The gateway's own schemas read the routes' event types and request names only (all in the names' token).
+  const fixed = memo === undefined ? fixedSchemas(routes, names) : memo.units.get('openapi-fixed', '', namesKey, () => fixedSchemas(routes, names).map(([n, v]) => [n, keepSerialized(v)] as const));
+  schemas.push(...fixed);
   schemas.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
   const paths: Entry[] = [
@@ -664,6 +666,95 @@ function responses(F: Names['fixed']): JsonSchema {
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Serialization under --watch                                                                  */
+/* ------------------------------------------------------------------------------------------ */
+
+/**
+ * `--watch`: the document's memoised parts (an event's payload schema, request item and operation) are the same objects
+ * run after run; their serialized forms are kept with them, so that an edit of one event serializes that event's parts
+ * and the document's frame, not the whole multi-megabyte document again. Byte for byte what `JSON.stringify` writes
+ * (`test/gateway/openapi.test.ts` compares them on random values; the watch property test on whole trees).
+ */
+const serializedParts = new WeakSet<object>();
+const compactOf = new WeakMap<object, string>();
+const prettyOf = new WeakMap<object, Map<number, string>>();
+
+/** Marks `value` (a memoised part) as worth keeping serialized. */
+export function keepSerialized<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) serializedParts.add(value);
+  return value;
+}
+
+/**
+ * `JSON.stringify(value)` for JSON data (no `toJSON`), reusing the serialized forms of memoised parts; with `escape`
+ * (a per-character escape, such as the body of a string literal), every string and key token passes through it, so the
+ * result is `escape(JSON.stringify(value))` (the structural characters need no escaping, and no token is split).
+ */
+export function compactJson(value: unknown, escape?: (text: string) => string): string {
+  if (typeof value !== 'object' || value === null) {
+    const text = JSON.stringify(value) ?? 'null';
+    return escape === undefined ? text : escape(text);
+  }
+  const kept = serializedParts.has(value);
+  const cache = escape === undefined ? compactOf : escapedCompactOf(escape);
+  if (kept) {
+    const done = cache.get(value);
+    if (done !== undefined) return done;
+  }
+  let out: string;
+  if (Array.isArray(value)) {
+    out = `[${value.map((v) => (v === undefined || typeof v === 'function' || typeof v === 'symbol' ? 'null' : compactJson(v, escape))).join(',')}]`;
+  } else {
+    const parts: string[] = [];
+    for (const k of Object.keys(value)) {
+      const v = (value as Record<string, unknown>)[k];
+      if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+      const key = JSON.stringify(k);
+      parts.push(`${escape === undefined ? key : escape(key)}:${compactJson(v, escape)}`);
+    }
+    out = `{${parts.join(',')}}`;
+  }
+  if (kept) cache.set(value, out);
+  return out;
+}
+
+const escapedCompact = new WeakMap<(text: string) => string, WeakMap<object, string>>();
+function escapedCompactOf(escape: (text: string) => string): WeakMap<object, string> {
+  let cache = escapedCompact.get(escape);
+  if (cache === undefined) escapedCompact.set(escape, (cache = new WeakMap()));
+  return cache;
+}
+
+/** `JSON.stringify(value, null, 2)` at nesting depth `depth`, reusing the serialized forms of memoised parts. */
+export function prettyJson(value: unknown, depth = 0): string {
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'null';
+  const kept = serializedParts.has(value);
+  if (kept) {
+    const done = prettyOf.get(value)?.get(depth);
+    if (done !== undefined) return done;
+  }
+  const inner = '\n' + '  '.repeat(depth + 1);
+  let out: string;
+  if (Array.isArray(value)) {
+    out = value.length === 0 ? '[]' : `[${inner}${value.map((v) => (v === undefined || typeof v === 'function' || typeof v === 'symbol' ? 'null' : prettyJson(v, depth + 1))).join(`,${inner}`)}\n${'  '.repeat(depth)}]`;
+  } else {
+    const parts: string[] = [];
+    for (const k of Object.keys(value)) {
+      const v = (value as Record<string, unknown>)[k];
+      if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+      parts.push(`${JSON.stringify(k)}: ${prettyJson(v, depth + 1)}`);
+    }
+    out = parts.length === 0 ? '{}' : `{${inner}${parts.join(`,${inner}`)}\n${'  '.repeat(depth)}}`;
+  }
+  if (kept) {
+    let byDepth = prettyOf.get(value);
+    if (byDepth === undefined) prettyOf.set(value, (byDepth = new Map()));
+    byDepth.set(depth, out);
+  }
+  return out;
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Files                                                                                        */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -672,16 +763,16 @@ function responses(F: Names['fixed']): JsonSchema {
  * OpenAPI allows only `x-` keys besides its own, so not topology.json's `$comment`), within the first 300 characters
  * where the writer looks for it.
  */
-export function openApiJson(doc: Record<string, unknown>, version: string, catalogPath: string): string {
+export function openApiJson(doc: Record<string, unknown>, version: string, catalogPath: string, watching = false): string {
   const entries: Entry[] = Object.keys(doc).map((k) => [k, doc[k]]);
   const [first, ...rest] = entries;
   const ordered = first !== undefined && first[0] === 'openapi' ? [first, [OPENAPI_BANNER_KEY, jsonBannerComment(version, catalogPath)] as Entry, ...rest] : entries;
-  return `${JSON.stringify(record(ordered), null, 2)}\n`;
+  return `${watching ? prettyJson(record(ordered)) : JSON.stringify(record(ordered), null, 2)}\n`;
 }
 
 /** `gateway/openapi.json` and, unless docs are off, `docs/openapi.json` (both managed, same content). */
 export function emitOpenApiFiles(table: SymbolTable, routes: readonly GatewayRoute[], options: EmitOptions, doc = buildOpenApi(table, routes, options.memo)): GeneratedFile[] {
-  const content = openApiJson(doc, options.version, table.catalog.sourcePath);
+  const content = openApiJson(doc, options.version, table.catalog.sourcePath, options.memo !== undefined);
   const files: GeneratedFile[] = [{ path: GATEWAY_OPENAPI_FILE, content, ownership: 'managed' }];
   if (options.docs !== false) files.push({ path: DOCS_OPENAPI_FILE, content, ownership: 'managed' });
   return files;
