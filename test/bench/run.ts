@@ -285,15 +285,21 @@ function render(r: Report): string {
       `| \`otelTracing(api)\`, no SDK registered | ${rate(median(x.cpuRates.noSdk))} | ${rate(median(x.rates.noSdk))} |`,
       `| \`otelTracing(api)\`, SDK (BatchSpanProcessor, dropping exporter), ${x.sdkSpans.toLocaleString('en-US')} spans exported | ${rate(median(x.cpuRates.sdk))} | ${rate(median(x.rates.sdk))} |`,
       ...(x.cpuRates.sdkBatch === undefined ? [] : [`| \`otelTracing(api, { spans: 'batch' })\`, same SDK, ${(x.sdkBatchSpans ?? 0).toLocaleString('en-US')} batch spans exported | ${rate(median(x.cpuRates.sdkBatch))} | ${rate(median(x.rates.sdkBatch))} |`]),
+      ...(x.cpuRates.sdkIdle === undefined || x.cpuRates.sdkIdle.length === 0 ? [] : [`| reference: the same SDK registered, its context manager in use, no \`tracing\` option | ${rate(median(x.cpuRates.sdkIdle))} | ${rate(median(x.rates.sdkIdle))} |`]),
       '',
       `Paired ratios to tracing off (median; per repetition in brackets): SDK **${ratio(x.ratios.sdkVsOff)}** (${x.ratios.perRep.map((p) => ratio(p.sdk)).join(', ')}), no SDK **${ratio(x.ratios.noSdkVsOff)}** (${x.ratios.perRep.map((p) => ratio(p.noSdk)).join(', ')})${x.ratios.sdkBatchVsOff === undefined ? '' : `, SDK batch span mode **${ratio(x.ratios.sdkBatchVsOff)}** (${x.ratios.perRep.map((p) => ratio(p.sdkBatch)).join(', ')})`}.`,
+      ...(x.ratios.sdkIdleVsOff === undefined || !Number.isFinite(x.ratios.sdkIdleVsOff)
+        ? []
+        : [
+            `The SDK alone (registered, context manager in use, no span of ours) is **${ratio(x.ratios.sdkIdleVsOff)}** tracing off (${x.ratios.perRep.map((p) => ratio(p.sdkIdle ?? NaN)).join(', ')}; +${us(x.perRecordUs?.sdkIdleExtra ?? NaN)} µs per record): on Node 20 AsyncLocalStorage's promise hooks, paid by every promise of the process once anything used the context manager. Batch span mode against that reference: **${ratio(x.ratios.sdkBatchVsSdkIdle ?? NaN)}**.`,
+          ]),
       `CPU per record: ${us(x.perRecordUs?.off)} µs with tracing off; the SDK adds ${us(x.perRecordUs?.sdkExtra)} µs (batch span mode ${us(x.perRecordUs?.sdkBatchExtra ?? NaN)} µs), \`otelTracing(api)\` without an SDK ${us(x.perRecordUs?.noSdkExtra)} µs (medians of per-repetition differences). ≥ 0.9× leaves ${us((x.perRecordUs?.off ?? NaN) / 9)} µs per record for a span.`,
       '',
     ];
     L.push(
       '### 2b. Tracing cost (consumer)',
       '',
-      `In process: ${t.messages.toLocaleString('en-US')} records per run, produced first, then consumed by a new group (InMemoryTransport, in-memory dedup, metrics on); ${t.repetitions} repetitions, the three cases back to back in a rotating order after a warm-up, a full GC before each. Rate = records per CPU-second of the consume phase.`,
+      `In process: ${t.messages.toLocaleString('en-US')} records per run, produced first, then consumed by a new group (InMemoryTransport, in-memory dedup, metrics on); ${t.repetitions} repetitions, the cases back to back in a rotating order after a warm-up, a full GC before each. Rate = records per CPU-second of the consume phase.`,
       '',
       ...table(t),
     );
