@@ -70,6 +70,13 @@ export interface GenerateOptions {
   incremental?: boolean;
   /** `--watch`: the session's memo of what its previous run emitted (`EmitMemo`); emit reuses what did not change. */
   memo?: EmitMemo;
+  /**
+   * Called with the emitted files when @asyncapi/parser is still validating the catalog (in its worker thread) after
+   * the model and the emitters are done, so the caller can prepare their writing meanwhile (`gen events` plans and
+   * stages them). Nothing may change the output tree: the result may still have errors and no files, or other
+   * files (the worker's answer unusable: loaded again). The result's `files` is this very array when it is the one.
+   */
+  whileValidating?: (files: GeneratedFile[]) => void;
 }
 
 export interface GenerateResult {
@@ -163,9 +170,13 @@ export async function generate(catalogPath: string, options: GenerateOptions & {
   } catch (error) {
     thrown = { error };
   }
+  if (result !== undefined && result.files.length > 0 && !hasErrors(result.diagnostics)) options.whileValidating?.(result.files);
   const found = await verdict;
   // The worker's answer cannot be used: load again, validating on this thread (as without a worker).
-  if (found === undefined) return generate(catalogPath, { ...options, noWorker: true });
+  if (found === undefined) {
+    const { whileValidating: _later, ...rest } = options;
+    return generate(catalogPath, { ...rest, noWorker: true });
+  }
   if (hasErrors(found.errors)) return { files: [], diagnostics: [...diagnostics, ...found.errors], timings: { ...empty, parserMs: found.parserMs } };
   if (thrown) throw thrown.error;
   const done = result as GenerateResult;

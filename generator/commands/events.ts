@@ -2,7 +2,8 @@
 import path from 'node:path';
 import v8 from 'node:v8';
 import { generate } from '../index.js';
-import { applyPlan, driftOf, formatPlan, planWrite, summarize } from '../write/index.js';
+import type { GeneratedFile } from '../emit/types.js';
+import { applyPlan, driftOf, formatPlan, planWrite, stagePlan, summarize, type StagedWrites, type WritePlan } from '../write/index.js';
 import { LENIENT_OPTION, paint, printDiagnostics, readConfig, reportConflicts, resolveCatalog, resolveLenient, resolveServices, UsageError, type CliCommand, type Io } from './common.js';
 import { watchCatalog, WatchSession, type EventsOptions } from './watch.js';
 import { orphanStubLine, summaryLine as formatSummary, TARGETS, upToDateLine } from './format.js';
@@ -66,18 +67,51 @@ async function runEvents(args: EventsArgs, io: Io): Promise<number> {
   boundHeapGrowth();
   // One generate in this process: @asyncapi/parser validates in a worker thread while this one reads the catalog.
   useParserWorker(true);
-  const result = await generate(catalog, { cwd: io.cwd, target, docs, lenient, services });
-  // The writer needs the files only: let the model and the symbol table go (hundreds of MB at 5,000 events).
-  result.catalog = undefined;
-  result.symbols = undefined;
-  const errors = printDiagnostics(result.diagnostics, io, args.verbose);
-  if (errors) {
-    io.err(paint(io, '31', `eventgen: ${catalog} has ${errors} error${errors === 1 ? '' : 's'}; nothing was written`));
-    return 1;
-  }
   const outDir = path.resolve(io.cwd, out);
-  const plan = await planWrite(outDir, result.files);
-  if (reportConflicts(plan, out, io)) return 1;
+  // While the parser's worker validates, the emitted files are planned and (when writing) staged: once the catalog
+  // is found valid, writing is renames and links; found invalid, the staging is discarded and the tree is untouched.
+  const ahead: { files?: GeneratedFile[]; work?: Promise<{ plan: WritePlan; staged?: StagedWrites } | undefined> } = {};
+  const whileValidating = (files: GeneratedFile[]): void => {
+    ahead.files = files;
+    ahead.work = (async () => {
+      const plan = await planWrite(outDir, files);
+      const staged = args.check || args.dryRun ? undefined : await stagePlan(plan, files);
+      return { plan, ...(staged ? { staged } : {}) };
+    })().catch(() => undefined); // planned again below, where a failure is reported
+  };
+  const result = await generate(catalog, { cwd: io.cwd, target, docs, lenient, services, whileValidating });
+  const early = ahead.work === undefined ? undefined : await ahead.work;
+  const prepared = early !== undefined && ahead.files === result.files ? early : undefined;
+  if (early !== undefined && prepared === undefined) await early.staged?.discard();
+  let staged = prepared?.staged;
+  const invalid = result.diagnostics.some((d) => d.severity === 'error');
+  if (args.verbose && early?.staged) io.out(`eventgen: ${early.staged.temps.size} files staged while @asyncapi/parser validated the catalog${staged && !invalid ? '' : '; discarded'}`);
+  try {
+    // The writer needs the files only: let the model and the symbol table go (hundreds of MB at 5,000 events).
+    result.catalog = undefined;
+    result.symbols = undefined;
+    const errors = printDiagnostics(result.diagnostics, io, args.verbose);
+    if (errors) {
+      io.err(paint(io, '31', `eventgen: ${catalog} has ${errors} error${errors === 1 ? '' : 's'}; nothing was written`));
+      return 1;
+    }
+    const plan = prepared?.plan ?? (await planWrite(outDir, result.files));
+    if (reportConflicts(plan, out, io)) return 1;
+    return await finishEvents(args, io, { catalog, out, t0, keyOptions, useCache, result, plan, take: () => {
+      const s = staged;
+      staged = undefined; // applyPlan removes it
+      return s;
+    } });
+  } finally {
+    await staged?.discard();
+  }
+}
+
+async function finishEvents(
+  args: EventsArgs,
+  io: Io,
+  { catalog, out, t0, keyOptions, useCache, result, plan, take }: { catalog: string; out: string; t0: number; keyOptions: ReturnType<typeof cacheOptions>; useCache: boolean; result: Awaited<ReturnType<typeof generate>>; plan: WritePlan; take: () => StagedWrites | undefined },
+): Promise<number> {
   const ms = Math.round(performance.now() - t0);
   const record = (orphans: string[]): void => {
     if (useCache && result.sources) recordRun(keyOptions, result.sources, result.files, orphans, result.diagnostics);
@@ -100,7 +134,8 @@ async function runEvents(args: EventsArgs, io: Io): Promise<number> {
     io.out(summaryLine('would write', summarize(plan), ms));
     return 0;
   }
-  const summary = await applyPlan(plan, result.files);
+  const staged = take();
+  const summary = await applyPlan(plan, result.files, staged ? { staged } : {});
   for (const o of summary.orphanStubs) io.err(orphanStubLine(out, o, io));
   if (args.verbose) for (const f of [...summary.written, ...summary.stubsCreated]) io.out(`  wrote ${out}/${f}`);
   record(summary.orphanStubs);

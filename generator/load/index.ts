@@ -3,7 +3,6 @@ import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { Parser } from '@asyncapi/parser';
 import type { WorkerDiagnostic, WorkerReply } from './parse-worker.js';
 import { parseDocument } from 'yaml';
@@ -14,6 +13,7 @@ import { isAvroExampleFinding, parserTextWithAvroNames } from '../model/avro.js'
 import { parserSafeText, restoreNames } from './protect.js';
 import { applyTraits, hasTraits } from './traits.js';
 import { displayPath, joinPointer, loadSource, locationOf, type SourceFile } from './source.js';
+import { newParserWorker, parserWorkerUrl, takePrestartedWorker } from './worker-start.js';
 
 export { applyTraits } from './traits.js';
 export { lenientRepairs } from './lenient.js';
@@ -164,22 +164,26 @@ interface SpeculativeParse {
 const WORKER_MAX_BYTES = 2 * 1024 * 1024;
 
 function startParserWorker(absPath: string): SpeculativeParse | undefined {
-  const url = new URL('./parse-worker.js', import.meta.url);
-  if (!existsSync(fileURLToPath(url))) return undefined; // run from the TypeScript sources (tests): no worker
+  const url = parserWorkerUrl();
+  const early = takePrestartedWorker();
+  if (url === undefined) return undefined; // run from the TypeScript sources (tests): no worker
   try {
-    if (statSync(absPath).size > WORKER_MAX_BYTES) return undefined;
+    if (statSync(absPath).size > WORKER_MAX_BYTES) {
+      void early?.terminate().catch(() => undefined);
+      return undefined;
+    }
   } catch {
+    void early?.terminate().catch(() => undefined);
     return undefined; // unreadable: the main thread reports it
   }
   try {
-    // The process's flags, except those only a main script may carry (`node --input-type=module -e ...`).
-    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-    const worker = new Worker(url, { workerData: { absPath }, execArgv });
+    const worker = early ?? newParserWorker(url, absPath);
     const reply = new Promise<WorkerReply | undefined>((resolve) => {
       worker.once('message', (m: WorkerReply) => resolve(m));
       worker.once('error', () => resolve(undefined));
       worker.once('exit', () => resolve(undefined));
     });
+    if (early !== undefined) worker.postMessage({ absPath });
     return { reply, stop: () => void worker.terminate().catch(() => undefined) };
   } catch {
     return undefined;

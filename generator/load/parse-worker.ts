@@ -19,9 +19,14 @@ export interface WorkerDiagnostic {
 
 export type WorkerReply = { ok: true; hash: string; document: boolean; diagnostics: WorkerDiagnostic[]; parseMs: number } | { ok: false; error: string };
 
+// Loaded at once: a worker started before the catalog's path is known (`prestartParserWorker`) loads the parser while
+// it waits for the path.
+const parserModule = import('@asyncapi/parser');
+parserModule.catch(() => undefined); // reported by `run`
+
 async function run(absPath: string): Promise<WorkerReply> {
   const text = (await readFile(absPath)).toString('utf8');
-  const { Parser } = await import('@asyncapi/parser');
+  const { Parser } = await parserModule;
   // As on the main thread: the parser reads only the text we give it (an external `$ref` makes the main thread
   // discard this result: it has more than one file).
   const parser = new Parser({
@@ -47,7 +52,8 @@ async function run(absPath: string): Promise<WorkerReply> {
   return { ok: true, hash: createHash('sha256').update(text).digest('hex'), document: result.document !== undefined, diagnostics, parseMs };
 }
 
-const { absPath } = workerData as { absPath: string };
+const given = (workerData as { absPath?: string }).absPath;
+const absPath = given ?? (await new Promise<string>((resolve) => parentPort?.once('message', (m: { absPath: string }) => resolve(m.absPath))));
 let reply: WorkerReply;
 try {
   reply = await run(absPath);

@@ -4,13 +4,13 @@
  * that `--check` and `--dry-run` use.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, link, lstat, mkdir, open, rename, rmdir, unlink } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, open, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { GeneratedFile } from '../emit/types.js';
 import { hasBanner, hasScaffoldMarker } from './banner.js';
 import { WriteError } from './errors.js';
 import { errnoCode, isMissingError, readHead } from './fsutil.js';
-import { assertRealParentInside, resolveInside } from './paths.js';
+import { assertRealParentInside, ConfinementPass, resolveInside } from './paths.js';
 import type { PlanAction, PlanEntry, WritePlan } from './plan.js';
 import { FS_CONCURRENCY, mapLimit } from './concurrency.js';
 
@@ -30,6 +30,12 @@ export interface WriteSummary {
 export interface ApplyOptions {
   /** fsync each temp file before renaming it (durability across power loss; slower). Default false. */
   fsync?: boolean;
+  /**
+   * The contents already written to temp files by {@link stagePlan} for this plan and these files: applying then
+   * renames (managed) or hard-links (stubs) them into place instead of writing. The staging directory is removed
+   * when `applyPlan` returns or throws.
+   */
+  staged?: StagedWrites;
 }
 
 const DRIFT_ACTIONS: ReadonlySet<PlanAction> = new Set(['create', 'update', 'delete', 'stub-create']);
@@ -132,7 +138,7 @@ async function removeQuietly(path: string): Promise<void> {
  * the plan found a file there (an update), whose mode is kept; a create (nothing there when planned and re-checked
  * by `applyPlan`) skips that `lstat`.
  */
-async function writeAtomic(absolute: string, content: string, fsync: boolean, existing = true): Promise<void> {
+async function writeAtomic(absolute: string, content: string, fsync: boolean, existing = true, staged?: string): Promise<void> {
   let mode: number | undefined;
   if (existing) {
     try {
@@ -140,6 +146,16 @@ async function writeAtomic(absolute: string, content: string, fsync: boolean, ex
       if (info.isFile()) mode = info.mode & 0o7777; // keep e.g. an executable bit the user set
     } catch (error) {
       if (!isMissingError(error)) throw error;
+    }
+  }
+  if (staged !== undefined) {
+    try {
+      if (mode !== undefined) await chmod(staged, mode);
+      await rename(staged, absolute);
+      return;
+    } catch (error) {
+      // another file system below the output directory (a mount point): written in place below
+      if (errnoCode(error) !== 'EXDEV') throw error;
     }
   }
   const tmp = tempPathFor(absolute);
@@ -158,11 +174,11 @@ async function writeAtomic(absolute: string, content: string, fsync: boolean, ex
  * meanwhile (it is kept). Uses a temp file + hard link so a half-written stub is never visible; falls back
  * to an exclusive open on file systems without hard links.
  */
-async function createExclusive(absolute: string, content: string, fsync: boolean): Promise<boolean> {
-  const tmp = tempPathFor(absolute);
+async function createExclusive(absolute: string, content: string, fsync: boolean, staged?: string): Promise<boolean> {
+  const tmp = staged ?? tempPathFor(absolute);
   let linked = false;
   try {
-    await writeTemp(tmp, content, fsync);
+    if (staged === undefined) await writeTemp(tmp, content, fsync);
     try {
       await link(tmp, absolute);
       linked = true;
@@ -247,7 +263,25 @@ async function pruneEmptyDirectories(root: string, directories: Iterable<string>
  * missing stubs exclusively.
  */
 export async function applyPlan(plan: WritePlan, files: GeneratedFile[], options: ApplyOptions = {}): Promise<WriteSummary> {
-  const fsync = options.fsync ?? false;
+  const staged = options.staged;
+  if (staged === undefined) return applyEntries(plan, files, options.fsync ?? false, undefined);
+  if (staged.plan !== plan || staged.files !== files) {
+    await staged.discard();
+    throw new Error('applyPlan: the staged writes are of another plan');
+  }
+  const progress = { changing: false };
+  try {
+    const summary = await applyEntries(plan, files, options.fsync ?? false, staged, progress);
+    await staged.finish();
+    return summary;
+  } catch (error) {
+    // Refused before the tree changed (a conflict found at apply time): as without staging, nothing was written.
+    await (progress.changing ? staged.finish() : staged.discard());
+    throw error;
+  }
+}
+
+async function applyEntries(plan: WritePlan, files: GeneratedFile[], fsync: boolean, staged: StagedWrites | undefined, progress = { changing: false }): Promise<WriteSummary> {
   const root = plan.outDir;
 
   const conflicts = conflictsOf(plan);
@@ -255,6 +289,7 @@ export async function applyPlan(plan: WritePlan, files: GeneratedFile[], options
 
   const byPath = new Map(files.map((file) => [file.path, file] as const));
   const absolutes = new Map<string, string>();
+  const pass = new ConfinementPass();
   for (const entry of plan.entries) {
     if (entry.action === 'create' || entry.action === 'update' || entry.action === 'stub-create') {
       const file = byPath.get(entry.path);
@@ -264,14 +299,17 @@ export async function applyPlan(plan: WritePlan, files: GeneratedFile[], options
       }
     }
     if (entry.action !== 'unchanged' && entry.action !== 'stub-keep' && entry.action !== 'stub-orphan') {
-      absolutes.set(entry.path, resolveInside(root, entry.path));
+      absolutes.set(entry.path, resolveInside(root, entry.path, pass));
     }
   }
 
   // Re-check managed targets: something the user put there since planning must not be overwritten.
   // Nothing can be below a root that does not exist (a first generate): one lstat instead of one per file.
   const late: PlanEntry[] = [];
-  if (await existsNoFollow(root)) {
+  let occupied = await existsNoFollow(root);
+  // A root holding nothing but this run's staging directory (a first generate, staged) has nothing below it either.
+  if (occupied && staged !== undefined) occupied = (await readdir(root)).some((name) => join(root, name) !== staged.dir);
+  if (occupied) {
     const targets = plan.entries.filter((entry) => entry.action === 'create' || entry.action === 'update');
     const replaced = await mapLimit(targets, FS_CONCURRENCY, async (entry): Promise<boolean> => {
       const absolute = absolutes.get(entry.path) as string;
@@ -285,6 +323,7 @@ export async function applyPlan(plan: WritePlan, files: GeneratedFile[], options
   if (late.length > 0) throw conflictError(late);
 
   const summary = emptySummary();
+  progress.changing = true;
 
   const emptied: string[] = [];
   for (const entry of plan.entries) {
@@ -312,16 +351,23 @@ export async function applyPlan(plan: WritePlan, files: GeneratedFile[], options
     const dir = dirname(absolute);
     if (!directories.has(dir)) directories.set(dir, { absolute, path: entry.path });
   }
-  for (const { absolute, path } of directories.values()) assertRealParentInside(root, absolute, path);
-  await mapLimit([...directories.keys()], FS_CONCURRENCY, (dir) => mkdir(dir, { recursive: true }));
-  for (const { absolute, path } of directories.values()) assertRealParentInside(root, absolute, path);
+  const before = new ConfinementPass();
+  for (const { absolute, path } of directories.values()) assertRealParentInside(root, absolute, path, before);
+  await mapLimit(
+    [...directories.keys()].filter((dir) => staged?.directories.has(dir) !== true),
+    FS_CONCURRENCY,
+    (dir) => mkdir(dir, { recursive: true }),
+  );
+  const after = new ConfinementPass();
+  for (const { absolute, path } of directories.values()) assertRealParentInside(root, absolute, path, after);
 
   // Writes run concurrently (bounded); the summary keeps the plan's order.
   const outcomes = await mapLimit(writes, FS_CONCURRENCY, async (entry): Promise<'written' | 'stubCreated' | 'stubKept'> => {
     const absolute = absolutes.get(entry.path) as string;
     const file = byPath.get(entry.path) as GeneratedFile;
-    if (entry.action === 'stub-create') return (await createExclusive(absolute, file.content, fsync)) ? 'stubCreated' : 'stubKept';
-    await writeAtomic(absolute, file.content, fsync, entry.action === 'update');
+    const temp = staged?.temps.get(entry.path);
+    if (entry.action === 'stub-create') return (await createExclusive(absolute, file.content, fsync, temp)) ? 'stubCreated' : 'stubKept';
+    await writeAtomic(absolute, file.content, fsync, entry.action === 'update', temp);
     return 'written';
   });
   const outcome = new Map(writes.map((entry, i) => [entry, outcomes[i]] as const));
@@ -353,4 +399,124 @@ export async function applyPlan(plan: WritePlan, files: GeneratedFile[], options
 
   summary.stubsKept.sort();
   return summary;
+}
+
+/** Prefix of a staging directory's name (`stagePlan`): never part of the tree, skipped by the plan's walk. */
+export const STAGING_PREFIX = '.eventgen-staging-';
+
+/** Contents written ahead by {@link stagePlan}, for {@link applyPlan} to move into place. */
+export interface StagedWrites {
+  readonly plan: WritePlan;
+  readonly files: GeneratedFile[];
+  /** Temp file of each staged entry's content, by generated path. */
+  readonly temps: ReadonlyMap<string, string>;
+  /** The staging directory (inside the output directory: the same file system, so a rename moves a file). */
+  readonly dir: string;
+  /** The tree's directories the staged files go to, created (and confined) by staging. */
+  readonly directories: ReadonlySet<string>;
+  /** Nothing of it is wanted (the catalog turned out invalid): removes the temps, and the output directory if staging created it. */
+  discard(): Promise<void>;
+  /** After applying: removes the staging directory (what was not moved into place). */
+  finish(): Promise<void>;
+}
+
+/** Whether the process that named a staging directory (`.eventgen-staging-<pid>-<tag>`) is gone. */
+function abandoned(name: string): boolean {
+  const pid = Number(/^\.eventgen-staging-(\d+)-/.exec(name)?.[1]);
+  if (!Number.isSafeInteger(pid) || pid <= 0) return true;
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return errnoCode(error) === 'ESRCH';
+  }
+}
+
+/**
+ * Writes the contents `plan` will write (creates, updates, stubs) to temp files in a staging directory inside the
+ * output directory, before the caller knows whether it will apply the plan: `gen events` does this while
+ * @asyncapi/parser is still validating the catalog in its worker thread, so that once the catalog is found valid
+ * applying is renames and links. Nothing of the tree itself changes: a discarded staging (an invalid catalog) leaves
+ * the output directory as it was (removed again if staging created it). Undefined (nothing staged) when the plan has
+ * conflicts or nothing to write. Staging directories left by a process that was killed are removed here.
+ */
+export async function stagePlan(plan: WritePlan, files: GeneratedFile[], options: { fsync?: boolean } = {}): Promise<StagedWrites | undefined> {
+  const fsync = options.fsync ?? false;
+  if (conflictsOf(plan).length > 0) return undefined;
+  const byPath = new Map(files.map((file) => [file.path, file] as const));
+  const writes = plan.entries.filter((entry) => entry.action === 'create' || entry.action === 'update' || entry.action === 'stub-create');
+  if (writes.length === 0) return undefined;
+  const root = plan.outDir;
+  const createdRoot = await mkdir(root, { recursive: true });
+  const info = await lstat(root);
+  if (!info.isDirectory()) return undefined; // a symbolic link as the output directory: written as without staging
+  for (const entry of await readdir(root)) {
+    if (entry.startsWith(STAGING_PREFIX) && abandoned(entry)) await rm(join(root, entry), { recursive: true, force: true });
+  }
+  const dir = join(root, `${STAGING_PREFIX}${process.pid}-${TEMP_TAG}${(tempCounter++).toString(36)}`);
+  const removeRoot = async (): Promise<void> => {
+    if (createdRoot === undefined) return;
+    // `mkdir` created `createdRoot` and every directory below it down to `root`: removed deepest first, if empty.
+    for (let d = root; ; d = dirname(d)) {
+      try {
+        await rmdir(d);
+      } catch {
+        return;
+      }
+      if (d === createdRoot || dirname(d) === d) return;
+    }
+  };
+  try {
+    await mkdir(dir);
+  } catch {
+    await removeRoot();
+    return undefined;
+  }
+  const temps = new Map<string, string>();
+  const finish = (): Promise<void> => rm(dir, { recursive: true, force: true });
+  // The tree's directories too (confined as `applyPlan` does); those created here are removed again on discard.
+  const directories = new Map<string, { absolute: string; path: string }>();
+  const created = new Set<string>();
+  const removeCreated = async (): Promise<void> => {
+    for (const d of [...created].sort((a, b) => b.length - a.length)) await rmdir(d).catch(() => undefined);
+  };
+  try {
+    const pass = new ConfinementPass();
+    for (const entry of writes) {
+      const absolute = resolveInside(root, entry.path, pass);
+      if (!directories.has(dirname(absolute))) directories.set(dirname(absolute), { absolute, path: entry.path });
+    }
+    await mapLimit([...directories.keys()], FS_CONCURRENCY, async (d) => {
+      const first = await mkdir(d, { recursive: true });
+      if (first !== undefined) for (let x = d; x.length >= first.length; x = dirname(x)) created.add(x);
+    });
+    const after = new ConfinementPass();
+    for (const { absolute, path } of directories.values()) assertRealParentInside(root, absolute, path, after);
+    await mapLimit(writes, FS_CONCURRENCY, async (entry, i) => {
+      const file = byPath.get(entry.path);
+      if (file === undefined) throw new WriteError(entry.path, `The plan does not match the generated files: no file ${entry.path}.`);
+      const temp = join(dir, `${i.toString(36)}.tmp`);
+      await writeTemp(temp, file.content, fsync);
+      temps.set(entry.path, temp);
+    });
+  } catch (error) {
+    await finish();
+    await removeCreated();
+    await removeRoot();
+    throw error;
+  }
+  return {
+    plan,
+    files,
+    temps,
+    dir,
+    directories: new Set(directories.keys()),
+    discard: async () => {
+      await finish();
+      await removeCreated();
+      await removeRoot();
+    },
+    finish,
+  };
 }

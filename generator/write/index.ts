@@ -15,5 +15,5 @@ export {
 export { assertRealParentInside, assertSafeRelativePath, assertUniquePaths, collisionKey, resolveInside } from './paths.js';
 export { DEFAULT_SCAFFOLD_PATTERN, planChanges, planWrite } from './plan.js';
 export type { PlanAction, PlanEntry, PlanOptions, WritePlan } from './plan.js';
-export { applyPlan, conflictsOf, driftOf, formatPlan, summarize } from './apply.js';
-export type { ApplyOptions, WriteSummary } from './apply.js';
+export { applyPlan, conflictsOf, driftOf, formatPlan, stagePlan, summarize, STAGING_PREFIX } from './apply.js';
+export type { ApplyOptions, StagedWrites, WriteSummary } from './apply.js';

@@ -68,13 +68,30 @@ function existsNoFollow(path: string): boolean {
 }
 
 /**
- * Checks that the deepest existing ancestor directory of `absolute` (up to and including `root`) resolves,
- * after symbolic links, to a location inside the real output root.
+ * One pass of confinement checks over many paths at one moment (planning a tree, the checks of one apply step): the
+ * root is looked at once and each parent directory checked once, where a generate of thousands of files in a few
+ * hundred directories would otherwise resolve the root and the same directory again for every file.
  */
-export function assertRealParentInside(root: string, absolute: string, rel: string): void {
-  if (!existsNoFollow(root)) return; // nothing below a missing root can exist yet
-  const realRoot = realpath(root);
-  let dir = dirname(absolute);
+export class ConfinementPass {
+  rootExists: boolean | undefined;
+  realRoot: string | undefined;
+  /** Parent directories found inside the root in this pass. */
+  readonly inside = new Set<string>();
+}
+
+/**
+ * Checks that the deepest existing ancestor directory of `absolute` (up to and including `root`) resolves,
+ * after symbolic links, to a location inside the real output root. `pass`: reuse what this pass already found.
+ */
+export function assertRealParentInside(root: string, absolute: string, rel: string, pass?: ConfinementPass): void {
+  const parent = dirname(absolute);
+  if (pass?.inside.has(parent)) return;
+  const rootExists = pass?.rootExists ?? existsNoFollow(root);
+  if (pass) pass.rootExists = rootExists;
+  if (!rootExists) return; // nothing below a missing root can exist yet
+  const realRoot = pass?.realRoot ?? realpath(root);
+  if (pass) pass.realRoot = realRoot;
+  let dir = parent;
   while (isWithin(root, dir) && dir !== root && !existsNoFollow(dir)) dir = dirname(dir);
   let realDir: string;
   try {
@@ -92,6 +109,7 @@ export function assertRealParentInside(root: string, absolute: string, rel: stri
       `Refusing path ${describe(rel)}: its parent directory resolves through a symbolic link to ${describe(realDir)}, outside the output directory ${describe(realRoot)}.`,
     );
   }
+  pass?.inside.add(parent);
 }
 
 /**
@@ -100,14 +118,14 @@ export function assertRealParentInside(root: string, absolute: string, rel: stri
  * empty, `.` or `..` segments, leaves `outDir` after normalisation, or its existing parent directory
  * resolves through a symbolic link to a place outside `outDir`.
  */
-export function resolveInside(outDir: string, rel: string): string {
+export function resolveInside(outDir: string, rel: string, pass?: ConfinementPass): string {
   assertSafeRelativePath(rel);
   const root = resolve(outDir);
   const absolute = resolve(root, rel);
   if (absolute === root || !isWithin(root, absolute)) {
     throw new WriteError(rel, `Refusing path ${describe(rel)}: it resolves outside the output directory ${describe(root)}.`);
   }
-  assertRealParentInside(root, absolute, rel);
+  assertRealParentInside(root, absolute, rel, pass);
   return absolute;
 }
 

@@ -8,7 +8,7 @@ import type { GeneratedFile, Ownership } from '../emit/types.js';
 import { hasBanner, hasScaffoldMarker } from './banner.js';
 import { WriteError } from './errors.js';
 import { comparePaths, isMissingError, readHead, stripBom } from './fsutil.js';
-import { assertUniquePaths, collisionKey, resolveInside } from './paths.js';
+import { assertUniquePaths, collisionKey, ConfinementPass, resolveInside } from './paths.js';
 import { FS_CONCURRENCY, mapLimit } from './concurrency.js';
 
 export type PlanAction =
@@ -48,7 +48,10 @@ export interface PlanOptions {
 
 export const DEFAULT_SCAFFOLD_PATTERN = /\.event-handler\.ts$|(^|\/)handlers\.ts$/;
 
-/** Directory names never descended into (`.eventgen-cache`: the cache of `gen events` when it lives in the output). */
+/**
+ * Directory names never descended into (`.eventgen-cache`: the cache of `gen events` when it lives in the output;
+ * also `.eventgen-staging-*`, the writer's staging directories, see `stagePlan`).
+ */
 const SKIPPED_DIRECTORIES = new Set(['node_modules', '.git', '.eventgen-cache']);
 
 function testPattern(pattern: RegExp, path: string): boolean {
@@ -115,7 +118,7 @@ async function walk(root: string): Promise<string[]> {
     for (const entry of entries) {
       const rel = relDir === '' ? entry.name : `${relDir}/${entry.name}`;
       if (entry.isDirectory()) {
-        if (!SKIPPED_DIRECTORIES.has(entry.name)) pending.push(rel);
+        if (!SKIPPED_DIRECTORIES.has(entry.name) && !entry.name.startsWith('.eventgen-staging-')) pending.push(rel);
       } else if (entry.isFile()) {
         out.push(rel);
       }
@@ -135,7 +138,8 @@ export async function planWrite(outDir: string, files: GeneratedFile[], options:
   const requireBanner = options.requireBanner ?? true;
 
   assertUniquePaths(files);
-  const absolutes = files.map((file) => resolveInside(root, file.path));
+  const pass = new ConfinementPass();
+  const absolutes = files.map((file) => resolveInside(root, file.path, pass));
   for (const file of files) {
     if (file.ownership !== 'managed' && file.ownership !== 'scaffold') {
       throw new WriteError(file.path, `Generated file ${file.path} has unknown ownership ${JSON.stringify(file.ownership)}.`);
