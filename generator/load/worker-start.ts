@@ -17,11 +17,19 @@ export function parserWorkerUrl(): URL | undefined {
   return existsSync(fileURLToPath(url)) ? url : undefined;
 }
 
+/**
+ * The worker's young generation: the parser allocates a great deal of short-lived data (its resolver's copies of the
+ * document, Spectral's frozen trees); V8's default young generation (16 MB semi-spaces) scavenges it often and
+ * promotes much of it. 64 MB: `gen events --no-docs` at 1,000 events, 5 alternating runs, CPU 12.2 vs 12.7 s and wall
+ * 0.91x (median of the paired ratios). The worker only runs for catalogs under 2 MB.
+ */
+const YOUNG_GENERATION_MB = 64;
+
 /** A new parser worker; with no `absPath` it waits for `{ absPath }` in a message. */
 export function newParserWorker(url: URL, absPath?: string): Worker {
   // The process's flags, except those only a main script may carry (`node --input-type=module -e ...`).
   const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-  return new Worker(url, { workerData: absPath === undefined ? {} : { absPath }, execArgv });
+  return new Worker(url, { workerData: absPath === undefined ? {} : { absPath }, execArgv, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
 }
 
 /** Starts a parser worker that waits for its catalog's path. Never throws. */
