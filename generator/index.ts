@@ -73,8 +73,8 @@ export interface GenerateOptions {
   /**
    * Called with the emitted files when @asyncapi/parser is still validating the catalog (in its worker thread) after
    * the model and the emitters are done, so the caller can prepare their writing meanwhile (`gen events` plans and
-   * stages them). Nothing may change the output tree: the result may still have errors and no files, or other
-   * files (the worker's answer unusable: loaded again). The result's `files` is this very array when it is the one.
+   * stages them). Nothing it does may be final: the result may still have errors and no files, or other files (the
+   * worker's answer unusable: loaded again). The result's `files` is this very array when it is the one.
    */
   whileValidating?: (files: GeneratedFile[]) => void;
 }

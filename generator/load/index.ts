@@ -13,6 +13,7 @@ import { isAvroExampleFinding, parserTextWithAvroNames } from '../model/avro.js'
 import { parserSafeText, restoreNames } from './protect.js';
 import { applyTraits, hasTraits } from './traits.js';
 import { displayPath, joinPointer, loadSource, locationOf, type SourceFile } from './source.js';
+import { useSpecValidatorCache } from './spec-validators.js';
 import { newParserWorker, parserWorkerUrl, takePrestartedWorker } from './worker-start.js';
 
 export { applyTraits } from './traits.js';
@@ -222,6 +223,7 @@ let shareUserSchemas = false;
 function shareSpecValidators(): void {
   if (shared) return;
   shared = true;
+  useSpecValidatorCache(); // first: the shared instances below then take the spec schemas' compiled code from it
   try {
     const fromParser = createRequire(createRequire(import.meta.url).resolve('@asyncapi/parser'));
     const mod = fromParser(fromParser.resolve('@stoplight/spectral-functions/dist/schema/ajv.js')) as { createAjvInstances?: () => AjvFor; __eventgenShared?: boolean };

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
+import { useSpecValidatorCache } from './spec-validators.js';
 
 export interface WorkerDiagnostic {
   severity: number;
@@ -27,6 +28,7 @@ parserModule.catch(() => undefined); // reported by `run`
 async function run(absPath: string): Promise<WorkerReply> {
   const text = (await readFile(absPath)).toString('utf8');
   const { Parser } = await parserModule;
+  useSpecValidatorCache();
   // As on the main thread: the parser reads only the text we give it (an external `$ref` makes the main thread
   // discard this result: it has more than one file).
   const parser = new Parser({
