@@ -66,10 +66,14 @@ function countFiles(dir: string): number {
 /**
  * Before every timed process of the CLI comparison (the parse-only baseline as well): `sync`, so that the write-back
  * of what the previous steps wrote (the last run's ~5,600 files) is not billed to whichever process runs next. And
- * output trees are never deleted between timed processes, only moved aside (`retire`) and deleted after the section:
- * on this machine's disk (ext4 mounted with online `discard`) deleting a tree of ~9,000 files slowed the file creation
- * of the next few seconds' process by up to 4 s (a generate's own 5,600 writes: 0.45 s undisturbed), even after a
- * `sync`. Every process still pays for everything it writes itself.
+ * output trees are never deleted while anything is timed, only moved aside (`retire`) into one trash directory that
+ * is deleted after the whole generation section (all sizes). The reason is the file system's inode allocator: ext4
+ * without a journal (this machine's disk) does not reuse an inode deleted in the last 60 s (300 s while its inode
+ * table block is dirty), and every new file scans past all such inodes of its block group from the group's start,
+ * reading each one's table block (`find_inode_bit` → `recently_deleted` in fs/ext4/ialloc.c, 22 % of the CPU in a
+ * `perf` profile of a generate). So the creation of a generate's 5,600 files right after a deletion of as many cost
+ * 2-4 s of system CPU instead of 0.2-0.6 s, and more with every tree deleted before; the parse-only baseline, which
+ * creates no files, paid nothing. Every process still pays for everything it writes itself.
  */
 function settleDisk(): void {
   spawnSync('sync', { stdio: 'ignore' });
@@ -108,10 +112,10 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * with one event's summary changed and time how long until that event's schema file (managed, rewritten by the run)
  * holds the new text. `cli`: another build's bin/gen.js (an A/B against an older watch).
  */
-export async function watchBench(source: string, dir: string, edits: number, timeoutMs: number, cli = CLI): Promise<WatchResult> {
+export async function watchBench(source: string, dir: string, edits: number, timeoutMs: number, cli = CLI, trash = path.join(dir, 'trash')): Promise<WatchResult> {
   // As in a project: the catalog in its own directory, the output beside it.
   const out = path.join(dir, 'watch-out');
-  rmSync(out, { recursive: true, force: true });
+  retire(out, trash);
   mkdirSync(path.join(dir, 'watch-catalog'), { recursive: true });
   const catalog = path.join(dir, 'watch-catalog', path.basename(source));
   const original = readFileSync(source, 'utf8');
@@ -157,13 +161,15 @@ export async function watchBench(source: string, dir: string, edits: number, tim
     writeFileSync(catalog, original);
     child.kill('SIGINT');
     await exited;
-    rmSync(out, { recursive: true, force: true });
+    retire(out, trash);
   }
   return result;
 }
 
 export async function generationBench(options: { sizes: Array<{ events: number; reps: number; cliReps: number; watchEdits?: number }>; workDir: string }): Promise<GenerationSize[]> {
   const results: GenerationSize[] = [];
+  // One trash for every size's trees, emptied at the end (see `settleDisk`).
+  const trash = path.join(options.workDir, 'gen-trash');
   for (const { events, reps, cliReps, watchEdits = 0 } of options.sizes) {
     const dir = path.join(options.workDir, `gen-${events}`);
     rmSync(dir, { recursive: true, force: true });
@@ -171,7 +177,6 @@ export async function generationBench(options: { sizes: Array<{ events: number; 
     const catalog = path.join(dir, 'catalog.asyncapi.yaml');
     writeFileSync(catalog, syntheticCatalog(events));
     const timeoutMs = 60_000 + events * 600;
-    const trash = path.join(dir, 'trash');
 
     let inProcess: GenWorkerResult = { errors: 0, files: Number.NaN, bytes: Number.NaN, parseMs: [], generateMs: [], phases: [], maxRssBytes: Number.NaN };
     if (reps > 0) {
@@ -228,19 +233,16 @@ export async function generationBench(options: { sizes: Array<{ events: number; 
       c.warmRegenerateMs.push(wr.ms);
       progress(`  CLI rep ${r + 1}/${cliReps}: parse-only ${Math.round(c.parseOnlyMs[r] ?? 0)} ms, gen ${Math.round(c.generateMs[r] ?? 0)} ms (--no-docs ${Math.round(c.generateNoDocsMs[r] ?? 0)} ms), --check ${Math.round(c.checkMs[r] ?? 0)} ms (warm ${Math.round(c.warmCheckMs[r] ?? 0)} ms), regen ${Math.round(c.regenerateMs[r] ?? 0)} ms (warm ${Math.round(c.warmRegenerateMs[r] ?? 0)} ms)`);
     }
-    // The trees moved aside go now, before the watch process's first run (untimed) creates its tree.
-    emptyTrash(trash);
     let watch: WatchResult | undefined;
     if (watchEdits > 0) {
       progress(`generation ${events} events: gen events --watch, ${watchEdits} edits of one event`);
-      watch = await watchBench(catalog, dir, watchEdits, timeoutMs);
+      watch = await watchBench(catalog, dir, watchEdits, timeoutMs, CLI, trash);
     }
     c.ratio = pairedRatio(c.generateMs, c.parseOnlyMs);
     c.noDocsRatio = pairedRatio(c.generateNoDocsMs, c.parseOnlyMs);
     c.checkRatio = pairedRatio(c.checkMs, c.generateMs);
     retire(path.join(dir, 'out'), trash);
     retire(path.join(dir, 'cache'), trash);
-    emptyTrash(trash);
     results.push({
       events,
       catalogBytes: statSync(catalog).size,
@@ -251,6 +253,7 @@ export async function generationBench(options: { sizes: Array<{ events: number; 
       ...(watch ? { watch } : {}),
     });
   }
+  emptyTrash(trash);
   return results;
 }
 
