@@ -70,7 +70,7 @@ function countFiles(dir: string): number {
  * is deleted after the whole generation section (all sizes). The reason is the file system's inode allocator: ext4
  * without a journal (this machine's disk) does not reuse an inode deleted in the last 60 s (300 s while its inode
  * table block is dirty), and every new file scans past all such inodes of its block group from the group's start,
- * reading each one's table block (`find_inode_bit` → `recently_deleted` in fs/ext4/ialloc.c, 22 % of the CPU in a
+ * reading each one's table block (`find_inode_bit` → `recently_deleted` in fs/ext4/ialloc.c, ~19 % of the CPU in a
  * `perf` profile of a generate). So the creation of a generate's 5,600 files right after a deletion of as many cost
  * 2-4 s of system CPU instead of 0.2-0.6 s, and more with every tree deleted before; the parse-only baseline, which
  * creates no files, paid nothing. Every process still pays for everything it writes itself.
