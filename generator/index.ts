@@ -17,6 +17,7 @@ import { addBanner } from './write/banner.js';
 export type { Catalog, Diagnostic } from './model/types.js';
 export type { GeneratedFile, Target } from './emit/index.js';
 export { EmitMemo } from './emit/index.js';
+export { prepareNextLoad } from './load/index.js';
 
 /** The package root (works from `generator/` sources and from the compiled `dist/generator/`). */
 export function packageRoot(): string {

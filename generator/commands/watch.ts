@@ -1,7 +1,7 @@
 /** `--watch`: regenerate whenever a catalog file changes, until interrupted, writing only what an edit changed. */
 import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
-import { EmitMemo, generate, type GeneratedFile } from '../index.js';
+import { EmitMemo, generate, prepareNextLoad, type GeneratedFile } from '../index.js';
 import { applyPlan, planChanges, planWrite, type WritePlan } from '../write/index.js';
 import type { Service } from '../emit/types.js';
 import { paint, printDiagnostics, reportConflicts, type Io } from './common.js';
@@ -80,6 +80,8 @@ export class WatchSession {
     const managed = result.files.length - stubs;
     const counts = { written: summary.written.length, unchanged: managed - summary.written.length, removed: summary.removed.length, stubsCreated: summary.stubsCreated.length, stubsKept: stubs - summary.stubsCreated.length, orphanStubs: summary.orphanStubs.length };
     io.out(summaryLine(`${catalog} → ${out}/:`, counts, Math.round(performance.now() - t0)));
+    // The tree is on disk: what the next edit's load would otherwise compute first is prepared now.
+    prepareNextLoad(catalog, io.cwd);
     return 0;
   }
 

@@ -12,7 +12,7 @@ import { precheck } from './precheck.js';
 import { isAvroExampleFinding, parserTextWithAvroNames } from '../model/avro.js';
 import { parserSafeText, restoreNames } from './protect.js';
 import { applyTraits, hasTraits } from './traits.js';
-import { displayPath, joinPointer, loadSource, locationOf, type SourceFile } from './source.js';
+import { displayPath, joinPointer, loadSource, locationOf, prepareSplice, type SourceFile } from './source.js';
 import { useSpecValidatorCache } from './spec-validators.js';
 import { newParserWorker, parserWorkerUrl, takePrestartedWorker } from './worker-start.js';
 
@@ -375,6 +375,12 @@ function parserFindings(result: ParseOutcome, main: SourceFile, files: ReadonlyM
  * Load and validate a catalog. Never throws for bad input: every problem is a located diagnostic
  * (`yaml-syntax`, `file-unreadable`, `ref-unsupported`, `asyncapi-schema`).
  */
+/** `incremental` (`--watch`), after a run: prepares what the next load of `entry` reuses (`prepareSplice`). */
+export function prepareNextLoad(entry: string, cwd: string = process.cwd()): void {
+  const file = lastMains.get(path.resolve(cwd, entry));
+  if (file !== undefined) prepareSplice(file);
+}
+
 export async function loadCatalog(entry: string, options: LoadOptions = {}): Promise<{ loaded?: LoadedCatalog; diagnostics: Diagnostic[] }> {
   const cwd = options.cwd ?? process.cwd();
   const absMain = path.resolve(cwd, entry);

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { main, type Io } from '../../generator/cli.js';
 import { WatchSession } from '../../generator/commands/watch.js';
 import { loadCatalog } from '../../generator/load/index.js';
+import { spliceIndexStats } from '../../generator/load/source.js';
 import { syntheticCatalog } from '../bench/synthetic.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'eventgen-incremental-'));
@@ -98,7 +99,10 @@ describe('incremental load', () => {
       expect(await main(['events', '--catalog', 'catalog.yaml', '--out', 'cold', '--no-cache', '--no-docs'], { out: (x) => (out += `${x}\n`), err: (x) => (out += `${x}\n`), cwd: sub, color: false })).toBe(0);
       return findings(out);
     };
+    const indexed = spliceIndexStats.built;
     expect(await watched()).toEqual([]);
+    // Once the tree is written, the session indexes the catalog for the next edit's splice (not the edit's load).
+    expect(spliceIndexStats.built).toBe(indexed + 1);
     // An example's id is a uuid string: with `id` an integer it no longer matches, in event 7 (no $id), then in event 8.
     const integerId = (text: string, e: number) => text.replace(new RegExp(`(summary: Entity ${e} changed\\.\\n(?:      [^\\n]*\\n)*?          id: )\\{ type: string, format: uuid \\}`), '$1{ type: integer }');
     let text = original;

@@ -4,7 +4,7 @@
  * left to the whole parse.
  */
 import { describe, expect, it } from 'vitest';
-import { joinPointer, parseSource, spliceSource, type SourceFile } from '../../generator/load/source.js';
+import { joinPointer, parseSource, prepareSplice, spliceIndexStats, spliceSource, type SourceFile } from '../../generator/load/source.js';
 import { syntheticCatalog } from '../bench/synthetic.js';
 
 function pointers(data: unknown, at = '', out: string[] = []): string[] {
@@ -31,6 +31,24 @@ function rng(seed: number): () => number {
 }
 
 describe('spliceSource', () => {
+  it('prepareSplice indexes a whole-parsed file ahead of the edit, once; a spliced file needs no index of its own', () => {
+    const text = syntheticCatalog(12);
+    const file = parseSource(text, '/tmp/catalog.yaml').file as SourceFile;
+    const before = spliceIndexStats.built;
+    prepareSplice(file);
+    expect(spliceIndexStats.built).toBe(before + 1);
+    prepareSplice(file);
+    expect(spliceIndexStats.built).toBe(before + 1);
+    const next = text.replace('summary: Entity 3 changed.', 'summary: Entity 3 changed, prepared.');
+    const spliced = spliceSource(file, next) as SourceFile;
+    expect(spliced).toBeDefined();
+    expectSame(spliced, next);
+    prepareSplice(spliced);
+    const again = next.replace('summary: Entity 4 changed.', 'summary: Entity 4 changed, prepared.');
+    expectSame(spliceSource(spliced, again) as SourceFile, again);
+    expect(spliceIndexStats.built).toBe(before + 1);
+  });
+
   it('equals a whole parse after random edits of message entries (data, every position, parser text)', () => {
     const base = syntheticCatalog(24);
     let text = base;

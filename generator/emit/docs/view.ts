@@ -240,7 +240,10 @@ export function buildView(table: SymbolTable, emitMemo?: EmitMemo): CatalogView 
 
   const eventViews = catalog.events.map((e): EventView => {
     const carried = e.topics.map((ref) => topicByRef.get(ref)).filter((t): t is Topic => t !== undefined);
-    const refs = [...refsOf(e.payload, byId, memo)].map((id) => byId.get(id)).filter((s): s is NamedSchema => s !== undefined);
+    // The shared schemas an event's payload reaches: a function of its payload (the event's key) and of the shared
+    // schemas (the global key), so the previous run's ids serve when both are the same.
+    const ids = emitMemo ? emitMemo.units.get('docs-refs', e.type, emitMemo.event(e.type), () => [...refsOf(e.payload, byId, memo)]) : refsOf(e.payload, byId, memo);
+    const refs = [...ids].map((id) => byId.get(id)).filter((s): s is NamedSchema => s !== undefined);
     for (const s of refs) {
       const list = usedBy.get(s.id) ?? [];
       list.push(eventLink(e));
