@@ -34,6 +34,11 @@ export interface GenerationSize {
     /** Whole processes answered by the content-hash cache (unchanged catalog and output; `--check`, regenerate). */
     warmCheckMs: number[];
     warmRegenerateMs: number[];
+    /**
+     * Per repetition, before its processes: creating as many empty files as a generate writes, in one new directory
+     * (`diskProbe`). Not a target: it shows the state of the disk the processes ran on (see `settleDisk`).
+     */
+    createProbeMs?: number[];
     filesWritten: number;
     ratio: number;
     noDocsRatio: number;
@@ -77,6 +82,18 @@ function countFiles(dir: string): number {
  */
 function settleDisk(): void {
   spawnSync('sync', { stdio: 'ignore' });
+}
+
+/** Creates `n` empty files in a new directory (moved to `trash` after), timed: the disk's file creation as it is now. */
+function diskProbe(dir: string, n: number, trash: string): number {
+  const probe = path.join(dir, 'probe');
+  settleDisk();
+  const t0 = performance.now();
+  mkdirSync(probe);
+  for (let i = 0; i < n; i++) writeFileSync(path.join(probe, `${i}.tmp`), '', { flag: 'wx' });
+  const ms = performance.now() - t0;
+  retire(probe, trash);
+  return ms;
 }
 
 /** Moves a tree out of the way (one rename) into `<trash>`, which `emptyTrash` deletes once nothing is timed. */
@@ -191,8 +208,9 @@ export async function generationBench(options: { sizes: Array<{ events: number; 
     }
 
     progress(`generation ${events} events: CLI vs parse-only process (${cliReps} reps)`);
-    const c: GenerationSize['cli'] = { parseOnlyMs: [], generateMs: [], generateNoDocsMs: [], checkMs: [], regenerateMs: [], parseOnlyRss: [], generateRss: [], checkRss: [], warmCheckMs: [], warmRegenerateMs: [], filesWritten: 0, ratio: NaN, noDocsRatio: NaN, checkRatio: NaN };
+    const c: GenerationSize['cli'] = { parseOnlyMs: [], generateMs: [], generateNoDocsMs: [], checkMs: [], regenerateMs: [], parseOnlyRss: [], generateRss: [], checkRss: [], warmCheckMs: [], warmRegenerateMs: [], createProbeMs: [], filesWritten: 0, ratio: NaN, noDocsRatio: NaN, checkRatio: NaN };
     for (let r = 0; r < cliReps; r++) {
+      c.createProbeMs?.push(diskProbe(dir, Number.isFinite(inProcess.files) ? inProcess.files : events * 5, trash));
       const out = path.join(dir, 'out');
       const outNoDocs = path.join(dir, 'out-no-docs');
       retire(out, trash);
@@ -231,7 +249,7 @@ export async function generationBench(options: { sizes: Array<{ events: number; 
       const wr = await cli(['events', '--catalog', catalog, '--out', out], dir, timeoutMs);
       expectCache(wr, true, 'warm regenerate');
       c.warmRegenerateMs.push(wr.ms);
-      progress(`  CLI rep ${r + 1}/${cliReps}: parse-only ${Math.round(c.parseOnlyMs[r] ?? 0)} ms, gen ${Math.round(c.generateMs[r] ?? 0)} ms (--no-docs ${Math.round(c.generateNoDocsMs[r] ?? 0)} ms), --check ${Math.round(c.checkMs[r] ?? 0)} ms (warm ${Math.round(c.warmCheckMs[r] ?? 0)} ms), regen ${Math.round(c.regenerateMs[r] ?? 0)} ms (warm ${Math.round(c.warmRegenerateMs[r] ?? 0)} ms)`);
+      progress(`  CLI rep ${r + 1}/${cliReps}: disk probe ${Math.round(c.createProbeMs?.[r] ?? 0)} ms, parse-only ${Math.round(c.parseOnlyMs[r] ?? 0)} ms, gen ${Math.round(c.generateMs[r] ?? 0)} ms (--no-docs ${Math.round(c.generateNoDocsMs[r] ?? 0)} ms), --check ${Math.round(c.checkMs[r] ?? 0)} ms (warm ${Math.round(c.warmCheckMs[r] ?? 0)} ms), regen ${Math.round(c.regenerateMs[r] ?? 0)} ms (warm ${Math.round(c.warmRegenerateMs[r] ?? 0)} ms)`);
     }
     let watch: WatchResult | undefined;
     if (watchEdits > 0) {

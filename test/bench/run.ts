@@ -240,6 +240,10 @@ function render(r: Report): string {
         `| ${g.events.toLocaleString('en-US')} | ${(g.catalogBytes / 1024).toFixed(0)} KB | ${g.files.toLocaleString('en-US')} (${c.filesWritten.toLocaleString('en-US')} written, ${(g.bytesGenerated / 1024 / 1024).toFixed(1)} MB) | ${ms(median(g.inProcess.parseMs))} ms | ${ms(median(g.inProcess.generateMs))} ms | ${ratio(g.inProcess.ratio)} | ${ms(median(c.parseOnlyMs))} ms | ${ms(median(c.generateMs))} ms | ${ratio(c.ratio)} | ${ms(median(c.checkMs))} ms | ${ratio(c.checkRatio)} | ${ms(median(c.regenerateMs))} ms | ${ms(median(c.warmCheckMs ?? []))} ms | ${ms(median(c.warmRegenerateMs ?? []))} ms | ${mb(Math.max(...c.parseOnlyRss))} / ${mb(Math.max(...c.generateRss))} / ${mb(Math.max(...c.checkRss))} |`,
       );
     }
+    const probes = r.generation.filter((g) => g.cli.createProbeMs?.length);
+    if (probes.length) {
+      L.push('', `The disk, before each repetition's processes (empty files created in one new directory, as many as a generate writes; per repetition): ${probes.map((g) => `${g.events.toLocaleString('en-US')} events: ${(g.cli.createProbeMs ?? []).map((x) => `${ms(x)} ms`).join(', ')}`).join('; ')}. Not a target: on this machine's ext4 (no journal) file creation slows down for minutes after many files were deleted, which only the processes that write pay.`);
+    }
     L.push('', 'Phases of `generate()` in process (medians): load = YAML with positions + parser; parser alone; model; emit.', '', '| events | load | of which parser | model | emit |', '|---|---|---|---|---|');
     for (const g of r.generation) {
       const p = g.inProcess.phases;
