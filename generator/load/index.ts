@@ -371,16 +371,16 @@ function parserFindings(result: ParseOutcome, main: SourceFile, files: ReadonlyM
   return found;
 }
 
-/**
- * Load and validate a catalog. Never throws for bad input: every problem is a located diagnostic
- * (`yaml-syntax`, `file-unreadable`, `ref-unsupported`, `asyncapi-schema`).
- */
 /** `incremental` (`--watch`), after a run: prepares what the next load of `entry` reuses (`prepareSplice`). */
 export function prepareNextLoad(entry: string, cwd: string = process.cwd()): void {
   const file = lastMains.get(path.resolve(cwd, entry));
   if (file !== undefined) prepareSplice(file);
 }
 
+/**
+ * Load and validate a catalog. Never throws for bad input: every problem is a located diagnostic
+ * (`yaml-syntax`, `file-unreadable`, `ref-unsupported`, `asyncapi-schema`).
+ */
 export async function loadCatalog(entry: string, options: LoadOptions = {}): Promise<{ loaded?: LoadedCatalog; diagnostics: Diagnostic[] }> {
   const cwd = options.cwd ?? process.cwd();
   const absMain = path.resolve(cwd, entry);

@@ -234,14 +234,14 @@ export function parseSource(text: string, absPath: string, cwd?: string): { file
   return { file, diagnostics };
 }
 
+/** How many whole-parsed files were indexed for splicing (`messageBlocks`), for tests. */
+export const spliceIndexStats = { built: 0 };
+
 /**
  * `--watch`, between runs: index a whole-parsed file for the next edit's splice now (its `components.messages` entries
  * as line blocks, and the search for aliases), so that the first edit after a whole parse does not pay for it (~40 ms
  * at 1,000 events). A spliced file's index is its predecessor's, shifted: nothing to do.
  */
-/** How many whole-parsed files were indexed for splicing (`messageBlocks`), for tests. */
-export const spliceIndexStats = { built: 0 };
-
 export function prepareSplice(file: SourceFile): void {
   positions.get(file)?.blocks();
 }

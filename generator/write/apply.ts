@@ -129,8 +129,9 @@ async function writeTemp(tmp: string, content: string, fsync: boolean, mode?: nu
 /**
  * Staging and moving staged files into place are synchronous: every temp file goes to the one staging directory, and
  * concurrent creates in one directory serialize on its lock in the kernel, where the thread pool's threads spin
- * (measured on ext4 at 1,000 events: 2-6 s of system CPU with 32 calls in flight against 1.8-2.2 s from one thread,
- * whose wall time was no longer either; BENCHMARKS.md). The event loop gets a turn every `SYNC_SLICE` files.
+ * (5,621 files in one directory on this machine's ext4: 360-570 ms of CPU with 32 calls in flight against 150-180 ms
+ * from one thread; 6.0-6.5 s of system CPU against 2.2-3.0 s right after a deletion, in no more wall time;
+ * BENCHMARKS.md). The event loop gets a turn every `SYNC_SLICE` files.
  */
 const SYNC_SLICE = 256;
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -155,7 +156,7 @@ function unlinkQuietlySync(path: string): void {
 
 /**
  * Moves a staged temp into place: a rename for a managed file (keeping the mode of the file it replaces), a hard link
- * for a stub (EEXIST: a file appeared meanwhile and is kept). False when the staged temp could not be used (another
+ * for a stub (EEXIST: a file appeared meanwhile and is kept). Undefined when the staged temp could not be used (another
  * file system below the output directory, or one without hard links): the caller writes that file the slow way.
  */
 function moveStagedSync(entry: PlanEntry, absolute: string, temp: string): 'written' | 'stubCreated' | 'stubKept' | undefined {
