@@ -126,6 +126,9 @@ async function writeTemp(tmp: string, content: string, fsync: boolean, mode?: nu
   }
 }
 
+/** Errors of `link` that mean "no hard link here" (file system, mount or link count), not a failure: write another way. */
+const noHardLink = (code: string | undefined): boolean => code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS' || code === 'EXDEV' || code === 'EMLINK';
+
 /**
  * Staging and moving staged files into place are synchronous: every temp file goes to the one staging directory, and
  * concurrent creates in one directory serialize on its lock in the kernel, where the thread pool's threads spin
@@ -167,7 +170,7 @@ function moveStagedSync(entry: PlanEntry, absolute: string, temp: string): 'writ
     } catch (error) {
       const code = errnoCode(error);
       if (code === 'EEXIST') return 'stubKept';
-      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EXDEV' && code !== 'EMLINK') throw error;
+      if (!noHardLink(code)) throw error;
       return undefined;
     } finally {
       unlinkQuietlySync(temp);
@@ -240,7 +243,7 @@ async function createExclusive(absolute: string, content: string, fsync: boolean
     } catch (error) {
       const code = errnoCode(error);
       if (code === 'EEXIST') return false;
-      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EXDEV' && code !== 'EMLINK') throw error;
+      if (!noHardLink(code)) throw error;
     }
   } finally {
     await removeQuietly(tmp);
