@@ -186,6 +186,6 @@ export const eventsCommand: CliCommand = {
     // Incremental: the first run reconciles the whole tree, later runs write only the files an edit changed.
     const options = resolveOptions(ev, io);
     const session = new WatchSession(options, io);
-    return watchCatalog(options.catalog, () => session.run(), io, undefined, () => session.files());
+    return watchCatalog(options.catalog, (turn) => session.run(turn), io, undefined, () => session.files());
   },
 };

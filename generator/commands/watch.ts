@@ -39,12 +39,14 @@ export class WatchSession {
     private readonly io: Io,
   ) {}
 
-  async run(): Promise<number> {
+  /** `turn`: from the watcher; a run the catalog changed under neither reports nor writes (the next run follows). */
+  async run(turn?: RunTurn): Promise<number> {
     const t0 = performance.now();
     const { catalog, out, target, docs, lenient, services, verbose } = this.options;
     const io = this.io;
     const result = await generate(catalog, { cwd: io.cwd, target, docs, lenient, services, incremental: true, memo: this.memo });
     if (result.sources) this.sources = result.sources.map(([p]) => p);
+    if (turn !== undefined && (await turn.superseded())) return 0;
     const errors = printDiagnostics(result.diagnostics, io, verbose);
     if (errors) {
       io.err(paint(io, '31', `eventgen: ${catalog} has ${errors} error${errors === 1 ? '' : 's'}; nothing was written`));
@@ -91,15 +93,37 @@ export class WatchSession {
   }
 }
 
+/** What the watcher tells a run it started after a change. */
+export interface RunTurn {
+  /**
+   * Resolves once the catalog's files have been quiet for the watcher's quiet period since their last change:
+   * true when one of them changed after this run started (what it read may be half of a save; another run follows),
+   * false when what it read is still the catalog. A run calls it before it reports or writes anything.
+   */
+  superseded(): Promise<boolean>;
+}
+
 /**
- * Runs `run` once, then again after every change to a catalog file, debounced (editors save in several writes; a run
- * on a half-written file only prints errors and writes nothing, and the last write runs it again). Watched: the
- * directories holding the catalog's files (`files()`: the entry and every `$ref`'d file of the last run, refreshed
- * after each run), not recursively, so an output directory inside the catalog's directory is never walked or
- * watched; a change to a file of the catalog (also when an editor saves by renaming a new file over it) triggers a
- * run. Resolves with 0 when `io.signal` aborts or on SIGINT/SIGTERM.
+ * Runs `run` once, then again after every change to a catalog file. Editors save in several writes, and a run on a
+ * half-written file must not write: a truncated catalog can be valid YAML whose missing events' files the run would
+ * delete. So a run starts `settleMs` after a change (the writes of one save come together), reads and generates while
+ * the save may still go on, and asks `turn.superseded()` before it reports or writes: that waits until no catalog file
+ * has changed for `quietMs` and says whether one changed since the run started. A superseded run writes nothing and
+ * the run queued by the later change follows. So the files are never written from a text that changed within
+ * `quietMs` or during the run (a fixed debounce before the run gave the first guarantee only, and cost its `quietMs`
+ * on every edit). Watched: the directories holding the catalog's files (`files()`: the entry and every `$ref`'d file
+ * of the last run, refreshed after each run), not recursively, so an output directory inside the catalog's directory
+ * is never walked or watched; a change to a file of the catalog (also when an editor saves by renaming a new file
+ * over it) triggers a run. Resolves with 0 when `io.signal` aborts or on SIGINT/SIGTERM.
  */
-export async function watchCatalog(catalog: string, run: () => Promise<number>, io: Io, debounceMs = 30, files: () => readonly string[] = () => []): Promise<number> {
+export async function watchCatalog(
+  catalog: string,
+  run: (turn?: RunTurn) => Promise<number>,
+  io: Io,
+  quietMs = 30,
+  files: () => readonly string[] = () => [],
+  settleMs = 3,
+): Promise<number> {
   const main = path.resolve(io.cwd, catalog);
   await run();
   io.out(`eventgen: watching ${path.relative(io.cwd, main) || main} and the files it references for changes (Ctrl-C to stop)`);
@@ -108,6 +132,9 @@ export async function watchCatalog(catalog: string, run: () => Promise<number>, 
     let running = Promise.resolve();
     const watchers = new Map<string, FSWatcher>();
     let watched = new Set<string>();
+    /** Changes to catalog files seen so far, and when the last one came. */
+    let changes = 0;
+    let lastChange = 0;
     const refresh = (): void => {
       watched = new Set([main, ...files()]);
       const dirs = new Set([...watched].map((f) => path.dirname(f)));
@@ -125,20 +152,43 @@ export async function watchCatalog(catalog: string, run: () => Promise<number>, 
         }
       }
     };
+    /**
+     * One turn of the event loop: the timers due by now run (a writer in this process, e.g. a test), then the kernel's
+     * file events are delivered (the loop polls before it runs `setImmediate`'s callbacks).
+     */
+    const settle = async (): Promise<void> => {
+      await new Promise((r) => setTimeout(r, 0));
+      await new Promise((r) => setImmediate(r));
+    };
+    const turn = (): RunTurn => {
+      const seen = changes;
+      return {
+        superseded: async () => {
+          await settle();
+          for (let wait = lastChange + quietMs - performance.now(); wait > 0; wait = lastChange + quietMs - performance.now()) {
+            await new Promise((r) => setTimeout(r, Math.ceil(wait)));
+            await settle();
+          }
+          return changes !== seen;
+        },
+      };
+    };
     const onChange = (dir: string, name: string | Buffer | null): void => {
       if (name !== null && !watched.has(path.join(dir, String(name)))) return;
+      changes++;
+      lastChange = performance.now();
       clearTimeout(timer);
       timer = setTimeout(() => {
         running = running.then(async () => {
           try {
-            await run();
+            await run(turn());
           } catch (err) {
             // A write that failed (permissions, a path turned into a directory, ...): say so and keep watching.
             io.err(paint(io, '31', `eventgen: ${(err as Error).message}`));
           }
           refresh();
         });
-      }, debounceMs);
+      }, settleMs);
     };
     refresh();
     const stop = (): void => {
