@@ -45,8 +45,9 @@ export class WatchSession {
     const { catalog, out, target, docs, lenient, services, verbose } = this.options;
     const io = this.io;
     const result = await generate(catalog, { cwd: io.cwd, target, docs, lenient, services, incremental: true, memo: this.memo });
-    if (result.sources) this.sources = result.sources.map(([p]) => p);
+    // What a superseded run read may be half a save: not even its list of files is kept.
     if (turn !== undefined && (await turn.superseded())) return 0;
+    if (result.sources) this.sources = result.sources.map(([p]) => p);
     const errors = printDiagnostics(result.diagnostics, io, verbose);
     if (errors) {
       io.err(paint(io, '31', `eventgen: ${catalog} has ${errors} error${errors === 1 ? '' : 's'}; nothing was written`));
