@@ -17,7 +17,7 @@ import { addBanner } from './write/banner.js';
 export type { Catalog, Diagnostic } from './model/types.js';
 export type { GeneratedFile, Target } from './emit/index.js';
 export { EmitMemo } from './emit/index.js';
-export { prepareNextLoad } from './load/index.js';
+export { prepareNextLoad, rehearsalTextsOf } from './load/index.js';
 
 /** The package root (works from `generator/` sources and from the compiled `dist/generator/`). */
 export function packageRoot(): string {
@@ -71,6 +71,8 @@ export interface GenerateOptions {
   incremental?: boolean;
   /** `--watch`: the session's memo of what its previous run emitted (`EmitMemo`); emit reuses what did not change. */
   memo?: EmitMemo;
+  /** With `incremental`: the entry file's text instead of what is on disk (`--watch`'s rehearsal). */
+  text?: string;
   /**
    * Called with the emitted files when @asyncapi/parser is still validating the catalog (in its worker thread) after
    * the model and the emitters are done, so the caller can prepare their writing meanwhile (`gen events` plans and
@@ -148,6 +150,7 @@ export async function generate(catalogPath: string, options: GenerateOptions & {
       validate: options.validate !== false,
       lenient: options.lenient === true,
       incremental: options.incremental === true,
+      ...(options.incremental === true && options.text !== undefined ? { text: options.text } : {}),
       deferValidation: true,
       ...(options.noWorker ? { noWorker: true } : {}),
     })),

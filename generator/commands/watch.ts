@@ -1,7 +1,7 @@
 /** `--watch`: regenerate whenever a catalog file changes, until interrupted, writing only what an edit changed. */
 import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
-import { EmitMemo, generate, prepareNextLoad, type GeneratedFile } from '../index.js';
+import { EmitMemo, generate, prepareNextLoad, rehearsalTextsOf, type GeneratedFile } from '../index.js';
 import { applyPlan, planChanges, planWrite, type WritePlan } from '../write/index.js';
 import type { Service } from '../emit/types.js';
 import { paint, printDiagnostics, reportConflicts, type Io } from './common.js';
@@ -88,6 +88,33 @@ export class WatchSession {
     return 0;
   }
 
+  /**
+   * After the first run, while the user has not edited yet: up to `runs` silent runs, alternately on the entry file's
+   * text with one message edited in memory (`rehearsalTexts`) and on the text as it is, so that the JavaScript engine
+   * has compiled what an edit runs (the splice, the reuse of every unchanged read and unit, the parser on one message)
+   * before the first real edit: without it the first edits of a session run ~1.3-1.5× slower than later ones. Nothing
+   * is written or printed and `files()` is not changed; the memo and the loader's last text are left as after any
+   * run, which the next run compares with as it would with a real edit's. Stops before a run when `stop()` says a
+   * catalog file changed (the run of that change follows). Resolves to the number of runs done.
+   */
+  async rehearse(runs: number, stop: () => boolean): Promise<number> {
+    if (this.last === undefined) return 0;
+    const { catalog, target, docs, lenient, services } = this.options;
+    const texts = rehearsalTextsOf(catalog, this.io.cwd);
+    if (texts === undefined) return 0;
+    let done = 0;
+    for (; done < runs && !stop(); done++) {
+      try {
+        await generate(catalog, { cwd: this.io.cwd, target, docs, lenient, services, incremental: true, memo: this.memo, text: done % 2 === 0 ? texts.edited : texts.original });
+      } catch {
+        // A rehearsal only warms the engine up: what a real run of the same text would report, it reports.
+        break;
+      }
+    }
+    prepareNextLoad(catalog, this.io.cwd);
+    return done;
+  }
+
   /** The catalog's files (entry and `$ref`'d files) as of the last run that loaded them all. */
   files(): readonly string[] {
     return this.sources;
@@ -124,10 +151,10 @@ export async function watchCatalog(
   quietMs = 30,
   files: () => readonly string[] = () => [],
   settleMs = 3,
+  rehearse?: (stop: () => boolean) => Promise<unknown>,
 ): Promise<number> {
   const main = path.resolve(io.cwd, catalog);
   await run();
-  io.out(`eventgen: watching ${path.relative(io.cwd, main) || main} and the files it references for changes (Ctrl-C to stop)`);
   return new Promise<number>((resolve) => {
     let timer: NodeJS.Timeout | undefined;
     let running = Promise.resolve();
@@ -192,6 +219,9 @@ export async function watchCatalog(
       }, settleMs);
     };
     refresh();
+    // Watching from here on; the rehearsal (if any) runs first and stops at the first change, whose run follows it.
+    const watching = (): void => io.out(`eventgen: watching ${path.relative(io.cwd, main) || main} and the files it references for changes (Ctrl-C to stop)`);
+    running = rehearse === undefined ? Promise.resolve(watching()) : rehearse(() => changes > 0).then(watching, watching);
     const stop = (): void => {
       clearTimeout(timer);
       for (const w of watchers.values()) w.close();

@@ -12,7 +12,7 @@ import { precheck } from './precheck.js';
 import { isAvroExampleFinding, parserTextWithAvroNames } from '../model/avro.js';
 import { parserSafeText, restoreNames } from './protect.js';
 import { applyTraits, hasTraits } from './traits.js';
-import { displayPath, joinPointer, loadSource, locationOf, prepareSplice, type SourceFile } from './source.js';
+import { displayPath, joinPointer, loadSource, locationOf, prepareSplice, rehearsalTexts, type SourceFile } from './source.js';
 import { useSpecValidatorCache } from './spec-validators.js';
 import { newParserWorker, parserWorkerUrl, takePrestartedWorker } from './worker-start.js';
 
@@ -65,6 +65,8 @@ export interface LoadOptions {
   deferValidation?: boolean;
   /** Do not start the parser worker for this load (the retry after a worker answer that could not be used). */
   noWorker?: boolean;
+  /** The entry file's text, read from here instead of the disk (`--watch`'s rehearsal, with `incremental`). */
+  text?: string;
 }
 
 /** The last valid load of a catalog (by absolute path) under `incremental`: what the next one is compared with. */
@@ -377,6 +379,12 @@ export function prepareNextLoad(entry: string, cwd: string = process.cwd()): voi
   if (file !== undefined) prepareSplice(file);
 }
 
+/** `incremental` (`--watch`): the entry file's text as last loaded, and that text with one message edited (`rehearsalTexts`). */
+export function rehearsalTextsOf(entry: string, cwd: string = process.cwd()): { original: string; edited: string } | undefined {
+  const file = lastMains.get(path.resolve(cwd, entry));
+  return file === undefined ? undefined : rehearsalTexts(file);
+}
+
 /**
  * Load and validate a catalog. Never throws for bad input: every problem is a located diagnostic
  * (`yaml-syntax`, `file-unreadable`, `ref-unsupported`, `asyncapi-schema`).
@@ -403,7 +411,7 @@ async function load(absMain: string, cwd: string, options: LoadOptions, speculat
   const files = new Map<string, SourceFile>();
 
   const previous = options.incremental && !options.lenient ? lastMains.get(absMain) : undefined;
-  const first = await loadSource(absMain, cwd, previous);
+  const first = await loadSource(absMain, cwd, previous, options.text);
   diagnostics.push(...first.diagnostics);
   if (!first.file) return { diagnostics };
   if (options.incremental && !options.lenient) lastMains.set(absMain, first.file);

@@ -401,11 +401,55 @@ export function releasePositions(file: SourceFile): void {
   };
 }
 
-/** Read and parse a file; with `previous` (the same file read before, `--watch`), only what an edit changed when it can. */
-export async function loadSource(absPath: string, cwd?: string, previous?: SourceFile): Promise<{ file?: SourceFile; diagnostics: Diagnostic[] }> {
+/** Offset (from `from`) of the first line in `text[from, to)` that is neither blank nor a comment. */
+function firstContentLine(text: string, from: number, to: number): number {
+  for (let at = from; at < to; ) {
+    const eol = text.indexOf('\n', at);
+    const line = text.slice(at, eol < 0 || eol > to ? to : eol).trim();
+    if (line !== '' && !line.startsWith('#')) return at - from;
+    if (eol < 0) break;
+    at = eol + 1;
+  }
+  return -1;
+}
+
+/**
+ * `--watch`'s rehearsal (`WatchSession.rehearse`): the text `file` was read from, and the same text with one
+ * `components.messages` entry's data changed as an edit of one message changes it (a line `x-eventgen-rehearsal: true`
+ * added to its mapping, an extension nothing reads), so that loading it takes the splice path of a real edit.
+ * Undefined when no entry can be edited so (the file is not spliced, or no entry is a block mapping).
+ */
+export function rehearsalTexts(file: SourceFile): { original: string; edited: string } | undefined {
+  const pos = positions.get(file);
+  const blocks = pos?.blocks();
+  if (!pos || !blocks?.length) return undefined;
+  const text = pos.text;
+  // An entry from the middle: a real edit is seldom of the first or last one.
+  for (let k = 0; k < blocks.length; k++) {
+    const b = blocks[(k + (blocks.length >> 1)) % blocks.length] as MessageBlock;
+    const eol = text.indexOf('\n', b.keyEnd);
+    // The key's line holds the key and its colon only (the value is a block below it).
+    if (eol < 0 || eol >= b.end || !/^[ \t]*:[ \t]*(#.*)?\r?$/.test(text.slice(b.keyEnd, eol))) continue;
+    const keyIndent = /^ */.exec(text.slice(b.start, b.keyEnd))?.[0].length ?? 0;
+    // The value's first line (after blank and comment lines): a plain key of the message's mapping (not a `$ref`),
+    // indented deeper than the entry's key.
+    const first = /^( +)([A-Za-z_"'][^\n]*?):(?: |\r?$)/m.exec(text.slice(eol + 1, b.end));
+    if (first === null || (first[1] as string).length <= keyIndent || first.index !== firstContentLine(text, eol + 1, b.end)) continue;
+    if (/^["']?\$ref/.test(first[2] as string)) continue;
+    const newline = text[eol - 1] === '\r' ? '\r\n' : '\n';
+    return { original: text, edited: `${text.slice(0, eol + 1)}${first[1]}x-eventgen-rehearsal: true${newline}${text.slice(eol + 1)}` };
+  }
+  return undefined;
+}
+
+/**
+ * Read and parse a file; with `previous` (the same file read before, `--watch`), only what an edit changed when it can.
+ * `text`: the file's text as given instead of as on disk (`--watch`'s rehearsal).
+ */
+export async function loadSource(absPath: string, cwd?: string, previous?: SourceFile, text?: string): Promise<{ file?: SourceFile; diagnostics: Diagnostic[] }> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(absPath);
+    bytes = text === undefined ? await readFile(absPath) : Buffer.from(text, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
     return {
@@ -419,9 +463,9 @@ export async function loadSource(absPath: string, cwd?: string, previous?: Sourc
       ],
     };
   }
-  const text = bytes.toString('utf8');
-  const spliced = previous ? spliceSource(previous, text) : undefined;
-  const parsed = spliced ? { file: spliced, diagnostics: [] } : parseSource(text, absPath, cwd);
+  const read = text ?? bytes.toString('utf8');
+  const spliced = previous ? spliceSource(previous, read) : undefined;
+  const parsed = spliced ? { file: spliced, diagnostics: [] } : parseSource(read, absPath, cwd);
   if (parsed.file) parsed.file.hash = createHash('sha256').update(bytes).digest('hex');
   return parsed;
 }

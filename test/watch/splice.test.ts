@@ -4,7 +4,7 @@
  * left to the whole parse.
  */
 import { describe, expect, it } from 'vitest';
-import { joinPointer, parseSource, prepareSplice, spliceIndexStats, spliceSource, type SourceFile } from '../../generator/load/source.js';
+import { joinPointer, parseSource, prepareSplice, rehearsalTexts, spliceIndexStats, spliceSource, type SourceFile } from '../../generator/load/source.js';
 import { syntheticCatalog } from '../bench/synthetic.js';
 
 function pointers(data: unknown, at = '', out: string[] = []): string[] {
@@ -91,5 +91,40 @@ describe('spliceSource', () => {
     expect(spliceSource(file, text.replace('Money: {', 'Money2: {'))).toBeUndefined();
     const ok = spliceSource(file, text.replace('summary: Entity 1 changed.', 'summary: Entity 1 edited.'));
     expect(ok).toBeDefined();
+  });
+
+  it("rehearsalTexts: one message's data changed by one line, spliced exactly as a whole parse reads it (LF and CRLF)", () => {
+    for (const newline of ['\n', '\r\n']) {
+      const text = syntheticCatalog(12).replaceAll('\n', newline);
+      const file = parseSource(text, '/tmp/catalog.yaml').file as SourceFile;
+      const texts = rehearsalTexts(file);
+      expect(texts).toBeDefined();
+      const { original, edited } = texts as { original: string; edited: string };
+      expect(original).toBe(text);
+      // the original text with one line inserted
+      const lines = edited.split(newline);
+      const at = lines.indexOf('      x-eventgen-rehearsal: true');
+      expect(at).toBeGreaterThan(0);
+      expect(lines.filter((_, i) => i !== at).join(newline)).toBe(original);
+      const spliced = spliceSource(file, edited) as SourceFile;
+      expect(spliced, 'spliced, not parsed whole').toBeDefined();
+      expectSame(spliced, edited);
+      const before = (file.data as { components: { messages: Record<string, Record<string, unknown>> } }).components.messages;
+      const after = (spliced.data as { components: { messages: Record<string, Record<string, unknown>> } }).components.messages;
+      const changed = Object.keys(after).filter((id) => JSON.stringify(after[id]) !== JSON.stringify(before[id]));
+      expect(changed).toHaveLength(1);
+      expect(after[changed[0] as string]).toEqual({ ...before[changed[0] as string], 'x-eventgen-rehearsal': true });
+      // and back: the original text spliced over the rehearsal's reads as the original
+      expectSame(spliceSource(spliced, original) as SourceFile, original);
+    }
+  });
+
+  it('rehearsalTexts: none when no message entry is a block mapping of plain keys (flow entries, $refs)', () => {
+    const flow = ['asyncapi: 3.0.0', 'info: { title: T, version: 1.0.0 }', 'components:', '  messages:', '    a: { name: a, payload: { type: string } }', '    b:', '      $ref: "#/components/messages/a"', '    c:', '      # a comment, then a sequence', '      - 1', '    d: { name: d }', ''].join('\n');
+    expect(rehearsalTexts(parseSource(flow, '/tmp/catalog.yaml').file as SourceFile)).toBeUndefined();
+    // a block entry after them (not the last one) is found
+    const withBlock = flow.replace('    d: { name: d }', '    e:\n      # comment first\n      name: e\n    d: { name: d }');
+    const texts = rehearsalTexts(parseSource(withBlock, '/tmp/catalog.yaml').file as SourceFile);
+    expect(texts?.edited).toBe(withBlock.replace('    e:\n', '    e:\n      x-eventgen-rehearsal: true\n'));
   });
 });
