@@ -107,7 +107,7 @@ export class WatchSession {
       try {
         await generate(catalog, { cwd: this.io.cwd, target, docs, lenient, services, incremental: true, memo: this.memo, text: done % 2 === 0 ? texts.edited : texts.original });
       } catch {
-        // A rehearsal only warms the engine up: what a real run of the same text would report, it reports.
+        // A rehearsal only warms the engine up: whatever went wrong, the real run of the next change reports it.
         break;
       }
     }
@@ -220,9 +220,13 @@ export async function watchCatalog(
     };
     refresh();
     // Watching from here on; the rehearsal (if any) runs first and stops at the first change, whose run follows it.
-    const watching = (): void => io.out(`eventgen: watching ${path.relative(io.cwd, main) || main} and the files it references for changes (Ctrl-C to stop)`);
-    running = rehearse === undefined ? Promise.resolve(watching()) : rehearse(() => changes > 0).then(watching, watching);
+    let closing = false;
+    const watching = (): void => {
+      if (!closing) io.out(`eventgen: watching ${path.relative(io.cwd, main) || main} and the files it references for changes (Ctrl-C to stop)`);
+    };
+    running = rehearse === undefined ? Promise.resolve(watching()) : rehearse(() => changes > 0 || closing).then(watching, watching);
     const stop = (): void => {
+      closing = true;
       clearTimeout(timer);
       for (const w of watchers.values()) w.close();
       process.off('SIGINT', stop);

@@ -102,4 +102,23 @@ describe('--watch rehearsal', () => {
     const schemas = path.join(ws, 'out', 'schemas');
     expect(readdirSync(schemas).some((f) => readFileSync(path.join(schemas, f), 'utf8').includes('Entity 5 changed during the rehearsal.'))).toBe(true);
   }, 120_000);
+
+  it('Ctrl-C during the rehearsal stops it: the watch ends without saying it is watching', async () => {
+    const { ws } = workspace(4);
+    let out = '';
+    const controller = new AbortController();
+    const io: Io = { out: (s) => (out += s + '\n'), err: (s) => (out += s + '\n'), cwd: ws, color: false, signal: controller.signal };
+    const session = new WatchSession({ catalog: 'catalog/asyncapi.yaml', out: 'out', target: 'plain', docs: true, lenient: false, services: [], verbose: false }, io);
+    let stopped = false;
+    const rehearse = async (stop: () => boolean): Promise<void> => {
+      controller.abort(); // the user presses Ctrl-C as the rehearsal starts
+      await until(stop, 5_000);
+      stopped = true;
+    };
+    expect(await watchCatalog('catalog/asyncapi.yaml', (turn) => session.run(turn), io, 30, () => session.files(), 3, rehearse)).toBe(0);
+    expect(stopped).toBe(true);
+    expect(out).toMatch(/ written,/);
+    expect(out).not.toMatch(/watching/);
+  }, 60_000);
 });
+
