@@ -401,16 +401,17 @@ export function releasePositions(file: SourceFile): void {
   };
 }
 
-/** Offset (from `from`) of the first line in `text[from, to)` that is neither blank nor a comment. */
-function firstContentLine(text: string, from: number, to: number): number {
+/** The first line in `text[from, to)` that is neither blank nor a comment, without its line break. */
+function firstContentLine(text: string, from: number, to: number): string | undefined {
   for (let at = from; at < to; ) {
     const eol = text.indexOf('\n', at);
-    const line = text.slice(at, eol < 0 || eol > to ? to : eol).trim();
-    if (line !== '' && !line.startsWith('#')) return at - from;
+    const line = text.slice(at, eol < 0 || eol > to ? to : eol);
+    const body = line.trim();
+    if (body !== '' && !body.startsWith('#')) return line;
     if (eol < 0) break;
     at = eol + 1;
   }
-  return -1;
+  return undefined;
 }
 
 /**
@@ -433,9 +434,8 @@ export function rehearsalTexts(file: SourceFile): { original: string; edited: st
     const keyIndent = /^ */.exec(text.slice(b.start, b.keyEnd))?.[0].length ?? 0;
     // The value's first line (after blank and comment lines): a plain key of the message's mapping (not a `$ref`),
     // indented deeper than the entry's key.
-    const first = /^( +)([A-Za-z_"'][^\n]*?):(?: |\r?$)/m.exec(text.slice(eol + 1, b.end));
-    if (first === null || (first[1] as string).length <= keyIndent || first.index !== firstContentLine(text, eol + 1, b.end)) continue;
-    if (/^["']?\$ref/.test(first[2] as string)) continue;
+    const first = /^( +)(?!["']?\$ref)[A-Za-z_"'][^\n]*?:(?: |\r?$)/.exec(firstContentLine(text, eol + 1, b.end) ?? '');
+    if (first === null || (first[1] as string).length <= keyIndent) continue;
     const newline = text[eol - 1] === '\r' ? '\r\n' : '\n';
     return { original: text, edited: `${text.slice(0, eol + 1)}${first[1]}x-eventgen-rehearsal: true${newline}${text.slice(eol + 1)}` };
   }
