@@ -11,21 +11,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Io } from '../../generator/cli.js';
 import { watchCatalog, WatchSession } from '../../generator/commands/watch.js';
 import { syntheticCatalog } from '../bench/synthetic.js';
+import { until } from '../support/wait.js';
 
 const temps: string[] = [];
 afterEach(() => {
   for (const t of temps.splice(0)) rmSync(t, { recursive: true, force: true });
 });
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(5);
-  }
-}
 
 /** Every file under `dir` with its bytes and mtime. */
 function snapshot(dir: string): Map<string, string> {
@@ -94,7 +85,7 @@ describe('--watch rehearsal', () => {
       return done;
     };
     const done = watchCatalog('catalog/asyncapi.yaml', (turn) => session.run(turn), io, 30, () => session.files(), 3, rehearse);
-    await until(() => order.filter((o) => o === 'run').length >= 2);
+    await until(() => order.filter((o) => o === 'run').length >= 2, 60_000);
     controller.abort();
     expect(await done).toBe(0);
     expect(stopped).toBe(true);

@@ -11,21 +11,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Io } from '../../generator/cli.js';
 import { watchCatalog, WatchSession, type RunTurn } from '../../generator/commands/watch.js';
 import { fixturePath } from '../support/tree.js';
+import { sleep, until } from '../support/wait.js';
 
 const temps: string[] = [];
 afterEach(() => {
   for (const t of temps.splice(0)) rmSync(t, { recursive: true, force: true });
 });
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(5);
-  }
-}
 
 function workspace(): { ws: string; catalog: string } {
   const ws = mkdtempSync(path.join(os.tmpdir(), 'eventgen-turn-'));
