@@ -147,14 +147,27 @@ const PRODUCER = 3;
 const CONSUMER = 4;
 const STATUS_ERROR = 2;
 
-const TRACEPARENT_00 = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-const ZERO_TRACE_ID = '00000000000000000000000000000000';
-const ZERO_SPAN_ID = '0000000000000000';
+/** Each byte's value as a lower-case hex digit (0-15), -1 for any other byte. */
+const HEX_DIGIT = new Int8Array(256).fill(-1);
+for (let i = 0; i < 16; i++) HEX_DIGIT['0123456789abcdef'.charCodeAt(i)] = i;
+
+/** The OR of the hex digits of `text[from, to)` (0: all zeros), or -1 when one of them is not a lower-case hex digit. */
+function hexDigits(text: string, from: number, to: number): number {
+  let or = 0;
+  for (let i = from; i < to; i++) {
+    const digit = HEX_DIGIT[text.charCodeAt(i)] ?? -1;
+    if (digit < 0) return -1;
+    or |= digit;
+  }
+  return or;
+}
 
 /**
- * The span context of a record's plain version-00 `traceparent` (what the W3C propagator extracts from it), or
- * `undefined` when the record has none, has a `tracestate` too, or the value is anything else (the caller then asks
- * the propagator, which also handles whitespace, later versions and invalid values).
+ * The span context of a record's plain version-00 `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`, trace and span ids
+ * not all zeros: what the W3C propagator extracts from it), or `undefined` when the record has none, has a `tracestate`
+ * too, or the value is anything else (the caller then asks the propagator, which also handles whitespace, later
+ * versions and invalid values). Read character by character (no regular expression, no match array): batch span mode
+ * reads one per record.
  */
 function traceparentLink(record: ConsumedRecord): OtelSpanContext | undefined {
   const headers = record.headers;
@@ -162,10 +175,10 @@ function traceparentLink(record: ConsumedRecord): OtelSpanContext | undefined {
   const raw = headers.traceparent;
   const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
   const text = typeof value === 'string' ? value : Buffer.isBuffer(value) && value.length === 55 ? value.toString('latin1') : undefined;
-  if (text === undefined || text.length !== 55) return undefined;
-  const match = TRACEPARENT_00.exec(text);
-  if (match === null || match[1] === ZERO_TRACE_ID || match[2] === ZERO_SPAN_ID) return undefined;
-  return { traceId: match[1] as string, spanId: match[2] as string, traceFlags: parseInt(match[3] as string, 16), isRemote: true } as OtelSpanContext;
+  if (text === undefined || text.length !== 55 || text.charCodeAt(0) !== 48 || text.charCodeAt(1) !== 48 || text.charCodeAt(2) !== 45 || text.charCodeAt(35) !== 45 || text.charCodeAt(52) !== 45) return undefined;
+  if (hexDigits(text, 3, 35) <= 0 || hexDigits(text, 36, 52) <= 0 || hexDigits(text, 53, 55) < 0) return undefined;
+  const flags = (HEX_DIGIT[text.charCodeAt(53)] as number) * 16 + (HEX_DIGIT[text.charCodeAt(54)] as number);
+  return { traceId: text.substring(3, 35), spanId: text.substring(36, 52), traceFlags: flags, isRemote: true } as OtelSpanContext;
 }
 
 /** Reads a record's raw headers for a propagator (only the ones it asks for; the last of a repeated header, as `decodeHeaders`). */
