@@ -157,8 +157,9 @@ describe('batch span mode with the OpenTelemetry SDK', () => {
   });
 
   it('links equal the W3C propagator’s extraction for 600 mutated traceparent values, as strings and as Buffers', async () => {
-    // A valid value with one or two characters replaced (hex either case, separators, space, non-ASCII, other versions, all-zero
-    // ids), each as a string and as a Buffer: the batch span's links are exactly the contexts the propagator extracts.
+    // A valid value with one or two characters replaced (hex either case, separators, space, non-ASCII, other versions,
+    // all-zero ids), each as a string and as a Buffer: the batch span's links are exactly the contexts the propagator
+    // extracts.
     let seed = 17;
     const next = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
     const valid = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
