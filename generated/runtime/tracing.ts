@@ -140,6 +140,14 @@ export interface OtelTracingOptions {
    * SDK's own default, `OTEL_SPAN_LINK_COUNT_LIMIT` when set, else 128; raise both together.
    */
   maxLinks?: number;
+  /**
+   * Whether spans that cover several records (batch span mode's `process` spans, and `handleBatch` spans in either
+   * mode) carry a link to each record's producer context (default `true`). `false`: no per-record links on them, the
+   * cheapest tracing that still records every batch, every failure (a failed record's own span keeps its parent and
+   * link to its producer), every retry and dead-letter write; the trade is that a successful record is then tied to its
+   * producer's trace by nothing at all. Per-record `process` spans (record mode) keep their parent and link either way.
+   */
+  batchLinks?: boolean;
 }
 
 // SpanKind and SpanStatusCode values of the OpenTelemetry API.
@@ -201,7 +209,8 @@ const HEADER_GETTER: OtelGetter<ConsumedRecord> = {
 export function otelTracing(api: OtelApi, options: OtelTracingOptions = {}): Tracing {
   const maxLinks = options.maxLinks ?? (Number(process.env.OTEL_SPAN_LINK_COUNT_LIMIT) || DEFAULT_MAX_LINKS);
   if (!Number.isInteger(maxLinks) || maxLinks < 1) throw new TypeError(`otelTracing: maxLinks must be a positive integer, got ${String(options.maxLinks)}`);
-  return new OtelTracing(api, options.tracer ?? api.trace.getTracer(options.tracerName ?? 'eventgen', options.tracerVersion), options.tracer !== undefined, options.spans === 'batch' ? maxLinks : 0);
+  if (options.batchLinks !== undefined && typeof options.batchLinks !== 'boolean') throw new TypeError(`otelTracing: batchLinks must be true or false, got ${String(options.batchLinks)}`);
+  return new OtelTracing(api, options.tracer ?? api.trace.getTracer(options.tracerName ?? 'eventgen', options.tracerVersion), options.tracer !== undefined, options.spans === 'batch' ? maxLinks : 0, options.batchLinks ?? true);
 }
 
 /** Span names and the attributes known before a record is seen, per topic (the SDK copies attributes: shared safely). */
@@ -223,6 +232,8 @@ class OtelTracing implements Tracing {
     private readonly explicit: boolean,
     /** Batch span mode ({@link OtelTracingOptions.spans}): the most records of one batch span; 0 = record mode. */
     private readonly maxLinks: number,
+    /** {@link OtelTracingOptions.batchLinks}: spans of several records link each record's producer context. */
+    private readonly batchLinks: boolean,
   ) {
     this.noopProvider = typeof api.ProxyTracerProvider === 'function' && typeof api.trace.getTracerProvider === 'function' && typeof api.propagation.fields === 'function' ? new api.ProxyTracerProvider().getDelegate() : undefined;
   }
@@ -261,7 +272,8 @@ class OtelTracing implements Tracing {
 
   deliveredBatch(records: readonly ConsumedRecord[], groupId: string): TraceSpan | undefined {
     if (this.maxLinks === 0 || records.length === 0 || this.idle()) return undefined;
-    const spans = new BatchSpans(this, records, groupId, this.api.context.active(), this.maxLinks);
+    // Without links a span may cover the whole batch (the SDK's link limit is what splits it).
+    const spans = new BatchSpans(this, records, groupId, this.api.context.active(), this.batchLinks ? this.maxLinks : records.length);
     // The first span decides for all: not recording with an invalid context (a propagator, no SDK) = nothing to carry.
     const first = spans.of(records[0] as ConsumedRecord);
     if (!first.recording && first.traceId === INVALID_TRACE_ID) return undefined;
@@ -275,20 +287,23 @@ class OtelTracing implements Tracing {
 
   /**
    * A `process` span for several records (`records[from, to)` of a delivered batch, or one `handleBatch` call), child
-   * of `parent` (default: the active context), with a link to each record's producer context.
+   * of `parent` (default: the active context), with a link to each record's producer context (none with `batchLinks`
+   * off).
    */
   private batchSpan(records: readonly ConsumedRecord[], groupId: string, from = 0, to = records.length, parent = this.api.context.active()): { span: OtelSpan; parent: OtelContext } {
     const api = this.api;
     const first = records[from] as ConsumedRecord;
-    // The links need only each record's span context: with the W3C propagator (alone or with baggage) a plain
-    // `traceparent` is read directly, without a context per record; anything else goes through the propagator.
-    const fields = api.propagation.fields?.();
-    const direct = fields !== undefined && fields.includes('traceparent') && fields.every((f) => f === 'traceparent' || f === 'tracestate' || f === 'baggage');
     const links: Array<{ context: OtelSpanContext }> = [];
-    for (let i = from; i < to; i++) {
-      const record = records[i] as ConsumedRecord;
-      const creation = (direct ? traceparentLink(record) : undefined) ?? api.trace.getSpanContext(api.propagation.extract(api.ROOT_CONTEXT, record, HEADER_GETTER));
-      if (creation !== undefined) links.push({ context: creation });
+    if (this.batchLinks) {
+      // The links need only each record's span context: with the W3C propagator (alone or with baggage) a plain
+      // `traceparent` is read directly, without a context per record; anything else goes through the propagator.
+      const fields = api.propagation.fields?.();
+      const direct = fields !== undefined && fields.includes('traceparent') && fields.every((f) => f === 'traceparent' || f === 'tracestate' || f === 'baggage');
+      for (let i = from; i < to; i++) {
+        const record = records[i] as ConsumedRecord;
+        const creation = (direct ? traceparentLink(record) : undefined) ?? api.trace.getSpanContext(api.propagation.extract(api.ROOT_CONTEXT, record, HEADER_GETTER));
+        if (creation !== undefined) links.push({ context: creation });
+      }
     }
     const span = this.tracer.startSpan(
       this.name(first.topic).process,

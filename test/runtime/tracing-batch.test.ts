@@ -237,6 +237,38 @@ describe('batch span mode with the OpenTelemetry SDK', () => {
     expect(() => otelTracing(api, { spans: 'batch', maxLinks: 0 })).toThrow(/maxLinks must be a positive integer/);
   });
 
+  it('batchLinks: false — batch spans carry no links and are not split; a failing record keeps its own linked span', async () => {
+    const ids = [...Array.from({ length: 299 }, (_, i) => `o${i}`), 'bad'];
+    let bad = 0;
+    const { transport } = await consumeAll(
+      ids,
+      async (data) => {
+        api.trace.getTracer('user').startSpan(`user ${data.orderId}`).end();
+        if (data.orderId === 'bad') throw new RetriableError(`boom ${++bad}`);
+      },
+      otelTracing(api, { spans: 'batch', batchLinks: false }),
+      1000,
+    );
+    expect(bad).toBe(3);
+    expect(transport.records('shop.orders.dlq')).toHaveLength(1);
+    const spans = exporter.getFinishedSpans();
+    const processes = spans.filter((s) => s.name === 'process shop.orders');
+    const batches = processes.filter((s) => s.attributes['messaging.batch.message_count'] !== undefined);
+    // One delivered batch of 300: one span (no link limit to split at), no links.
+    expect(batches.map((s) => s.attributes['messaging.batch.message_count'])).toEqual([300]);
+    expect(batches.map((s) => s.links.length)).toEqual([0]);
+    const batch = batches[0] ?? expect.unreachable();
+    expect(spans.find((s) => s.name === 'user o7')?.parentSpanContext?.spanId).toBe(batch.spanContext().spanId);
+    // The failing record's own span is as with links: child of the batch span, linked to its send span.
+    const sendBad = spans.find((s) => s.name === 'send shop.orders' && s.attributes['messaging.message.id'] === 'evt-bad') ?? expect.unreachable();
+    const records = processes.filter((s) => s.attributes['messaging.batch.message_count'] === undefined);
+    expect(records.map((s) => s.attributes['messaging.message.id'])).toEqual(['evt-bad']);
+    expect(records[0]?.links.map((l) => l.context.spanId)).toEqual([sendBad.spanContext().spanId]);
+    expect(records[0]?.parentSpanContext?.spanId).toBe(batch.spanContext().spanId);
+    expect(spans.find((s) => s.name === 'send shop.orders.dlq')?.parentSpanContext?.spanId).toBe(records[0]?.spanContext().spanId);
+    expect(() => otelTracing(api, { spans: 'batch', batchLinks: 'no' as never })).toThrow(/batchLinks must be true or false/);
+  });
+
   it('record mode stays the default: one process span per record', async () => {
     await consumeAll(['a', 'b'], async () => {}, otelTracing(api));
     const processes = exporter.getFinishedSpans().filter((s) => s.name === 'process shop.orders');
