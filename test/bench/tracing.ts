@@ -4,9 +4,10 @@
  * *SDK* = `otelTracing(api)` with `BasicTracerProvider` + `BatchSpanProcessor` over an exporter that drops the spans
  * (every span is really created, sampled (AlwaysOn), ended and handed to the exporter), `AsyncLocalStorageContextManager`,
  * W3C propagator; *SDK batch* = the same SDK with `otelTracing(api, { spans: 'batch' })` (one span per delivered
- * batch, a link per record); *SDK idle* = the same SDK registered and its context manager in use (one `context.with`,
+ * batch, a link per record); *SDK batch, no links* = `{ spans: 'batch', batchLinks: false }` (the batch spans without
+ * per-record links); *SDK idle* = the same SDK registered and its context manager in use (one `context.with`,
  * as in any instrumented service), no `tracing` option: what the SDK costs the consumer before any span of ours.
- * Ratios are medians of per-repetition ratios (each repetition runs the five cases back to back). First, the *floor*: the bare SDK's own cost per span, `propagation.extract` and `context.with` (none of our
+ * Ratios are medians of per-repetition ratios (each repetition runs the six cases back to back). First, the *floor*: the bare SDK's own cost per span, `propagation.extract` and `context.with` (none of our
  * code), so the part of the SDK case's cost that is ours can be told apart (`--floor` runs it alone).
  * - In process: InMemoryTransport, 1 KB `order.created`, 6 partitions, in-memory dedup, metrics on; the records are
  *   produced first (each with a `traceparent` header), then a new group consumes them; rate = records / CPU time of
@@ -37,14 +38,14 @@ const PARTITIONS = 6;
 const pool: OrderCreatedInput[] = Array.from({ length: POOL }, (_, i) => orderPayload(i));
 const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
-type Mode = 'off' | 'noSdk' | 'sdk' | 'sdkBatch' | 'sdkIdle';
+type Mode = 'off' | 'noSdk' | 'sdk' | 'sdkBatch' | 'sdkBatchNoLinks' | 'sdkIdle';
 
 // A full collection before each measured run, so one case's garbage (the SDK's ended spans) is not collected on the
 // next case's time. `gc` without --expose-gc on the command line (the bench runs under tsx).
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
-/** All five cases; `TRACING_BENCH_MODES=off,sdkBatch` runs a subset (ad-hoc runs only: the report needs all five). */
-const MODES: readonly Mode[] = (process.env.TRACING_BENCH_MODES?.split(',') as Mode[] | undefined) ?? ['off', 'noSdk', 'sdk', 'sdkBatch', 'sdkIdle'];
+/** All six cases; `TRACING_BENCH_MODES=off,sdkBatch` runs a subset (ad-hoc runs only: the report needs all six). */
+const MODES: readonly Mode[] = (process.env.TRACING_BENCH_MODES?.split(',') as Mode[] | undefined) ?? ['off', 'noSdk', 'sdk', 'sdkBatch', 'sdkBatchNoLinks', 'sdkIdle'];
 
 /** One setting's measurements (in process, or on the real broker). */
 export interface TracingSeries {
@@ -59,9 +60,9 @@ export interface TracingSeries {
   /** Spans exported by the batch-span-mode case in its last repetition (one per delivered batch). */
   sdkBatchSpans: number;
   /** Median paired ratios (CPU rates). */
-  ratios: { sdkVsOff: number; noSdkVsOff: number; sdkBatchVsOff: number; sdkIdleVsOff?: number; sdkBatchVsSdkIdle?: number; perRep: Array<{ sdk: number; noSdk: number; sdkBatch: number; sdkIdle?: number }> };
+  ratios: { sdkVsOff: number; noSdkVsOff: number; sdkBatchVsOff: number; sdkBatchNoLinksVsOff?: number; sdkIdleVsOff?: number; sdkBatchVsSdkIdle?: number; perRep: Array<{ sdk: number; noSdk: number; sdkBatch: number; sdkBatchNoLinks?: number; sdkIdle?: number }> };
   /** CPU µs per record (median) of tracing off, and what the SDK adds on top (median of the per-repetition differences). */
-  perRecordUs: { off: number; sdkExtra: number; noSdkExtra: number; sdkBatchExtra: number; sdkIdleExtra?: number };
+  perRecordUs: { off: number; sdkExtra: number; noSdkExtra: number; sdkBatchExtra: number; sdkBatchNoLinksExtra?: number; sdkIdleExtra?: number };
 }
 
 /** CPU µs per operation of the bare OpenTelemetry SDK on this machine (median of repetitions), none of our code. */
@@ -110,7 +111,7 @@ async function withMode<T>(mode: Mode, fn: (tracing: Tracing | undefined) => Pro
   const exporter = new DroppingExporter();
   let provider: BasicTracerProvider | undefined;
   let enabled: AsyncLocalStorageContextManager | undefined;
-  if (mode === 'sdk' || mode === 'sdkBatch' || mode === 'sdkIdle') {
+  if (mode !== 'off' && mode !== 'noSdk') {
     provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 4096, maxExportBatchSize: 512, scheduledDelayMillis: 200 })] });
     contextManager ??= new AsyncLocalStorageContextManager();
     enabled = contextManager.enable();
@@ -122,7 +123,7 @@ async function withMode<T>(mode: Mode, fn: (tracing: Tracing | undefined) => Pro
     api.context.with(api.ROOT_CONTEXT, () => undefined);
   }
   try {
-    const result = await fn(mode === 'off' || mode === 'sdkIdle' ? undefined : otelTracing(api, mode === 'sdkBatch' ? { spans: 'batch' } : {}));
+    const result = await fn(mode === 'off' || mode === 'sdkIdle' ? undefined : otelTracing(api, mode === 'sdkBatch' ? { spans: 'batch' } : mode === 'sdkBatchNoLinks' ? { spans: 'batch', batchLinks: false } : {}));
     await provider?.forceFlush();
     return { ...result, spans: exporter.spans };
   } finally {
@@ -224,8 +225,8 @@ function brokerRun(mode: Mode, brokers: string, topic: string, messages: number)
 /** Runs the three cases `reps` times, rotating their order, after one warm-up run of each. */
 async function series(label: string, reps: number, messages: number, warmUp: (mode: Mode) => Promise<unknown>, run: (mode: Mode) => Promise<{ cpu: number; wall: number; spans: number }>): Promise<TracingSeries> {
   for (const mode of MODES) await warmUp(mode);
-  const cpuRates: Record<Mode, number[]> = { off: [], noSdk: [], sdk: [], sdkBatch: [], sdkIdle: [] };
-  const rates: Record<Mode, number[]> = { off: [], noSdk: [], sdk: [], sdkBatch: [], sdkIdle: [] };
+  const cpuRates: Record<Mode, number[]> = { off: [], noSdk: [], sdk: [], sdkBatch: [], sdkBatchNoLinks: [], sdkIdle: [] };
+  const rates: Record<Mode, number[]> = { off: [], noSdk: [], sdk: [], sdkBatch: [], sdkBatchNoLinks: [], sdkIdle: [] };
   let sdkSpans = 0;
   let sdkBatchSpans = 0;
   for (let r = 0; r < reps; r++) {
@@ -238,6 +239,7 @@ async function series(label: string, reps: number, messages: number, warmUp: (mo
         sdkSpans = x.spans;
         if (x.spans < messages) throw new Error(`the SDK case exported ${x.spans} spans for ${messages} records`);
       }
+      if (mode === 'sdkBatchNoLinks' && (x.spans < 1 || x.spans >= messages)) throw new Error(`the batch-span case without links exported ${x.spans} spans for ${messages} records`);
       if (mode === 'sdkBatch') {
         sdkBatchSpans = x.spans;
         if (x.spans < 1 || x.spans >= messages) throw new Error(`the batch-span case exported ${x.spans} spans for ${messages} records`);
@@ -257,15 +259,17 @@ async function series(label: string, reps: number, messages: number, warmUp: (mo
       sdkVsOff: pairedRatio(cpuRates.sdk, cpuRates.off),
       noSdkVsOff: pairedRatio(cpuRates.noSdk, cpuRates.off),
       sdkBatchVsOff: pairedRatio(cpuRates.sdkBatch, cpuRates.off),
+      sdkBatchNoLinksVsOff: pairedRatio(cpuRates.sdkBatchNoLinks, cpuRates.off),
       sdkIdleVsOff: pairedRatio(cpuRates.sdkIdle, cpuRates.off),
       sdkBatchVsSdkIdle: pairedRatio(cpuRates.sdkBatch, cpuRates.sdkIdle),
-      perRep: cpuRates.off.map((off, i) => ({ sdk: (cpuRates.sdk[i] ?? Number.NaN) / off, noSdk: (cpuRates.noSdk[i] ?? Number.NaN) / off, sdkBatch: (cpuRates.sdkBatch[i] ?? Number.NaN) / off, sdkIdle: (cpuRates.sdkIdle[i] ?? Number.NaN) / off })),
+      perRep: cpuRates.off.map((off, i) => ({ sdk: (cpuRates.sdk[i] ?? Number.NaN) / off, noSdk: (cpuRates.noSdk[i] ?? Number.NaN) / off, sdkBatch: (cpuRates.sdkBatch[i] ?? Number.NaN) / off, sdkBatchNoLinks: (cpuRates.sdkBatchNoLinks[i] ?? Number.NaN) / off, sdkIdle: (cpuRates.sdkIdle[i] ?? Number.NaN) / off })),
     },
     perRecordUs: {
       off: median(cpuRates.off.map(us)),
       sdkExtra: median(cpuRates.off.map((off, i) => us(cpuRates.sdk[i] ?? Number.NaN) - us(off))),
       noSdkExtra: median(cpuRates.off.map((off, i) => us(cpuRates.noSdk[i] ?? Number.NaN) - us(off))),
       sdkBatchExtra: median(cpuRates.off.map((off, i) => us(cpuRates.sdkBatch[i] ?? Number.NaN) - us(off))),
+      sdkBatchNoLinksExtra: median(cpuRates.off.map((off, i) => us(cpuRates.sdkBatchNoLinks[i] ?? Number.NaN) - us(off))),
       sdkIdleExtra: median(cpuRates.off.map((off, i) => us(cpuRates.sdkIdle[i] ?? Number.NaN) - us(off))),
     },
   };
