@@ -296,7 +296,7 @@ function render(r: Report): string {
       ...(x.ratios.sdkIdleVsOff === undefined || !Number.isFinite(x.ratios.sdkIdleVsOff)
         ? []
         : [
-            `The SDK alone (registered, context manager in use, no span of ours) is **${ratio(x.ratios.sdkIdleVsOff)}** tracing off (${x.ratios.perRep.map((p) => ratio(p.sdkIdle ?? NaN)).join(', ')}; +${us(x.perRecordUs?.sdkIdleExtra ?? NaN)} µs per record): on Node 20 AsyncLocalStorage's promise hooks, paid by every promise of the process once anything used the context manager. Batch span mode against that reference: **${ratio(x.ratios.sdkBatchVsSdkIdle ?? NaN)}**.`,
+            `The SDK alone (registered, context manager in use, no span of ours) is **${ratio(x.ratios.sdkIdleVsOff)}** tracing off (${x.ratios.perRep.map((p) => ratio(p.sdkIdle ?? NaN)).join(', ')}; ${(x.perRecordUs?.sdkIdleExtra ?? NaN) < 0 ? '' : '+'}${us(x.perRecordUs?.sdkIdleExtra ?? NaN)} µs per record): on Node 20 AsyncLocalStorage's promise hooks, paid by every promise of the process once anything used the context manager. Batch span mode against that reference: **${ratio(x.ratios.sdkBatchVsSdkIdle ?? NaN)}**.`,
           ]),
       `CPU per record: ${us(x.perRecordUs?.off)} µs with tracing off; the SDK adds ${us(x.perRecordUs?.sdkExtra)} µs (batch span mode ${us(x.perRecordUs?.sdkBatchExtra ?? NaN)} µs, without links ${us(x.perRecordUs?.sdkBatchNoLinksExtra ?? NaN)} µs), \`otelTracing(api)\` without an SDK ${us(x.perRecordUs?.noSdkExtra)} µs (medians of per-repetition differences). ≥ 0.9× leaves ${us((x.perRecordUs?.off ?? NaN) / 9)} µs per record for a span.`,
       '',
